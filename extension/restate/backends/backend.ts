@@ -1,0 +1,30 @@
+import { MISSING } from '../values';
+
+/**
+ * A synchronous storage backend (S74). Paths are canonical and free of wildcards when they come from a
+ * controller; built-in backends also normalise and validate paths given to them directly.
+ *
+ * `listChildren` is optional for custom backends. Without it the library falls back to the non-`"/"` keys
+ * of an object read, which cannot tell an object value from children (S78).
+ */
+export interface Backend {
+  /** The node's read (S10), or `dflt` itself (`MISSING` when omitted) for a missing node or an empty root. */
+  read<D = typeof MISSING>(path: string, dflt?: D): unknown;
+  /** Sets the node's own value; children are untouched. `undefined` and `MISSING` are rejected. */
+  write(path: string, value: unknown): void;
+  /** Removes the node and its subtree; a missing path is a no-op; `/` clears everything. */
+  delete(path: string): void;
+  /** Names of existing children in code-unit order, without reading values; `[]` for leaves and missing nodes. */
+  listChildren?(path: string): string[];
+}
+
+/** The asynchronous form of Backend: the same four methods, returning promises. */
+export interface AsyncBackend {
+  read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown>;
+  write(path: string, value: unknown): Promise<void>;
+  delete(path: string): Promise<void>;
+  listChildren?(path: string): Promise<string[]>;
+}
+
+/** Either kind, as accepted by ControllerAsync and the async wrappers. */
+export type AnyBackend = Backend | AsyncBackend;

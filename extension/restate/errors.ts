@@ -1,0 +1,186 @@
+/**
+ * Every deliberate error thrown by restate is a RestateError with a `code` (S1). Messages read
+ * `[restate] [component] what happened: detail` and name the path or file concerned.
+ */
+export type RestateErrorCode =
+  | 'path'
+  | 'name'
+  | 'value'
+  | 'serialize'
+  | 'format'
+  | 'backend'
+  | 'callback'
+  | 'cycle'
+  | 'id'
+  | 'mount'
+  | 'usage';
+
+export class RestateError extends Error {
+  readonly code: RestateErrorCode;
+  readonly component: string;
+
+  constructor(code: RestateErrorCode, component: string, message: string, options?: { cause?: unknown }) {
+    super(`[restate] [${component}] ${message}`, options);
+    this.code = code;
+    this.component = component;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** A malformed or disallowed path (S3–S7, S90). `input` is what the caller passed, as text. */
+export class RestatePathError extends RestateError {
+  readonly input: string;
+
+  constructor(component: string, input: string, message: string, code: RestateErrorCode = 'path') {
+    super(code, component, message);
+    this.input = input;
+  }
+}
+
+/** A path segment that cannot be a file name on every operating system (S89). */
+export class RestateNameError extends RestatePathError {
+  readonly segment: string;
+
+  constructor(component: string, input: string, segment: string, reason: string) {
+    super(component, input, `cannot use ${JSON.stringify(segment)} in ${input} as a file name: ${reason}`, 'name');
+    this.segment = segment;
+  }
+}
+
+/** `undefined` or MISSING written (S13). */
+export class RestateValueError extends RestateError {
+  readonly path: string;
+
+  constructor(component: string, path: string, message: string) {
+    super('value', component, message);
+    this.path = path;
+  }
+}
+
+/** A value that a persistent backend cannot store (S94). `location` is the place inside the value, like `.tags[2]`. */
+export class RestateSerializeError extends RestateError {
+  readonly path: string;
+  readonly location: string;
+
+  constructor(component: string, path: string, location: string, detail: string, options?: { cause?: unknown }) {
+    super('serialize', component, `cannot serialise the value for ${path}${location ? ` at ${location}` : ''}: ${detail}`, options);
+    this.path = path;
+    this.location = location;
+  }
+}
+
+/** File content that cannot be parsed (S86). */
+export class RestateFormatError extends RestateError {
+  readonly path: string;
+  readonly file: string;
+  readonly detail: string;
+
+  constructor(component: string, path: string, file: string, detail: string, options?: { cause?: unknown }) {
+    super('format', component, `cannot parse ${file} (state path ${path}): ${detail}`, options);
+    this.path = path;
+    this.file = file;
+    this.detail = detail;
+  }
+}
+
+/** Storage I/O failed; `cause` holds the underlying error. */
+export class RestateBackendError extends RestateError {
+  readonly path: string | undefined;
+  readonly file: string | undefined;
+
+  constructor(component: string, message: string, details: { path?: string; file?: string; cause?: unknown } = {}) {
+    super('backend', component, message, { cause: details.cause });
+    this.path = details.path;
+    this.file = details.file;
+  }
+}
+
+export interface CallbackFailure {
+  readonly callbackId: string;
+  /** The level at which the callback ran. */
+  readonly path: string;
+  readonly emittingPath: string;
+  readonly error: unknown;
+}
+
+/** One or more callbacks failed during a notification (S45). Like AggregateError, it carries `errors`. */
+export class RestateCallbackError extends RestateError {
+  readonly failures: readonly CallbackFailure[];
+  readonly errors: readonly unknown[];
+
+  constructor(failures: readonly CallbackFailure[]) {
+    const first = failures[0];
+    const summary = failures
+      .slice(0, 3)
+      .map((f) => `${f.callbackId} at ${f.path}: ${describeError(f.error)}`)
+      .join('; ');
+    const more = failures.length > 3 ? `; and ${failures.length - 3} more` : '';
+    super(
+      'callback',
+      'notify',
+      `${failures.length} callback${failures.length === 1 ? '' : 's'} failed after a change at ${first?.emittingPath ?? '?'}: ${summary}${more}`,
+      { cause: first?.error },
+    );
+    this.failures = failures;
+    this.errors = failures.map((f) => f.error);
+  }
+}
+
+/** A chain of nested changes went deeper than the controller's `maxDepth` (S38). */
+export class RestateCycleError extends RestateError {
+  readonly chain: readonly string[];
+  readonly limit: number;
+
+  constructor(chain: readonly string[], limit: number) {
+    const shown =
+      chain.length <= 6
+        ? chain.join(' -> ')
+        : `${chain.slice(0, 3).join(' -> ')} -> … -> ${chain.slice(-3).join(' -> ')}`;
+    super(
+      'cycle',
+      'notify',
+      `change refused: nested changes exceed the depth limit of ${limit} (a derivation or callback cycle?): ${shown}`,
+    );
+    this.chain = chain;
+    this.limit = limit;
+  }
+}
+
+/** An unknown, taken or reserved callback id (§7). */
+export class RestateIdError extends RestateError {
+  readonly id: string;
+
+  constructor(id: string, message: string) {
+    super('id', 'callbacks', message);
+    this.id = id;
+  }
+}
+
+/** An invalid mount operation (S105). */
+export class RestateMountError extends RestateError {
+  readonly path: string;
+
+  constructor(path: string, message: string) {
+    super('mount', 'hybrid', message);
+    this.path = path;
+  }
+}
+
+/** Sync/async mix-ups, closed backends, missing callbacks. */
+export class RestateUsageError extends RestateError {
+  constructor(component: string, message: string, options?: { cause?: unknown }) {
+    super('usage', component, message, options);
+  }
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  try {
+    return String(error);
+  } catch {
+    return 'unprintable error';
+  }
+}
