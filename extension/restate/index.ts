@@ -22,6 +22,26 @@ export type { PathLike } from './path';
 export { MISSING, deepEqual } from './values';
 export type { Missing } from './values';
 
+export { ControllerSync, ControllerAsync } from './controller';
+export type { ControllerOptions, CallbackOptions, ExternalChange } from './controller';
+export { DeriveData } from './derive';
+export { Atom, AtomAsync } from './atoms';
+export type {
+  StateEvent,
+  StateCallback,
+  EqualityFunction,
+  GetStateOptions,
+  SetStateOptions,
+  DelStateOptions,
+  PingOptions,
+} from './events';
+export type { GraphSnapshot, GraphNode, GraphEdge, RunStats } from './graph';
+export type { TraceRecord, TraceCause, Cause, TraceListener } from './trace';
+
 // Backends
 export type { Backend, AsyncBackend } from './backends/backend';
 export { InMemoryBackend } from './backends/memory';
+export { HybridSyncBackend, HybridAsyncBackend } from './backends/hybrid';
+export type { Mount, ResolvedMount } from './backends/hybrid';
+export { CachingSyncBackend, CachingAsyncBackend } from './backends/caching';
+export type { CachingOptions } from './backends/caching';

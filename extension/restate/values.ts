@@ -18,7 +18,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
-    // eslint-disable-next-line no-self-compare -- NaN is the only value unequal to itself
+    // NaN is the only value unequal to itself.
     return a !== a && b !== b;
   }
   const aIsArray = Array.isArray(a);

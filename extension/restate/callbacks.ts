@@ -1,0 +1,104 @@
+import { RestateIdError, RestateUsageError } from './errors';
+import type { SystemCallback } from './system';
+
+/** A registered callback: a user function, or a derivation or tracker (system callbacks). */
+export interface CallbackEntry {
+  readonly id: string;
+  fn: (event: never) => unknown;
+  readonly system: SystemCallback | undefined;
+}
+
+const RESERVED_PREFIXES = ['#', 'derive:', 'track:'];
+
+export function isSystemId(id: string): boolean {
+  return id.startsWith('derive:') || id.startsWith('track:');
+}
+
+/** Ids and their functions, per controller (S46–S48). */
+export class CallbackStore {
+  readonly #byId = new Map<string, CallbackEntry>();
+  readonly #idsByFunction = new Map<(event: never) => unknown, string[]>();
+  #nextAutoId = 1;
+
+  get(id: string): CallbackEntry | undefined {
+    return this.#byId.get(id);
+  }
+
+  idsOf(fn: (event: never) => unknown): readonly string[] {
+    return this.#idsByFunction.get(fn) ?? [];
+  }
+
+  register(fn: unknown, forceId: string | undefined, replace: boolean): string {
+    if (typeof fn !== 'function') {
+      throw new RestateUsageError('callbacks', `a callback must be a function, got ${fn === null ? 'null' : typeof fn}`);
+    }
+    const callback = fn as (event: never) => unknown;
+    if (forceId === undefined) {
+      const known = this.#idsByFunction.get(callback);
+      if (known !== undefined && known.length > 0) return known[0];
+      const id = `#${this.#nextAutoId++}`;
+      this.#add({ id, fn: callback, system: undefined });
+      return id;
+    }
+    checkUserId(forceId);
+    const existing = this.#byId.get(forceId);
+    if (existing === undefined) {
+      this.#add({ id: forceId, fn: callback, system: undefined });
+      return forceId;
+    }
+    if (existing.fn === callback) return forceId;
+    if (!replace) {
+      throw new RestateIdError(forceId, `the id ${JSON.stringify(forceId)} is already taken by another callback: pass { replace: true } to swap it`);
+    }
+    this.#unlinkFunction(existing);
+    existing.fn = callback;
+    this.#linkFunction(existing);
+    return forceId;
+  }
+
+  registerSystem(id: string, system: SystemCallback): void {
+    this.#byId.set(id, { id, fn: () => undefined, system });
+  }
+
+  remove(id: string): CallbackEntry | undefined {
+    const entry = this.#byId.get(id);
+    if (entry === undefined) return undefined;
+    this.#byId.delete(id);
+    if (entry.system === undefined) this.#unlinkFunction(entry);
+    return entry;
+  }
+
+  systemEntries(): CallbackEntry[] {
+    return [...this.#byId.values()].filter((entry) => entry.system !== undefined);
+  }
+
+  #add(entry: CallbackEntry): void {
+    this.#byId.set(entry.id, entry);
+    this.#linkFunction(entry);
+  }
+
+  #linkFunction(entry: CallbackEntry): void {
+    const ids = this.#idsByFunction.get(entry.fn);
+    if (ids === undefined) this.#idsByFunction.set(entry.fn, [entry.id]);
+    else ids.push(entry.id);
+  }
+
+  #unlinkFunction(entry: CallbackEntry): void {
+    const ids = this.#idsByFunction.get(entry.fn);
+    if (ids === undefined) return;
+    const remaining = ids.filter((id) => id !== entry.id);
+    if (remaining.length === 0) this.#idsByFunction.delete(entry.fn);
+    else this.#idsByFunction.set(entry.fn, remaining);
+  }
+}
+
+export function checkUserId(id: string): void {
+  if (typeof id !== 'string' || id === '') {
+    throw new RestateIdError(String(id), 'a callback id must be a non-empty string');
+  }
+  for (const prefix of RESERVED_PREFIXES) {
+    if (id.startsWith(prefix)) {
+      throw new RestateIdError(id, `the id ${JSON.stringify(id)} is reserved: ids starting with ${JSON.stringify(prefix)} belong to the controller`);
+    }
+  }
+}

@@ -1,0 +1,205 @@
+import { Atom, AtomAsync } from './atoms';
+import type { AnyBackend, AsyncBackend, Backend } from './backends/backend';
+import { InMemoryBackend } from './backends/memory';
+import { registerDerivation, removeDerivation, type DeriveData } from './derive';
+import { runAsync, runSync, type Operation } from './drive';
+import { Engine } from './engine';
+import type { DelStateOptions, GetStateOptions, PingOptions, SetStateOptions, StateCallback } from './events';
+import { snapshotGraph, type GraphSnapshot } from './graph';
+import type { PathLike } from './path';
+import type { TraceCause, TraceListener } from './trace';
+import { registerTracker, removeTrackers } from './track';
+
+export interface ControllerOptions {
+  /** The longest chain of nested changes before a RestateCycleError (S38). Default 256. */
+  maxDepth?: number;
+}
+
+export interface CallbackOptions {
+  forceId?: string;
+  replace?: boolean;
+}
+
+export interface ExternalChange {
+  prevValue: unknown;
+  newValue: unknown;
+  payload?: unknown;
+  cause?: TraceCause;
+}
+
+const DEFAULT_MAX_DEPTH = 256;
+
+/** What both controllers share: callbacks, subscriptions, the graph and the trace. */
+abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
+  protected readonly engine: Engine;
+
+  protected constructor(backend: AnyBackend, isAsync: boolean, options: ControllerOptions | undefined) {
+    const maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.engine = new Engine(backend, isAsync, maxDepth);
+    this.engine.facade = this as unknown as C;
+  }
+
+  protected get chain(): readonly string[] {
+    return this.engine.carrier.current()?.chain ?? [];
+  }
+
+  registerCallback(cb: StateCallback<C>, opts?: CallbackOptions): string {
+    return this.engine.registerCallback(cb, opts);
+  }
+
+  /** `registerCallback` then `subscribeById`; returns the id (S49). */
+  subscribe(path: PathLike, cb: StateCallback<C>, opts?: CallbackOptions): string {
+    return this.engine.subscribe(path, cb, opts);
+  }
+
+  subscribeById(path: PathLike, id: string, opts?: { ignoreMissing?: boolean }): string {
+    return this.engine.subscribeById(path, id, opts);
+  }
+
+  /** Removes the subscriptions at exactly `path` of an id, or of every id registered with a function (S51). */
+  unsubscribe(path: PathLike, cbOrId: StateCallback<C> | string): boolean {
+    return this.engine.unsubscribe(path, cbOrId);
+  }
+
+  unsubscribeById(path: PathLike, id: string): boolean {
+    return this.engine.unsubscribe(path, id);
+  }
+
+  /** Removes a callback and all its subscriptions; for system ids, underive or untrack (S52). */
+  removeCallback(id: string): boolean {
+    return this.engine.removeCallback(id);
+  }
+
+  /** Removes a derivation by dest or id; the dest's value stays (S65). */
+  underive(destOrId: PathLike): boolean {
+    return removeDerivation(this.engine, destOrId);
+  }
+
+  /** Removes one tracker by id, or every tracker running a function (S71). */
+  untrack(idOrCallback: string | StateCallback<C>): boolean {
+    return removeTrackers(this.engine, idOrCallback);
+  }
+
+  /** A plain-data snapshot of derivations and trackers (S118). */
+  graph(): GraphSnapshot {
+    return snapshotGraph(this.engine);
+  }
+
+  /** Attaches a trace listener; returns the function that detaches it (S120). */
+  onTrace(listener: TraceListener): () => void {
+    return this.engine.trace.attach(listener);
+  }
+}
+
+/** The synchronous controller: every backend call and callback must be synchronous (S22, S39). */
+export class ControllerSync extends ControllerBase<ControllerSync> {
+  constructor(backend: Backend = new InMemoryBackend(), options?: ControllerOptions) {
+    super(backend, false, options);
+  }
+
+  get backend(): Backend {
+    return this.engine.backend as Backend;
+  }
+
+  #run<T>(operation: Operation<T>): T {
+    return runSync(operation, 'the backend');
+  }
+
+  getState<T = undefined>(path: PathLike, opts?: GetStateOptions<T>): unknown {
+    return this.#run(this.engine.getState(path, opts, this.engine.carrier.current()));
+  }
+
+  setState(path: PathLike, value: unknown, opts?: SetStateOptions): boolean {
+    return this.#run(this.engine.setState(path, value, opts, this.engine.carrier.current()));
+  }
+
+  delState(path: PathLike, opts?: DelStateOptions): boolean {
+    return this.#run(this.engine.delState(path, opts, this.engine.carrier.current()));
+  }
+
+  ping(path: PathLike, opts?: PingOptions): void {
+    this.#run(this.engine.ping(path, opts, this.engine.carrier.current()));
+  }
+
+  /** Reports a change made to the storage by someone else (S124). */
+  notifyChange(path: PathLike, change: ExternalChange): void {
+    this.#run(this.engine.notifyChange(path, change, this.engine.carrier.current()));
+  }
+
+  derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): string {
+    return this.deriveMany(dest, [source], (data) => transform(data.get(source)), opts);
+  }
+
+  deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): string {
+    return this.#run(registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.chain));
+  }
+
+  track(cb: StateCallback<ControllerSync>, opts?: { payload?: unknown }): string {
+    return this.#run(registerTracker(this.engine, cb, opts?.payload, this.chain));
+  }
+
+  atom<T>(path: PathLike, defaultValue?: T): Atom<T> {
+    return new Atom<T>(this, path, defaultValue);
+  }
+}
+
+/** The asynchronous controller: awaits every backend call and callback, so it takes either kind (S22). */
+export class ControllerAsync extends ControllerBase<ControllerAsync> {
+  constructor(backend: Backend | AsyncBackend = new InMemoryBackend(), options?: ControllerOptions) {
+    super(backend, true, options);
+  }
+
+  get backend(): Backend | AsyncBackend {
+    return this.engine.backend;
+  }
+
+  #run<T>(operation: Operation<T>): Promise<T> {
+    return runAsync(operation);
+  }
+
+  getState<T = undefined>(path: PathLike, opts?: GetStateOptions<T>): Promise<unknown> {
+    return this.#start(() => this.engine.getState(path, opts, this.engine.carrier.current()));
+  }
+
+  setState(path: PathLike, value: unknown, opts?: SetStateOptions): Promise<boolean> {
+    return this.#start(() => this.engine.setState(path, value, opts, this.engine.carrier.current()));
+  }
+
+  delState(path: PathLike, opts?: DelStateOptions): Promise<boolean> {
+    return this.#start(() => this.engine.delState(path, opts, this.engine.carrier.current()));
+  }
+
+  ping(path: PathLike, opts?: PingOptions): Promise<void> {
+    return this.#start(() => this.engine.ping(path, opts, this.engine.carrier.current()));
+  }
+
+  /** Reports a change made to the storage by someone else (S124). */
+  notifyChange(path: PathLike, change: ExternalChange): Promise<void> {
+    return this.#start(() => this.engine.notifyChange(path, change, this.engine.carrier.current()));
+  }
+
+  derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): Promise<string> {
+    return this.deriveMany(dest, [source], (data) => transform(data.get(source)), opts);
+  }
+
+  deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): Promise<string> {
+    return this.#start(() => registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.chain));
+  }
+
+  track(cb: StateCallback<ControllerAsync>, opts?: { payload?: unknown }): Promise<string> {
+    return this.#start(() => registerTracker(this.engine, cb, opts?.payload, this.chain));
+  }
+
+  atom<T>(path: PathLike, defaultValue?: T): AtomAsync<T> {
+    return new AtomAsync<T>(this, path, defaultValue);
+  }
+
+  /** Errors thrown while starting (such as a bad path) become rejections, as callers of a Promise API expect. */
+  #start<T>(start: () => Operation<T>): Promise<T> {
+    try {
+      return this.#run(start());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}

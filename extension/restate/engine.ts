@@ -1,0 +1,461 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AnyBackend } from './backends/backend';
+import { CallbackStore, isSystemId, type CallbackEntry } from './callbacks';
+import { AsyncValueInSyncModeError, ignoreRejection, isThenable, type Operation } from './drive';
+import {
+  RestateCallbackError,
+  RestateCycleError,
+  RestateIdError,
+  RestateUsageError,
+  RestateValueError,
+  type CallbackFailure,
+} from './errors';
+import { ControllerEvent, type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
+import { childOf, resolveConcretePath, resolvePattern, splitPath, type PathLike } from './path';
+import { SubscriptionIndex } from './subscriptions';
+import type { SystemCallback, Trigger } from './system';
+import { TraceHub, type TraceCause } from './trace';
+import { MISSING, OWN_VALUE_KEY, compareNames, deepEqual, isPlainObject } from './values';
+import type { ControllerAsync, ControllerSync } from './controller';
+
+const COMPONENT = 'controller';
+
+/**
+ * Where a call is made from. A call made while a callback, transform or tracked function runs is a nested
+ * change (S36); its context tells the chain of changes above it (S38) and who acts (S122).
+ */
+export interface ChangeContext {
+  /** Emitting paths of the enclosing changes, outermost first. */
+  readonly chain: readonly string[];
+  /** Who acts for writes made in this context. */
+  readonly cause: TraceCause;
+}
+
+/** Carries the current ChangeContext: a plain field for ControllerSync, AsyncLocalStorage for ControllerAsync. */
+interface ContextCarrier {
+  current(): ChangeContext | undefined;
+  run<R>(context: ChangeContext, fn: () => R): R;
+}
+
+class FieldCarrier implements ContextCarrier {
+  #context: ChangeContext | undefined;
+
+  current(): ChangeContext | undefined {
+    return this.#context;
+  }
+
+  run<R>(context: ChangeContext, fn: () => R): R {
+    const previous = this.#context;
+    this.#context = context;
+    try {
+      return fn();
+    } finally {
+      this.#context = previous;
+    }
+  }
+}
+
+class AsyncContextCarrier implements ContextCarrier {
+  readonly #storage = new AsyncLocalStorage<ChangeContext>();
+
+  current(): ChangeContext | undefined {
+    return this.#storage.getStore();
+  }
+
+  run<R>(context: ChangeContext, fn: () => R): R {
+    return this.#storage.run(context, fn);
+  }
+}
+
+/** One state change on its way to the subscribers. */
+interface Change {
+  readonly kind: 'set' | 'delete' | 'ping';
+  readonly path: string;
+  readonly prevValue: unknown;
+  readonly newValue: unknown;
+  readonly payload: unknown;
+  readonly cause: TraceCause;
+  readonly chain: readonly string[];
+  /** S28 step 1: existing descendants with subscribers, deepest first, with their old values. */
+  readonly descendants: readonly { path: string; prevValue: unknown }[] | undefined;
+}
+
+/**
+ * The algorithms behind both controllers, each written once as a generator (see drive.ts). The public
+ * classes in controller.ts drive them synchronously or asynchronously.
+ */
+export class Engine {
+  readonly backend: AnyBackend;
+  readonly isAsync: boolean;
+  readonly maxDepth: number;
+  readonly callbacks = new CallbackStore();
+  readonly subscriptions = new SubscriptionIndex();
+  readonly trace = new TraceHub();
+  readonly carrier: ContextCarrier;
+  facade!: ControllerSync | ControllerAsync;
+  #trackerCount = 0;
+
+  constructor(backend: AnyBackend, isAsync: boolean, maxDepth: number) {
+    this.backend = backend;
+    this.isAsync = isAsync;
+    this.maxDepth = maxDepth;
+    this.carrier = isAsync ? new AsyncContextCarrier() : new FieldCarrier();
+  }
+
+  nextTrackerId(): string {
+    return `track:${++this.#trackerCount}`;
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------
+
+  /** The raw backend read: the value, or MISSING. */
+  *read(path: string): Operation<unknown> {
+    const value = this.backend.read(path, MISSING);
+    return isThenable(value) ? yield value : value;
+  }
+
+  *listChildren(path: string): Operation<string[]> {
+    if (this.backend.listChildren !== undefined) {
+      const names = this.backend.listChildren(path);
+      return (isThenable(names) ? yield names : names) as string[];
+    }
+    // Without listChildren, an object read is the best guess; it cannot tell a value from children (S78).
+    const value = yield* this.read(path);
+    if (!isPlainObject(value)) return [];
+    return Object.keys(value).filter((key) => key !== OWN_VALUE_KEY).sort(compareNames);
+  }
+
+  *getState(path: PathLike, opts: GetStateOptions | undefined, context: ChangeContext | undefined): Operation<unknown> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    let value = this.backend.read(canonical, MISSING);
+    if (isThenable(value)) value = yield value;
+    if (value !== MISSING) return value;
+    if (canonical === '/') return {};
+    const dflt = opts?.default;
+    if (opts?.writeDefault === true && dflt !== undefined) {
+      yield* this.#write(canonical, dflt);
+      if (this.trace.active) {
+        const depth = (context?.chain.length ?? 0) + 1;
+        this.trace.emit({ kind: 'set', path: canonical, prevValue: undefined, value: dflt, changed: true, notified: false, payload: undefined, batched: false, cause: context?.cause ?? 'api', depth });
+      }
+    }
+    return dflt;
+  }
+
+  /** A value as getState would give it, for a canonical path (MISSING mapped to the default, root to {}). */
+  *readWithDefault(canonical: string, dflt: unknown): Operation<unknown> {
+    const value = yield* this.read(canonical);
+    if (value !== MISSING) return value;
+    return canonical === '/' ? {} : dflt;
+  }
+
+  // ---- writes ------------------------------------------------------------------------------------
+
+  *#write(path: string, value: unknown): Operation<void> {
+    const done = this.backend.write(path, value);
+    if (isThenable(done)) yield done;
+  }
+
+  *setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    if (value === undefined || value === MISSING) {
+      throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
+    }
+    // Backend calls are inlined on this hot path: a nested generator per call would double its cost.
+    let prevValue = this.backend.read(canonical, MISSING);
+    if (isThenable(prevValue)) prevValue = yield prevValue;
+    if (prevValue === MISSING) prevValue = canonical === '/' ? {} : opts?.default;
+    const equal = opts?.eqFunc ?? deepEqual;
+    const depth = (context?.chain.length ?? 0) + 1;
+    if (equal(value, prevValue)) {
+      if (this.trace.active) {
+        const cause = context?.cause ?? opts?.cause ?? 'api';
+        this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: false, notified: false, payload: opts?.payload, batched: false, cause, depth });
+      }
+      return false;
+    }
+    if (depth > this.maxDepth) throw new RestateCycleError(chainOf(context, canonical), this.maxDepth);
+    const written = this.backend.write(canonical, value);
+    if (isThenable(written)) yield written;
+    const notify = opts?.skipNotify !== true;
+    if (this.trace.active) {
+      const cause = context?.cause ?? opts?.cause ?? 'api';
+      this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: notify, payload: opts?.payload, batched: false, cause, depth });
+    }
+    if (notify && !this.subscriptions.isEmpty) {
+      const cause = context?.cause ?? opts?.cause ?? 'api';
+      yield* this.#notifyAndThrow({ kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: chainOf(context, canonical), descendants: undefined });
+    }
+    return true;
+  }
+
+  *delState(path: PathLike, opts: DelStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    const prevValue = yield* this.read(canonical);
+    if (prevValue === MISSING) return false;
+    const cause = context?.cause ?? opts?.cause ?? 'api';
+    const chain = context === undefined ? [canonical] : [...context.chain, canonical];
+    const payload = opts?.payload;
+    this.#checkDepth(chain);
+    const notify = opts?.skipNotify !== true;
+    const descendants = notify && !this.subscriptions.isEmpty ? yield* this.#subscribedDescendants(canonical) : undefined;
+    const done = this.backend.delete(canonical);
+    if (isThenable(done)) yield done;
+    if (this.trace.active) {
+      this.trace.emit({ kind: 'delete', path: canonical, prevValue, existed: true, notified: notify, payload, batched: false, cause, depth: chain.length });
+    }
+    if (notify && !this.subscriptions.isEmpty) {
+      yield* this.#notifyAndThrow({ kind: 'delete', path: canonical, prevValue, newValue: undefined, payload, cause, chain, descendants });
+    }
+    return true;
+  }
+
+  *ping(path: PathLike, opts: PingOptions | undefined, context: ChangeContext | undefined): Operation<void> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    const value = yield* this.readWithDefault(canonical, opts?.default);
+    const cause = context?.cause ?? opts?.cause ?? 'api';
+    const chain = context === undefined ? [canonical] : [...context.chain, canonical];
+    const payload = opts?.payload;
+    this.#checkDepth(chain);
+    if (this.trace.active) {
+      this.trace.emit({ kind: 'ping', path: canonical, value, payload, batched: false, cause, depth: chain.length });
+    }
+    if (!this.subscriptions.isEmpty) {
+      yield* this.#notifyAndThrow({ kind: 'ping', path: canonical, prevValue: value, newValue: value, payload, cause, chain, descendants: undefined });
+    }
+  }
+
+  /** S124: reports a change that already happened in the storage. */
+  *notifyChange(
+    path: PathLike,
+    change: { prevValue: unknown; newValue: unknown; payload?: unknown; cause?: TraceCause },
+    context: ChangeContext | undefined,
+  ): Operation<void> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    const { prevValue, newValue, payload } = change;
+    if (deepEqual(prevValue, newValue)) return;
+    const cause = context?.cause ?? change.cause ?? 'file';
+    const chain = context === undefined ? [canonical] : [...context.chain, canonical];
+    this.#checkDepth(chain);
+    const isDelete = newValue === undefined;
+    if (this.trace.active) {
+      this.trace.emit(
+        isDelete
+          ? { kind: 'delete', path: canonical, prevValue, existed: prevValue !== undefined, notified: true, payload, batched: false, cause, depth: chain.length }
+          : { kind: 'set', path: canonical, prevValue, value: newValue, changed: true, notified: true, payload, batched: false, cause, depth: chain.length },
+      );
+    }
+    if (this.subscriptions.isEmpty) return;
+    const descendants = isDelete ? this.#descendantsInValue(canonical, prevValue) : undefined;
+    yield* this.#notifyAndThrow({ kind: isDelete ? 'delete' : 'set', path: canonical, prevValue, newValue, payload, cause, chain, descendants });
+  }
+
+  #checkDepth(chain: readonly string[]): void {
+    if (chain.length > this.maxDepth) throw new RestateCycleError(chain, this.maxDepth);
+  }
+
+  // ---- notification ------------------------------------------------------------------------------
+
+  *#notifyAndThrow(change: Change): Operation<void> {
+    const failures: CallbackFailure[] = [];
+    yield* this.#notify(change, failures);
+    if (failures.length > 0) throw new RestateCallbackError(failures);
+  }
+
+  *#notify(change: Change, failures: CallbackFailure[]): Operation<void> {
+    const systemRan = new Set<string>();
+    if (change.descendants !== undefined) {
+      for (const descendant of change.descendants) {
+        const segments = splitPath(descendant.path);
+        yield* this.#deliverLevel(change, { ...descendant, newValue: undefined }, descendant.path, segments, segments.length, true, systemRan, failures);
+      }
+    }
+    const segments = splitPath(change.path);
+    const emitted = { path: change.path, prevValue: change.prevValue, newValue: change.newValue };
+    let level = change.path;
+    let bubbling = true;
+    for (let depth = segments.length; depth >= 0; depth--) {
+      bubbling = yield* this.#deliverLevel(change, emitted, level, segments, depth, bubbling, systemRan, failures);
+      level = depth <= 1 ? '/' : level.slice(0, level.lastIndexOf('/'));
+    }
+  }
+
+  /** Delivers one level; returns whether plain callbacks may still run above it (S42). */
+  *#deliverLevel(
+    change: Change,
+    emitted: { path: string; prevValue: unknown; newValue: unknown },
+    level: string,
+    segments: readonly string[],
+    depth: number,
+    bubbling: boolean,
+    systemRan: Set<string>,
+    failures: CallbackFailure[],
+  ): Operation<boolean> {
+    const list = this.subscriptions.deliveryList(segments, depth);
+    if (list.length === 0) return bubbling;
+    const fields = { emittingPath: emitted.path, currentPath: level, prevValue: emitted.prevValue, newValue: emitted.newValue, payload: change.payload };
+    const event = new ControllerEvent(this.facade, fields, bubbling);
+    for (const { id, pattern } of list) {
+      if (!this.subscriptions.has(pattern, id)) continue;
+      const entry = this.callbacks.get(id);
+      if (entry === undefined) continue;
+      if (entry.system !== undefined) {
+        if (systemRan.has(id)) continue;
+        systemRan.add(id);
+        const trigger: Trigger = { kind: change.kind, emittingPath: emitted.path, levelPath: level, prevValue: emitted.prevValue, newValue: emitted.newValue, payload: change.payload, cause: change.cause, chain: change.chain };
+        yield* entry.system.run(trigger, failures);
+        continue;
+      }
+      if (!event.bubbling) continue;
+      yield* this.#invoke(entry, event, change.chain, failures);
+    }
+    return event.bubbling;
+  }
+
+  *#invoke(entry: CallbackEntry, event: ControllerEvent, chain: readonly string[], failures: CallbackFailure[]): Operation<void> {
+    const fn = entry.fn as (event: ControllerEvent) => unknown;
+    try {
+      const result = this.carrier.run({ chain, cause: `callback:${entry.id}` }, () => fn(event));
+      if (isThenable(result)) {
+        if (!this.isAsync) {
+          ignoreRejection(result);
+          throw new AsyncValueInSyncModeError(`the callback ${entry.id}`);
+        }
+        yield result;
+      }
+    } catch (error) {
+      if (error instanceof RestateCycleError) throw error;
+      collectFailure(failures, entry.id, event.currentPath, event.emittingPath, error);
+    }
+  }
+
+  /** Runs user code (a callback, transform or tracked function) as part of a change, in the given context. */
+  *callUser(context: ChangeContext, what: string, fn: () => unknown): Operation<unknown> {
+    const result = this.carrier.run(context, fn);
+    if (!isThenable(result)) return result;
+    if (!this.isAsync) {
+      ignoreRejection(result);
+      throw new AsyncValueInSyncModeError(what);
+    }
+    return yield result;
+  }
+
+  /** S28 step 1: existing descendants of `path` that have a matching subscription, found through the index. */
+  *#subscribedDescendants(path: string): Operation<{ path: string; prevValue: unknown }[]> {
+    const found = new Map<string, unknown>();
+    for (const relative of this.subscriptions.relativePatternsBelow(path)) {
+      for (const concrete of yield* this.#expand(path, relative, 0)) {
+        if (!found.has(concrete)) found.set(concrete, yield* this.read(concrete));
+      }
+    }
+    return sortDeepestFirst(found);
+  }
+
+  *#expand(base: string, relative: readonly string[], index: number): Operation<string[]> {
+    if (index === relative.length) return [base];
+    const names = yield* this.listChildren(base);
+    const segment = relative[index];
+    const matches = segment === '*' ? names : names.includes(segment) ? [segment] : [];
+    const result: string[] = [];
+    for (const name of matches) result.push(...(yield* this.#expand(childOf(base, name), relative, index + 1)));
+    return result;
+  }
+
+  /** S124: the descendants a reported delete notifies, with old values taken from the merged `prevValue`. */
+  #descendantsInValue(path: string, prevValue: unknown): { path: string; prevValue: unknown }[] {
+    const found = new Map<string, unknown>();
+    for (const relative of this.subscriptions.relativePatternsBelow(path)) {
+      const visit = (current: string, value: unknown, index: number): void => {
+        if (index === relative.length) {
+          found.set(current, value);
+          return;
+        }
+        if (!isPlainObject(value)) return;
+        const segment = relative[index];
+        for (const name of Object.keys(value)) {
+          if (name === OWN_VALUE_KEY || (segment !== '*' && segment !== name)) continue;
+          visit(childOf(current, name), value[name], index + 1);
+        }
+      };
+      visit(path, prevValue, 0);
+    }
+    return sortDeepestFirst(found);
+  }
+
+  // ---- callbacks and subscriptions ----------------------------------------------------------------
+
+  registerCallback(cb: unknown, opts: { forceId?: string; replace?: boolean } | undefined): string {
+    return this.callbacks.register(cb, opts?.forceId, opts?.replace === true);
+  }
+
+  subscribe(path: PathLike, cb: unknown, opts: { forceId?: string; replace?: boolean } | undefined): string {
+    if (typeof cb !== 'function') {
+      throw new RestateUsageError('callbacks', `subscribe(${JSON.stringify(String(path))}) needs a callback function, got ${cb === null ? 'null' : typeof cb}`);
+    }
+    const pattern = resolvePattern(path, COMPONENT);
+    const id = this.registerCallback(cb, opts);
+    this.subscriptions.add(pattern, id);
+    return id;
+  }
+
+  subscribeById(path: PathLike, id: string, opts: { ignoreMissing?: boolean } | undefined): string {
+    const pattern = resolvePattern(path, COMPONENT);
+    if (isSystemId(id)) {
+      throw new RestateIdError(id, `cannot subscribe ${pattern} to ${JSON.stringify(id)}: derivations and trackers manage their own subscriptions`);
+    }
+    if (this.callbacks.get(id) === undefined && opts?.ignoreMissing !== true) {
+      throw new RestateIdError(id, `cannot subscribe ${pattern} to the unknown callback id ${JSON.stringify(id)} (pass { ignoreMissing: true } to subscribe before registering)`);
+    }
+    this.subscriptions.add(pattern, id);
+    return id;
+  }
+
+  unsubscribe(path: PathLike, cbOrId: unknown): boolean {
+    const pattern = resolvePattern(path, COMPONENT);
+    if (typeof cbOrId === 'string') return this.subscriptions.remove(pattern, cbOrId);
+    if (typeof cbOrId !== 'function') {
+      throw new RestateUsageError('callbacks', `unsubscribe(${pattern}) needs a callback function or an id`);
+    }
+    let removed = false;
+    for (const id of this.callbacks.idsOf(cbOrId as (event: never) => unknown)) {
+      if (this.subscriptions.remove(pattern, id)) removed = true;
+    }
+    return removed;
+  }
+
+  /** Removes a system callback and its subscriptions; returns whether it existed. */
+  removeSystem(id: string): SystemCallback | undefined {
+    const entry = this.callbacks.get(id);
+    if (entry?.system === undefined) return undefined;
+    this.callbacks.remove(id);
+    this.subscriptions.removeId(id);
+    return entry.system;
+  }
+
+  removeCallback(id: string): boolean {
+    if (isSystemId(id)) return this.removeSystem(id) !== undefined;
+    const entry = this.callbacks.remove(id);
+    this.subscriptions.removeId(id);
+    return entry !== undefined;
+  }
+}
+
+function chainOf(context: ChangeContext | undefined, path: string): string[] {
+  return context === undefined ? [path] : [...context.chain, path];
+}
+
+function collectFailure(failures: CallbackFailure[], callbackId: string, path: string, emittingPath: string, error: unknown): void {
+  if (error instanceof RestateCallbackError) failures.push(...error.failures);
+  else failures.push({ callbackId, path, emittingPath, error });
+}
+
+export function collectRunFailure(failures: CallbackFailure[], callbackId: string, trigger: Trigger, error: unknown): void {
+  collectFailure(failures, callbackId, trigger.levelPath, trigger.emittingPath, error);
+}
+
+function sortDeepestFirst(found: Map<string, unknown>): { path: string; prevValue: unknown }[] {
+  const depthOf = (path: string): number => (path === '/' ? 0 : path.split('/').length - 1);
+  return [...found]
+    .map(([path, prevValue]) => ({ path, prevValue }))
+    .sort((a, b) => depthOf(b.path) - depthOf(a.path) || compareNames(a.path, b.path));
+}

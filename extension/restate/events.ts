@@ -1,0 +1,108 @@
+import type { ControllerAsync, ControllerSync } from './controller';
+import type { PathLike } from './path';
+import type { Cause } from './trace';
+
+/** `(newValue, prevValue)`: truthy means equal, and the write is skipped (S25). */
+export type EqualityFunction = (newValue: unknown, prevValue: unknown) => unknown;
+
+export interface GetStateOptions<T = unknown> {
+  default?: T;
+  writeDefault?: boolean;
+}
+export interface SetStateOptions {
+  eqFunc?: EqualityFunction;
+  default?: unknown;
+  payload?: unknown;
+  skipNotify?: boolean;
+  cause?: Cause;
+}
+export interface DelStateOptions {
+  payload?: unknown;
+  skipNotify?: boolean;
+  cause?: Cause;
+}
+export interface PingOptions {
+  default?: unknown;
+  payload?: unknown;
+  cause?: Cause;
+}
+
+type AnyController = ControllerSync | ControllerAsync;
+type Result<C extends AnyController, T> = C extends ControllerAsync ? Promise<T> : T;
+
+/** What a callback receives (S40). `C` is the controller kind: helpers return promises for ControllerAsync. */
+export interface StateEvent<C extends AnyController = ControllerSync> {
+  readonly controller: C;
+  /** The path that was set, deleted or pinged. */
+  readonly emittingPath: string;
+  /** The level being delivered. */
+  readonly currentPath: string;
+  readonly prevValue: unknown;
+  /** `undefined` after a delete. */
+  readonly newValue: unknown;
+  readonly payload: unknown;
+  /** `false` after stopBubbling(). */
+  readonly bubbling: boolean;
+  stopBubbling(): void;
+  getState(path: PathLike, opts?: GetStateOptions): Result<C, unknown>;
+  setState(path: PathLike, value: unknown, opts?: SetStateOptions): Result<C, boolean>;
+  delState(path: PathLike, opts?: DelStateOptions): Result<C, boolean>;
+}
+
+/** A subscriber. Its result is ignored by ControllerSync and awaited by ControllerAsync. */
+export type StateCallback<C extends AnyController = ControllerSync> = (event: StateEvent<C>) => unknown;
+
+interface EventController {
+  getState(path: PathLike, opts?: GetStateOptions): unknown;
+  setState(path: PathLike, value: unknown, opts?: SetStateOptions): unknown;
+  delState(path: PathLike, opts?: DelStateOptions): unknown;
+}
+
+/** The one event implementation for both controllers; helpers forward to the controller (S43). */
+export class ControllerEvent {
+  readonly controller: AnyController;
+  readonly emittingPath: string;
+  readonly currentPath: string;
+  readonly prevValue: unknown;
+  readonly newValue: unknown;
+  readonly payload: unknown;
+  #bubbling: boolean;
+  readonly #recordRead: ((path: PathLike) => void) | undefined;
+
+  constructor(
+    controller: AnyController,
+    fields: { emittingPath: string; currentPath: string; prevValue: unknown; newValue: unknown; payload: unknown },
+    bubbling: boolean,
+    recordRead?: (path: PathLike) => void,
+  ) {
+    this.controller = controller;
+    this.emittingPath = fields.emittingPath;
+    this.currentPath = fields.currentPath;
+    this.prevValue = fields.prevValue;
+    this.newValue = fields.newValue;
+    this.payload = fields.payload;
+    this.#bubbling = bubbling;
+    this.#recordRead = recordRead;
+  }
+
+  get bubbling(): boolean {
+    return this.#bubbling;
+  }
+
+  stopBubbling(): void {
+    this.#bubbling = false;
+  }
+
+  getState(path: PathLike, opts?: GetStateOptions): unknown {
+    this.#recordRead?.(path);
+    return (this.controller as EventController).getState(path, opts);
+  }
+
+  setState(path: PathLike, value: unknown, opts?: SetStateOptions): unknown {
+    return (this.controller as EventController).setState(path, value, opts);
+  }
+
+  delState(path: PathLike, opts?: DelStateOptions): unknown {
+    return (this.controller as EventController).delState(path, opts);
+  }
+}

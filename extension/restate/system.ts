@@ -1,0 +1,56 @@
+import type { CallbackFailure } from './errors';
+import type { Operation } from './drive';
+import type { TraceCause } from './trace';
+
+/** What set off a run of a derivation or tracker: the change, seen at the level where it matched. */
+export interface Trigger {
+  readonly kind: 'set' | 'delete' | 'ping' | 'initial';
+  readonly emittingPath: string;
+  readonly levelPath: string;
+  readonly prevValue: unknown;
+  readonly newValue: unknown;
+  readonly payload: unknown;
+  /** Who made the triggering change; a run's own cause is derived from it (S122). */
+  readonly cause: TraceCause;
+  /** Emitting paths of the triggering change and its enclosing changes, outermost first (S38). */
+  readonly chain: readonly string[];
+}
+
+/** Run statistics kept for the graph (S119). */
+export interface RunStats {
+  runCount: number;
+  lastRunMs: number | null;
+  lastError: { name: string; message: string } | null;
+}
+
+/**
+ * A derivation or a tracker: a callback the controller owns, which runs at most once per state change
+ * and ignores stopBubbling (S34, S59, S70).
+ */
+export interface SystemCallback {
+  readonly kind: 'derivation' | 'tracker';
+  readonly stats: RunStats;
+  /** Runs once. With `failures` the run is part of a notification and collects its error; without, it rethrows. */
+  run(trigger: Trigger, failures: CallbackFailure[] | undefined): Operation<void>;
+}
+
+export function newRunStats(): RunStats {
+  return { runCount: 0, lastRunMs: null, lastError: null };
+}
+
+export function recordRun(stats: RunStats, durationMs: number, error: unknown): void {
+  stats.runCount++;
+  stats.lastRunMs = durationMs;
+  stats.lastError =
+    error === undefined
+      ? null
+      : error instanceof Error
+        ? { name: error.name, message: error.message }
+        : { name: 'Error', message: String(error) };
+}
+
+export function runCause(trigger: Trigger): TraceCause {
+  if (trigger.kind === 'initial') return 'initial';
+  if (trigger.kind === 'ping') return 'ping';
+  return trigger.cause;
+}
