@@ -39,10 +39,6 @@ abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
     this.engine.facade = this as unknown as C;
   }
 
-  protected get chain(): readonly string[] {
-    return this.engine.carrier.current()?.chain ?? [];
-  }
-
   registerCallback(cb: StateCallback<C>, opts?: CallbackOptions): string {
     return this.engine.registerCallback(cb, opts);
   }
@@ -131,11 +127,19 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
   }
 
   deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): string {
-    return this.#run(registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.chain));
+    return this.#run(registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.engine.carrier.current()));
   }
 
   track(cb: StateCallback<ControllerSync>, opts?: { payload?: unknown }): string {
-    return this.#run(registerTracker(this.engine, cb, opts?.payload, this.chain));
+    return this.#run(registerTracker(this.engine, cb, opts?.payload, this.engine.carrier.current()));
+  }
+
+  /**
+   * Runs `fn` as one batch (S113–S117): its writes apply at once, notifications wait until the outermost
+   * batch ends, and if `fn` throws every write it made is undone and the error rethrown.
+   */
+  batch<R>(fn: () => R): R {
+    return this.#run(this.engine.batch(fn, this.engine.carrier.current()));
   }
 
   atom<T>(path: PathLike, defaultValue?: T): Atom<T> {
@@ -183,11 +187,16 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
   }
 
   deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): Promise<string> {
-    return this.#start(() => registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.chain));
+    return this.#start(() => registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.engine.carrier.current()));
   }
 
   track(cb: StateCallback<ControllerAsync>, opts?: { payload?: unknown }): Promise<string> {
-    return this.#start(() => registerTracker(this.engine, cb, opts?.payload, this.chain));
+    return this.#start(() => registerTracker(this.engine, cb, opts?.payload, this.engine.carrier.current()));
+  }
+
+  /** Like ControllerSync.batch; the batch covers the operations in `fn`'s async context (S117). */
+  batch<R>(fn: () => R | Promise<R>): Promise<R> {
+    return this.#start(() => this.engine.batch(fn, this.engine.carrier.current())) as Promise<R>;
   }
 
   atom<T>(path: PathLike, defaultValue?: T): AtomAsync<T> {

@@ -1,7 +1,7 @@
 import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateCycleError, RestateUsageError, type CallbackFailure } from './errors';
 import type { Operation } from './drive';
-import { collectRunFailure, type Engine } from './engine';
+import { collectRunFailure, type ChangeContext, type Engine } from './engine';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { newRunStats, recordRun, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
 
@@ -65,7 +65,7 @@ export class Derivation implements SystemCallback {
     let failure: unknown;
     try {
       const data = yield* this.#data(trigger);
-      const context = { chain: trigger.chain, cause: `derive:${this.dest}` as const };
+      const context = { chain: trigger.chain, cause: `derive:${this.dest}` as const, batch: trigger.batch };
       const result = yield* engine.callUser(context, `the transform of ${this.id}`, () => this.transform(data));
       if (result === undefined) yield* engine.delState(this.dest, { payload: this.payload }, context);
       else yield* engine.setState(this.dest, result, { payload: this.payload }, context);
@@ -128,7 +128,7 @@ export function* registerDerivation(
   sources: readonly PathLike[],
   transform: DeriveTransform,
   payload: unknown,
-  chain: readonly string[],
+  context: ChangeContext | undefined,
 ): Operation<string> {
   const destPath = resolveConcretePath(dest, 'derive');
   if (typeof transform !== 'function') {
@@ -139,7 +139,7 @@ export function* registerDerivation(
   engine.removeSystem(derivation.id);
   engine.callbacks.registerSystem(derivation.id, derivation);
   for (const source of sourcePaths) engine.subscriptions.add(source, derivation.id);
-  const trigger: Trigger = { kind: 'initial', emittingPath: '/', levelPath: '/', prevValue: undefined, newValue: undefined, payload, cause: 'initial', chain };
+  const trigger: Trigger = { kind: 'initial', emittingPath: '/', levelPath: '/', prevValue: undefined, newValue: undefined, payload, cause: 'initial', chain: context?.chain ?? [], batch: context?.batch };
   yield* derivation.run(trigger, undefined);
   return derivation.id;
 }

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AnyBackend } from './backends/backend';
 import { CallbackStore, isSystemId, type CallbackEntry } from './callbacks';
+import { BatchState } from './batch';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, type Operation } from './drive';
 import {
   RestateCallbackError,
@@ -27,8 +28,10 @@ const COMPONENT = 'controller';
 export interface ChangeContext {
   /** Emitting paths of the enclosing changes, outermost first. */
   readonly chain: readonly string[];
-  /** Who acts for writes made in this context. */
-  readonly cause: TraceCause;
+  /** Who acts for writes made in this context; `undefined` leaves it to the call's `cause` option. */
+  readonly cause: TraceCause | undefined;
+  /** The open batch that writes made in this context join (S113). */
+  readonly batch?: BatchState;
 }
 
 /** Carries the current ChangeContext: a plain field for ControllerSync, AsyncLocalStorage for ControllerAsync. */
@@ -133,10 +136,11 @@ export class Engine {
     if (canonical === '/') return {};
     const dflt = opts?.default;
     if (opts?.writeDefault === true && dflt !== undefined) {
-      yield* this.#write(canonical, dflt);
+      if (context?.batch !== undefined) yield* context.batch.beforeWrite(this, canonical, MISSING);
+      yield* this.rawWrite(canonical, dflt);
       if (this.trace.active) {
         const depth = (context?.chain.length ?? 0) + 1;
-        this.trace.emit({ kind: 'set', path: canonical, prevValue: undefined, value: dflt, changed: true, notified: false, payload: undefined, batched: false, cause: context?.cause ?? 'api', depth });
+        this.trace.emit({ kind: 'set', path: canonical, prevValue: undefined, value: dflt, changed: true, notified: false, payload: undefined, batched: context?.batch !== undefined, cause: context?.cause ?? 'api', depth });
       }
     }
     return dflt;
@@ -151,8 +155,15 @@ export class Engine {
 
   // ---- writes ------------------------------------------------------------------------------------
 
-  *#write(path: string, value: unknown): Operation<void> {
+  /** A backend write with no comparison, notification or trace. */
+  *rawWrite(path: string, value: unknown): Operation<void> {
     const done = this.backend.write(path, value);
+    if (isThenable(done)) yield done;
+  }
+
+  /** A backend delete with no notification or trace. */
+  *rawDelete(path: string): Operation<void> {
+    const done = this.backend.delete(path);
     if (isThenable(done)) yield done;
   }
 
@@ -162,9 +173,9 @@ export class Engine {
       throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
     }
     // Backend calls are inlined on this hot path: a nested generator per call would double its cost.
-    let prevValue = this.backend.read(canonical, MISSING);
-    if (isThenable(prevValue)) prevValue = yield prevValue;
-    if (prevValue === MISSING) prevValue = canonical === '/' ? {} : opts?.default;
+    let stored = this.backend.read(canonical, MISSING);
+    if (isThenable(stored)) stored = yield stored;
+    const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
     const equal = opts?.eqFunc ?? deepEqual;
     const depth = (context?.chain.length ?? 0) + 1;
     if (equal(value, prevValue)) {
@@ -175,9 +186,19 @@ export class Engine {
       return false;
     }
     if (depth > this.maxDepth) throw new RestateCycleError(chainOf(context, canonical), this.maxDepth);
+    const batch = context?.batch;
+    if (batch !== undefined) yield* batch.beforeWrite(this, canonical, stored);
     const written = this.backend.write(canonical, value);
     if (isThenable(written)) yield written;
     const notify = opts?.skipNotify !== true;
+    if (batch !== undefined) {
+      if (notify) batch.recordChange(canonical, stored === MISSING ? undefined : stored, opts?.payload, 'change');
+      if (this.trace.active) {
+        const cause = context?.cause ?? opts?.cause ?? 'api';
+        this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: false, payload: opts?.payload, batched: true, cause, depth });
+      }
+      return true;
+    }
     if (this.trace.active) {
       const cause = context?.cause ?? opts?.cause ?? 'api';
       this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: notify, payload: opts?.payload, batched: false, cause, depth });
@@ -199,10 +220,18 @@ export class Engine {
     this.#checkDepth(chain);
     const notify = opts?.skipNotify !== true;
     const descendants = notify && !this.subscriptions.isEmpty ? yield* this.#subscribedDescendants(canonical) : undefined;
-    const done = this.backend.delete(canonical);
-    if (isThenable(done)) yield done;
+    const batch = context?.batch;
+    if (batch !== undefined) yield* batch.beforeDelete(this, canonical, prevValue);
+    yield* this.rawDelete(canonical);
     if (this.trace.active) {
-      this.trace.emit({ kind: 'delete', path: canonical, prevValue, existed: true, notified: notify, payload, batched: false, cause, depth: chain.length });
+      this.trace.emit({ kind: 'delete', path: canonical, prevValue, existed: true, notified: notify && batch === undefined, payload, batched: batch !== undefined, cause, depth: chain.length });
+    }
+    if (batch !== undefined) {
+      if (notify) {
+        for (const descendant of descendants ?? []) batch.recordChange(descendant.path, descendant.prevValue, payload, 'descendant');
+        batch.recordChange(canonical, prevValue, payload, 'change');
+      }
+      return true;
     }
     if (notify && !this.subscriptions.isEmpty) {
       yield* this.#notifyAndThrow({ kind: 'delete', path: canonical, prevValue, newValue: undefined, payload, cause, chain, descendants });
@@ -217,8 +246,13 @@ export class Engine {
     const chain = context === undefined ? [canonical] : [...context.chain, canonical];
     const payload = opts?.payload;
     this.#checkDepth(chain);
+    const batch = context?.batch;
     if (this.trace.active) {
-      this.trace.emit({ kind: 'ping', path: canonical, value, payload, batched: false, cause, depth: chain.length });
+      this.trace.emit({ kind: 'ping', path: canonical, value, payload, batched: batch !== undefined, cause, depth: chain.length });
+    }
+    if (batch !== undefined) {
+      batch.recordChange(canonical, value, payload, 'ping');
+      return;
     }
     if (!this.subscriptions.isEmpty) {
       yield* this.#notifyAndThrow({ kind: 'ping', path: canonical, prevValue: value, newValue: value, payload, cause, chain, descendants: undefined });
@@ -238,15 +272,22 @@ export class Engine {
     const chain = context === undefined ? [canonical] : [...context.chain, canonical];
     this.#checkDepth(chain);
     const isDelete = newValue === undefined;
+    const batch = context?.batch;
+    const batched = batch !== undefined;
     if (this.trace.active) {
       this.trace.emit(
         isDelete
-          ? { kind: 'delete', path: canonical, prevValue, existed: prevValue !== undefined, notified: true, payload, batched: false, cause, depth: chain.length }
-          : { kind: 'set', path: canonical, prevValue, value: newValue, changed: true, notified: true, payload, batched: false, cause, depth: chain.length },
+          ? { kind: 'delete', path: canonical, prevValue, existed: prevValue !== undefined, notified: !batched, payload, batched, cause, depth: chain.length }
+          : { kind: 'set', path: canonical, prevValue, value: newValue, changed: true, notified: !batched, payload, batched, cause, depth: chain.length },
       );
     }
     if (this.subscriptions.isEmpty) return;
     const descendants = isDelete ? this.#descendantsInValue(canonical, prevValue) : undefined;
+    if (batch !== undefined) {
+      for (const descendant of descendants ?? []) batch.recordChange(descendant.path, descendant.prevValue, payload, 'descendant');
+      batch.recordChange(canonical, prevValue, payload, 'change');
+      return;
+    }
     yield* this.#notifyAndThrow({ kind: isDelete ? 'delete' : 'set', path: canonical, prevValue, newValue, payload, cause, chain, descendants });
   }
 
@@ -258,12 +299,12 @@ export class Engine {
 
   *#notifyAndThrow(change: Change): Operation<void> {
     const failures: CallbackFailure[] = [];
-    yield* this.#notify(change, failures);
+    yield* this.#notify(change, failures, new Set());
     if (failures.length > 0) throw new RestateCallbackError(failures);
   }
 
-  *#notify(change: Change, failures: CallbackFailure[]): Operation<void> {
-    const systemRan = new Set<string>();
+  /** Delivers a change: S28 step 1 when it has descendants, then each level up to the root. */
+  *#notify(change: Change, failures: CallbackFailure[], systemRan: Set<string>): Operation<void> {
     if (change.descendants !== undefined) {
       for (const descendant of change.descendants) {
         const segments = splitPath(descendant.path);
@@ -278,6 +319,53 @@ export class Engine {
       bubbling = yield* this.#deliverLevel(change, emitted, level, segments, depth, bubbling, systemRan, failures);
       level = depth <= 1 ? '/' : level.slice(0, level.lastIndexOf('/'));
     }
+  }
+
+  /** Runs `fn` as one batch (S113–S117): notifications wait for the outermost batch; a failure undoes its writes. */
+  *batch<R>(fn: () => R, context: ChangeContext | undefined): Operation<R> {
+    const outer = context?.batch;
+    const state = outer ?? new BatchState();
+    const mark = state.mark;
+    const inner: ChangeContext = { chain: context?.chain ?? [], cause: context?.cause, batch: state };
+    let result: unknown;
+    try {
+      result = this.carrier.run(inner, fn);
+      if (isThenable(result)) {
+        if (!this.isAsync) {
+          ignoreRejection(result);
+          throw new RestateUsageError('batch', 'the function given to ControllerSync.batch returned a promise: its writes were undone; use ControllerAsync.batch for async work');
+        }
+        result = yield result;
+      }
+    } catch (error) {
+      yield* state.rollback(this, mark, error);
+      throw error;
+    }
+    if (outer === undefined) yield* this.#flush(state, context);
+    return result as R;
+  }
+
+  /** Notifies what a batch changed, each path once, with system callbacks once for the whole flush (S115). */
+  *#flush(batch: BatchState, context: ChangeContext | undefined): Operation<void> {
+    const failures: CallbackFailure[] = [];
+    const systemRan = new Set<string>();
+    for (const pending of batch.changes.values()) {
+      const stored = yield* this.read(pending.path);
+      const newValue = stored === MISSING ? undefined : stored;
+      const pinged = pending.pings.length > 0;
+      if (!pinged && deepEqual(pending.prevValue, newValue)) continue;
+      const kind = newValue === undefined ? 'delete' : pinged && deepEqual(pending.prevValue, newValue) ? 'ping' : 'set';
+      const cause = context?.cause ?? 'api';
+      const change: Change = { kind, path: pending.path, prevValue: pending.prevValue, newValue, payload: pending.payload, cause, chain: chainOf(context, pending.path), descendants: undefined };
+      if (pending.descendantOnly) {
+        const segments = splitPath(pending.path);
+        const emitted = { path: pending.path, prevValue: pending.prevValue, newValue };
+        yield* this.#deliverLevel(change, emitted, pending.path, segments, segments.length, true, systemRan, failures);
+      } else {
+        yield* this.#notify(change, failures, systemRan);
+      }
+    }
+    if (failures.length > 0) throw new RestateCallbackError(failures);
   }
 
   /** Delivers one level; returns whether plain callbacks may still run above it (S42). */

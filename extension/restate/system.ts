@@ -1,6 +1,7 @@
 import type { CallbackFailure } from './errors';
 import type { Operation } from './drive';
 import type { TraceCause } from './trace';
+import type { BatchState } from './batch';
 
 /** What set off a run of a derivation or tracker: the change, seen at the level where it matched. */
 export interface Trigger {
@@ -14,6 +15,8 @@ export interface Trigger {
   readonly cause: TraceCause;
   /** Emitting paths of the triggering change and its enclosing changes, outermost first (S38). */
   readonly chain: readonly string[];
+  /** The batch a first run's writes join, when derive or track is called inside one. */
+  readonly batch?: BatchState;
 }
 
 /** Run statistics kept for the graph (S119). */

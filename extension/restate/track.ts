@@ -2,7 +2,7 @@ import type { CallbackFailure } from './errors';
 import { RestateCycleError, RestateUsageError } from './errors';
 import type { Operation } from './drive';
 import { describe } from './derive';
-import { collectRunFailure, type Engine } from './engine';
+import { collectRunFailure, type ChangeContext, type Engine } from './engine';
 import { ControllerEvent } from './events';
 import { resolveConcretePath, type PathLike } from './path';
 import { newRunStats, recordRun, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
@@ -45,7 +45,7 @@ export class Tracker implements SystemCallback {
     const started = performance.now();
     let failure: unknown;
     try {
-      yield* engine.callUser({ chain: trigger.chain, cause: this.id as `track:${string}` }, `the tracked callback ${this.id}`, () => fn(event));
+      yield* engine.callUser({ chain: trigger.chain, cause: this.id as `track:${string}`, batch: trigger.batch }, `the tracked callback ${this.id}`, () => fn(event));
     } catch (error) {
       failure = error;
       if (error instanceof RestateCycleError || failures === undefined) throw error;
@@ -86,11 +86,11 @@ export class Tracker implements SystemCallback {
 }
 
 /** Registers a tracker and runs it once (S66). */
-export function* registerTracker(engine: Engine, fn: unknown, payload: unknown, chain: readonly string[]): Operation<string> {
+export function* registerTracker(engine: Engine, fn: unknown, payload: unknown, context: ChangeContext | undefined): Operation<string> {
   if (typeof fn !== 'function') throw new RestateUsageError('track', 'track() needs a callback function');
   const tracker = new Tracker(engine, engine.nextTrackerId(), fn as (event: never) => unknown, payload);
   engine.callbacks.registerSystem(tracker.id, tracker);
-  const trigger: Trigger = { kind: 'initial', emittingPath: '/', levelPath: '/', prevValue: undefined, newValue: undefined, payload, cause: 'initial', chain };
+  const trigger: Trigger = { kind: 'initial', emittingPath: '/', levelPath: '/', prevValue: undefined, newValue: undefined, payload, cause: 'initial', chain: context?.chain ?? [], batch: context?.batch };
   yield* tracker.run(trigger, undefined);
   return tracker.id;
 }

@@ -1,0 +1,128 @@
+import { RestateBackendError } from './errors';
+import type { Operation } from './drive';
+import type { Engine } from './engine';
+import { childOf } from './path';
+import { MISSING, OWN_VALUE_KEY, isPlainObject } from './values';
+
+/** A node's own value (MISSING if it has none), as needed to restore it. */
+interface NodeSnapshot {
+  readonly path: string;
+  readonly ownValue: unknown;
+}
+
+/** How to undo one write or delete made inside a batch (S116). */
+type UndoStep =
+  | { readonly kind: 'restore-own'; readonly path: string; readonly ownValue: unknown }
+  | { readonly kind: 'restore-subtree'; readonly path: string; readonly nodes: readonly NodeSnapshot[] };
+
+/** A path changed inside a batch, waiting for the flush (S115). */
+export interface PendingChange {
+  readonly path: string;
+  /** The value before the path's first change in the batch (a getState read: MISSING as undefined). */
+  readonly prevValue: unknown;
+  payload: unknown;
+  /** Pings made in the batch, by undo-log position, so a failed nested batch can take its own back. */
+  pings: number[];
+  /** Undo-log position when the path was first changed. */
+  readonly firstMark: number;
+  /** An S28 descendant of a deleted path: delivered at its own level only. */
+  readonly descendantOnly: boolean;
+}
+
+/**
+ * One outermost batch and the nested batches that joined it (S113–S117). Writes reach the backend at once;
+ * notifications wait in `changes` until the outermost batch ends; `undo` lets a failing call put back
+ * every write and delete it made.
+ */
+export class BatchState {
+  readonly changes = new Map<string, PendingChange>();
+  readonly #undo: UndoStep[] = [];
+
+  /** The undo-log position a nested batch starts from. */
+  get mark(): number {
+    return this.#undo.length;
+  }
+
+  recordChange(path: string, prevValue: unknown, payload: unknown, kind: 'change' | 'ping' | 'descendant'): void {
+    let change = this.changes.get(path);
+    if (change === undefined) {
+      change = { path, prevValue, payload, pings: [], firstMark: this.#undo.length, descendantOnly: kind === 'descendant' };
+      this.changes.set(path, change);
+    }
+    change.payload = payload;
+    if (kind === 'ping') change.pings.push(this.#undo.length);
+  }
+
+  /** Remembers what a write to `path` is about to overwrite. `prevRead` is the backend read before it. */
+  *beforeWrite(engine: Engine, path: string, prevRead: unknown): Operation<void> {
+    if (prevRead === MISSING) {
+      this.#undo.push({ kind: 'restore-own', path, ownValue: MISSING });
+      return;
+    }
+    const names = yield* engine.listChildren(path);
+    const ownValue = names.length === 0 ? prevRead : ownValueOfMerged(prevRead);
+    this.#undo.push({ kind: 'restore-own', path, ownValue });
+  }
+
+  /** Remembers the subtree a delete of `path` is about to remove. `prevRead` is its merged read. */
+  *beforeDelete(engine: Engine, path: string, prevRead: unknown): Operation<void> {
+    const nodes: NodeSnapshot[] = [];
+    yield* snapshotSubtree(engine, path, prevRead, nodes);
+    this.#undo.push({ kind: 'restore-subtree', path, nodes });
+  }
+
+  /** Undoes, newest first, every step logged since `mark`, and forgets what those steps would have notified. */
+  *rollback(engine: Engine, mark: number, reason: unknown): Operation<void> {
+    try {
+      while (this.#undo.length > mark) {
+        const step = this.#undo.pop()!;
+        if (engine.trace.active) engine.trace.emit({ kind: 'rollback', path: step.path, cause: 'rollback', depth: 1 });
+        if (step.kind === 'restore-subtree') {
+          for (const node of step.nodes) {
+            if (node.ownValue !== MISSING) yield* engine.rawWrite(node.path, node.ownValue);
+          }
+        } else if (step.ownValue !== MISSING) {
+          yield* engine.rawWrite(step.path, step.ownValue);
+        } else {
+          // The node had no own value: the backend cannot drop just the value, so the node goes and its
+          // children come back one by one.
+          const current = yield* engine.read(step.path);
+          const nodes: NodeSnapshot[] = [];
+          if (current !== MISSING) yield* snapshotSubtree(engine, step.path, current, nodes);
+          yield* engine.rawDelete(step.path);
+          for (const node of nodes) {
+            if (node.path !== step.path && node.ownValue !== MISSING) yield* engine.rawWrite(node.path, node.ownValue);
+          }
+        }
+      }
+    } catch (error) {
+      throw new RestateBackendError('batch', `rollback incomplete: could not undo the batch's writes (${describe(error)}); the batch failed with: ${describe(reason)}`, { cause: reason });
+    }
+    for (const [path, change] of this.changes) {
+      if (change.firstMark >= mark) this.changes.delete(path);
+      else change.pings = change.pings.filter((at) => at < mark);
+    }
+  }
+}
+
+function ownValueOfMerged(merged: unknown): unknown {
+  return isPlainObject(merged) && Object.prototype.hasOwnProperty.call(merged, OWN_VALUE_KEY) ? merged[OWN_VALUE_KEY] : MISSING;
+}
+
+/** Collects (path, own value) for a subtree, parents first, telling values from children with listChildren. */
+function* snapshotSubtree(engine: Engine, path: string, read: unknown, into: NodeSnapshot[]): Operation<void> {
+  const names = yield* engine.listChildren(path);
+  if (names.length === 0) {
+    into.push({ path, ownValue: read });
+    return;
+  }
+  into.push({ path, ownValue: ownValueOfMerged(read) });
+  for (const name of names) {
+    const childRead = isPlainObject(read) && Object.prototype.hasOwnProperty.call(read, name) ? read[name] : yield* engine.read(childOf(path, name));
+    yield* snapshotSubtree(engine, childOf(path, name), childRead, into);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
