@@ -383,8 +383,9 @@ export class Engine {
     if (list.length === 0) return bubbling;
     const fields = { emittingPath: emitted.path, currentPath: level, prevValue: emitted.prevValue, newValue: emitted.newValue, payload: change.payload };
     const event = new ControllerEvent(this.facade, fields, bubbling);
-    for (const { id, pattern } of list) {
-      if (!this.subscriptions.has(pattern, id)) continue;
+    for (const subscription of list) {
+      if (!this.subscriptions.isCurrent(subscription)) continue;
+      const id = subscription.id;
       const entry = this.callbacks.get(id);
       if (entry === undefined) continue;
       if (entry.system !== undefined) {

@@ -5,6 +5,8 @@ export interface Subscription {
   readonly id: string;
   /** The exact path or pattern the id subscribed to. */
   readonly pattern: string;
+  /** Creation order of the pair: a pair removed and added again gets a new one. */
+  readonly order: number;
 }
 
 interface TrieNode {
@@ -61,6 +63,11 @@ export class SubscriptionIndex {
 
   has(pattern: string, id: string): boolean {
     return this.#find(pattern)?.subscribers?.has(id) ?? false;
+  }
+
+  /** Whether exactly this pair (not one removed and re-added since) is still subscribed (S35). */
+  isCurrent(subscription: Subscription): boolean {
+    return this.#find(subscription.pattern)?.subscribers?.get(subscription.id) === subscription.order;
   }
 
   remove(pattern: string, id: string): boolean {
@@ -126,8 +133,8 @@ export class SubscriptionIndex {
     const list: Subscription[] = [];
     const seen = new Set<string>();
     if (exact?.subscribers !== undefined) {
-      for (const id of exact.subscribers.keys()) {
-        list.push({ id, pattern: exact.pattern });
+      for (const [id, order] of exact.subscribers) {
+        list.push({ id, pattern: exact.pattern, order });
         seen.add(id);
       }
     }
@@ -137,10 +144,10 @@ export class SubscriptionIndex {
       for (const [id, order] of node.subscribers) matched.push({ id, pattern: node.pattern, order });
     }
     if (matched.length > 1) matched.sort((a, b) => a.order - b.order);
-    for (const { id, pattern } of matched) {
-      if (seen.has(id)) continue;
-      seen.add(id);
-      list.push({ id, pattern });
+    for (const subscription of matched) {
+      if (seen.has(subscription.id)) continue;
+      seen.add(subscription.id);
+      list.push(subscription);
     }
     return list;
   }
