@@ -203,7 +203,7 @@ export class Engine {
       const cause = context?.cause ?? opts?.cause ?? 'api';
       this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: notify, payload: opts?.payload, batched: false, cause, depth });
     }
-    if (notify && !this.subscriptions.isEmpty) {
+    if (notify && this.subscriptions.matchesPathOrAncestor(canonical)) {
       const cause = context?.cause ?? opts?.cause ?? 'api';
       yield* this.#notifyAndThrow({ kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: chainOf(context, canonical), descendants: undefined });
     }
@@ -254,7 +254,7 @@ export class Engine {
       batch.recordChange(canonical, value, payload, 'ping');
       return;
     }
-    if (!this.subscriptions.isEmpty) {
+    if (this.subscriptions.matchesPathOrAncestor(canonical)) {
       yield* this.#notifyAndThrow({ kind: 'ping', path: canonical, prevValue: value, newValue: value, payload, cause, chain, descendants: undefined });
     }
   }

@@ -106,6 +106,42 @@ export class SubscriptionIndex {
   }
 
   /**
+   * Whether any subscription matches `path` or one of its ancestors: the cheap test that lets a change
+   * nobody listens to skip notification entirely. Walks the trie once, allocating only for patterns.
+   */
+  matchesPathOrAncestor(path: string): boolean {
+    if (this.#pairs === 0) return false;
+    if (this.#root.subscribers !== undefined) return true;
+    let exact: TrieNode | undefined = this.#root;
+    let wild: TrieNode[] | undefined;
+    let start = 1;
+    while (start <= path.length && (exact !== undefined || wild !== undefined)) {
+      let end = path.indexOf('/', start);
+      if (end === -1) end = path.length;
+      const segment = path.slice(start, end);
+      let nextWild: TrieNode[] | undefined;
+      if (wild !== undefined) {
+        for (const node of wild) {
+          const literal = node.children?.get(segment);
+          if (literal !== undefined) (nextWild ??= []).push(literal);
+          const star = node.children?.get(WILDCARD);
+          if (star !== undefined) (nextWild ??= []).push(star);
+        }
+      }
+      if (exact !== undefined) {
+        const star = exact.children?.get(WILDCARD);
+        if (star !== undefined) (nextWild ??= []).push(star);
+        exact = exact.children?.get(segment);
+        if (exact?.subscribers !== undefined) return true;
+      }
+      if (nextWild !== undefined && nextWild.some((node) => node.subscribers !== undefined)) return true;
+      wild = nextWild;
+      start = end + 1;
+    }
+    return false;
+  }
+
+  /**
    * The delivery list of the level made of the first `depth` of `segments` (S32–S33): exact subscribers in
    * subscription order, then matching patterns' subscribers in subscription order, each id once.
    */

@@ -1,0 +1,57 @@
+/** Small helpers shared by the benchmarks: timing, medians and a printed table. */
+
+export interface Row {
+  readonly name: string;
+  readonly opsPerSecond: number;
+  readonly note?: string;
+}
+
+/**
+ * Times `operations` operations `runs` times after a warm-up and returns the median rate. `setup` runs
+ * untimed before each run and returns the timed body.
+ */
+export function measure(operations: number, runs: number, setup: () => () => void): number {
+  setup()();
+  const rates: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const body = setup();
+    const started = performance.now();
+    body();
+    rates.push(operations / ((performance.now() - started) / 1000));
+  }
+  return median(rates);
+}
+
+export async function measureAsync(operations: number, runs: number, body: () => Promise<void>): Promise<number> {
+  await body();
+  const rates: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await body();
+    rates.push(operations / ((performance.now() - started) / 1000));
+  }
+  return median(rates);
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function formatRate(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** Prints rows with their rate and the ratio to `baseline` (the first row unless named). */
+export function printTable(title: string, rows: readonly Row[], baselineName = rows[0]?.name): void {
+  const baseline = rows.find((row) => row.name === baselineName)?.opsPerSecond ?? 1;
+  const header = ['workload', 'ops/s', `ratio to "${baselineName}"`, 'note'];
+  const body = rows.map((row) => [row.name, formatRate(row.opsPerSecond), (row.opsPerSecond / baseline).toFixed(2) + '×', row.note ?? '']);
+  const widths = header.map((cell, column) => Math.max(cell.length, ...body.map((line) => line[column].length)));
+  const line = (cells: string[]): string => '| ' + cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ') + ' |';
+  console.log(`\n${title}\n`);
+  console.log(line(header));
+  console.log('|' + widths.map((width) => '-'.repeat(width + 2)).join('|') + '|');
+  for (const cells of body) console.log(line(cells));
+}
