@@ -44,9 +44,9 @@ export function formatRate(value: number): string {
 }
 
 /** Prints rows with their rate and the ratio to `baseline` (the first row unless named). */
-export function printTable(title: string, rows: readonly Row[], baselineName = rows[0]?.name): void {
+export function printTable(title: string, rows: readonly Row[], baselineName = rows[0]?.name, firstColumn = 'workload'): void {
   const baseline = rows.find((row) => row.name === baselineName)?.opsPerSecond ?? 1;
-  const header = ['workload', 'ops/s', `ratio to "${baselineName}"`, 'note'];
+  const header = [firstColumn, 'ops/s', `ratio to "${baselineName}"`, 'note'];
   const body = rows.map((row) => [row.name, formatRate(row.opsPerSecond), (row.opsPerSecond / baseline).toFixed(2) + '×', row.note ?? '']);
   const widths = header.map((cell, column) => Math.max(cell.length, ...body.map((line) => line[column].length)));
   const line = (cells: string[]): string => '| ' + cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ') + ' |';

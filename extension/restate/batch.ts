@@ -21,12 +21,18 @@ export interface PendingChange {
   /** The value before the path's first change in the batch (a getState read: MISSING as undefined). */
   readonly prevValue: unknown;
   payload: unknown;
-  /** Pings made in the batch, by undo-log position, so a failed nested batch can take its own back. */
+  /** Pings made in the batch, by change number, so a failed nested batch can take its own back. */
   pings: number[];
-  /** Undo-log position when the path was first changed. */
-  readonly firstMark: number;
-  /** An S28 descendant of a deleted path: delivered at its own level only. */
-  readonly descendantOnly: boolean;
+  /** The change number of the path's first change. */
+  readonly firstChange: number;
+  /** Only an S28 descendant of a deleted path so far: delivered at its own level only. */
+  descendantOnly: boolean;
+}
+
+/** Where a nested batch starts: the undo-log length, and the number of changes recorded so far. */
+export interface BatchMark {
+  readonly undo: number;
+  readonly changes: number;
 }
 
 /**
@@ -37,20 +43,30 @@ export interface PendingChange {
 export class BatchState {
   readonly changes = new Map<string, PendingChange>();
   readonly #undo: UndoStep[] = [];
+  /**
+   * Changes are numbered as they are recorded. A nested batch compares these numbers, not undo-log
+   * positions, with its mark: the undo step of a write is logged before its change is recorded, and a ping
+   * logs no undo step at all, so undo positions cannot tell whose change came first.
+   */
+  #changeCount = 0;
 
-  /** The undo-log position a nested batch starts from. */
-  get mark(): number {
-    return this.#undo.length;
+  /** Where a nested batch starts from. */
+  get mark(): BatchMark {
+    return { undo: this.#undo.length, changes: this.#changeCount };
   }
 
   recordChange(path: string, prevValue: unknown, payload: unknown, kind: 'change' | 'ping' | 'descendant'): void {
+    const number = ++this.#changeCount;
     let change = this.changes.get(path);
     if (change === undefined) {
-      change = { path, prevValue, payload, pings: [], firstMark: this.#undo.length, descendantOnly: kind === 'descendant' };
+      change = { path, prevValue, payload, pings: [], firstChange: number, descendantOnly: kind === 'descendant' };
       this.changes.set(path, change);
+    } else if (kind !== 'descendant') {
+      // A descendant of a deleted path that is then written itself is an ordinary change: it bubbles.
+      change.descendantOnly = false;
     }
     change.payload = payload;
-    if (kind === 'ping') change.pings.push(this.#undo.length);
+    if (kind === 'ping') change.pings.push(number);
   }
 
   /** Remembers what a write to `path` is about to overwrite. `prevRead` is the backend read before it. */
@@ -72,9 +88,9 @@ export class BatchState {
   }
 
   /** Undoes, newest first, every step logged since `mark`, and forgets what those steps would have notified. */
-  *rollback(engine: Engine, mark: number, reason: unknown): Operation<void> {
+  *rollback(engine: Engine, mark: BatchMark, reason: unknown): Operation<void> {
     try {
-      while (this.#undo.length > mark) {
+      while (this.#undo.length > mark.undo) {
         const step = this.#undo.pop()!;
         if (engine.trace.active) engine.trace.emit({ kind: 'rollback', path: step.path, cause: 'rollback', depth: 1 });
         if (step.kind === 'restore-subtree') {
@@ -99,8 +115,8 @@ export class BatchState {
       throw new RestateBackendError('batch', `rollback incomplete: could not undo the batch's writes (${describe(error)}); the batch failed with: ${describe(reason)}`, { cause: reason });
     }
     for (const [path, change] of this.changes) {
-      if (change.firstMark >= mark) this.changes.delete(path);
-      else change.pings = change.pings.filter((at) => at < mark);
+      if (change.firstChange > mark.changes) this.changes.delete(path);
+      else change.pings = change.pings.filter((number) => number <= mark.changes);
     }
   }
 }

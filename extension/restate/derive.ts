@@ -85,7 +85,7 @@ export class Derivation implements SystemCallback {
           durationMs,
           error: failure === undefined ? null : describe(failure),
           cause: runCause(trigger),
-          depth: trigger.chain.length + 1,
+          depth: (trigger.chain?.length ?? 0) + 1,
         });
       }
     }
@@ -139,7 +139,7 @@ export function* registerDerivation(
   engine.removeSystem(derivation.id);
   engine.callbacks.registerSystem(derivation.id, derivation);
   for (const source of sourcePaths) engine.subscriptions.add(source, derivation.id);
-  const trigger: Trigger = { kind: 'initial', emittingPath: '/', levelPath: '/', prevValue: undefined, newValue: undefined, payload, cause: 'initial', chain: context?.chain ?? [], batch: context?.batch };
+  const trigger: Trigger = { kind: 'initial', emittingPath: '/', levelPath: '/', prevValue: undefined, newValue: undefined, payload, cause: 'initial', chain: context?.chain, batch: context?.batch };
   yield* derivation.run(trigger, undefined);
   return derivation.id;
 }

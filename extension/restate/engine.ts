@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AnyBackend } from './backends/backend';
 import { CallbackStore, isSystemId, type CallbackEntry } from './callbacks';
 import { BatchState } from './batch';
+import { chainPaths, extendChain, type Chain } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, type Operation } from './drive';
 import {
   RestateCallbackError,
@@ -12,8 +13,8 @@ import {
   type CallbackFailure,
 } from './errors';
 import { ControllerEvent, type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
-import { childOf, resolveConcretePath, resolvePattern, splitPath, type PathLike } from './path';
-import { SubscriptionIndex } from './subscriptions';
+import { childOf, resolveConcretePath, resolvePattern, type PathLike } from './path';
+import { SubscriptionIndex, type Subscription } from './subscriptions';
 import type { SystemCallback, Trigger } from './system';
 import { TraceHub, type TraceCause } from './trace';
 import { MISSING, OWN_VALUE_KEY, compareNames, deepEqual, isPlainObject } from './values';
@@ -26,8 +27,8 @@ const COMPONENT = 'controller';
  * change (S36); its context tells the chain of changes above it (S38) and who acts (S122).
  */
 export interface ChangeContext {
-  /** Emitting paths of the enclosing changes, outermost first. */
-  readonly chain: readonly string[];
+  /** The enclosing change's chain of causes; `undefined` at the top level. */
+  readonly chain: Chain | undefined;
   /** Who acts for writes made in this context; `undefined` leaves it to the call's `cause` option. */
   readonly cause: TraceCause | undefined;
   /** The open batch that writes made in this context join (S113). */
@@ -78,7 +79,7 @@ interface Change {
   readonly newValue: unknown;
   readonly payload: unknown;
   readonly cause: TraceCause;
-  readonly chain: readonly string[];
+  readonly chain: Chain;
   /** S28 step 1: existing descendants with subscribers, deepest first, with their old values. */
   readonly descendants: readonly { path: string; prevValue: unknown }[] | undefined;
 }
@@ -139,7 +140,7 @@ export class Engine {
       if (context?.batch !== undefined) yield* context.batch.beforeWrite(this, canonical, MISSING);
       yield* this.rawWrite(canonical, dflt);
       if (this.trace.active) {
-        const depth = (context?.chain.length ?? 0) + 1;
+        const depth = (context?.chain?.length ?? 0) + 1;
         this.trace.emit({ kind: 'set', path: canonical, prevValue: undefined, value: dflt, changed: true, notified: false, payload: undefined, batched: context?.batch !== undefined, cause: context?.cause ?? 'api', depth });
       }
     }
@@ -177,7 +178,7 @@ export class Engine {
     if (isThenable(stored)) stored = yield stored;
     const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
     const equal = opts?.eqFunc ?? deepEqual;
-    const depth = (context?.chain.length ?? 0) + 1;
+    const depth = (context?.chain?.length ?? 0) + 1;
     if (equal(value, prevValue)) {
       if (this.trace.active) {
         const cause = context?.cause ?? opts?.cause ?? 'api';
@@ -185,7 +186,7 @@ export class Engine {
       }
       return false;
     }
-    if (depth > this.maxDepth) throw new RestateCycleError(chainOf(context, canonical), this.maxDepth);
+    if (depth > this.maxDepth) throw new RestateCycleError(chainPaths(extendChain(context?.chain, canonical)), this.maxDepth);
     const batch = context?.batch;
     if (batch !== undefined) yield* batch.beforeWrite(this, canonical, stored);
     const written = this.backend.write(canonical, value);
@@ -205,7 +206,7 @@ export class Engine {
     }
     if (notify && this.subscriptions.matchesPathOrAncestor(canonical)) {
       const cause = context?.cause ?? opts?.cause ?? 'api';
-      yield* this.#notifyAndThrow({ kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: chainOf(context, canonical), descendants: undefined });
+      yield* this.#notifyAndThrow({ kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(context?.chain, canonical), descendants: undefined });
     }
     return true;
   }
@@ -215,7 +216,7 @@ export class Engine {
     const prevValue = yield* this.read(canonical);
     if (prevValue === MISSING) return false;
     const cause = context?.cause ?? opts?.cause ?? 'api';
-    const chain = context === undefined ? [canonical] : [...context.chain, canonical];
+    const chain = extendChain(context?.chain, canonical);
     const payload = opts?.payload;
     this.#checkDepth(chain);
     const notify = opts?.skipNotify !== true;
@@ -243,7 +244,7 @@ export class Engine {
     const canonical = resolveConcretePath(path, COMPONENT);
     const value = yield* this.readWithDefault(canonical, opts?.default);
     const cause = context?.cause ?? opts?.cause ?? 'api';
-    const chain = context === undefined ? [canonical] : [...context.chain, canonical];
+    const chain = extendChain(context?.chain, canonical);
     const payload = opts?.payload;
     this.#checkDepth(chain);
     const batch = context?.batch;
@@ -269,7 +270,7 @@ export class Engine {
     const { prevValue, newValue, payload } = change;
     if (deepEqual(prevValue, newValue)) return;
     const cause = context?.cause ?? change.cause ?? 'file';
-    const chain = context === undefined ? [canonical] : [...context.chain, canonical];
+    const chain = extendChain(context?.chain, canonical);
     this.#checkDepth(chain);
     const isDelete = newValue === undefined;
     const batch = context?.batch;
@@ -291,8 +292,8 @@ export class Engine {
     yield* this.#notifyAndThrow({ kind: isDelete ? 'delete' : 'set', path: canonical, prevValue, newValue, payload, cause, chain, descendants });
   }
 
-  #checkDepth(chain: readonly string[]): void {
-    if (chain.length > this.maxDepth) throw new RestateCycleError(chain, this.maxDepth);
+  #checkDepth(chain: Chain): void {
+    if (chain.length > this.maxDepth) throw new RestateCycleError(chainPaths(chain), this.maxDepth);
   }
 
   // ---- notification ------------------------------------------------------------------------------
@@ -307,17 +308,21 @@ export class Engine {
   *#notify(change: Change, failures: CallbackFailure[], systemRan: Set<string>): Operation<void> {
     if (change.descendants !== undefined) {
       for (const descendant of change.descendants) {
-        const segments = splitPath(descendant.path);
-        yield* this.#deliverLevel(change, { ...descendant, newValue: undefined }, descendant.path, segments, segments.length, true, systemRan, failures);
+        const list = this.subscriptions.deliveryList(descendant.path);
+        if (list.length === 0) continue;
+        const emitted = { path: descendant.path, prevValue: descendant.prevValue, newValue: undefined };
+        yield* this.#deliverLevel(change, emitted, descendant.path, list, true, systemRan, failures);
       }
     }
-    const segments = splitPath(change.path);
     const emitted = { path: change.path, prevValue: change.prevValue, newValue: change.newValue };
     let level = change.path;
     let bubbling = true;
-    for (let depth = segments.length; depth >= 0; depth--) {
-      bubbling = yield* this.#deliverLevel(change, emitted, level, segments, depth, bubbling, systemRan, failures);
-      level = depth <= 1 ? '/' : level.slice(0, level.lastIndexOf('/'));
+    while (true) {
+      const list = this.subscriptions.deliveryList(level);
+      if (list.length > 0) bubbling = yield* this.#deliverLevel(change, emitted, level, list, bubbling, systemRan, failures);
+      if (level === '/') break;
+      const slash = level.lastIndexOf('/');
+      level = slash === 0 ? '/' : level.slice(0, slash);
     }
   }
 
@@ -326,7 +331,7 @@ export class Engine {
     const outer = context?.batch;
     const state = outer ?? new BatchState();
     const mark = state.mark;
-    const inner: ChangeContext = { chain: context?.chain ?? [], cause: context?.cause, batch: state };
+    const inner: ChangeContext = { chain: context?.chain, cause: context?.cause, batch: state };
     let result: unknown;
     try {
       result = this.carrier.run(inner, fn);
@@ -356,11 +361,11 @@ export class Engine {
       if (!pinged && deepEqual(pending.prevValue, newValue)) continue;
       const kind = newValue === undefined ? 'delete' : pinged && deepEqual(pending.prevValue, newValue) ? 'ping' : 'set';
       const cause = context?.cause ?? 'api';
-      const change: Change = { kind, path: pending.path, prevValue: pending.prevValue, newValue, payload: pending.payload, cause, chain: chainOf(context, pending.path), descendants: undefined };
+      const change: Change = { kind, path: pending.path, prevValue: pending.prevValue, newValue, payload: pending.payload, cause, chain: extendChain(context?.chain, pending.path), descendants: undefined };
       if (pending.descendantOnly) {
-        const segments = splitPath(pending.path);
+        const list = this.subscriptions.deliveryList(pending.path);
         const emitted = { path: pending.path, prevValue: pending.prevValue, newValue };
-        yield* this.#deliverLevel(change, emitted, pending.path, segments, segments.length, true, systemRan, failures);
+        if (list.length > 0) yield* this.#deliverLevel(change, emitted, pending.path, list, true, systemRan, failures);
       } else {
         yield* this.#notify(change, failures, systemRan);
       }
@@ -373,18 +378,15 @@ export class Engine {
     change: Change,
     emitted: { path: string; prevValue: unknown; newValue: unknown },
     level: string,
-    segments: readonly string[],
-    depth: number,
+    list: readonly Subscription[],
     bubbling: boolean,
     systemRan: Set<string>,
     failures: CallbackFailure[],
   ): Operation<boolean> {
-    const list = this.subscriptions.deliveryList(segments, depth);
-    if (list.length === 0) return bubbling;
-    const fields = { emittingPath: emitted.path, currentPath: level, prevValue: emitted.prevValue, newValue: emitted.newValue, payload: change.payload };
-    const event = new ControllerEvent(this.facade, fields, bubbling);
+    // Plain callbacks at a level share one event, made only when one of them is due to run.
+    let event: ControllerEvent | undefined;
     for (const subscription of list) {
-      if (!this.subscriptions.isCurrent(subscription)) continue;
+      if (!subscription.live) continue;
       const id = subscription.id;
       const entry = this.callbacks.get(id);
       if (entry === undefined) continue;
@@ -395,13 +397,18 @@ export class Engine {
         yield* entry.system.run(trigger, failures);
         continue;
       }
+      if (event === undefined) {
+        if (!bubbling) continue;
+        const fields = { emittingPath: emitted.path, currentPath: level, prevValue: emitted.prevValue, newValue: emitted.newValue, payload: change.payload };
+        event = new ControllerEvent(this.facade, fields, bubbling);
+      }
       if (!event.bubbling) continue;
       yield* this.#invoke(entry, event, change.chain, failures);
     }
-    return event.bubbling;
+    return event === undefined ? bubbling : event.bubbling;
   }
 
-  *#invoke(entry: CallbackEntry, event: ControllerEvent, chain: readonly string[], failures: CallbackFailure[]): Operation<void> {
+  *#invoke(entry: CallbackEntry, event: ControllerEvent, chain: Chain, failures: CallbackFailure[]): Operation<void> {
     const fn = entry.fn as (event: ControllerEvent) => unknown;
     try {
       const result = this.carrier.run({ chain, cause: `callback:${entry.id}` }, () => fn(event));
@@ -527,10 +534,6 @@ export class Engine {
     this.subscriptions.removeId(id);
     return entry !== undefined;
   }
-}
-
-function chainOf(context: ChangeContext | undefined, path: string): string[] {
-  return context === undefined ? [path] : [...context.chain, path];
 }
 
 function collectFailure(failures: CallbackFailure[], callbackId: string, path: string, emittingPath: string, error: unknown): void {

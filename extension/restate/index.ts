@@ -41,6 +41,14 @@ export type { TraceRecord, TraceCause, Cause, TraceListener } from './trace';
 // Backends
 export type { Backend, AsyncBackend } from './backends/backend';
 export { InMemoryBackend } from './backends/memory';
+export { FileSystemSyncBackend } from './backends/filesystem/sync';
+export type { FileSystemSyncBackendOptions } from './backends/filesystem/sync';
+export { FileSystemAsyncBackend } from './backends/filesystem/async';
+export type { FileSystemAsyncBackendOptions } from './backends/filesystem/async';
+export { jsonSerializer } from './backends/filesystem/json';
+export { nodeFileAdapter } from './backends/filesystem/adapter';
+export type { FileAdapter, EntryKind } from './backends/filesystem/adapter';
+export type { Serializer } from './backends/filesystem/serializer';
 export { HybridSyncBackend, HybridAsyncBackend } from './backends/hybrid';
 export type { Mount, ResolvedMount } from './backends/hybrid';
 export { CachingSyncBackend, CachingAsyncBackend } from './backends/caching';

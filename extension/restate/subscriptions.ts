@@ -1,18 +1,25 @@
 import { WILDCARD, splitPath } from './path';
 
-/** One subscription pair, as delivered at a level. */
+const EMPTY: readonly Subscription[] = Object.freeze([]);
+
+/** One (path or pattern, id) pair. A pair removed and added again is a new record. */
 export interface Subscription {
   readonly id: string;
   /** The exact path or pattern the id subscribed to. */
   readonly pattern: string;
-  /** Creation order of the pair: a pair removed and added again gets a new one. */
+  /** Creation order of the pair (S32). */
   readonly order: number;
+  /** False once removed, so a delivery already under way can skip it (S35). */
+  live: boolean;
 }
+
+/** Above this many cached levels the cache starts over, so writes to many distinct paths cannot grow it unbounded. */
+const MAX_CACHED_LEVELS = 4096;
 
 interface TrieNode {
   children: Map<string, TrieNode> | undefined;
-  /** id → creation order of the (pattern, id) pair (S32). */
-  subscribers: Map<string, number> | undefined;
+  /** id → the pair's record. */
+  subscribers: Map<string, Subscription> | undefined;
   /** The canonical path or pattern that ends here. */
   readonly pattern: string;
 }
@@ -31,6 +38,8 @@ export class SubscriptionIndex {
   readonly #patternsById = new Map<string, Set<string>>();
   #nextOrder = 0;
   #pairs = 0;
+  /** Delivery lists by level path; valid until the next add or remove. */
+  readonly #lists = new Map<string, readonly Subscription[]>();
 
   get isEmpty(): boolean {
     return this.#pairs === 0;
@@ -50,8 +59,9 @@ export class SubscriptionIndex {
     }
     node.subscribers ??= new Map();
     if (node.subscribers.has(id)) return false;
-    node.subscribers.set(id, this.#nextOrder++);
+    node.subscribers.set(id, { id, pattern, order: this.#nextOrder++, live: true });
     this.#pairs++;
+    this.#lists.clear();
     let patterns = this.#patternsById.get(id);
     if (patterns === undefined) {
       patterns = new Set();
@@ -65,10 +75,6 @@ export class SubscriptionIndex {
     return this.#find(pattern)?.subscribers?.has(id) ?? false;
   }
 
-  /** Whether exactly this pair (not one removed and re-added since) is still subscribed (S35). */
-  isCurrent(subscription: Subscription): boolean {
-    return this.#find(subscription.pattern)?.subscribers?.get(subscription.id) === subscription.order;
-  }
 
   remove(pattern: string, id: string): boolean {
     const trail: TrieNode[] = [this.#root];
@@ -79,9 +85,13 @@ export class SubscriptionIndex {
       if (node === undefined) return false;
       trail.push(node);
     }
-    if (node.subscribers?.delete(id) !== true) return false;
+    const record = node.subscribers?.get(id);
+    if (record === undefined) return false;
+    record.live = false;
+    node.subscribers!.delete(id);
     this.#pairs--;
-    if (node.subscribers.size === 0) node.subscribers = undefined;
+    this.#lists.clear();
+    if (node.subscribers!.size === 0) node.subscribers = undefined;
     const patterns = this.#patternsById.get(id);
     patterns?.delete(pattern);
     if (patterns?.size === 0) this.#patternsById.delete(id);
@@ -142,15 +152,25 @@ export class SubscriptionIndex {
   }
 
   /**
-   * The delivery list of the level made of the first `depth` of `segments` (S32–S33): exact subscribers in
-   * subscription order, then matching patterns' subscribers in subscription order, each id once.
+   * The delivery list of the canonical path `level` (S32–S33): exact
+   * subscribers in subscription order, then matching patterns' subscribers in subscription order, each id
+   * once. The list is shared and must not be changed; check `live` before running an entry (S35).
    */
-  deliveryList(segments: readonly string[], depth: number): Subscription[] {
-    if (this.#pairs === 0) return [];
+  deliveryList(level: string): readonly Subscription[] {
+    if (this.#pairs === 0) return EMPTY;
+    let list = this.#lists.get(level);
+    if (list === undefined) {
+      list = this.#buildList(splitPath(level));
+      if (this.#lists.size >= MAX_CACHED_LEVELS) this.#lists.clear();
+      this.#lists.set(level, list);
+    }
+    return list;
+  }
+
+  #buildList(segments: readonly string[]): readonly Subscription[] {
     let exact: TrieNode | undefined = this.#root;
     let wild: TrieNode[] = [];
-    for (let i = 0; i < depth; i++) {
-      const segment = segments[i];
+    for (const segment of segments) {
       const nextWild: TrieNode[] = [];
       for (const node of wild) {
         const literal = node.children?.get(segment);
@@ -164,22 +184,16 @@ export class SubscriptionIndex {
         exact = exact.children?.get(segment);
       }
       wild = nextWild;
-      if (exact === undefined && wild.length === 0) return [];
+      if (exact === undefined && wild.length === 0) return EMPTY;
     }
-    const list: Subscription[] = [];
-    const seen = new Set<string>();
-    if (exact?.subscribers !== undefined) {
-      for (const [id, order] of exact.subscribers) {
-        list.push({ id, pattern: exact.pattern, order });
-        seen.add(id);
-      }
-    }
-    const matched: { id: string; pattern: string; order: number }[] = [];
+    const list: Subscription[] = exact?.subscribers !== undefined ? [...exact.subscribers.values()] : [];
+    const matched: Subscription[] = [];
     for (const node of wild) {
-      if (node.subscribers === undefined) continue;
-      for (const [id, order] of node.subscribers) matched.push({ id, pattern: node.pattern, order });
+      if (node.subscribers !== undefined) matched.push(...node.subscribers.values());
     }
+    if (matched.length === 0) return list.length === 0 ? EMPTY : list;
     if (matched.length > 1) matched.sort((a, b) => a.order - b.order);
+    const seen = new Set(list.map((subscription) => subscription.id));
     for (const subscription of matched) {
       if (seen.has(subscription.id)) continue;
       seen.add(subscription.id);
@@ -221,9 +235,12 @@ export class SubscriptionIndex {
 
   #find(pattern: string): TrieNode | undefined {
     let node: TrieNode | undefined = this.#root;
-    for (const segment of splitPath(pattern)) {
-      node = node.children?.get(segment);
-      if (node === undefined) return undefined;
+    let start = 1;
+    while (node !== undefined && start < pattern.length) {
+      let end = pattern.indexOf('/', start);
+      if (end === -1) end = pattern.length;
+      node = node.children?.get(pattern.slice(start, end));
+      start = end + 1;
     }
     return node;
   }

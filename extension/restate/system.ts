@@ -2,6 +2,7 @@ import type { CallbackFailure } from './errors';
 import type { Operation } from './drive';
 import type { TraceCause } from './trace';
 import type { BatchState } from './batch';
+import type { Chain } from './chain';
 
 /** What set off a run of a derivation or tracker: the change, seen at the level where it matched. */
 export interface Trigger {
@@ -13,8 +14,8 @@ export interface Trigger {
   readonly payload: unknown;
   /** Who made the triggering change; a run's own cause is derived from it (S122). */
   readonly cause: TraceCause;
-  /** Emitting paths of the triggering change and its enclosing changes, outermost first (S38). */
-  readonly chain: readonly string[];
+  /** The triggering change's chain of causes (S38); `undefined` for a first run at the top level. */
+  readonly chain: Chain | undefined;
   /** The batch a first run's writes join, when derive or track is called inside one. */
   readonly batch?: BatchState;
 }

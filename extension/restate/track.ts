@@ -67,7 +67,7 @@ export class Tracker implements SystemCallback {
           durationMs,
           error: failure === undefined ? null : describe(failure),
           cause: runCause(trigger),
-          depth: trigger.chain.length + 1,
+          depth: (trigger.chain?.length ?? 0) + 1,
         });
       }
     }
@@ -76,6 +76,7 @@ export class Tracker implements SystemCallback {
   #reconcile(reads: string[]): void {
     const engine = this.#engine;
     if (engine.callbacks.get(this.id)?.system !== this) return;
+    if (reads.length === this.reads.length && reads.every((path, i) => path === this.reads[i])) return;
     const current = new Set(reads);
     for (const path of this.reads) {
       if (!current.has(path)) engine.subscriptions.remove(path, this.id);
@@ -90,7 +91,7 @@ export function* registerTracker(engine: Engine, fn: unknown, payload: unknown, 
   if (typeof fn !== 'function') throw new RestateUsageError('track', 'track() needs a callback function');
   const tracker = new Tracker(engine, engine.nextTrackerId(), fn as (event: never) => unknown, payload);
   engine.callbacks.registerSystem(tracker.id, tracker);
-  const trigger: Trigger = { kind: 'initial', emittingPath: '/', levelPath: '/', prevValue: undefined, newValue: undefined, payload, cause: 'initial', chain: context?.chain ?? [], batch: context?.batch };
+  const trigger: Trigger = { kind: 'initial', emittingPath: '/', levelPath: '/', prevValue: undefined, newValue: undefined, payload, cause: 'initial', chain: context?.chain, batch: context?.batch };
   yield* tracker.run(trigger, undefined);
   return tracker.id;
 }

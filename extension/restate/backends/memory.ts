@@ -21,6 +21,12 @@ function newNode(): MemoryNode {
  */
 export class InMemoryBackend implements Backend {
   readonly #root: MemoryNode = newNode();
+  /**
+   * The parent node of the last path looked up. A controller reads a path and then writes it, and
+   * callers often touch siblings in a row, so this saves walking the same ancestors again.
+   */
+  #lastParentPath = '';
+  #lastParent: MemoryNode | undefined;
 
   read<D = typeof MISSING>(path: string, dflt?: D): unknown {
     const fallback = arguments.length < 2 ? MISSING : dflt;
@@ -34,28 +40,44 @@ export class InMemoryBackend implements Backend {
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot write ${value === undefined ? 'undefined' : 'MISSING'} to ${canonical}: delete the path instead`);
     }
-    let node = this.#root;
-    if (canonical !== '/') {
+    if (canonical === '/') {
+      this.#root.value = value;
+      return;
+    }
+    const slash = canonical.lastIndexOf('/');
+    let parent: MemoryNode;
+    if (this.#lastParent !== undefined && slash === this.#lastParentPath.length && canonical.startsWith(this.#lastParentPath)) {
+      parent = this.#lastParent;
+    } else {
+      parent = this.#root;
       let start = 1;
-      while (start <= canonical.length) {
-        let end = canonical.indexOf('/', start);
-        if (end === -1) end = canonical.length;
+      while (start < slash) {
+        const end = canonical.indexOf('/', start);
         const name = canonical.slice(start, end);
-        node.children ??= new Map();
-        let child = node.children.get(name);
+        parent.children ??= new Map();
+        let child = parent.children.get(name);
         if (child === undefined) {
           child = newNode();
-          node.children.set(name, child);
+          parent.children.set(name, child);
         }
-        node = child;
+        parent = child;
         start = end + 1;
       }
+      if (slash > 0) {
+        this.#lastParentPath = canonical.slice(0, slash);
+        this.#lastParent = parent;
+      }
     }
-    node.value = value;
+    const name = canonical.slice(slash + 1);
+    parent.children ??= new Map();
+    const node = parent.children.get(name);
+    if (node !== undefined) node.value = value;
+    else parent.children.set(name, { value, children: undefined });
   }
 
   delete(path: string): void {
     const canonical = resolveConcretePath(path, COMPONENT);
+    this.#lastParent = undefined;
     if (canonical === '/') {
       this.#root.value = NO_VALUE;
       this.#root.children = undefined;
@@ -88,6 +110,10 @@ export class InMemoryBackend implements Backend {
   #find(canonical: string): MemoryNode | undefined {
     let node: MemoryNode | undefined = this.#root;
     if (canonical === '/') return node;
+    const slash = canonical.lastIndexOf('/');
+    if (this.#lastParent !== undefined && slash === this.#lastParentPath.length && canonical.startsWith(this.#lastParentPath)) {
+      return this.#lastParent.children?.get(canonical.slice(slash + 1));
+    }
     let start = 1;
     while (node !== undefined && start <= canonical.length) {
       let end = canonical.indexOf('/', start);
@@ -108,7 +134,10 @@ function readNode(node: MemoryNode): unknown {
   const result: Record<string, unknown> = {};
   if (node.value !== NO_VALUE) result[OWN_VALUE_KEY] = node.value;
   for (const name of [...node.children.keys()].sort(compareNames)) {
-    result[name] = readNode(node.children.get(name)!);
+    const child = readNode(node.children.get(name)!);
+    // Plain assignment to "__proto__" would replace the prototype instead of adding a key.
+    if (name === '__proto__') Object.defineProperty(result, name, { value: child, enumerable: true, writable: true, configurable: true });
+    else result[name] = child;
   }
   return result;
 }

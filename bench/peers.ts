@@ -1,0 +1,675 @@
+/**
+ * restate side by side with the reactive libraries people would otherwise pick: alien-signals,
+ * @preact/signals-core, MobX and Valtio, on five workloads written idiomatically for each library.
+ * bench/README.md says what each workload does in each library. Every run is checked against the values
+ * it must have computed, so no library is timed doing nothing.
+ *
+ * Run with `npm run bench:peers` (it passes --expose-gc for the memory workload and --stack-size for
+ * restate's 1,000-deep derivation chain, which is nested on the call stack).
+ */
+import * as alien from 'alien-signals';
+import * as preact from '@preact/signals-core';
+import { action, autorun, computed, observable, observe, reaction, type IComputedValue, type IObservableValue } from 'mobx';
+import { proxy, subscribe } from 'valtio/vanilla';
+import { watch } from 'valtio/vanilla/utils';
+import { ControllerSync, InMemoryBackend } from '../extension/restate/index';
+import { formatRate, median, printTable, type Row } from './table';
+
+const RUNS = 5;
+/** A run stops early once it has taken this long; ops/s stays comparable because every update does the same work. */
+const RUN_BUDGET_MS = 400;
+
+const CHAIN_LENGTH = 1_000;
+const CHAIN_UPDATES = 10_000;
+const FAN_WIDTH = 1_000;
+const FAN_UPDATES = 1_000;
+const TRACKERS = 1_000;
+const DYNAMIC_UPDATES = 1_000;
+const FLIP_EVERY = 10;
+const USERS = 1_000;
+const USER_WRITES = 10_000;
+const LEAVES = 100_000;
+
+/** One library's prepared workload: `update(k)` makes the k-th update (k from 1); `verify(n)` checks the state after n. */
+interface Instance {
+  update(k: number): void;
+  verify(updates: number): void;
+}
+
+interface Contender {
+  readonly name: string;
+  readonly note?: string;
+  readonly prepare: () => Instance;
+}
+
+interface Workload {
+  readonly title: string;
+  readonly updates: number;
+  readonly contenders: readonly Contender[];
+}
+
+function check(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`wrong result: ${what}`);
+}
+
+/** A restate controller over an in-memory backend, deep enough for the chain workload (S38). */
+function newController(): ControllerSync {
+  return new ControllerSync(new InMemoryBackend(), { maxDepth: CHAIN_LENGTH + 10 });
+}
+
+// ---- 1. deep chain ---------------------------------------------------------------------------------
+
+const chainPaths = Array.from({ length: CHAIN_LENGTH + 1 }, (_, i) => `/chain/${i}`);
+
+function verifyChain(end: number, observed: number, updates: number, extraObservations: number): void {
+  check(end === updates + CHAIN_LENGTH, `chain end ${end}, expected ${updates + CHAIN_LENGTH}`);
+  check(observed === updates + extraObservations, `chain end observed ${observed} times, expected ${updates + extraObservations}`);
+}
+
+const chainWorkload: Workload = {
+  title: `1. deep chain: 1 source, ${CHAIN_LENGTH.toLocaleString('en-US')} derived values in a chain, the end observed; ops = source updates`,
+  updates: CHAIN_UPDATES,
+  contenders: [
+    {
+      name: 'restate',
+      note: 'derive per link, subscribe on the end',
+      prepare: () => {
+        const controller = newController();
+        controller.setState(chainPaths[0], 0);
+        for (let i = 1; i <= CHAIN_LENGTH; i++) controller.derive(chainPaths[i], chainPaths[i - 1], (value) => (value as number) + 1);
+        let observed = 0;
+        controller.subscribe(chainPaths[CHAIN_LENGTH], () => void observed++);
+        return {
+          update: (k) => void controller.setState(chainPaths[0], k),
+          verify: (n) => verifyChain(controller.getState(chainPaths[CHAIN_LENGTH]) as number, observed, n, 0),
+        };
+      },
+    },
+    {
+      name: 'alien-signals',
+      note: 'computed per link, effect on the end',
+      prepare: () => {
+        const source = alien.signal(0);
+        let last: () => number = source;
+        for (let i = 1; i <= CHAIN_LENGTH; i++) {
+          const previous = last;
+          last = alien.computed(() => previous() + 1);
+        }
+        const end = last;
+        let value = 0;
+        let observed = 0;
+        alien.effect(() => {
+          value = end();
+          observed++;
+        });
+        return { update: (k) => source(k), verify: (n) => verifyChain(value, observed, n, 1) };
+      },
+    },
+    {
+      name: '@preact/signals-core',
+      note: 'computed per link, effect on the end',
+      prepare: () => {
+        const source = preact.signal(0);
+        let last: preact.ReadonlySignal<number> = source;
+        for (let i = 1; i <= CHAIN_LENGTH; i++) {
+          const previous = last;
+          last = preact.computed(() => previous.value + 1);
+        }
+        const end = last;
+        let value = 0;
+        let observed = 0;
+        preact.effect(() => {
+          value = end.value;
+          observed++;
+        });
+        return { update: (k) => void (source.value = k), verify: (n) => verifyChain(value, observed, n, 1) };
+      },
+    },
+    {
+      name: 'mobx',
+      note: 'computed per link, autorun on the end, writes in an action',
+      prepare: () => {
+        const source = observable.box(0);
+        let last: IComputedValue<number> | IObservableValue<number> = source;
+        for (let i = 1; i <= CHAIN_LENGTH; i++) {
+          const previous = last;
+          last = computed(() => previous.get() + 1);
+        }
+        const end = last;
+        let value = 0;
+        let observed = 0;
+        autorun(() => {
+          value = end.get();
+          observed++;
+        });
+        const setSource = action((k: number) => source.set(k));
+        return { update: setSource, verify: (n) => verifyChain(value, observed, n, 1) };
+      },
+    },
+    {
+      name: 'valtio',
+      note: 'proxy per link, each kept by a sync subscribe on the previous one',
+      prepare: () => {
+        const links = Array.from({ length: CHAIN_LENGTH + 1 }, (_, i) => proxy({ value: i }));
+        for (let i = 1; i <= CHAIN_LENGTH; i++) {
+          const previous = links[i - 1];
+          const current = links[i];
+          subscribe(previous, () => void (current.value = previous.value + 1), true);
+        }
+        let observed = 0;
+        subscribe(links[CHAIN_LENGTH], () => void observed++, true);
+        return {
+          update: (k) => void (links[0].value = k),
+          verify: (n) => verifyChain(links[CHAIN_LENGTH].value, observed, n, 0),
+        };
+      },
+    },
+  ],
+};
+
+// ---- 2. wide fan-out -------------------------------------------------------------------------------
+
+const fanPaths = Array.from({ length: FAN_WIDTH }, (_, i) => `/fan/${i}`);
+
+function verifyFan(sum: number, updates: number): void {
+  const expected = FAN_WIDTH * updates + (FAN_WIDTH * (FAN_WIDTH - 1)) / 2;
+  check(sum === expected, `fan-out sum ${sum}, expected ${expected}`);
+}
+
+const fanWorkload: Workload = {
+  title: `2. wide fan-out: 1 source, ${FAN_WIDTH.toLocaleString('en-US')} derived values depending on it; ops = source updates`,
+  updates: FAN_UPDATES,
+  contenders: [
+    {
+      name: 'restate',
+      note: 'derive per value (eager, stored)',
+      prepare: () => {
+        const controller = newController();
+        controller.setState('/source', 0);
+        for (let i = 0; i < FAN_WIDTH; i++) controller.derive(fanPaths[i], '/source', (value) => (value as number) + i);
+        return {
+          update: (k) => void controller.setState('/source', k),
+          verify: (n) => verifyFan(fanPaths.reduce((sum, path) => sum + (controller.getState(path) as number), 0), n),
+        };
+      },
+    },
+    {
+      name: 'alien-signals',
+      note: 'computed per value, one effect reading them all',
+      prepare: () => {
+        const source = alien.signal(0);
+        const values = Array.from({ length: FAN_WIDTH }, (_, i) => alien.computed(() => source() + i));
+        let sum = 0;
+        alien.effect(() => {
+          let total = 0;
+          for (const value of values) total += value();
+          sum = total;
+        });
+        return { update: (k) => source(k), verify: (n) => verifyFan(sum, n) };
+      },
+    },
+    {
+      name: '@preact/signals-core',
+      note: 'computed per value, one effect reading them all',
+      prepare: () => {
+        const source = preact.signal(0);
+        const values = Array.from({ length: FAN_WIDTH }, (_, i) => preact.computed(() => source.value + i));
+        let sum = 0;
+        preact.effect(() => {
+          let total = 0;
+          for (const value of values) total += value.value;
+          sum = total;
+        });
+        return { update: (k) => void (source.value = k), verify: (n) => verifyFan(sum, n) };
+      },
+    },
+    {
+      name: 'mobx',
+      note: 'computed per value, one autorun reading them all',
+      prepare: () => {
+        const source = observable.box(0);
+        const values = Array.from({ length: FAN_WIDTH }, (_, i) => computed(() => source.get() + i));
+        let sum = 0;
+        autorun(() => {
+          let total = 0;
+          for (const value of values) total += value.get();
+          sum = total;
+        });
+        const setSource = action((k: number) => source.set(k));
+        return { update: setSource, verify: (n) => verifyFan(sum, n) };
+      },
+    },
+    {
+      name: 'valtio',
+      note: 'proxy per value, kept by a sync subscribe on the source',
+      prepare: () => {
+        const source = proxy({ value: 0 });
+        const values = Array.from({ length: FAN_WIDTH }, (_, i) => proxy({ value: i }));
+        values.forEach((derived, i) => subscribe(source, () => void (derived.value = source.value + i), true));
+        return {
+          update: (k) => void (source.value = k),
+          verify: (n) => verifyFan(values.reduce((sum, derived) => sum + derived.value, 0), n),
+        };
+      },
+    },
+  ],
+};
+
+// ---- 3. dynamic dependencies -----------------------------------------------------------------------
+
+/** The k-th update flips the flag every FLIP_EVERY updates, and otherwise writes k to `a` (k odd) or `b` (k even). */
+type DynamicStep = 'flip' | 'a' | 'b';
+
+function dynamicStep(k: number): DynamicStep {
+  if (k % FLIP_EVERY === 0) return 'flip';
+  return k % 2 === 1 ? 'a' : 'b';
+}
+
+/** What every tracked computation must hold after n updates, and how often it must have run. */
+function expectedDynamic(updates: number): { value: number; runs: number } {
+  let flag = false;
+  let a = 0;
+  let b = 0;
+  let runs = 1;
+  for (let k = 1; k <= updates; k++) {
+    const step = dynamicStep(k);
+    if (step === 'flip') {
+      flag = !flag;
+      runs++;
+    } else if (step === 'a') {
+      a = k;
+      if (!flag) runs++;
+    } else {
+      b = k;
+      if (flag) runs++;
+    }
+  }
+  return { value: flag ? b : a, runs };
+}
+
+function verifyDynamic(results: readonly number[], runs: number, updates: number): void {
+  const expected = expectedDynamic(updates);
+  for (let i = 0; i < TRACKERS; i++) check(results[i] === expected.value + i, `tracker ${i} holds ${results[i]}, expected ${expected.value + i}`);
+  check(runs === expected.runs * TRACKERS, `trackers ran ${runs} times, expected ${expected.runs * TRACKERS}`);
+}
+
+const dynamicWorkload: Workload = {
+  title: `3. dynamic dependencies: ${TRACKERS.toLocaleString('en-US')} tracked computations reading a or b by a flag, flipped every ${FLIP_EVERY} updates; ops = updates`,
+  updates: DYNAMIC_UPDATES,
+  contenders: [
+    {
+      name: 'restate',
+      note: 'track per computation, reads through event.getState',
+      prepare: () => {
+        const controller = newController();
+        controller.setState('/flag', false);
+        controller.setState('/a', 0);
+        controller.setState('/b', 0);
+        const results: number[] = new Array<number>(TRACKERS).fill(0);
+        let runs = 0;
+        for (let i = 0; i < TRACKERS; i++) {
+          controller.track((event) => {
+            const value = event.getState('/flag') === true ? event.getState('/b') : event.getState('/a');
+            results[i] = (value as number) + i;
+            runs++;
+          });
+        }
+        return {
+          update: (k) => {
+            const step = dynamicStep(k);
+            if (step === 'flip') controller.setState('/flag', controller.getState('/flag') !== true);
+            else controller.setState(step === 'a' ? '/a' : '/b', k);
+          },
+          verify: (n) => verifyDynamic(results, runs, n),
+        };
+      },
+    },
+    {
+      name: 'alien-signals',
+      note: 'effect per computation',
+      prepare: () => {
+        const flag = alien.signal(false);
+        const a = alien.signal(0);
+        const b = alien.signal(0);
+        const results: number[] = new Array<number>(TRACKERS).fill(0);
+        let runs = 0;
+        for (let i = 0; i < TRACKERS; i++) {
+          alien.effect(() => {
+            results[i] = (flag() ? b() : a()) + i;
+            runs++;
+          });
+        }
+        return {
+          update: (k) => {
+            const step = dynamicStep(k);
+            if (step === 'flip') flag(!flag());
+            else (step === 'a' ? a : b)(k);
+          },
+          verify: (n) => verifyDynamic(results, runs, n),
+        };
+      },
+    },
+    {
+      name: '@preact/signals-core',
+      note: 'effect per computation',
+      prepare: () => {
+        const flag = preact.signal(false);
+        const a = preact.signal(0);
+        const b = preact.signal(0);
+        const results: number[] = new Array<number>(TRACKERS).fill(0);
+        let runs = 0;
+        for (let i = 0; i < TRACKERS; i++) {
+          preact.effect(() => {
+            results[i] = (flag.value ? b.value : a.value) + i;
+            runs++;
+          });
+        }
+        return {
+          update: (k) => {
+            const step = dynamicStep(k);
+            if (step === 'flip') flag.value = !flag.peek();
+            else (step === 'a' ? a : b).value = k;
+          },
+          verify: (n) => verifyDynamic(results, runs, n),
+        };
+      },
+    },
+    {
+      name: 'mobx',
+      note: 'autorun per computation, writes in an action',
+      prepare: () => {
+        const flag = observable.box(false);
+        const a = observable.box(0);
+        const b = observable.box(0);
+        const results: number[] = new Array<number>(TRACKERS).fill(0);
+        let runs = 0;
+        for (let i = 0; i < TRACKERS; i++) {
+          autorun(() => {
+            results[i] = (flag.get() ? b.get() : a.get()) + i;
+            runs++;
+          });
+        }
+        const update = action((k: number) => {
+          const step = dynamicStep(k);
+          if (step === 'flip') flag.set(!flag.get());
+          else (step === 'a' ? a : b).set(k);
+        });
+        return { update, verify: (n) => verifyDynamic(results, runs, n) };
+      },
+    },
+    {
+      name: 'valtio',
+      note: 'watch({ sync: true }) per computation; one proxy per source',
+      prepare: () => {
+        const flag = proxy({ on: false });
+        const a = proxy({ value: 0 });
+        const b = proxy({ value: 0 });
+        const results: number[] = new Array<number>(TRACKERS).fill(0);
+        let runs = 0;
+        for (let i = 0; i < TRACKERS; i++) {
+          watch((get) => {
+            results[i] = (get(flag).on ? get(b).value : get(a).value) + i;
+            runs++;
+          }, { sync: true });
+        }
+        return {
+          update: (k) => {
+            const step = dynamicStep(k);
+            if (step === 'flip') flag.on = !flag.on;
+            else (step === 'a' ? a : b).value = k;
+          },
+          verify: (n) => verifyDynamic(results, runs, n),
+        };
+      },
+    },
+  ],
+};
+
+// ---- 4. nested writes, subscriber on the parent ------------------------------------------------------
+
+const userNamePaths = Array.from({ length: USERS }, (_, i) => `/users/${i}/name`);
+const initialName = (i: number): string => `user ${i}`;
+const writtenName = (k: number): string => `name ${k}`;
+
+/** The k-th write renames user k mod USERS. */
+function expectedName(user: number, updates: number): string {
+  const last = updates - ((updates - user) % USERS + USERS) % USERS;
+  return last >= 1 && last <= updates ? writtenName(last) : initialName(user);
+}
+
+function verifyUsers(nameOf: (user: number) => unknown, notified: number, updates: number, extraNotifications: number): void {
+  for (let i = 0; i < USERS; i++) check(nameOf(i) === expectedName(i, updates), `user ${i} is named ${String(nameOf(i))}, expected ${expectedName(i, updates)}`);
+  check(notified === updates + extraNotifications, `parent notified ${notified} times, expected ${updates + extraNotifications}`);
+}
+
+const nestedWorkload: Workload = {
+  title: `4. nested writes: ${USERS.toLocaleString('en-US')} users, one subscriber on the parent; ops = writes of one user's name`,
+  updates: USER_WRITES,
+  contenders: [
+    {
+      name: 'restate',
+      note: "subscribe('/users'), setState('/users/<i>/name')",
+      prepare: () => {
+        const controller = newController();
+        for (let i = 0; i < USERS; i++) controller.setState(userNamePaths[i], initialName(i));
+        let notified = 0;
+        controller.subscribe('/users', () => void notified++);
+        return {
+          update: (k) => void controller.setState(userNamePaths[k % USERS], writtenName(k)),
+          verify: (n) => verifyUsers((i) => controller.getState(userNamePaths[i]), notified, n, 0),
+        };
+      },
+    },
+    {
+      name: 'alien-signals',
+      note: 'a signal per name; one effect reading every name',
+      prepare: () => {
+        const names = Array.from({ length: USERS }, (_, i) => alien.signal(initialName(i)));
+        let notified = 0;
+        alien.effect(() => {
+          for (const name of names) name();
+          notified++;
+        });
+        return { update: (k) => names[k % USERS](writtenName(k)), verify: (n) => verifyUsers((i) => names[i](), notified, n, 1) };
+      },
+    },
+    {
+      name: '@preact/signals-core',
+      note: 'a signal per name; one effect reading every name',
+      prepare: () => {
+        const names = Array.from({ length: USERS }, (_, i) => preact.signal(initialName(i)));
+        let notified = 0;
+        preact.effect(() => {
+          for (const name of names) void name.value;
+          notified++;
+        });
+        return {
+          update: (k) => void (names[k % USERS].value = writtenName(k)),
+          verify: (n) => verifyUsers((i) => names[i].peek(), notified, n, 1),
+        };
+      },
+    },
+    {
+      name: 'mobx (reaction)',
+      note: 'deep observable; reaction on users.map(u => u.name)',
+      prepare: () => {
+        const store = observable({ users: Array.from({ length: USERS }, (_, i) => ({ name: initialName(i) })) });
+        let notified = 0;
+        reaction(() => store.users.map((user) => user.name), () => void notified++);
+        const rename = action((k: number) => {
+          store.users[k % USERS].name = writtenName(k);
+        });
+        return { update: rename, verify: (n) => verifyUsers((i) => store.users[i].name, notified, n, 0) };
+      },
+    },
+    {
+      name: 'mobx (observe each)',
+      note: 'deep observable; observe() on every user object',
+      prepare: () => {
+        const store = observable({ users: Array.from({ length: USERS }, (_, i) => ({ name: initialName(i) })) });
+        let notified = 0;
+        for (const user of store.users) observe(user, () => void notified++);
+        const rename = action((k: number) => {
+          store.users[k % USERS].name = writtenName(k);
+        });
+        return { update: rename, verify: (n) => verifyUsers((i) => store.users[i].name, notified, n, 0) };
+      },
+    },
+    {
+      name: 'valtio',
+      note: 'subscribe(state.users, cb, true) (sync)',
+      prepare: () => {
+        const state = proxy({ users: Array.from({ length: USERS }, (_, i) => ({ name: initialName(i) })) });
+        let notified = 0;
+        subscribe(state.users, () => void notified++, true);
+        return {
+          update: (k) => void (state.users[k % USERS].name = writtenName(k)),
+          verify: (n) => verifyUsers((i) => state.users[i].name, notified, n, 0),
+        };
+      },
+    },
+  ],
+};
+
+// ---- measuring -------------------------------------------------------------------------------------
+
+function collectGarbage(): void {
+  globalThis.gc?.();
+}
+
+/** One timed run on a fresh instance: updates until all are done or the budget is spent. */
+function timedRun(contender: Contender, updates: number): { rate: number; done: number } {
+  const instance = contender.prepare();
+  collectGarbage();
+  const started = performance.now();
+  const deadline = started + RUN_BUDGET_MS;
+  let done = 0;
+  while (done < updates) {
+    instance.update(++done);
+    if (performance.now() > deadline) break;
+  }
+  const elapsed = performance.now() - started;
+  instance.verify(done);
+  return { rate: done / (elapsed / 1000), done };
+}
+
+function measureContender(contender: Contender, updates: number): Row {
+  try {
+    timedRun(contender, updates);
+    const runs = Array.from({ length: RUNS }, () => timedRun(contender, updates));
+    const fewest = Math.min(...runs.map((run) => run.done));
+    const partial = fewest < updates ? `; ran ${fewest.toLocaleString('en-US')}+ of ${updates.toLocaleString('en-US')} updates per run` : '';
+    return { name: contender.name, opsPerSecond: median(runs.map((run) => run.rate)), note: (contender.note ?? '') + partial };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { name: contender.name, opsPerSecond: 0, note: `failed: ${message.split('\n')[0].slice(0, 120)}` };
+  }
+}
+
+function runWorkload(workload: Workload): Row[] {
+  const rows = workload.contenders.map((contender) => measureContender(contender, workload.updates));
+  printTable(`${workload.title} (median of ${RUNS} runs)`, rows, 'restate', 'library');
+  return rows;
+}
+
+// ---- 5. memory -------------------------------------------------------------------------------------
+
+interface MemoryContender {
+  readonly name: string;
+  readonly note: string;
+  /** Builds the leaves and returns a reader for leaf i, which keeps them alive. */
+  readonly build: () => (i: number) => unknown;
+}
+
+const leafPaths = (): string[] => Array.from({ length: LEAVES }, (_, i) => `/leaves/${i}`);
+const leafKeys = (): Record<string, number> => Object.fromEntries(Array.from({ length: LEAVES }, (_, i) => [String(i), i]));
+
+const memoryContenders: readonly MemoryContender[] = [
+  {
+    name: 'restate',
+    note: "setState('/leaves/<i>', i) on a fresh controller",
+    build: () => {
+      const controller = new ControllerSync(new InMemoryBackend());
+      const paths = leafPaths();
+      for (let i = 0; i < LEAVES; i++) controller.setState(paths[i], i);
+      return (i) => controller.getState(`/leaves/${i}`);
+    },
+  },
+  {
+    name: 'alien-signals',
+    note: 'an array of signals',
+    build: () => {
+      const leaves = Array.from({ length: LEAVES }, (_, i) => alien.signal(i));
+      return (i) => leaves[i]();
+    },
+  },
+  {
+    name: '@preact/signals-core',
+    note: 'an array of signals',
+    build: () => {
+      const leaves = Array.from({ length: LEAVES }, (_, i) => preact.signal(i));
+      return (i) => leaves[i].peek();
+    },
+  },
+  {
+    name: 'mobx',
+    note: 'observable({ leaves: { <i>: i } })',
+    build: () => {
+      const store = observable({ leaves: leafKeys() });
+      return (i) => store.leaves[String(i)];
+    },
+  },
+  {
+    name: 'valtio',
+    note: 'proxy({ leaves: { <i>: i } })',
+    build: () => {
+      const state = proxy({ leaves: leafKeys() });
+      return (i) => state.leaves[String(i)];
+    },
+  },
+];
+
+/** Heap retained by what `build` makes, after full collections before and after. */
+function retainedHeap(contender: MemoryContender): number {
+  collectGarbage();
+  collectGarbage();
+  const before = process.memoryUsage().heapUsed;
+  const read = contender.build();
+  collectGarbage();
+  collectGarbage();
+  const after = process.memoryUsage().heapUsed;
+  for (const i of [0, 1, LEAVES / 2, LEAVES - 1]) check(read(i) === i, `${contender.name} leaf ${i} reads ${String(read(i))}`);
+  return after - before;
+}
+
+function runMemory(): void {
+  const title = `5. memory: heap retained by ${LEAVES.toLocaleString('en-US')} leaves (median of 3 runs)`;
+  if (globalThis.gc === undefined) {
+    console.log(`\n${title}\n\nskipped: run node with --expose-gc (npm run bench:peers does)`);
+    return;
+  }
+  const results = memoryContenders.map((contender) => ({ contender, bytes: median([0, 1, 2].map(() => retainedHeap(contender))) }));
+  const baseline = results[0].bytes;
+  const header = ['library', 'heap used', 'bytes per leaf', 'ratio to "restate"', 'note'];
+  const body = results.map(({ contender, bytes }) => [
+    contender.name,
+    `${(bytes / 1024 / 1024).toFixed(1)} MB`,
+    formatRate(bytes / LEAVES),
+    `${(bytes / baseline).toFixed(2)}×`,
+    contender.note,
+  ]);
+  const widths = header.map((cell, column) => Math.max(cell.length, ...body.map((line) => line[column].length)));
+  const line = (cells: string[]): string => '| ' + cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ') + ' |';
+  console.log(`\n${title}\n`);
+  console.log(line(header));
+  console.log('|' + widths.map((width) => '-'.repeat(width + 2)).join('|') + '|');
+  for (const cells of body) console.log(line(cells));
+}
+
+/** Runs the five workloads and prints one table each; ratios above 1 mean faster than restate. */
+export function runPeersBench(): void {
+  for (const workload of [chainWorkload, fanWorkload, dynamicWorkload, nestedWorkload]) runWorkload(workload);
+  runMemory();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) runPeersBench();

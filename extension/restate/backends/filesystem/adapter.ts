@@ -1,0 +1,129 @@
+import { promises as fsp, readFile as readFileCallback, writeFile as writeFileCallback } from 'node:fs';
+import { basename as nodeBasename, dirname as nodeDirname, sep } from 'node:path';
+
+/** What a directory entry or a path is; a symbolic link is reported as 'symlink', not followed. */
+export type EntryKind = 'file' | 'directory' | 'symlink' | 'other';
+
+/**
+ * The file operations under FileSystemAsyncBackend (S96). Paths are opaque strings composed only through
+ * `join`, `dirname` and `basename`, so an adapter may use URIs and encode names as it needs.
+ *
+ * Failures carry Node-style `code`s where they have one: 'ENOENT' for a missing path, 'ENOTDIR' when a
+ * file stands where a folder is expected, 'EISDIR' for the reverse. Anything else is reported as an I/O
+ * error with the adapter's error as its cause.
+ */
+export interface FileAdapter {
+  join(dir: string, name: string): string;
+  dirname(path: string): string;
+  basename(path: string): string;
+  /** The file's bytes; a missing file fails with code 'ENOENT'. */
+  readFile(path: string): Promise<Uint8Array>;
+  /** Creates or replaces the file; with `fsync`, the data is on disk when the promise resolves (if the adapter can). */
+  writeFile(path: string, data: Uint8Array, opts: { fsync: boolean }): Promise<void>;
+  /** The entries of a folder, symlinks reported as 'symlink'; a missing folder fails with code 'ENOENT'. */
+  readDirectory(path: string): Promise<{ name: string; kind: EntryKind }[]>;
+  /** What is at `path` without following a final symlink, or undefined when nothing is there. */
+  stat(path: string): Promise<{ kind: EntryKind } | undefined>;
+  /** Removes a file, a symlink or (with `recursive`) a folder; a missing path is not an error. */
+  delete(path: string, opts: { recursive: boolean }): Promise<void>;
+  /** Moves `from` over `to`, replacing a file there; with `fsync`, also syncs the folder (if the adapter can). */
+  rename(from: string, to: string, opts: { fsync: boolean }): Promise<void>;
+  /** Creates the folder and any missing parents; an existing folder is not an error. */
+  mkdir(path: string): Promise<void>;
+  /**
+   * The path with every symlink resolved, used to keep operations inside the base (S90). Without it,
+   * the backend refuses to cross any symlink, as it cannot tell where the link leads.
+   */
+  realpath?(path: string): Promise<string>;
+}
+
+export function direntKind(entry: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryKind {
+  if (entry.isFile()) return 'file';
+  if (entry.isDirectory()) return 'directory';
+  if (entry.isSymbolicLink()) return 'symlink';
+  return 'other';
+}
+
+/** Joins with the platform separator; names are single segments, so node:path's normalisation is not needed. */
+export function nodeJoin(dir: string, name: string): string {
+  return dir.endsWith(sep) ? dir + name : dir + sep + name;
+}
+
+function errorCode(error: unknown): unknown {
+  return error !== null && typeof error === 'object' && 'code' in error ? error.code : undefined;
+}
+
+async function syncFolder(path: string): Promise<void> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(path, 'r');
+    await handle.sync();
+  } catch {
+    // Some platforms (Windows) cannot open or sync a folder; the rename itself is still atomic there.
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** The default FileAdapter, on `node:fs`. */
+export const nodeFileAdapter: FileAdapter = Object.freeze({
+  join: nodeJoin,
+  dirname: (path: string): string => nodeDirname(path),
+  basename: (path: string): string => nodeBasename(path),
+
+  // The callback forms of readFile and writeFile cost less than fs.promises' FileHandle-based ones.
+  readFile: (path: string): Promise<Uint8Array> =>
+    new Promise<Uint8Array>((resolve, reject) => readFileCallback(path, (error, data) => (error ? reject(error) : resolve(data)))),
+
+  async writeFile(path: string, data: Uint8Array, opts: { fsync: boolean }): Promise<void> {
+    if (!opts.fsync) {
+      return new Promise<void>((resolve, reject) => writeFileCallback(path, data, (error) => (error ? reject(error) : resolve())));
+    }
+    const handle = await fsp.open(path, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+
+  async readDirectory(path: string): Promise<{ name: string; kind: EntryKind }[]> {
+    const entries = await fsp.readdir(path, { withFileTypes: true });
+    return entries.map((entry) => ({ name: entry.name, kind: direntKind(entry) }));
+  },
+
+  async stat(path: string): Promise<{ kind: EntryKind } | undefined> {
+    try {
+      return { kind: direntKind(await fsp.lstat(path)) };
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw error;
+    }
+  },
+
+  async delete(path: string, opts: { recursive: boolean }): Promise<void> {
+    if (opts.recursive) return fsp.rm(path, { recursive: true, force: true });
+    try {
+      await fsp.unlink(path);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      // Without `recursive`, a folder is removed only when empty, like rmdir.
+      if ((code !== 'EISDIR' && code !== 'EPERM') || !(await fsp.lstat(path)).isDirectory()) throw error;
+      await fsp.rmdir(path);
+    }
+  },
+
+  async rename(from: string, to: string, opts: { fsync: boolean }): Promise<void> {
+    await fsp.rename(from, to);
+    if (opts.fsync) await syncFolder(nodeDirname(to));
+  },
+
+  async mkdir(path: string): Promise<void> {
+    await fsp.mkdir(path, { recursive: true });
+  },
+
+  realpath: (path: string): Promise<string> => fsp.realpath(path),
+});

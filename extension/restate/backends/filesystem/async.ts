@@ -1,0 +1,77 @@
+import { resolve } from 'node:path';
+import { resolveConcretePath } from '../../path';
+import { MISSING } from '../../values';
+import type { AsyncBackend } from '../backend';
+import { nodeFileAdapter } from './adapter';
+import type { FileAdapter } from './adapter';
+import { jsonSerializer } from './json';
+import { COMPONENT, FileLayout, NO_NODE } from './layout';
+import { AdapterFiles, runAsync } from './ops';
+import type { Task } from './ops';
+import type { Serializer } from './serializer';
+
+export interface FileSystemAsyncBackendOptions {
+  /** How values become files; `jsonSerializer` (Python-compatible JSON) by default. */
+  serializer?: Serializer;
+  /** `'rename'` (default) makes writes atomic; `'fsync'` also makes them durable across power loss (S87). */
+  durability?: 'rename' | 'fsync';
+  /** Where the I/O goes (S96); `nodeFileAdapter` by default. */
+  adapter?: FileAdapter;
+}
+
+/**
+ * The asynchronous filesystem backend: the same layout, names, JSON and errors as FileSystemSyncBackend,
+ * with I/O through a FileAdapter so that it also works on remote and virtual workspaces (S96).
+ * With the default adapter, a relative `base` is resolved against the working directory now; other
+ * adapters receive `base` exactly as given.
+ */
+export class FileSystemAsyncBackend implements AsyncBackend {
+  readonly base: string;
+  readonly #layout: FileLayout;
+  readonly #files: AdapterFiles;
+
+  constructor(base: string, options: FileSystemAsyncBackendOptions = {}) {
+    const adapter = options.adapter ?? nodeFileAdapter;
+    this.base = adapter === nodeFileAdapter ? resolve(base) : base;
+    this.#files = new AdapterFiles(adapter);
+    this.#layout = new FileLayout({
+      base: this.base,
+      serializer: options.serializer ?? jsonSerializer,
+      fsync: options.durability === 'fsync',
+      paths: adapter,
+      resolvesLinks: adapter.realpath !== undefined,
+      retryRenames: process.platform === 'win32',
+    });
+  }
+
+  async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
+    const fallback = arguments.length < 2 ? MISSING : dflt;
+    const canonical = resolveConcretePath(path, COMPONENT);
+    const result = await this.#run(this.#layout.read(canonical), 'read', canonical);
+    return result === NO_NODE ? fallback : result;
+  }
+
+  async write(path: string, value: unknown): Promise<void> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    const data = this.#layout.encode(canonical, value);
+    await this.#run(this.#layout.write(canonical, data), 'write', canonical);
+  }
+
+  async delete(path: string): Promise<void> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    await this.#run(this.#layout.delete(canonical), 'delete', canonical);
+  }
+
+  async listChildren(path: string): Promise<string[]> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    return this.#run(this.#layout.listChildren(canonical), 'list the children of', canonical);
+  }
+
+  async #run<T>(task: Task<T>, verb: string, path: string): Promise<T> {
+    try {
+      return await runAsync(task, this.#files);
+    } catch (error) {
+      throw this.#layout.translate(error, verb, path);
+    }
+  }
+}

@@ -1,0 +1,429 @@
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import { direntKind } from './adapter';
+import type { EntryKind, FileAdapter } from './adapter';
+
+/*
+ * The filesystem algorithms are written once, as generators that yield these operations (house style:
+ * sync and async without writing everything twice). `runSync` performs them with synchronous node:fs calls,
+ * `runAsync` awaits them on a FileAdapter. Both give every operation the same meaning, so the layout code
+ * cannot tell which one drives it.
+ */
+
+/** A file or folder that is not there (or a folder where a file was expected): absence, not an error. */
+export const NOT_FOUND: unique symbol = Symbol('not found');
+/** A value file that is a symlink; the layout decides whether it may be followed (S90). */
+export const IS_SYMLINK: unique symbol = Symbol('symlink');
+
+export interface DirectoryEntry {
+  readonly name: string;
+  readonly kind: EntryKind;
+}
+
+export type FileOp =
+  | { readonly op: 'readFile'; readonly path: string; readonly text: boolean; readonly detectLink: boolean }
+  | { readonly op: 'readDirectory'; readonly path: string }
+  | { readonly op: 'stat'; readonly path: string }
+  | { readonly op: 'realpath'; readonly path: string; readonly folder: boolean }
+  | { readonly op: 'writeFile'; readonly path: string; readonly data: string | Uint8Array; readonly fsync: boolean }
+  | { readonly op: 'rename'; readonly from: string; readonly to: string; readonly fsync: boolean }
+  | { readonly op: 'delete'; readonly path: string; readonly recursive: boolean }
+  | { readonly op: 'mkdir'; readonly path: string }
+  | { readonly op: 'sleep'; readonly ms: number }
+  | { readonly op: 'parallel'; readonly tasks: readonly Task<unknown>[]; readonly limit: number };
+
+type PrimitiveOp = Exclude<FileOp, { op: 'parallel' }>;
+
+export type Task<T> = Generator<FileOp, T, unknown>;
+
+/** A failed operation, with the file it was working on. `code` is the underlying error's code, if any. */
+export class FileOpError extends Error {
+  readonly code: string | undefined;
+  readonly file: string;
+
+  constructor(file: string, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.code = codeOf(cause);
+    this.file = file;
+  }
+}
+
+export function codeOf(error: unknown): string | undefined {
+  if (error === null || typeof error !== 'object' || !('code' in error)) return undefined;
+  return typeof error.code === 'string' ? error.code : undefined;
+}
+
+function opFile(op: PrimitiveOp): string {
+  return op.op === 'rename' ? op.to : op.op === 'sleep' ? '' : op.path;
+}
+
+// The helpers below give each operation its result type; the drivers guarantee it.
+
+/**
+ * The file's content (a string when `text`), NOT_FOUND when nothing readable is there, or IS_SYMLINK when
+ * `detectLink` is set and the path is a symlink.
+ */
+export function* readFile(path: string, text: boolean, detectLink: boolean): Task<string | Uint8Array | typeof NOT_FOUND | typeof IS_SYMLINK> {
+  return (yield { op: 'readFile', path, text, detectLink }) as string | Uint8Array | typeof NOT_FOUND | typeof IS_SYMLINK;
+}
+
+/** The folder's entries, or NOT_FOUND when there is no folder. */
+export function* readDirectory(path: string): Task<readonly DirectoryEntry[] | typeof NOT_FOUND> {
+  return (yield { op: 'readDirectory', path }) as readonly DirectoryEntry[] | typeof NOT_FOUND;
+}
+
+/** What is at `path`, not following a final symlink. */
+export function* stat(path: string): Task<EntryKind | typeof NOT_FOUND> {
+  return (yield { op: 'stat', path }) as EntryKind | typeof NOT_FOUND;
+}
+
+/**
+ * The path with links resolved. `folder` marks a containment check of a folder, which the sync driver may
+ * answer from the verifications of the current synchronous run.
+ */
+export function* realpath(path: string, folder: boolean): Task<string | typeof NOT_FOUND> {
+  return (yield { op: 'realpath', path, folder }) as string | typeof NOT_FOUND;
+}
+
+export function* writeFile(path: string, data: string | Uint8Array, fsync: boolean): Task<void> {
+  yield { op: 'writeFile', path, data, fsync };
+}
+
+export function* rename(from: string, to: string, fsync: boolean): Task<void> {
+  yield { op: 'rename', from, to, fsync };
+}
+
+export function* remove(path: string, recursive: boolean): Task<void> {
+  yield { op: 'delete', path, recursive };
+}
+
+export function* mkdir(path: string): Task<void> {
+  yield { op: 'mkdir', path };
+}
+
+export function* sleep(ms: number): Task<void> {
+  yield { op: 'sleep', ms };
+}
+
+/** Runs the tasks concurrently (at most `limit` at a time) when the driver can, in order otherwise. */
+export function* parallel<T extends readonly unknown[]>(tasks: { readonly [K in keyof T]: Task<T[K]> }, limit = Infinity): Task<T> {
+  return (yield { op: 'parallel', tasks, limit }) as T;
+}
+
+/** Performs operations with synchronous node:fs calls. */
+export interface SyncFiles {
+  execute(op: PrimitiveOp): unknown;
+}
+
+/** Performs operations by awaiting an adapter. */
+export interface AsyncFiles {
+  execute(op: PrimitiveOp): Promise<unknown>;
+}
+
+export function runSync<T>(task: Task<T>, files: SyncFiles): T {
+  let step = task.next();
+  while (step.done !== true) {
+    const op = step.value;
+    let result: unknown;
+    try {
+      result = op.op === 'parallel' ? op.tasks.map((sub) => runSync(sub, files)) : files.execute(op);
+    } catch (error) {
+      step = task.throw(error);
+      continue;
+    }
+    step = task.next(result);
+  }
+  return step.value;
+}
+
+export async function runAsync<T>(task: Task<T>, files: AsyncFiles): Promise<T> {
+  let step = task.next();
+  while (step.done !== true) {
+    const op = step.value;
+    let result: unknown;
+    try {
+      result = op.op === 'parallel' ? await runLimited(op.tasks, op.limit, files) : await files.execute(op);
+    } catch (error) {
+      step = task.throw(error);
+      continue;
+    }
+    step = task.next(result);
+  }
+  return step.value;
+}
+
+// A bounded pool: reading a parent with thousands of children must not open thousands of files at once.
+async function runLimited(tasks: readonly Task<unknown>[], limit: number, files: AsyncFiles): Promise<unknown[]> {
+  const results: unknown[] = new Array<unknown>(tasks.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < tasks.length) {
+      const index = next++;
+      try {
+        results[index] = await runAsync(tasks[index], files);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const workers: Promise<void>[] = [];
+  for (let i = 0; i < Math.min(limit, tasks.length); i++) workers.push(worker());
+  await Promise.all(workers);
+  return results;
+}
+
+const ABSENT_CODES = new Set(['ENOENT', 'ENOTDIR']);
+const NO_THROW = { throwIfNoEntry: false } as const;
+interface ReadOptions {
+  readonly encoding?: 'utf8';
+  readonly flag: string;
+}
+// node:fs takes numeric open flags wherever it takes a flag string, though its typings admit only strings.
+function openFlags(flags: number): string {
+  return flags as unknown as string;
+}
+const NOFOLLOW: number | undefined = constants.O_NOFOLLOW;
+const PLAIN_READ = { text: { encoding: 'utf8', flag: 'r' }, binary: { flag: 'r' } } as const;
+const NOFOLLOW_READ = {
+  text: { encoding: 'utf8', flag: openFlags(constants.O_RDONLY | (NOFOLLOW ?? 0)) },
+  binary: { flag: openFlags(constants.O_RDONLY | (NOFOLLOW ?? 0)) },
+} as const;
+// Ideally a symlinked value file makes open() fail with ELOOP; some systems report EMLINK or EFTYPE.
+const LINK_CODES = new Set(['ELOOP', 'EMLINK', 'EFTYPE']);
+
+/**
+ * node:fs, synchronously. Folder containment checks are remembered until the current synchronous run
+ * ends (the next microtask), so a burst of calls checks each folder once; a check that happens between
+ * two runs sees every change made in the meantime. Deletes forget all of them at once.
+ */
+export class NodeSyncFiles implements SyncFiles {
+  readonly #verifiedFolders = new Map<string, string>();
+  #clearScheduled = false;
+
+  execute(op: PrimitiveOp): unknown {
+    try {
+      return this.#execute(op);
+    } catch (error) {
+      throw new FileOpError(opFile(op), error);
+    }
+  }
+
+  #execute(op: PrimitiveOp): unknown {
+    switch (op.op) {
+      case 'readFile':
+        return this.#readFile(op.path, op.text, op.detectLink);
+      case 'readDirectory':
+        try {
+          return readdirSync(op.path, { withFileTypes: true }).map((entry) => ({ name: entry.name, kind: direntKind(entry) }));
+        } catch (error) {
+          if (ABSENT_CODES.has(codeOf(error) ?? '')) return NOT_FOUND;
+          throw error;
+        }
+      case 'stat':
+        try {
+          const info = lstatSync(op.path, NO_THROW);
+          return info === undefined ? NOT_FOUND : direntKind(info);
+        } catch (error) {
+          if (codeOf(error) === 'ENOTDIR') return NOT_FOUND;
+          throw error;
+        }
+      case 'realpath':
+        return this.#realpath(op.path, op.folder);
+      case 'writeFile':
+        if (op.fsync) writeDurably(op.path, op.data);
+        else writeFileSync(op.path, op.data);
+        return undefined;
+      case 'rename':
+        renameSync(op.from, op.to);
+        if (op.fsync) syncFolder(dirname(op.to));
+        return undefined;
+      case 'delete':
+        this.#verifiedFolders.clear();
+        if (op.recursive) rmSync(op.path, { recursive: true, force: true });
+        else removeOne(op.path);
+        return undefined;
+      case 'mkdir':
+        mkdirSync(op.path, { recursive: true });
+        return undefined;
+      case 'sleep':
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, op.ms);
+        return undefined;
+    }
+  }
+
+  #readFile(path: string, text: boolean, detectLink: boolean): unknown {
+    if (!detectLink) return readOrAbsent(path, text, PLAIN_READ);
+    if (NOFOLLOW === undefined) {
+      if (lstatSync(path, NO_THROW)?.isSymbolicLink() === true) return IS_SYMLINK;
+      return readOrAbsent(path, text, PLAIN_READ);
+    }
+    // One call that opens without following a final symlink, reads and closes: as cheap as a plain read.
+    try {
+      return readOrAbsent(path, text, NOFOLLOW_READ);
+    } catch (error) {
+      if (LINK_CODES.has(codeOf(error) ?? '')) return IS_SYMLINK;
+      throw error;
+    }
+  }
+
+  #realpath(path: string, folder: boolean): unknown {
+    if (folder) {
+      const known = this.#verifiedFolders.get(path);
+      if (known !== undefined) return known;
+    }
+    let real: string;
+    try {
+      real = realpathSync.native(path);
+    } catch (error) {
+      if (ABSENT_CODES.has(codeOf(error) ?? '')) return NOT_FOUND;
+      throw error;
+    }
+    if (folder) {
+      this.#verifiedFolders.set(path, real);
+      if (!this.#clearScheduled) {
+        this.#clearScheduled = true;
+        queueMicrotask(() => {
+          this.#clearScheduled = false;
+          this.#verifiedFolders.clear();
+        });
+      }
+    }
+    return real;
+  }
+}
+
+function readOrAbsent(path: string, text: boolean, flags: { readonly text: ReadOptions; readonly binary: ReadOptions }): unknown {
+  try {
+    return text ? readFileSync(path, flags.text) : readFileSync(path, flags.binary);
+  } catch (error) {
+    const code = codeOf(error) ?? '';
+    if (ABSENT_CODES.has(code) || code === 'EISDIR') return NOT_FOUND;
+    throw error;
+  }
+}
+
+// Without `recursive`, a folder is removed only when empty, like rmdir.
+function removeOne(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    const code = codeOf(error) ?? '';
+    if (ABSENT_CODES.has(code)) return;
+    if ((code !== 'EISDIR' && code !== 'EPERM') || lstatSync(path, NO_THROW)?.isDirectory() !== true) throw error;
+    rmdirSync(path);
+  }
+}
+
+function writeDurably(path: string, data: string | Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    if (typeof data === 'string') writeSync(fd, data, null, 'utf8');
+    else writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function syncFolder(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some platforms (Windows) cannot open or sync a folder; the rename itself is still atomic there.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Performs operations on a FileAdapter. */
+export class AdapterFiles implements AsyncFiles {
+  readonly #adapter: FileAdapter;
+  readonly #encoder = new TextEncoder();
+  readonly #decoder = new TextDecoder();
+
+  constructor(adapter: FileAdapter) {
+    this.#adapter = adapter;
+  }
+
+  async execute(op: PrimitiveOp): Promise<unknown> {
+    try {
+      return await this.#execute(op);
+    } catch (error) {
+      throw new FileOpError(opFile(op), error);
+    }
+  }
+
+  async #execute(op: PrimitiveOp): Promise<unknown> {
+    const adapter = this.#adapter;
+    switch (op.op) {
+      case 'readFile':
+        return this.#readFile(op.path, op.text, op.detectLink);
+      case 'readDirectory':
+        try {
+          return await adapter.readDirectory(op.path);
+        } catch (error) {
+          if (ABSENT_CODES.has(codeOf(error) ?? '')) return NOT_FOUND;
+          throw error;
+        }
+      case 'stat':
+        return (await adapter.stat(op.path))?.kind ?? NOT_FOUND;
+      case 'realpath':
+        if (adapter.realpath === undefined) throw new Error('the file adapter cannot resolve symlinks');
+        try {
+          return await adapter.realpath(op.path);
+        } catch (error) {
+          if (ABSENT_CODES.has(codeOf(error) ?? '')) return NOT_FOUND;
+          throw error;
+        }
+      case 'writeFile':
+        return adapter.writeFile(op.path, typeof op.data === 'string' ? this.#encoder.encode(op.data) : op.data, { fsync: op.fsync });
+      case 'rename':
+        return adapter.rename(op.from, op.to, { fsync: op.fsync });
+      case 'delete':
+        return adapter.delete(op.path, { recursive: op.recursive });
+      case 'mkdir':
+        return adapter.mkdir(op.path);
+      case 'sleep':
+        return new Promise<void>((resolve) => setTimeout(resolve, op.ms));
+    }
+  }
+
+  async #readFile(path: string, text: boolean, detectLink: boolean): Promise<unknown> {
+    // Both at once: the stat costs no extra wait, and the data is only used if the path is a plain file.
+    const [data, info] = await Promise.allSettled([
+      this.#adapter.readFile(path),
+      detectLink ? this.#adapter.stat(path) : Promise.resolve({ kind: 'file' as EntryKind }),
+    ]);
+    if (info.status === 'fulfilled') {
+      if (info.value === undefined || info.value.kind === 'directory') return NOT_FOUND;
+      if (info.value.kind === 'symlink') return IS_SYMLINK;
+    }
+    if (data.status === 'rejected') {
+      const code = codeOf(data.reason) ?? '';
+      if (ABSENT_CODES.has(code) || code === 'EISDIR') return NOT_FOUND;
+      throw data.reason;
+    }
+    if (info.status === 'rejected') throw info.reason;
+    return text ? this.#decoder.decode(data.value) : data.value;
+  }
+}

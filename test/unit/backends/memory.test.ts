@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InMemoryBackend, MISSING } from '../../../extension/restate/index';
+
+describe('InMemoryBackend specifics', () => {
+  it('S10 a child named __proto__ is an ordinary key of the parent read, not its prototype', () => {
+    const backend = new InMemoryBackend();
+    backend.write('/a/__proto__', 1);
+    backend.write('/a/b', 2);
+    const read = backend.read('/a') as Record<string, unknown>;
+    assert.deepEqual(Object.keys(read), ['__proto__', 'b']);
+    assert.equal(Object.getPrototypeOf(read), Object.prototype);
+    assert.equal(Object.getOwnPropertyDescriptor(read, '__proto__')?.value, 1);
+  });
+
+  it('S80 siblings written after their parent was deleted and re-created land in the new parent', () => {
+    const backend = new InMemoryBackend();
+    backend.write('/p/x', 1);
+    backend.delete('/p');
+    backend.write('/p/y', 2);
+    assert.deepEqual(backend.read('/p'), { y: 2 });
+    assert.equal(backend.read('/p/x'), MISSING);
+  });
+
+  it('S79 reads after writes to siblings in turn see each sibling', () => {
+    const backend = new InMemoryBackend();
+    for (let i = 0; i < 5; i++) backend.write(`/s/${i % 2}/${i}`, i);
+    assert.deepEqual(backend.read('/s'), { '0': { '0': 0, '2': 2, '4': 4 }, '1': { '1': 1, '3': 3 } });
+    assert.equal(backend.read('/s/1/3'), 3);
+    assert.equal(backend.read('/s/1/4'), MISSING);
+  });
+
+  it('S19 own values are kept by reference', () => {
+    const backend = new InMemoryBackend();
+    const value = { nested: [1] };
+    backend.write('/v', value);
+    assert.equal(backend.read('/v'), value);
+  });
+});
