@@ -13,7 +13,7 @@ import { action, autorun, computed, observable, observe, reaction, type ICompute
 import { proxy, subscribe } from 'valtio/vanilla';
 import { watch } from 'valtio/vanilla/utils';
 import { ControllerSync, InMemoryBackend } from '../extension/restate/index';
-import { formatRate, median, printTable, type Row } from './table';
+import { formatRate, median, printCells, printTable, type Row } from './table';
 
 const RUNS = 5;
 /** A run stops early once it has taken this long; ops/s stays comparable because every update does the same work. */
@@ -658,12 +658,7 @@ function runMemory(): void {
     `${(bytes / baseline).toFixed(2)}×`,
     contender.note,
   ]);
-  const widths = header.map((cell, column) => Math.max(cell.length, ...body.map((line) => line[column].length)));
-  const line = (cells: string[]): string => '| ' + cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ') + ' |';
-  console.log(`\n${title}\n`);
-  console.log(line(header));
-  console.log('|' + widths.map((width) => '-'.repeat(width + 2)).join('|') + '|');
-  for (const cells of body) console.log(line(cells));
+  printCells(title, header, body);
 }
 
 /** Runs the five workloads and prints one table each; ratios above 1 mean faster than restate. */

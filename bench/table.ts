@@ -48,8 +48,13 @@ export function printTable(title: string, rows: readonly Row[], baselineName = r
   const baseline = rows.find((row) => row.name === baselineName)?.opsPerSecond ?? 1;
   const header = [firstColumn, 'ops/s', `ratio to "${baselineName}"`, 'note'];
   const body = rows.map((row) => [row.name, formatRate(row.opsPerSecond), (row.opsPerSecond / baseline).toFixed(2) + '×', row.note ?? '']);
+  printCells(title, header, body);
+}
+
+/** Prints a Markdown table of already formatted cells. */
+export function printCells(title: string, header: readonly string[], body: readonly (readonly string[])[]): void {
   const widths = header.map((cell, column) => Math.max(cell.length, ...body.map((line) => line[column].length)));
-  const line = (cells: string[]): string => '| ' + cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ') + ' |';
+  const line = (cells: readonly string[]): string => '| ' + cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ') + ' |';
   console.log(`\n${title}\n`);
   console.log(line(header));
   console.log('|' + widths.map((width) => '-'.repeat(width + 2)).join('|') + '|');

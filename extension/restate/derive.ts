@@ -1,9 +1,9 @@
 import type { ControllerAsync, ControllerSync } from './controller';
-import { RestateCycleError, RestateUsageError, type CallbackFailure } from './errors';
+import { RestateUsageError, type CallbackFailure } from './errors';
 import type { Operation } from './drive';
-import { collectRunFailure, type ChangeContext, type Engine } from './engine';
+import type { ChangeContext, Engine } from './engine';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
-import { newRunStats, recordRun, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
+import { describeRunError, guardedRun, newRunStats, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
 
 /** What a derivation's transform receives (S61). */
 export class DeriveData {
@@ -59,36 +59,31 @@ export class Derivation implements SystemCallback {
     this.id = `derive:${dest}`;
   }
 
-  *run(trigger: Trigger, failures: CallbackFailure[] | undefined): Operation<void> {
+  run(trigger: Trigger, failures: CallbackFailure[] | undefined): Operation<void> {
     const engine = this.#engine;
-    const started = performance.now();
-    let failure: unknown;
-    try {
-      const data = yield* this.#data(trigger);
-      const context = { chain: trigger.chain, cause: `derive:${this.dest}` as const, batch: trigger.batch };
-      const result = yield* engine.callUser(context, `the transform of ${this.id}`, () => this.transform(data));
-      if (result === undefined) yield* engine.delState(this.dest, { payload: this.payload }, context);
-      else yield* engine.setState(this.dest, result, { payload: this.payload }, context);
-    } catch (error) {
-      failure = error;
-      if (error instanceof RestateCycleError || failures === undefined) throw error;
-      collectRunFailure(failures, this.id, trigger, error);
-    } finally {
-      const durationMs = performance.now() - started;
-      recordRun(this.stats, durationMs, failure);
-      if (engine.trace.active) {
-        engine.trace.emit({
-          kind: 'derive-run',
-          id: this.id,
-          dest: this.dest,
-          triggerPath: trigger.emittingPath,
-          durationMs,
-          error: failure === undefined ? null : describe(failure),
-          cause: runCause(trigger),
-          depth: (trigger.chain?.length ?? 0) + 1,
-        });
-      }
-    }
+    return guardedRun(this.id, this.stats, trigger, failures, this.#compute(trigger), (durationMs, failure) => {
+      if (!engine.trace.active) return;
+      engine.trace.emit({
+        kind: 'derive-run',
+        id: this.id,
+        dest: this.dest,
+        triggerPath: trigger.emittingPath,
+        durationMs,
+        error: describeRunError(failure),
+        cause: runCause(trigger),
+        depth: (trigger.chain?.length ?? 0) + 1,
+      });
+    });
+  }
+
+  /** Computes the dest from the sources and writes it, as a nested change (S60). */
+  *#compute(trigger: Trigger): Operation<void> {
+    const engine = this.#engine;
+    const data = yield* this.#data(trigger);
+    const context = { chain: trigger.chain, cause: `derive:${this.dest}` as const, batch: trigger.batch };
+    const result = yield* engine.callUser(context, `the transform of ${this.id}`, () => this.transform(data));
+    if (result === undefined) yield* engine.delState(this.dest, { payload: this.payload }, context);
+    else yield* engine.setState(this.dest, result, { payload: this.payload }, context);
   }
 
   *#data(trigger: Trigger): Operation<DeriveData> {
@@ -115,10 +110,6 @@ export class Derivation implements SystemCallback {
     }
     return new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched);
   }
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** Registers (or replaces) a derivation and runs it once (S58). */

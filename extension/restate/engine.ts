@@ -541,9 +541,6 @@ function collectFailure(failures: CallbackFailure[], callbackId: string, path: s
   else failures.push({ callbackId, path, emittingPath, error });
 }
 
-export function collectRunFailure(failures: CallbackFailure[], callbackId: string, trigger: Trigger, error: unknown): void {
-  collectFailure(failures, callbackId, trigger.levelPath, trigger.emittingPath, error);
-}
 
 function sortDeepestFirst(found: Map<string, unknown>): { path: string; prevValue: unknown }[] {
   const depthOf = (path: string): number => (path === '/' ? 0 : path.split('/').length - 1);

@@ -1,4 +1,4 @@
-import type { CallbackFailure } from './errors';
+import { RestateCallbackError, RestateCycleError, type CallbackFailure } from './errors';
 import type { Operation } from './drive';
 import type { TraceCause } from './trace';
 import type { BatchState } from './batch';
@@ -51,6 +51,40 @@ export function recordRun(stats: RunStats, durationMs: number, error: unknown): 
       : error instanceof Error
         ? { name: error.name, message: error.message }
         : { name: 'Error', message: String(error) };
+}
+
+/**
+ * Runs a derivation's or tracker's body with the rules every system run shares: time it, record its
+ * statistics, and either collect its error into the notification (S45) or, on a first run, rethrow it.
+ * A RestateCycleError always passes through (S38). `onEnd` sees the duration and the error, if any.
+ */
+export function* guardedRun(
+  id: string,
+  stats: RunStats,
+  trigger: Trigger,
+  failures: CallbackFailure[] | undefined,
+  body: Operation<void>,
+  onEnd: (durationMs: number, failure: unknown) => void,
+): Operation<void> {
+  const started = performance.now();
+  let failure: unknown;
+  try {
+    yield* body;
+  } catch (error) {
+    failure = error;
+    if (error instanceof RestateCycleError || failures === undefined) throw error;
+    if (error instanceof RestateCallbackError) failures.push(...error.failures);
+    else failures.push({ callbackId: id, path: trigger.levelPath, emittingPath: trigger.emittingPath, error });
+  } finally {
+    const durationMs = performance.now() - started;
+    recordRun(stats, durationMs, failure);
+    onEnd(durationMs, failure);
+  }
+}
+
+export function describeRunError(failure: unknown): string | null {
+  if (failure === undefined) return null;
+  return failure instanceof Error ? `${failure.name}: ${failure.message}` : String(failure);
 }
 
 export function runCause(trigger: Trigger): TraceCause {

@@ -1,11 +1,10 @@
 import type { CallbackFailure } from './errors';
-import { RestateCycleError, RestateUsageError } from './errors';
+import { RestateUsageError } from './errors';
 import type { Operation } from './drive';
-import { describe } from './derive';
-import { collectRunFailure, type ChangeContext, type Engine } from './engine';
+import type { ChangeContext, Engine } from './engine';
 import { ControllerEvent } from './events';
 import { resolveConcretePath, type PathLike } from './path';
-import { newRunStats, recordRun, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
+import { describeRunError, guardedRun, newRunStats, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
 export class Tracker implements SystemCallback {
@@ -26,7 +25,7 @@ export class Tracker implements SystemCallback {
     this.#engine = engine;
   }
 
-  *run(trigger: Trigger, failures: CallbackFailure[] | undefined): Operation<void> {
+  run(trigger: Trigger, failures: CallbackFailure[] | undefined): Operation<void> {
     const engine = this.#engine;
     const runNumber = ++this.#runsStarted;
     const reads = new Set<string>();
@@ -42,35 +41,26 @@ export class Tracker implements SystemCallback {
     };
     const event = new ControllerEvent(engine.facade, fields, true, recordRead);
     const fn = this.fn as (event: ControllerEvent) => unknown;
-    const started = performance.now();
-    let failure: unknown;
-    try {
-      yield* engine.callUser({ chain: trigger.chain, cause: this.id as `track:${string}`, batch: trigger.batch }, `the tracked callback ${this.id}`, () => fn(event));
-    } catch (error) {
-      failure = error;
-      if (error instanceof RestateCycleError || failures === undefined) throw error;
-      collectRunFailure(failures, this.id, trigger, error);
-    } finally {
-      const durationMs = performance.now() - started;
-      recordRun(this.stats, durationMs, failure);
+    const context = { chain: trigger.chain, cause: this.id as `track:${string}`, batch: trigger.batch };
+    const body = engine.callUser(context, `the tracked callback ${this.id}`, () => fn(event));
+    return guardedRun(this.id, this.stats, trigger, failures, body as Operation<void>, (durationMs, failure) => {
       // With overlapping async runs, the latest-started run that has finished decides (S71).
       if (runNumber > this.#appliedRun) {
         this.#appliedRun = runNumber;
         this.#reconcile([...reads]);
       }
-      if (engine.trace.active) {
-        engine.trace.emit({
-          kind: 'track-run',
-          id: this.id,
-          triggerPath: trigger.emittingPath,
-          reads: [...reads],
-          durationMs,
-          error: failure === undefined ? null : describe(failure),
-          cause: runCause(trigger),
-          depth: (trigger.chain?.length ?? 0) + 1,
-        });
-      }
-    }
+      if (!engine.trace.active) return;
+      engine.trace.emit({
+        kind: 'track-run',
+        id: this.id,
+        triggerPath: trigger.emittingPath,
+        reads: [...reads],
+        durationMs,
+        error: describeRunError(failure),
+        cause: runCause(trigger),
+        depth: (trigger.chain?.length ?? 0) + 1,
+      });
+    });
   }
 
   #reconcile(reads: string[]): void {
