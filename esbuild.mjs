@@ -1,9 +1,13 @@
 // Builds the extension host bundle (Node, CommonJS, vscode external) and the webview bundle (browser).
+// With --tests it also builds the integration tests (test/integration/) into out/test/, one file per
+// test file next to the runner, index.js, which the extension host loads.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+const tests = process.argv.includes('--tests');
 
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = [
@@ -15,6 +19,8 @@ const builds = [
     format: 'cjs',
     target: 'node20',
     external: ['vscode'],
+    // jsonc-parser's UMD main build loads its parts with a dynamic require that bundling breaks; its ESM build bundles.
+    mainFields: ['module', 'main'],
   },
 ];
 if (existsSync('webview/main.ts')) {
@@ -26,6 +32,29 @@ if (existsSync('webview/main.ts')) {
     format: 'iife',
     target: 'es2022',
   });
+}
+if (tests) {
+  rmSync('out/test', { recursive: true, force: true });
+  builds.push({
+    entryPoints: ['test/integration/index.ts', ...findFiles('test/integration', '.test.ts')],
+    outbase: 'test/integration',
+    outdir: 'out/test',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    // mocha is loaded from node_modules at run time: it does not bundle cleanly.
+    external: ['vscode', 'mocha'],
+    // The tests import extension code that uses jsonc-parser: see the extension build above.
+    mainFields: ['module', 'main'],
+  });
+}
+
+function findFiles(dir, suffix) {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(suffix))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
 }
 
 const common = { minify: production, sourcemap: true, logLevel: 'info' };

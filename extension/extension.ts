@@ -1,5 +1,63 @@
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
+import { registerChangesView } from './changes/register';
+import { AddChildCommand } from './commands/addChild';
+import { CollapseAllCommand } from './commands/collapseAll';
+import { registerCommands } from './commands/command';
+import { CopyPathCommand } from './commands/copyPath';
+import { CopyValueCommand } from './commands/copyValue';
+import { CreateStateFolderCommand } from './commands/createStateFolder';
+import { DeleteCommand } from './commands/deleteNode';
+import { EditValueCommand } from './commands/editValue';
+import { FindCommand } from './commands/find';
+import { OpenFileCommand } from './commands/openFile';
+import { PingCommand } from './commands/ping';
+import { RefreshCommand } from './commands/refresh';
+import { SetValueCommand } from './commands/setValue';
+import { ShowMoreCommand } from './commands/showMore';
+import { StateDecorations } from './explorer/decorations';
+import type { StateHosts } from './explorer/stateHost';
+import { StateTreeProvider, type ExplorerNode } from './explorer/stateTree';
+import { registerDefinitionsAndGraph } from './graph/register';
+import { WorkspaceStateHosts } from './workspace/stateHosts';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+/** What activate() returns: used by the integration tests and the speed script, and by other extensions. */
+export interface RestateExtensionApi {
+  readonly hosts: StateHosts;
+  readonly tree: StateTreeProvider;
+  readonly view: vscode.TreeView<ExplorerNode>;
+}
+
+export function activate(context: vscode.ExtensionContext): RestateExtensionApi {
+  const hosts = new WorkspaceStateHosts();
+  const log = vscode.window.createOutputChannel('Restate State Explorer', { log: true });
+  const decorations = new StateDecorations();
+  const tree = new StateTreeProvider(hosts, decorations, log);
+  const view = vscode.window.createTreeView('restate.explorer', { treeDataProvider: tree, showCollapseAll: true });
+  context.subscriptions.push(
+    hosts,
+    log,
+    decorations,
+    tree,
+    view,
+    ...registerCommands([
+      new SetValueCommand(hosts),
+      new EditValueCommand(hosts),
+      new AddChildCommand(hosts),
+      new DeleteCommand(hosts),
+      new PingCommand(hosts),
+      new CopyPathCommand(hosts),
+      new CopyValueCommand(hosts),
+      new OpenFileCommand(hosts),
+      new RefreshCommand(hosts, tree),
+      new FindCommand(hosts, tree, view),
+      new CollapseAllCommand(),
+      new ShowMoreCommand(hosts, tree),
+      new CreateStateFolderCommand(hosts),
+    ]),
+  );
+  registerDefinitionsAndGraph(context, hosts);
+  registerChangesView(context, hosts);
+  return { hosts, tree, view };
+}
 
 export function deactivate(): void {}

@@ -1,0 +1,191 @@
+import * as vscode from 'vscode';
+import type { Command } from '../commands/command';
+import type { StateHosts } from '../explorer/stateHost';
+import { resolvePath } from '../restate';
+import type { ChangeDocuments } from './changeDocuments';
+import type { ChangeNode, ChangesTreeProvider } from './changesTree';
+import { revertAction, type ChangeEntry, type ChangeHistory, type HistoryItem, type RevertAction } from './history';
+import type { ChangeRecorder } from './recorder';
+
+/** Context keys that switch the view's title-bar icons. */
+export const pausedKey = 'restate.changes.paused';
+export const filteredKey = 'restate.changes.filtered';
+
+/** Everything the Changes view's commands share. */
+export interface ChangesContext {
+  readonly history: ChangeHistory;
+  readonly hosts: StateHosts;
+  readonly tree: ChangesTreeProvider;
+  readonly recorder: ChangeRecorder;
+  readonly documents: ChangeDocuments;
+  /** Updates the view's description after the filter or the pause state changed. */
+  describe(): void;
+}
+
+function isNode(value: unknown): value is ChangeNode {
+  if (typeof value !== 'object' || value === null) return false;
+  const { kind, id } = value as { kind?: unknown; id?: unknown };
+  return (kind === 'entry' || kind === 'group') && typeof id === 'string';
+}
+
+export class ShowChangeDiffCommand implements Command {
+  readonly id = 'restate.changes.showDiff';
+  constructor(private readonly changes: ChangesContext) {}
+
+  async execute(node: unknown): Promise<void> {
+    const entry = isNode(node) && node.kind === 'entry' ? this.changes.history.entry(node.id) : undefined;
+    if (entry === undefined) {
+      void vscode.window.showInformationMessage('This change is no longer in the history (it holds the most recent restate.changes.maxEntries changes).');
+      return;
+    }
+    await this.changes.documents.showDiff(entry);
+  }
+}
+
+/**
+ * Writes the value before a change back through the controller, so the revert is itself a change with its
+ * own entry; for a batch, every change in it, newest first, in one batch.
+ */
+export class RevertChangeCommand implements Command {
+  readonly id = 'restate.changes.revert';
+  constructor(private readonly changes: ChangesContext) {}
+
+  async execute(node: unknown): Promise<void> {
+    const { history, hosts } = this.changes;
+    if (!isNode(node)) return;
+    const entries: readonly ChangeEntry[] = node.kind === 'entry' ? [history.entry(node.id)].filter((e) => e !== undefined) : [...(history.group(node.id)?.entries ?? [])].reverse();
+    const actions = entries.map(revertAction).filter((action): action is Exclude<RevertAction, { kind: 'none' }> => action.kind !== 'none');
+    if (entries.length === 0) {
+      void vscode.window.showInformationMessage('This change is no longer in the history, so it cannot be reverted.');
+      return;
+    }
+    if (actions.length === 0) {
+      void vscode.window.showInformationMessage('Nothing to revert: a ping or a rolled-back change wrote nothing.');
+      return;
+    }
+    const host = hosts.hostFor(entries[0].sourceId);
+    if (host === undefined) {
+      void vscode.window.showWarningMessage('Cannot revert: the state folder of this change is no longer open.');
+      return;
+    }
+    const apply = async (): Promise<void> => {
+      for (const action of actions) {
+        if (action.kind === 'write') await host.controller.setState(action.path, action.value);
+        else await host.controller.delState(action.path);
+      }
+    };
+    try {
+      if (actions.length === 1) await apply();
+      else await host.controller.batch(apply);
+    } catch (error) {
+      const what = actions.length === 1 ? actions[0].path : `${actions.length} changes`;
+      void vscode.window.showErrorMessage(`Could not revert ${what} in ${host.label}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
+export class ClearChangesCommand implements Command {
+  readonly id = 'restate.changes.clear';
+  constructor(private readonly changes: ChangesContext) {}
+
+  execute(): void {
+    this.changes.history.clear();
+  }
+}
+
+export class PauseRecordingCommand implements Command {
+  readonly id = 'restate.changes.pause';
+  constructor(private readonly changes: ChangesContext) {}
+
+  async execute(): Promise<void> {
+    this.changes.recorder.paused = true;
+    this.changes.describe();
+    await vscode.commands.executeCommand('setContext', pausedKey, true);
+  }
+}
+
+export class ResumeRecordingCommand implements Command {
+  readonly id = 'restate.changes.resume';
+  constructor(private readonly changes: ChangesContext) {}
+
+  async execute(): Promise<void> {
+    this.changes.recorder.paused = false;
+    this.changes.describe();
+    await vscode.commands.executeCommand('setContext', pausedKey, false);
+  }
+}
+
+/** Shows only changes at or below a path. Takes the path as an argument, or asks for it. */
+export class FilterChangesCommand implements Command {
+  readonly id = 'restate.changes.filter';
+  constructor(private readonly changes: ChangesContext) {}
+
+  async execute(prefix?: unknown): Promise<void> {
+    const input = typeof prefix === 'string' ? prefix : await vscode.window.showInputBox({
+      title: 'Filter Changes by Path',
+      prompt: 'Show only changes at or below this state path, e.g. /settings. Leave empty to show all.',
+      value: this.changes.tree.filter ?? '',
+      validateInput: (value) => validatePrefix(value),
+    });
+    if (input === undefined) return;
+    const canonical = input.trim() === '' ? undefined : resolvePath(input.trim());
+    await setFilter(this.changes, canonical === '/' ? undefined : canonical);
+  }
+}
+
+export class ClearChangesFilterCommand implements Command {
+  readonly id = 'restate.changes.clearFilter';
+  constructor(private readonly changes: ChangesContext) {}
+
+  async execute(): Promise<void> {
+    await setFilter(this.changes, undefined);
+  }
+}
+
+/** A recorded change as plain data. */
+export interface ListedChange {
+  readonly id: string;
+  readonly groupId: string | undefined;
+  readonly hostId: string;
+  readonly kind: ChangeEntry['kind'];
+  readonly path: string;
+  readonly before: string | undefined;
+  readonly after: string | undefined;
+  readonly cause: string;
+  readonly undone: boolean;
+  readonly time: number;
+}
+
+/**
+ * The changes the view shows (filter applied), newest first, as plain data; for the integration tests and
+ * for other extensions. Not contributed: it is of no use from the command palette.
+ */
+export class ListChangesCommand implements Command {
+  readonly id = 'restate.changes.list';
+  constructor(private readonly changes: ChangesContext) {}
+
+  execute(): ListedChange[] {
+    const listed = (entry: ChangeEntry): ListedChange => ({
+      id: entry.id, groupId: entry.groupId, hostId: entry.sourceId, kind: entry.kind, path: entry.path,
+      before: entry.before, after: entry.after, cause: entry.cause, undone: entry.undone, time: entry.time,
+    });
+    return this.changes.history.items(this.changes.tree.filter).flatMap((item: HistoryItem) =>
+      item.type === 'entry' ? [listed(item.entry)] : [...item.group.entries].reverse().map(listed));
+  }
+}
+
+async function setFilter(changes: ChangesContext, prefix: string | undefined): Promise<void> {
+  changes.tree.filter = prefix;
+  changes.describe();
+  await vscode.commands.executeCommand('setContext', filteredKey, prefix !== undefined);
+}
+
+function validatePrefix(value: string): string | undefined {
+  if (value.trim() === '') return undefined;
+  try {
+    resolvePath(value.trim());
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}

@@ -1,0 +1,395 @@
+/**
+ * The Changes view's model: a bounded history of the state changes that controllers trace (S120–S122).
+ * It imports nothing from vscode, so it runs and is tested in plain Node.
+ *
+ * Entries. Every `set` that changed something, every `delete` of an existing node and every `ping`
+ * becomes one entry, whatever its cause (the explorer's own commands, another process through the file
+ * watcher, a derivation, a tracker, a callback). An entry keeps the values before and after as JSON text:
+ * trace records hold live values (S123), and the text is what the view shows and diffs anyway.
+ *
+ * Groups. A batch (S113–S117) shows as one group. The trace does not mark where a batch begins or ends,
+ * so groups are read from the stream of one controller:
+ *   - a record with `batched: true` joins the open group, or opens a new one;
+ *   - while a group is open, records with depth > 1 that are not batched are the flush at work
+ *     (derivations, trackers and callbacks reacting to the batch): they join the group too, and mark it
+ *     flushing, so that the next batched record starts a new group;
+ *   - `rollback` records mark the group's matching entries as undone (S116); a nested batch that fails
+ *     undoes only its own entries;
+ *   - anything else (a top-level change outside a batch) closes the open group, and so does a pause of
+ *     more than `groupGapMs` between records.
+ * Two batches that follow each other with no notification between them, and an unrelated nested change
+ * that lands inside a running async batch, can be grouped imperfectly; nothing is lost either way.
+ *
+ * Bounds. At most `maxEntries` entries are kept; the oldest go first, and a group whose entries are all
+ * gone goes with them.
+ */
+import type { TraceCause, TraceRecord } from '../restate';
+
+export type ChangeKind = 'set' | 'delete' | 'ping';
+
+export interface ChangeEntry {
+  /** Unique in its history; the view's element id and the key of its diff documents. */
+  readonly id: string;
+  /** Which controller (state folder) the change belongs to. */
+  readonly sourceId: string;
+  /** The trace record's `seq` (S121). */
+  readonly seq: number;
+  /** Wall-clock time in ms since the epoch. */
+  readonly time: number;
+  readonly kind: ChangeKind;
+  readonly path: string;
+  /** The value before as JSON text; `undefined` when the path was missing. */
+  readonly before: string | undefined;
+  /** The value after as JSON text; `undefined` when the path is missing now (a delete). */
+  readonly after: string | undefined;
+  readonly cause: TraceCause;
+  /** Written without notifying anyone (skipNotify, writeDefault); batched changes are notified at the flush. */
+  readonly silent: boolean;
+  /** The group (batch) the entry belongs to, if any. */
+  readonly groupId: string | undefined;
+  /** Undone by the rollback of a failed batch (S116). */
+  readonly undone: boolean;
+}
+
+export interface ChangeGroup {
+  readonly id: string;
+  readonly sourceId: string;
+  /** Oldest first. */
+  readonly entries: readonly ChangeEntry[];
+}
+
+/** A top-level item of the history: a single change or a group. */
+export type HistoryItem = { readonly type: 'entry'; readonly entry: ChangeEntry } | { readonly type: 'group'; readonly group: ChangeGroup };
+
+export interface ChangeHistoryOptions {
+  /** How many entries to keep (at least 1). */
+  maxEntries: number;
+  /** A pause between records, in ms, after which an open group is closed. */
+  groupGapMs?: number;
+}
+
+type MutableEntry = { -readonly [K in keyof ChangeEntry]: ChangeEntry[K] };
+
+interface MutableGroup {
+  readonly id: string;
+  readonly sourceId: string;
+  entries: MutableEntry[];
+}
+
+type MutableItem = { readonly type: 'entry'; readonly entry: MutableEntry } | { readonly type: 'group'; readonly group: MutableGroup };
+
+interface OpenGroup {
+  readonly group: MutableGroup;
+  lastTime: number;
+  /** The batch has ended and its flush is running: the next batched record belongs to another batch. */
+  flushing: boolean;
+}
+
+const DEFAULT_GROUP_GAP_MS = 250;
+
+export class ChangeHistory {
+  #maxEntries: number;
+  readonly #groupGapMs: number;
+  /** Oldest first. */
+  #items: MutableItem[] = [];
+  #count = 0;
+  #nextId = 0;
+  readonly #byId = new Map<string, MutableEntry>();
+  readonly #groups = new Map<string, MutableGroup>();
+  readonly #open = new Map<string, OpenGroup>();
+  readonly #listeners = new Set<() => void>();
+
+  constructor(options: ChangeHistoryOptions) {
+    this.#maxEntries = Math.max(1, Math.floor(options.maxEntries));
+    this.#groupGapMs = options.groupGapMs ?? DEFAULT_GROUP_GAP_MS;
+  }
+
+  get maxEntries(): number {
+    return this.#maxEntries;
+  }
+
+  set maxEntries(value: number) {
+    this.#maxEntries = Math.max(1, Math.floor(value));
+    if (this.#trim()) this.#changed();
+  }
+
+  /** How many entries are kept. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Calls `listener` after every change of the history; returns the function that stops it. */
+  onDidChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Takes one trace record of the controller identified by `sourceId`. */
+  record(sourceId: string, record: TraceRecord): void {
+    switch (record.kind) {
+      case 'set':
+        if (!record.changed) return;
+        this.#add(sourceId, record, 'set', record.path, encode(record.prevValue), encode(record.value), !record.notified && !record.batched, record.batched);
+        return;
+      case 'delete':
+        if (!record.existed) return;
+        this.#add(sourceId, record, 'delete', record.path, encode(record.prevValue), undefined, !record.notified && !record.batched, record.batched);
+        return;
+      case 'ping': {
+        const value = encode(record.value);
+        this.#add(sourceId, record, 'ping', record.path, value, value, false, record.batched);
+        return;
+      }
+      case 'rollback':
+        this.#undo(sourceId, record.path);
+        return;
+      case 'derive-run':
+      case 'track-run': {
+        // A run while a group is open is the flush reacting to the batch (a first run is a registration).
+        const open = this.#openGroup(sourceId, record.time);
+        if (open !== undefined && record.cause !== 'initial') open.flushing = true;
+        return;
+      }
+    }
+  }
+
+  /** Closes the open group of a source, e.g. when its recording stops. */
+  closeGroup(sourceId: string): void {
+    this.#open.delete(sourceId);
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.#items = [];
+    this.#count = 0;
+    this.#byId.clear();
+    this.#groups.clear();
+    this.#open.clear();
+    this.#changed();
+  }
+
+  /** Forgets the entries of one source (a state folder that went away). */
+  forgetSource(sourceId: string): void {
+    this.#open.delete(sourceId);
+    const kept: MutableItem[] = [];
+    for (const item of this.#items) {
+      const entries = item.type === 'entry' ? [item.entry] : item.group.entries;
+      if ((item.type === 'entry' ? item.entry.sourceId : item.group.sourceId) !== sourceId) {
+        kept.push(item);
+        continue;
+      }
+      for (const entry of entries) this.#byId.delete(entry.id);
+      this.#count -= entries.length;
+      if (item.type === 'group') this.#groups.delete(item.group.id);
+    }
+    if (kept.length !== this.#items.length) {
+      this.#items = kept;
+      this.#changed();
+    }
+  }
+
+  /** The sources that have entries. */
+  sources(): Set<string> {
+    const found = new Set<string>();
+    for (const item of this.#items) found.add(item.type === 'entry' ? item.entry.sourceId : item.group.sourceId);
+    return found;
+  }
+
+  entry(id: string): ChangeEntry | undefined {
+    return this.#byId.get(id);
+  }
+
+  group(id: string): ChangeGroup | undefined {
+    return this.#groups.get(id);
+  }
+
+  /**
+   * The items newest first, keeping only entries whose path is `prefix` or below it; a group is kept
+   * with its matching entries, newest first within the group as well.
+   */
+  items(prefix?: string): HistoryItem[] {
+    const result: HistoryItem[] = [];
+    for (let i = this.#items.length - 1; i >= 0; i--) {
+      const item = this.#items[i];
+      if (item.type === 'entry') {
+        if (prefix === undefined || isAtOrBelow(item.entry.path, prefix)) result.push(item);
+        continue;
+      }
+      const entries = prefix === undefined ? item.group.entries : item.group.entries.filter((e) => isAtOrBelow(e.path, prefix));
+      if (entries.length === 0) continue;
+      result.push({ type: 'group', group: { id: item.group.id, sourceId: item.group.sourceId, entries: [...entries] } });
+    }
+    return result;
+  }
+
+  #add(sourceId: string, record: TraceRecord, kind: ChangeKind, path: string, before: string | undefined, after: string | undefined, silent: boolean, batched: boolean): void {
+    let open = this.#openGroup(sourceId, record.time);
+    let group: MutableGroup | undefined;
+    if (batched) {
+      if (open === undefined || open.flushing) open = this.#startGroup(sourceId, record.time);
+      group = open.group;
+    } else if (open !== undefined && record.depth > 1) {
+      open.flushing = true;
+      group = open.group;
+    } else {
+      this.#open.delete(sourceId);
+    }
+    if (open !== undefined && group !== undefined) open.lastTime = record.time;
+
+    const entry: MutableEntry = {
+      id: `c${++this.#nextId}`,
+      sourceId,
+      seq: record.seq,
+      time: performance.timeOrigin + record.time,
+      kind,
+      path,
+      before,
+      after,
+      cause: record.cause,
+      silent,
+      groupId: group?.id,
+      undone: false,
+    };
+    this.#byId.set(entry.id, entry);
+    this.#count++;
+    if (group === undefined) {
+      this.#items.push({ type: 'entry', entry });
+    } else {
+      if (group.entries.length === 0) this.#items.push({ type: 'group', group });
+      group.entries.push(entry);
+    }
+    this.#trim();
+    this.#changed();
+  }
+
+  /** The open group of a source, or undefined if there is none or it timed out. */
+  #openGroup(sourceId: string, time: number): OpenGroup | undefined {
+    const open = this.#open.get(sourceId);
+    if (open === undefined) return undefined;
+    if (time - open.lastTime > this.#groupGapMs || !this.#groups.has(open.group.id)) {
+      this.#open.delete(sourceId);
+      return undefined;
+    }
+    return open;
+  }
+
+  #startGroup(sourceId: string, time: number): OpenGroup {
+    const group: MutableGroup = { id: `g${++this.#nextId}`, sourceId, entries: [] };
+    this.#groups.set(group.id, group);
+    const open: OpenGroup = { group, lastTime: time, flushing: false };
+    this.#open.set(sourceId, open);
+    return open;
+  }
+
+  /**
+   * A rollback record undoes the newest write or delete of its path in the open group. Changes reported
+   * from disk (notifyChange, cause 'file') and pings wrote nothing, so the batch has nothing of theirs to undo.
+   */
+  #undo(sourceId: string, path: string): void {
+    const open = this.#open.get(sourceId);
+    if (open === undefined) return;
+    const entries = open.group.entries;
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i];
+      if (entry.path === path && !entry.undone && entry.kind !== 'ping' && entry.cause !== 'file') {
+        entry.undone = true;
+        // Once everything is undone, the outermost batch has failed: the next batched record is a new batch.
+        if (entries.every((e) => e.undone || e.kind === 'ping' || e.cause === 'file')) open.flushing = true;
+        this.#changed();
+        return;
+      }
+    }
+  }
+
+  /** Drops the oldest entries beyond the bound; returns whether any went. */
+  #trim(): boolean {
+    if (this.#count <= this.#maxEntries) return false;
+    let drop = 0;
+    while (this.#count > this.#maxEntries) {
+      const oldest = this.#items[drop];
+      if (oldest.type === 'entry') {
+        this.#byId.delete(oldest.entry.id);
+        this.#count--;
+        drop++;
+        continue;
+      }
+      const entries = oldest.group.entries;
+      const excess = Math.min(entries.length, this.#count - this.#maxEntries);
+      for (const entry of entries.slice(0, excess)) this.#byId.delete(entry.id);
+      oldest.group.entries = entries.slice(excess);
+      this.#count -= excess;
+      if (oldest.group.entries.length === 0) {
+        this.#groups.delete(oldest.group.id);
+        drop++;
+      }
+    }
+    if (drop > 0) this.#items.splice(0, drop);
+    return true;
+  }
+
+  #changed(): void {
+    for (const listener of this.#listeners) listener();
+  }
+}
+
+/** Whether `path` is `prefix` or lies below it; `prefix` is a canonical path such as `/a/b` or `/`. */
+export function isAtOrBelow(path: string, prefix: string): boolean {
+  if (prefix === '/' || path === prefix) return true;
+  return path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+}
+
+/** JSON text of a traced value; `undefined` stays undefined (missing). Values JSON cannot hold become their string form. */
+export function encode(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return JSON.stringify(String(value));
+  }
+}
+
+/** The value a JSON text stands for; `undefined` for missing. */
+export function decode(text: string | undefined): unknown {
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/** A value as a short line for the list: at most `width` characters. */
+export function shortValue(text: string | undefined, width = 24): string {
+  if (text === undefined) return 'missing';
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+}
+
+/** "before → after" for the list. */
+export function summary(entry: ChangeEntry): string {
+  if (entry.kind === 'ping') return `ping ${shortValue(entry.after)}`;
+  return `${shortValue(entry.before)} → ${shortValue(entry.after)}`;
+}
+
+/** Who made a change, in words. */
+export function describeCause(cause: TraceCause): string {
+  if (cause === 'api') return 'explorer';
+  if (cause === 'file') return 'file (another process)';
+  if (cause.startsWith('derive:')) return `derivation of ${cause.slice('derive:'.length)}`;
+  if (cause.startsWith('track:')) return `tracker ${cause.slice('track:'.length)}`;
+  if (cause.startsWith('callback:')) return `callback ${cause.slice('callback:'.length)}`;
+  return cause;
+}
+
+/**
+ * What writing the value before back means for an entry: a write of that value, a delete, or nothing
+ * (pings and undone changes changed nothing that could be put back). A node read with children is traced
+ * as its merged view (S10); only its own value, under "/", is written back, so the children stay.
+ */
+export type RevertAction = { readonly kind: 'write'; readonly path: string; readonly value: unknown } | { readonly kind: 'delete'; readonly path: string } | { readonly kind: 'none' };
+
+export function revertAction(entry: ChangeEntry): RevertAction {
+  if (entry.kind === 'ping' || entry.undone) return { kind: 'none' };
+  if (entry.before === undefined) return { kind: 'delete', path: entry.path };
+  const value = decode(entry.before);
+  const own = isObject(value) && Object.prototype.hasOwnProperty.call(value, '/') ? value['/'] : value;
+  return { kind: 'write', path: entry.path, value: own };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

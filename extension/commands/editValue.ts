@@ -1,0 +1,43 @@
+import * as vscode from 'vscode';
+import type { StateHosts } from '../explorer/stateHost';
+import { ownValueOf } from '../explorer/preview';
+import type { Command } from './command';
+import { reportFailure, targetOf } from './targets';
+import { askValue, valueArgument } from './valueInput';
+
+/** Values whose JSON text is longer than this are edited in the file, not in an input box. */
+const inlineLimit = 1000;
+
+/**
+ * Edits a node's own value: `restate.editValue(target, value?)`. Without a value it asks, prefilled with
+ * the current one; a large value opens the node's file in an editor instead. Returns whether it wrote.
+ */
+export class EditValueCommand implements Command {
+  readonly id = 'restate.editValue';
+
+  constructor(private readonly hosts: StateHosts) {}
+
+  async execute(target?: unknown, value?: unknown): Promise<boolean> {
+    const resolved = targetOf(this.hosts, target);
+    if (resolved === undefined) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Choose a node in the State Explorer to edit its value.'));
+      return false;
+    }
+    const { host, path } = resolved;
+    let given = value === undefined ? undefined : valueArgument(value);
+    if (value === undefined) {
+      const backend = host.controller.backend;
+      const hasChildren = backend.listChildren !== undefined && (await backend.listChildren(path)).length > 0;
+      const current = ownValueOf(await host.controller.getState(path), hasChildren);
+      const text = current.hasValue ? JSON.stringify(current.value, null, 1)?.replace(/\n\s*/g, ' ') ?? '' : '';
+      if (text.length > inlineLimit && path !== '/') {
+        await vscode.window.showTextDocument(host.fileFor(path));
+        return false;
+      }
+      given = await askValue(vscode.l10n.t('Edit {0}', path), text);
+    }
+    if (given === undefined) return false;
+    const written = await reportFailure(vscode.l10n.t('Editing {0}', path), () => host.controller.setState(path, given.value));
+    return written === true;
+  }
+}

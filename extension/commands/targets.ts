@@ -1,0 +1,85 @@
+import * as vscode from 'vscode';
+import { resolvePath } from '../restate';
+import type { StateHost, StateHosts } from '../explorer/stateHost';
+import type { ExplorerNode } from '../explorer/stateTree';
+
+/** A state path in a state folder: what most commands act on. */
+export interface StateTarget {
+  readonly host: StateHost;
+  readonly path: string;
+}
+
+/**
+ * What a command may be given to name a node: a tree node (context menus, inline buttons), a state path
+ * (the only or first state folder), or `{ path, host }` with a host id (tests, keybindings, other extensions).
+ */
+export type TargetArgument = ExplorerNode | string | { readonly path: string; readonly host?: string };
+
+function isNode(value: object): value is ExplorerNode {
+  return 'kind' in value && 'host' in value && typeof (value as { kind: unknown }).kind === 'string';
+}
+
+/** The target named by a command argument, or undefined (with a message) when it names nothing usable. */
+export function targetOf(hosts: StateHosts, argument: unknown): StateTarget | undefined {
+  if (argument === undefined || argument === null) return undefined;
+  if (typeof argument === 'object' && isNode(argument)) {
+    return { host: argument.host, path: argument.kind === 'host' ? '/' : argument.path };
+  }
+  let path: unknown;
+  let hostId: unknown;
+  if (typeof argument === 'string') path = argument;
+  else if (typeof argument === 'object' && 'path' in argument) ({ path, host: hostId } = argument as { path: unknown; host?: unknown });
+  if (typeof path !== 'string') return undefined;
+  const host = typeof hostId === 'string' ? hosts.hostFor(hostId) : hosts.all[0];
+  if (host === undefined) {
+    void vscode.window.showErrorMessage(typeof hostId === 'string'
+      ? vscode.l10n.t('No state folder with the id {0} is open.', hostId)
+      : vscode.l10n.t('This workspace has no state folder yet: create one first.'));
+    return undefined;
+  }
+  try {
+    return { host, path: resolvePath(path) };
+  } catch (error) {
+    void vscode.window.showErrorMessage(messageOf(error));
+    return undefined;
+  }
+}
+
+/** Asks which state folder to use when there are several. */
+export async function pickHost(hosts: StateHosts): Promise<StateHost | undefined> {
+  await hosts.whenReady();
+  const all = hosts.all;
+  if (all.length === 0) {
+    void vscode.window.showErrorMessage(vscode.l10n.t('This workspace has no state folder yet: create one first.'));
+    return undefined;
+  }
+  if (all.length === 1) return all[0];
+  const picked = await vscode.window.showQuickPick(all.map((host) => ({ label: host.label, host })), {
+    placeHolder: vscode.l10n.t('Which state folder?'),
+  });
+  return picked?.host;
+}
+
+/** Validates a state path typed by the user; undefined when it is fine. */
+export function pathProblem(text: string): string | undefined {
+  try {
+    resolvePath(text);
+    return undefined;
+  } catch (error) {
+    return messageOf(error);
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs a controller operation, showing a failure to the user instead of leaving it unseen. */
+export async function reportFailure<T>(what: string, operation: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await operation();
+  } catch (error) {
+    void vscode.window.showErrorMessage(vscode.l10n.t('{0} failed: {1}', what, messageOf(error)));
+    return undefined;
+  }
+}

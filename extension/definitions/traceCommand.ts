@@ -1,0 +1,74 @@
+import * as vscode from 'vscode';
+import type { Command } from '../commands/command';
+import type { StateHosts } from '../explorer/stateHost';
+import type { DefinitionsManager } from './definitions';
+import { formatTrace } from './traceLog';
+import type { TraceSubject } from './traceLog';
+
+export const TRACE_SCHEME = 'restate-trace';
+
+/**
+ * Trace: pick a derivation or tracked computation (of any state folder) and read its current dependencies
+ * and recent runs in a read-only document, produced fresh each time it is opened.
+ */
+export class TraceCommand implements Command, vscode.TextDocumentContentProvider {
+  readonly id = 'restate.trace';
+  readonly #hosts: StateHosts;
+  readonly #manager: DefinitionsManager;
+
+  constructor(hosts: StateHosts, manager: DefinitionsManager) {
+    this.#hosts = hosts;
+    this.#manager = manager;
+  }
+
+  /** `(hostId, id)` may be given (automation, the graph); returns the report's URI. */
+  async execute(hostId?: unknown, id?: unknown): Promise<vscode.Uri | undefined> {
+    let target = typeof hostId === 'string' && typeof id === 'string' ? { hostId, id } : undefined;
+    if (!target) {
+      const items = this.#hosts.all.flatMap((host) => this.#subjects(host.id).map((subject) => ({
+        label: subject.title,
+        description: this.#hosts.all.length > 1 ? host.label : undefined,
+        detail: subject.dependencies.length > 0 ? `depends on ${subject.dependencies.join(', ')}` : undefined,
+        hostId: host.id,
+        id: subject.id,
+      })));
+      if (items.length === 0) {
+        void vscode.window.showInformationMessage('No derivation or tracked computation to trace: define one with "Restate: Derive…" or "Restate: Track…".');
+        return undefined;
+      }
+      const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Derivation or tracked computation to trace', matchOnDetail: true });
+      if (!picked) return undefined;
+      target = { hostId: picked.hostId, id: picked.id };
+    }
+    const uri = vscode.Uri.from({ scheme: TRACE_SCHEME, path: `/${target.id.replace(/\//g, '∕')}.md`, query: new URLSearchParams(target).toString() });
+    const document = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(document, { preview: true });
+    return uri;
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    const params = new URLSearchParams(uri.query);
+    const hostId = params.get('hostId') ?? '';
+    const id = params.get('id') ?? '';
+    const subject = this.#subjects(hostId).find((s) => s.id === id);
+    const runs = this.#manager.forHost(hostId)?.trace.runsOf(id) ?? [];
+    return formatTrace(subject ?? { id, title: id, dependencies: [], dest: undefined }, runs);
+  }
+
+  #subjects(hostId: string): TraceSubject[] {
+    const host = this.#hosts.hostFor(hostId);
+    const entry = this.#manager.forHost(hostId);
+    if (!host || !entry) return [];
+    const definitions = this.#manager.definitionsOf(host.workspaceFolder);
+    const graph = host.controller.graph();
+    const readsOf = (definitionId: string): string[] => {
+      const controllerId = entry.runner.controllerIdOf(definitionId);
+      const node = graph.nodes.find((n) => n.id === controllerId);
+      return node?.kind === 'tracker' ? node.reads : [];
+    };
+    return [
+      ...definitions.derivations.map((d) => ({ id: d.id, title: `Derivation of ${d.dest}`, dependencies: d.sources, dest: d.dest })),
+      ...definitions.trackers.map((t) => ({ id: t.id, title: `Tracked computation "${t.name}"`, dependencies: readsOf(t.id), dest: t.dest })),
+    ];
+  }
+}

@@ -1,0 +1,58 @@
+import * as vscode from 'vscode';
+import type { Command } from '../commands/command';
+import { resolvePath } from '../restate';
+import { addTracker, TRACK_PARAMS } from './config';
+import type { NewTracker } from './config';
+import type { DefinitionsManager } from './definitions';
+import { checkCode, checkPath } from './deriveCommand';
+import { editDefinitionsFile, pickFolder } from './editFile';
+
+/** Track…: asks for a name, an expression over get(path) and an optional destination; writes the entry. */
+export class TrackCommand implements Command {
+  readonly id = 'restate.track';
+  readonly #manager: DefinitionsManager;
+
+  constructor(manager: DefinitionsManager) {
+    this.#manager = manager;
+  }
+
+  /** With an entry as argument (automation), nothing is asked. */
+  async execute(preset?: unknown): Promise<boolean> {
+    const folder = await pickFolder();
+    if (!folder) return false;
+    const entry = isNewTracker(preset) ? preset : await ask(this.#manager.definitionsOf(folder).trackers.map((t) => t.name));
+    if (!entry) return false;
+    return editDefinitionsFile(this.#manager, folder, (text, formatting) => addTracker(text, entry, formatting));
+  }
+}
+
+function isNewTracker(value: unknown): value is NewTracker {
+  if (typeof value !== 'object' || value === null) return false;
+  const entry = value as Partial<NewTracker>;
+  return typeof entry.name === 'string' && typeof entry.expression === 'string' && (entry.dest === undefined || typeof entry.dest === 'string');
+}
+
+async function ask(existing: readonly string[]): Promise<NewTracker | undefined> {
+  const name = await vscode.window.showInputBox({
+    title: 'Track (1/3)',
+    prompt: 'Name of the tracked computation (an existing name replaces that entry)',
+    placeHolder: 'visibleItems',
+    validateInput: (value) => (value.trim() === '' ? 'A name is needed.' : undefined),
+  });
+  if (name === undefined) return undefined;
+  const expression = await vscode.window.showInputBox({
+    title: 'Track (2/3)',
+    prompt: 'A JavaScript expression or function body that reads state with get(path); what it reads is tracked',
+    placeHolder: "get('/flags/new') ? get('/items/new') : get('/items/legacy')",
+    validateInput: (value) => (value.trim() === '' ? 'An expression is needed.' : checkCode(value, TRACK_PARAMS)),
+  });
+  if (expression === undefined) return undefined;
+  const dest = await vscode.window.showInputBox({
+    title: 'Track (3/3)',
+    prompt: `Optional: the state path its result is written to${existing.includes(name.trim()) ? ` (replaces the tracker "${name.trim()}")` : ''}`,
+    placeHolder: 'leave empty to only run it',
+    validateInput: (value) => (value.trim() === '' ? undefined : checkPath(value, false)),
+  });
+  if (dest === undefined) return undefined;
+  return { name: name.trim(), expression, ...(dest.trim() ? { dest: resolvePath(dest.trim()) } : {}) };
+}

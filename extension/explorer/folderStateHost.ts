@@ -1,0 +1,178 @@
+import * as vscode from 'vscode';
+import {
+  CachingAsyncBackend,
+  ControllerAsync,
+  FileSystemAsyncBackend,
+  MISSING,
+  jsonSerializer,
+  type FileAdapter,
+  type TraceRecord,
+} from '../restate';
+import { vscodeFileAdapter } from '../workspace/vscodeFileAdapter';
+import { ExternalChanges } from './externalChanges';
+import { ObservedBackend } from './observedBackend';
+import type { StateChange, StateHost } from './stateHost';
+import { statePathOfRelative, valueFileSegments } from './statePaths';
+
+export interface FolderStateHostOptions {
+  readonly workspaceFolder: vscode.WorkspaceFolder;
+  /** The state folder relative to the workspace folder, as configured. */
+  readonly relativePath: string;
+  readonly label: string;
+  /** How long file events are collected before they are reported. */
+  readonly fileEventDelayMs?: number;
+  /** How long notified changes are collected before onDidChangeState fires. */
+  readonly changeDelayMs?: number;
+}
+
+/**
+ * A state folder served by a ControllerAsync over a write-through cache over the file-system backend,
+ * with a watcher that reports other processes' changes through notifyChange (S124–S125).
+ */
+export class FolderStateHost implements StateHost {
+  readonly id: string;
+  readonly label: string;
+  readonly stateFolder: vscode.Uri;
+  readonly workspaceFolder: vscode.WorkspaceFolder;
+  readonly controller: ControllerAsync;
+  readonly cache: CachingAsyncBackend;
+  readonly observed: ObservedBackend;
+
+  readonly #changed = new vscode.EventEmitter<readonly StateChange[]>();
+  readonly onDidChangeState = this.#changed.event;
+
+  readonly #external: ExternalChanges;
+  readonly #disposables: vscode.Disposable[] = [];
+  readonly #changeDelayMs: number;
+  #collected: StateChange[] = [];
+  #changeTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: FolderStateHostOptions) {
+    this.workspaceFolder = options.workspaceFolder;
+    this.label = options.label;
+    this.stateFolder = vscode.Uri.joinPath(options.workspaceFolder.uri, options.relativePath);
+    this.id = `${options.workspaceFolder.uri.toString()}|${options.relativePath}`;
+    this.#changeDelayMs = options.changeDelayMs ?? 15;
+
+    const adapter = vscodeFileAdapter(this.stateFolder.scheme);
+    const files = new FileSystemAsyncBackend(this.stateFolder.toString(), { adapter });
+    // flushInterval 0: every write and delete reaches the disk before it returns (S108), so other
+    // processes see the extension's edits at once; the cache only keeps reads (and old values).
+    this.cache = new CachingAsyncBackend(files, { flushInterval: 0 });
+    this.observed = new ObservedBackend(this.cache);
+    this.controller = new ControllerAsync(this.observed);
+
+    this.#external = new ExternalChanges({
+      controller: this.controller,
+      cache: this.cache,
+      observed: this.observed,
+      readRootValue: () => this.#readRootValue(adapter),
+      delayMs: options.fileEventDelayMs ?? 60,
+      onError: (error) => console.error(`[restate] [explorer] cannot report changes in ${this.stateFolder.toString(true)}:`, error),
+    });
+
+    const detachTrace = this.controller.onTrace((record) => this.#onTrace(record));
+    this.#disposables.push(
+      { dispose: detachTrace },
+      this.#changed,
+      this.#watch(new vscode.RelativePattern(this.stateFolder, '**'), (uri) => this.#pathOf(uri)),
+      this.#watch(
+        new vscode.RelativePattern(vscode.Uri.joinPath(this.stateFolder, '..'), `${basename(this.stateFolder)}.json`),
+        () => '/',
+      ),
+    );
+  }
+
+  fileFor(path: string): vscode.Uri {
+    const segments = valueFileSegments(path);
+    if (segments === undefined) {
+      return vscode.Uri.joinPath(this.stateFolder, '..', `${basename(this.stateFolder)}.json`);
+    }
+    return vscode.Uri.joinPath(this.stateFolder, ...segments);
+  }
+
+  folderFor(path: string): vscode.Uri {
+    return vscode.Uri.joinPath(this.stateFolder, ...path.split('/').filter((segment) => segment !== ''));
+  }
+
+  async settled(): Promise<void> {
+    await this.#external.settled();
+    if (this.#changeTimer !== undefined) {
+      clearTimeout(this.#changeTimer);
+      this.#fireChanges();
+    }
+  }
+
+  /** Reports a file event as if the watcher had seen it; for paths changed behind the watcher's back. */
+  recordExternalChange(path: string): void {
+    this.#external.record(path);
+  }
+
+  dispose(): void {
+    this.#external.dispose();
+    if (this.#changeTimer !== undefined) clearTimeout(this.#changeTimer);
+    for (const disposable of this.#disposables) disposable.dispose();
+    // Nothing is pending with flushInterval 0; close() only stops the cache.
+    this.cache.close().catch(() => {});
+  }
+
+  #watch(pattern: vscode.RelativePattern, toPath: (uri: vscode.Uri) => string | undefined): vscode.Disposable {
+    const watcher = vscode.workspace.createFileSystemWatcher(pattern);
+    const onEvent = (uri: vscode.Uri): void => {
+      const path = toPath(uri);
+      if (path !== undefined) this.#external.record(path);
+    };
+    watcher.onDidCreate(onEvent);
+    watcher.onDidChange(onEvent);
+    watcher.onDidDelete(onEvent);
+    return watcher;
+  }
+
+  #pathOf(uri: vscode.Uri): string | undefined {
+    const base = this.stateFolder.path.endsWith('/') ? this.stateFolder.path : `${this.stateFolder.path}/`;
+    if (uri.scheme !== this.stateFolder.scheme || !uri.path.startsWith(base)) return undefined;
+    return statePathOfRelative(uri.path.slice(base.length).split('/').filter((segment) => segment !== ''));
+  }
+
+  async #readRootValue(adapter: FileAdapter): Promise<unknown> {
+    try {
+      const data = await adapter.readFile(this.fileFor('/').toString());
+      return jsonSerializer.deserialize(new TextDecoder().decode(data));
+    } catch {
+      return MISSING;
+    }
+  }
+
+  #onTrace(record: TraceRecord): void {
+    let change: StateChange;
+    switch (record.kind) {
+      case 'set':
+        if (!record.changed) return;
+        change = { path: record.path, cause: record.cause, kind: record.prevValue === undefined ? 'created' : 'changed' };
+        break;
+      case 'delete':
+        if (!record.existed) return;
+        change = { path: record.path, cause: record.cause, kind: 'deleted' };
+        break;
+      case 'ping':
+        change = { path: record.path, cause: record.cause, kind: 'pinged' };
+        break;
+      default:
+        return;
+    }
+    this.#collected.push(change);
+    this.#changeTimer ??= setTimeout(() => this.#fireChanges(), this.#changeDelayMs);
+  }
+
+  #fireChanges(): void {
+    this.#changeTimer = undefined;
+    const changes = this.#collected;
+    this.#collected = [];
+    if (changes.length > 0) this.#changed.fire(changes);
+  }
+}
+
+function basename(uri: vscode.Uri): string {
+  const path = uri.path.endsWith('/') ? uri.path.slice(0, -1) : uri.path;
+  return path.slice(path.lastIndexOf('/') + 1);
+}

@@ -1,0 +1,139 @@
+import { MISSING, type AsyncBackend } from '../restate';
+import { ancestorsOf, isAtOrBelow, nameOf, parentPath, segmentsOf } from './statePaths';
+
+/** Returned by oldValueOf when nothing was seen of a node: the caller falls back to the cache. */
+export const UNSEEN: unique symbol = Symbol('unseen');
+
+/**
+ * Sits between the controller and its cache and remembers which nodes were seen to exist or not: the
+ * listings handed out and the reads that found nothing. The cache keeps old values for the watcher
+ * recipe (S125), but it never caches MISSING (S110), so without this a file created by another process
+ * would read as new both "before" and "after" and its creation would never be reported. It also keeps
+ * the values it handed out, so the old value of a file under a node that was read as a whole (a
+ * derivation's source, say) is known even though that file was never read on its own.
+ */
+export class ObservedBackend implements AsyncBackend {
+  readonly #missing = new Set<string>();
+  readonly #lists = new Map<string, Set<string>>();
+  /** The value last handed out per path, by reference; readers must not mutate values (S19). */
+  readonly #seen = new Map<string, unknown>();
+
+  constructor(readonly inner: AsyncBackend) {}
+
+  async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
+    const value = await this.inner.read(path, MISSING);
+    if (value === MISSING) this.#learnMissing(path);
+    else {
+      this.#learnExists(path);
+      this.#seen.set(path, value);
+    }
+    if (value !== MISSING) return value;
+    return arguments.length >= 2 ? dflt : MISSING;
+  }
+
+  async write(path: string, value: unknown): Promise<void> {
+    await this.inner.write(path, value);
+    this.#learnExists(path);
+    for (const stale of [path, ...ancestorsOf(path)]) this.#seen.delete(stale);
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.inner.delete(path);
+    this.#learnMissing(path);
+    for (const stale of ancestorsOf(path)) this.#seen.delete(stale);
+  }
+
+  async listChildren(path: string): Promise<string[]> {
+    const names = await this.inner.listChildren!(path);
+    this.#lists.set(path, new Set(names));
+    return names;
+  }
+
+  /** What was last seen of a node: 'missing', 'exists', or 'unknown' when nobody looked. */
+  knowledgeOf(path: string): 'missing' | 'exists' | 'unknown' {
+    if (this.#missing.has(path)) return 'missing';
+    if (path === '/') return 'unknown';
+    const siblings = this.#lists.get(parentPath(path));
+    if (siblings === undefined) return 'unknown';
+    return siblings.has(nameOf(path)) ? 'exists' : 'missing';
+  }
+
+  /**
+   * The value a node had when it was last seen: MISSING when it was seen not to exist, its own read, or
+   * its part of an ancestor's read (S10: children are the keys of a node with children). UNSEEN otherwise.
+   */
+  oldValueOf(path: string): unknown {
+    if (this.knowledgeOf(path) === 'missing') return MISSING;
+    if (this.#seen.has(path)) return this.#seen.get(path);
+    const segments = segmentsOf(path);
+    for (let depth = segments.length - 1; depth >= 0; depth--) {
+      const ancestor = `/${segments.slice(0, depth).join('/')}`;
+      if (!this.#seen.has(ancestor)) continue;
+      let value = this.#seen.get(ancestor);
+      for (let index = depth; index < segments.length; index++) {
+        const node = `/${segments.slice(0, index).join('/')}`;
+        // Children are the keys of a node's read (S10). An object value's own keys are not nodes (S11),
+        // but a file event names a node that is or was on disk, so a key of that name is taken for it.
+        if (this.#lists.get(node)?.has(segments[index]) === false) return MISSING;
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) return UNSEEN;
+        if (!Object.prototype.hasOwnProperty.call(value, segments[index])) return MISSING;
+        value = (value as Record<string, unknown>)[segments[index]];
+      }
+      return value;
+    }
+    return UNSEEN;
+  }
+
+  /** Records what a read after an external change found, so the next change starts from it. */
+  learn(path: string, value: unknown): void {
+    if (value === MISSING) {
+      this.#learnMissing(path);
+    } else {
+      this.#learnExists(path);
+      this.#seen.set(path, value);
+    }
+    // Ancestors' reads now hold an old part; patch them so later changes below still find their old values.
+    const segments = segmentsOf(path);
+    for (let depth = segments.length - 1; depth >= 0; depth--) {
+      const ancestor = `/${segments.slice(0, depth).join('/')}`;
+      if (!this.#seen.has(ancestor)) continue;
+      const patched = patch(this.#seen.get(ancestor), segments.slice(depth), value);
+      if (patched === UNSEEN) this.#seen.delete(ancestor);
+      else this.#seen.set(ancestor, patched);
+    }
+  }
+
+  #learnExists(path: string): void {
+    for (let current = path; ; current = parentPath(current)) {
+      this.#missing.delete(current);
+      if (current === '/') break;
+      this.#lists.get(parentPath(current))?.add(nameOf(current));
+    }
+  }
+
+  #learnMissing(path: string): void {
+    for (const known of [...this.#missing]) if (isAtOrBelow(known, path)) this.#missing.delete(known);
+    for (const listed of [...this.#lists.keys()]) if (isAtOrBelow(listed, path)) this.#lists.delete(listed);
+    for (const seen of [...this.#seen.keys()]) if (isAtOrBelow(seen, path)) this.#seen.delete(seen);
+    this.#missing.add(path);
+    if (path !== '/') this.#lists.get(parentPath(path))?.delete(nameOf(path));
+  }
+}
+
+
+/** A copy of a node read with the part at `segments` replaced (or removed, for MISSING); UNSEEN if it does not fit. */
+function patch(read: unknown, segments: readonly string[], value: unknown): unknown {
+  if (read === null || typeof read !== 'object' || Array.isArray(read)) return UNSEEN;
+  const [first, ...rest] = segments;
+  const copy: Record<string, unknown> = { ...(read as Record<string, unknown>) };
+  if (rest.length === 0) {
+    if (value === MISSING) delete copy[first];
+    else copy[first] = value;
+    return copy;
+  }
+  if (!(first in copy)) return UNSEEN;
+  const inner = patch(copy[first], rest, value);
+  if (inner === UNSEEN) return UNSEEN;
+  copy[first] = inner;
+  return copy;
+}

@@ -1,0 +1,50 @@
+import type * as vscode from 'vscode';
+import type { CachingAsyncBackend, ControllerAsync, TraceCause } from '../restate';
+
+/**
+ * One notified change of a state folder, as the controller traced it: a write, a delete or a ping made
+ * through the controller (cause 'api'), by a derivation or tracker, or seen on disk (cause 'file').
+ */
+export interface StateChange {
+  readonly path: string;
+  readonly cause: TraceCause;
+  /**
+   * What happened to the node: its value changed, it appeared, it disappeared, or it was pinged. Consumers
+   * that show structure (the tree) refresh the parent for 'created' and 'deleted', the node itself otherwise.
+   */
+  readonly kind: 'changed' | 'created' | 'deleted' | 'pinged';
+}
+
+/**
+ * A state folder of the workspace with the controller that serves it. The controller sits on a write-through
+ * cache over the file-system backend (through vscode.workspace.fs, so remote workspaces work), and a watcher
+ * reports changes made by other processes to it with notifyChange (cause 'file').
+ */
+export interface StateHost extends vscode.Disposable {
+  /** Stable across reloads: `${workspaceFolder.uri}|${state folder relative to it}`. */
+  readonly id: string;
+  /** The state folder as configured, e.g. ".state", prefixed by the workspace folder's name in multi-root. */
+  readonly label: string;
+  readonly stateFolder: vscode.Uri;
+  readonly workspaceFolder: vscode.WorkspaceFolder;
+  readonly controller: ControllerAsync;
+  /** The cache under the controller; invalidate() it after changing files behind the controller's back. */
+  readonly cache: CachingAsyncBackend;
+  /** A coalesced burst of notified changes (any cause), in the order they happened. */
+  readonly onDidChangeState: vscode.Event<readonly StateChange[]>;
+  /** The value file of a state path: `<folder>/a/b.json`; for the root, `<folder>.json`. */
+  fileFor(path: string): vscode.Uri;
+  /** The children folder of a state path: `<folder>/a/b`; for the root, the state folder itself. */
+  folderFor(path: string): vscode.Uri;
+  /** Resolves once every file event received so far has been turned into notifications. */
+  settled(): Promise<void>;
+}
+
+/** Every state folder of the workspace, kept in step with the setting and the workspace folders. */
+export interface StateHosts extends vscode.Disposable {
+  readonly all: readonly StateHost[];
+  readonly onDidChangeHosts: vscode.Event<void>;
+  hostFor(id: string): StateHost | undefined;
+  /** Resolves once the scan started by the last change of settings or folders has finished. */
+  whenReady(): Promise<void>;
+}

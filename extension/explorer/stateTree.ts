@@ -1,0 +1,425 @@
+import * as vscode from 'vscode';
+import { RestateBackendError, RestateFormatError } from '../restate';
+import { StateDecorations } from './decorations';
+import { innerEntries, isExpandable, keyPathText, ownValueOf, prettyValue, previewValue, valueIcons, valueKind } from './preview';
+import type { StateChange, StateHost, StateHosts } from './stateHost';
+import { childPath, nameOf, parentPath, topMost } from './statePaths';
+
+/** A state folder, shown as a root only when the workspace has more than one. */
+export interface HostNode {
+  readonly kind: 'host';
+  readonly id: string;
+  readonly host: StateHost;
+}
+
+/** What was read for a state node when it was last shown. */
+export interface StateInfo {
+  readonly hasChildren: boolean;
+  readonly hasValue: boolean;
+  readonly value: unknown;
+  /** Set when the node's value file cannot be parsed (or read). */
+  readonly error?: { readonly message: string; readonly file?: string };
+  readonly derived: boolean;
+}
+
+/** A state path of a state folder. */
+export interface StateNode {
+  readonly kind: 'state';
+  readonly id: string;
+  readonly host: StateHost;
+  readonly path: string;
+  info?: StateInfo;
+}
+
+/** A read-only part of a node's object or array value. */
+export interface InnerNode {
+  readonly kind: 'inner';
+  readonly id: string;
+  readonly host: StateHost;
+  /** The state path whose value this is part of. */
+  readonly path: string;
+  readonly keys: readonly (string | number)[];
+  readonly value: unknown;
+}
+
+/** "Show more": the next page of a node with many children. */
+export interface MoreNode {
+  readonly kind: 'more';
+  readonly id: string;
+  readonly host: StateHost;
+  readonly path: string;
+  readonly shown: number;
+  readonly total: number;
+}
+
+export type ExplorerNode = HostNode | StateNode | InnerNode | MoreNode;
+
+const settingSection = 'restate.explorer';
+
+/**
+ * The State Explorer's tree, read through each host's controller. A node's id is `${host.id}:${path}`,
+ * so expansion and selection survive refreshes. Changes notified by the controller (any cause) refresh
+ * only the changed subtrees: the node itself for a changed value, its parent when it appeared or went.
+ */
+export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>, vscode.Disposable {
+  readonly #changed = new vscode.EventEmitter<ExplorerNode | ExplorerNode[] | undefined>();
+  readonly onDidChangeTreeData = this.#changed.event;
+
+  /** How many times the tree was told to refresh; read by the tests and the speed script. */
+  refreshCount = 0;
+
+  /** The node object handed to the view for each id: the view refreshes and reveals by object. */
+  readonly #nodes = new Map<string, ExplorerNode>();
+  /** How many pages of children are shown, per state node id. */
+  readonly #pages = new Map<string, number>();
+  readonly #hostSubscriptions = new Map<string, vscode.Disposable>();
+  readonly #subscriptions: vscode.Disposable[];
+
+  constructor(
+    private readonly hosts: StateHosts,
+    private readonly decorations: StateDecorations,
+    private readonly log?: vscode.LogOutputChannel,
+  ) {
+    this.#subscriptions = [
+      this.#changed,
+      hosts.onDidChangeHosts(() => {
+        this.#subscribeHosts();
+        this.refresh();
+      }),
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration(`${settingSection}.pageSize`)) this.refresh();
+      }),
+    ];
+    this.#subscribeHosts();
+  }
+
+  /** Re-reads the whole tree. */
+  refresh(): void {
+    this.#nodes.clear();
+    this.#fire(undefined);
+  }
+
+  getTreeItem(node: ExplorerNode): vscode.TreeItem | Thenable<vscode.TreeItem> {
+    switch (node.kind) {
+      case 'host': return this.#hostItem(node);
+      case 'state': return node.info ? this.#stateItem(node, node.info) : this.#load(node).then((info) => this.#stateItem(node, info));
+      case 'inner': return this.#innerItem(node);
+      case 'more': return this.#moreItem(node);
+    }
+  }
+
+  async getChildren(node?: ExplorerNode): Promise<ExplorerNode[]> {
+    if (node === undefined) {
+      await this.hosts.whenReady();
+      const all = this.hosts.all;
+      if (all.length === 1) return this.#stateChildren(all[0], '/');
+      return all.map((host) => this.#remember({ kind: 'host', id: host.id, host }));
+    }
+    switch (node.kind) {
+      case 'host': return this.#stateChildren(node.host, '/');
+      case 'state': {
+        const info = node.info ?? await this.#load(node);
+        const children: ExplorerNode[] = [];
+        if (info.hasValue && isExpandable(info.value)) {
+          // A node with children shows its own value's structure under one "value" entry first.
+          if (info.hasChildren) children.push(this.#inner(node.host, node.path, [], info.value));
+          else children.push(...innerEntries(info.value).map(([key, value]) => this.#inner(node.host, node.path, [key], value)));
+        }
+        if (info.hasChildren) children.push(...await this.#stateChildren(node.host, node.path));
+        return children;
+      }
+      case 'inner': return innerEntries(node.value).map(([key, value]) => this.#inner(node.host, node.path, [...node.keys, key], value));
+      case 'more': return [];
+    }
+  }
+
+  getParent(node: ExplorerNode): ExplorerNode | undefined {
+    switch (node.kind) {
+      case 'host': return undefined;
+      case 'state': return node.path === '/' ? undefined : this.#stateOrHost(node.host, parentPath(node.path));
+      case 'inner': return node.keys.length === 0 || (node.keys.length === 1 && !this.#hasChildren(node.host, node.path))
+        ? this.nodeFor(node.host, node.path)
+        : this.#inner(node.host, node.path, node.keys.slice(0, -1), undefined);
+      case 'more': return this.#stateOrHost(node.host, node.path);
+    }
+  }
+
+  /** The node object for a state path, created if the view has not been given it yet. */
+  nodeFor(host: StateHost, path: string): StateNode {
+    const id = stateId(host, path);
+    const known = this.#nodes.get(id);
+    if (known?.kind === 'state') return known;
+    return this.#remember({ kind: 'state', id, host, path });
+  }
+
+  /** The nodes currently known to the view, for tests: id → description shown. */
+  snapshot(): { id: string; kind: ExplorerNode['kind']; path?: string }[] {
+    return [...this.#nodes.values()].map((node) => ({ id: node.id, kind: node.kind, ...('path' in node ? { path: node.path } : {}) }));
+  }
+
+  /** Shows one more page of a node's children. */
+  showMore(host: StateHost, path: string): void {
+    const id = stateId(host, path);
+    this.#pages.set(id, (this.#pages.get(id) ?? 1) + 1);
+    this.#fire(this.#targetFor(host, path));
+  }
+
+  /** Makes sure the pages of every ancestor include the path, so that reveal() can reach it. */
+  async ensureListed(host: StateHost, path: string): Promise<void> {
+    const pageSize = this.#pageSize();
+    const segments = path.split('/').filter((segment) => segment !== '');
+    for (let depth = 0; depth < segments.length; depth++) {
+      const ancestor = `/${segments.slice(0, depth).join('/')}`;
+      const index = (await this.#list(host, ancestor)).indexOf(segments[depth]);
+      if (index < 0) return;
+      const id = stateId(host, ancestor);
+      const needed = Math.floor(index / pageSize) + 1;
+      if ((this.#pages.get(id) ?? 1) < needed) this.#pages.set(id, needed);
+    }
+  }
+
+  dispose(): void {
+    for (const disposable of [...this.#subscriptions, ...this.#hostSubscriptions.values()]) disposable.dispose();
+    this.#hostSubscriptions.clear();
+  }
+
+  #subscribeHosts(): void {
+    const current = new Set(this.hosts.all.map((host) => host.id));
+    for (const [id, subscription] of this.#hostSubscriptions) {
+      if (!current.has(id)) {
+        subscription.dispose();
+        this.#hostSubscriptions.delete(id);
+      }
+    }
+    for (const host of this.hosts.all) {
+      if (!this.#hostSubscriptions.has(host.id)) {
+        this.#hostSubscriptions.set(host.id, host.onDidChangeState((changes) => void this.#onStateChanged(host, changes)));
+      }
+    }
+  }
+
+  /** One refresh per burst, for the smallest subtrees that changed; the changed nodes are highlighted. */
+  async #onStateChanged(host: StateHost, changes: readonly StateChange[]): Promise<void> {
+    this.decorations.highlight(host, changes.filter((change) => change.kind !== 'deleted').map((change) => change.path),
+      changes.map((change) => change.path));
+    const targets = new Set<string>();
+    for (const change of changes) {
+      if (change.kind === 'pinged') continue;
+      targets.add(change.kind === 'changed' ? change.path : parentPath(change.path));
+    }
+    if (targets.size === 0) return;
+    const nodes: ExplorerNode[] = [];
+    for (const path of topMost(targets)) {
+      const target = this.#targetFor(host, path);
+      if (target === undefined) {
+        this.#fire(undefined);
+        return;
+      }
+      if (!nodes.includes(target)) nodes.push(target);
+    }
+    const filtered = nodes;
+    // The view asks getTreeItem again for these objects: drop what was read for them first.
+    await Promise.all(filtered.map(async (node) => {
+      if (node.kind === 'state') node.info = await this.#load(node);
+    }));
+    this.#fire(filtered);
+  }
+
+  /**
+   * The node to refresh for a change at `path`: its node if the view has it, else the nearest ancestor
+   * the view has (a new child of a collapsed node changes only that node's expandability). Undefined
+   * means the tree's root.
+   */
+  #targetFor(host: StateHost, path: string): ExplorerNode | undefined {
+    for (let current = path; ; current = parentPath(current)) {
+      if (current === '/') return this.hosts.all.length > 1 ? this.#nodes.get(host.id) : undefined;
+      const node = this.#nodes.get(stateId(host, current));
+      if (node !== undefined) return node;
+    }
+  }
+
+  #fire(nodes: ExplorerNode[] | undefined): void;
+  #fire(node: ExplorerNode | undefined): void;
+  #fire(target: ExplorerNode | ExplorerNode[] | undefined): void {
+    if (Array.isArray(target) && target.length === 0) return;
+    this.refreshCount++;
+    // One line per burst, not per change: shows what a burst of file events cost the view.
+    this.log?.info(`refresh ${this.refreshCount}: ${target === undefined ? 'whole tree' : Array.isArray(target) ? `${target.length} subtree(s)` : '1 subtree'}`);
+    this.#changed.fire(target);
+  }
+
+  async #stateChildren(host: StateHost, path: string): Promise<ExplorerNode[]> {
+    const names = await this.#list(host, path);
+    const pageSize = this.#pageSize();
+    const shown = Math.min(names.length, pageSize * (this.#pages.get(stateId(host, path)) ?? 1));
+    const derived = derivedPaths(host);
+    const folders = await subfolders(host, path);
+    const nodes = names.slice(0, shown).map((name) => {
+      const node: StateNode = { kind: 'state', id: stateId(host, childPath(path, name)), host, path: childPath(path, name) };
+      return this.#remember(node);
+    });
+    await Promise.all(nodes.map(async (node) => {
+      // Only a child with a folder can have children: the others need no listing of their own.
+      node.info = await this.#load(node, derived, folders?.has(nameOf(node.path)) === false);
+    }));
+    const result: ExplorerNode[] = [...nodes];
+    if (shown < names.length) {
+      result.push(this.#remember({ kind: 'more', id: `${stateId(host, path)}#more`, host, path, shown, total: names.length }));
+    }
+    return result;
+  }
+
+  async #list(host: StateHost, path: string): Promise<string[]> {
+    const backend = host.controller.backend;
+    if (backend.listChildren === undefined) return [];
+    try {
+      return [...await backend.listChildren(path)];
+    } catch (error) {
+      console.error(`[restate] [explorer] cannot list the children of ${path} in ${host.label}:`, error);
+      return [];
+    }
+  }
+
+  async #load(node: StateNode, derived = derivedPaths(node.host), knownLeaf = false): Promise<StateInfo> {
+    const hasChildren = !knownLeaf && (await this.#list(node.host, node.path)).length > 0;
+    try {
+      const read = await node.host.controller.getState(node.path);
+      return { hasChildren, ...ownValueOf(read, hasChildren), derived: derived.has(node.path) };
+    } catch (error) {
+      if (error instanceof RestateFormatError && error.path !== node.path && hasChildren) {
+        // A broken file further down: this node still shows, the broken one shows its own error.
+        return { hasChildren, hasValue: false, value: undefined, derived: derived.has(node.path) };
+      }
+      const message = error instanceof RestateFormatError ? error.detail : error instanceof Error ? error.message : String(error);
+      const file = error instanceof RestateFormatError || error instanceof RestateBackendError
+        ? node.host.fileFor(node.path).toString()
+        : undefined;
+      return { hasChildren, hasValue: false, value: undefined, error: { message, ...(file ? { file } : {}) }, derived: false };
+    }
+  }
+
+  #hasChildren(host: StateHost, path: string): boolean {
+    const node = this.#nodes.get(stateId(host, path));
+    return node?.kind === 'state' && node.info?.hasChildren === true;
+  }
+
+  #stateOrHost(host: StateHost, path: string): ExplorerNode | undefined {
+    if (path !== '/') return this.nodeFor(host, path);
+    return this.hosts.all.length > 1 ? this.#remember({ kind: 'host', id: host.id, host }) : undefined;
+  }
+
+  #inner(host: StateHost, path: string, keys: readonly (string | number)[], value: unknown): InnerNode {
+    const id = `${stateId(host, path)}#${JSON.stringify(keys)}`;
+    const known = this.#nodes.get(id);
+    if (value === undefined && known?.kind === 'inner') return known;
+    return this.#remember({ kind: 'inner', id, host, path, keys, value });
+  }
+
+  #remember<N extends ExplorerNode>(node: N): N {
+    this.#nodes.set(node.id, node);
+    return node;
+  }
+
+  #pageSize(): number {
+    const size = vscode.workspace.getConfiguration(settingSection).get<number>('pageSize', 200);
+    return Number.isInteger(size) && size > 0 ? size : 200;
+  }
+
+  #hostItem(node: HostNode): vscode.TreeItem {
+    const item = new vscode.TreeItem(node.host.label, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = node.id;
+    item.description = node.host.workspaceFolder.name;
+    item.tooltip = node.host.stateFolder.toString(true);
+    item.iconPath = new vscode.ThemeIcon('database');
+    item.contextValue = 'restate.host';
+    item.resourceUri = this.decorations.uriFor(node.host, '/');
+    item.accessibilityInformation = { label: node.host.label, role: 'treeitem' };
+    return item;
+  }
+
+  #stateItem(node: StateNode, info: StateInfo): vscode.TreeItem {
+    const name = nameOf(node.path);
+    const expandable = info.hasChildren || (info.hasValue && isExpandable(info.value));
+    const item = new vscode.TreeItem(name, expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    item.resourceUri = this.decorations.uriFor(node.host, node.path);
+    item.accessibilityInformation = { label: name, role: 'treeitem' };
+    if (info.error !== undefined) {
+      item.description = vscode.l10n.t('invalid: {0}', info.error.message);
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+      item.tooltip = new vscode.MarkdownString()
+        .appendMarkdown('**').appendText(node.path).appendMarkdown('**\n\n')
+        .appendText(vscode.l10n.t('The value file cannot be read: {0}', info.error.message))
+        .appendMarkdown('\n\n')
+        .appendText(vscode.l10n.t('Click to open the file and fix it.'));
+      item.contextValue = 'restate.state.error';
+      item.command = { command: 'restate.openFile', title: vscode.l10n.t('Open File'), arguments: [node] };
+      return item;
+    }
+    const tooltip = new vscode.MarkdownString().appendMarkdown('**').appendText(node.path).appendMarkdown('**');
+    if (info.derived) tooltip.appendMarkdown('\n\n').appendText(vscode.l10n.t('Derived: written by a derivation.'));
+    const parts: string[] = [];
+    if (info.hasValue) {
+      parts.push(previewValue(info.value));
+      tooltip.appendCodeblock(prettyValue(info.value), 'json');
+      item.iconPath = new vscode.ThemeIcon(info.derived ? 'symbol-function' : valueIcons[valueKind(info.value)]);
+    } else {
+      item.iconPath = new vscode.ThemeIcon(info.derived ? 'symbol-function' : 'list-tree');
+    }
+    if (info.derived) parts.push(vscode.l10n.t('derived'));
+    item.description = parts.join(' · ');
+    item.tooltip = tooltip;
+    item.contextValue = info.hasValue ? 'restate.state.value' : 'restate.state.node';
+    return item;
+  }
+
+  #innerItem(node: InnerNode): vscode.TreeItem {
+    const key = node.keys.length === 0 ? vscode.l10n.t('(value)') : String(node.keys[node.keys.length - 1]);
+    const item = new vscode.TreeItem(
+      node.keys.length === 0 ? key : typeof node.keys[node.keys.length - 1] === 'number' ? `[${key}]` : key,
+      isExpandable(node.value) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
+    item.id = node.id;
+    item.description = previewValue(node.value);
+    item.iconPath = new vscode.ThemeIcon(valueIcons[valueKind(node.value)]);
+    item.tooltip = new vscode.MarkdownString()
+      .appendMarkdown('**').appendText(`${node.path}${keyPathText(node.keys)}`).appendMarkdown('**')
+      .appendCodeblock(prettyValue(node.value), 'json');
+    item.contextValue = 'restate.inner';
+    item.accessibilityInformation = { label: typeof item.label === 'string' ? item.label : key, role: 'treeitem' };
+    return item;
+  }
+
+  #moreItem(node: MoreNode): vscode.TreeItem {
+    const label = vscode.l10n.t('Show more…');
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    item.description = vscode.l10n.t('{0} of {1} shown', node.shown, node.total);
+    item.iconPath = new vscode.ThemeIcon('ellipsis');
+    item.contextValue = 'restate.more';
+    item.command = { command: 'restate.showMore', title: label, arguments: [node] };
+    item.accessibilityInformation = { label, role: 'treeitem' };
+    return item;
+  }
+}
+
+export function stateId(host: StateHost, path: string): string {
+  return `${host.id}:${path}`;
+}
+
+/** The names of the sub-folders of a node's children folder, or undefined when it cannot be read. */
+async function subfolders(host: StateHost, path: string): Promise<Set<string> | undefined> {
+  try {
+    const entries = await vscode.workspace.fs.readDirectory(host.folderFor(path));
+    return new Set(entries.filter(([, type]) => (type & vscode.FileType.Directory) !== 0).map(([name]) => name));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The destination paths of the host's derivations (S118). */
+function derivedPaths(host: StateHost): Set<string> {
+  const paths = new Set<string>();
+  for (const edge of host.controller.graph().edges) if (edge.kind === 'dest') paths.add(edge.to);
+  return paths;
+}

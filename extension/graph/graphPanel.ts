@@ -1,0 +1,279 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { DefinitionsManager } from '../definitions/definitions';
+import type { StateHost, StateHosts } from '../explorer/stateHost';
+import type { FromWebview, GraphView, GraphWebviewState, HostChoice, ToWebview } from '../protocol';
+import { diffGraphViews, isEmptyDiff } from './graphDiff';
+import { buildGraphView } from './graphModel';
+
+export interface GraphPanelDeps {
+  readonly extensionUri: vscode.Uri;
+  readonly hosts: StateHosts;
+  readonly definitions: DefinitionsManager;
+}
+
+/** The last layout the webview reported. */
+export interface LayoutReport {
+  readonly nodes: number;
+  readonly edges: number;
+  readonly ms: number;
+}
+
+// Changes arrive in bursts (a derivation chain, a folder of files): one diff per burst.
+const REFRESH_DELAY_MS = 30;
+
+/**
+ * The dependency graph of one state folder in a webview panel. There is at most one panel; it follows one
+ * host at a time and can switch. After the webview says it is ready it gets the whole graph once, then only
+ * diffs and flashes.
+ */
+export class GraphPanel implements vscode.Disposable {
+  static readonly viewType = 'restate.graph';
+  static #current: GraphPanel | undefined;
+
+  static get current(): GraphPanel | undefined {
+    return GraphPanel.#current;
+  }
+
+  static createOrShow(deps: GraphPanelDeps, hostId?: string): GraphPanel {
+    const current = GraphPanel.#current;
+    if (current) {
+      current.#panel.reveal();
+      if (hostId && hostId !== current.#hostId) current.#switchTo(hostId);
+      return current;
+    }
+    const panel = vscode.window.createWebviewPanel(GraphPanel.viewType, 'State Graph', vscode.ViewColumn.Active, GraphPanel.#options(deps.extensionUri));
+    return new GraphPanel(panel, deps, hostId);
+  }
+
+  /** Brings a panel back after a window reload, on the state folder it showed. */
+  static revive(panel: vscode.WebviewPanel, deps: GraphPanelDeps, state: GraphWebviewState | undefined): GraphPanel {
+    panel.webview.options = GraphPanel.#options(deps.extensionUri);
+    return new GraphPanel(panel, deps, state?.hostId);
+  }
+
+  static #options(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')],
+    };
+  }
+
+  readonly #panel: vscode.WebviewPanel;
+  readonly #deps: GraphPanelDeps;
+  readonly #disposables: vscode.Disposable[] = [];
+  #hostDisposables: vscode.Disposable[] = [];
+  #hostId: string | undefined;
+  #ready = false;
+  #sent: GraphView | undefined;
+  #flashes = new Set<string>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastLayout: LayoutReport | undefined;
+  readonly #onDidLayout = new vscode.EventEmitter<LayoutReport>();
+  readonly onDidLayout = this.#onDidLayout.event;
+
+  private constructor(panel: vscode.WebviewPanel, deps: GraphPanelDeps, hostId: string | undefined) {
+    this.#panel = panel;
+    this.#deps = deps;
+    GraphPanel.#current = this;
+    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'restate.svg');
+    panel.webview.html = this.#html();
+    this.#disposables.push(
+      this.#onDidLayout,
+      panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState(() => {
+        // A hidden webview is torn down (retainContextWhenHidden is off); messages to it would be lost.
+        if (!panel.visible) this.#ready = false;
+      }),
+      // retainContextWhenHidden is off: a shown-again webview starts over and says ready again.
+      panel.webview.onDidReceiveMessage((message: FromWebview) => this.#receive(message)),
+      deps.hosts.onDidChangeHosts(() => this.#hostsChanged()),
+      deps.definitions.onDidChange(() => this.#schedule()),
+    );
+    this.#switchTo(hostId ?? deps.hosts.all[0]?.id);
+  }
+
+  get hostId(): string | undefined {
+    return this.#hostId;
+  }
+
+  get lastLayout(): LayoutReport | undefined {
+    return this.#lastLayout;
+  }
+
+  /** The graph as the webview has it now (the last one sent). */
+  get view(): GraphView | undefined {
+    return this.#sent;
+  }
+
+  get #host(): StateHost | undefined {
+    return this.#hostId === undefined ? undefined : this.#deps.hosts.hostFor(this.#hostId);
+  }
+
+  #switchTo(hostId: string | undefined): void {
+    for (const disposable of this.#hostDisposables) disposable.dispose();
+    this.#hostDisposables = [];
+    this.#hostId = hostId;
+    this.#sent = undefined;
+    const host = this.#host;
+    this.#panel.title = host ? `State Graph: ${host.label}` : 'State Graph';
+    if (host) {
+      const detach = host.controller.onTrace((record) => {
+        if (record.kind !== 'derive-run' && record.kind !== 'track-run') return;
+        const id = record.kind === 'track-run' ? this.#deps.definitions.forHost(host.id)?.runner.definitionIdOf(record.id) ?? record.id : record.id;
+        this.#flashes.add(id);
+        this.#schedule();
+      });
+      this.#hostDisposables.push(
+        { dispose: detach },
+        host.onDidChangeState((changes) => {
+          for (const change of changes) this.#flashes.add(change.path);
+          this.#schedule();
+        }),
+      );
+    }
+    if (this.#ready) this.#reset();
+  }
+
+  #hostsChanged(): void {
+    if (!this.#host) this.#switchTo(this.#deps.hosts.all[0]?.id);
+    else this.#post({ type: 'hosts', hosts: this.#choices(), trusted: this.#deps.definitions.trusted });
+  }
+
+  #choices(): HostChoice[] {
+    return this.#deps.hosts.all.map((host) => ({ id: host.id, label: host.label }));
+  }
+
+  #build(): GraphView {
+    const host = this.#host;
+    if (!host) return { nodes: [], edges: [] };
+    const runner = this.#deps.definitions.forHost(host.id)?.runner;
+    return buildGraphView(host.controller.graph(), this.#deps.definitions.definitionsOf(host.workspaceFolder), (id) => runner?.definitionIdOf(id));
+  }
+
+  #reset(): void {
+    const host = this.#host;
+    this.#sent = this.#build();
+    this.#flashes.clear();
+    this.#post({
+      type: 'reset',
+      host: host ? { id: host.id, label: host.label } : { id: '', label: 'no state folder' },
+      hosts: this.#choices(),
+      trusted: this.#deps.definitions.trusted,
+      graph: this.#sent,
+    });
+  }
+
+  #schedule(): void {
+    if (this.#timer || !this.#ready) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#refresh();
+    }, REFRESH_DELAY_MS);
+  }
+
+  #refresh(): void {
+    if (!this.#ready) return;
+    if (!this.#sent) {
+      this.#reset();
+      return;
+    }
+    const next = this.#build();
+    const diff = diffGraphViews(this.#sent, next);
+    this.#sent = next;
+    if (!isEmptyDiff(diff)) this.#post({ type: 'diff', diff });
+    if (this.#flashes.size > 0) {
+      this.#post({ type: 'flash', ids: [...this.#flashes] });
+      this.#flashes.clear();
+    }
+  }
+
+  #receive(message: FromWebview): void {
+    switch (message.type) {
+      case 'ready':
+        this.#ready = true;
+        this.#reset();
+        return;
+      case 'open':
+        void this.#open(message.id);
+        return;
+      case 'selectHost':
+        this.#switchTo(message.hostId);
+        return;
+      case 'laidOut':
+        this.#lastLayout = { nodes: message.nodes, edges: message.edges, ms: message.ms };
+        this.#onDidLayout.fire(this.#lastLayout);
+        return;
+      default: {
+        const unknown: never = message;
+        console.warn('[restate] [graph] unknown message from the webview', unknown);
+      }
+    }
+  }
+
+  async #open(id: string): Promise<void> {
+    const host = this.#host;
+    if (!host) return;
+    const node = this.#sent?.nodes.find((n) => n.id === id);
+    if (node?.kind === 'path') {
+      await vscode.commands.executeCommand('restate.reveal', host.id, id);
+      return;
+    }
+    const location = this.#deps.definitions.locate(host.workspaceFolder, id);
+    if (!location) {
+      void vscode.window.showInformationMessage(`${id} is not defined in .vscode/restate.jsonc (it was registered by other code).`);
+      return;
+    }
+    await vscode.window.showTextDocument(location.uri, { selection: location.range, viewColumn: vscode.ViewColumn.Beside });
+  }
+
+  #post(message: ToWebview): void {
+    if (this.#ready) void this.#panel.webview.postMessage(message);
+  }
+
+  #html(): string {
+    const webview = this.#panel.webview;
+    const nonce = randomBytes(16).toString('base64');
+    const media = (...path: string[]): vscode.Uri => webview.asWebviewUri(vscode.Uri.joinPath(this.#deps.extensionUri, 'media', ...path));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${media('graph.css').toString()}">
+<title>State Graph</title>
+</head>
+<body>
+<header class="toolbar">
+  <select id="host" aria-label="state folder"></select>
+  <input id="filter" type="search" placeholder="Filter nodes" aria-label="filter nodes">
+  <button id="fit" type="button" title="Fit the graph into view">Fit</button>
+  <span id="status" role="status"></span>
+</header>
+<div id="banner" class="banner" hidden></div>
+<svg id="graph" role="img" aria-label="state graph"><g id="viewport"><g id="edges"></g><g id="nodes"></g></g></svg>
+<script nonce="${nonce}" src="${media('dist', 'webview.js').toString()}"></script>
+</body>
+</html>`;
+  }
+
+  #disposed = false;
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (GraphPanel.#current === this) GraphPanel.#current = undefined;
+    clearTimeout(this.#timer);
+    for (const disposable of this.#hostDisposables) disposable.dispose();
+    for (const disposable of this.#disposables) disposable.dispose();
+    this.#panel.dispose();
+  }
+}

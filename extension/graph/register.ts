@@ -1,0 +1,47 @@
+import * as vscode from 'vscode';
+import { registerCommands } from '../commands/command';
+import { DefinitionsManager } from '../definitions/definitions';
+import { DeriveCommand } from '../definitions/deriveCommand';
+import { RemoveDerivationCommand, UntrackCommand } from '../definitions/removeCommands';
+import { TRACE_SCHEME, TraceCommand } from '../definitions/traceCommand';
+import { TrackCommand } from '../definitions/trackCommand';
+import type { StateHosts } from '../explorer/stateHost';
+import type { GraphWebviewState } from '../protocol';
+import { GraphPanel } from './graphPanel';
+import type { GraphPanelDeps } from './graphPanel';
+import { GraphStateCommand, ShowGraphCommand } from './showGraphCommand';
+
+/**
+ * Wires the definitions file (derive/track from `.vscode/restate.jsonc`) and the graph panel: the manager
+ * that applies the file to every state folder's controller, their commands, and the panel's serializer so
+ * the graph comes back after a window reload. Everything registered is disposed with the extension.
+ */
+export function registerDefinitionsAndGraph(context: vscode.ExtensionContext, hosts: StateHosts): DefinitionsManager {
+  const definitions = new DefinitionsManager(hosts);
+  const deps: GraphPanelDeps = { extensionUri: context.extensionUri, hosts, definitions };
+  const trace = new TraceCommand(hosts, definitions);
+  context.subscriptions.push(
+    definitions,
+    vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, trace),
+    vscode.window.registerWebviewPanelSerializer(GraphPanel.viewType, {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+        GraphPanel.revive(panel, deps, isWebviewState(state) ? state : undefined);
+      },
+    }),
+    ...registerCommands([
+      new DeriveCommand(definitions),
+      new TrackCommand(definitions),
+      new RemoveDerivationCommand(definitions),
+      new UntrackCommand(definitions),
+      new ShowGraphCommand(deps),
+      new GraphStateCommand(),
+      trace,
+    ]),
+    { dispose: () => GraphPanel.current?.dispose() },
+  );
+  return definitions;
+}
+
+function isWebviewState(value: unknown): value is GraphWebviewState {
+  return typeof value === 'object' && value !== null;
+}

@@ -1,0 +1,115 @@
+import * as vscode from 'vscode';
+import { FolderStateHost } from '../explorer/folderStateHost';
+import type { StateHost, StateHosts } from '../explorer/stateHost';
+
+const settingSection = 'restate';
+const settingName = 'stateFolders';
+const defaultFolders = ['.state'];
+/** Context key read by the welcome view: true once any workspace folder has a state folder. */
+const hasStateFolderKey = 'restate.hasStateFolder';
+
+/** The configured state folders of one workspace folder, relative to it. */
+export function configuredStateFolders(workspaceFolder: vscode.WorkspaceFolder): string[] {
+  const value = vscode.workspace.getConfiguration(settingSection, workspaceFolder).get<unknown>(settingName);
+  if (!Array.isArray(value)) return defaultFolders;
+  return value.filter((entry): entry is string => typeof entry === 'string' && entry.trim() !== '');
+}
+
+/**
+ * One StateHost per configured state folder that exists in the workspace. It re-scans when the setting or
+ * the workspace folders change, and when a configured folder is created or deleted by anyone; hosts whose
+ * folder is still there are kept, with their controllers and subscriptions.
+ */
+export class WorkspaceStateHosts implements StateHosts {
+  readonly #changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeHosts = this.#changed.event;
+
+  #hosts: readonly StateHost[] = [];
+  #existenceWatchers: vscode.Disposable[] = [];
+  readonly #subscriptions: vscode.Disposable[];
+  #scan: Promise<void> = Promise.resolve();
+
+  constructor() {
+    this.#subscriptions = [
+      this.#changed,
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration(`${settingSection}.${settingName}`)) void this.refresh();
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
+    ];
+    void this.refresh();
+  }
+
+  get all(): readonly StateHost[] {
+    return this.#hosts;
+  }
+
+  hostFor(id: string): StateHost | undefined {
+    return this.#hosts.find((host) => host.id === id);
+  }
+
+  whenReady(): Promise<void> {
+    return this.#scan;
+  }
+
+  /** Looks for the configured state folders again. */
+  refresh(): Promise<void> {
+    this.#scan = this.#scan.then(() => this.#rescan()).catch((error: unknown) => {
+      console.error('[restate] [explorer] cannot scan the workspace for state folders:', error);
+    });
+    return this.#scan;
+  }
+
+  async #rescan(): Promise<void> {
+    this.#watchFolderExistence();
+    const workspaceFolders = vscode.workspace.workspaceFolders ?? [];
+    const found: { workspaceFolder: vscode.WorkspaceFolder; relativePath: string; id: string }[] = [];
+    for (const workspaceFolder of workspaceFolders) {
+      for (const relativePath of configuredStateFolders(workspaceFolder)) {
+        if (await isDirectory(vscode.Uri.joinPath(workspaceFolder.uri, relativePath))) {
+          found.push({ workspaceFolder, relativePath, id: `${workspaceFolder.uri.toString()}|${relativePath}` });
+        }
+      }
+    }
+    const previous = this.#hosts;
+    const next = found.map(({ workspaceFolder, relativePath, id }) => previous.find((host) => host.id === id)
+      ?? new FolderStateHost({
+        workspaceFolder,
+        relativePath,
+        label: workspaceFolders.length > 1 ? `${workspaceFolder.name}/${relativePath}` : relativePath,
+      }));
+    for (const host of previous) if (!next.includes(host)) host.dispose();
+    const same = next.length === previous.length && next.every((host, index) => host === previous[index]);
+    this.#hosts = next;
+    await vscode.commands.executeCommand('setContext', hasStateFolderKey, next.length > 0);
+    if (!same) this.#changed.fire();
+  }
+
+  #watchFolderExistence(): void {
+    for (const watcher of this.#existenceWatchers) watcher.dispose();
+    this.#existenceWatchers = [];
+    for (const workspaceFolder of vscode.workspace.workspaceFolders ?? []) {
+      for (const relativePath of configuredStateFolders(workspaceFolder)) {
+        const watcher = vscode.workspace.createFileSystemWatcher(
+          new vscode.RelativePattern(workspaceFolder, relativePath), false, true, false);
+        watcher.onDidCreate(() => void this.refresh());
+        watcher.onDidDelete(() => void this.refresh());
+        this.#existenceWatchers.push(watcher);
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const disposable of [...this.#existenceWatchers, ...this.#subscriptions, ...this.#hosts]) disposable.dispose();
+    this.#existenceWatchers = [];
+    this.#hosts = [];
+  }
+}
+
+async function isDirectory(uri: vscode.Uri): Promise<boolean> {
+  try {
+    return ((await vscode.workspace.fs.stat(uri)).type & vscode.FileType.Directory) !== 0;
+  } catch {
+    return false;
+  }
+}

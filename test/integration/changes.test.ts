@@ -1,0 +1,148 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { ListedChange } from '../../extension/changes/commands';
+import type { RestateExtensionApi } from '../../extension/extension';
+import type { StateHost } from '../../extension/explorer/stateHost';
+
+const extensionId = 'restate.restate-state-explorer';
+/** A subtree of its own, so the other suites' changes to the shared workspace do not get in the way. */
+const base = '/changesView';
+
+async function mainHost(): Promise<StateHost> {
+  const extension = vscode.extensions.getExtension<RestateExtensionApi>(extensionId);
+  assert.ok(extension, `extension ${extensionId} is not loaded`);
+  const exports = await extension.activate();
+  await exports.hosts.whenReady();
+  const host = exports.hosts.all.find((candidate) => candidate.label.endsWith('.state'));
+  assert.ok(host, 'no host for .state');
+  return host;
+}
+
+async function until<T>(check: () => Promise<T | undefined> | T | undefined, message: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const result = await check();
+    if (result !== undefined) return result;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const recorded = (await listed()).map((change) => `${change.path} ${change.kind} ${change.cause} ${change.before ?? '-'} → ${change.after ?? '-'}`);
+  throw new Error(`${message} (after ${timeoutMs} ms); recorded:\n${recorded.join('\n')}`);
+}
+
+async function listed(): Promise<ListedChange[]> {
+  return (await vscode.commands.executeCommand<ListedChange[]>('restate.changes.list')) ?? [];
+}
+
+/** Writes a file from another Node process, as another app sharing the state folder would. */
+function writeFromOtherProcess(file: string, text: string): void {
+  const script = 'require("node:fs").writeFileSync(process.argv[1], process.argv[2])';
+  const result = spawnSync(process.execPath, ['-e', script, file, text], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  assert.equal(result.status, 0, `the other process failed: ${result.stderr}`);
+}
+
+/** Waits until the watcher has reported the extension's own writes, so they do not mix with the next step. */
+async function quiet(host: StateHost): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await host.settled();
+}
+
+suite('Changes view', () => {
+  let host: StateHost;
+
+  suiteSetup(async () => {
+    host = await mainHost();
+    await vscode.commands.executeCommand('restate.changes.focus');
+  });
+
+  setup(async () => {
+    await vscode.commands.executeCommand('restate.changes.resume');
+    await vscode.commands.executeCommand('restate.changes.clearFilter');
+    await vscode.commands.executeCommand('restate.changes.clear');
+  });
+
+  suiteTeardown(async () => {
+    await host.controller.delState(base);
+    // The watcher's reports of this suite's files must not reach the next suite's listeners.
+    await quiet(host);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('an explorer write appears with cause api, newest first, with before and after', async () => {
+    await host.controller.setState(`${base}/first`, 1);
+    await host.controller.setState(`${base}/first`, 2);
+    const changes = await until(async () => {
+      const found = (await listed()).filter((change) => change.path === `${base}/first` && change.cause === 'api');
+      return found.length === 2 ? found : undefined;
+    }, 'the two writes were not recorded');
+    assert.deepEqual(changes.filter((change) => change.cause === 'api').map((change) => [change.before, change.after]), [['1', '2'], [undefined, '1']]);
+  });
+
+  test('a write by another process appears with cause file, and reverting it restores the file', async () => {
+    const path = `${base}/value`;
+    await host.controller.setState(path, { n: 1, label: 'original' });
+    const file = host.fileFor(path).fsPath;
+    const original = readFileSync(file, 'utf8');
+    await quiet(host);
+
+    writeFromOtherProcess(file, JSON.stringify({ n: 2, label: 'changed elsewhere' }));
+    const external = await until(async () => (await listed()).find((change) => change.path === path && change.cause === 'file'), 'the external write did not appear with cause file');
+    assert.deepEqual(JSON.parse(external.before ?? 'null'), { n: 1, label: 'original' });
+    assert.deepEqual(JSON.parse(external.after ?? 'null'), { n: 2, label: 'changed elsewhere' });
+    assert.ok(external.groupId !== undefined, 'the watcher reports a burst as one batch, shown as a group');
+
+    await vscode.commands.executeCommand('restate.changes.revert', { kind: 'entry', id: external.id });
+    assert.equal(readFileSync(file, 'utf8'), original, 'the file holds exactly what it held before');
+    const revert = await until(async () => (await listed()).find((change) => change.path === path && change.cause === 'api' && change.id !== external.id && change.time >= external.time), 'the revert did not appear as a change of its own');
+    assert.deepEqual(JSON.parse(revert.after ?? 'null'), { n: 1, label: 'original' });
+    assert.deepEqual(await host.controller.getState(path), { n: 1, label: 'original' });
+  });
+
+  test('reverting the creation of a file deletes it', async () => {
+    const path = '/users/changesViewCreated';
+    const file = host.fileFor(path).fsPath;
+    await host.controller.getState('/users');
+    await quiet(host);
+    writeFromOtherProcess(file, '"new"');
+    const created = await until(async () => (await listed()).find((change) => change.path === path && change.cause === 'file'), 'the new file did not appear');
+    assert.equal(created.before, undefined);
+    await vscode.commands.executeCommand('restate.changes.revert', { kind: 'entry', id: created.id });
+    assert.equal(existsSync(file), false);
+    await until(async () => (await listed()).find((change) => change.path === path && change.kind === 'delete' && change.cause === 'api'), 'the revert was not recorded as a delete');
+    await quiet(host);
+  });
+
+  test('selecting a change opens a diff of two read-only JSON documents', async () => {
+    await host.controller.setState(`${base}/diffed`, { a: 1 });
+    await host.controller.setState(`${base}/diffed`, { a: 2 });
+    const change = await until(async () => (await listed()).find((entry) => entry.path === `${base}/diffed` && entry.before !== undefined), 'the change was not recorded');
+    await vscode.commands.executeCommand('restate.changes.showDiff', { kind: 'entry', id: change.id });
+    const input = await until(() => {
+      const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+      return tab?.input instanceof vscode.TabInputTextDiff ? tab.input : undefined;
+    }, 'no diff editor opened');
+    assert.equal(input.original.scheme, 'restate-change');
+    const before = await vscode.workspace.openTextDocument(input.original);
+    const after = await vscode.workspace.openTextDocument(input.modified);
+    assert.equal(before.getText(), '{\n  "a": 1\n}\n');
+    assert.equal(after.getText(), '{\n  "a": 2\n}\n');
+  });
+
+  test('while paused nothing is recorded; the filter keeps only changes at or below a path', async () => {
+    await vscode.commands.executeCommand('restate.changes.pause');
+    await host.controller.setState(`${base}/paused`, 1);
+    assert.deepEqual((await listed()).filter((change) => change.path.startsWith(base)), []);
+    await vscode.commands.executeCommand('restate.changes.resume');
+
+    await host.controller.setState(`${base}/kept/x`, 1);
+    await host.controller.setState(`${base}/keptOther`, 1);
+    await vscode.commands.executeCommand('restate.changes.filter', `${base}/kept`);
+    const shown = await until(async () => {
+      const all = await listed();
+      return all.some((change) => change.path === `${base}/kept/x`) ? all : undefined;
+    }, 'the write under the filter is not shown');
+    // The watcher may also report the folder /kept that appeared on disk; anything at or below the prefix may show.
+    assert.deepEqual(shown.filter((change) => change.path !== `${base}/kept` && !change.path.startsWith(`${base}/kept/`)), []);
+  });
+});

@@ -1,0 +1,177 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { DefinitionsManager } from '../../extension/definitions/definitions';
+import type { RestateExtensionApi } from '../../extension/extension';
+import type { StateHost, StateHosts } from '../../extension/explorer/stateHost';
+import { buildGraphView } from '../../extension/graph/graphModel';
+import type { GraphView } from '../../extension/protocol';
+import { ControllerAsync, InMemoryBackend } from '../../extension/restate';
+
+const extensionId = 'restate.restate-state-explorer';
+/** A subtree of its own, so the other suites' changes to the shared workspace do not get in the way. */
+const base = '/graphSuite';
+
+async function mainHost(): Promise<StateHost> {
+  const extension = vscode.extensions.getExtension<RestateExtensionApi>(extensionId);
+  assert.ok(extension, `extension ${extensionId} is not loaded`);
+  const exports = await extension.activate();
+  await exports.hosts.whenReady();
+  const host = exports.hosts.all.find((candidate) => candidate.label.endsWith('.state'));
+  assert.ok(host, 'no host for .state');
+  return host;
+}
+
+async function until<T>(check: () => Promise<T | undefined> | T | undefined, message: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    const result = await check();
+    if (result !== undefined) return result;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${message} (after ${timeoutMs} ms)${last === undefined ? '' : `: ${String(last)}`}`);
+}
+
+function folder(): vscode.WorkspaceFolder {
+  const found = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(found, 'the tests need a workspace folder');
+  return found;
+}
+
+const definitionsUri = (): vscode.Uri => vscode.Uri.joinPath(folder().uri, '.vscode', 'restate.jsonc');
+
+async function writeDefinitions(text: string): Promise<void> {
+  await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(folder().uri, '.vscode'));
+  await vscode.workspace.fs.writeFile(definitionsUri(), new TextEncoder().encode(text));
+}
+
+const DEFINITIONS = `{
+  // Derived state of the graph suite.
+  "derivations": [
+    { "dest": "${base}/sum", "sources": ["${base}/a", "${base}/b"], "transform": "sources[0] + sources[1]" }
+  ],
+  "trackers": [
+    { "name": "view", "expression": "get('${base}/flag') ? get('${base}/new') : get('${base}/old')", "dest": "${base}/view" }
+  ]
+}
+`;
+
+interface GraphState {
+  hostId: string | undefined;
+  view: GraphView | undefined;
+  lastLayout: { nodes: number; edges: number; ms: number } | undefined;
+}
+
+const graphState = async (): Promise<GraphState | undefined> => vscode.commands.executeCommand<GraphState | undefined>('restate.graph.state');
+
+function readsOf(view: GraphView | undefined, tracker: string): string[] {
+  return (view?.edges ?? []).filter((e) => e.kind === 'read' && e.to === tracker).map((e) => e.from).sort();
+}
+
+suite('definitions and graph', () => {
+  suiteTeardown(async () => {
+    await vscode.workspace.fs.delete(definitionsUri()).then(undefined, () => undefined);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  test('the file\'s definitions produce derived state, and the graph shows them', async () => {
+    const host = await mainHost();
+    await host.controller.setState(`${base}/a`, 2);
+    await host.controller.setState(`${base}/b`, 3);
+    await host.controller.setState(`${base}/flag`, false);
+    await host.controller.setState(`${base}/old`, 'old');
+    await host.controller.setState(`${base}/new`, 'new');
+    await writeDefinitions(DEFINITIONS);
+    await until(async () => (await host.controller.getState(`${base}/sum`)) === 5 || undefined, 'the derivation did not run');
+    await until(async () => (await host.controller.getState(`${base}/view`)) === 'old' || undefined, 'the tracker did not run');
+    await host.controller.setState(`${base}/a`, 10);
+    await until(async () => (await host.controller.getState(`${base}/sum`)) === 13 || undefined, 'the derivation did not follow its source');
+
+    await vscode.commands.executeCommand('restate.showGraph', host.id);
+    const state = await until(async () => {
+      const s = await graphState();
+      return s?.lastLayout && s.view?.nodes.some((n) => n.id === 'tracker:view') ? s : undefined;
+    }, 'the graph webview did not lay out the graph');
+    const ids = state.view?.nodes.map((n) => n.id) ?? [];
+    for (const id of [`${base}/a`, `${base}/b`, `${base}/sum`, `derive:${base}/sum`, 'tracker:view', `${base}/view`]) assert.ok(ids.includes(id), `${id} missing in ${ids.join(', ')}`);
+    assert.deepEqual(readsOf(state.view, 'tracker:view'), [`${base}/flag`, `${base}/old`]);
+    const derivation = state.view?.nodes.find((n) => n.id === `derive:${base}/sum`);
+    assert.ok(derivation && derivation.runCount >= 2 && derivation.lastError === null);
+  });
+
+  test('flipping a flag changes the tracked edges in the open graph', async () => {
+    const host = await mainHost();
+    await host.controller.setState(`${base}/flag`, true);
+    await until(async () => (await host.controller.getState(`${base}/view`)) === 'new' || undefined, 'the tracker did not rerun');
+    await until(async () => {
+      const reads = readsOf((await graphState())?.view, 'tracker:view');
+      return reads.join() === [`${base}/flag`, `${base}/new`].join() || undefined;
+    }, 'the graph did not get the new read edges');
+  });
+
+  test('Derive… and Remove Derivation edit the file and keep its comments', async () => {
+    const host = await mainHost();
+    assert.equal(await vscode.commands.executeCommand('restate.derive', { dest: `${base}/double`, sources: [`${base}/a`], transform: 'sources[0] * 2' }), true);
+    await until(async () => (await host.controller.getState(`${base}/double`)) === 20 || undefined, 'the new derivation did not run');
+    let text = new TextDecoder().decode(await vscode.workspace.fs.readFile(definitionsUri()));
+    assert.ok(text.includes('// Derived state of the graph suite.'));
+    assert.equal(await vscode.commands.executeCommand('restate.removeDerivation', `${base}/double`), true);
+    text = new TextDecoder().decode(await vscode.workspace.fs.readFile(definitionsUri()));
+    assert.ok(!text.includes(`${base}/double`) && text.includes('// Derived state of the graph suite.'));
+    await until(() => host.controller.graph().nodes.some((n) => n.id === `derive:${base}/double`) ? undefined : true, 'the derivation was not removed');
+  });
+
+  test('a broken entry gets a diagnostic at its line, an endless one an error, and the rest keeps working', async () => {
+    const host = await mainHost();
+    await writeDefinitions(DEFINITIONS.replace('"derivations": [', `"derivations": [\n    { "dest": "${base}/broken", "sources": ["${base}/a"], "transform": "sources[0] +" },\n    { "dest": "${base}/stuck", "sources": ["${base}/a"], "transform": "while (true) {}" },`));
+    const diagnostics = await until(() => {
+      const found = vscode.languages.getDiagnostics(definitionsUri());
+      return found.some((d) => d.message.includes('syntax error')) && found.some((d) => d.message.includes('timed out')) ? found : undefined;
+    }, 'no diagnostics for the broken entries', 20_000);
+    const syntax = diagnostics.find((d) => d.message.includes('syntax error'));
+    assert.equal(syntax?.range.start.line, 3);
+    const stuck = diagnostics.find((d) => d.message.includes('timed out'));
+    assert.equal(stuck?.range.start.line, 4);
+    await host.controller.setState(`${base}/b`, 5).catch(() => undefined);
+    await until(async () => (await host.controller.getState(`${base}/sum`)) === 15 || undefined, 'the sound derivation stopped working');
+    await until(async () => (await graphState())?.view?.nodes.find((n) => n.id === `derive:${base}/stuck`)?.lastError?.includes('timed out') || undefined, 'the graph does not show the error');
+    await writeDefinitions(DEFINITIONS);
+  });
+
+  test('Trace shows the current dependencies and the recent runs', async () => {
+    const host = await mainHost();
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('restate.trace', host.id, 'tracker:view');
+    const text = (await vscode.workspace.openTextDocument(uri)).getText();
+    assert.match(text, /## Current dependencies\n\n- `\/graphSuite\/flag`\n- `\/graphSuite\/new`/);
+    assert.match(text, /\| `\/graphSuite\/flag` \| api \| [\d.]+ ms \| ok/);
+  });
+
+  // code-server runs with workspace trust disabled, so the gate is tested with a trust flag of our own, on a
+  // manager of its own over an in-memory controller, reading the same file.
+  test('untrusted, the definitions show but nothing runs; granting trust runs them', async () => {
+    const controller = new ControllerAsync(new InMemoryBackend());
+    await controller.setState(`${base}/a`, 1);
+    await controller.setState(`${base}/b`, 1);
+    const changeHosts = new vscode.EventEmitter<void>();
+    const host = { id: 'untrusted', label: 'memory', workspaceFolder: folder(), controller } as unknown as StateHost;
+    const hosts = { all: [host], onDidChangeHosts: changeHosts.event, hostFor: (id: string) => (id === host.id ? host : undefined), whenReady: async () => undefined, dispose: () => undefined } as unknown as StateHosts;
+    const grant = new vscode.EventEmitter<void>();
+    const trust = { isTrusted: false, onDidGrant: grant.event };
+    const manager = new DefinitionsManager(hosts, trust);
+    try {
+      await until(() => manager.definitionsOf(folder()).derivations.length > 0 || undefined, 'the file was not loaded');
+      await manager.settled();
+      assert.deepEqual(controller.graph().nodes, []);
+      assert.equal(await controller.getState(`${base}/sum`), undefined);
+      const view = buildGraphView(controller.graph(), manager.definitionsOf(folder()), () => undefined);
+      assert.ok(view.nodes.filter((n) => n.kind !== 'path').every((n) => n.inactive));
+      trust.isTrusted = true;
+      grant.fire();
+      await until(async () => (await controller.getState(`${base}/sum`)) === 2 || undefined, 'granting trust did not run the definitions');
+    } finally {
+      manager.dispose();
+      grant.dispose();
+      changeHosts.dispose();
+    }
+  });
+});

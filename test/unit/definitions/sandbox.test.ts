@@ -1,0 +1,80 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileCode, runLazy, runTransform, Sandbox, SandboxScriptError, SandboxSyntaxError, SandboxTimeoutError } from '../../../extension/definitions/sandbox';
+
+const params = ['sources', 'get'];
+const sandbox = new Sandbox();
+after(() => sandbox.dispose());
+const run = (code: string, timeoutMs = 500): Promise<unknown> => runTransform(sandbox, compileCode(code, params), ['/a', '/b'], [2, 3], timeoutMs);
+
+describe('sandbox', () => {
+  it('runs an expression, a function body and a function over the sources', async () => {
+    assert.equal(await run('sources[0] + sources[1]'), 5);
+    assert.equal(await run("const a = get('/a'); return a * get('b');"), 6);
+    assert.equal(await run('(values) => values.length'), 2);
+    assert.equal(await run("get('/elsewhere')"), undefined);
+    assert.deepEqual(await run('({ sum: sources[0] + sources[1], list: [...sources] })'), { sum: 5, list: [2, 3] });
+  });
+
+  it('reports a syntax error at compile time', () => {
+    assert.throws(() => compileCode('sources[0] +', params), SandboxSyntaxError);
+  });
+
+  it('stops an endless loop at the time limit instead of freezing the host', async () => {
+    const started = performance.now();
+    await assert.rejects(run('while (true) {}', 100), SandboxTimeoutError);
+    assert.ok(performance.now() - started < 1000);
+    // The sandbox still works after it.
+    assert.equal(await run('sources[1]'), 3);
+    await assert.rejects(run('Promise.resolve().then(function again() { return Promise.resolve().then(again); }); 1', 100), SandboxTimeoutError);
+  });
+
+  it('reports thrown errors as text, without running a thrown object\'s getters outside the limit', async () => {
+    await assert.rejects(run("throw new TypeError('bad input')"), (error: unknown) => error instanceof SandboxScriptError && error.message === 'TypeError: bad input');
+    await assert.rejects(run('throw { get message() { while (true) {} } }'), /thrown: \[object Object\]/);
+    await assert.rejects(run("throw Object.defineProperty(new Error('x'), 'message', { get() { while (true) {} } })", 100), SandboxTimeoutError);
+  });
+
+  it('gives the script no way to the host: no process, no require, no host Function', async () => {
+    assert.equal(await run('typeof process'), 'undefined');
+    assert.equal(await run('typeof require'), 'undefined');
+    assert.equal(await run('typeof globalThis.process'), 'undefined');
+    await assert.rejects(run("this.constructor.constructor('return process')()"), SandboxScriptError);
+    await assert.rejects(run("get.constructor('return process')()"), /Code generation from strings disallowed/);
+    await assert.rejects(run("sources.constructor.constructor('return process')()"), /Code generation from strings disallowed/);
+    await assert.rejects(run("Object.getPrototypeOf(get).constructor('return this')()"), /Code generation from strings disallowed/);
+    assert.equal(await run("eval === undefined ? 'none' : (() => { try { return eval('process') } catch (e) { return e.name } })()"), 'EvalError');
+  });
+
+  it('copies values in and out: the script cannot change the caller\'s objects', async () => {
+    const value = { items: [1, 2] };
+    const result = await runTransform(sandbox, compileCode('(sources[0].items.push(3), sources[0])', params), ['/a'], [value], 500);
+    assert.deepEqual(value, { items: [1, 2] });
+    assert.deepEqual(result, { items: [1, 2, 3] });
+  });
+
+  it('starts every run in a fresh context', async () => {
+    assert.equal(await run('globalThis.leftover = 1'), 1);
+    assert.equal(await run('typeof leftover'), 'undefined');
+  });
+
+  it('reads lazily through an async reader, recording exactly the final run\'s reads in order', async () => {
+    const state: Record<string, unknown> = { '/flag': true, '/new': 'N', '/old': 'O' };
+    const asked: string[] = [];
+    const read = async (path: string): Promise<unknown> => {
+      asked.push(path);
+      return state[path];
+    };
+    const code = compileCode("get('/flag') ? get('/new') : get('/old')", ['get']);
+    assert.deepEqual(await runLazy(sandbox, code, read, 500), { value: 'N', reads: ['/flag', '/new'] });
+    state['/flag'] = false;
+    assert.deepEqual(await runLazy(sandbox, code, read, 500), { value: 'O', reads: ['/flag', '/old'] });
+    assert.deepEqual(asked, ['/flag', '/new', '/flag', '/old']);
+  });
+
+  it('keeps a lazy script\'s own error, and its time limit across re-runs', async () => {
+    const read = async (): Promise<unknown> => 1;
+    await assert.rejects(runLazy(sandbox, compileCode("if (get('/a')) throw new Error('nope')", ['get']), read, 500), /Error: nope/);
+    await assert.rejects(runLazy(sandbox, compileCode("get('/a'); while (true) {}", ['get']), read, 100), SandboxTimeoutError);
+  });
+});

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { TestContext } from 'node:test';
+import { ExternalChanges } from '../../../extension/explorer/externalChanges';
+import { ObservedBackend } from '../../../extension/explorer/observedBackend';
+import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING } from '../../../extension/restate/index';
+import type { StateEvent, TraceRecord } from '../../../extension/restate/index';
+
+/** A state folder on disk with the explorer's stack on it, and everything the root subscriber saw. */
+async function setUp(t: TestContext, files: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'restate-explorer-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const base = join(dir, '.state');
+  mkdirSync(base);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(join(base, file, '..'), { recursive: true });
+    writeFileSync(join(base, file), text);
+  }
+  const cache = new CachingAsyncBackend(new FileSystemAsyncBackend(base), { flushInterval: 0 });
+  const observed = new ObservedBackend(cache);
+  const controller = new ControllerAsync(observed);
+  const events: { path: string; prev: unknown; next: unknown }[] = [];
+  controller.subscribe('/', (event: StateEvent<ControllerAsync>) => {
+    events.push({ path: event.emittingPath, prev: event.prevValue, next: event.newValue });
+  });
+  const traces: TraceRecord[] = [];
+  controller.onTrace((record) => traces.push(record));
+  const external = new ExternalChanges({
+    controller, cache, observed, delayMs: 5,
+    readRootValue: async () => MISSING,
+    onError: (error) => { throw error; },
+  });
+  t.after(() => external.dispose());
+  return { base, controller, observed, external, events, traces };
+}
+
+describe('external changes (S124–S125)', () => {
+  test('a changed file is reported with its old and new value, cause file', async (t) => {
+    const { base, controller, external, events, traces } = await setUp(t, { 'counter.json': '1' });
+    assert.equal(await controller.getState('/counter'), 1);
+    writeFileSync(join(base, 'counter.json'), '2');
+    external.record('/counter');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/counter', prev: 1, next: 2 }]);
+    assert.equal(traces.filter((r) => r.kind === 'set').map((r) => r.cause).join(), 'file');
+  });
+
+  test("the extension's own writes come back equal and are dropped", async (t) => {
+    const { controller, external, events } = await setUp(t, { 'a.json': '1' });
+    await controller.setState('/a', 5);
+    events.length = 0;
+    external.record('/a');
+    await external.settled();
+    assert.deepEqual(events, []);
+  });
+
+  test('a created file is reported even though MISSING is never cached', async (t) => {
+    const { base, controller, observed, external, events } = await setUp(t, { 'users/alice.json': '{"age": 30}' });
+    await observed.listChildren('/users');
+    assert.equal(await controller.getState('/users/bob'), undefined);
+    writeFileSync(join(base, 'users/bob.json'), '{"age": 40}');
+    external.record('/users/bob');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/users/bob', prev: undefined, next: { age: 40 } }]);
+  });
+
+  test('a deleted file is reported as a delete', async (t) => {
+    const { base, controller, external, events, traces } = await setUp(t, { 'a.json': '"x"' });
+    assert.equal(await controller.getState('/a'), 'x');
+    rmSync(join(base, 'a.json'));
+    external.record('/a');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/a', prev: 'x', next: undefined }]);
+    assert.equal(traces.find((r) => r.kind === 'delete')?.cause, 'file');
+  });
+
+  test('an atomic save (delete, then create) in one burst is one change', async (t) => {
+    const { base, controller, external, events } = await setUp(t, { 'a.json': '1' });
+    assert.equal(await controller.getState('/a'), 1);
+    rmSync(join(base, 'a.json'));
+    external.record('/a');
+    writeFileSync(join(base, '.a.json.123.tmp'), '2');
+    renameSync(join(base, '.a.json.123.tmp'), join(base, 'a.json'));
+    external.record('/a');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/a', prev: 1, next: 2 }]);
+  });
+
+  test('a renamed file is a delete and a create', async (t) => {
+    const { base, controller, observed, external, events } = await setUp(t, { 'old.json': '7' });
+    await observed.listChildren('/');
+    assert.equal(await controller.getState('/old'), 7);
+    renameSync(join(base, 'old.json'), join(base, 'new.json'));
+    external.record('/old');
+    external.record('/new');
+    await external.settled();
+    assert.deepEqual(events.sort((a, b) => a.path.localeCompare(b.path)), [
+      { path: '/new', prev: undefined, next: 7 },
+      { path: '/old', prev: 7, next: undefined },
+    ]);
+  });
+
+  test('a burst of writes is reported in one batch: a derivation runs once', async (t) => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 50; i++) files[`items/i${i}.json`] = '0';
+    const { base, controller, external } = await setUp(t, files);
+    let runs = 0;
+    await controller.derive('/total', '/items', (items) => {
+      runs++;
+      return Object.values(items as Record<string, number>).reduce((sum, n) => sum + n, 0);
+    });
+    runs = 0;
+    for (let i = 0; i < 50; i++) {
+      writeFileSync(join(base, `items/i${i}.json`), '1');
+      external.record(`/items/i${i}`);
+    }
+    await external.settled();
+    assert.equal(runs, 1);
+    assert.equal(await controller.getState('/total'), 50);
+  });
+});

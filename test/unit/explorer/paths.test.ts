@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ancestorsOf, parentPath, statePathOfRelative, topMost, valueFileSegments } from '../../../extension/explorer/statePaths';
+import { basenameUri, dirnameUri, joinUri } from '../../../extension/workspace/uriPaths';
+
+describe('file events to state paths (S125)', () => {
+  test('a value file maps to its node, a folder to its node', () => {
+    assert.equal(statePathOfRelative(['x.json']), '/x');
+    assert.equal(statePathOfRelative(['users', 'alice.json']), '/users/alice');
+    assert.equal(statePathOfRelative(['users']), '/users');
+    assert.equal(statePathOfRelative(['a', 'b']), '/a/b');
+  });
+  test('only the last .json is the value suffix', () => {
+    assert.equal(statePathOfRelative(['file.json.json']), '/file.json');
+    assert.equal(statePathOfRelative(['v1.2.json']), '/v1.2');
+  });
+  test('temporary files of atomic writes, and anything inside them, are ignored (S84)', () => {
+    assert.equal(statePathOfRelative(['.x.json.abc123.tmp']), undefined);
+    assert.equal(statePathOfRelative(['a', '.b.json.1.tmp']), undefined);
+    assert.equal(statePathOfRelative(['.tmp.tmp', 'c.json']), undefined);
+  });
+  test('dotted names that are not temporary are state', () => {
+    assert.equal(statePathOfRelative(['.hidden.json']), '/.hidden');
+    assert.equal(statePathOfRelative(['notes.tmp']), '/notes.tmp');
+  });
+  test('the state folder itself and a bare ".json" map to nothing', () => {
+    assert.equal(statePathOfRelative([]), undefined);
+    assert.equal(statePathOfRelative(['.json']), undefined);
+  });
+  test('value file segments', () => {
+    assert.deepEqual(valueFileSegments('/a/b'), ['a', 'b.json']);
+    assert.equal(valueFileSegments('/'), undefined);
+  });
+  test('parents, ancestors, top-most paths', () => {
+    assert.equal(parentPath('/a/b'), '/a');
+    assert.equal(parentPath('/a'), '/');
+    assert.equal(parentPath('/'), '/');
+    assert.deepEqual(ancestorsOf('/a/b/c'), ['/a/b', '/a', '/']);
+    assert.deepEqual(topMost(['/a/b', '/a', '/c', '/c', '/ab']), ['/a', '/c', '/ab']);
+    assert.deepEqual(topMost(['/x', '/']), ['/']);
+  });
+});
+
+describe('URI paths for the vscode.workspace.fs adapter', () => {
+  test('join encodes names and basename decodes them', () => {
+    const base = 'file:///ws/.state';
+    for (const name of ['plain', 'with space', 'hash#and?query', '100%', 'Ångström', 'a:b', '.x.json.1.tmp']) {
+      const joined = joinUri(base, name);
+      assert.equal(basenameUri(joined), name);
+      assert.equal(dirnameUri(joined), base);
+    }
+  });
+  test('dirname stops at the root of the authority', () => {
+    assert.equal(dirnameUri('file:///ws'), 'file:///');
+    assert.equal(dirnameUri('vscode-remote://host:1/a/b'), 'vscode-remote://host:1/a');
+    assert.equal(dirnameUri('vscode-remote://host:1/a'), 'vscode-remote://host:1/');
+  });
+  test('a trailing slash is ignored', () => {
+    assert.equal(joinUri('file:///ws/', 'a'), 'file:///ws/a');
+    assert.equal(basenameUri('file:///ws/a/'), 'a');
+  });
+});

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseJsonc } from '../../../extension/commands/jsonc';
+import { innerEntries, isExpandable, keyPathText, ownValueOf, prettyValue, previewValue, valueKind } from '../../../extension/explorer/preview';
+
+describe('previews', () => {
+  test('short descriptions by type', () => {
+    assert.equal(previewValue('Alice'), '"Alice"');
+    assert.equal(previewValue(42), '42');
+    assert.equal(previewValue(true), 'true');
+    assert.equal(previewValue(null), 'null');
+    assert.equal(previewValue({ a: 1, b: 2, c: 3 }), '{3 keys}');
+    assert.equal(previewValue({ a: 1 }), '{1 key}');
+    assert.equal(previewValue([1, 2, 3, 4, 5]), '[5 items]');
+    assert.equal(previewValue([1]), '[1 item]');
+  });
+  test('long strings are cut', () => {
+    const preview = previewValue('x'.repeat(500));
+    assert.ok(preview.length <= 60);
+    assert.ok(preview.endsWith('…'));
+  });
+  test('tooltips are pretty-printed and cut', () => {
+    assert.equal(prettyValue({ a: [1] }), '{\n  "a": [\n    1\n  ]\n}');
+    assert.ok(prettyValue({ big: 'y'.repeat(5000) }).endsWith('\n…'));
+  });
+  test('kinds, expandability and inner entries', () => {
+    assert.equal(valueKind([]), 'array');
+    assert.equal(valueKind(null), 'null');
+    assert.equal(valueKind({}), 'object');
+    assert.equal(isExpandable({}), false);
+    assert.equal(isExpandable([0]), true);
+    assert.equal(isExpandable('abc'), false);
+    assert.deepEqual(innerEntries(['a', 'b']), [[0, 'a'], [1, 'b']]);
+    assert.deepEqual(innerEntries({ k: 1 }), [['k', 1]]);
+  });
+  test('key paths', () => {
+    assert.equal(keyPathText(['roles', 0, 'odd key']), '.roles[0]["odd key"]');
+  });
+  test('own value of a node read (S10)', () => {
+    assert.deepEqual(ownValueOf(5, false), { hasValue: true, value: 5 });
+    assert.deepEqual(ownValueOf({ '/': 5, a: 1 }, true), { hasValue: true, value: 5 });
+    assert.deepEqual(ownValueOf({ a: 1 }, true), { hasValue: false, value: undefined });
+    assert.deepEqual(ownValueOf({ a: 1 }, false), { hasValue: true, value: { a: 1 } });
+  });
+});
+
+describe('JSONC values typed by the user', () => {
+  test('JSON and JSONC parse', () => {
+    assert.deepEqual(parseJsonc('42'), { ok: true, value: 42 });
+    assert.deepEqual(parseJsonc('"text"'), { ok: true, value: 'text' });
+    assert.deepEqual(parseJsonc('null'), { ok: true, value: null });
+    assert.deepEqual(parseJsonc('{ "a": 1, // comment\n "b": [1, 2,], }'), { ok: true, value: { a: 1, b: [1, 2] } });
+  });
+  test('errors name the problem and the place', () => {
+    const result = parseJsonc('{"a": }');
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? '' : result.message, /value expected at line 1, column 7/i);
+    const second = parseJsonc('[1,\n 2\n 3]');
+    assert.match(second.ok ? '' : second.message, /line 3/);
+  });
+  test('empty text and bare words are refused', () => {
+    assert.equal(parseJsonc('').ok, false);
+    assert.equal(parseJsonc('   ').ok, false);
+    assert.equal(parseJsonc('hello').ok, false);
+  });
+});
