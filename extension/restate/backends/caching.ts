@@ -33,6 +33,15 @@ export interface CachingOptions {
   onFlushError?: (error: unknown) => void;
 }
 
+export interface InvalidateOptions {
+  /**
+   * Whether the cached reads below the path go too; default true. `false` drops only the node's own read
+   * and the parent reads containing it: for a change of its value file alone, which leaves its children as
+   * they were.
+   */
+  subtree?: boolean;
+}
+
 type PendingOp =
   | { readonly kind: 'write'; readonly path: string; readonly value: unknown }
   | { readonly kind: 'delete'; readonly path: string };
@@ -92,6 +101,8 @@ class CachingCore<B extends AnyBackend> {
   #overlay: OverlayNode = newOverlayNode();
   readonly #values = new Map<string, unknown>();
   readonly #lists = new Map<string, string[]>();
+  /** Every path cached in #values or #lists, as a tree, so invalidating a subtree visits only that subtree. */
+  #index: IndexNode = newIndexNode();
   /** Bumped whenever cached entries are dropped, so a read that raced with the drop does not store stale data. */
   #epoch = 0;
   #lastFlush = nowMs();
@@ -236,30 +247,74 @@ class CachingCore<B extends AnyBackend> {
   }
 
   /** Drops cached reads at and below `path` and the parent reads that contain them (S110). */
-  invalidate(path: PathLike): void {
-    this.#forget([resolveConcretePath(path, COMPONENT)]);
+  invalidate(path: PathLike, options: InvalidateOptions): void {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    if (options.subtree ?? true) {
+      this.#forget([canonical]);
+      return;
+    }
+    this.#epoch++;
+    for (let current = canonical; ; current = parentOf(current)) {
+      this.#dropOne(current);
+      if (current === '/') break;
+    }
   }
 
+  /**
+   * Drops the cached reads at and below each path, and those of their ancestors, which contain them. Called
+   * for every flushed operation and every external change, so it costs the size of the dropped subtrees,
+   * never the size of the whole cache.
+   */
   #forget(paths: readonly string[]): void {
     if (paths.length === 0) return;
     this.#epoch++;
     if (paths.includes('/')) {
       this.#values.clear();
       this.#lists.clear();
+      this.#index = newIndexNode();
       return;
     }
-    const roots = new Set(paths);
-    const containing = new Set<string>(['/']);
     for (const path of paths) {
-      for (let p = path; p !== '/'; p = parentOf(p)) containing.add(p);
+      this.#dropOne('/');
+      let node: IndexNode | undefined = this.#index;
+      const names = splitPath(path);
+      let current = '/';
+      for (let depth = 0; depth < names.length && node !== undefined; depth++) {
+        const parent: IndexNode = node;
+        node = parent.children?.get(names[depth]);
+        current = childOf(current, names[depth]);
+        if (node === undefined) break;
+        if (depth === names.length - 1) {
+          parent.children!.delete(names[depth]);
+          this.#dropSubtree(current, node);
+        } else {
+          this.#dropOne(current);
+        }
+      }
     }
-    const stale = (key: string): boolean => {
-      if (containing.has(key)) return true;
-      for (let p = key; p !== '/'; p = parentOf(p)) if (roots.has(p)) return true;
-      return false;
-    };
-    for (const map of [this.#values, this.#lists]) {
-      for (const key of [...map.keys()]) if (stale(key)) map.delete(key);
+  }
+
+  #dropOne(path: string): void {
+    this.#values.delete(path);
+    this.#lists.delete(path);
+  }
+
+  #dropSubtree(path: string, node: IndexNode): void {
+    this.#dropOne(path);
+    for (const [name, child] of node.children ?? []) this.#dropSubtree(childOf(path, name), child);
+  }
+
+  /** Records a cached path in the index. */
+  #indexPath(canonical: string): void {
+    let node = this.#index;
+    for (const name of splitPath(canonical)) {
+      node.children ??= new Map();
+      let child = node.children.get(name);
+      if (child === undefined) {
+        child = newIndexNode();
+        node.children.set(name, child);
+      }
+      node = child;
     }
   }
 
@@ -268,7 +323,10 @@ class CachingCore<B extends AnyBackend> {
     if (this.#values.has(canonical)) return copyNodes(this.#values.get(canonical));
     const epoch = this.#epoch;
     const value = yield* readStep(this.inner, canonical);
-    if (value !== MISSING && epoch === this.#epoch) this.#values.set(canonical, value);
+    if (value !== MISSING && epoch === this.#epoch) {
+      this.#values.set(canonical, value);
+      this.#indexPath(canonical);
+    }
     return copyNodes(value);
   }
 
@@ -278,7 +336,10 @@ class CachingCore<B extends AnyBackend> {
     if (cached !== undefined) return [...cached];
     const epoch = this.#epoch;
     const names = yield* listStep(this.inner, canonical);
-    if (names.length > 0 && epoch === this.#epoch) this.#lists.set(canonical, [...names]);
+    if (names.length > 0 && epoch === this.#epoch) {
+      this.#lists.set(canonical, [...names]);
+      this.#indexPath(canonical);
+    }
     return names;
   }
 
@@ -327,6 +388,15 @@ class CachingCore<B extends AnyBackend> {
     if (innerNames.length === 0 && innerListsIt) return true;
     return splitRead(yield* this.#innerRead(canonical), innerNames).own !== NO_VALUE;
   }
+}
+
+/** A node of the index of cached paths; it only gives their shape, the maps hold the data. */
+interface IndexNode {
+  children: Map<string, IndexNode> | undefined;
+}
+
+function newIndexNode(): IndexNode {
+  return { children: undefined };
 }
 
 function applyToOverlay(root: OverlayNode, op: PendingOp): void {
@@ -434,9 +504,9 @@ export class CachingSyncBackend implements Backend {
   }
 
   /** Drops cached reads at and below `path` (and the parent reads containing them); pending operations stay. */
-  invalidate(path: PathLike = '/'): void {
+  invalidate(path: PathLike = '/', options: InvalidateOptions = {}): void {
     this.#core.checkOpen('invalidate');
-    this.#core.invalidate(path);
+    this.#core.invalidate(path, options);
   }
 
   /** Flushes, stops the timer and the exit hook; later operations throw. If the flush fails, it stays open. */
@@ -535,9 +605,9 @@ export class CachingAsyncBackend implements AsyncBackend {
   }
 
   /** Drops cached reads at and below `path` (and the parent reads containing them); pending operations stay. */
-  invalidate(path: PathLike = '/'): void {
+  invalidate(path: PathLike = '/', options: InvalidateOptions = {}): void {
     this.#core.checkOpen('invalidate');
-    this.#core.invalidate(path);
+    this.#core.invalidate(path, options);
   }
 
   /** Flushes and stops the timer; later operations throw. If the flush fails, it stays open. */

@@ -229,6 +229,63 @@ for (const kind of kinds) {
       assert.equal(await cache.read('/x'), 2);
     });
 
+    test('S110 invalidate drops the subtree and the reads containing it, and keeps everything else', async (t) => {
+      //        /
+      //      /   \
+      //     p     q
+      //    / \     \
+      //   a   b     c        invalidate('/p/a'): drops /p/a/…, /p, /; keeps /p/b, /q, /q/c
+      //   |
+      //   d
+      const inner = new FlakyBackend();
+      for (const path of ['/p/a/d', '/p/b', '/q/c']) inner.store.write(path, 1);
+      inner.store.write('/p/a', 0);
+      const cache = open(t, kind, inner, LONG);
+      const paths = ['/', '/p', '/p/a', '/p/a/d', '/p/b', '/q', '/q/c'];
+      for (const path of paths) {
+        await cache.read(path);
+        await cache.listChildren(path);
+      }
+      const reads = (path: string): number => inner.calls.filter((call) => call.op === 'read' && call.path === path).length;
+      const lists = (path: string): number => inner.calls.filter((call) => call.op === 'list' && call.path === path).length;
+      const before = new Map(paths.map((path) => [path, [reads(path), lists(path)]]));
+      cache.invalidate('/p/a');
+      for (const path of paths) {
+        await cache.read(path);
+        await cache.listChildren(path);
+      }
+      const reread = paths.filter((path) => reads(path) > before.get(path)![0]);
+      assert.deepEqual(reread, ['/', '/p', '/p/a', '/p/a/d']);
+      // Empty listings are never cached, so only the listings of nodes with children are compared.
+      const relisted = ['/', '/p', '/p/a', '/q'].filter((path) => lists(path) > before.get(path)![1]);
+      assert.deepEqual(relisted, ['/', '/p', '/p/a']);
+      const beforeOwn = new Map(paths.map((path) => [path, reads(path)]));
+      cache.invalidate('/p', { subtree: false });
+      for (const path of paths) await cache.read(path);
+      assert.deepEqual(paths.filter((path) => reads(path) > beforeOwn.get(path)!), ['/', '/p'],
+        'subtree: false keeps the reads below');
+      cache.invalidate('/q');
+      inner.store.write('/q/c', 2);
+      assert.equal(await cache.read('/q/c'), 2, 'a descendant of an invalidated node is read again');
+    });
+
+    test('S110 invalidating one leaf among many costs the leaf, not the whole cache', async (t) => {
+      const inner = new InMemoryBackend();
+      const count = 10_000;
+      for (let i = 0; i < count; i++) inner.write(`/n${i}`, i);
+      const cache = open(t, kind, inner, LONG);
+      for (let i = 0; i < count; i++) await cache.read(`/n${i}`);
+      const started = performance.now();
+      for (let i = 0; i < 1_000; i++) cache.invalidate(`/n${i}`);
+      const elapsed = performance.now() - started;
+      // A scan of every cached key per call takes seconds here; the index keeps it to a few milliseconds.
+      assert.ok(elapsed < 250, `1,000 invalidations over ${count} cached reads took ${elapsed.toFixed(0)} ms`);
+      inner.write('/n0', 'new');
+      inner.write('/n1000', 'new');
+      assert.equal(await cache.read('/n0'), 'new');
+      assert.equal(await cache.read('/n1000'), 1000, 'still cached');
+    });
+
     test('S110 MISSING is never cached (Differs: defaults were cached forever)', async (t) => {
       const inner = new InMemoryBackend();
       const cache = open(t, kind, inner, LONG);

@@ -6,12 +6,13 @@ import {
   ChangeHistory,
   describeCause,
   revertAction,
+  shortCause,
   shortValue,
   summary,
   type ChangeEntry,
   type HistoryItem,
 } from '../../../extension/changes/history';
-import { ControllerAsync, ControllerSync, type TraceRecord } from '../../../extension/restate/index';
+import { ControllerAsync, ControllerSync, type TraceCause, type TraceRecord } from '../../../extension/restate/index';
 
 function recorded(maxEntries = 100): { c: ControllerSync; history: ChangeHistory } {
   const c = new ControllerSync();
@@ -85,6 +86,8 @@ describe('ChangeHistory entries', () => {
     assert.equal(describeCause('derive:/double'), 'derivation of /double');
     assert.equal(describeCause('track:2'), 'tracker 2');
     assert.equal(describeCause('callback:echo'), 'callback echo');
+    const kinds: TraceCause[] = ['api', 'file', 'derive:/double', 'track:2', 'callback:echo'];
+    assert.deepEqual(kinds.map(shortCause), ['explorer', 'file', 'derive /double', 'tracker 2', 'callback echo']);
   });
 
   it('ignores trace records of other kinds without failing', () => {

@@ -103,6 +103,21 @@ describe('external changes (S124–S125)', () => {
     ]);
   });
 
+  test('a node whose own value alone was read reports its old value with its children as they are', async (t) => {
+    const { base, external, events } = await setUp(t, { 'team.json': '"blue"', 'team/ann.json': '1' });
+    // What the tree does for a node with children: its value file only, never the merged subtree read.
+    external.rememberOwnValue('/team', 'blue');
+    writeFileSync(join(base, 'team.json'), '"red"');
+    external.record('/team');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/team', prev: { '/': 'blue', ann: 1 }, next: { '/': 'red', ann: 1 } }]);
+    events.length = 0;
+    writeFileSync(join(base, 'team.json'), '"green"');
+    external.record('/team');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/team', prev: { '/': 'red', ann: 1 }, next: { '/': 'green', ann: 1 } }]);
+  });
+
   test('a burst of writes is reported in one batch: a derivation runs once', async (t) => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 50; i++) files[`items/i${i}.json`] = '0';
