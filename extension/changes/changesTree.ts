@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { StateHosts } from '../explorer/stateHost';
-import { describeCause, revertAction, shortValue, summary, type ChangeEntry, type ChangeGroup, type ChangeHistory } from './history';
+import { describeCause, revertAction, shortCause, shortValue, summary, type ChangeEntry, type ChangeGroup, type ChangeHistory } from './history';
 
 /** An element of the Changes view: one change, or the group of one batch. The id is the history's. */
 export type ChangeNode = { readonly kind: 'entry'; readonly id: string } | { readonly kind: 'group'; readonly id: string };
@@ -42,7 +42,11 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
 
   getChildren(node?: ChangeNode): ChangeNode[] {
     if (node === undefined) {
-      return this.#history.items(this.#filter).map((item) => (item.type === 'entry' ? { kind: 'entry', id: item.entry.id } : { kind: 'group', id: item.group.id }));
+      // The watcher reports every burst from disk as a batch; a batch of one change is shown as that change.
+      return this.#history.items(this.#filter).map((item) => {
+        if (item.type === 'entry') return { kind: 'entry', id: item.entry.id };
+        return item.group.entries.length === 1 ? { kind: 'entry', id: item.group.entries[0].id } : { kind: 'group', id: item.group.id };
+      });
     }
     if (node.kind === 'entry') return [];
     const group = this.#visibleGroup(node.id);
@@ -80,7 +84,7 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
     if (host !== undefined) parts.unshift(host);
     if (entry.undone) parts.push('undone');
     item.description = parts.join(' · ');
-    item.accessibilityInformation = { label: `${entry.path}, ${summary(entry)}, by ${cause}${entry.undone ? ', undone' : ''}`, role: 'treeitem' };
+    item.accessibilityInformation = { label: `${entry.path}, ${summary(entry)}, by ${describeCause(entry.cause)}${entry.undone ? ', undone' : ''}`, role: 'treeitem' };
     item.tooltip = entryTooltip(entry, host);
     item.iconPath = entryIcon(entry);
     item.contextValue = revertAction(entry).kind === 'none' ? 'change' : 'change.revertible';
@@ -92,7 +96,7 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
     const count = group.entries.length;
     const undone = group.entries.every((entry) => entry.undone || entry.kind === 'ping');
     const state = count <= expandedGroupSize ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
-    const item = new vscode.TreeItem(`batch of ${count} change${count === 1 ? '' : 's'}${undone ? ', rolled back' : ''}`, state);
+    const item = new vscode.TreeItem(`batch · ${count} changes${undone ? ', rolled back' : ''}`, state);
     item.id = group.id;
     const causes = [...new Set(group.entries.map(causeText))];
     const parts = [causes.join(', '), formatTime(group.entries[0].time)];
@@ -123,7 +127,7 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
 }
 
 function causeText(entry: ChangeEntry): string {
-  return describeCause(entry.cause);
+  return shortCause(entry.cause);
 }
 
 function entryIcon(entry: ChangeEntry): vscode.ThemeIcon {

@@ -365,6 +365,15 @@ export function summary(entry: ChangeEntry): string {
   return `${shortValue(entry.before)} → ${shortValue(entry.after)}`;
 }
 
+/** Who made a change, in a word or two, for the list. */
+export function shortCause(cause: TraceCause): string {
+  if (cause === 'api') return 'explorer';
+  if (cause.startsWith('derive:')) return `derive ${cause.slice('derive:'.length)}`;
+  if (cause.startsWith('track:')) return `tracker ${cause.slice('track:'.length)}`;
+  if (cause.startsWith('callback:')) return `callback ${cause.slice('callback:'.length)}`;
+  return cause;
+}
+
 /** Who made a change, in words. */
 export function describeCause(cause: TraceCause): string {
   if (cause === 'api') return 'explorer';
