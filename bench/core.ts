@@ -24,6 +24,31 @@ export function runCoreBench(): Row[] {
   const rows: Row[] = [];
   rows.push({ name: 'setState, no subscribers', opsPerSecond: measure(LEAVES, RUNS, writeAllLeaves(() => undefined)) });
   rows.push({
+    name: 'setState, existing leaves, new values',
+    note: 'steady state: the paths were written and updated before',
+    opsPerSecond: measure(LEAVES, RUNS, () => {
+      const controller = new ControllerSync();
+      // Two passes, so the timed one sees the steady state of an app that keeps updating its paths.
+      for (let i = 0; i < LEAVES; i++) controller.setState(leafPaths[i], i);
+      for (let i = 0; i < LEAVES; i++) controller.setState(leafPaths[i], -i);
+      let round = 0;
+      return () => {
+        round++;
+        for (let i = 0; i < LEAVES; i++) controller.setState(leafPaths[i], i + round);
+      };
+    }),
+  });
+  rows.push({
+    name: 'floor: Map.set of the same paths',
+    note: 'no tree, no equality check, no notification',
+    opsPerSecond: measure(LEAVES, RUNS, () => {
+      const map = new Map<string, unknown>();
+      return () => {
+        for (let i = 0; i < LEAVES; i++) map.set(leafPaths[i], i);
+      };
+    }),
+  });
+  rows.push({
     name: 'setState, 100k unrelated exact subscriptions',
     opsPerSecond: measure(LEAVES, RUNS, writeAllLeaves((c) => {
       for (let i = 0; i < 100_000; i++) c.subscribe(`/other/${i}/value`, noop);

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AnyBackend } from './backends/backend';
-import { CallbackStore, isSystemId, type CallbackEntry } from './callbacks';
+import { CallbackStore, isSystemId } from './callbacks';
 import { BatchState } from './batch';
 import { chainPaths, extendChain, type Chain } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, type Operation } from './drive';
@@ -403,26 +403,23 @@ export class Engine {
         event = new ControllerEvent(this.facade, fields, bubbling);
       }
       if (!event.bubbling) continue;
-      yield* this.#invoke(entry, event, change.chain, failures);
+      // Inlined rather than a generator of its own: this runs once per callback per level.
+      const fn = entry.fn as (event: ControllerEvent) => unknown;
+      try {
+        const result = this.carrier.run({ chain: change.chain, cause: `callback:${id}` }, () => fn(event!));
+        if (isThenable(result)) {
+          if (!this.isAsync) {
+            ignoreRejection(result);
+            throw new AsyncValueInSyncModeError(`the callback ${id}`);
+          }
+          yield result;
+        }
+      } catch (error) {
+        if (error instanceof RestateCycleError) throw error;
+        collectFailure(failures, id, level, emitted.path, error);
+      }
     }
     return event === undefined ? bubbling : event.bubbling;
-  }
-
-  *#invoke(entry: CallbackEntry, event: ControllerEvent, chain: Chain, failures: CallbackFailure[]): Operation<void> {
-    const fn = entry.fn as (event: ControllerEvent) => unknown;
-    try {
-      const result = this.carrier.run({ chain, cause: `callback:${entry.id}` }, () => fn(event));
-      if (isThenable(result)) {
-        if (!this.isAsync) {
-          ignoreRejection(result);
-          throw new AsyncValueInSyncModeError(`the callback ${entry.id}`);
-        }
-        yield result;
-      }
-    } catch (error) {
-      if (error instanceof RestateCycleError) throw error;
-      collectFailure(failures, entry.id, event.currentPath, event.emittingPath, error);
-    }
   }
 
   /** Runs user code (a callback, transform or tracked function) as part of a change, in the given context. */

@@ -96,9 +96,18 @@ export function resolvePath(path: PathLike): string {
   return resolveWith(path, true, 'path');
 }
 
+/**
+ * The last string found to be a canonical concrete path. A controller call hands the same string to the
+ * backend's read and write after checking it, so remembering one string saves two of three scans.
+ */
+let lastConcrete = '/';
+
 /** Canonical form of a concrete path: wildcards are rejected (S7). */
 export function resolveConcretePath(path: PathLike, component = 'path'): string {
-  return resolveWith(path, false, component);
+  if (path === lastConcrete) return path;
+  const resolved = resolveWith(path, false, component);
+  if (resolved === path) lastConcrete = resolved;
+  return resolved;
 }
 
 /** Canonical form of a subscription pattern or derive source: wildcards allowed. */

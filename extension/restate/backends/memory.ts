@@ -23,6 +23,12 @@ export class InMemoryBackend implements Backend {
    * their first read rather than on creation, so writing many new leaves does not pay for a large index.
    */
   readonly #byPath = new Map<string, MemoryNode>([['/', this.#root]]);
+  /**
+   * Where the last lookup of a missing path stopped: its parent, when that exists. A controller reads a
+   * path before writing it, so creating a new leaf can start there instead of at the root.
+   */
+  #missedPath = '';
+  #missedParent: MemoryNode | undefined;
 
   read<D = typeof MISSING>(path: string, dflt?: D): unknown {
     const fallback = arguments.length < 2 ? MISSING : dflt;
@@ -43,6 +49,8 @@ export class InMemoryBackend implements Backend {
 
   delete(path: string): void {
     const canonical = resolveConcretePath(path, COMPONENT);
+    // A delete may detach the remembered parent from the tree.
+    this.#missedParent = undefined;
     if (canonical === '/') {
       this.#root.value = NO_VALUE;
       this.#root.children = undefined;
@@ -78,18 +86,34 @@ export class InMemoryBackend implements Backend {
     if (known !== undefined) return known;
     let node: MemoryNode | undefined = this.#root;
     let start = 1;
-    while (node !== undefined && start < canonical.length) {
+    while (start < canonical.length) {
       let end = canonical.indexOf('/', start);
       if (end === -1) end = canonical.length;
-      node = node.children?.get(canonical.slice(start, end));
+      const child: MemoryNode | undefined = node.children?.get(canonical.slice(start, end));
+      if (child === undefined) {
+        if (end === canonical.length) {
+          this.#missedPath = canonical;
+          this.#missedParent = node;
+        }
+        return undefined;
+      }
+      node = child;
       start = end + 1;
     }
-    if (node !== undefined) this.#byPath.set(canonical, node);
+    this.#byPath.set(canonical, node);
     return node;
   }
 
   /** Creates the node at a canonical path that has none, and any missing ancestors. */
   #create(canonical: string): MemoryNode {
+    if (canonical === this.#missedPath && this.#missedParent !== undefined) {
+      const parent = this.#missedParent;
+      this.#missedParent = undefined;
+      const node: MemoryNode = { value: NO_VALUE, children: undefined };
+      parent.children ??= new Map();
+      parent.children.set(canonical.slice(canonical.lastIndexOf('/') + 1), node);
+      return node;
+    }
     let node = this.#root;
     let start = 1;
     while (start < canonical.length) {
