@@ -315,14 +315,20 @@ export class Engine {
       }
     }
     const emitted = { path: change.path, prevValue: change.prevValue, newValue: change.newValue };
+    const index = this.subscriptions;
+    // One walk finds every level's list; a subscription added meanwhile makes the rest be looked up again.
+    const version = index.version;
+    const lists = index.levelLists(change.path);
+    let depth = change.path === '/' ? 0 : countSegments(change.path);
     let level = change.path;
     let bubbling = true;
     while (true) {
-      const list = this.subscriptions.deliveryList(level);
-      if (list.length > 0) bubbling = yield* this.#deliverLevel(change, emitted, level, list, bubbling, systemRan, failures);
+      const list = index.version === version ? lists[depth] : index.deliveryList(level);
+      if (list !== undefined && list.length > 0) bubbling = yield* this.#deliverLevel(change, emitted, level, list, bubbling, systemRan, failures);
       if (level === '/') break;
       const slash = level.lastIndexOf('/');
       level = slash === 0 ? '/' : level.slice(0, slash);
+      depth--;
     }
   }
 
@@ -531,6 +537,12 @@ export class Engine {
     this.subscriptions.removeId(id);
     return entry !== undefined;
   }
+}
+
+function countSegments(path: string): number {
+  let count = 0;
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47) count++;
+  return count;
 }
 
 function collectFailure(failures: CallbackFailure[], callbackId: string, path: string, emittingPath: string, error: unknown): void {

@@ -2,6 +2,30 @@ import { WILDCARD, splitPath } from './path';
 
 const EMPTY: readonly Subscription[] = Object.freeze([]);
 
+/** The delivery list made of an exact node's subscribers and then the matching patterns' (S32–S33). */
+function listOf(exact: TrieNode | undefined, wild: readonly TrieNode[]): readonly Subscription[] | undefined {
+  const own = exact?.subscribers;
+  let matched: Subscription[] | undefined;
+  for (const node of wild) {
+    if (node.subscribers !== undefined) (matched ??= []).push(...node.subscribers.values());
+  }
+  if (matched === undefined) return own === undefined ? undefined : [...own.values()];
+  if (matched.length > 1) matched.sort((a, b) => a.order - b.order);
+  if (own === undefined) return dedupe([], matched);
+  return dedupe([...own.values()], matched);
+}
+
+/** Appends pattern subscriptions whose id is not listed yet: an id runs once per level, at its first place. */
+function dedupe(list: Subscription[], matched: readonly Subscription[]): Subscription[] {
+  const seen = new Set(list.map((subscription) => subscription.id));
+  for (const subscription of matched) {
+    if (seen.has(subscription.id)) continue;
+    seen.add(subscription.id);
+    list.push(subscription);
+  }
+  return list;
+}
+
 /** One (path or pattern, id) pair. A pair removed and added again is a new record. */
 export interface Subscription {
   readonly id: string;
@@ -12,9 +36,6 @@ export interface Subscription {
   /** False once removed, so a delivery already under way can skip it (S35). */
   live: boolean;
 }
-
-/** Above this many cached levels the cache starts over, so writes to many distinct paths cannot grow it unbounded. */
-const MAX_CACHED_LEVELS = 4096;
 
 interface TrieNode {
   children: Map<string, TrieNode> | undefined;
@@ -38,11 +59,15 @@ export class SubscriptionIndex {
   readonly #patternsById = new Map<string, Set<string>>();
   #nextOrder = 0;
   #pairs = 0;
-  /** Delivery lists by level path; valid until the next add or remove. */
-  readonly #lists = new Map<string, readonly Subscription[]>();
+  #version = 0;
 
   get isEmpty(): boolean {
     return this.#pairs === 0;
+  }
+
+  /** Changes whenever a pair is added or removed, so a delivery under way can tell its lists are stale. */
+  get version(): number {
+    return this.#version;
   }
 
   /** Adds the pair; an existing pair keeps its place. Returns whether it was new. */
@@ -61,7 +86,7 @@ export class SubscriptionIndex {
     if (node.subscribers.has(id)) return false;
     node.subscribers.set(id, { id, pattern, order: this.#nextOrder++, live: true });
     this.#pairs++;
-    this.#lists.clear();
+    this.#version++;
     let patterns = this.#patternsById.get(id);
     if (patterns === undefined) {
       patterns = new Set();
@@ -90,7 +115,7 @@ export class SubscriptionIndex {
     record.live = false;
     node.subscribers!.delete(id);
     this.#pairs--;
-    this.#lists.clear();
+    this.#version++;
     if (node.subscribers!.size === 0) node.subscribers = undefined;
     const patterns = this.#patternsById.get(id);
     patterns?.delete(pattern);
@@ -152,25 +177,32 @@ export class SubscriptionIndex {
   }
 
   /**
-   * The delivery list of the canonical path `level` (S32–S33): exact
-   * subscribers in subscription order, then matching patterns' subscribers in subscription order, each id
-   * once. The list is shared and must not be changed; check `live` before running an entry (S35).
+   * The delivery list of the canonical path `level` (S32–S33): exact subscribers in subscription order,
+   * then matching patterns' subscribers in subscription order, each id once. Check `live` before running
+   * an entry (S35).
    */
   deliveryList(level: string): readonly Subscription[] {
     if (this.#pairs === 0) return EMPTY;
-    let list = this.#lists.get(level);
-    if (list === undefined) {
-      list = this.#buildList(splitPath(level));
-      if (this.#lists.size >= MAX_CACHED_LEVELS) this.#lists.clear();
-      this.#lists.set(level, list);
-    }
-    return list;
+    const lists = this.levelLists(level);
+    return lists.length > 0 ? (lists[lists.length - 1] ?? EMPTY) : EMPTY;
   }
 
-  #buildList(segments: readonly string[]): readonly Subscription[] {
+  /**
+   * The delivery lists of every level of `path` in one walk of the trie: index `d` holds the list of the
+   * ancestor with `d` segments, and the array stops early where no deeper level can match. Valid while
+   * `version` stays the same.
+   */
+  levelLists(path: string): (readonly Subscription[] | undefined)[] {
+    const lists: (readonly Subscription[] | undefined)[] = [];
+    if (this.#pairs === 0) return lists;
     let exact: TrieNode | undefined = this.#root;
     let wild: TrieNode[] = [];
-    for (const segment of segments) {
+    lists.push(listOf(exact, wild));
+    let start = 1;
+    while (start < path.length) {
+      let end = path.indexOf('/', start);
+      if (end === -1) end = path.length;
+      const segment = path.slice(start, end);
       const nextWild: TrieNode[] = [];
       for (const node of wild) {
         const literal = node.children?.get(segment);
@@ -184,22 +216,11 @@ export class SubscriptionIndex {
         exact = exact.children?.get(segment);
       }
       wild = nextWild;
-      if (exact === undefined && wild.length === 0) return EMPTY;
+      if (exact === undefined && wild.length === 0) break;
+      lists.push(listOf(exact, wild));
+      start = end + 1;
     }
-    const list: Subscription[] = exact?.subscribers !== undefined ? [...exact.subscribers.values()] : [];
-    const matched: Subscription[] = [];
-    for (const node of wild) {
-      if (node.subscribers !== undefined) matched.push(...node.subscribers.values());
-    }
-    if (matched.length === 0) return list.length === 0 ? EMPTY : list;
-    if (matched.length > 1) matched.sort((a, b) => a.order - b.order);
-    const seen = new Set(list.map((subscription) => subscription.id));
-    for (const subscription of matched) {
-      if (seen.has(subscription.id)) continue;
-      seen.add(subscription.id);
-      list.push(subscription);
-    }
-    return list;
+    return lists;
   }
 
   /**
