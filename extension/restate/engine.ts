@@ -206,7 +206,7 @@ export class Engine {
     }
     if (notify && this.subscriptions.matchesPathOrAncestor(canonical)) {
       const cause = context?.cause ?? opts?.cause ?? 'api';
-      yield* this.#notifyAndThrow({ kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(context?.chain, canonical), descendants: undefined });
+      yield* this.#notify({ kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(context?.chain, canonical), descendants: undefined });
     }
     return true;
   }
@@ -235,7 +235,7 @@ export class Engine {
       return true;
     }
     if (notify && !this.subscriptions.isEmpty) {
-      yield* this.#notifyAndThrow({ kind: 'delete', path: canonical, prevValue, newValue: undefined, payload, cause, chain, descendants });
+      yield* this.#notify({ kind: 'delete', path: canonical, prevValue, newValue: undefined, payload, cause, chain, descendants });
     }
     return true;
   }
@@ -256,7 +256,7 @@ export class Engine {
       return;
     }
     if (this.subscriptions.matchesPathOrAncestor(canonical)) {
-      yield* this.#notifyAndThrow({ kind: 'ping', path: canonical, prevValue: value, newValue: value, payload, cause, chain, descendants: undefined });
+      yield* this.#notify({ kind: 'ping', path: canonical, prevValue: value, newValue: value, payload, cause, chain, descendants: undefined });
     }
   }
 
@@ -289,7 +289,7 @@ export class Engine {
       batch.recordChange(canonical, prevValue, payload, 'change');
       return;
     }
-    yield* this.#notifyAndThrow({ kind: isDelete ? 'delete' : 'set', path: canonical, prevValue, newValue, payload, cause, chain, descendants });
+    yield* this.#notify({ kind: isDelete ? 'delete' : 'set', path: canonical, prevValue, newValue, payload, cause, chain, descendants });
   }
 
   #checkDepth(chain: Chain): void {
@@ -298,14 +298,13 @@ export class Engine {
 
   // ---- notification ------------------------------------------------------------------------------
 
-  *#notifyAndThrow(change: Change): Operation<void> {
-    const failures: CallbackFailure[] = [];
-    yield* this.#notify(change, failures, new Set());
-    if (failures.length > 0) throw new RestateCallbackError(failures);
-  }
-
-  /** Delivers a change: S28 step 1 when it has descendants, then each level up to the root. */
-  *#notify(change: Change, failures: CallbackFailure[], systemRan: Set<string>): Operation<void> {
+  /**
+   * Delivers a change: S28 step 1 when it has descendants, then each level up to the root. Without
+   * `collected`, this is a whole notification: its failures are thrown together at the end (S45).
+   */
+  *#notify(change: Change, collected?: { failures: CallbackFailure[]; systemRan: Set<string> }): Operation<void> {
+    const failures = collected?.failures ?? [];
+    const systemRan = collected?.systemRan ?? new Set<string>();
     if (change.descendants !== undefined) {
       for (const descendant of change.descendants) {
         const list = this.subscriptions.deliveryList(descendant.path);
@@ -330,6 +329,7 @@ export class Engine {
       level = slash === 0 ? '/' : level.slice(0, slash);
       depth--;
     }
+    if (collected === undefined && failures.length > 0) throw new RestateCallbackError(failures);
   }
 
   /** Runs `fn` as one batch (S113–S117): notifications wait for the outermost batch; a failure undoes its writes. */
@@ -373,7 +373,7 @@ export class Engine {
         const emitted = { path: pending.path, prevValue: pending.prevValue, newValue };
         if (list.length > 0) yield* this.#deliverLevel(change, emitted, pending.path, list, true, systemRan, failures);
       } else {
-        yield* this.#notify(change, failures, systemRan);
+        yield* this.#notify(change, { failures, systemRan });
       }
     }
     if (failures.length > 0) throw new RestateCallbackError(failures);
