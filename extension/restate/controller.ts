@@ -98,7 +98,7 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
   }
 
   #run<T>(operation: Operation<T>): T {
-    return runSync(operation, 'the backend');
+    return runSync(operation);
   }
 
   getState<T = undefined>(path: PathLike, opts?: GetStateOptions<T>): unknown {

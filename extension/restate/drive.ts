@@ -27,13 +27,14 @@ export class AsyncValueInSyncModeError extends RestateUsageError {
   }
 }
 
-export function runSync<T>(operation: Operation<T>, component = 'the backend'): T {
+/** Drives an operation synchronously; a promise it yields is refused with the error `refuse` makes. */
+export function runSync<T>(operation: Operation<T>, refuse: () => Error = () => new AsyncValueInSyncModeError('the backend')): T {
   let step = operation.next();
   while (!step.done) {
     const value = step.value;
     if (isThenable(value)) {
       ignoreRejection(value);
-      step = operation.throw(new AsyncValueInSyncModeError(component));
+      step = operation.throw(refuse());
     } else {
       step = operation.next(value);
     }
@@ -41,6 +42,7 @@ export function runSync<T>(operation: Operation<T>, component = 'the backend'): 
   return step.value;
 }
 
+/** Drives an operation, awaiting every promise it yields. */
 export async function runAsync<T>(operation: Operation<T>): Promise<T> {
   let step = operation.next();
   while (!step.done) {

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AnyBackend } from './backends/backend';
+import { deleteStep, listStep, readStep, writeStep } from './backends/drive';
 import { CallbackStore, isSystemId } from './callbacks';
 import { BatchState } from './batch';
 import { chainPaths, extendChain, type Chain } from './chain';
@@ -113,20 +114,12 @@ export class Engine {
   // ---- reads -------------------------------------------------------------------------------------
 
   /** The raw backend read: the value, or MISSING. */
-  *read(path: string): Operation<unknown> {
-    const value = this.backend.read(path, MISSING);
-    return isThenable(value) ? yield value : value;
+  read(path: string): Operation<unknown> {
+    return readStep(this.backend, path);
   }
 
-  *listChildren(path: string): Operation<string[]> {
-    if (this.backend.listChildren !== undefined) {
-      const names = this.backend.listChildren(path);
-      return (isThenable(names) ? yield names : names) as string[];
-    }
-    // Without listChildren, an object read is the best guess; it cannot tell a value from children (S78).
-    const value = yield* this.read(path);
-    if (!isPlainObject(value)) return [];
-    return Object.keys(value).filter((key) => key !== OWN_VALUE_KEY).sort(compareNames);
+  listChildren(path: string): Operation<string[]> {
+    return listStep(this.backend, path);
   }
 
   *getState(path: PathLike, opts: GetStateOptions | undefined, context: ChangeContext | undefined): Operation<unknown> {
@@ -157,15 +150,13 @@ export class Engine {
   // ---- writes ------------------------------------------------------------------------------------
 
   /** A backend write with no comparison, notification or trace. */
-  *rawWrite(path: string, value: unknown): Operation<void> {
-    const done = this.backend.write(path, value);
-    if (isThenable(done)) yield done;
+  rawWrite(path: string, value: unknown): Operation<void> {
+    return writeStep(this.backend, path, value);
   }
 
   /** A backend delete with no notification or trace. */
-  *rawDelete(path: string): Operation<void> {
-    const done = this.backend.delete(path);
-    if (isThenable(done)) yield done;
+  rawDelete(path: string): Operation<void> {
+    return deleteStep(this.backend, path);
   }
 
   *setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {

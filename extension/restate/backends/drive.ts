@@ -1,37 +1,39 @@
 import { RestateUsageError } from '../errors';
+import { isThenable, runAsync as runOperationAsync, runSync as runOperationSync, type Operation } from '../drive';
 import { MISSING, OWN_VALUE_KEY, compareNames, isPlainObject } from '../values';
 import type { AnyBackend } from './backend';
 
 /**
- * The wrappers (hybrid, caching) write each algorithm once, as a generator that yields the backend calls
- * it needs. `runSync` performs them directly and `runAsync` awaits them, so the sync and async classes
- * share one source of truth and differ only in the driver.
+ * The wrappers (hybrid, caching) and the controllers write each algorithm once, as a generator over the
+ * backend calls it needs (see ../drive.ts): a call's result is used at once when it is a plain value and
+ * yielded when it is a promise. The sync classes drive the generators with `runSync`, which refuses
+ * promises; the async ones with `runAsync`, which awaits them.
  */
-export type BackendCall =
-  | { readonly op: 'read'; readonly backend: AnyBackend; readonly path: string }
-  | { readonly op: 'write'; readonly backend: AnyBackend; readonly path: string; readonly value: unknown }
-  | { readonly op: 'delete'; readonly backend: AnyBackend; readonly path: string }
-  | { readonly op: 'list'; readonly backend: AnyBackend; readonly path: string };
-
-export type Steps<T> = Generator<BackendCall, T, unknown>;
+export type Steps<T> = Operation<T>;
 
 /** A backend read that reports a missing node as MISSING. */
 export function* readStep(backend: AnyBackend, path: string): Steps<unknown> {
-  return yield { op: 'read', backend, path };
+  const value = backend.read(path, MISSING);
+  return isThenable(value) ? yield value : value;
 }
 
 export function* writeStep(backend: AnyBackend, path: string, value: unknown): Steps<void> {
-  yield { op: 'write', backend, path, value };
+  const done = backend.write(path, value);
+  if (isThenable(done)) yield done;
 }
 
 export function* deleteStep(backend: AnyBackend, path: string): Steps<void> {
-  yield { op: 'delete', backend, path };
+  const done = backend.delete(path);
+  if (isThenable(done)) yield done;
 }
 
 /** Child names; for a custom backend without listChildren, the fallback of S78 (keys of an object read). */
 export function* listStep(backend: AnyBackend, path: string): Steps<string[]> {
-  if (typeof backend.listChildren === 'function') return (yield { op: 'list', backend, path }) as string[];
-  return childNamesOfRead(yield { op: 'read', backend, path });
+  if (typeof backend.listChildren === 'function') {
+    const names = backend.listChildren(path);
+    return (isThenable(names) ? yield names : names) as string[];
+  }
+  return childNamesOfRead(yield* readStep(backend, path));
 }
 
 export function childNamesOfRead(value: unknown): string[] {
@@ -41,66 +43,17 @@ export function childNamesOfRead(value: unknown): string[] {
     .sort(compareNames);
 }
 
-function perform(call: BackendCall): unknown {
-  switch (call.op) {
-    case 'read':
-      return call.backend.read(call.path, MISSING);
-    case 'write':
-      return call.backend.write(call.path, call.value);
-    case 'delete':
-      return call.backend.delete(call.path);
-    case 'list':
-      return call.backend.listChildren!(call.path);
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
+/** Drives `steps` synchronously; a backend that returns a promise is a usage error (S22). */
+export function runSync<T>(steps: Steps<T>, component: string): T {
+  return runOperationSync(
+    steps,
+    () => new RestateUsageError(component, 'a wrapped backend returned a promise: use the async variant to wrap an async backend'),
   );
 }
 
-/** Drives `steps` synchronously; a backend that returns a promise is a usage error (S22). */
-export function runSync<T>(steps: Steps<T>, component: string): T {
-  let next = steps.next();
-  while (!next.done) {
-    const call = next.value;
-    let result: unknown;
-    try {
-      result = perform(call);
-      if (isThenable(result)) {
-        // Nobody will await this promise; keep its rejection from surfacing as unhandled.
-        Promise.resolve(result).catch(() => undefined);
-        throw new RestateUsageError(
-          component,
-          `the backend returned a promise from ${call.op}(${call.path}): use the async variant to wrap an async backend`,
-        );
-      }
-    } catch (error) {
-      next = steps.throw(error);
-      continue;
-    }
-    next = steps.next(result);
-  }
-  return next.value;
-}
-
 /** Drives `steps`, awaiting every backend call, so backends of either kind work. */
-export async function runAsync<T>(steps: Steps<T>): Promise<T> {
-  let next = steps.next();
-  while (!next.done) {
-    let result: unknown;
-    try {
-      result = await perform(next.value);
-    } catch (error) {
-      next = steps.throw(error);
-      continue;
-    }
-    next = steps.next(result);
-  }
-  return next.value;
+export function runAsync<T>(steps: Steps<T>): Promise<T> {
+  return runOperationAsync(steps);
 }
 
 /** Marks "no own value" while a node's read is being assembled. */
