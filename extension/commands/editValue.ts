@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
-import type { StateHosts } from '../explorer/stateHost';
-import { ownValueOf } from '../explorer/preview';
+import { readOwnValue, type StateHosts } from '../explorer/stateHost';
 import type { Command } from './command';
 import { reportFailure, targetOf } from './targets';
 import { askValue, valueArgument } from './valueInput';
@@ -26,9 +25,7 @@ export class EditValueCommand implements Command {
     const { host, path } = resolved;
     let given = value === undefined ? undefined : valueArgument(value);
     if (value === undefined) {
-      const backend = host.controller.backend;
-      const hasChildren = backend.listChildren !== undefined && (await backend.listChildren(path)).length > 0;
-      const current = ownValueOf(await host.controller.getState(path), hasChildren);
+      const current = await readOwnValue(host, path);
       const text = current.hasValue ? JSON.stringify(current.value, null, 1)?.replace(/\n\s*/g, ' ') ?? '' : '';
       if (text.length > inlineLimit && path !== '/') {
         await vscode.window.showTextDocument(host.fileFor(path));

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
-import type { StateHost, StateHosts } from '../explorer/stateHost';
-import { ownValueOf, previewValue } from '../explorer/preview';
+import { readOwnValue, type StateHost, type StateHosts } from '../explorer/stateHost';
+import { previewValue } from '../explorer/preview';
 import { childPath } from '../explorer/statePaths';
 import type { ExplorerNode, StateTreeProvider } from '../explorer/stateTree';
 import type { Command } from './command';
+import { revealNode } from './reveal';
 import { targetOf } from './targets';
 
 /** Enough for a quick pick; a larger state is searched by its first paths. */
@@ -30,10 +31,7 @@ export class FindCommand implements Command {
   async execute(target?: unknown): Promise<string | undefined> {
     const resolved = target === undefined ? await this.#pick() : targetOf(this.hosts, target);
     if (resolved === undefined) return undefined;
-    await this.tree.ensureListed(resolved.host, resolved.path);
-    const node = this.tree.nodeFor(resolved.host, resolved.path);
-    await this.view.reveal(node, { select: true, focus: true, expand: false });
-    return resolved.path;
+    return revealNode(this.tree, this.view, resolved);
   }
 
   async #pick(): Promise<PathItem | undefined> {
@@ -71,7 +69,7 @@ async function collect(hosts: readonly StateHost[]): Promise<PathItem[]> {
         const hasChildren = (await backend.listChildren!(path)).length > 0;
         let description = '';
         try {
-          const own = ownValueOf(await host.controller.getState(path), hasChildren);
+          const own = await readOwnValue(host, path);
           if (own.hasValue) description = previewValue(own.value);
         } catch {
           description = vscode.l10n.t('invalid value');

@@ -1,5 +1,7 @@
 import { MISSING, deepEqual, type CachingAsyncBackend, type ControllerAsync } from '../restate';
 import { UNSEEN, type ObservedBackend } from './observedBackend';
+import { ownValueOf } from './preview';
+import { isAtOrBelow, nameOf, parentPath } from './statePaths';
 
 /** How a node's own value at the root is read: the root value file (`<folder>.json`) only, never the whole tree. */
 export type RootValueReader = () => Promise<unknown>;
@@ -29,6 +31,11 @@ export class ExternalChanges {
   #work: Promise<void> = Promise.resolve();
   /** The root's own value as last seen; reading the root node would read the whole state folder. */
   #rootValue: Promise<unknown>;
+  /**
+   * Own values of nodes with children as the tree last read them from their value files (readOwnValue),
+   * bypassing the cache: the only old value known for such a node when nobody read its whole subtree.
+   */
+  readonly #ownValues = new Map<string, unknown>();
   #disposed = false;
 
   constructor(options: ExternalChangesOptions) {
@@ -48,6 +55,19 @@ export class ExternalChanges {
     const waited = now - this.#burstStart;
     const delay = waited >= 8 * this.#options.delayMs ? 0 : this.#options.delayMs;
     this.#timer = setTimeout(() => this.#flush(), delay);
+  }
+
+  /** Forgets the remembered own values at and below a node: the controller deleted it. */
+  forgetOwnValue(path: string): void {
+    if (path === '/') this.#rootValue = Promise.resolve(MISSING);
+    for (const known of [...this.#ownValues.keys()]) if (isAtOrBelow(known, path)) this.#ownValues.delete(known);
+  }
+
+  /** Records a node's own value read from its value file alone, as its old value for the next change. */
+  rememberOwnValue(path: string, value: unknown): void {
+    if (this.#disposed) return;
+    if (path === '/') this.#rootValue = Promise.resolve(value);
+    else this.#ownValues.set(path, value);
   }
 
   /** Resolves once every recorded path has been reported. */
@@ -80,18 +100,51 @@ export class ExternalChanges {
     if (this.#disposed || paths.length === 0) return;
     const { controller, cache, observed } = this.#options;
     const nodes = paths.filter((path) => path !== '/');
-    // Every old value is read before anything is invalidated: invalidating /a drops the cached /a/b too.
-    const before = await Promise.all(nodes.map((path) => this.#oldValue(path)));
+    // Every old value is taken before anything is invalidated: invalidating /a drops the cached /a/b too.
+    const knowledge = nodes.map((path) => observed.knowledgeOf(path));
+    const before = nodes.map((path) => this.#oldValue(path));
     const rootChanged = paths.includes('/');
     const rootBefore = rootChanged ? await this.#rootValue : MISSING;
-    if (rootChanged) {
-      // Invalidating / drops the whole cache (S110); rare, as the root value file is rarely used.
-      cache.invalidate('/');
-    } else {
-      for (const path of nodes) cache.invalidate(path);
-    }
-    const after = await Promise.all(nodes.map((path) => cache.read(path, MISSING)));
-    nodes.forEach((path, index) => observed.learn(path, after[index]));
+    // The root's value file holds only its own value: the cached reads below it stay valid.
+    if (rootChanged) cache.invalidate('/', { subtree: false });
+    for (const path of nodes) cache.invalidate(path);
+    // A node whose old value is unknown cannot be reported as changed, only as gone: its parent's listing
+    // (one per parent, however many of its children changed) says that, without reading the node.
+    const listings = new Map<string, Promise<Set<string>>>();
+    const listed = (path: string): Promise<Set<string>> => {
+      const parent = parentPath(path);
+      let names = listings.get(parent);
+      if (names === undefined) {
+        names = cache.listChildren(parent).then((found) => new Set(found));
+        listings.set(parent, names);
+      }
+      return names;
+    };
+    const after = await Promise.all(nodes.map(async (path, index) => {
+      if (before[index] !== UNKNOWN) return cache.read(path, MISSING);
+      return (await listed(path)).has(nameOf(path)) ? UNKNOWN : MISSING;
+    }));
+    nodes.forEach((path, index) => {
+      const old = before[index];
+      if (old === UNKNOWN) {
+        // Listed but never read, and gone now: reported with `null`, so that its removal is still notified.
+        before[index] = after[index] === MISSING && knowledge[index] === 'exists' ? null : after[index];
+        return;
+      }
+      if (!(old instanceof OwnValue)) return;
+      // Only the own value was known: the children are taken as they are now, as their own files report
+      // their own changes. Whether there were any is what the last listing said (none if never listed).
+      const hadChildren = observed.hadChildren(path);
+      before[index] = withOwnValue(after[index], hadChildren, old.value);
+      const now = ownValueOf(after[index], hadChildren);
+      this.#ownValues.set(path, now.hasValue ? now.value : MISSING);
+    });
+    nodes.forEach((path, index) => {
+      if (after[index] !== UNKNOWN) observed.learn(path, after[index]);
+    });
+    nodes.forEach((path, index) => {
+      if (after[index] === MISSING && this.#ownValues.size > 0) this.forgetOwnValue(path);
+    });
     let rootAfter: unknown = MISSING;
     if (rootChanged) {
       rootAfter = await this.#options.readRootValue().catch(() => MISSING);
@@ -116,17 +169,34 @@ export class ExternalChanges {
   }
 
   /**
-   * The value before the change: what was last seen of the node, else the cache's (possibly old) value.
-   * A node that was listed but never read and is gone now has no old value to give; it is reported with
-   * `null`, so that its removal is still notified.
+   * The value before the change: what was last seen of the node, or its own value as last read from its
+   * value file; UNKNOWN when neither is known. The cache cannot tell more: every read through the controller
+   * is seen, and reading the node now would give the new value already.
    */
-  async #oldValue(path: string): Promise<unknown> {
-    const { cache, observed } = this.#options;
-    const seen = observed.oldValueOf(path);
+  #oldValue(path: string): unknown {
+    const seen = this.#options.observed.oldValueOf(path);
     if (seen !== UNSEEN) return seen;
-    const value = await cache.read(path, MISSING);
-    return value === MISSING && observed.knowledgeOf(path) === 'exists' ? null : value;
+    if (this.#ownValues.has(path)) return new OwnValue(this.#ownValues.get(path));
+    return UNKNOWN;
   }
+}
+
+/** No old value is known for the node: nothing was seen of it but, at most, its name in a listing. */
+const UNKNOWN: unique symbol = Symbol('unknown');
+
+/** An old value known only as a node's own value, completed with its children once they are read. */
+class OwnValue {
+  constructor(readonly value: unknown) {}
+}
+
+/** A node's read (S10) with its own value replaced; MISSING for no own value. */
+function withOwnValue(read: unknown, hasChildren: boolean, own: unknown): unknown {
+  if (!hasChildren) return own;
+  const children: Record<string, unknown> = {};
+  if (read !== null && typeof read === 'object' && !Array.isArray(read)) {
+    for (const [name, value] of Object.entries(read)) if (name !== '/') children[name] = value;
+  }
+  return own === MISSING ? children : { '/': own, ...children };
 }
 
 function ownOnly(value: unknown): unknown {

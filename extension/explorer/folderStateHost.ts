@@ -1,13 +1,6 @@
 import * as vscode from 'vscode';
-import {
-  CachingAsyncBackend,
-  ControllerAsync,
-  FileSystemAsyncBackend,
-  MISSING,
-  jsonSerializer,
-  type FileAdapter,
-  type TraceRecord,
-} from '../restate';
+import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING, type TraceRecord } from '../restate';
+import { readValueFile } from '../workspace/valueFile';
 import { vscodeFileAdapter } from '../workspace/vscodeFileAdapter';
 import { ExternalChanges } from './externalChanges';
 import { ObservedBackend } from './observedBackend';
@@ -66,7 +59,7 @@ export class FolderStateHost implements StateHost {
       controller: this.controller,
       cache: this.cache,
       observed: this.observed,
-      readRootValue: () => this.#readRootValue(adapter),
+      readRootValue: () => readValueFile(this.fileFor('/'), '/').catch(() => MISSING),
       delayMs: options.fileEventDelayMs ?? 60,
       onError: (error) => console.error(`[restate] [explorer] cannot report changes in ${this.stateFolder.toString(true)}:`, error),
     });
@@ -93,6 +86,13 @@ export class FolderStateHost implements StateHost {
 
   folderFor(path: string): vscode.Uri {
     return vscode.Uri.joinPath(this.stateFolder, ...path.split('/').filter((segment) => segment !== ''));
+  }
+
+  async readOwnValue(path: string): Promise<unknown> {
+    const value = await readValueFile(this.fileFor(path), path);
+    // The watcher needs the old value when this file changes; the cache never held it, as it was read here.
+    this.#external.rememberOwnValue(path, value);
+    return value;
   }
 
   async settled(): Promise<void> {
@@ -134,16 +134,13 @@ export class FolderStateHost implements StateHost {
     return statePathOfRelative(uri.path.slice(base.length).split('/').filter((segment) => segment !== ''));
   }
 
-  async #readRootValue(adapter: FileAdapter): Promise<unknown> {
-    try {
-      const data = await adapter.readFile(this.fileFor('/').toString());
-      return jsonSerializer.deserialize(new TextDecoder().decode(data));
-    } catch {
-      return MISSING;
-    }
-  }
-
   #onTrace(record: TraceRecord): void {
+    // The watcher needs the old value of a file when another process changes it next. A write through the
+    // controller sets the node's own value, so that is what the file holds now.
+    if (record.cause !== 'file') {
+      if (record.kind === 'set') this.#external.rememberOwnValue(record.path, record.value);
+      else if (record.kind === 'delete') this.#external.forgetOwnValue(record.path);
+    }
     let change: StateChange;
     switch (record.kind) {
       case 'set':

@@ -49,6 +49,11 @@ export class ObservedBackend implements AsyncBackend {
     return names;
   }
 
+  /** Whether the node's children were last listed as some: false for a node never listed. */
+  hadChildren(path: string): boolean {
+    return (this.#lists.get(path)?.size ?? 0) > 0;
+  }
+
   /** What was last seen of a node: 'missing', 'exists', or 'unknown' when nobody looked. */
   knowledgeOf(path: string): 'missing' | 'exists' | 'unknown' {
     if (this.#missing.has(path)) return 'missing';

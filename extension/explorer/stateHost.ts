@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { CachingAsyncBackend, ControllerAsync, TraceCause } from '../restate';
+import { MISSING, type CachingAsyncBackend, type ControllerAsync, type TraceCause } from '../restate';
 
 /**
  * One notified change of a state folder, as the controller traced it: a write, a delete or a ping made
@@ -36,6 +36,11 @@ export interface StateHost extends vscode.Disposable {
   fileFor(path: string): vscode.Uri;
   /** The children folder of a state path: `<folder>/a/b`; for the root, the state folder itself. */
   folderFor(path: string): vscode.Uri;
+  /**
+   * A node's own value from its value file alone, MISSING when it has none: never the merged read of its
+   * subtree (S10). Throws a RestateFormatError for a file that cannot be parsed.
+   */
+  readOwnValue(path: string): Promise<unknown>;
   /** Resolves once every file event received so far has been turned into notifications. */
   settled(): Promise<void>;
 }
@@ -47,4 +52,10 @@ export interface StateHosts extends vscode.Disposable {
   hostFor(id: string): StateHost | undefined;
   /** Resolves once the scan started by the last change of settings or folders has finished. */
   whenReady(): Promise<void>;
+}
+
+/** A node's own value (from its value file alone) as the tree and the commands show it. */
+export async function readOwnValue(host: StateHost, path: string): Promise<{ hasValue: boolean; value: unknown }> {
+  const own = await host.readOwnValue(path);
+  return own === MISSING ? { hasValue: false, value: undefined } : { hasValue: true, value: own };
 }

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { RestateBackendError, RestateFormatError } from '../restate';
 import { StateDecorations } from './decorations';
-import { innerEntries, isExpandable, keyPathText, ownValueOf, prettyValue, previewValue, valueIcons, valueKind } from './preview';
-import type { StateChange, StateHost, StateHosts } from './stateHost';
+import { innerEntries, isExpandable, keyPathText, prettyValue, previewValue, valueIcons, valueKind } from './preview';
+import { readOwnValue, type StateChange, type StateHost, type StateHosts } from './stateHost';
 import { childPath, nameOf, parentPath, topMost } from './statePaths';
 
 /** A state folder, shown as a root only when the workspace has more than one. */
@@ -74,6 +74,9 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
   readonly #pages = new Map<string, number>();
   readonly #hostSubscriptions = new Map<string, vscode.Disposable>();
   readonly #subscriptions: vscode.Disposable[];
+  /** Counts changes of the set of state folders, so a top-level read can tell it raced with one. */
+  #hostsGeneration = 0;
+  #topLevelShown = false;
 
   constructor(
     private readonly hosts: StateHosts,
@@ -84,7 +87,9 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
       this.#changed,
       hosts.onDidChangeHosts(() => {
         this.#subscribeHosts();
-        this.refresh();
+        this.#hostsGeneration++;
+        // Before the view got its first top level, the read in progress waits for the scan itself.
+        if (this.#topLevelShown) this.refresh();
       }),
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration(`${settingSection}.pageSize`)) this.refresh();
@@ -110,10 +115,18 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
 
   async getChildren(node?: ExplorerNode): Promise<ExplorerNode[]> {
     if (node === undefined) {
+      const started = performance.now();
       await this.hosts.whenReady();
+      const generation = this.#hostsGeneration;
       const all = this.hosts.all;
-      if (all.length === 1) return this.#stateChildren(all[0], '/');
-      return all.map((host) => this.#remember({ kind: 'host', id: host.id, host }));
+      const shown = all.length === 1
+        ? await this.#stateChildren(all[0], '/')
+        : all.map((host) => this.#remember({ kind: 'host', id: host.id, host }));
+      // What the tree's own work costs, apart from the workbench's: visible in the log next to activation.
+      this.log?.info(`top level read: ${shown.length} item(s) in ${(performance.now() - started).toFixed(0)} ms`);
+      this.#topLevelShown = true;
+      if (generation !== this.#hostsGeneration) this.refresh();
+      return shown;
     }
     switch (node.kind) {
       case 'host': return this.#stateChildren(node.host, '/');
@@ -164,18 +177,22 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     this.#fire(this.#targetFor(host, path));
   }
 
-  /** Makes sure the pages of every ancestor include the path, so that reveal() can reach it. */
-  async ensureListed(host: StateHost, path: string): Promise<void> {
+  /**
+   * Makes sure the pages of every ancestor include the path, so that reveal() can reach it. Returns false
+   * when the path does not exist.
+   */
+  async ensureListed(host: StateHost, path: string): Promise<boolean> {
     const pageSize = this.#pageSize();
     const segments = path.split('/').filter((segment) => segment !== '');
     for (let depth = 0; depth < segments.length; depth++) {
       const ancestor = `/${segments.slice(0, depth).join('/')}`;
       const index = (await this.#list(host, ancestor)).indexOf(segments[depth]);
-      if (index < 0) return;
+      if (index < 0) return false;
       const id = stateId(host, ancestor);
       const needed = Math.floor(index / pageSize) + 1;
       if ((this.#pages.get(id) ?? 1) < needed) this.#pages.set(id, needed);
     }
+    return true;
   }
 
   dispose(): void {
@@ -204,8 +221,17 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
       changes.map((change) => change.path));
     const targets = new Set<string>();
     for (const change of changes) {
-      if (change.kind === 'pinged') continue;
-      targets.add(change.kind === 'changed' ? change.path : parentPath(change.path));
+      switch (change.kind) {
+        case 'pinged':
+          continue;
+        case 'changed':
+          // A new value changes only the node's own row, if the view has it: the root's own value and nodes
+          // never listed (collapsed parents, later pages) are not shown, and their parents stay as they are.
+          if (change.path !== '/' && this.#nodes.has(stateId(host, change.path))) targets.add(change.path);
+          continue;
+        default:
+          targets.add(parentPath(change.path));
+      }
     }
     if (targets.size === 0) return;
     const nodes: ExplorerNode[] = [];
@@ -217,12 +243,12 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
       }
       if (!nodes.includes(target)) nodes.push(target);
     }
-    const filtered = nodes;
-    // The view asks getTreeItem again for these objects: drop what was read for them first.
-    await Promise.all(filtered.map(async (node) => {
-      if (node.kind === 'state') node.info = await this.#load(node);
+    // The view asks getTreeItem again for these objects: read them again first.
+    const derived = derivedPaths(host);
+    await Promise.all(nodes.map(async (node) => {
+      if (node.kind === 'state') node.info = await this.#load(node, derived);
     }));
-    this.#fire(filtered);
+    this.#fire(nodes);
   }
 
   /**
@@ -249,11 +275,11 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
   }
 
   async #stateChildren(host: StateHost, path: string): Promise<ExplorerNode[]> {
-    const names = await this.#list(host, path);
+    // Both read the same folder: the names through the controller's backend, the kinds for the shown page.
+    const [names, folders] = await Promise.all([this.#list(host, path), subfolders(host, path)]);
     const pageSize = this.#pageSize();
     const shown = Math.min(names.length, pageSize * (this.#pages.get(stateId(host, path)) ?? 1));
     const derived = derivedPaths(host);
-    const folders = await subfolders(host, path);
     const nodes = names.slice(0, shown).map((name) => {
       const node: StateNode = { kind: 'state', id: stateId(host, childPath(path, name)), host, path: childPath(path, name) };
       return this.#remember(node);
@@ -280,16 +306,16 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     }
   }
 
+  /**
+   * What the tree shows of a node: whether it has children, and its own value from its value file alone.
+   * The controller's read of a node with children would be the merged read of its whole subtree, and even
+   * a leaf's read costs more file operations than its value file.
+   */
   async #load(node: StateNode, derived = derivedPaths(node.host), knownLeaf = false): Promise<StateInfo> {
     const hasChildren = !knownLeaf && (await this.#list(node.host, node.path)).length > 0;
     try {
-      const read = await node.host.controller.getState(node.path);
-      return { hasChildren, ...ownValueOf(read, hasChildren), derived: derived.has(node.path) };
+      return { hasChildren, ...await readOwnValue(node.host, node.path), derived: derived.has(node.path) };
     } catch (error) {
-      if (error instanceof RestateFormatError && error.path !== node.path && hasChildren) {
-        // A broken file further down: this node still shows, the broken one shows its own error.
-        return { hasChildren, hasValue: false, value: undefined, derived: derived.has(node.path) };
-      }
       const message = error instanceof RestateFormatError ? error.detail : error instanceof Error ? error.message : String(error);
       const file = error instanceof RestateFormatError || error instanceof RestateBackendError
         ? node.host.fileFor(node.path).toString()

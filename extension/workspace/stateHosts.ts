@@ -81,8 +81,9 @@ export class WorkspaceStateHosts implements StateHosts {
     for (const host of previous) if (!next.includes(host)) host.dispose();
     const same = next.length === previous.length && next.every((host, index) => host === previous[index]);
     this.#hosts = next;
-    await vscode.commands.executeCommand('setContext', hasStateFolderKey, next.length > 0);
     if (!same) this.#changed.fire();
+    // Only the welcome view and menus read the context key: the tree need not wait for the round trip.
+    void vscode.commands.executeCommand('setContext', hasStateFolderKey, next.length > 0);
   }
 
   #watchFolderExistence(): void {

@@ -1,13 +1,18 @@
 // Measures the State Explorer in a real VS Code (code-server + headless chromium), as a user sees it:
-//   1. the time from opening the view until the tree shows the root's children, for a state folder of
-//      10,000 leaves;
-//   2. the time until the tree is consistent after another process writes 1,000 of those files at once,
+//   1. cold: the time from clicking the Restate tab on a freshly loaded workbench until the tree shows the
+//      root's children, for a state folder of 10,000 leaves (activation, the view's creation and the tree's
+//      first read);
+//   2. warm: with the extension active and the view shown, the time from running Refresh (which forgets
+//      every cached read) until the tree shows the root's children again;
+//   3. the time until the tree is consistent after another process writes 1,000 of those files at once,
 //      and how many tree refreshes that burst caused (from the extension's log channel).
+// The extension's log adds its own timings (activation, the tree's read of the top level), so the tree's
+// share is told apart from the workbench's.
 // Not part of `npm run test:e2e` (it is not a *.e2e.mjs scenario): run `node esbuild.mjs && node test/e2e/speed.mjs`.
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium, makeTempDir, removeDir, startCodeServer, workbenchUrl } from '../harness/host.mjs';
-import { openViewContainer, tree, until, waitForWorkbench } from '../harness/workbench.mjs';
+import { openViewContainer, runCommand, tree, until, waitForWorkbench } from '../harness/workbench.mjs';
 
 const leaves = Number(process.env.RESTATE_SPEED_LEAVES ?? 10_000);
 const burst = Number(process.env.RESTATE_SPEED_BURST ?? 1_000);
@@ -29,11 +34,41 @@ function findFiles(root, fileName) {
   return found;
 }
 
+/** The lines of the extension's log so far. */
+function logLines(userData) {
+  return findFiles(join(userData, 'logs'), 'Restate State Explorer.log')
+    .flatMap((file) => readFileSync(file, 'utf8').split('\n'));
+}
+
 /** How many refreshes the extension has logged so far. */
 function refreshesLogged(userData) {
-  return findFiles(join(userData, 'logs'), 'Restate State Explorer.log')
-    .map((file) => readFileSync(file, 'utf8').split('\n').filter((line) => line.includes('] refresh ')).length)
-    .reduce((sum, count) => sum + count, 0);
+  return logLines(userData).filter((line) => line.includes('] refresh ')).length;
+}
+
+/** The numbers in ms of the log lines that match, in order, e.g. `top level read: 201 item(s) in 35 ms`. */
+function loggedMs(userData, pattern) {
+  return logLines(userData).map((line) => pattern.exec(line)).filter(Boolean).map((match) => Number(match[1]));
+}
+
+/**
+ * Starts recording, in the page, when the row of `label` is next rendered: VS Code renders a row's template
+ * again when the tree gives it a new item, which is when refreshed children are shown.
+ */
+async function watchRow(view, label) {
+  await view.evaluate((element, wanted) => {
+    const state = { renderedAt: undefined };
+    window.restateSpeedWatch = state;
+    const observer = new MutationObserver((mutations) => {
+      for (const mutation of mutations) {
+        const row = (mutation.target instanceof Element ? mutation.target : mutation.target.parentElement)?.closest('[role="treeitem"]');
+        if (row?.getAttribute('aria-label') === wanted && state.renderedAt === undefined) {
+          state.renderedAt = performance.now();
+          observer.disconnect();
+        }
+      }
+    });
+    observer.observe(element, { subtree: true, childList: true, characterData: true, attributes: true });
+  }, label);
 }
 
 let host;
@@ -49,12 +84,25 @@ try {
   await page.getByRole('tab', { name: 'Restate' }).waitFor({ timeout: 60_000 });
   const view = tree(page, 'State Explorer');
   const opened = performance.now();
+  const clickedAt = new Date();
   await openViewContainer(page, 'Restate');
   await view.getByRole('treeitem', { name: name(0), exact: true }).waitFor({ timeout: 60_000 });
-  const firstShown = performance.now() - opened;
-
+  const cold = performance.now() - opened;
   const userData = join(dir, 'vscode', 'user-data');
   await page.waitForTimeout(1000);
+
+  // Warm: Refresh forgets every cached read, so the tree reads the folder again as on first display.
+  const warm = [];
+  for (let round = 0; round < 3; round++) {
+    await watchRow(view, name(0));
+    const started = await page.evaluate(() => performance.now());
+    await runCommand(page, 'Restate: Refresh');
+    const shown = await until(() => page.evaluate(() => window.restateSpeedWatch.renderedAt), 'the refreshed tree was not shown', { timeout: 30_000, interval: 10 });
+    warm.push(shown - started);
+    await page.waitForTimeout(500);
+  }
+  await view.getByRole('treeitem', { name: name(0), exact: true }).waitFor({ timeout: 10_000 });
+
   const refreshesBefore = refreshesLogged(userData);
   const visible = await view.getByRole('treeitem').evaluateAll((rows) => rows.map((row) => row.getAttribute('aria-label')));
   const written = performance.now();
@@ -73,11 +121,18 @@ try {
   // Refreshes still queued after the visible rows are right count too.
   await page.waitForTimeout(2000);
   const refreshes = refreshesLogged(userData) - refreshesBefore;
+  const activation = loggedMs(userData, /activated in (\d+) ms/);
+  const topLevel = loggedMs(userData, /top level read: \d+ item\(s\) in (\d+) ms/);
 
+  // RESTATE_SPEED_DEBUG=1 prints the extension's log, to line it up with the click.
+  if (process.env.RESTATE_SPEED_DEBUG) console.log(`clicked at ${clickedAt.toISOString()}\n${logLines(userData).join('\n')}`);
+  const ms = (value) => `${value.toFixed(0).padStart(6)} ms`;
   console.log(`State Explorer speed (${leaves} leaves, burst of ${burst} writes; ${visible.length} rows visible)`);
-  console.log(`  first display of the root's children  ${firstShown.toFixed(0).padStart(6)} ms   (target < 1000 ms)`);
-  console.log(`  consistent after the burst            ${consistent.toFixed(0).padStart(6)} ms   (target < 3000 ms)`);
-  console.log(`  tree refreshes caused by the burst    ${String(refreshes).padStart(6)}      (target < 20)`);
+  console.log(`  cold: click on the Restate tab → root's children shown   ${ms(cold)}   (target < 1000 ms)`);
+  console.log(`  warm: Refresh → root's children shown (3 runs)           ${warm.map(ms).join(',')}   (target < 1000 ms)`);
+  console.log(`  consistent after the burst                               ${ms(consistent)}   (target < 3000 ms)`);
+  console.log(`  tree refreshes caused by the burst                       ${String(refreshes).padStart(6)}      (target < 20)`);
+  console.log(`  from the extension's log: activation ${activation.join(', ')} ms; the tree's read of the top level ${topLevel.join(', ')} ms`);
 } catch (error) {
   failed = true;
   console.error(error);

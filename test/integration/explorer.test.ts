@@ -261,6 +261,17 @@ suite('State Explorer', () => {
     assert.deepEqual((await stateChildren(exports)).map((node) => node.path), ['/app', '/clock', '/counter', '/settings', '/users']);
   });
 
+  test('Reveal (run by the graph) selects a node by state folder id and path, expanding its ancestors', async () => {
+    const exports = await api();
+    const host = mainHost(exports);
+    await vscode.commands.executeCommand('restate.collapseAll');
+    assert.equal(await vscode.commands.executeCommand('restate.reveal', host.id, '/users/bob'), '/users/bob');
+    await until(() => exports.view.visible && exports.view.selection.some((node) => node.kind === 'state' && node.path === '/users/bob'),
+      `not selected (visible: ${exports.view.visible}, selection: ${exports.view.selection.map((node) => node.id).join()})`);
+    assert.equal(await vscode.commands.executeCommand('restate.reveal', host.id, '/users/nobody'), undefined);
+    assert.equal(await vscode.commands.executeCommand('restate.reveal', 'no such folder', '/users/bob'), undefined);
+  });
+
   test('a node with many children is shown in pages', async () => {
     const exports = await api();
     const host = mainHost(exports);

@@ -104,8 +104,9 @@ describe('external changes (S124–S125)', () => {
   });
 
   test('a node whose own value alone was read reports its old value with its children as they are', async (t) => {
-    const { base, external, events } = await setUp(t, { 'team.json': '"blue"', 'team/ann.json': '1' });
-    // What the tree does for a node with children: its value file only, never the merged subtree read.
+    const { base, observed, external, events } = await setUp(t, { 'team.json': '"blue"', 'team/ann.json': '1' });
+    // What the tree does for a node with children: list it, and read its value file only, never the merged read.
+    assert.deepEqual(await observed.listChildren('/team'), ['ann']);
     external.rememberOwnValue('/team', 'blue');
     writeFileSync(join(base, 'team.json'), '"red"');
     external.record('/team');
@@ -116,6 +117,15 @@ describe('external changes (S124–S125)', () => {
     external.record('/team');
     await external.settled();
     assert.deepEqual(events, [{ path: '/team', prev: { '/': 'red', ann: 1 }, next: { '/': 'green', ann: 1 } }]);
+  });
+
+  test('a leaf whose value file alone was read reports its old value', async (t) => {
+    const { base, external, events } = await setUp(t, { 'counter.json': '1' });
+    external.rememberOwnValue('/counter', 1);
+    writeFileSync(join(base, 'counter.json'), '2');
+    external.record('/counter');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/counter', prev: 1, next: 2 }]);
   });
 
   test('a burst of writes is reported in one batch: a derivation runs once', async (t) => {
