@@ -3,32 +3,18 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ListedChange } from '../../extension/changes/commands';
-import type { RestateExtensionApi } from '../../extension/extension';
 import type { StateHost } from '../../extension/explorer/stateHost';
+import { mainHost, until } from './helpers';
 
-const extensionId = 'restate.restate-state-explorer';
 /** A subtree of its own, so the other suites' changes to the shared workspace do not get in the way. */
 const base = '/changesView';
 
-async function mainHost(): Promise<StateHost> {
-  const extension = vscode.extensions.getExtension<RestateExtensionApi>(extensionId);
-  assert.ok(extension, `extension ${extensionId} is not loaded`);
-  const exports = await extension.activate();
-  await exports.hosts.whenReady();
-  const host = exports.hosts.all.find((candidate) => candidate.label.endsWith('.state'));
-  assert.ok(host, 'no host for .state');
-  return host;
-}
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, message: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const result = await check();
-    if (result !== undefined) return result;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const recorded = (await listed()).map((change) => `${change.path} ${change.kind} ${change.cause} ${change.before ?? '-'} → ${change.after ?? '-'}`);
-  throw new Error(`${message} (after ${timeoutMs} ms); recorded:\n${recorded.join('\n')}`);
+/** Waits for `check`; on time-out the failure lists what the Changes view recorded. */
+function untilRecorded<T>(check: () => Promise<T | undefined> | T | undefined, message: string): Promise<T> {
+  return until(check, message, {
+    details: async () =>
+      'recorded:\n' + (await listed()).map((change) => `${change.path} ${change.kind} ${change.cause} ${change.before ?? '-'} → ${change.after ?? '-'}`).join('\n'),
+  });
 }
 
 async function listed(): Promise<ListedChange[]> {
@@ -72,7 +58,7 @@ suite('Changes view', () => {
   test('an explorer write appears with cause api, newest first, with before and after', async () => {
     await host.controller.setState(`${base}/first`, 1);
     await host.controller.setState(`${base}/first`, 2);
-    const changes = await until(async () => {
+    const changes = await untilRecorded(async () => {
       const found = (await listed()).filter((change) => change.path === `${base}/first` && change.cause === 'api');
       return found.length === 2 ? found : undefined;
     }, 'the two writes were not recorded');
@@ -87,14 +73,14 @@ suite('Changes view', () => {
     await quiet(host);
 
     writeFromOtherProcess(file, JSON.stringify({ n: 2, label: 'changed elsewhere' }));
-    const external = await until(async () => (await listed()).find((change) => change.path === path && change.cause === 'file'), 'the external write did not appear with cause file');
+    const external = await untilRecorded(async () => (await listed()).find((change) => change.path === path && change.cause === 'file'), 'the external write did not appear with cause file');
     assert.deepEqual(JSON.parse(external.before ?? 'null'), { n: 1, label: 'original' });
     assert.deepEqual(JSON.parse(external.after ?? 'null'), { n: 2, label: 'changed elsewhere' });
     assert.ok(external.groupId !== undefined, 'the watcher reports a burst as one batch, shown as a group');
 
     await vscode.commands.executeCommand('restate.changes.revert', { kind: 'entry', id: external.id });
     assert.equal(readFileSync(file, 'utf8'), original, 'the file holds exactly what it held before');
-    const revert = await until(async () => (await listed()).find((change) => change.path === path && change.cause === 'api' && change.id !== external.id && change.time >= external.time), 'the revert did not appear as a change of its own');
+    const revert = await untilRecorded(async () => (await listed()).find((change) => change.path === path && change.cause === 'api' && change.id !== external.id && change.time >= external.time), 'the revert did not appear as a change of its own');
     assert.deepEqual(JSON.parse(revert.after ?? 'null'), { n: 1, label: 'original' });
     assert.deepEqual(await host.controller.getState(path), { n: 1, label: 'original' });
   });
@@ -105,20 +91,20 @@ suite('Changes view', () => {
     await host.controller.getState('/users');
     await quiet(host);
     writeFromOtherProcess(file, '"new"');
-    const created = await until(async () => (await listed()).find((change) => change.path === path && change.cause === 'file'), 'the new file did not appear');
+    const created = await untilRecorded(async () => (await listed()).find((change) => change.path === path && change.cause === 'file'), 'the new file did not appear');
     assert.equal(created.before, undefined);
     await vscode.commands.executeCommand('restate.changes.revert', { kind: 'entry', id: created.id });
     assert.equal(existsSync(file), false);
-    await until(async () => (await listed()).find((change) => change.path === path && change.kind === 'delete' && change.cause === 'api'), 'the revert was not recorded as a delete');
+    await untilRecorded(async () => (await listed()).find((change) => change.path === path && change.kind === 'delete' && change.cause === 'api'), 'the revert was not recorded as a delete');
     await quiet(host);
   });
 
   test('selecting a change opens a diff of two read-only JSON documents', async () => {
     await host.controller.setState(`${base}/diffed`, { a: 1 });
     await host.controller.setState(`${base}/diffed`, { a: 2 });
-    const change = await until(async () => (await listed()).find((entry) => entry.path === `${base}/diffed` && entry.before !== undefined), 'the change was not recorded');
+    const change = await untilRecorded(async () => (await listed()).find((entry) => entry.path === `${base}/diffed` && entry.before !== undefined), 'the change was not recorded');
     await vscode.commands.executeCommand('restate.changes.showDiff', { kind: 'entry', id: change.id });
-    const input = await until(() => {
+    const input = await untilRecorded(() => {
       const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
       return tab?.input instanceof vscode.TabInputTextDiff ? tab.input : undefined;
     }, 'no diff editor opened');
@@ -138,7 +124,7 @@ suite('Changes view', () => {
     await host.controller.setState(`${base}/kept/x`, 1);
     await host.controller.setState(`${base}/keptOther`, 1);
     await vscode.commands.executeCommand('restate.changes.filter', `${base}/kept`);
-    const shown = await until(async () => {
+    const shown = await untilRecorded(async () => {
       const all = await listed();
       return all.some((change) => change.path === `${base}/kept/x`) ? all : undefined;
     }, 'the write under the filter is not shown');

@@ -6,50 +6,14 @@ import * as vscode from 'vscode';
 import type { RestateExtensionApi } from '../../extension/extension';
 import type { StateChange, StateHost } from '../../extension/explorer/stateHost';
 import type { ExplorerNode, StateNode } from '../../extension/explorer/stateTree';
+import { activatedApi as api, extensionId, stateHostOf as mainHost, until, workspaceFolder } from './helpers';
 
-const extensionId = 'restate.restate-state-explorer';
-
-async function api(): Promise<RestateExtensionApi> {
-  const extension = vscode.extensions.getExtension<RestateExtensionApi>(extensionId);
-  assert.ok(extension, `extension ${extensionId} is not loaded`);
-  const exports = await extension.activate();
-  await exports.hosts.whenReady();
-  return exports;
-}
-
-function workspaceDir(): string {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'the tests need an open workspace folder');
-  return folder.uri.fsPath;
-}
-
-const stateDir = (): string => join(workspaceDir(), '.state');
-
-async function until<T>(check: () => Promise<T | undefined | false> | T | undefined | false, message: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const result = await check();
-      if (result !== undefined && result !== false) return result;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${message} (after ${timeoutMs} ms)${lastError instanceof Error ? `: ${lastError.message}` : ''}`);
-}
+const stateDir = (): string => join(workspaceFolder().uri.fsPath, '.state');
 
 /** Runs a script in another Node process, as another app writing the state folder would. */
 function otherProcess(script: string): void {
   const result = spawnSync(process.execPath, ['-e', script], { cwd: stateDir(), encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
   assert.equal(result.status, 0, `the other process failed: ${result.stderr}`);
-}
-
-function mainHost(exports: RestateExtensionApi): StateHost {
-  const host = exports.hosts.all.find((candidate) => candidate.label.endsWith('.state'));
-  assert.ok(host, 'no host for .state');
-  return host;
 }
 
 /** The children of a node (or of the root), as the view would get them. */
@@ -338,7 +302,7 @@ suite('State Explorer', () => {
 
   test('the Python fixture is shown as the original reads it, as a second state folder', async () => {
     const exports = await api();
-    const target = join(workspaceDir(), 'py-state');
+    const target = join(workspaceFolder().uri.fsPath, 'py-state');
     const source = process.env.RESTATE_PYTHON_FIXTURE ?? '';
     assert.ok(existsSync(source), `the Python fixture is missing: ${source}`);
     cpSync(source, target, { recursive: true });

@@ -1,7 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-
-const extensionId = 'restate.restate-state-explorer';
+import { extensionId } from './helpers';
 
 function extension(): vscode.Extension<unknown> {
   const found = vscode.extensions.getExtension(extensionId);

@@ -1,36 +1,14 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { DefinitionsManager } from '../../extension/definitions/definitions';
-import type { RestateExtensionApi } from '../../extension/extension';
 import type { StateHost, StateHosts } from '../../extension/explorer/stateHost';
 import { buildGraphView } from '../../extension/graph/graphModel';
 import type { GraphView } from '../../extension/protocol';
+import { mainHost, until } from './helpers';
 import { ControllerAsync, InMemoryBackend } from '../../extension/restate';
 
-const extensionId = 'restate.restate-state-explorer';
 /** A subtree of its own, so the other suites' changes to the shared workspace do not get in the way. */
 const base = '/graphSuite';
-
-async function mainHost(): Promise<StateHost> {
-  const extension = vscode.extensions.getExtension<RestateExtensionApi>(extensionId);
-  assert.ok(extension, `extension ${extensionId} is not loaded`);
-  const exports = await extension.activate();
-  await exports.hosts.whenReady();
-  const host = exports.hosts.all.find((candidate) => candidate.label.endsWith('.state'));
-  assert.ok(host, 'no host for .state');
-  return host;
-}
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, message: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    const result = await check();
-    if (result !== undefined) return result;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${message} (after ${timeoutMs} ms)${last === undefined ? '' : `: ${String(last)}`}`);
-}
 
 function folder(): vscode.WorkspaceFolder {
   const found = vscode.workspace.workspaceFolders?.[0];
@@ -127,7 +105,7 @@ suite('definitions and graph', () => {
     const diagnostics = await until(() => {
       const found = vscode.languages.getDiagnostics(definitionsUri());
       return found.some((d) => d.message.includes('syntax error')) && found.some((d) => d.message.includes('timed out')) ? found : undefined;
-    }, 'no diagnostics for the broken entries', 20_000);
+    }, 'no diagnostics for the broken entries', { timeoutMs: 20_000 });
     const syntax = diagnostics.find((d) => d.message.includes('syntax error'));
     assert.equal(syntax?.range.start.line, 3);
     const stuck = diagnostics.find((d) => d.message.includes('timed out'));
