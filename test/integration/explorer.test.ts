@@ -121,14 +121,15 @@ suite('State Explorer', () => {
 
       otherProcess("require('fs').writeFileSync('users/dave.json', JSON.stringify({ name: 'Dave' }))");
       await until(() => nodeAt(exports, host, '/users/dave'), 'dave did not appear');
-      assert.ok(changes.some((change) => change.path === '/users/dave' && change.kind === 'created'));
+      // The tree may list the file before the watcher's burst is reported: wait for the report too.
+      await until(() => changes.some((change) => change.path === '/users/dave' && change.kind === 'created'), 'the new file was not reported as created');
 
       otherProcess("require('fs').renameSync('users/dave.json', 'users/david.json')");
       await until(async () => (await nodeAt(exports, host, '/users/david')) && !(await nodeAt(exports, host, '/users/dave')), 'the rename did not show');
 
       otherProcess("require('fs').rmSync('users/david.json')");
       await until(async () => !(await nodeAt(exports, host, '/users/david')), 'david did not go');
-      assert.ok(changes.some((change) => change.path === '/users/david' && change.kind === 'deleted'));
+      await until(() => changes.some((change) => change.path === '/users/david' && change.kind === 'deleted'), 'the deleted file was not reported as deleted');
 
       otherProcess("require('fs').mkdirSync('jobs/nightly', { recursive: true }); require('fs').writeFileSync('jobs/nightly/status.json', '\"ok\"')");
       await until(() => nodeAt(exports, host, '/jobs/nightly/status'), 'a new folder did not show');
