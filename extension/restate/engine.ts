@@ -382,6 +382,7 @@ export class Engine {
   ): Operation<boolean> {
     // Plain callbacks at a level share one event, made only when one of them is due to run.
     let event: ControllerEvent | undefined;
+    let trigger: Trigger | undefined;
     for (const subscription of list) {
       if (!subscription.live) continue;
       const id = subscription.id;
@@ -390,7 +391,7 @@ export class Engine {
       if (entry.system !== undefined) {
         if (systemRan.has(id)) continue;
         systemRan.add(id);
-        const trigger: Trigger = { kind: change.kind, emittingPath: emitted.path, levelPath: level, prevValue: emitted.prevValue, newValue: emitted.newValue, payload: change.payload, cause: change.cause, chain: change.chain };
+        trigger ??= { kind: change.kind, emittingPath: emitted.path, levelPath: level, prevValue: emitted.prevValue, newValue: emitted.newValue, payload: change.payload, cause: change.cause, chain: change.chain };
         yield* entry.system.run(trigger, failures);
         continue;
       }

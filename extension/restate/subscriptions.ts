@@ -73,14 +73,19 @@ export class SubscriptionIndex {
   /** Adds the pair; an existing pair keeps its place. Returns whether it was new. */
   add(pattern: string, id: string): boolean {
     let node = this.#root;
-    for (const segment of splitPath(pattern)) {
+    let start = 1;
+    while (start < pattern.length) {
+      let end = pattern.indexOf('/', start);
+      if (end === -1) end = pattern.length;
+      const segment = pattern.slice(start, end);
       node.children ??= new Map();
       let child = node.children.get(segment);
       if (child === undefined) {
-        child = newNode(node === this.#root ? '/' + segment : node.pattern + '/' + segment);
+        child = newNode(pattern.slice(0, end));
         node.children.set(segment, child);
       }
       node = child;
+      start = end + 1;
     }
     node.subscribers ??= new Map();
     if (node.subscribers.has(id)) return false;
@@ -102,16 +107,9 @@ export class SubscriptionIndex {
 
 
   remove(pattern: string, id: string): boolean {
-    const trail: TrieNode[] = [this.#root];
-    const segments = splitPath(pattern);
-    let node: TrieNode | undefined = this.#root;
-    for (const segment of segments) {
-      node = node.children?.get(segment);
-      if (node === undefined) return false;
-      trail.push(node);
-    }
-    const record = node.subscribers?.get(id);
-    if (record === undefined) return false;
+    const node = this.#find(pattern);
+    const record = node?.subscribers?.get(id);
+    if (node === undefined || record === undefined) return false;
     record.live = false;
     node.subscribers!.delete(id);
     this.#pairs--;
@@ -120,7 +118,15 @@ export class SubscriptionIndex {
     const patterns = this.#patternsById.get(id);
     patterns?.delete(pattern);
     if (patterns?.size === 0) this.#patternsById.delete(id);
-    // Prune nodes that no longer lead to any subscription (S53: only this pair's node can become empty).
+    if (node.subscribers === undefined && node.children === undefined) this.#prune(pattern);
+    return true;
+  }
+
+  /** Removes the nodes on the way to `pattern` that no longer lead to any subscription (S53). */
+  #prune(pattern: string): void {
+    const segments = splitPath(pattern);
+    const trail: TrieNode[] = [this.#root];
+    for (const segment of segments) trail.push(trail[trail.length - 1].children!.get(segment)!);
     for (let i = segments.length; i > 0; i--) {
       const current = trail[i];
       if (current.subscribers !== undefined || current.children !== undefined) break;
@@ -128,7 +134,6 @@ export class SubscriptionIndex {
       parent.children!.delete(segments[i - 1]);
       if (parent.children!.size === 0) parent.children = undefined;
     }
-    return true;
   }
 
   /** The paths and patterns an id is subscribed to, in the order they were added. */
