@@ -2,8 +2,8 @@
 // mode on a copy of the demo workspace, whose state changes live, and prints the address to open.
 // Installs what is missing first. Runs until Ctrl-C, then stops everything it started.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureInstalled } from './ensure-installed.mjs';
 import { copyWorkspace, makeTempDir, removeDir, repoRoot, startCodeServer, workbenchUrl } from './host.mjs';
 
 function run(command, args) {
@@ -14,10 +14,7 @@ function run(command, args) {
   }
 }
 
-if (!existsSync(join(repoRoot, 'node_modules/esbuild'))) run('npm', ['ci', '--no-audit', '--no-fund']);
-if (!existsSync(join(repoRoot, 'test/vscode-host/node_modules/code-server/out/node/entry.js'))) {
-  run('bash', [join(repoRoot, 'test/vscode-host/install.sh')]);
-}
+ensureInstalled();
 run(process.execPath, ['esbuild.mjs']);
 
 const dir = makeTempDir('demo');
