@@ -1,8 +1,15 @@
-/** Runs every benchmark suite and prints one table per suite. */
+/** Runs every benchmark suite, one after the other, and prints one table per suite. */
 import { runBatchBench } from './batch';
 import { runCoreBench } from './core';
+import { benchFs, formatFsBench } from './fs';
 import { runPeersBench } from './peers';
 
-runCoreBench();
-runPeersBench();
-void runBatchBench();
+async function main(): Promise<void> {
+  runCoreBench();
+  console.log('\nfilesystem backends against bare node:fs (best of 3 rounds)\n');
+  console.log(formatFsBench(await benchFs()));
+  await runBatchBench();
+  runPeersBench();
+}
+
+void main();

@@ -1,6 +1,7 @@
 import { RestateBackendError } from './errors';
 import type { Operation } from './drive';
 import type { Engine } from './engine';
+import type { TraceCause } from './trace';
 import { childOf } from './path';
 import { MISSING, OWN_VALUE_KEY, isPlainObject } from './values';
 
@@ -27,6 +28,10 @@ export interface PendingChange {
   readonly firstChange: number;
   /** Only an S28 descendant of a deleted path so far: delivered at its own level only. */
   descendantOnly: boolean;
+  /** Who made the last change, for the runs it sets off (S122). */
+  cause: TraceCause;
+  /** The value of the last operation when it was a ping (with its default), else MISSING. */
+  pingValue: unknown;
 }
 
 /** Where a nested batch starts: the undo-log length, and the number of changes recorded so far. */
@@ -55,17 +60,19 @@ export class BatchState {
     return { undo: this.#undo.length, changes: this.#changeCount };
   }
 
-  recordChange(path: string, prevValue: unknown, payload: unknown, kind: 'change' | 'ping' | 'descendant'): void {
+  recordChange(path: string, prevValue: unknown, payload: unknown, kind: 'change' | 'ping' | 'descendant', cause: TraceCause): void {
     const number = ++this.#changeCount;
     let change = this.changes.get(path);
     if (change === undefined) {
-      change = { path, prevValue, payload, pings: [], firstChange: number, descendantOnly: kind === 'descendant' };
+      change = { path, prevValue, payload, pings: [], firstChange: number, descendantOnly: kind === 'descendant', cause, pingValue: MISSING };
       this.changes.set(path, change);
     } else if (kind !== 'descendant') {
       // A descendant of a deleted path that is then written itself is an ordinary change: it bubbles.
       change.descendantOnly = false;
     }
     change.payload = payload;
+    change.cause = cause;
+    change.pingValue = kind === 'ping' ? prevValue : MISSING;
     if (kind === 'ping') change.pings.push(number);
   }
 

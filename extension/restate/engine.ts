@@ -34,6 +34,12 @@ export interface ChangeContext {
   readonly cause: TraceCause | undefined;
   /** The open batch that writes made in this context join (S113). */
   readonly batch?: BatchState;
+  /**
+   * Set once the callback, transform or batch function that ran in this context has finished. Work it left
+   * behind (a timer, an unawaited promise) still sees the context through AsyncLocalStorage, but its writes
+   * are new top-level changes, not nested ones, and join no batch.
+   */
+  ended?: boolean;
 }
 
 /** Carries the current ChangeContext: a plain field for ControllerSync, AsyncLocalStorage for ControllerAsync. */
@@ -64,7 +70,8 @@ class AsyncContextCarrier implements ContextCarrier {
   readonly #storage = new AsyncLocalStorage<ChangeContext>();
 
   current(): ChangeContext | undefined {
-    return this.#storage.getStore();
+    const context = this.#storage.getStore();
+    return context?.ended === true ? undefined : context;
   }
 
   run<R>(context: ChangeContext, fn: () => R): R {
@@ -184,7 +191,7 @@ export class Engine {
     if (isThenable(written)) yield written;
     const notify = opts?.skipNotify !== true;
     if (batch !== undefined) {
-      if (notify) batch.recordChange(canonical, stored === MISSING ? undefined : stored, opts?.payload, 'change');
+      if (notify) batch.recordChange(canonical, stored === MISSING ? undefined : stored, opts?.payload, 'change', context?.cause ?? opts?.cause ?? 'api');
       if (this.trace.active) {
         const cause = context?.cause ?? opts?.cause ?? 'api';
         this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: false, payload: opts?.payload, batched: true, cause, depth });
@@ -220,8 +227,8 @@ export class Engine {
     }
     if (batch !== undefined) {
       if (notify) {
-        for (const descendant of descendants ?? []) batch.recordChange(descendant.path, descendant.prevValue, payload, 'descendant');
-        batch.recordChange(canonical, prevValue, payload, 'change');
+        for (const descendant of descendants ?? []) batch.recordChange(descendant.path, descendant.prevValue, payload, 'descendant', cause);
+        batch.recordChange(canonical, prevValue, payload, 'change', cause);
       }
       return true;
     }
@@ -243,7 +250,7 @@ export class Engine {
       this.trace.emit({ kind: 'ping', path: canonical, value, payload, batched: batch !== undefined, cause, depth: chain.length });
     }
     if (batch !== undefined) {
-      batch.recordChange(canonical, value, payload, 'ping');
+      batch.recordChange(canonical, value, payload, 'ping', cause);
       return;
     }
     if (this.subscriptions.matchesPathOrAncestor(canonical)) {
@@ -276,8 +283,8 @@ export class Engine {
     if (this.subscriptions.isEmpty) return;
     const descendants = isDelete ? this.#descendantsInValue(canonical, prevValue) : undefined;
     if (batch !== undefined) {
-      for (const descendant of descendants ?? []) batch.recordChange(descendant.path, descendant.prevValue, payload, 'descendant');
-      batch.recordChange(canonical, prevValue, payload, 'change');
+      for (const descendant of descendants ?? []) batch.recordChange(descendant.path, descendant.prevValue, payload, 'descendant', cause);
+      batch.recordChange(canonical, prevValue, payload, 'change', cause);
       return;
     }
     yield* this.#notify({ kind: isDelete ? 'delete' : 'set', path: canonical, prevValue, newValue, payload, cause, chain, descendants });
@@ -340,9 +347,11 @@ export class Engine {
         result = yield result;
       }
     } catch (error) {
+      inner.ended = true;
       yield* state.rollback(this, mark, error);
       throw error;
     }
+    inner.ended = true;
     if (outer === undefined) yield* this.#flush(state, context);
     return result as R;
   }
@@ -353,11 +362,13 @@ export class Engine {
     const systemRan = new Set<string>();
     for (const pending of batch.changes.values()) {
       const stored = yield* this.read(pending.path);
-      const newValue = stored === MISSING ? undefined : stored;
+      // A ping of a missing path with a default reports the default, as outside a batch (S29).
+      const newValue = stored !== MISSING ? stored : pending.pingValue !== MISSING ? pending.pingValue : undefined;
       const pinged = pending.pings.length > 0;
-      if (!pinged && deepEqual(pending.prevValue, newValue)) continue;
-      const kind = newValue === undefined ? 'delete' : pinged && deepEqual(pending.prevValue, newValue) ? 'ping' : 'set';
-      const cause = context?.cause ?? 'api';
+      const unchanged = deepEqual(pending.prevValue, newValue);
+      if (!pinged && unchanged) continue;
+      const kind = pinged && unchanged ? 'ping' : newValue === undefined ? 'delete' : 'set';
+      const cause = context?.cause ?? pending.cause;
       const change: Change = { kind, path: pending.path, prevValue: pending.prevValue, newValue, payload: pending.payload, cause, chain: extendChain(context?.chain, pending.path), descendants: undefined };
       if (pending.descendantOnly) {
         const list = this.subscriptions.deliveryList(pending.path);
@@ -403,8 +414,9 @@ export class Engine {
       if (!event.bubbling) continue;
       // Inlined rather than a generator of its own: this runs once per callback per level.
       const fn = entry.fn as (event: ControllerEvent) => unknown;
+      const context: ChangeContext = { chain: change.chain, cause: `callback:${id}` };
       try {
-        const result = this.carrier.run({ chain: change.chain, cause: `callback:${id}` }, () => fn(event!));
+        const result = this.carrier.run(context, () => fn(event!));
         if (isThenable(result)) {
           if (!this.isAsync) {
             ignoreRejection(result);
@@ -415,6 +427,8 @@ export class Engine {
       } catch (error) {
         if (error instanceof RestateCycleError) throw error;
         collectFailure(failures, id, level, emitted.path, error);
+      } finally {
+        context.ended = true;
       }
     }
     return event === undefined ? bubbling : event.bubbling;
@@ -422,13 +436,17 @@ export class Engine {
 
   /** Runs user code (a callback, transform or tracked function) as part of a change, in the given context. */
   *callUser(context: ChangeContext, what: string, fn: () => unknown): Operation<unknown> {
-    const result = this.carrier.run(context, fn);
-    if (!isThenable(result)) return result;
-    if (!this.isAsync) {
-      ignoreRejection(result);
-      throw new AsyncValueInSyncModeError(what);
+    try {
+      const result = this.carrier.run(context, fn);
+      if (!isThenable(result)) return result;
+      if (!this.isAsync) {
+        ignoreRejection(result);
+        throw new AsyncValueInSyncModeError(what);
+      }
+      return yield result;
+    } finally {
+      context.ended = true;
     }
-    return yield result;
   }
 
   /** S28 step 1: existing descendants of `path` that have a matching subscription, found through the index. */
