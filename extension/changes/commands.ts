@@ -128,6 +128,12 @@ export class FilterChangesCommand implements Command {
       validateInput: (value) => validatePrefix(value),
     });
     if (input === undefined) return;
+    // An argument (not typed into the box) has not been validated yet: report it rather than throw.
+    const problem = validatePrefix(input);
+    if (problem !== undefined) {
+      void vscode.window.showErrorMessage(`Cannot filter the changes by ${JSON.stringify(input)}: ${problem}`);
+      return;
+    }
     const canonical = input.trim() === '' ? undefined : resolvePath(input.trim());
     await setFilter(this.changes, canonical === '/' ? undefined : canonical);
   }

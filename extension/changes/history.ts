@@ -150,6 +150,12 @@ export class ChangeHistory {
         if (open !== undefined && record.cause !== 'initial') open.flushing = true;
         return;
       }
+      default: {
+        // A new kind of trace record must be decided on here; at run time one is not a change, so it is skipped.
+        const unexpected: never = record;
+        void unexpected;
+        return;
+      }
     }
   }
 

@@ -21,7 +21,11 @@ export class DeleteCommand implements Command {
     const { host, path } = resolved;
     if (confirmed !== true) {
       const backend = host.controller.backend;
-      const below = backend.listChildren === undefined ? 0 : await countBelow((p) => Promise.resolve(backend.listChildren!(p)), path);
+      // Counting lists the folder; a listing that fails is reported like the delete itself would be.
+      const below = backend.listChildren === undefined
+        ? 0
+        : await reportFailure(vscode.l10n.t('Deleting {0}', path), () => countBelow((p) => Promise.resolve(backend.listChildren!(p)), path));
+      if (below === undefined) return false;
       const what = path === '/'
         ? vscode.l10n.t('Delete everything in {0}?', host.label)
         : below === 0

@@ -25,7 +25,9 @@ export class EditValueCommand implements Command {
     const { host, path } = resolved;
     let given = value === undefined ? undefined : valueArgument(value);
     if (value === undefined) {
-      const current = await readOwnValue(host, path);
+      // A value that cannot be read (an invalid file) is reported, not thrown at the caller.
+      const current = await reportFailure(vscode.l10n.t('Editing {0}', path), () => readOwnValue(host, path));
+      if (current === undefined) return false;
       const text = current.hasValue ? JSON.stringify(current.value, null, 1)?.replace(/\n\s*/g, ' ') ?? '' : '';
       if (text.length > inlineLimit && path !== '/') {
         await vscode.window.showTextDocument(host.fileFor(path));

@@ -45,9 +45,14 @@ export class FindCommand implements Command {
       quickPick.onDidAccept(() => resolve(quickPick.selectedItems[0]));
       quickPick.onDidHide(() => resolve(undefined));
     });
-    void collect(this.hosts.all).then((items) => {
+    collect(this.hosts.all).then((items) => {
       quickPick.items = items;
       quickPick.busy = false;
+    }, (error: unknown) => {
+      // Without this the pick would spin forever over an empty list.
+      quickPick.busy = false;
+      console.error('[restate] [find] cannot list the state paths:', error);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Cannot list the state paths: {0}', error instanceof Error ? error.message : String(error)));
     });
     const picked = await chosen;
     quickPick.dispose();

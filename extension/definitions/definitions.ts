@@ -107,10 +107,12 @@ export class DefinitionsManager implements vscode.Disposable {
   }
 
   #track(work: Promise<unknown>): void {
-    const next = this.#settled.then(() => work).catch((error: unknown) => {
+    // The handler goes on `work` itself, now: it is already running and may reject before the earlier work
+    // settles, which would leave the rejection unhandled until then.
+    const handled = work.catch((error: unknown) => {
       console.error('[restate] [definitions]', error);
     });
-    this.#settled = next;
+    this.#settled = this.#settled.then(() => handled);
   }
 
   async #syncFolders(): Promise<void> {

@@ -11,10 +11,14 @@ export const TRACE_SCHEME = 'restate-trace';
  * Trace: pick a derivation or tracked computation (of any state folder) and read its current dependencies
  * and recent runs in a read-only document, produced fresh each time it is opened.
  */
-export class TraceCommand implements Command, vscode.TextDocumentContentProvider {
+export class TraceCommand implements Command, vscode.TextDocumentContentProvider, vscode.Disposable {
   readonly id = 'restate.trace';
   readonly #hosts: StateHosts;
   readonly #manager: DefinitionsManager;
+  // VS Code keeps an open virtual document's text until told it changed; without this, opening the same
+  // trace again would show the runs as they were the first time.
+  readonly #onDidChange = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.#onDidChange.event;
 
   constructor(hosts: StateHosts, manager: DefinitionsManager) {
     this.#hosts = hosts;
@@ -41,6 +45,7 @@ export class TraceCommand implements Command, vscode.TextDocumentContentProvider
       target = { hostId: picked.hostId, id: picked.id };
     }
     const uri = vscode.Uri.from({ scheme: TRACE_SCHEME, path: `/${target.id.replace(/\//g, '∕')}.md`, query: new URLSearchParams(target).toString() });
+    this.#onDidChange.fire(uri);
     const document = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(document, { preview: true });
     return uri;
@@ -53,6 +58,10 @@ export class TraceCommand implements Command, vscode.TextDocumentContentProvider
     const subject = this.#subjects(hostId).find((s) => s.id === id);
     const runs = this.#manager.forHost(hostId)?.trace.runsOf(id) ?? [];
     return formatTrace(subject ?? { id, title: id, dependencies: [], dest: undefined }, runs);
+  }
+
+  dispose(): void {
+    this.#onDidChange.dispose();
   }
 
   #subjects(hostId: string): TraceSubject[] {

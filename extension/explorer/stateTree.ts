@@ -210,7 +210,11 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     }
     for (const host of this.hosts.all) {
       if (!this.#hostSubscriptions.has(host.id)) {
-        this.#hostSubscriptions.set(host.id, host.onDidChangeState((changes) => void this.#onStateChanged(host, changes)));
+        this.#hostSubscriptions.set(host.id, host.onDidChangeState((changes) => {
+          this.#onStateChanged(host, changes).catch((error: unknown) => {
+            console.error(`[restate] [explorer] cannot refresh the tree after a change in ${host.label}:`, error);
+          });
+        }));
       }
     }
   }

@@ -5,6 +5,7 @@ import type { StateHost, StateHosts } from '../explorer/stateHost';
 import type { FromWebview, GraphView, GraphWebviewState, HostChoice, ToWebview } from '../protocol';
 import { diffGraphViews, isEmptyDiff } from './graphDiff';
 import { buildGraphView } from './graphModel';
+import { isFromWebview } from './webviewMessages';
 
 export interface GraphPanelDeps {
   readonly extensionUri: vscode.Uri;
@@ -87,7 +88,11 @@ export class GraphPanel implements vscode.Disposable {
         if (!panel.visible) this.#ready = false;
       }),
       // retainContextWhenHidden is off: a shown-again webview starts over and says ready again.
-      panel.webview.onDidReceiveMessage((message: FromWebview) => this.#receive(message)),
+      panel.webview.onDidReceiveMessage((message: unknown) => {
+        // The webview is a separate, less trusted context: anything that is not a known message is dropped.
+        if (isFromWebview(message)) this.#receive(message);
+        else console.warn('[restate] [graph] dropped a malformed message from the webview', message);
+      }),
       deps.hosts.onDidChangeHosts(() => this.#hostsChanged()),
       deps.definitions.onDidChange(() => this.#schedule()),
     );
@@ -196,7 +201,10 @@ export class GraphPanel implements vscode.Disposable {
         this.#reset();
         return;
       case 'open':
-        void this.#open(message.id);
+        this.#open(message.id).catch((error: unknown) => {
+          console.error('[restate] [graph] cannot open', message.id, error);
+          void vscode.window.showErrorMessage(vscode.l10n.t('Cannot open {0}: {1}', message.id, error instanceof Error ? error.message : String(error)));
+        });
         return;
       case 'selectHost':
         this.#switchTo(message.hostId);

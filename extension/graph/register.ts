@@ -6,10 +6,10 @@ import { RemoveDerivationCommand, UntrackCommand } from '../definitions/removeCo
 import { TRACE_SCHEME, TraceCommand } from '../definitions/traceCommand';
 import { TrackCommand } from '../definitions/trackCommand';
 import type { StateHosts } from '../explorer/stateHost';
-import type { GraphWebviewState } from '../protocol';
 import { GraphPanel } from './graphPanel';
 import type { GraphPanelDeps } from './graphPanel';
 import { GraphStateCommand, ShowGraphCommand } from './showGraphCommand';
+import { isWebviewState } from './webviewMessages';
 
 /**
  * Wires the definitions file (derive/track from `.vscode/restate.jsonc`) and the graph panel: the manager
@@ -22,6 +22,7 @@ export function registerDefinitionsAndGraph(context: vscode.ExtensionContext, ho
   const trace = new TraceCommand(hosts, definitions);
   context.subscriptions.push(
     definitions,
+    trace,
     vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, trace),
     vscode.window.registerWebviewPanelSerializer(GraphPanel.viewType, {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
@@ -40,8 +41,4 @@ export function registerDefinitionsAndGraph(context: vscode.ExtensionContext, ho
     { dispose: () => GraphPanel.current?.dispose() },
   );
   return definitions;
-}
-
-function isWebviewState(value: unknown): value is GraphWebviewState {
-  return typeof value === 'object' && value !== null;
 }

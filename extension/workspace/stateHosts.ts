@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { FolderStateHost } from '../explorer/folderStateHost';
 import type { StateHost, StateHosts } from '../explorer/stateHost';
+import { isInsideWorkspaceFolder } from './stateFolderPath';
 
 const settingSection = 'restate';
 const settingName = 'stateFolders';
@@ -8,11 +9,19 @@ const defaultFolders = ['.state'];
 /** Context key read by the welcome view: true once any workspace folder has a state folder. */
 const hasStateFolderKey = 'restate.hasStateFolder';
 
-/** The configured state folders of one workspace folder, relative to it. */
+/**
+ * The configured state folders of one workspace folder, relative to it. Entries that are absolute or climb
+ * out of the workspace folder are refused: the setting may come from the (untrusted) workspace itself.
+ */
 export function configuredStateFolders(workspaceFolder: vscode.WorkspaceFolder): string[] {
   const value = vscode.workspace.getConfiguration(settingSection, workspaceFolder).get<unknown>(settingName);
   if (!Array.isArray(value)) return defaultFolders;
-  return value.filter((entry): entry is string => typeof entry === 'string' && entry.trim() !== '');
+  return value.filter((entry): entry is string => {
+    if (typeof entry !== 'string' || entry.trim() === '') return false;
+    if (isInsideWorkspaceFolder(entry)) return true;
+    console.warn(`[restate] [explorer] ignoring ${settingSection}.${settingName} entry ${JSON.stringify(entry)}: it is outside the workspace folder ${workspaceFolder.name}`);
+    return false;
+  });
 }
 
 /**
