@@ -28,7 +28,7 @@ export class ChangeDocuments implements vscode.TextDocumentContentProvider {
 
   /** Opens VS Code's diff editor on a change. */
   async showDiff(entry: ChangeEntry): Promise<void> {
-    const title = `${entry.path} (${formatTime(entry.time)}): before ↔ after`;
+    const title = vscode.l10n.t('{0} ({1}): before ↔ after', entry.path, formatTime(entry.time));
     await vscode.commands.executeCommand('vscode.diff', uriFor(entry, 'before'), uriFor(entry, 'after'), title, { preview: true });
   }
 }

@@ -56,10 +56,10 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
   getTreeItem(node: ChangeNode): vscode.TreeItem {
     if (node.kind === 'group') {
       const group = this.#visibleGroup(node.id);
-      return group === undefined ? new vscode.TreeItem('(no longer recorded)') : this.#groupItem(group);
+      return group === undefined ? new vscode.TreeItem(vscode.l10n.t('(no longer recorded)')) : this.#groupItem(group);
     }
     const entry = this.#history.entry(node.id);
-    return entry === undefined ? new vscode.TreeItem('(no longer recorded)') : this.#entryItem(entry);
+    return entry === undefined ? new vscode.TreeItem(vscode.l10n.t('(no longer recorded)')) : this.#entryItem(entry);
   }
 
   dispose(): void {
@@ -82,13 +82,16 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
     const parts = [summary(entry), cause, formatTime(entry.time)];
     const host = this.#hostLabel(entry.sourceId);
     if (host !== undefined) parts.unshift(host);
-    if (entry.undone) parts.push('undone');
+    if (entry.undone) parts.push(vscode.l10n.t('undone'));
     item.description = parts.join(' · ');
-    item.accessibilityInformation = { label: `${entry.path}, ${summary(entry)}, by ${describeCause(entry.cause)}${entry.undone ? ', undone' : ''}`, role: 'treeitem' };
+    const label = entry.undone
+      ? vscode.l10n.t('{0}, {1}, by {2}, undone', entry.path, summary(entry), describeCause(entry.cause))
+      : vscode.l10n.t('{0}, {1}, by {2}', entry.path, summary(entry), describeCause(entry.cause));
+    item.accessibilityInformation = { label, role: 'treeitem' };
     item.tooltip = entryTooltip(entry, host);
     item.iconPath = entryIcon(entry);
     item.contextValue = revertAction(entry).kind === 'none' ? 'change' : 'change.revertible';
-    item.command = { command: 'restate.changes.showDiff', title: 'Show Change', arguments: [{ kind: 'entry', id: entry.id } satisfies ChangeNode] };
+    item.command = { command: 'restate.changes.showDiff', title: vscode.l10n.t('Show Change'), arguments: [{ kind: 'entry', id: entry.id } satisfies ChangeNode] };
     return item;
   }
 
@@ -96,14 +99,16 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
     const count = group.entries.length;
     const undone = group.entries.every((entry) => entry.undone || entry.kind === 'ping');
     const state = count <= expandedGroupSize ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
-    const item = new vscode.TreeItem(`batch · ${count} changes${undone ? ', rolled back' : ''}`, state);
+    const item = new vscode.TreeItem(undone ? vscode.l10n.t('batch · {0} changes, rolled back', count) : vscode.l10n.t('batch · {0} changes', count), state);
     item.id = group.id;
     const causes = [...new Set(group.entries.map(causeText))];
     const parts = [causes.join(', '), formatTime(group.entries[0].time)];
     const host = this.#hostLabel(group.sourceId);
     if (host !== undefined) parts.unshift(host);
     item.description = parts.join(' · ');
-    item.tooltip = `Changes made in one batch: subscribers were notified once, when it ended.${undone ? '\nThe batch failed and its writes were undone.' : ''}`;
+    item.tooltip = undone
+      ? vscode.l10n.t('Changes made in one batch: subscribers were notified once, when it ended.\nThe batch failed and its writes were undone.')
+      : vscode.l10n.t('Changes made in one batch: subscribers were notified once, when it ended.');
     item.iconPath = new vscode.ThemeIcon(undone ? 'discard' : 'layers');
     item.contextValue = group.entries.some((entry) => revertAction(entry).kind !== 'none') ? 'changeGroup.revertible' : 'changeGroup';
     return item;
@@ -139,15 +144,16 @@ function entryIcon(entry: ChangeEntry): vscode.ThemeIcon {
 
 function entryTooltip(entry: ChangeEntry, host: string | undefined): vscode.MarkdownString {
   const tooltip = new vscode.MarkdownString(undefined, true);
-  tooltip.appendMarkdown(`**${escapeMarkdown(entry.path)}** — ${entry.kind === 'ping' ? 'pinged' : entry.kind === 'delete' ? 'deleted' : 'set'}`);
-  if (host !== undefined) tooltip.appendMarkdown(` in ${escapeMarkdown(host)}`);
-  tooltip.appendMarkdown(`\n\n${new Date(entry.time).toLocaleString()} · by ${escapeMarkdown(describeCause(entry.cause))}`);
-  if (entry.silent) tooltip.appendMarkdown(' · nobody was notified');
-  if (entry.undone) tooltip.appendMarkdown('\n\nUndone: the batch it was made in failed and rolled back.');
-  tooltip.appendMarkdown('\n\nBefore:');
+  const what = entry.kind === 'ping' ? vscode.l10n.t('pinged') : entry.kind === 'delete' ? vscode.l10n.t('deleted') : vscode.l10n.t('set');
+  tooltip.appendMarkdown(`**${escapeMarkdown(entry.path)}** — ${escapeMarkdown(what)}`);
+  if (host !== undefined) tooltip.appendMarkdown(` ${escapeMarkdown(vscode.l10n.t('in {0}', host))}`);
+  tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('{0} · by {1}', new Date(entry.time).toLocaleString(), describeCause(entry.cause)))}`);
+  if (entry.silent) tooltip.appendMarkdown(` · ${escapeMarkdown(vscode.l10n.t('nobody was notified'))}`);
+  if (entry.undone) tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Undone: the batch it was made in failed and rolled back.'))}`);
+  tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Before:'))}`);
   tooltip.appendCodeblock(shortValue(entry.before, 400), 'json');
   if (entry.kind !== 'ping') {
-    tooltip.appendMarkdown('After:');
+    tooltip.appendMarkdown(escapeMarkdown(vscode.l10n.t('After:')));
     tooltip.appendCodeblock(shortValue(entry.after, 400), 'json');
   }
   return tooltip;

@@ -35,7 +35,7 @@ export class ShowChangeDiffCommand implements Command {
   async execute(node: unknown): Promise<void> {
     const entry = isNode(node) && node.kind === 'entry' ? this.changes.history.entry(node.id) : undefined;
     if (entry === undefined) {
-      void vscode.window.showInformationMessage('This change is no longer in the history (it holds the most recent restate.changes.maxEntries changes).');
+      void vscode.window.showInformationMessage(vscode.l10n.t('This change is no longer in the history (it holds the most recent restate.changes.maxEntries changes).'));
       return;
     }
     await this.changes.documents.showDiff(entry);
@@ -56,16 +56,16 @@ export class RevertChangeCommand implements Command {
     const entries: readonly ChangeEntry[] = node.kind === 'entry' ? [history.entry(node.id)].filter((e) => e !== undefined) : [...(history.group(node.id)?.entries ?? [])].reverse();
     const actions = entries.map(revertAction).filter((action): action is Exclude<RevertAction, { kind: 'none' }> => action.kind !== 'none');
     if (entries.length === 0) {
-      void vscode.window.showInformationMessage('This change is no longer in the history, so it cannot be reverted.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('This change is no longer in the history, so it cannot be reverted.'));
       return;
     }
     if (actions.length === 0) {
-      void vscode.window.showInformationMessage('Nothing to revert: a ping or a rolled-back change wrote nothing.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Nothing to revert: a ping or a rolled-back change wrote nothing.'));
       return;
     }
     const host = hosts.hostFor(entries[0].sourceId);
     if (host === undefined) {
-      void vscode.window.showWarningMessage('Cannot revert: the state folder of this change is no longer open.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Cannot revert: the state folder of this change is no longer open.'));
       return;
     }
     const apply = async (): Promise<void> => {
@@ -78,8 +78,8 @@ export class RevertChangeCommand implements Command {
       if (actions.length === 1) await apply();
       else await host.controller.batch(apply);
     } catch (error) {
-      const what = actions.length === 1 ? actions[0].path : `${actions.length} changes`;
-      void vscode.window.showErrorMessage(`Could not revert ${what} in ${host.label}: ${error instanceof Error ? error.message : String(error)}`);
+      const what = actions.length === 1 ? actions[0].path : vscode.l10n.t('{0} changes', actions.length);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not revert {0} in {1}: {2}', what, host.label, error instanceof Error ? error.message : String(error)));
     }
   }
 }
@@ -122,8 +122,8 @@ export class FilterChangesCommand implements Command {
 
   async execute(prefix?: unknown): Promise<void> {
     const input = typeof prefix === 'string' ? prefix : await vscode.window.showInputBox({
-      title: 'Filter Changes by Path',
-      prompt: 'Show only changes at or below this state path, e.g. /settings. Leave empty to show all.',
+      title: vscode.l10n.t('Filter Changes by Path'),
+      prompt: vscode.l10n.t('Show only changes at or below this state path, e.g. /settings. Leave empty to show all.'),
       value: this.changes.tree.filter ?? '',
       validateInput: (value) => validatePrefix(value),
     });
@@ -131,7 +131,7 @@ export class FilterChangesCommand implements Command {
     // An argument (not typed into the box) has not been validated yet: report it rather than throw.
     const problem = validatePrefix(input);
     if (problem !== undefined) {
-      void vscode.window.showErrorMessage(`Cannot filter the changes by ${JSON.stringify(input)}: ${problem}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Cannot filter the changes by {0}: {1}', JSON.stringify(input), problem));
       return;
     }
     const canonical = input.trim() === '' ? undefined : resolvePath(input.trim());

@@ -39,7 +39,7 @@ export function registerChangesView(context: vscode.ExtensionContext, hosts: Sta
     recorder,
     documents,
     describe: () => {
-      const parts = [tree.filter === undefined ? undefined : `under ${tree.filter}`, recorder.paused ? 'paused' : undefined];
+      const parts = [tree.filter === undefined ? undefined : vscode.l10n.t('under {0}', tree.filter), recorder.paused ? vscode.l10n.t('paused') : undefined];
       view.description = parts.filter((part) => part !== undefined).join(' · ') || undefined;
     },
   };

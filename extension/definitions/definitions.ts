@@ -221,7 +221,7 @@ export class DefinitionsManager implements vscode.Disposable {
   runErrorsOf(folder: vscode.WorkspaceFolder): Map<string, string[]> {
     const errors = new Map<string, string[]>();
     const add = (id: string, message: string, host: StateHost): void => {
-      const label = this.#hostsOf(folder).length > 1 ? `${host.label}: ${message}` : message;
+      const label = this.#hostsOf(folder).length > 1 ? vscode.l10n.t('{0}: {1}', host.label, message) : message;
       const list = errors.get(id) ?? [];
       if (!list.includes(label)) list.push(label);
       errors.set(id, list);
@@ -253,7 +253,9 @@ export class DefinitionsManager implements vscode.Disposable {
         if (!definition) continue;
         runtime = true;
         for (const message of messages) {
-          const diagnostic = new vscode.Diagnostic(rangeOf(state.text, definition.span.offset, definition.span.length), `${definition.kind === 'derivation' ? `Derivation of ${definition.dest}` : `Tracker "${definition.name}"`} failed: ${message}`, vscode.DiagnosticSeverity.Warning);
+          const diagnostic = new vscode.Diagnostic(rangeOf(state.text, definition.span.offset, definition.span.length), definition.kind === 'derivation'
+            ? vscode.l10n.t('Derivation of {0} failed: {1}', definition.dest, message)
+            : vscode.l10n.t('Tracker "{0}" failed: {1}', definition.name, message), vscode.DiagnosticSeverity.Warning);
           diagnostic.source = 'restate';
           diagnostics.push(diagnostic);
         }

@@ -10,7 +10,7 @@ import { compileCode } from './sandbox';
 export function checkPath(value: string, allowPattern: boolean): string | undefined {
   try {
     const path = resolvePath(value.trim());
-    if (!allowPattern && path.split('/').includes('*')) return 'A destination must be a concrete path, without *.';
+    if (!allowPattern && path.split('/').includes('*')) return vscode.l10n.t('A destination must be a concrete path, without *.');
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
@@ -53,28 +53,28 @@ function isNewDerivation(value: unknown): value is NewDerivation {
 
 async function ask(): Promise<NewDerivation | undefined> {
   const dest = await vscode.window.showInputBox({
-    title: 'Derive (1/3)',
-    prompt: 'Destination: the state path the derived value is written to',
+    title: vscode.l10n.t('Derive (1/3)'),
+    prompt: vscode.l10n.t('Destination: the state path the derived value is written to'),
     placeHolder: '/totals/sum',
     validateInput: (value) => checkPath(value, false),
   });
   if (dest === undefined) return undefined;
   const sources = await vscode.window.showInputBox({
-    title: 'Derive (2/3)',
-    prompt: 'Sources: state paths, separated by commas (* matches one level)',
+    title: vscode.l10n.t('Derive (2/3)'),
+    prompt: vscode.l10n.t('Sources: state paths, separated by commas (* matches one level)'),
     placeHolder: '/a, /b',
     validateInput: (value) => {
       const list = value.split(',').map((s) => s.trim()).filter(Boolean);
-      if (list.length === 0) return 'At least one source.';
+      if (list.length === 0) return vscode.l10n.t('At least one source.');
       return list.map((s) => checkPath(s, true)).find((problem) => problem !== undefined);
     },
   });
   if (sources === undefined) return undefined;
   const transform = await vscode.window.showInputBox({
-    title: 'Derive (3/3)',
-    prompt: 'Transform: a JavaScript expression or function body over sources (the values, in order) and get(path)',
+    title: vscode.l10n.t('Derive (3/3)'),
+    prompt: vscode.l10n.t('Transform: a JavaScript expression or function body over sources (the values, in order) and get(path)'),
     placeHolder: 'sources[0] + sources[1]',
-    validateInput: (value) => (value.trim() === '' ? 'A transform is needed.' : checkCode(value, DERIVE_PARAMS)),
+    validateInput: (value) => (value.trim() === '' ? vscode.l10n.t('A transform is needed.') : checkCode(value, DERIVE_PARAMS)),
   });
   if (transform === undefined) return undefined;
   return { dest: resolvePath(dest.trim()), sources: sources.split(',').map((s) => s.trim()).filter(Boolean).map((s) => resolvePath(s)), transform };

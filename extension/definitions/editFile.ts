@@ -44,5 +44,5 @@ export async function editDefinitionsFile(
 export async function pickFolder(): Promise<vscode.WorkspaceFolder | undefined> {
   const folders = vscode.workspace.workspaceFolders ?? [];
   if (folders.length <= 1) return folders[0];
-  return vscode.window.showWorkspaceFolderPick({ placeHolder: 'Workspace folder whose .vscode/restate.jsonc to edit' });
+  return vscode.window.showWorkspaceFolderPick({ placeHolder: vscode.l10n.t('Workspace folder whose .vscode/restate.jsonc to edit') });
 }

@@ -19,12 +19,12 @@ export class RemoveDerivationCommand implements Command {
     if (!folder) return false;
     let chosen = typeof dest === 'string' ? dest : undefined;
     if (chosen === undefined) {
-      const items = this.#manager.definitionsOf(folder).derivations.map((d) => ({ label: d.dest, description: `from ${d.sources.join(', ')}` }));
+      const items = this.#manager.definitionsOf(folder).derivations.map((d) => ({ label: d.dest, description: vscode.l10n.t('from {0}', d.sources.join(', ')) }));
       if (items.length === 0) {
-        void vscode.window.showInformationMessage('No derivation is defined in .vscode/restate.jsonc.');
+        void vscode.window.showInformationMessage(vscode.l10n.t('No derivation is defined in .vscode/restate.jsonc.'));
         return false;
       }
-      chosen = (await vscode.window.showQuickPick(items, { placeHolder: 'Derivation to remove' }))?.label;
+      chosen = (await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Derivation to remove') }))?.label;
     }
     if (chosen === undefined) return false;
     const target = chosen;
@@ -49,10 +49,10 @@ export class UntrackCommand implements Command {
     if (chosen === undefined) {
       const items = this.#manager.definitionsOf(folder).trackers.map((t) => ({ label: t.name, description: t.expression }));
       if (items.length === 0) {
-        void vscode.window.showInformationMessage('No tracked computation is defined in .vscode/restate.jsonc.');
+        void vscode.window.showInformationMessage(vscode.l10n.t('No tracked computation is defined in .vscode/restate.jsonc.'));
         return false;
       }
-      chosen = (await vscode.window.showQuickPick(items, { placeHolder: 'Tracked computation to remove' }))?.label;
+      chosen = (await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Tracked computation to remove') }))?.label;
     }
     if (chosen === undefined) return false;
     const target = chosen;

@@ -32,15 +32,15 @@ export class TraceCommand implements Command, vscode.TextDocumentContentProvider
       const items = this.#hosts.all.flatMap((host) => this.#subjects(host.id).map((subject) => ({
         label: subject.title,
         description: this.#hosts.all.length > 1 ? host.label : undefined,
-        detail: subject.dependencies.length > 0 ? `depends on ${subject.dependencies.join(', ')}` : undefined,
+        detail: subject.dependencies.length > 0 ? vscode.l10n.t('depends on {0}', subject.dependencies.join(', ')) : undefined,
         hostId: host.id,
         id: subject.id,
       })));
       if (items.length === 0) {
-        void vscode.window.showInformationMessage('No derivation or tracked computation to trace: define one with "Restate: Derive…" or "Restate: Track…".');
+        void vscode.window.showInformationMessage(vscode.l10n.t('No derivation or tracked computation to trace: define one with "Restate: Derive…" or "Restate: Track…".'));
         return undefined;
       }
-      const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Derivation or tracked computation to trace', matchOnDetail: true });
+      const picked = await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t('Derivation or tracked computation to trace'), matchOnDetail: true });
       if (!picked) return undefined;
       target = { hostId: picked.hostId, id: picked.id };
     }
@@ -76,8 +76,8 @@ export class TraceCommand implements Command, vscode.TextDocumentContentProvider
       return node?.kind === 'tracker' ? node.reads : [];
     };
     return [
-      ...definitions.derivations.map((d) => ({ id: d.id, title: `Derivation of ${d.dest}`, dependencies: d.sources, dest: d.dest })),
-      ...definitions.trackers.map((t) => ({ id: t.id, title: `Tracked computation "${t.name}"`, dependencies: readsOf(t.id), dest: t.dest })),
+      ...definitions.derivations.map((d) => ({ id: d.id, title: vscode.l10n.t('Derivation of {0}', d.dest), dependencies: d.sources, dest: d.dest })),
+      ...definitions.trackers.map((t) => ({ id: t.id, title: vscode.l10n.t('Tracked computation "{0}"', t.name), dependencies: readsOf(t.id), dest: t.dest })),
     ];
   }
 }

@@ -34,23 +34,25 @@ function isNewTracker(value: unknown): value is NewTracker {
 
 async function ask(existing: readonly string[]): Promise<NewTracker | undefined> {
   const name = await vscode.window.showInputBox({
-    title: 'Track (1/3)',
-    prompt: 'Name of the tracked computation (an existing name replaces that entry)',
+    title: vscode.l10n.t('Track (1/3)'),
+    prompt: vscode.l10n.t('Name of the tracked computation (an existing name replaces that entry)'),
     placeHolder: 'visibleItems',
-    validateInput: (value) => (value.trim() === '' ? 'A name is needed.' : undefined),
+    validateInput: (value) => (value.trim() === '' ? vscode.l10n.t('A name is needed.') : undefined),
   });
   if (name === undefined) return undefined;
   const expression = await vscode.window.showInputBox({
-    title: 'Track (2/3)',
-    prompt: 'A JavaScript expression or function body that reads state with get(path); what it reads is tracked',
+    title: vscode.l10n.t('Track (2/3)'),
+    prompt: vscode.l10n.t('A JavaScript expression or function body that reads state with get(path); what it reads is tracked'),
     placeHolder: "get('/flags/new') ? get('/items/new') : get('/items/legacy')",
-    validateInput: (value) => (value.trim() === '' ? 'An expression is needed.' : checkCode(value, TRACK_PARAMS)),
+    validateInput: (value) => (value.trim() === '' ? vscode.l10n.t('An expression is needed.') : checkCode(value, TRACK_PARAMS)),
   });
   if (expression === undefined) return undefined;
   const dest = await vscode.window.showInputBox({
-    title: 'Track (3/3)',
-    prompt: `Optional: the state path its result is written to${existing.includes(name.trim()) ? ` (replaces the tracker "${name.trim()}")` : ''}`,
-    placeHolder: 'leave empty to only run it',
+    title: vscode.l10n.t('Track (3/3)'),
+    prompt: existing.includes(name.trim())
+      ? vscode.l10n.t('Optional: the state path its result is written to (replaces the tracker "{0}")', name.trim())
+      : vscode.l10n.t('Optional: the state path its result is written to'),
+    placeHolder: vscode.l10n.t('leave empty to only run it'),
     validateInput: (value) => (value.trim() === '' ? undefined : checkPath(value, false)),
   });
   if (dest === undefined) return undefined;

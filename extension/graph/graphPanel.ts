@@ -43,7 +43,7 @@ export class GraphPanel implements vscode.Disposable {
       if (hostId && hostId !== current.#hostId) current.#switchTo(hostId);
       return current;
     }
-    const panel = vscode.window.createWebviewPanel(GraphPanel.viewType, 'State Graph', vscode.ViewColumn.Active, GraphPanel.#options(deps.extensionUri));
+    const panel = vscode.window.createWebviewPanel(GraphPanel.viewType, vscode.l10n.t('State Graph'), vscode.ViewColumn.Active, GraphPanel.#options(deps.extensionUri));
     return new GraphPanel(panel, deps, hostId);
   }
 
@@ -122,7 +122,7 @@ export class GraphPanel implements vscode.Disposable {
     this.#hostId = hostId;
     this.#sent = undefined;
     const host = this.#host;
-    this.#panel.title = host ? `State Graph: ${host.label}` : 'State Graph';
+    this.#panel.title = host ? vscode.l10n.t('State Graph: {0}', host.label) : vscode.l10n.t('State Graph');
     if (host) {
       const detach = host.controller.onTrace((record) => {
         if (record.kind !== 'derive-run' && record.kind !== 'track-run') return;
@@ -163,7 +163,7 @@ export class GraphPanel implements vscode.Disposable {
     this.#flashes.clear();
     this.#post({
       type: 'reset',
-      host: host ? { id: host.id, label: host.label } : { id: '', label: 'no state folder' },
+      host: host ? { id: host.id, label: host.label } : { id: '', label: vscode.l10n.t('no state folder') },
       hosts: this.#choices(),
       trusted: this.#deps.definitions.trusted,
       graph: this.#sent,
@@ -230,7 +230,7 @@ export class GraphPanel implements vscode.Disposable {
     }
     const location = this.#deps.definitions.locate(host.workspaceFolder, id);
     if (!location) {
-      void vscode.window.showInformationMessage(`${id} is not defined in .vscode/restate.jsonc (it was registered by other code).`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0} is not defined in .vscode/restate.jsonc (it was registered by other code).', id));
       return;
     }
     await vscode.window.showTextDocument(location.uri, { selection: location.range, viewColumn: vscode.ViewColumn.Beside });
@@ -257,17 +257,17 @@ export class GraphPanel implements vscode.Disposable {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${media('graph.css').toString()}">
-<title>State Graph</title>
+<title>${escapeHtml(vscode.l10n.t('State Graph'))}</title>
 </head>
 <body>
 <header class="toolbar">
-  <select id="host" aria-label="state folder"></select>
-  <input id="filter" type="search" placeholder="Filter nodes" aria-label="filter nodes">
-  <button id="fit" type="button" title="Fit the graph into view">Fit</button>
+  <select id="host" aria-label="${escapeHtml(vscode.l10n.t('state folder'))}"></select>
+  <input id="filter" type="search" placeholder="${escapeHtml(vscode.l10n.t('Filter nodes'))}" aria-label="${escapeHtml(vscode.l10n.t('filter nodes'))}">
+  <button id="fit" type="button" title="${escapeHtml(vscode.l10n.t('Fit the graph into view'))}">${escapeHtml(vscode.l10n.t('Fit'))}</button>
   <span id="status" role="status"></span>
 </header>
 <div id="banner" class="banner" hidden></div>
-<svg id="graph" role="img" aria-label="state graph"><g id="viewport"><g id="edges"></g><g id="nodes"></g></g></svg>
+<svg id="graph" role="img" aria-label="${escapeHtml(vscode.l10n.t('state graph'))}"><g id="viewport"><g id="edges"></g><g id="nodes"></g></g></svg>
 <script nonce="${nonce}" src="${media('dist', 'webview.js').toString()}"></script>
 </body>
 </html>`;
@@ -284,4 +284,9 @@ export class GraphPanel implements vscode.Disposable {
     for (const disposable of this.#disposables) disposable.dispose();
     this.#panel.dispose();
   }
+}
+
+/** Escapes text for HTML content and double-quoted attributes (translations may contain any character). */
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
