@@ -32,6 +32,8 @@ export interface PendingChange {
   cause: TraceCause;
   /** The value of the last operation when it was a ping (with its default), else MISSING. */
   pingValue: unknown;
+  /** payload, cause and pingValue after each operation, by change number, for a failed nested batch to go back to. */
+  history: { number: number; payload: unknown; cause: TraceCause; pingValue: unknown }[];
 }
 
 /** Where a nested batch starts: the undo-log length, and the number of changes recorded so far. */
@@ -64,7 +66,7 @@ export class BatchState {
     const number = ++this.#changeCount;
     let change = this.changes.get(path);
     if (change === undefined) {
-      change = { path, prevValue, payload, pings: [], firstChange: number, descendantOnly: kind === 'descendant', cause, pingValue: MISSING };
+      change = { path, prevValue, payload, pings: [], firstChange: number, descendantOnly: kind === 'descendant', cause, pingValue: MISSING, history: [] };
       this.changes.set(path, change);
     } else if (kind !== 'descendant') {
       // A descendant of a deleted path that is then written itself is an ordinary change: it bubbles.
@@ -74,6 +76,7 @@ export class BatchState {
     change.cause = cause;
     change.pingValue = kind === 'ping' ? prevValue : MISSING;
     if (kind === 'ping') change.pings.push(number);
+    change.history.push({ number, payload, cause, pingValue: change.pingValue });
   }
 
   /** Remembers what a write to `path` is about to overwrite. `prevRead` is the backend read before it. */
@@ -122,8 +125,19 @@ export class BatchState {
       throw new RestateBackendError('batch', `rollback incomplete: could not undo the batch's writes (${describe(error)}); the batch failed with: ${describe(reason)}`, { cause: reason });
     }
     for (const [path, change] of this.changes) {
-      if (change.firstChange > mark.changes) this.changes.delete(path);
-      else change.pings = change.pings.filter((number) => number <= mark.changes);
+      if (change.firstChange > mark.changes) {
+        this.changes.delete(path);
+        continue;
+      }
+      // Nothing from the failed call is notified (S116): the payload, cause and ping are its outer batch's again.
+      change.pings = change.pings.filter((number) => number <= mark.changes);
+      change.history = change.history.filter((entry) => entry.number <= mark.changes);
+      const last = change.history[change.history.length - 1];
+      if (last !== undefined) {
+        change.payload = last.payload;
+        change.cause = last.cause;
+        change.pingValue = last.pingValue;
+      }
     }
   }
 }

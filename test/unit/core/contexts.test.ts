@@ -82,3 +82,28 @@ forEachController('a batch flush keeps each change its cause and kind', (kind) =
     assert.deepEqual(seen, [[5, 5], [5, 5]]);
   });
 });
+
+forEachController('a failed nested batch takes back what it would have notified', (kind) => {
+  it('S115/S116 a path first changed by the outer batch is flushed with the outer payload', async () => {
+    const c = kind.make();
+    const seen: unknown[][] = [];
+    c.subscribe('/x', (event: StateEvent<AnyController>) => {
+      seen.push([event.newValue, event.payload]);
+    });
+    await runBatch(kind, c, function* () {
+      yield c.setState('/x', 1, { payload: 'outer' });
+      const failing = (): unknown => {
+        const written = c.setState('/x', 2, { payload: 'nested' });
+        if (written instanceof Promise) return written.then(() => Promise.reject(new Error('boom')));
+        throw new Error('boom');
+      };
+      // The nested batch fails on purpose: thrown by ControllerSync, rejected by ControllerAsync.
+      try {
+        yield Promise.resolve(c.batch(failing)).catch(() => undefined);
+      } catch {
+        // ControllerSync threw at once.
+      }
+    });
+    assert.deepEqual(seen, [[1, 'outer']]);
+  });
+});
