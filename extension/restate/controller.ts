@@ -7,6 +7,7 @@ import { Engine } from './engine';
 import type { DelStateOptions, GetStateOptions, PingOptions, SetStateOptions, StateCallback } from './events';
 import { snapshotGraph, type GraphSnapshot } from './graph';
 import type { PathLike } from './path';
+import type { SyncPath } from './syncPath';
 import type { TraceCause, TraceListener } from './trace';
 import { registerTracker, removeTrackers } from './track';
 
@@ -97,16 +98,20 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
     return this.engine.backend as Backend;
   }
 
+  get #now(): SyncPath {
+    return this.engine.now!;
+  }
+
   #run<T>(operation: Operation<T>): T {
     return runSync(operation);
   }
 
   getState<T = undefined>(path: PathLike, opts?: GetStateOptions<T>): unknown {
-    return this.#run(this.engine.getState(path, opts, this.engine.carrier.current()));
+    return this.#now.getState(path, opts, this.engine.carrier.current());
   }
 
   setState(path: PathLike, value: unknown, opts?: SetStateOptions): boolean {
-    return this.#run(this.engine.setState(path, value, opts, this.engine.carrier.current()));
+    return this.#now.setState(path, value, opts, this.engine.carrier.current());
   }
 
   delState(path: PathLike, opts?: DelStateOptions): boolean {
@@ -123,7 +128,7 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
   }
 
   derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): string {
-    return this.deriveMany(dest, [source], (data) => transform(data.get(source)), opts);
+    return this.#run(registerDerivation(this.engine, dest, [source], (data) => transform(data.get(source)), opts?.payload, this.engine.carrier.current(), transform));
   }
 
   deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): string {
@@ -183,7 +188,7 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
   }
 
   derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): Promise<string> {
-    return this.deriveMany(dest, [source], (data) => transform(data.get(source)), opts);
+    return this.#start(() => registerDerivation(this.engine, dest, [source], (data) => transform(data.get(source)), opts?.payload, this.engine.carrier.current(), transform));
   }
 
   deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): Promise<string> {

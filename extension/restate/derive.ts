@@ -1,9 +1,17 @@
+import { performance } from 'node:perf_hooks';
 import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateUsageError, type CallbackFailure } from './errors';
-import type { Operation } from './drive';
+import { runSync, type Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
-import { describeRunError, guardedRun, newRunStats, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
+import { describeRunError, guardedRun, keepRunFailure, newRunStats, recordRun, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
+import { MISSING } from './values';
+
+/** Marks a source value that the trigger does not carry and has to be read. */
+const READ: unique symbol = Symbol('read the source');
+
+/** Past this many sources, `get` looks a source up in a map instead of scanning the list. */
+const SCAN_LIMIT = 8;
 
 /** What a derivation's transform receives (S61). */
 export class DeriveData {
@@ -11,15 +19,18 @@ export class DeriveData {
   readonly sources: readonly string[];
   /** `/` on the first run. */
   readonly emittingPath: string;
-  readonly #values: ReadonlyMap<string, unknown>;
-  readonly #matched: ReadonlyMap<string, string>;
+  /** Each source's value in this run, by the source's index. */
+  readonly #values: readonly unknown[];
+  /** The concrete path each pattern source matched, by the source's index; `undefined` without patterns. */
+  readonly #matched: readonly (string | undefined)[] | undefined;
+  #indexOf: Map<string, number> | undefined;
 
   constructor(
     controller: ControllerSync | ControllerAsync,
     sources: readonly string[],
     emittingPath: string,
-    values: ReadonlyMap<string, unknown>,
-    matched: ReadonlyMap<string, string>,
+    values: readonly unknown[],
+    matched: readonly (string | undefined)[] | undefined,
   ) {
     this.controller = controller;
     this.sources = sources;
@@ -30,12 +41,20 @@ export class DeriveData {
 
   /** A source's value in this run; `undefined` for non-sources and unmatched patterns. */
   get(path: PathLike): unknown {
-    return this.#values.get(resolvePattern(path, 'derive'));
+    const index = this.#find(resolvePattern(path, 'derive'));
+    return index === -1 ? undefined : this.#values[index];
   }
 
   /** The concrete path a pattern source matched in this run, if any. */
   matchedPath(pattern: PathLike): string | undefined {
-    return this.#matched.get(resolvePattern(pattern, 'derive'));
+    const index = this.#find(resolvePattern(pattern, 'derive'));
+    return index === -1 ? undefined : this.#matched?.[index];
+  }
+
+  #find(source: string): number {
+    if (this.sources.length <= SCAN_LIMIT) return this.sources.indexOf(source);
+    this.#indexOf ??= new Map(this.sources.map((path, index) => [path, index]));
+    return this.#indexOf.get(source) ?? -1;
   }
 }
 
@@ -47,6 +66,11 @@ export class Derivation implements SystemCallback {
   readonly id: string;
   readonly stats: RunStats = newRunStats();
   readonly #engine: Engine;
+  readonly #cause: `derive:${string}`;
+  readonly #what: string;
+  readonly #hasPatterns: boolean;
+  readonly #writeOptions: { readonly payload: unknown };
+  readonly #ofValue: ((value: unknown) => unknown) | undefined;
 
   constructor(
     engine: Engine,
@@ -54,62 +78,122 @@ export class Derivation implements SystemCallback {
     readonly sources: readonly string[],
     readonly transform: DeriveTransform,
     readonly payload: unknown,
+    ofValue?: (value: unknown) => unknown,
   ) {
     this.#engine = engine;
     this.id = `derive:${dest}`;
+    this.#cause = `derive:${dest}`;
+    this.#what = `the transform of ${this.id}`;
+    this.#hasPatterns = sources.some(isPattern);
+    this.#writeOptions = { payload };
+    // `derive` with one concrete source hands the transform that source's value: no DeriveData to build.
+    this.#ofValue = sources.length === 1 && !this.#hasPatterns ? ofValue : undefined;
   }
 
   run(trigger: Trigger, failures: CallbackFailure[] | undefined): Operation<void> {
+    return guardedRun(this.id, this.stats, trigger, failures, this.#compute(trigger), (durationMs, failure) => this.#traceRun(trigger, durationMs, failure));
+  }
+
+  runNow(trigger: Trigger, failures: CallbackFailure[] | undefined): void {
+    const started = performance.now();
+    let failure: unknown;
+    try {
+      this.#computeNow(trigger);
+    } catch (error) {
+      failure = error;
+      keepRunFailure(error, this.id, trigger, failures);
+    } finally {
+      const durationMs = performance.now() - started;
+      recordRun(this.stats, durationMs, failure);
+      this.#traceRun(trigger, durationMs, failure);
+    }
+  }
+
+  #traceRun(trigger: Trigger, durationMs: number, failure: unknown): void {
     const engine = this.#engine;
-    return guardedRun(this.id, this.stats, trigger, failures, this.#compute(trigger), (durationMs, failure) => {
-      if (!engine.trace.active) return;
-      engine.trace.emit({
-        kind: 'derive-run',
-        id: this.id,
-        dest: this.dest,
-        triggerPath: trigger.emittingPath,
-        durationMs,
-        error: describeRunError(failure),
-        cause: runCause(trigger),
-        depth: (trigger.chain?.length ?? 0) + 1,
-      });
+    if (!engine.trace.active) return;
+    engine.trace.emit({
+      kind: 'derive-run',
+      id: this.id,
+      dest: this.dest,
+      triggerPath: trigger.emittingPath,
+      durationMs,
+      error: describeRunError(failure),
+      cause: runCause(trigger),
+      depth: (trigger.chain?.length ?? 0) + 1,
     });
   }
 
   /** Computes the dest from the sources and writes it, as a nested change (S60). */
   *#compute(trigger: Trigger): Operation<void> {
     const engine = this.#engine;
-    const data = yield* this.#data(trigger);
-    const context = { chain: trigger.chain, cause: `derive:${this.dest}` as const, batch: trigger.batch };
-    const result = yield* engine.callUser(context, `the transform of ${this.id}`, () => this.transform(data));
-    if (result === undefined) yield* engine.delState(this.dest, { payload: this.payload }, context);
-    else yield* engine.setState(this.dest, result, { payload: this.payload }, context);
+    const values: unknown[] = [];
+    const matched = this.#hasPatterns ? [] : undefined;
+    for (let index = 0; index < this.sources.length; index++) {
+      const value = this.#sourceValue(index, trigger, matched);
+      values[index] = value === READ ? yield* engine.readWithDefault(matched?.[index] ?? this.sources[index], undefined) : value;
+    }
+    const context = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch };
+    const ofValue = this.#ofValue;
+    const result = yield* engine.callUser(context, this.#what, () =>
+      ofValue !== undefined ? ofValue(values[0]) : this.transform(new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched)),
+    );
+    if (result === undefined) yield* engine.delState(this.dest, this.#writeOptions, context);
+    else yield* engine.setState(this.dest, result, this.#writeOptions, context);
   }
 
-  *#data(trigger: Trigger): Operation<DeriveData> {
+  /** #compute as plain calls (see syncPath.ts). */
+  #computeNow(trigger: Trigger): void {
     const engine = this.#engine;
-    const values = new Map<string, unknown>();
-    const matched = new Map<string, string>();
-    const initial = trigger.kind === 'initial';
-    for (const source of this.sources) {
-      if (isPattern(source)) {
-        if (initial || !patternMatches(source, trigger.levelPath)) {
-          values.set(source, undefined);
-          continue;
+    const now = engine.now!;
+    const context: ChangeContext = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch };
+    let result: unknown;
+    if (this.#ofValue !== undefined) {
+      let value = this.#sourceValue(0, trigger, undefined);
+      if (value === READ) value = readResult(this.sources[0], now.read(this.sources[0]));
+      result = now.callUser(context, this.#ofValue, value, this.#what);
+    } else {
+      const values: unknown[] = [];
+      const matched = this.#hasPatterns ? [] : undefined;
+      for (let index = 0; index < this.sources.length; index++) {
+        const value = this.#sourceValue(index, trigger, matched);
+        if (value !== READ) values[index] = value;
+        else {
+          const path = matched?.[index] ?? this.sources[index];
+          values[index] = readResult(path, now.read(path));
         }
-        matched.set(source, trigger.levelPath);
-        values.set(
-          source,
-          trigger.levelPath === trigger.emittingPath ? trigger.newValue : yield* engine.readWithDefault(trigger.levelPath, undefined),
-        );
-      } else if (!initial && source === trigger.emittingPath) {
-        values.set(source, trigger.newValue);
-      } else {
-        values.set(source, yield* engine.readWithDefault(source, undefined));
       }
+      result = now.callUser(context, this.transform, new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched), this.#what);
     }
-    return new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched);
+    if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
+      now.setCanonical(this.dest, result, this.#writeOptions, trigger.chain, this.#cause);
+    } else if (result === undefined) {
+      runSync(engine.delState(this.dest, this.#writeOptions, context));
+    } else {
+      runSync(engine.setState(this.dest, result, this.#writeOptions, context));
+    }
   }
+
+  /**
+   * Source `index`'s value when the trigger carries it (undefined for a pattern it did not match), or READ
+   * when it has to be read: from the source, or for a pattern from the path it matched, kept in `matched`.
+   */
+  #sourceValue(index: number, trigger: Trigger, matched: (string | undefined)[] | undefined): unknown {
+    const source = this.sources[index];
+    const initial = trigger.kind === 'initial';
+    if (matched !== undefined && isPattern(source)) {
+      if (initial || !patternMatches(source, trigger.levelPath)) return undefined;
+      matched[index] = trigger.levelPath;
+      return trigger.levelPath === trigger.emittingPath ? trigger.newValue : READ;
+    }
+    return !initial && source === trigger.emittingPath ? trigger.newValue : READ;
+  }
+}
+
+/** A source's value as getState gives it: a missing source is undefined, the root at least {}. */
+function readResult(path: string, value: unknown): unknown {
+  if (value !== MISSING) return value;
+  return path === '/' ? {} : undefined;
 }
 
 /** Registers (or replaces) a derivation and runs it once (S58). */
@@ -120,13 +204,14 @@ export function* registerDerivation(
   transform: DeriveTransform,
   payload: unknown,
   context: ChangeContext | undefined,
+  ofValue?: (value: unknown) => unknown,
 ): Operation<string> {
   const destPath = resolveConcretePath(dest, 'derive');
-  if (typeof transform !== 'function') {
+  if (typeof transform !== 'function' || (ofValue !== undefined && typeof ofValue !== 'function')) {
     throw new RestateUsageError('derive', `derive(${destPath}) needs a transform function`);
   }
   const sourcePaths = [...new Set(sources.map((source) => resolvePattern(source, 'derive')))];
-  const derivation = new Derivation(engine, destPath, sourcePaths, transform, payload);
+  const derivation = new Derivation(engine, destPath, sourcePaths, transform, payload, ofValue);
   engine.removeSystem(derivation.id);
   engine.callbacks.registerSystem(derivation.id, derivation);
   for (const source of sourcePaths) engine.subscriptions.add(source, derivation.id);

@@ -6,17 +6,17 @@ import { BatchState } from './batch';
 import { chainPaths, extendChain, type Chain } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, type Operation } from './drive';
 import {
-  RestateCallbackError,
   RestateCycleError,
   RestateIdError,
   RestateUsageError,
   RestateValueError,
-  type CallbackFailure,
 } from './errors';
 import { ControllerEvent, type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
 import { childOf, resolveConcretePath, resolvePattern, type PathLike } from './path';
-import { SubscriptionIndex, type Subscription } from './subscriptions';
+import { Delivery, collectFailure, triggerAt, type Change, type Emitted } from './notification';
+import { SubscriptionIndex, countSegments, type Subscription } from './subscriptions';
 import type { SystemCallback, Trigger } from './system';
+import { SyncPath } from './syncPath';
 import { TraceHub, type TraceCause } from './trace';
 import { MISSING, OWN_VALUE_KEY, compareNames, deepEqual, isPlainObject } from './values';
 import type { ControllerAsync, ControllerSync } from './controller';
@@ -48,11 +48,22 @@ interface ContextCarrier {
   run<R>(context: ChangeContext, fn: () => R): R;
 }
 
-class FieldCarrier implements ContextCarrier {
+export class FieldCarrier implements ContextCarrier {
   #context: ChangeContext | undefined;
 
   current(): ChangeContext | undefined {
     return this.#context;
+  }
+
+  /** Makes `context` current and returns the one to give back to `leave`: `run` without a closure. */
+  enter(context: ChangeContext): ChangeContext | undefined {
+    const previous = this.#context;
+    this.#context = context;
+    return previous;
+  }
+
+  leave(previous: ChangeContext | undefined): void {
+    this.#context = previous;
   }
 
   run<R>(context: ChangeContext, fn: () => R): R {
@@ -79,19 +90,6 @@ class AsyncContextCarrier implements ContextCarrier {
   }
 }
 
-/** One state change on its way to the subscribers. */
-interface Change {
-  readonly kind: 'set' | 'delete' | 'ping';
-  readonly path: string;
-  readonly prevValue: unknown;
-  readonly newValue: unknown;
-  readonly payload: unknown;
-  readonly cause: TraceCause;
-  readonly chain: Chain;
-  /** S28 step 1: existing descendants with subscribers, deepest first, with their old values. */
-  readonly descendants: readonly { path: string; prevValue: unknown }[] | undefined;
-}
-
 /**
  * The algorithms behind both controllers, each written once as a generator (see drive.ts). The public
  * classes in controller.ts drive them synchronously or asynchronously.
@@ -104,6 +102,8 @@ export class Engine {
   readonly subscriptions = new SubscriptionIndex();
   readonly trace = new TraceHub();
   readonly carrier: ContextCarrier;
+  /** ControllerSync's plain-call path (syncPath.ts); `undefined` for ControllerAsync. */
+  readonly now: SyncPath | undefined;
   facade!: ControllerSync | ControllerAsync;
   #trackerCount = 0;
 
@@ -111,7 +111,14 @@ export class Engine {
     this.backend = backend;
     this.isAsync = isAsync;
     this.maxDepth = maxDepth;
-    this.carrier = isAsync ? new AsyncContextCarrier() : new FieldCarrier();
+    if (isAsync) {
+      this.carrier = new AsyncContextCarrier();
+      this.now = undefined;
+    } else {
+      const carrier = new FieldCarrier();
+      this.carrier = carrier;
+      this.now = new SyncPath(this, carrier);
+    }
   }
 
   nextTrackerId(): string {
@@ -300,34 +307,34 @@ export class Engine {
    * Delivers a change: S28 step 1 when it has descendants, then each level up to the root. Without
    * `collected`, this is a whole notification: its failures are thrown together at the end (S45).
    */
-  *#notify(change: Change, collected?: { failures: CallbackFailure[]; systemRan: Set<string> }): Operation<void> {
-    const failures = collected?.failures ?? [];
-    const systemRan = collected?.systemRan ?? new Set<string>();
+  *#notify(change: Change, collected?: Delivery): Operation<void> {
+    const delivery = collected ?? new Delivery();
     if (change.descendants !== undefined) {
       for (const descendant of change.descendants) {
         const list = this.subscriptions.deliveryList(descendant.path);
         if (list.length === 0) continue;
         const emitted = { path: descendant.path, prevValue: descendant.prevValue, newValue: undefined };
-        yield* this.#deliverLevel(change, emitted, descendant.path, list, true, systemRan, failures);
+        yield* this.#deliverLevel(change, emitted, descendant.path, list, true, delivery);
       }
     }
-    const emitted = { path: change.path, prevValue: change.prevValue, newValue: change.newValue };
     const index = this.subscriptions;
     // One walk finds every level's list; a subscription added meanwhile makes the rest be looked up again.
     const version = index.version;
     const lists = index.levelLists(change.path);
-    let depth = change.path === '/' ? 0 : countSegments(change.path);
-    let level = change.path;
-    let bubbling = true;
-    while (true) {
-      const list = index.version === version ? lists[depth] : index.deliveryList(level);
-      if (list !== undefined && list.length > 0) bubbling = yield* this.#deliverLevel(change, emitted, level, list, bubbling, systemRan, failures);
-      if (level === '/') break;
-      const slash = level.lastIndexOf('/');
-      level = slash === 0 ? '/' : level.slice(0, slash);
-      depth--;
+    if (lists !== undefined) {
+      let depth = change.path === '/' ? 0 : countSegments(change.path);
+      let level = change.path;
+      let bubbling = true;
+      while (true) {
+        const list = index.version === version ? lists[depth] : index.deliveryList(level);
+        if (list !== undefined && list.length > 0) bubbling = yield* this.#deliverLevel(change, change, level, list, bubbling, delivery);
+        if (level === '/') break;
+        const slash = level.lastIndexOf('/');
+        level = slash === 0 ? '/' : level.slice(0, slash);
+        depth--;
+      }
     }
-    if (collected === undefined && failures.length > 0) throw new RestateCallbackError(failures);
+    if (collected === undefined) delivery.finish();
   }
 
   /** Runs `fn` as one batch (S113–S117): notifications wait for the outermost batch; a failure undoes its writes. */
@@ -358,8 +365,7 @@ export class Engine {
 
   /** Notifies what a batch changed, each path once, with system callbacks once for the whole flush (S115). */
   *#flush(batch: BatchState, context: ChangeContext | undefined): Operation<void> {
-    const failures: CallbackFailure[] = [];
-    const systemRan = new Set<string>();
+    const delivery = new Delivery();
     for (const pending of batch.changes.values()) {
       const stored = yield* this.read(pending.path);
       // A ping of a missing path with a default reports the default, as outside a batch (S29).
@@ -373,24 +379,24 @@ export class Engine {
       if (pending.descendantOnly) {
         const list = this.subscriptions.deliveryList(pending.path);
         const emitted = { path: pending.path, prevValue: pending.prevValue, newValue };
-        if (list.length > 0) yield* this.#deliverLevel(change, emitted, pending.path, list, true, systemRan, failures);
+        if (list.length > 0) yield* this.#deliverLevel(change, emitted, pending.path, list, true, delivery);
       } else {
-        yield* this.#notify(change, { failures, systemRan });
+        yield* this.#notify(change, delivery);
       }
     }
-    if (failures.length > 0) throw new RestateCallbackError(failures);
+    delivery.finish();
   }
 
   /** Delivers one level; returns whether plain callbacks may still run above it (S42). */
   *#deliverLevel(
     change: Change,
-    emitted: { path: string; prevValue: unknown; newValue: unknown },
+    emitted: Emitted,
     level: string,
     list: readonly Subscription[],
     bubbling: boolean,
-    systemRan: Set<string>,
-    failures: CallbackFailure[],
+    delivery: Delivery,
   ): Operation<boolean> {
+    const failures = delivery.failures;
     // Plain callbacks at a level share one event, made only when one of them is due to run.
     let event: ControllerEvent | undefined;
     let trigger: Trigger | undefined;
@@ -400,9 +406,8 @@ export class Engine {
       const entry = this.callbacks.get(id);
       if (entry === undefined) continue;
       if (entry.system !== undefined) {
-        if (systemRan.has(id)) continue;
-        systemRan.add(id);
-        trigger ??= { kind: change.kind, emittingPath: emitted.path, levelPath: level, prevValue: emitted.prevValue, newValue: emitted.newValue, payload: change.payload, cause: change.cause, chain: change.chain };
+        if (!delivery.claimSystem(id)) continue;
+        trigger ??= triggerAt(change, emitted, level);
         yield* entry.system.run(trigger, failures);
         continue;
       }
@@ -548,18 +553,6 @@ export class Engine {
     return entry !== undefined;
   }
 }
-
-function countSegments(path: string): number {
-  let count = 0;
-  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47) count++;
-  return count;
-}
-
-function collectFailure(failures: CallbackFailure[], callbackId: string, path: string, emittingPath: string, error: unknown): void {
-  if (error instanceof RestateCallbackError) failures.push(...error.failures);
-  else failures.push({ callbackId, path, emittingPath, error });
-}
-
 
 function sortDeepestFirst(found: Map<string, unknown>): { path: string; prevValue: unknown }[] {
   const depthOf = (path: string): number => (path === '/' ? 0 : path.split('/').length - 1);

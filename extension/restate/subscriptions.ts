@@ -1,6 +1,20 @@
 import { WILDCARD, splitPath } from './path';
 
 const EMPTY: readonly Subscription[] = Object.freeze([]);
+/** How many paths' level lists are kept; past it the cache starts over, which costs one walk per path. */
+const LEVEL_CACHE_LIMIT = 4096;
+
+/** A path's delivery lists by level: index `d` is the ancestor with `d` segments. */
+export type LevelLists = readonly (readonly Subscription[] | undefined)[];
+/** Cached for a path none of whose levels has a subscriber. */
+const NO_LEVELS: LevelLists = Object.freeze([]);
+
+/** The number of segments of a canonical path other than `/`. */
+export function countSegments(path: string): number {
+  let count = 0;
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47) count++;
+  return count;
+}
 
 /** The delivery list made of an exact node's subscribers and then the matching patterns' (S32–S33). */
 function listOf(exact: TrieNode | undefined, wild: readonly TrieNode[]): readonly Subscription[] | undefined {
@@ -60,6 +74,8 @@ export class SubscriptionIndex {
   #nextOrder = 0;
   #pairs = 0;
   #version = 0;
+  readonly #levelCache = new Map<string, LevelLists>();
+  #cachedVersion = 0;
 
   get isEmpty(): boolean {
     return this.#pairs === 0;
@@ -187,19 +203,35 @@ export class SubscriptionIndex {
    * an entry (S35).
    */
   deliveryList(level: string): readonly Subscription[] {
-    if (this.#pairs === 0) return EMPTY;
     const lists = this.levelLists(level);
-    return lists.length > 0 ? (lists[lists.length - 1] ?? EMPTY) : EMPTY;
+    if (lists === undefined) return EMPTY;
+    const depth = level === '/' ? 0 : countSegments(level);
+    return lists[depth] ?? EMPTY;
   }
 
   /**
-   * The delivery lists of every level of `path` in one walk of the trie: index `d` holds the list of the
-   * ancestor with `d` segments, and the array stops early where no deeper level can match. Valid while
-   * `version` stays the same.
+   * The delivery lists of every level of `path`: index `d` holds the list of the ancestor with `d`
+   * segments, and the array stops early where no deeper level can match; `undefined` when no level has a
+   * subscriber. Valid while `version` stays the same; the array is shared, so callers must not change it.
+   * The answer is kept per path until the index changes, since the same paths tend to be written again
+   * (a derivation's dest, a field being edited); with no subscription at all nothing is kept.
    */
-  levelLists(path: string): (readonly Subscription[] | undefined)[] {
+  levelLists(path: string): LevelLists | undefined {
+    if (this.#cachedVersion !== this.#version) {
+      this.#levelCache.clear();
+      this.#cachedVersion = this.#version;
+    }
+    const cached = this.#levelCache.get(path);
+    if (cached !== undefined) return cached === NO_LEVELS ? undefined : cached;
+    if (this.#pairs === 0) return undefined;
+    const lists = this.matchesPathOrAncestor(path) ? this.#walkLevels(path) : NO_LEVELS;
+    if (this.#levelCache.size >= LEVEL_CACHE_LIMIT) this.#levelCache.clear();
+    this.#levelCache.set(path, lists);
+    return lists === NO_LEVELS ? undefined : lists;
+  }
+
+  #walkLevels(path: string): LevelLists {
     const lists: (readonly Subscription[] | undefined)[] = [];
-    if (this.#pairs === 0) return lists;
     let exact: TrieNode | undefined = this.#root;
     let wild: TrieNode[] = [];
     lists.push(listOf(exact, wild));

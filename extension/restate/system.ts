@@ -1,4 +1,6 @@
-import { RestateCallbackError, RestateCycleError, type CallbackFailure } from './errors';
+import { performance } from 'node:perf_hooks';
+import { RestateCycleError, type CallbackFailure } from './errors';
+import { collectFailure } from './notification';
 import type { Operation } from './drive';
 import type { TraceCause } from './trace';
 import type { BatchState } from './batch';
@@ -36,6 +38,8 @@ export interface SystemCallback {
   readonly stats: RunStats;
   /** Runs once. With `failures` the run is part of a notification and collects its error; without, it rethrows. */
   run(trigger: Trigger, failures: CallbackFailure[] | undefined): Operation<void>;
+  /** `run` as plain calls, for ControllerSync outside a batch (see syncPath.ts). */
+  runNow(trigger: Trigger, failures: CallbackFailure[] | undefined): void;
 }
 
 export function newRunStats(): RunStats {
@@ -72,14 +76,18 @@ export function* guardedRun(
     yield* body;
   } catch (error) {
     failure = error;
-    if (error instanceof RestateCycleError || failures === undefined) throw error;
-    if (error instanceof RestateCallbackError) failures.push(...error.failures);
-    else failures.push({ callbackId: id, path: trigger.levelPath, emittingPath: trigger.emittingPath, error });
+    keepRunFailure(error, id, trigger, failures);
   } finally {
     const durationMs = performance.now() - started;
     recordRun(stats, durationMs, failure);
     onEnd(durationMs, failure);
   }
+}
+
+/** What a failed run does with its error: rethrow it on a first run or for a cycle, else collect it (S38, S45). */
+export function keepRunFailure(error: unknown, id: string, trigger: Trigger, failures: CallbackFailure[] | undefined): void {
+  if (error instanceof RestateCycleError || failures === undefined) throw error;
+  collectFailure(failures, id, trigger.levelPath, trigger.emittingPath, error);
 }
 
 export function describeRunError(failure: unknown): string | null {

@@ -1,10 +1,11 @@
+import { performance } from 'node:perf_hooks';
 import type { CallbackFailure } from './errors';
 import { RestateUsageError } from './errors';
 import type { Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import { ControllerEvent } from './events';
-import { resolveConcretePath, type PathLike } from './path';
-import { describeRunError, guardedRun, newRunStats, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
+import { resolveConcretePath } from './path';
+import { describeRunError, guardedRun, keepRunFailure, newRunStats, recordRun, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
 export class Tracker implements SystemCallback {
@@ -13,6 +14,8 @@ export class Tracker implements SystemCallback {
   /** The reads of the run that decided the current subscriptions, in read order. */
   reads: string[] = [];
   readonly #engine: Engine;
+  readonly #cause: `track:${string}`;
+  readonly #what: string;
   #runsStarted = 0;
   #appliedRun = 0;
 
@@ -23,15 +26,35 @@ export class Tracker implements SystemCallback {
     readonly payload: unknown,
   ) {
     this.#engine = engine;
+    this.#cause = id as `track:${string}`;
+    this.#what = `the tracked callback ${id}`;
   }
 
   run(trigger: Trigger, failures: CallbackFailure[] | undefined): Operation<void> {
-    const engine = this.#engine;
-    const runNumber = ++this.#runsStarted;
+    const run = this.#begin(trigger);
+    const fn = this.fn as (event: ControllerEvent) => unknown;
+    const body = this.#engine.callUser(run.context, this.#what, () => fn(run.event));
+    return guardedRun(this.id, this.stats, trigger, failures, body as Operation<void>, (durationMs, failure) => this.#end(run, trigger, durationMs, failure));
+  }
+
+  runNow(trigger: Trigger, failures: CallbackFailure[] | undefined): void {
+    const run = this.#begin(trigger);
+    const started = performance.now();
+    let failure: unknown;
+    try {
+      this.#engine.now!.callUser(run.context, this.fn as (event: ControllerEvent) => unknown, run.event, this.#what);
+    } catch (error) {
+      failure = error;
+      keepRunFailure(error, this.id, trigger, failures);
+    } finally {
+      const durationMs = performance.now() - started;
+      recordRun(this.stats, durationMs, failure);
+      this.#end(run, trigger, durationMs, failure);
+    }
+  }
+
+  #begin(trigger: Trigger): TrackerRun {
     const reads = new Set<string>();
-    const recordRead = (path: PathLike): void => {
-      reads.add(resolveConcretePath(path, 'track'));
-    };
     const fields = {
       emittingPath: trigger.emittingPath,
       currentPath: trigger.levelPath,
@@ -39,41 +62,56 @@ export class Tracker implements SystemCallback {
       newValue: trigger.newValue,
       payload: trigger.kind === 'initial' ? this.payload : trigger.payload,
     };
-    const event = new ControllerEvent(engine.facade, fields, true, recordRead);
-    const fn = this.fn as (event: ControllerEvent) => unknown;
-    const context = { chain: trigger.chain, cause: this.id as `track:${string}`, batch: trigger.batch };
-    const body = engine.callUser(context, `the tracked callback ${this.id}`, () => fn(event));
-    return guardedRun(this.id, this.stats, trigger, failures, body as Operation<void>, (durationMs, failure) => {
-      // With overlapping async runs, the latest-started run that has finished decides (S71).
-      if (runNumber > this.#appliedRun) {
-        this.#appliedRun = runNumber;
-        this.#reconcile([...reads]);
-      }
-      if (!engine.trace.active) return;
-      engine.trace.emit({
-        kind: 'track-run',
-        id: this.id,
-        triggerPath: trigger.emittingPath,
-        reads: [...reads],
-        durationMs,
-        error: describeRunError(failure),
-        cause: runCause(trigger),
-        depth: (trigger.chain?.length ?? 0) + 1,
-      });
+    const event = new ControllerEvent(this.#engine.facade, fields, true, (path) => void reads.add(resolveConcretePath(path, 'track')));
+    return { number: ++this.#runsStarted, reads, event, context: { chain: trigger.chain, cause: this.#cause, batch: trigger.batch } };
+  }
+
+  #end(run: TrackerRun, trigger: Trigger, durationMs: number, failure: unknown): void {
+    const engine = this.#engine;
+    // With overlapping async runs, the latest-started run that has finished decides (S71).
+    if (run.number > this.#appliedRun) {
+      this.#appliedRun = run.number;
+      this.#reconcile(run.reads);
+    }
+    if (!engine.trace.active) return;
+    engine.trace.emit({
+      kind: 'track-run',
+      id: this.id,
+      triggerPath: trigger.emittingPath,
+      reads: [...run.reads],
+      durationMs,
+      error: describeRunError(failure),
+      cause: runCause(trigger),
+      depth: (trigger.chain?.length ?? 0) + 1,
     });
   }
 
-  #reconcile(reads: string[]): void {
+  #reconcile(reads: ReadonlySet<string>): void {
     const engine = this.#engine;
     if (engine.callbacks.get(this.id)?.system !== this) return;
-    if (reads.length === this.reads.length && reads.every((path, i) => path === this.reads[i])) return;
-    const current = new Set(reads);
+    if (this.#readsAre(reads)) return;
     for (const path of this.reads) {
-      if (!current.has(path)) engine.subscriptions.remove(path, this.id);
+      if (!reads.has(path)) engine.subscriptions.remove(path, this.id);
     }
     for (const path of reads) engine.subscriptions.add(path, this.id);
-    this.reads = reads;
+    this.reads = [...reads];
   }
+
+  /** Whether `reads` are the current reads, in the same order. */
+  #readsAre(reads: ReadonlySet<string>): boolean {
+    if (reads.size !== this.reads.length) return false;
+    let index = 0;
+    for (const path of reads) if (path !== this.reads[index++]) return false;
+    return true;
+  }
+}
+
+/** One run of a tracker: what it read, the event it got, and the context its writes are made in. */
+interface TrackerRun {
+  readonly number: number;
+  readonly reads: Set<string>;
+  readonly event: ControllerEvent;
+  readonly context: ChangeContext;
 }
 
 /** Registers a tracker and runs it once (S66). */

@@ -1,0 +1,159 @@
+import { extendChain, chainPaths } from './chain';
+import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
+import { RestateCycleError, RestateValueError } from './errors';
+import type { ChangeContext, Engine, FieldCarrier } from './engine';
+import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
+import { Delivery, collectFailure, triggerAt, type Change } from './notification';
+import { resolveConcretePath, type PathLike } from './path';
+import { countSegments, type Subscription } from './subscriptions';
+import type { Trigger } from './system';
+import { MISSING, deepEqual } from './values';
+
+const COMPONENT = 'controller';
+
+/**
+ * ControllerSync's hot path: getState, setState and the notification it sets off, as plain calls.
+ *
+ * The generators in engine.ts are the one complete statement of every algorithm, and both controllers can
+ * run them. But a derivation that runs synchronously would otherwise pass through seven generator frames
+ * and a dozen allocations, most of its cost (bench/README.md, "restate's call stack"). So when a call
+ * needs none of the rarer machinery (an open batch, a trace listener), ControllerSync takes this path; a
+ * call that does need it is handed to the generators, which stay correct under ControllerSync. Every
+ * scenario of the unit tests runs on both controllers, which keeps the two in step.
+ */
+export class SyncPath {
+  readonly #engine: Engine;
+  readonly #carrier: FieldCarrier;
+
+  constructor(engine: Engine, carrier: FieldCarrier) {
+    this.#engine = engine;
+    this.#carrier = carrier;
+  }
+
+  getState(path: PathLike, opts: GetStateOptions | undefined, context: ChangeContext | undefined): unknown {
+    const engine = this.#engine;
+    if (opts?.writeDefault === true) return runSync(engine.getState(path, opts, context));
+    const canonical = resolveConcretePath(path, COMPONENT);
+    const value = settle(engine.backend.read(canonical, MISSING));
+    if (value !== MISSING) return value;
+    return canonical === '/' ? {} : opts?.default;
+  }
+
+  setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): boolean {
+    const engine = this.#engine;
+    if (context?.batch !== undefined || engine.trace.active) return runSync(engine.setState(path, value, opts, context));
+    const canonical = resolveConcretePath(path, COMPONENT);
+    return this.setCanonical(canonical, value, opts, context?.chain, context?.cause ?? opts?.cause ?? 'api');
+  }
+
+  /** setState for a path already known to be canonical, outside a batch, with no trace listener. */
+  setCanonical(canonical: string, value: unknown, opts: SetStateOptions | undefined, chain: Change['chain'] | undefined, cause: Change['cause']): boolean {
+    const engine = this.#engine;
+    if (value === undefined || value === MISSING) {
+      throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
+    }
+    const stored = settle(engine.backend.read(canonical, MISSING));
+    const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
+    if (opts?.eqFunc === undefined ? deepEqual(value, prevValue) : opts.eqFunc(value, prevValue)) return false;
+    const depth = (chain?.length ?? 0) + 1;
+    if (depth > engine.maxDepth) throw new RestateCycleError(chainPaths(extendChain(chain, canonical)), engine.maxDepth);
+    settle(engine.backend.write(canonical, value));
+    if (opts?.skipNotify === true) return true;
+    const lists = engine.subscriptions.levelLists(canonical);
+    if (lists === undefined) return true;
+    const change: Change = { kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(chain, canonical), descendants: undefined };
+    const delivery = new Delivery();
+    const index = engine.subscriptions;
+    const version = index.version;
+    let depthOfLevel = canonical === '/' ? 0 : countSegments(canonical);
+    let level = canonical;
+    let bubbling = true;
+    while (true) {
+      const list = index.version === version ? lists[depthOfLevel] : index.deliveryList(level);
+      if (list !== undefined && list.length > 0) bubbling = this.#deliverLevel(change, level, list, bubbling, delivery);
+      if (level === '/') break;
+      const slash = level.lastIndexOf('/');
+      level = slash === 0 ? '/' : level.slice(0, slash);
+      depthOfLevel--;
+    }
+    delivery.finish();
+    return true;
+  }
+
+  /** engine.ts's #deliverLevel for a set, as plain calls. */
+  #deliverLevel(change: Change, level: string, list: readonly Subscription[], bubbling: boolean, delivery: Delivery): boolean {
+    const engine = this.#engine;
+    let event: ControllerEvent | undefined;
+    let trigger: Trigger | undefined;
+    for (const subscription of list) {
+      if (!subscription.live) continue;
+      const id = subscription.id;
+      const entry = engine.callbacks.get(id);
+      if (entry === undefined) continue;
+      if (entry.system !== undefined) {
+        if (!delivery.claimSystem(id)) continue;
+        trigger ??= triggerAt(change, change, level);
+        entry.system.runNow(trigger, delivery.failures);
+        continue;
+      }
+      if (event === undefined) {
+        if (!bubbling) continue;
+        const fields = { emittingPath: change.path, currentPath: level, prevValue: change.prevValue, newValue: change.newValue, payload: change.payload };
+        event = new ControllerEvent(engine.facade, fields, bubbling);
+      }
+      if (!event.bubbling) continue;
+      const context: ChangeContext = { chain: change.chain, cause: `callback:${id}` };
+      const fn = entry.fn as (event: ControllerEvent) => unknown;
+      try {
+        const previous = this.#carrier.enter(context);
+        let result: unknown;
+        try {
+          result = fn(event);
+        } finally {
+          this.#carrier.leave(previous);
+          context.ended = true;
+        }
+        if (isThenable(result)) {
+          ignoreRejection(result);
+          throw new AsyncValueInSyncModeError(`the callback ${id}`);
+        }
+      } catch (error) {
+        if (error instanceof RestateCycleError) throw error;
+        collectFailure(delivery.failures, id, level, change.path, error);
+      }
+    }
+    return event === undefined ? bubbling : event.bubbling;
+  }
+
+  /**
+   * Runs a transform or tracked function as part of a change, in `context`; `what` names it if it returns
+   * a promise, which ControllerSync cannot wait for.
+   */
+  callUser<A>(context: ChangeContext, fn: (argument: A) => unknown, argument: A, what: string): unknown {
+    const previous = this.#carrier.enter(context);
+    try {
+      const result = fn(argument);
+      if (isThenable(result)) {
+        ignoreRejection(result);
+        throw new AsyncValueInSyncModeError(what);
+      }
+      return result;
+    } finally {
+      this.#carrier.leave(previous);
+      context.ended = true;
+    }
+  }
+
+  /** A backend read as it is, or the backend refused for returning a promise. */
+  read(canonical: string): unknown {
+    return settle(this.#engine.backend.read(canonical, MISSING));
+  }
+}
+
+function settle(value: unknown): unknown {
+  if (isThenable(value)) {
+    ignoreRejection(value);
+    throw new AsyncValueInSyncModeError('the backend');
+  }
+  return value;
+}
