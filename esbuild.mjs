@@ -1,6 +1,8 @@
 // Builds the extension host bundle (Node, CommonJS, vscode external) and the webview bundle (browser).
 // With --tests it also builds the integration tests (test/integration/) into out/test/, one file per
 // test file next to the runner, index.js, which the extension host loads.
+// With --bench it builds only the benchmarks (bench/), into out/bench/: restate is measured bundled, as the
+// extension ships it, while the peer libraries stay external and load from their published builds.
 import * as esbuild from 'esbuild';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,9 +10,10 @@ import { join } from 'node:path';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const tests = process.argv.includes('--tests');
+const bench = process.argv.includes('--bench');
 
 /** @type {import('esbuild').BuildOptions[]} */
-const builds = [
+const builds = bench ? [] : [
   {
     entryPoints: ['extension/extension.ts'],
     outfile: 'dist/extension.js',
@@ -23,7 +26,19 @@ const builds = [
     mainFields: ['module', 'main'],
   },
 ];
-if (existsSync('webview/main.ts')) {
+if (bench) {
+  rmSync('out/bench', { recursive: true, force: true });
+  builds.push({
+    entryPoints: ['bench/run.ts', 'bench/peers.ts', 'bench/core.ts', 'bench/batch.ts', 'bench/fs.ts'],
+    outdir: 'out/bench',
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+  });
+} else if (existsSync('webview/main.ts')) {
   builds.push({
     entryPoints: ['webview/main.ts'],
     outfile: 'media/dist/webview.js',

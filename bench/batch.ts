@@ -8,7 +8,7 @@
  */
 import { ChangeHistory } from '../extension/changes/history';
 import { ControllerAsync, ControllerSync, type TraceRecord } from '../extension/restate/index';
-import { measure, measureAsync, printTable, type Row } from './table';
+import { isEntryPoint, measure, measureAsync, printTable, type Row } from './table';
 
 const WRITES = 10_000;
 const DERIVATIONS = 100;
@@ -133,4 +133,4 @@ export async function runBatchBench(): Promise<{ batch: Row[]; history: Row[] }>
   return { batch, history };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) void runBatchBench();
+if (isEntryPoint('batch')) void runBatchBench();

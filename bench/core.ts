@@ -3,7 +3,7 @@
  * root subscriber, and a chain of 100 derivations.
  */
 import { ControllerSync } from '../extension/restate/index';
-import { measure, printTable, type Row } from './table';
+import { isEntryPoint, measure, printTable, type Row } from './table';
 
 const LEAVES = 100_000;
 const RUNS = 5;
@@ -84,4 +84,4 @@ export function runCoreBench(): Row[] {
   return rows;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runCoreBench();
+if (isEntryPoint('core')) runCoreBench();

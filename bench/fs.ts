@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, promises as fsp, readFileSync, readdirSync, rmS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSystemAsyncBackend, FileSystemSyncBackend } from '../extension/restate/index';
+import { isEntryPoint } from './table';
 
 export interface FsBenchRow {
   readonly operation: string;
@@ -145,6 +146,6 @@ export function formatFsBench(rows: readonly FsBenchRow[]): string {
   return [format(header), format(widths.map((w) => '-'.repeat(w))), ...lines.map(format)].join('\n');
 }
 
-if (/(^|[\\/])bench[\\/]fs\.ts$/.test(process.argv[1] ?? '')) {
+if (isEntryPoint('fs')) {
   void benchFs().then((rows) => console.log(formatFsBench(rows)));
 }

@@ -13,7 +13,7 @@ import { action, autorun, computed, observable, observe, reaction, type ICompute
 import { proxy, subscribe } from 'valtio/vanilla';
 import { watch } from 'valtio/vanilla/utils';
 import { ControllerSync, InMemoryBackend } from '../extension/restate/index';
-import { formatRate, median, printCells, printTable, type Row } from './table';
+import { formatRate, isEntryPoint, median, printCells, printTable, type Row } from './table';
 
 const RUNS = 5;
 /** A run stops early once it has taken this long; ops/s stays comparable because every update does the same work. */
@@ -667,4 +667,4 @@ export function runPeersBench(): void {
   runMemory();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) runPeersBench();
+if (isEntryPoint('peers')) runPeersBench();

@@ -1,4 +1,13 @@
 /** Small helpers shared by the benchmarks: timing, medians and a printed table. */
+import { basename } from 'node:path';
+
+/**
+ * Whether the benchmark file `name` is the script node was started with, run from source through tsx or
+ * built into out/bench/ (bundled, every suite's module shares one import.meta.url, so that cannot tell).
+ */
+export function isEntryPoint(name: string): boolean {
+  return basename(process.argv[1] ?? '').replace(/\.(ts|mjs|js)$/, '') === name;
+}
 
 export interface Row {
   readonly name: string;

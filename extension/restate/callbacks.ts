@@ -1,4 +1,5 @@
 import { RestateIdError, RestateUsageError } from './errors';
+import type { Subscription } from './subscriptions';
 import type { SystemCallback } from './system';
 
 /** A registered callback: a user function, or a derivation or tracker (system callbacks). */
@@ -19,9 +20,20 @@ export class CallbackStore {
   readonly #byId = new Map<string, CallbackEntry>();
   readonly #idsByFunction = new Map<(event: never) => unknown, string[]>();
   #nextAutoId = 1;
+  /** Changes whenever an id is added or removed, so an entry remembered by a subscription can be trusted. */
+  #generation = 0;
 
   get(id: string): CallbackEntry | undefined {
     return this.#byId.get(id);
+  }
+
+  /** `get(subscription.id)`, remembered on the subscription while no id comes or goes: deliveries ask it for every subscriber. */
+  entryOf(subscription: Subscription): CallbackEntry | undefined {
+    if (subscription.entryGeneration === this.#generation) return subscription.entry as CallbackEntry | undefined;
+    const entry = this.#byId.get(subscription.id);
+    subscription.entry = entry;
+    subscription.entryGeneration = this.#generation;
+    return entry;
   }
 
   idsOf(fn: (event: never) => unknown): readonly string[] {
@@ -58,13 +70,17 @@ export class CallbackStore {
 
   registerSystem(id: string, system: SystemCallback): void {
     this.#byId.set(id, { id, fn: () => undefined, system });
+    system.registered = true;
+    this.#generation++;
   }
 
   remove(id: string): CallbackEntry | undefined {
     const entry = this.#byId.get(id);
     if (entry === undefined) return undefined;
     this.#byId.delete(id);
+    this.#generation++;
     if (entry.system === undefined) this.#unlinkFunction(entry);
+    else entry.system.registered = false;
     return entry;
   }
 
@@ -74,6 +90,7 @@ export class CallbackStore {
 
   #add(entry: CallbackEntry): void {
     this.#byId.set(entry.id, entry);
+    this.#generation++;
     this.#linkFunction(entry);
   }
 

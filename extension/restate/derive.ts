@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { ControllerAsync, ControllerSync } from './controller';
-import { RestateUsageError, type CallbackFailure } from './errors';
+import { RestateUsageError } from './errors';
 import { runSync, type Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
+import type { Delivery } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { describeRunError, guardedRun, keepRunFailure, newRunStats, recordRun, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
 import { MISSING } from './values';
@@ -65,6 +66,8 @@ export class Derivation implements SystemCallback {
   readonly kind = 'derivation';
   readonly id: string;
   readonly stats: RunStats = newRunStats();
+  ranIn: Delivery | undefined;
+  registered = false;
   readonly #engine: Engine;
   readonly #cause: `derive:${string}`;
   readonly #what: string;
@@ -90,18 +93,18 @@ export class Derivation implements SystemCallback {
     this.#ofValue = sources.length === 1 && !this.#hasPatterns ? ofValue : undefined;
   }
 
-  run(trigger: Trigger, failures: CallbackFailure[] | undefined): Operation<void> {
-    return guardedRun(this.id, this.stats, trigger, failures, this.#compute(trigger), (durationMs, failure) => this.#traceRun(trigger, durationMs, failure));
+  run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
+    return guardedRun(this.id, this.stats, trigger, delivery, this.#compute(trigger), (durationMs, failure) => this.#traceRun(trigger, durationMs, failure));
   }
 
-  runNow(trigger: Trigger, failures: CallbackFailure[] | undefined): void {
+  runNow(trigger: Trigger, delivery: Delivery | undefined): void {
     const started = performance.now();
     let failure: unknown;
     try {
       this.#computeNow(trigger);
     } catch (error) {
       failure = error;
-      keepRunFailure(error, this.id, trigger, failures);
+      keepRunFailure(error, this.id, trigger, delivery);
     } finally {
       const durationMs = performance.now() - started;
       recordRun(this.stats, durationMs, failure);

@@ -13,7 +13,7 @@ import {
 } from './errors';
 import { ControllerEvent, type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
 import { childOf, resolveConcretePath, resolvePattern, type PathLike } from './path';
-import { Delivery, collectFailure, triggerAt, type Change, type Emitted } from './notification';
+import { InterleavedDelivery, NestedDelivery, collectFailure, finishDelivery, triggerAt, type Change, type Delivery, type Emitted } from './notification';
 import { SubscriptionIndex, countSegments, type Subscription } from './subscriptions';
 import type { SystemCallback, Trigger } from './system';
 import { SyncPath } from './syncPath';
@@ -308,33 +308,42 @@ export class Engine {
    * `collected`, this is a whole notification: its failures are thrown together at the end (S45).
    */
   *#notify(change: Change, collected?: Delivery): Operation<void> {
-    const delivery = collected ?? new Delivery();
-    if (change.descendants !== undefined) {
-      for (const descendant of change.descendants) {
-        const list = this.subscriptions.deliveryList(descendant.path);
-        if (list.length === 0) continue;
-        const emitted = { path: descendant.path, prevValue: descendant.prevValue, newValue: undefined };
-        yield* this.#deliverLevel(change, emitted, descendant.path, list, true, delivery);
+    const delivery = collected ?? this.newDelivery();
+    try {
+      if (change.descendants !== undefined) {
+        for (const descendant of change.descendants) {
+          const list = this.subscriptions.deliveryList(descendant.path);
+          if (list.length === 0) continue;
+          const emitted = { path: descendant.path, prevValue: descendant.prevValue, newValue: undefined };
+          yield* this.#deliverLevel(change, emitted, descendant.path, list, true, delivery);
+        }
       }
-    }
-    const index = this.subscriptions;
-    // One walk finds every level's list; a subscription added meanwhile makes the rest be looked up again.
-    const version = index.version;
-    const lists = index.levelLists(change.path);
-    if (lists !== undefined) {
-      let depth = change.path === '/' ? 0 : countSegments(change.path);
-      let level = change.path;
-      let bubbling = true;
-      while (true) {
-        const list = index.version === version ? lists[depth] : index.deliveryList(level);
-        if (list !== undefined && list.length > 0) bubbling = yield* this.#deliverLevel(change, change, level, list, bubbling, delivery);
-        if (level === '/') break;
-        const slash = level.lastIndexOf('/');
-        level = slash === 0 ? '/' : level.slice(0, slash);
-        depth--;
+      const index = this.subscriptions;
+      // One walk finds every level's list; a subscription added meanwhile makes the rest be looked up again.
+      const version = index.version;
+      const lists = index.levelLists(change.path);
+      if (lists !== undefined) {
+        let depth = change.path === '/' ? 0 : countSegments(change.path);
+        let level = change.path;
+        let bubbling = true;
+        while (true) {
+          const list = index.version === version ? lists[depth] : index.deliveryList(level);
+          if (list !== undefined && list.length > 0) bubbling = yield* this.#deliverLevel(change, change, level, list, bubbling, delivery);
+          if (level === '/') break;
+          const slash = level.lastIndexOf('/');
+          level = slash === 0 ? '/' : level.slice(0, slash);
+          depth--;
+        }
       }
+    } finally {
+      if (collected === undefined) delivery.close();
     }
-    if (collected === undefined) delivery.finish();
+    if (collected === undefined) finishDelivery(delivery);
+  }
+
+  /** How one notification keeps its failures and the system callbacks it ran (notification.ts). */
+  newDelivery(): Delivery {
+    return this.isAsync ? new InterleavedDelivery() : new NestedDelivery();
   }
 
   /** Runs `fn` as one batch (S113–S117): notifications wait for the outermost batch; a failure undoes its writes. */
@@ -365,7 +374,16 @@ export class Engine {
 
   /** Notifies what a batch changed, each path once, with system callbacks once for the whole flush (S115). */
   *#flush(batch: BatchState, context: ChangeContext | undefined): Operation<void> {
-    const delivery = new Delivery();
+    const delivery = this.newDelivery();
+    try {
+      yield* this.#deliverFlush(batch, context, delivery);
+    } finally {
+      delivery.close();
+    }
+    finishDelivery(delivery);
+  }
+
+  *#deliverFlush(batch: BatchState, context: ChangeContext | undefined, delivery: Delivery): Operation<void> {
     for (const pending of batch.changes.values()) {
       const stored = yield* this.read(pending.path);
       // A ping of a missing path with a default reports the default, as outside a batch (S29).
@@ -384,7 +402,6 @@ export class Engine {
         yield* this.#notify(change, delivery);
       }
     }
-    delivery.finish();
   }
 
   /** Delivers one level; returns whether plain callbacks may still run above it (S42). */
@@ -396,19 +413,18 @@ export class Engine {
     bubbling: boolean,
     delivery: Delivery,
   ): Operation<boolean> {
-    const failures = delivery.failures;
     // Plain callbacks at a level share one event, made only when one of them is due to run.
     let event: ControllerEvent | undefined;
     let trigger: Trigger | undefined;
     for (const subscription of list) {
       if (!subscription.live) continue;
       const id = subscription.id;
-      const entry = this.callbacks.get(id);
+      const entry = this.callbacks.entryOf(subscription);
       if (entry === undefined) continue;
       if (entry.system !== undefined) {
-        if (!delivery.claimSystem(id)) continue;
+        if (!delivery.claimSystem(entry.system)) continue;
         trigger ??= triggerAt(change, emitted, level);
-        yield* entry.system.run(trigger, failures);
+        yield* entry.system.run(trigger, delivery);
         continue;
       }
       if (event === undefined) {
@@ -431,7 +447,7 @@ export class Engine {
         }
       } catch (error) {
         if (error instanceof RestateCycleError) throw error;
-        collectFailure(failures, id, level, emitted.path, error);
+        collectFailure(delivery.failures, id, level, emitted.path, error);
       } finally {
         context.ended = true;
       }

@@ -1,5 +1,5 @@
 import type { ControllerAsync, ControllerSync } from './controller';
-import type { PathLike } from './path';
+import { resolveConcretePath, type PathLike } from './path';
 import type { Cause } from './trace';
 
 /** `(newValue, prevValue)`: truthy means equal, and the write is skipped (S25). */
@@ -67,13 +67,14 @@ export class ControllerEvent {
   readonly newValue: unknown;
   readonly payload: unknown;
   #bubbling: boolean;
-  readonly #recordRead: ((path: PathLike) => void) | undefined;
+  /** A tracked callback's event records into this the paths it reads (S66). */
+  readonly #reads: Set<string> | undefined;
 
   constructor(
     controller: AnyController,
     fields: { emittingPath: string; currentPath: string; prevValue: unknown; newValue: unknown; payload: unknown },
     bubbling: boolean,
-    recordRead?: (path: PathLike) => void,
+    reads?: Set<string>,
   ) {
     this.controller = controller;
     this.emittingPath = fields.emittingPath;
@@ -82,7 +83,7 @@ export class ControllerEvent {
     this.newValue = fields.newValue;
     this.payload = fields.payload;
     this.#bubbling = bubbling;
-    this.#recordRead = recordRead;
+    this.#reads = reads;
   }
 
   get bubbling(): boolean {
@@ -94,7 +95,7 @@ export class ControllerEvent {
   }
 
   getState(path: PathLike, opts?: GetStateOptions): unknown {
-    this.#recordRead?.(path);
+    this.#reads?.add(resolveConcretePath(path, 'track'));
     return (this.controller as EventController).getState(path, opts);
   }
 

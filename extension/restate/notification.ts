@@ -1,6 +1,6 @@
 import type { Chain } from './chain';
 import { RestateCallbackError, type CallbackFailure } from './errors';
-import type { Trigger } from './system';
+import type { SystemCallback, Trigger } from './system';
 import type { TraceCause } from './trace';
 
 /** One state change on its way to the subscribers. */
@@ -25,16 +25,42 @@ export interface Emitted {
 
 /**
  * What one notification collects while it delivers: the failures thrown together at its end (S45), and
- * the system callbacks that already ran, since each runs at most once per notification (S34). Most
- * notifications reach one system callback or none, so the set is made only for a second one.
+ * the system callbacks that already ran, since each runs at most once per notification (S34). `close`
+ * must be called when the notification ends, however it ends.
  */
-export class Delivery {
-  readonly failures: CallbackFailure[] = [];
+export interface Delivery {
+  /** Made on first use: most notifications have no failure. */
+  readonly failures: CallbackFailure[];
+  readonly failed: boolean;
+  /** Marks a system callback as run; false if it already ran in this notification. */
+  claimSystem(system: SystemCallback): boolean;
+  close(): void;
+}
+
+/** Ends a whole notification: its failures, if any, are thrown together. */
+export function finishDelivery(delivery: Delivery): void {
+  if (delivery.failed) throw new RestateCallbackError(delivery.failures);
+}
+
+/**
+ * For ControllerAsync, whose notifications may interleave: the ids that ran, in a set made only for a
+ * second one, since most notifications reach one system callback or none.
+ */
+export class InterleavedDelivery implements Delivery {
+  #failures: CallbackFailure[] | undefined;
+
+  get failures(): CallbackFailure[] {
+    return (this.#failures ??= []);
+  }
+
+  get failed(): boolean {
+    return this.#failures !== undefined && this.#failures.length > 0;
+  }
   #firstSystem: string | undefined;
   #otherSystems: Set<string> | undefined;
 
-  /** Marks a system callback as run; false if it already ran in this notification. */
-  claimSystem(id: string): boolean {
+  claimSystem(system: SystemCallback): boolean {
+    const id = system.id;
     if (this.#firstSystem === undefined) {
       this.#firstSystem = id;
       return true;
@@ -46,9 +72,41 @@ export class Delivery {
     return true;
   }
 
-  /** Ends a whole notification: its failures, if any, are thrown together. */
-  finish(): void {
-    if (this.failures.length > 0) throw new RestateCallbackError(this.failures);
+  close(): void {}
+}
+
+/**
+ * For ControllerSync, whose notifications nest strictly: each system callback remembers the notification
+ * that ran it last, which costs no lookup. A nested notification that runs a callback the enclosing one
+ * already ran puts the older mark back when it closes.
+ */
+export class NestedDelivery implements Delivery {
+  #failures: CallbackFailure[] | undefined;
+
+  get failures(): CallbackFailure[] {
+    return (this.#failures ??= []);
+  }
+
+  get failed(): boolean {
+    return this.#failures !== undefined && this.#failures.length > 0;
+  }
+  #open = true;
+  /** Pairs of a system callback and the open notification whose mark this one replaced. */
+  #replaced: (SystemCallback | NestedDelivery)[] | undefined;
+
+  claimSystem(system: SystemCallback): boolean {
+    const previous = system.ranIn;
+    if (previous === this) return false;
+    system.ranIn = this;
+    if (previous instanceof NestedDelivery && previous.#open) (this.#replaced ??= []).push(system, previous);
+    return true;
+  }
+
+  close(): void {
+    this.#open = false;
+    const replaced = this.#replaced;
+    if (replaced === undefined) return;
+    for (let i = 0; i < replaced.length; i += 2) (replaced[i] as SystemCallback).ranIn = replaced[i + 1] as NestedDelivery;
   }
 }
 

@@ -49,6 +49,9 @@ export interface Subscription {
   readonly order: number;
   /** False once removed, so a delivery already under way can skip it (S35). */
   live: boolean;
+  /** The callback store's entry for the id, as CallbackStore.entryOf last found it, and when. */
+  entry: unknown;
+  entryGeneration: number;
 }
 
 interface TrieNode {
@@ -105,7 +108,7 @@ export class SubscriptionIndex {
     }
     node.subscribers ??= new Map();
     if (node.subscribers.has(id)) return false;
-    node.subscribers.set(id, { id, pattern, order: this.#nextOrder++, live: true });
+    node.subscribers.set(id, { id, pattern, order: this.#nextOrder++, live: true, entry: undefined, entryGeneration: -1 });
     this.#pairs++;
     this.#version++;
     let patterns = this.#patternsById.get(id);

@@ -3,9 +3,9 @@ import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from 
 import { RestateCycleError, RestateValueError } from './errors';
 import type { ChangeContext, Engine, FieldCarrier } from './engine';
 import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
-import { Delivery, collectFailure, triggerAt, type Change } from './notification';
+import { NestedDelivery, collectFailure, finishDelivery, triggerAt, type Change } from './notification';
 import { resolveConcretePath, type PathLike } from './path';
-import { countSegments, type Subscription } from './subscriptions';
+import { countSegments, type LevelLists, type Subscription } from './subscriptions';
 import type { Trigger } from './system';
 import { MISSING, deepEqual } from './values';
 
@@ -62,38 +62,55 @@ export class SyncPath {
     const lists = engine.subscriptions.levelLists(canonical);
     if (lists === undefined) return true;
     const change: Change = { kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(chain, canonical), descendants: undefined };
-    const delivery = new Delivery();
-    const index = engine.subscriptions;
-    const version = index.version;
-    let depthOfLevel = canonical === '/' ? 0 : countSegments(canonical);
-    let level = canonical;
-    let bubbling = true;
-    while (true) {
-      const list = index.version === version ? lists[depthOfLevel] : index.deliveryList(level);
-      if (list !== undefined && list.length > 0) bubbling = this.#deliverLevel(change, level, list, bubbling, delivery);
-      if (level === '/') break;
-      const slash = level.lastIndexOf('/');
-      level = slash === 0 ? '/' : level.slice(0, slash);
-      depthOfLevel--;
+    const delivery = new NestedDelivery();
+    try {
+      this.#deliverLevels(change, lists, delivery);
+    } finally {
+      delivery.close();
     }
-    delivery.finish();
+    finishDelivery(delivery);
     return true;
   }
 
+  /** Each level from the path up to the root; a level's path is sliced only when someone is there. */
+  #deliverLevels(change: Change, lists: LevelLists, delivery: NestedDelivery): void {
+    const index = this.#engine.subscriptions;
+    const version = index.version;
+    const path = change.path;
+    let depth = path === '/' ? 0 : countSegments(path);
+    // The level at `depth` is path.slice(0, end), or '/' when end is 0.
+    let end = path.length;
+    let bubbling = true;
+    for (; depth >= 0; depth--) {
+      if (index.version === version) {
+        const list = lists[depth];
+        if (list !== undefined && list.length > 0) {
+          const level = end === 0 ? '/' : end === path.length ? path : path.slice(0, end);
+          bubbling = this.#deliverLevel(change, level, list, bubbling, delivery);
+        }
+      } else {
+        const level = end === 0 ? '/' : path.slice(0, end);
+        const list = index.deliveryList(level);
+        if (list.length > 0) bubbling = this.#deliverLevel(change, level, list, bubbling, delivery);
+      }
+      end = end === 0 ? 0 : path.lastIndexOf('/', end - 1);
+    }
+  }
+
   /** engine.ts's #deliverLevel for a set, as plain calls. */
-  #deliverLevel(change: Change, level: string, list: readonly Subscription[], bubbling: boolean, delivery: Delivery): boolean {
+  #deliverLevel(change: Change, level: string, list: readonly Subscription[], bubbling: boolean, delivery: NestedDelivery): boolean {
     const engine = this.#engine;
     let event: ControllerEvent | undefined;
     let trigger: Trigger | undefined;
     for (const subscription of list) {
       if (!subscription.live) continue;
       const id = subscription.id;
-      const entry = engine.callbacks.get(id);
+      const entry = engine.callbacks.entryOf(subscription);
       if (entry === undefined) continue;
       if (entry.system !== undefined) {
-        if (!delivery.claimSystem(id)) continue;
+        if (!delivery.claimSystem(entry.system)) continue;
         trigger ??= triggerAt(change, change, level);
-        entry.system.runNow(trigger, delivery.failures);
+        entry.system.runNow(trigger, delivery);
         continue;
       }
       if (event === undefined) {

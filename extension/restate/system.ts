@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { RestateCycleError, type CallbackFailure } from './errors';
-import { collectFailure } from './notification';
+import { RestateCycleError } from './errors';
+import { collectFailure, type Delivery } from './notification';
 import type { Operation } from './drive';
 import type { TraceCause } from './trace';
 import type { BatchState } from './batch';
@@ -35,11 +35,16 @@ export interface RunStats {
  */
 export interface SystemCallback {
   readonly kind: 'derivation' | 'tracker';
+  readonly id: string;
   readonly stats: RunStats;
-  /** Runs once. With `failures` the run is part of a notification and collects its error; without, it rethrows. */
-  run(trigger: Trigger, failures: CallbackFailure[] | undefined): Operation<void>;
+  /** The notification that ran it last, for ControllerSync's NestedDelivery (S34). */
+  ranIn: Delivery | undefined;
+  /** Whether the callback store holds it: a run that ends after its removal must not subscribe it again. */
+  registered: boolean;
+  /** Runs once. With a delivery the run is part of a notification and collects its error there; without, it rethrows. */
+  run(trigger: Trigger, delivery: Delivery | undefined): Operation<void>;
   /** `run` as plain calls, for ControllerSync outside a batch (see syncPath.ts). */
-  runNow(trigger: Trigger, failures: CallbackFailure[] | undefined): void;
+  runNow(trigger: Trigger, delivery: Delivery | undefined): void;
 }
 
 export function newRunStats(): RunStats {
@@ -66,7 +71,7 @@ export function* guardedRun(
   id: string,
   stats: RunStats,
   trigger: Trigger,
-  failures: CallbackFailure[] | undefined,
+  delivery: Delivery | undefined,
   body: Operation<void>,
   onEnd: (durationMs: number, failure: unknown) => void,
 ): Operation<void> {
@@ -76,7 +81,7 @@ export function* guardedRun(
     yield* body;
   } catch (error) {
     failure = error;
-    keepRunFailure(error, id, trigger, failures);
+    keepRunFailure(error, id, trigger, delivery);
   } finally {
     const durationMs = performance.now() - started;
     recordRun(stats, durationMs, failure);
@@ -85,9 +90,9 @@ export function* guardedRun(
 }
 
 /** What a failed run does with its error: rethrow it on a first run or for a cycle, else collect it (S38, S45). */
-export function keepRunFailure(error: unknown, id: string, trigger: Trigger, failures: CallbackFailure[] | undefined): void {
-  if (error instanceof RestateCycleError || failures === undefined) throw error;
-  collectFailure(failures, id, trigger.levelPath, trigger.emittingPath, error);
+export function keepRunFailure(error: unknown, id: string, trigger: Trigger, delivery: Delivery | undefined): void {
+  if (error instanceof RestateCycleError || delivery === undefined) throw error;
+  collectFailure(delivery.failures, id, trigger.levelPath, trigger.emittingPath, error);
 }
 
 export function describeRunError(failure: unknown): string | null {

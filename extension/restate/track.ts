@@ -1,16 +1,17 @@
 import { performance } from 'node:perf_hooks';
-import type { CallbackFailure } from './errors';
 import { RestateUsageError } from './errors';
 import type { Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
+import type { Delivery } from './notification';
 import { ControllerEvent } from './events';
-import { resolveConcretePath } from './path';
 import { describeRunError, guardedRun, keepRunFailure, newRunStats, recordRun, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
 export class Tracker implements SystemCallback {
   readonly kind = 'tracker';
   readonly stats: RunStats = newRunStats();
+  ranIn: Delivery | undefined;
+  registered = false;
   /** The reads of the run that decided the current subscriptions, in read order. */
   reads: string[] = [];
   readonly #engine: Engine;
@@ -30,14 +31,14 @@ export class Tracker implements SystemCallback {
     this.#what = `the tracked callback ${id}`;
   }
 
-  run(trigger: Trigger, failures: CallbackFailure[] | undefined): Operation<void> {
+  run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
     const run = this.#begin(trigger);
     const fn = this.fn as (event: ControllerEvent) => unknown;
     const body = this.#engine.callUser(run.context, this.#what, () => fn(run.event));
-    return guardedRun(this.id, this.stats, trigger, failures, body as Operation<void>, (durationMs, failure) => this.#end(run, trigger, durationMs, failure));
+    return guardedRun(this.id, this.stats, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, trigger, durationMs, failure));
   }
 
-  runNow(trigger: Trigger, failures: CallbackFailure[] | undefined): void {
+  runNow(trigger: Trigger, delivery: Delivery | undefined): void {
     const run = this.#begin(trigger);
     const started = performance.now();
     let failure: unknown;
@@ -45,7 +46,7 @@ export class Tracker implements SystemCallback {
       this.#engine.now!.callUser(run.context, this.fn as (event: ControllerEvent) => unknown, run.event, this.#what);
     } catch (error) {
       failure = error;
-      keepRunFailure(error, this.id, trigger, failures);
+      keepRunFailure(error, this.id, trigger, delivery);
     } finally {
       const durationMs = performance.now() - started;
       recordRun(this.stats, durationMs, failure);
@@ -62,7 +63,7 @@ export class Tracker implements SystemCallback {
       newValue: trigger.newValue,
       payload: trigger.kind === 'initial' ? this.payload : trigger.payload,
     };
-    const event = new ControllerEvent(this.#engine.facade, fields, true, (path) => void reads.add(resolveConcretePath(path, 'track')));
+    const event = new ControllerEvent(this.#engine.facade, fields, true, reads);
     return { number: ++this.#runsStarted, reads, event, context: { chain: trigger.chain, cause: this.#cause, batch: trigger.batch } };
   }
 
@@ -88,7 +89,7 @@ export class Tracker implements SystemCallback {
 
   #reconcile(reads: ReadonlySet<string>): void {
     const engine = this.#engine;
-    if (engine.callbacks.get(this.id)?.system !== this) return;
+    if (!this.registered) return;
     if (this.#readsAre(reads)) return;
     for (const path of this.reads) {
       if (!reads.has(path)) engine.subscriptions.remove(path, this.id);
