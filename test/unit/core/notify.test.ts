@@ -210,6 +210,25 @@ forEachController('system callbacks once per change', (kind) => {
     assert.equal(runs, 3);
   });
 
+  // setState('/a/b')            outer change: D runs at /a/b, writes /out
+  //   └ /out callback writes /a/c   nested change: D runs at /a
+  //   back in the outer change, level /a: D already ran here, so it must not run again
+  it('S34 a derivation a nested change ran again still runs once in the enclosing change', async () => {
+    const c = kind.make();
+    let runs = 0;
+    await c.deriveMany('/out', ['/a/b', '/a'], () => ++runs);
+    let wrote = false;
+    c.subscribe('/out', (event) => {
+      if (wrote) return undefined;
+      wrote = true;
+      return event.setState('/a/c', 1);
+    });
+    await c.setState('/a/b', 1);
+    assert.equal(runs, 3, 'the first run, the outer change at /a/b, the nested change at /a');
+    await c.setState('/a/b', 2);
+    assert.equal(runs, 4, 'the next change runs it again');
+  });
+
   it('S34 a delete is one change across both steps of S28', async () => {
     const c = kind.make();
     await c.setState('/a/x', 1);
