@@ -1,11 +1,10 @@
-import { performance } from 'node:perf_hooks';
 import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateUsageError } from './errors';
 import { runSync, type Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
-import { describeRunError, guardedRun, keepRunFailure, newRunStats, recordRun, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
+import { describeRunError, guardedRun, keepRunFailure, millisecondsSince, newRunStats, recordRun, runClock, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
 import { MISSING } from './values';
 
 /** Marks a source value that the trigger does not carry and has to be read. */
@@ -98,7 +97,7 @@ export class Derivation implements SystemCallback {
   }
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
-    const started = performance.now();
+    const started = runClock();
     let failure: unknown;
     try {
       this.#computeNow(trigger);
@@ -106,7 +105,7 @@ export class Derivation implements SystemCallback {
       failure = error;
       keepRunFailure(error, this.id, trigger, delivery);
     } finally {
-      const durationMs = performance.now() - started;
+      const durationMs = millisecondsSince(started);
       recordRun(this.stats, durationMs, failure);
       this.#traceRun(trigger, durationMs, failure);
     }

@@ -14,7 +14,7 @@ import {
 import { ControllerEvent, type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
 import { childOf, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { InterleavedDelivery, NestedDelivery, collectFailure, finishDelivery, triggerAt, type Change, type Delivery, type Emitted } from './notification';
-import { SubscriptionIndex, countSegments, type Subscription } from './subscriptions';
+import { SubscriptionIndex, type Subscription } from './subscriptions';
 import type { SystemCallback, Trigger } from './system';
 import { SyncPath } from './syncPath';
 import { TraceHub, type TraceCause } from './trace';
@@ -323,7 +323,7 @@ export class Engine {
       const version = index.version;
       const lists = index.levelLists(change.path);
       if (lists !== undefined) {
-        let depth = change.path === '/' ? 0 : countSegments(change.path);
+        let depth = lists.length - 1;
         let level = change.path;
         let bubbling = true;
         while (true) {

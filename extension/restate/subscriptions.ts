@@ -207,15 +207,12 @@ export class SubscriptionIndex {
    */
   deliveryList(level: string): readonly Subscription[] {
     const lists = this.levelLists(level);
-    if (lists === undefined) return EMPTY;
-    const depth = level === '/' ? 0 : countSegments(level);
-    return lists[depth] ?? EMPTY;
+    return lists?.[lists.length - 1] ?? EMPTY;
   }
 
   /**
    * The delivery lists of every level of `path`: index `d` holds the list of the ancestor with `d`
-   * segments, and the array stops early where no deeper level can match; `undefined` when no level has a
-   * subscriber. Valid while `version` stays the same; the array is shared, so callers must not change it.
+   * segments, up to the path itself at the last index; `undefined` when no level has a subscriber. Valid while `version` stays the same; the array is shared, so callers must not change it.
    * The answer is kept per path until the index changes, since the same paths tend to be written again
    * (a derivation's dest, a field being edited); with no subscription at all nothing is kept.
    */
@@ -260,6 +257,9 @@ export class SubscriptionIndex {
       lists.push(listOf(exact, wild));
       start = end + 1;
     }
+    // One entry per level, so that the path's depth is the last index.
+    const depth = path === '/' ? 0 : countSegments(path);
+    while (lists.length <= depth) lists.push(undefined);
     return lists;
   }
 

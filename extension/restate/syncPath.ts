@@ -5,7 +5,7 @@ import type { ChangeContext, Engine, FieldCarrier } from './engine';
 import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
 import { NestedDelivery, collectFailure, finishDelivery, triggerAt, type Change } from './notification';
 import { resolveConcretePath, type PathLike } from './path';
-import { countSegments, type LevelLists, type Subscription } from './subscriptions';
+import type { LevelLists, Subscription } from './subscriptions';
 import type { Trigger } from './system';
 import { MISSING, deepEqual } from './values';
 
@@ -77,7 +77,7 @@ export class SyncPath {
     const index = this.#engine.subscriptions;
     const version = index.version;
     const path = change.path;
-    let depth = path === '/' ? 0 : countSegments(path);
+    let depth = lists.length - 1;
     // The level at `depth` is path.slice(0, end), or '/' when end is 0.
     let end = path.length;
     let bubbling = true;

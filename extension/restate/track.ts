@@ -1,10 +1,9 @@
-import { performance } from 'node:perf_hooks';
 import { RestateUsageError } from './errors';
 import type { Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
 import { ControllerEvent } from './events';
-import { describeRunError, guardedRun, keepRunFailure, newRunStats, recordRun, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
+import { describeRunError, guardedRun, keepRunFailure, millisecondsSince, newRunStats, recordRun, runClock, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
 export class Tracker implements SystemCallback {
@@ -40,7 +39,7 @@ export class Tracker implements SystemCallback {
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
     const run = this.#begin(trigger);
-    const started = performance.now();
+    const started = runClock();
     let failure: unknown;
     try {
       this.#engine.now!.callUser(run.context, this.fn as (event: ControllerEvent) => unknown, run.event, this.#what);
@@ -48,7 +47,7 @@ export class Tracker implements SystemCallback {
       failure = error;
       keepRunFailure(error, this.id, trigger, delivery);
     } finally {
-      const durationMs = performance.now() - started;
+      const durationMs = millisecondsSince(started);
       recordRun(this.stats, durationMs, failure);
       this.#end(run, trigger, durationMs, failure);
     }
