@@ -2,7 +2,7 @@ import { RestateUsageError } from './errors';
 import type { Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
-import { ControllerEvent } from './events';
+import { ControllerEvent, ReadLog } from './events';
 import { describeRunError, guardedRun, keepRunFailure, millisecondsSince, newRunStats, recordRun, runClock, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
@@ -54,7 +54,7 @@ export class Tracker implements SystemCallback {
   }
 
   #begin(trigger: Trigger): TrackerRun {
-    const reads = new Set<string>();
+    const reads = new ReadLog();
     const fields = {
       emittingPath: trigger.emittingPath,
       currentPath: trigger.levelPath,
@@ -78,7 +78,7 @@ export class Tracker implements SystemCallback {
       kind: 'track-run',
       id: this.id,
       triggerPath: trigger.emittingPath,
-      reads: [...run.reads],
+      reads: [...run.reads.paths],
       durationMs,
       error: describeRunError(failure),
       cause: runCause(trigger),
@@ -86,30 +86,29 @@ export class Tracker implements SystemCallback {
     });
   }
 
-  #reconcile(reads: ReadonlySet<string>): void {
+  #reconcile(reads: ReadLog): void {
     const engine = this.#engine;
     if (!this.registered) return;
-    if (this.#readsAre(reads)) return;
+    const paths = reads.paths;
+    if (sameList(paths, this.reads)) return;
     for (const path of this.reads) {
       if (!reads.has(path)) engine.subscriptions.remove(path, this.id);
     }
-    for (const path of reads) engine.subscriptions.add(path, this.id);
-    this.reads = [...reads];
+    for (const path of paths) engine.subscriptions.add(path, this.id);
+    this.reads = [...paths];
   }
+}
 
-  /** Whether `reads` are the current reads, in the same order. */
-  #readsAre(reads: ReadonlySet<string>): boolean {
-    if (reads.size !== this.reads.length) return false;
-    let index = 0;
-    for (const path of reads) if (path !== this.reads[index++]) return false;
-    return true;
-  }
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** One run of a tracker: what it read, the event it got, and the context its writes are made in. */
 interface TrackerRun {
   readonly number: number;
-  readonly reads: Set<string>;
+  readonly reads: ReadLog;
   readonly event: ControllerEvent;
   readonly context: ChangeContext;
 }
