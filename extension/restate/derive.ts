@@ -5,6 +5,7 @@ import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { describeRunError, guardedRun, keepRunFailure, millisecondsSince, newRunStats, recordRun, runClock, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
+import type { PathLevels } from './subscriptions';
 import { MISSING } from './values';
 
 /** Marks a source value that the trigger does not carry and has to be read. */
@@ -73,6 +74,7 @@ export class Derivation implements SystemCallback {
   readonly #hasPatterns: boolean;
   readonly #writeOptions: { readonly payload: unknown };
   readonly #ofValue: ((value: unknown) => unknown) | undefined;
+  readonly #destLevels: PathLevels = { version: -1, lists: undefined };
 
   constructor(
     engine: Engine,
@@ -168,7 +170,7 @@ export class Derivation implements SystemCallback {
       result = now.callUser(context, this.transform, new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched), this.#what);
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
-      now.setCanonical(this.dest, result, this.#writeOptions, trigger.chain, this.#cause);
+      now.setCanonical(this.dest, result, this.#writeOptions, trigger.chain, this.#cause, this.#destLevels);
     } else if (result === undefined) {
       runSync(engine.delState(this.dest, this.#writeOptions, context));
     } else {

@@ -6,6 +6,12 @@ const LEVEL_CACHE_LIMIT = 4096;
 
 /** A path's delivery lists by level: index `d` is the ancestor with `d` segments. */
 export type LevelLists = readonly (readonly Subscription[] | undefined)[];
+/** One path's level lists kept by whoever writes that path often (a derivation, its dest): valid while `version` is the index's. */
+export interface PathLevels {
+  version: number;
+  lists: LevelLists | undefined;
+}
+
 /** Cached for a path none of whose levels has a subscriber. */
 const NO_LEVELS: LevelLists = Object.freeze([]);
 
@@ -241,6 +247,15 @@ export class SubscriptionIndex {
     if (this.#levelCache.size >= LEVEL_CACHE_LIMIT) this.#levelCache.clear();
     this.#levelCache.set(path, lists);
     return lists === NO_LEVELS ? undefined : lists;
+  }
+
+  /** levelLists(path), through a holder kept by the caller: two field reads instead of a lookup while nothing changed. */
+  levelListsVia(path: string, holder: PathLevels): LevelLists | undefined {
+    if (holder.version !== this.#version) {
+      holder.lists = this.levelLists(path);
+      holder.version = this.#version;
+    }
+    return holder.lists;
   }
 
   #walkLevels(path: string): LevelLists {

@@ -5,7 +5,7 @@ import type { ChangeContext, Engine, FieldCarrier } from './engine';
 import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
 import { NestedDelivery, collectFailure, finishDelivery, triggerAt, type Change } from './notification';
 import { resolveConcretePath, type PathLike } from './path';
-import type { LevelLists, Subscription } from './subscriptions';
+import type { LevelLists, PathLevels, Subscription } from './subscriptions';
 import type { Trigger } from './system';
 import { MISSING, deepEqual } from './values';
 
@@ -46,8 +46,18 @@ export class SyncPath {
     return this.setCanonical(canonical, value, opts, context?.chain, context?.cause ?? opts?.cause ?? 'api');
   }
 
-  /** setState for a path already known to be canonical, outside a batch, with no trace listener. */
-  setCanonical(canonical: string, value: unknown, opts: SetStateOptions | undefined, chain: Change['chain'] | undefined, cause: Change['cause']): boolean {
+  /**
+   * setState for a path already known to be canonical, outside a batch, with no trace listener. A caller
+   * that writes the same path again and again passes a holder for its level lists.
+   */
+  setCanonical(
+    canonical: string,
+    value: unknown,
+    opts: SetStateOptions | undefined,
+    chain: Change['chain'] | undefined,
+    cause: Change['cause'],
+    levels?: PathLevels,
+  ): boolean {
     const engine = this.#engine;
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
@@ -59,7 +69,7 @@ export class SyncPath {
     if (depth > engine.maxDepth) throw new RestateCycleError(chainPaths(extendChain(chain, canonical)), engine.maxDepth);
     settle(engine.backend.write(canonical, value));
     if (opts?.skipNotify === true) return true;
-    const lists = engine.subscriptions.levelLists(canonical);
+    const lists = levels === undefined ? engine.subscriptions.levelLists(canonical) : engine.subscriptions.levelListsVia(canonical, levels);
     if (lists === undefined) return true;
     const change: Change = { kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(chain, canonical), descendants: undefined };
     const delivery = new NestedDelivery();

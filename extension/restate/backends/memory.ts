@@ -29,6 +29,9 @@ export class InMemoryBackend implements Backend {
    */
   #missedPath = '';
   #missedParent: MemoryNode | undefined;
+  /** The last node found, by its path: a controller reads a path just before it writes it. */
+  #foundPath = '';
+  #foundNode: MemoryNode | undefined;
 
   read<D = typeof MISSING>(path: string, dflt?: D): unknown {
     const fallback = arguments.length < 2 ? MISSING : dflt;
@@ -42,15 +45,20 @@ export class InMemoryBackend implements Backend {
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot write ${value === undefined ? 'undefined' : 'MISSING'} to ${canonical}: delete the path instead`);
     }
-    const known = this.#byPath.get(canonical);
+    const known = canonical === this.#foundPath ? this.#foundNode : this.#byPath.get(canonical);
     if (known !== undefined) known.value = value;
     else this.#create(canonical).value = value;
   }
 
   delete(path: string): void {
-    const canonical = resolveConcretePath(path, COMPONENT);
-    // A delete may detach the remembered parent from the tree.
+    this.#deleteNode(resolveConcretePath(path, COMPONENT));
+    // A delete may have detached the remembered nodes from the tree.
     this.#missedParent = undefined;
+    this.#foundPath = '';
+    this.#foundNode = undefined;
+  }
+
+  #deleteNode(canonical: string): void {
     if (canonical === '/') {
       this.#root.value = NO_VALUE;
       this.#root.children = undefined;
@@ -82,8 +90,13 @@ export class InMemoryBackend implements Backend {
   }
 
   #find(canonical: string): MemoryNode | undefined {
+    if (canonical === this.#foundPath) return this.#foundNode;
     const known = this.#byPath.get(canonical);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.#foundPath = canonical;
+      this.#foundNode = known;
+      return known;
+    }
     let node: MemoryNode | undefined = this.#root;
     let start = 1;
     while (start < canonical.length) {
