@@ -99,6 +99,33 @@ export function* guardedRun(
   }
 }
 
+/**
+ * guardedRun as plain calls, for ControllerSync (see syncPath.ts). `body` and `onEnd` get `argument`, so a
+ * caller can pass functions it made once rather than closures made per run.
+ */
+export function guardedRunNow<A>(
+  id: string,
+  stats: RunStats,
+  trigger: Trigger,
+  delivery: Delivery | undefined,
+  argument: A,
+  body: (argument: A) => void,
+  onEnd: (argument: A, durationMs: number, failure: unknown) => void,
+): void {
+  const started = runClock();
+  let failure: unknown;
+  try {
+    body(argument);
+  } catch (error) {
+    failure = error;
+    keepRunFailure(error, id, trigger, delivery);
+  } finally {
+    const durationMs = millisecondsSince(started);
+    recordRun(stats, durationMs, failure);
+    onEnd(argument, durationMs, failure);
+  }
+}
+
 /** What a failed run does with its error: rethrow it on a first run or for a cycle, else collect it (S38, S45). */
 export function keepRunFailure(error: unknown, id: string, trigger: Trigger, delivery: Delivery | undefined): void {
   if (error instanceof RestateCycleError || delivery === undefined) throw error;

@@ -3,7 +3,7 @@ import type { Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
 import { ControllerEvent, ReadLog } from './events';
-import { describeRunError, guardedRun, keepRunFailure, millisecondsSince, newRunStats, recordRun, runClock, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
+import { describeRunError, guardedRun, guardedRunNow, newRunStats, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
 export class Tracker implements SystemCallback {
@@ -38,20 +38,14 @@ export class Tracker implements SystemCallback {
   }
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
-    const run = this.#begin(trigger);
-    const started = runClock();
-    let failure: unknown;
-    try {
-      this.#engine.now!.callUser(run.context, this.fn as (event: ControllerEvent) => unknown, run.event, this.#what);
-    } catch (error) {
-      failure = error;
-      keepRunFailure(error, this.id, trigger, delivery);
-    } finally {
-      const durationMs = millisecondsSince(started);
-      recordRun(this.stats, durationMs, failure);
-      this.#end(run, trigger, durationMs, failure);
-    }
+    guardedRunNow(this.id, this.stats, trigger, delivery, this.#begin(trigger), this.#callNow, this.#endNow);
   }
+
+  readonly #callNow = (run: TrackerRun): void => {
+    this.#engine.now!.callUser(run.context, this.fn as (event: ControllerEvent) => unknown, run.event, this.#what);
+  };
+
+  readonly #endNow = (run: TrackerRun, durationMs: number, failure: unknown): void => this.#end(run, run.trigger, durationMs, failure);
 
   #begin(trigger: Trigger): TrackerRun {
     const reads = new ReadLog();
@@ -63,7 +57,7 @@ export class Tracker implements SystemCallback {
       payload: trigger.kind === 'initial' ? this.payload : trigger.payload,
     };
     const event = new ControllerEvent(this.#engine.facade, fields, true, reads);
-    return { number: ++this.#runsStarted, reads, event, context: { chain: trigger.chain, cause: this.#cause, batch: trigger.batch } };
+    return { number: ++this.#runsStarted, trigger, reads, event, context: { chain: trigger.chain, cause: this.#cause, batch: trigger.batch } };
   }
 
   #end(run: TrackerRun, trigger: Trigger, durationMs: number, failure: unknown): void {
@@ -108,6 +102,7 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 /** One run of a tracker: what it read, the event it got, and the context its writes are made in. */
 interface TrackerRun {
   readonly number: number;
+  readonly trigger: Trigger;
   readonly reads: ReadLog;
   readonly event: ControllerEvent;
   readonly context: ChangeContext;
