@@ -18,9 +18,6 @@ import { formatRate, isEntryPoint, median, printCells, printTable, type Row } fr
 const RUNS = 5;
 /** A run stops early once it has taken this long; ops/s stays comparable because every update does the same work. */
 const RUN_BUDGET_MS = 400;
-/** Each run starts with untimed updates: this share of the workload's updates, or this long, whichever ends first. */
-const WARM_UP_SHARE = 0.1;
-const WARM_UP_MS = 100;
 
 const CHAIN_LENGTH = 1_000;
 const CHAIN_UPDATES = 10_000;
@@ -540,32 +537,29 @@ function collectGarbage(): void {
   globalThis.gc?.();
 }
 
-/**
- * One timed run on a fresh instance: untimed warm-up updates first, then timed updates until all are done
- * or the budget is spent. The warm-up is needed because the full collection before the run can make V8
- * drop optimised code, which every library then pays for again over its first few thousand updates.
- */
+/** One timed run on a fresh instance: updates until all are done or the budget is spent. */
 function timedRun(contender: Contender, updates: number): { rate: number; done: number } {
   const instance = contender.prepare();
-  collectGarbage();
-  let done = 0;
-  const warmUpEnd = performance.now() + WARM_UP_MS;
-  const warmUpUpdates = Math.floor(updates * WARM_UP_SHARE);
-  while (done < warmUpUpdates && performance.now() < warmUpEnd) instance.update(++done);
-  const timedFrom = done;
   const started = performance.now();
   const deadline = started + RUN_BUDGET_MS;
+  let done = 0;
   while (done < updates) {
     instance.update(++done);
     if (performance.now() > deadline) break;
   }
   const elapsed = performance.now() - started;
   instance.verify(done);
-  return { rate: (done - timedFrom) / (elapsed / 1000), done };
+  return { rate: done / (elapsed / 1000), done };
 }
 
+/**
+ * A full collection first, so that the previous library's garbage is not collected on this one's time; but
+ * only before the warm-up run, not between timed runs: a forced collection can make V8 drop optimised
+ * code, which every library then pays for again over its next few thousand updates.
+ */
 function measureContender(contender: Contender, updates: number): Row {
   try {
+    collectGarbage();
     timedRun(contender, updates);
     const runs = Array.from({ length: RUNS }, () => timedRun(contender, updates));
     const fewest = Math.min(...runs.map((run) => run.done));
