@@ -97,16 +97,21 @@ export function resolvePath(path: PathLike): string {
 }
 
 /**
- * The last string found to be a canonical concrete path. A controller call hands the same string to the
- * backend's read and write after checking it, so remembering one string saves two of three scans.
+ * The last two strings found to be canonical concrete paths. A controller call hands the same string to the
+ * backend's read and write after checking it, and a tracked function often alternates between two reads,
+ * so remembering two strings saves most scans.
  */
 let lastConcrete = '/';
+let previousConcrete = '/';
 
 /** Canonical form of a concrete path: wildcards are rejected (S7). */
 export function resolveConcretePath(path: PathLike, component = 'path'): string {
-  if (path === lastConcrete) return path;
+  if (path === lastConcrete || path === previousConcrete) return path;
   const resolved = resolveWith(path, false, component);
-  if (resolved === path) lastConcrete = resolved;
+  if (resolved === path) {
+    previousConcrete = lastConcrete;
+    lastConcrete = resolved;
+  }
   return resolved;
 }
 
