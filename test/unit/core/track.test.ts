@@ -243,6 +243,20 @@ forEachController('S68 reconciling subscriptions', (kind) => {
     assert.ok(node?.kind === 'tracker');
     assert.deepEqual([...node.reads].sort(), ['/a', '/b']);
   });
+
+  it('S68 a run that reads many paths, each twice, records each once, in first-read order', async () => {
+    const c = kind.make();
+    const paths = Array.from({ length: 40 }, (_, i) => `/many/${i}`);
+    await c.track(
+      callbackFor(kind, function* (e) {
+        for (const path of paths) yield e.getState(path);
+        for (const path of [...paths].reverse()) yield e.getState(path);
+      }),
+    );
+    const node = c.graph().nodes.find((n) => n.id === 'track:1');
+    assert.ok(node?.kind === 'tracker');
+    assert.deepEqual(node.reads, paths);
+  });
 });
 
 forEachController('S69 bubbling of tracked reads', (kind) => {
