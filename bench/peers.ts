@@ -27,7 +27,8 @@ const TRACKERS = 1_000;
 const DYNAMIC_UPDATES = 1_000;
 const FLIP_EVERY = 10;
 const USERS = 1_000;
-const USER_WRITES = 10_000;
+/** More writes than the other workloads have updates: each write is cheap, and a run of 10k lasted only 25–50 ms, too short to time steadily. */
+const USER_WRITES = 100_000;
 const LEAVES = 100_000;
 
 /** One library's prepared workload: `update(k)` makes the k-th update (k from 1); `verify(n)` checks the state after n. */
