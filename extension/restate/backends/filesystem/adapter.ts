@@ -1,4 +1,11 @@
-import { promises as fsp, readFile as readFileCallback, writeFile as writeFileCallback } from 'node:fs';
+import {
+  constants,
+  promises as fsp,
+  lstat as lstatCallback,
+  readFile as readFileCallback,
+  realpath as realpathCallback,
+  writeFile as writeFileCallback,
+} from 'node:fs';
 import { basename as nodeBasename, dirname as nodeDirname, sep } from 'node:path';
 
 /** What a directory entry or a path is; a symbolic link is reported as 'symlink', not followed. */
@@ -65,6 +72,22 @@ async function syncFolder(path: string): Promise<void> {
   }
 }
 
+// node:fs takes numeric open flags wherever it takes a flag string, though its typings admit only strings.
+const NOFOLLOW_READ_FLAG: string | undefined =
+  constants.O_NOFOLLOW === undefined ? undefined : ((constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string);
+
+/**
+ * `nodeFileAdapter.readFile` that fails (ELOOP on most systems) instead of following a final symlink, so
+ * one open tells a plain value file from a link; undefined where the platform has no O_NOFOLLOW (Windows).
+ */
+export const nodeReadFileNoFollow: ((path: string) => Promise<Uint8Array>) | undefined =
+  NOFOLLOW_READ_FLAG === undefined
+    ? undefined
+    : (path) =>
+        new Promise<Uint8Array>((resolve, reject) =>
+          readFileCallback(path, { flag: NOFOLLOW_READ_FLAG }, (error, data) => (error ? reject(error) : resolve(data))),
+        );
+
 /** The default FileAdapter, on `node:fs`. */
 export const nodeFileAdapter: FileAdapter = Object.freeze({
   join: nodeJoin,
@@ -93,15 +116,16 @@ export const nodeFileAdapter: FileAdapter = Object.freeze({
     return entries.map((entry) => ({ name: entry.name, kind: direntKind(entry) }));
   },
 
-  async stat(path: string): Promise<{ kind: EntryKind } | undefined> {
-    try {
-      return { kind: direntKind(await fsp.lstat(path)) };
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      throw error;
-    }
-  },
+  // Every leaf read asks for a children folder that usually is not there: the callback form answers
+  // that without the promise API's extra layers.
+  stat: (path: string): Promise<{ kind: EntryKind } | undefined> =>
+    new Promise<{ kind: EntryKind } | undefined>((resolve, reject) =>
+      lstatCallback(path, (error, info) => {
+        if (error === null) resolve({ kind: direntKind(info) });
+        else if (error.code === 'ENOENT' || error.code === 'ENOTDIR') resolve(undefined);
+        else reject(error);
+      }),
+    ),
 
   async delete(path: string, opts: { recursive: boolean }): Promise<void> {
     if (opts.recursive) return fsp.rm(path, { recursive: true, force: true });
@@ -125,5 +149,7 @@ export const nodeFileAdapter: FileAdapter = Object.freeze({
     await fsp.mkdir(path, { recursive: true });
   },
 
-  realpath: (path: string): Promise<string> => fsp.realpath(path),
+  // The same native realpath(3) as fs.promises.realpath, without its promise layers; it runs on every read.
+  realpath: (path: string): Promise<string> =>
+    new Promise<string>((resolve, reject) => realpathCallback.native(path, (error, real) => (error ? reject(error) : resolve(real)))),
 });

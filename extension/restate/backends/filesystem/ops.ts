@@ -16,7 +16,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { direntKind } from './adapter';
+import { direntKind, nodeFileAdapter, nodeReadFileNoFollow } from './adapter';
 import type { EntryKind, FileAdapter } from './adapter';
 
 /*
@@ -169,24 +169,24 @@ export async function runAsync<T>(task: Task<T>, files: AsyncFiles): Promise<T> 
 }
 
 // A bounded pool: reading a parent with thousands of children must not open thousands of files at once.
+// Tasks start in order and their results are taken in order, so the earliest task that fails decides the
+// error, as in runSync: a leaf read's containment check (S90) wins over a failure of the file reads beside
+// it, however fast that one fails, and tasks after the failing one are not waited for.
 async function runLimited(tasks: readonly Task<unknown>[], limit: number, files: AsyncFiles): Promise<unknown[]> {
-  const results: unknown[] = new Array<unknown>(tasks.length);
-  let next = 0;
+  const runs: Promise<unknown>[] = [];
   let failed = false;
-  const worker = async (): Promise<void> => {
-    while (!failed && next < tasks.length) {
-      const index = next++;
-      try {
-        results[index] = await runAsync(tasks[index], files);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
+  const start = (): void => {
+    if (failed || runs.length >= tasks.length) return;
+    const run = runAsync(tasks[runs.length], files);
+    runs.push(run);
+    run.then(start, () => {
+      failed = true;
+    });
   };
-  const workers: Promise<void>[] = [];
-  for (let i = 0; i < Math.min(limit, tasks.length); i++) workers.push(worker());
-  await Promise.all(workers);
+  for (let i = 0; i < Math.min(limit, tasks.length); i++) start();
+  const results: unknown[] = new Array<unknown>(tasks.length);
+  // Every finished task has started its successor before this loop resumes, so runs[i] exists by now.
+  for (let i = 0; i < tasks.length; i++) results[i] = await runs[i];
   return results;
 }
 
@@ -358,11 +358,14 @@ function syncFolder(path: string): void {
 /** Performs operations on a FileAdapter. */
 export class AdapterFiles implements AsyncFiles {
   readonly #adapter: FileAdapter;
+  readonly #readNoFollow: ((path: string) => Promise<Uint8Array>) | undefined;
   readonly #encoder = new TextEncoder();
   readonly #decoder = new TextDecoder();
 
   constructor(adapter: FileAdapter) {
     this.#adapter = adapter;
+    // Only the frozen default adapter is known to be plain node:fs; a copy may have replaced readFile.
+    this.#readNoFollow = adapter === nodeFileAdapter ? nodeReadFileNoFollow : undefined;
   }
 
   async execute(op: PrimitiveOp): Promise<unknown> {
@@ -409,6 +412,18 @@ export class AdapterFiles implements AsyncFiles {
   }
 
   async #readFile(path: string, text: boolean, detectLink: boolean): Promise<unknown> {
+    if (detectLink && this.#readNoFollow !== undefined) {
+      // One open that refuses a final symlink replaces the stat beside the read.
+      try {
+        const data = await this.#readNoFollow(path);
+        return text ? this.#decoder.decode(data) : data;
+      } catch (error) {
+        const code = codeOf(error) ?? '';
+        if (LINK_CODES.has(code)) return IS_SYMLINK;
+        if (ABSENT_CODES.has(code) || code === 'EISDIR') return NOT_FOUND;
+        throw error;
+      }
+    }
     // Both at once: the stat costs no extra wait, and the data is only used if the path is a plain file.
     const [data, info] = await Promise.allSettled([
       this.#adapter.readFile(path),
