@@ -209,7 +209,7 @@ export class Engine {
       const cause = context?.cause ?? opts?.cause ?? 'api';
       this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: notify, payload: opts?.payload, batched: false, cause, depth });
     }
-    if (notify && this.subscriptions.matchesPathOrAncestor(canonical)) {
+    if (notify && this.subscriptions.levelLists(canonical) !== undefined) {
       const cause = context?.cause ?? opts?.cause ?? 'api';
       yield* this.#notify({ kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(context?.chain, canonical), descendants: undefined });
     }
@@ -260,7 +260,7 @@ export class Engine {
       batch.recordChange(canonical, value, payload, 'ping', cause);
       return;
     }
-    if (this.subscriptions.matchesPathOrAncestor(canonical)) {
+    if (this.subscriptions.levelLists(canonical) !== undefined) {
       yield* this.#notify({ kind: 'ping', path: canonical, prevValue: value, newValue: value, payload, cause, chain, descendants: undefined });
     }
   }
