@@ -16,6 +16,18 @@ export interface Backend {
   delete(path: string): void;
   /** Names of existing children in code-unit order, without reading values; `[]` for leaves and missing nodes. */
   listChildren?(path: string): string[];
+  /**
+   * Optional: a handle on one path, for a caller that reads and writes that path again and again (a
+   * derivation's dest). Its `read()` and `write(value)` must behave as `read(path, MISSING)` and
+   * `write(path, value)` would at the time of the call.
+   */
+  handle?(path: string): ValueHandle;
+}
+
+/** One path's value, read and written without looking the path up each time; see Backend.handle. */
+export interface ValueHandle {
+  read(): unknown;
+  write(value: unknown): void;
 }
 
 /** The asynchronous form of Backend: the same four methods, returning promises. */

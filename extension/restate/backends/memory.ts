@@ -1,7 +1,7 @@
 import { RestateValueError } from '../errors';
 import { resolveConcretePath } from '../path';
 import { MISSING, OWN_VALUE_KEY, compareNames } from '../values';
-import type { Backend } from './backend';
+import type { Backend, ValueHandle } from './backend';
 
 const COMPONENT = 'memory';
 const NO_VALUE: unique symbol = Symbol('no own value');
@@ -32,6 +32,8 @@ export class InMemoryBackend implements Backend {
   /** The last node found, by its path: a controller reads a path just before it writes it. */
   #foundPath = '';
   #foundNode: MemoryNode | undefined;
+  /** Counts deletes: a node a handle found stays in the tree until the next delete. */
+  #deletes = 0;
 
   read<D = typeof MISSING>(path: string, dflt?: D): unknown {
     const fallback = arguments.length < 2 ? MISSING : dflt;
@@ -51,6 +53,7 @@ export class InMemoryBackend implements Backend {
   }
 
   delete(path: string): void {
+    this.#deletes++;
     this.#deleteNode(resolveConcretePath(path, COMPONENT));
     // A delete may have detached the remembered nodes from the tree.
     this.#missedParent = undefined;
@@ -81,6 +84,31 @@ export class InMemoryBackend implements Backend {
       this.#byPath.delete(parentPath);
       child = parentPath;
     }
+  }
+
+  /** A path's node, kept from one call to the next until a delete may have taken it out of the tree. */
+  handle(path: string): ValueHandle {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    let node: MemoryNode | undefined;
+    let deletes = -1;
+    const current = (): MemoryNode | undefined => {
+      if (node === undefined || deletes !== this.#deletes) {
+        node = this.#find(canonical);
+        deletes = this.#deletes;
+      }
+      return node;
+    };
+    return {
+      read: () => {
+        const found = current();
+        return found !== undefined && nodeExists(found) ? readNode(found) : MISSING;
+      },
+      write: (value) => {
+        const found = value === undefined || value === MISSING ? undefined : current();
+        if (found !== undefined) found.value = value;
+        else this.write(canonical, value);
+      },
+    };
   }
 
   listChildren(path: string): string[] {

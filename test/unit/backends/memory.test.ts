@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InMemoryBackend, MISSING } from '../../../extension/restate/index';
+import { InMemoryBackend, MISSING, RestateValueError } from '../../../extension/restate/index';
 
 describe('InMemoryBackend specifics', () => {
   it('S10 a child named __proto__ is an ordinary key of the parent read, not its prototype', () => {
@@ -35,5 +35,30 @@ describe('InMemoryBackend specifics', () => {
     const value = { nested: [1] };
     backend.write('/v', value);
     assert.equal(backend.read('/v'), value);
+  });
+
+  it('S79 a handle reads and writes its path as read and write do, and follows the path across deletes', () => {
+    const backend = new InMemoryBackend();
+    const handle = backend.handle('/p/q');
+    assert.equal(handle.read(), MISSING);
+    handle.write(1);
+    assert.equal(backend.read('/p/q'), 1);
+    backend.write('/p/q/r', 2);
+    assert.deepEqual(handle.read(), { '/': 1, r: 2 });
+    backend.delete('/p/q/r');
+    for (const deleted of ['/p/q', '/p', '/']) {
+      backend.write('/p/q', 'before');
+      assert.equal(handle.read(), 'before');
+      backend.delete(deleted);
+      assert.equal(handle.read(), MISSING, `after deleting ${deleted}`);
+      handle.write(`after ${deleted}`);
+      assert.equal(backend.read('/p/q'), `after ${deleted}`);
+      assert.deepEqual(backend.listChildren('/p'), ['q']);
+    }
+  });
+
+  it('S13 a handle refuses undefined and names the path', () => {
+    const handle = new InMemoryBackend().handle('/p');
+    assert.throws(() => handle.write(undefined), (error: unknown) => error instanceof RestateValueError && /\/p/.test(error.message));
   });
 });

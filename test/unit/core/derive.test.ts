@@ -220,6 +220,18 @@ forEachController('S60 the dest write', (kind) => {
     assert.deepEqual(heard, [{ odd: true }, { odd: false }]);
   });
 
+  it('S60 the dest is written into the tree again after the dest, its parent or the root was deleted', async () => {
+    const c = kind.make();
+    await c.derive('/out/d', '/n', (n) => (typeof n === 'number' ? n + 1 : 0));
+    let n = 0;
+    for (const deleted of ['/out/d', '/out', '/']) {
+      await c.setState('/n', ++n);
+      await c.delState(deleted);
+      await c.setState('/n', ++n);
+      assert.deepEqual(await c.getState('/out'), { d: n + 1 }, `after deleting ${deleted}`);
+    }
+  });
+
   it("S60 the dest write carries the derive's payload, not the triggering write's", async () => {
     const c = kind.make();
     const payloads: unknown[] = [];
