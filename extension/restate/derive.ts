@@ -1,10 +1,11 @@
+import type { Backend, ValueHandle } from './backends/backend';
 import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateUsageError } from './errors';
 import { runSync, type Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
-import { describeRunError, guardedRun, keepRunFailure, millisecondsSince, newRunStats, recordRun, runClock, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
+import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
 import type { PathLevels } from './subscriptions';
 import { MISSING } from './values';
 
@@ -65,7 +66,7 @@ export type DeriveTransform = (data: DeriveData) => unknown;
 export class Derivation implements SystemCallback {
   readonly kind = 'derivation';
   readonly id: string;
-  readonly stats: RunStats = newRunStats();
+  readonly stats = new RunRecord();
   ranIn: Delivery | undefined;
   registered = false;
   readonly #engine: Engine;
@@ -75,6 +76,8 @@ export class Derivation implements SystemCallback {
   readonly #writeOptions: { readonly payload: unknown };
   readonly #ofValue: ((value: unknown) => unknown) | undefined;
   readonly #destLevels: PathLevels = { version: -1, lists: undefined };
+  /** The backend's handle on the dest, for ControllerSync's backends that offer one. */
+  readonly #destHandle: ValueHandle | undefined;
 
   constructor(
     engine: Engine,
@@ -92,6 +95,7 @@ export class Derivation implements SystemCallback {
     this.#writeOptions = { payload };
     // `derive` with one concrete source hands the transform that source's value: no DeriveData to build.
     this.#ofValue = sources.length === 1 && !this.#hasPatterns ? ofValue : undefined;
+    this.#destHandle = engine.isAsync ? undefined : (engine.backend as Backend).handle?.(dest);
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
@@ -99,9 +103,10 @@ export class Derivation implements SystemCallback {
   }
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
-    // guardedRunNow written out: a chain of derivations nests this once per link, and going through it
-    // (one more frame, two indirect calls) made the chain workload of bench/peers.ts about 15% slower.
-    const started = runClock();
+    // Written out rather than shared with Tracker: a chain of derivations nests this once per link, and one
+    // more frame with two indirect calls made the chain workload of bench/peers.ts about 15% slower.
+    const started = readRunClock();
+    clockReadingStale();
     let failure: unknown;
     try {
       this.#computeNow(trigger);
@@ -109,9 +114,9 @@ export class Derivation implements SystemCallback {
       failure = error;
       keepRunFailure(error, this.id, trigger, delivery);
     } finally {
-      const durationMs = millisecondsSince(started);
-      recordRun(this.stats, durationMs, failure);
-      this.#traceRun(trigger, durationMs, failure);
+      const ended = readRunClock();
+      this.stats.record(started, ended, failure);
+      if (this.#engine.trace.active) this.#traceRun(trigger, Number(ended - started) / 1e6, failure);
     }
   }
 
@@ -173,7 +178,7 @@ export class Derivation implements SystemCallback {
       result = now.callUser(context, this.transform, new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched), this.#what);
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
-      now.setCanonical(this.dest, result, this.#writeOptions, trigger.chain, this.#cause, this.#destLevels);
+      now.setCanonical(this.dest, result, this.#writeOptions, trigger.chain, this.#cause, this.#destLevels, this.#destHandle);
     } else if (result === undefined) {
       runSync(engine.delState(this.dest, this.#writeOptions, context));
     } else {

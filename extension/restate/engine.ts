@@ -429,8 +429,7 @@ export class Engine {
       }
       if (event === undefined) {
         if (!bubbling) continue;
-        const fields = { emittingPath: emitted.path, currentPath: level, prevValue: emitted.prevValue, newValue: emitted.newValue, payload: change.payload };
-        event = new ControllerEvent(this.facade, fields, bubbling);
+        event = new ControllerEvent(this.facade, emitted.path, level, emitted.prevValue, emitted.newValue, change.payload, bubbling);
       }
       if (!event.bubbling) continue;
       // Inlined rather than a generator of its own: this runs once per callback per level.

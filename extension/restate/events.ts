@@ -99,16 +99,20 @@ export class ControllerEvent {
 
   constructor(
     controller: AnyController,
-    fields: { emittingPath: string; currentPath: string; prevValue: unknown; newValue: unknown; payload: unknown },
+    emittingPath: string,
+    currentPath: string,
+    prevValue: unknown,
+    newValue: unknown,
+    payload: unknown,
     bubbling: boolean,
     reads?: ReadLog,
   ) {
     this.controller = controller;
-    this.emittingPath = fields.emittingPath;
-    this.currentPath = fields.currentPath;
-    this.prevValue = fields.prevValue;
-    this.newValue = fields.newValue;
-    this.payload = fields.payload;
+    this.emittingPath = emittingPath;
+    this.currentPath = currentPath;
+    this.prevValue = prevValue;
+    this.newValue = newValue;
+    this.payload = payload;
     this.#bubbling = bubbling;
     this.#reads = reads;
   }

@@ -76,12 +76,36 @@ export class InterleavedDelivery implements Delivery {
 }
 
 /**
- * For ControllerSync, whose notifications nest strictly: each system callback remembers the notification
- * that ran it last, which costs no lookup. A nested notification that runs a callback the enclosing one
- * already ran puts the older mark back when it closes.
+ * What ControllerSync's notifications, which nest strictly, keep for S34: each system callback remembers
+ * the notification that ran it last, which costs no lookup. A nested notification that runs a callback the
+ * enclosing one already ran puts the older mark back when it closes.
  */
-export class NestedDelivery implements Delivery {
+interface NestingDelivery extends Delivery {
+  open: boolean;
+  /** Pairs of a system callback and the open notification whose mark this one replaced. */
+  replaced: (SystemCallback | NestingDelivery)[] | undefined;
+}
+
+function claimNested(delivery: NestingDelivery, system: SystemCallback): boolean {
+  const previous = system.ranIn as NestingDelivery | undefined;
+  if (previous === delivery) return false;
+  system.ranIn = delivery;
+  if (previous !== undefined && previous.open === true) (delivery.replaced ??= []).push(system, previous);
+  return true;
+}
+
+function closeNested(delivery: NestingDelivery): void {
+  delivery.open = false;
+  const replaced = delivery.replaced;
+  if (replaced === undefined) return;
+  for (let i = 0; i < replaced.length; i += 2) (replaced[i] as SystemCallback).ranIn = replaced[i + 1] as NestingDelivery;
+}
+
+/** ControllerSync's delivery on the generator path (see NestingDelivery). */
+export class NestedDelivery implements NestingDelivery {
   #failures: CallbackFailure[] | undefined;
+  open = true;
+  replaced: (SystemCallback | NestingDelivery)[] | undefined;
 
   get failures(): CallbackFailure[] {
     return (this.#failures ??= []);
@@ -90,23 +114,86 @@ export class NestedDelivery implements Delivery {
   get failed(): boolean {
     return this.#failures !== undefined && this.#failures.length > 0;
   }
-  #open = true;
-  /** Pairs of a system callback and the open notification whose mark this one replaced. */
-  #replaced: (SystemCallback | NestedDelivery)[] | undefined;
 
   claimSystem(system: SystemCallback): boolean {
-    const previous = system.ranIn;
-    if (previous === this) return false;
-    system.ranIn = this;
-    if (previous instanceof NestedDelivery && previous.#open) (this.#replaced ??= []).push(system, previous);
-    return true;
+    return claimNested(this, system);
   }
 
   close(): void {
-    this.#open = false;
-    const replaced = this.#replaced;
-    if (replaced === undefined) return;
-    for (let i = 0; i < replaced.length; i += 2) (replaced[i] as SystemCallback).ranIn = replaced[i + 1] as NestedDelivery;
+    closeNested(this);
+  }
+}
+
+/**
+ * A set made on ControllerSync's plain-call path (syncPath.ts), as one object that is at once the change,
+ * the link it adds to the chain of causes (S38), the trigger a system callback subscribed to its own path
+ * gets, and the notification that delivers it (see NestingDelivery). A chain of derivations nests one
+ * change per link, and this makes one object for each instead of four.
+ */
+export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
+  declare readonly path: string;
+  declare readonly prevValue: unknown;
+  declare readonly newValue: unknown;
+  declare readonly payload: unknown;
+  declare readonly cause: TraceCause;
+  declare readonly outer: Chain | undefined;
+  declare readonly length: number;
+  declare open: boolean;
+  declare replaced: (SystemCallback | NestingDelivery)[] | undefined;
+  /** Made on first use: most notifications have no failure. */
+  declare collected: CallbackFailure[] | undefined;
+
+  constructor(path: string, prevValue: unknown, newValue: unknown, payload: unknown, cause: TraceCause, outer: Chain | undefined) {
+    this.path = path;
+    this.prevValue = prevValue;
+    this.newValue = newValue;
+    this.payload = payload;
+    this.cause = cause;
+    this.outer = outer;
+    this.length = outer === undefined ? 1 : outer.length + 1;
+    this.open = true;
+    this.replaced = undefined;
+    this.collected = undefined;
+  }
+
+  get kind(): 'set' {
+    return 'set';
+  }
+
+  get emittingPath(): string {
+    return this.path;
+  }
+
+  get levelPath(): string {
+    return this.path;
+  }
+
+  get chain(): Chain {
+    return this;
+  }
+
+  get descendants(): undefined {
+    return undefined;
+  }
+
+  get batch(): undefined {
+    return undefined;
+  }
+
+  get failures(): CallbackFailure[] {
+    return (this.collected ??= []);
+  }
+
+  get failed(): boolean {
+    return this.collected !== undefined && this.collected.length > 0;
+  }
+
+  claimSystem(system: SystemCallback): boolean {
+    return claimNested(this, system);
+  }
+
+  close(): void {
+    closeNested(this);
   }
 }
 

@@ -3,10 +3,11 @@ import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from 
 import { RestateCycleError, RestateValueError } from './errors';
 import type { ChangeContext, Engine, FieldCarrier } from './engine';
 import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
-import { NestedDelivery, collectFailure, finishDelivery, triggerAt, type Change } from './notification';
+import { SyncSet, collectFailure, finishDelivery, triggerAt, type Change } from './notification';
 import { resolveConcretePath, type PathLike } from './path';
+import type { ValueHandle } from './backends/backend';
 import type { LevelLists, PathLevels, Subscription } from './subscriptions';
-import type { Trigger } from './system';
+import { clockReadingStale, type Trigger } from './system';
 import { MISSING, deepEqual } from './values';
 
 const COMPONENT = 'controller';
@@ -48,7 +49,8 @@ export class SyncPath {
 
   /**
    * setState for a path already known to be canonical, outside a batch, with no trace listener. A caller
-   * that writes the same path again and again passes a holder for its level lists.
+   * that writes the same path again and again passes a holder for its level lists, and the backend's
+   * handle on the path if it has one.
    */
   setCanonical(
     canonical: string,
@@ -57,33 +59,36 @@ export class SyncPath {
     chain: Change['chain'] | undefined,
     cause: Change['cause'],
     levels?: PathLevels,
+    handle?: ValueHandle,
   ): boolean {
     const engine = this.#engine;
+    // The runs this change sets off must not take their start from a reading made before it.
+    clockReadingStale();
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
     }
-    const stored = settle(engine.backend.read(canonical, MISSING));
+    const stored = handle !== undefined ? handle.read() : settle(engine.backend.read(canonical, MISSING));
     const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
     if (opts?.eqFunc === undefined ? deepEqual(value, prevValue) : opts.eqFunc(value, prevValue)) return false;
     const depth = (chain?.length ?? 0) + 1;
     if (depth > engine.maxDepth) throw new RestateCycleError(chainPaths(extendChain(chain, canonical)), engine.maxDepth);
-    settle(engine.backend.write(canonical, value));
+    if (handle !== undefined) handle.write(value);
+    else settle(engine.backend.write(canonical, value));
     if (opts?.skipNotify === true) return true;
     const lists = levels === undefined ? engine.subscriptions.levelLists(canonical) : engine.subscriptions.levelListsVia(canonical, levels);
     if (lists === undefined) return true;
-    const change: Change = { kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(chain, canonical), descendants: undefined };
-    const delivery = new NestedDelivery();
+    const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain);
     try {
-      this.#deliverLevels(change, lists, delivery);
+      this.#deliverLevels(change, lists);
     } finally {
-      delivery.close();
+      change.close();
     }
-    finishDelivery(delivery);
+    finishDelivery(change);
     return true;
   }
 
   /** Each level from the path up to the root; a level's path is sliced only when someone is there. */
-  #deliverLevels(change: Change, lists: LevelLists, delivery: NestedDelivery): void {
+  #deliverLevels(change: SyncSet, lists: LevelLists): void {
     const index = this.#engine.subscriptions;
     const version = index.version;
     const path = change.path;
@@ -96,19 +101,19 @@ export class SyncPath {
         const list = lists[depth];
         if (list !== undefined && list.length > 0) {
           const level = end === 0 ? '/' : end === path.length ? path : path.slice(0, end);
-          bubbling = this.#deliverLevel(change, level, list, bubbling, delivery);
+          bubbling = this.#deliverLevel(change, level, list, bubbling);
         }
       } else {
         const level = end === 0 ? '/' : path.slice(0, end);
         const list = index.deliveryList(level);
-        if (list.length > 0) bubbling = this.#deliverLevel(change, level, list, bubbling, delivery);
+        if (list.length > 0) bubbling = this.#deliverLevel(change, level, list, bubbling);
       }
       end = end === 0 ? 0 : path.lastIndexOf('/', end - 1);
     }
   }
 
-  /** engine.ts's #deliverLevel for a set, as plain calls. */
-  #deliverLevel(change: Change, level: string, list: readonly Subscription[], bubbling: boolean, delivery: NestedDelivery): boolean {
+  /** engine.ts's #deliverLevel for a set, as plain calls. The change is its own delivery. */
+  #deliverLevel(change: SyncSet, level: string, list: readonly Subscription[], bubbling: boolean): boolean {
     const engine = this.#engine;
     let event: ControllerEvent | undefined;
     let trigger: Trigger | undefined;
@@ -118,15 +123,14 @@ export class SyncPath {
       const entry = engine.callbacks.entryOf(subscription);
       if (entry === undefined) continue;
       if (entry.system !== undefined) {
-        if (!delivery.claimSystem(entry.system)) continue;
-        trigger ??= triggerAt(change, change, level);
-        entry.system.runNow(trigger, delivery);
+        if (!change.claimSystem(entry.system)) continue;
+        trigger ??= level === change.path ? change : triggerAt(change, change, level);
+        entry.system.runNow(trigger, change);
         continue;
       }
       if (event === undefined) {
         if (!bubbling) continue;
-        const fields = { emittingPath: change.path, currentPath: level, prevValue: change.prevValue, newValue: change.newValue, payload: change.payload };
-        event = new ControllerEvent(engine.facade, fields, bubbling);
+        event = new ControllerEvent(engine.facade, change.path, level, change.prevValue, change.newValue, change.payload, bubbling);
       }
       if (!event.bubbling) continue;
       const context: ChangeContext = { chain: change.chain, cause: `callback:${id}` };
@@ -139,6 +143,7 @@ export class SyncPath {
         } finally {
           this.#carrier.leave(previous);
           context.ended = true;
+          clockReadingStale();
         }
         if (isThenable(result)) {
           ignoreRejection(result);
@@ -146,7 +151,7 @@ export class SyncPath {
         }
       } catch (error) {
         if (error instanceof RestateCycleError) throw error;
-        collectFailure(delivery.failures, id, level, change.path, error);
+        collectFailure(change.failures, id, level, change.path, error);
       }
     }
     return event === undefined ? bubbling : event.bubbling;
@@ -168,6 +173,7 @@ export class SyncPath {
     } finally {
       this.#carrier.leave(previous);
       context.ended = true;
+      clockReadingStale();
     }
   }
 

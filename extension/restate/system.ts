@@ -27,9 +27,27 @@ export interface Trigger {
  */
 export const runClock: () => bigint = process.hrtime.bigint;
 
-/** Milliseconds since `started`, a reading of runClock, as performance.now() differences give them (S119). */
-export function millisecondsSince(started: bigint): number {
-  return Number(runClock() - started) / 1e6;
+/**
+ * ControllerSync's runs share clock readings, which were a third of a short derivation's cost: a run that
+ * starts right after another one ended starts at that reading, and a run whose nested runs have just ended
+ * ends at the last one's reading. Sharing is safe only while nothing that takes time happened since the
+ * reading, so the plain-call path calls `clockReadingStale` whenever it starts or ends work that may take
+ * time: a run's own body, user code, a top-level write.
+ */
+let lastReading = 0n;
+let lastReadingCurrent = false;
+
+/** runClock(), or the last reading while it is still current. */
+export function readRunClock(): bigint {
+  if (!lastReadingCurrent) {
+    lastReading = runClock();
+    lastReadingCurrent = true;
+  }
+  return lastReading;
+}
+
+export function clockReadingStale(): void {
+  lastReadingCurrent = false;
 }
 
 /** Run statistics kept for the graph (S119). */
@@ -40,13 +58,44 @@ export interface RunStats {
 }
 
 /**
+ * A system callback's run statistics as it records them: the last run's clock readings stay bigints until
+ * someone asks for `lastRunMs`, which most runs never see.
+ */
+export class RunRecord implements RunStats {
+  runCount = 0;
+  lastError: { name: string; message: string } | null = null;
+  #started = 0n;
+  #ended = 0n;
+
+  get lastRunMs(): number | null {
+    return this.runCount === 0 ? null : Number(this.#ended - this.#started) / 1e6;
+  }
+
+  record(started: bigint, ended: bigint, error: unknown): void {
+    this.runCount++;
+    this.#started = started;
+    this.#ended = ended;
+    this.lastError = error === undefined ? null : describeError(error);
+  }
+
+  /** The statistics as plain data. */
+  snapshot(): RunStats {
+    return { runCount: this.runCount, lastRunMs: this.lastRunMs, lastError: this.lastError && { ...this.lastError } };
+  }
+}
+
+function describeError(error: unknown): { name: string; message: string } {
+  return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
+}
+
+/**
  * A derivation or a tracker: a callback the controller owns, which runs at most once per state change
  * and ignores stopBubbling (S34, S59, S70).
  */
 export interface SystemCallback {
   readonly kind: 'derivation' | 'tracker';
   readonly id: string;
-  readonly stats: RunStats;
+  readonly stats: RunRecord;
   /** The notification that ran it last, for ControllerSync's NestedDelivery (S34). */
   ranIn: Delivery | undefined;
   /** Whether the callback store holds it: a run that ends after its removal must not subscribe it again. */
@@ -57,21 +106,6 @@ export interface SystemCallback {
   runNow(trigger: Trigger, delivery: Delivery | undefined): void;
 }
 
-export function newRunStats(): RunStats {
-  return { runCount: 0, lastRunMs: null, lastError: null };
-}
-
-export function recordRun(stats: RunStats, durationMs: number, error: unknown): void {
-  stats.runCount++;
-  stats.lastRunMs = durationMs;
-  stats.lastError =
-    error === undefined
-      ? null
-      : error instanceof Error
-        ? { name: error.name, message: error.message }
-        : { name: 'Error', message: String(error) };
-}
-
 /**
  * Runs a derivation's or tracker's body with the rules every system run shares: time it, record its
  * statistics, and either collect its error into the notification (S45) or, on a first run, rethrow it.
@@ -79,7 +113,7 @@ export function recordRun(stats: RunStats, durationMs: number, error: unknown): 
  */
 export function* guardedRun(
   id: string,
-  stats: RunStats,
+  stats: RunRecord,
   trigger: Trigger,
   delivery: Delivery | undefined,
   body: Operation<void>,
@@ -93,36 +127,9 @@ export function* guardedRun(
     failure = error;
     keepRunFailure(error, id, trigger, delivery);
   } finally {
-    const durationMs = millisecondsSince(started);
-    recordRun(stats, durationMs, failure);
-    onEnd(durationMs, failure);
-  }
-}
-
-/**
- * guardedRun as plain calls, for ControllerSync (see syncPath.ts). `body` and `onEnd` get `argument`, so a
- * caller can pass functions it made once rather than closures made per run.
- */
-export function guardedRunNow<A>(
-  id: string,
-  stats: RunStats,
-  trigger: Trigger,
-  delivery: Delivery | undefined,
-  argument: A,
-  body: (argument: A) => void,
-  onEnd: (argument: A, durationMs: number, failure: unknown) => void,
-): void {
-  const started = runClock();
-  let failure: unknown;
-  try {
-    body(argument);
-  } catch (error) {
-    failure = error;
-    keepRunFailure(error, id, trigger, delivery);
-  } finally {
-    const durationMs = millisecondsSince(started);
-    recordRun(stats, durationMs, failure);
-    onEnd(argument, durationMs, failure);
+    const ended = runClock();
+    stats.record(started, ended, failure);
+    onEnd(Number(ended - started) / 1e6, failure);
   }
 }
 

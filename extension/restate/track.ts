@@ -3,12 +3,12 @@ import type { Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
 import { ControllerEvent, ReadLog } from './events';
-import { describeRunError, guardedRun, guardedRunNow, newRunStats, runCause, type RunStats, type SystemCallback, type Trigger } from './system';
+import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
 export class Tracker implements SystemCallback {
   readonly kind = 'tracker';
-  readonly stats: RunStats = newRunStats();
+  readonly stats = new RunRecord();
   ranIn: Delivery | undefined;
   registered = false;
   /** The reads of the run that decided the current subscriptions, in read order. */
@@ -31,37 +31,39 @@ export class Tracker implements SystemCallback {
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
-    const run = this.#begin(trigger);
+    const run = this.#begin(trigger, new ReadLog());
     const fn = this.fn as (event: ControllerEvent) => unknown;
     const body = this.#engine.callUser(run.context, this.#what, () => fn(run.event));
-    return guardedRun(this.id, this.stats, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, trigger, durationMs, failure));
+    return guardedRun(this.id, this.stats, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, durationMs, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
-    guardedRunNow(this.id, this.stats, trigger, delivery, this.#begin(trigger), this.#callNow, this.#endNow);
+    // guardedRun as plain calls, written out: a fan of trackers runs this once per tracker.
+    const run = this.#begin(trigger, new ReadLog());
+    const started = readRunClock();
+    clockReadingStale();
+    let failure: unknown;
+    try {
+      this.#engine.now!.callUser(run.context, this.fn as (event: ControllerEvent) => unknown, run.event, this.#what);
+    } catch (error) {
+      failure = error;
+      keepRunFailure(error, this.id, trigger, delivery);
+    } finally {
+      const ended = readRunClock();
+      this.stats.record(started, ended, failure);
+      this.#end(run, this.#engine.trace.active ? Number(ended - started) / 1e6 : 0, failure);
+    }
   }
 
-  readonly #callNow = (run: TrackerRun): void => {
-    this.#engine.now!.callUser(run.context, this.fn as (event: ControllerEvent) => unknown, run.event, this.#what);
-  };
-
-  readonly #endNow = (run: TrackerRun, durationMs: number, failure: unknown): void => this.#end(run, run.trigger, durationMs, failure);
-
-  #begin(trigger: Trigger): TrackerRun {
-    const reads = new ReadLog();
-    const fields = {
-      emittingPath: trigger.emittingPath,
-      currentPath: trigger.levelPath,
-      prevValue: trigger.prevValue,
-      newValue: trigger.newValue,
-      payload: trigger.kind === 'initial' ? this.payload : trigger.payload,
-    };
-    const event = new ControllerEvent(this.#engine.facade, fields, true, reads);
+  #begin(trigger: Trigger, reads: ReadLog): TrackerRun {
+    const payload = trigger.kind === 'initial' ? this.payload : trigger.payload;
+    const event = new ControllerEvent(this.#engine.facade, trigger.emittingPath, trigger.levelPath, trigger.prevValue, trigger.newValue, payload, true, reads);
     return { number: ++this.#runsStarted, trigger, reads, event, context: { chain: trigger.chain, cause: this.#cause, batch: trigger.batch } };
   }
 
-  #end(run: TrackerRun, trigger: Trigger, durationMs: number, failure: unknown): void {
+  #end(run: TrackerRun, durationMs: number, failure: unknown): void {
     const engine = this.#engine;
+    const trigger = run.trigger;
     // With overlapping async runs, the latest-started run that has finished decides (S71).
     if (run.number > this.#appliedRun) {
       this.#appliedRun = run.number;

@@ -41,6 +41,12 @@ function statsOf(c: AnyController, id: string): { runCount: number; lastRunMs: n
   return node.stats;
 }
 
+/** Keeps the thread busy: a run's duration must include time its code spends, not only time it waits. */
+function busyWait(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
 /** A backend that counts the writes and deletes reaching it. */
 class CountingBackend implements Backend {
   readonly inner = new InMemoryBackend();
@@ -178,6 +184,40 @@ forEachController('S118 S119 graph snapshots', (kind) => {
     assert.deepEqual(node.reads, ['/v', '/w']);
     assert.equal(node.stats.runCount, 2);
     assert.equal(node.stats.lastError, null);
+  });
+
+  it('S119 lastRunMs of a run that follows a slow subscriber of the same path leaves out the subscriber', async () => {
+    const c = kind.make();
+    await c.derive('/first', '/s', (v) => v);
+    c.subscribe('/s', () => busyWait(40));
+    await c.derive('/second', '/s', (v) => v);
+    await c.setState('/s', 1);
+    assert.ok((statsOf(c, 'derive:/second').lastRunMs ?? 99) < 30, `lastRunMs ${statsOf(c, 'derive:/second').lastRunMs}`);
+  });
+
+  it('S119 lastRunMs of a tracked run counts its work after a nested write that ran a derivation', async () => {
+    const c = kind.make();
+    await c.derive('/doubled', '/x', (v) => (typeof v === 'number' ? v * 2 : 0));
+    await c.track(
+      callbackFor(kind, function* (e) {
+        const v = yield e.getState('/s');
+        if (v === undefined) return;
+        yield e.setState('/x', v);
+        busyWait(40);
+      }),
+    );
+    await c.setState('/s', 1);
+    assert.equal(await c.getState('/doubled'), 2);
+    assert.ok((statsOf(c, 'track:1').lastRunMs ?? 0) >= 39, `lastRunMs ${statsOf(c, 'track:1').lastRunMs}`);
+  });
+
+  it('S119 lastRunMs of the first run of a change leaves out the time since the previous change', async () => {
+    const c = kind.make();
+    await c.derive('/d', '/s', (v) => v);
+    await c.setState('/s', 1);
+    busyWait(40);
+    await c.setState('/s', 2);
+    assert.ok((statsOf(c, 'derive:/d').lastRunMs ?? 99) < 30, `lastRunMs ${statsOf(c, 'derive:/d').lastRunMs}`);
   });
 
   it('S119 an empty controller has an empty graph', () => {
