@@ -58,31 +58,9 @@ interface EventController {
   delState(path: PathLike, opts?: DelStateOptions): unknown;
 }
 
-/** Past this many reads, a ReadLog looks paths up in a set instead of scanning its list. */
-const READ_SCAN_LIMIT = 16;
-
-/**
- * The distinct paths a tracked callback read in one run, in the order first read (S66). Most runs read a
- * few paths, for which a list beats a set; a set is made once a run reads more.
- */
-export class ReadLog {
-  readonly paths: string[] = [];
-  #set: Set<string> | undefined;
-
-  add(path: string): void {
-    if (this.#set !== undefined) {
-      if (this.#set.has(path)) return;
-      this.#set.add(path);
-    } else {
-      if (this.paths.includes(path)) return;
-      if (this.paths.length === READ_SCAN_LIMIT) this.#set = new Set([...this.paths, path]);
-    }
-    this.paths.push(path);
-  }
-
-  has(path: string): boolean {
-    return this.#set !== undefined ? this.#set.has(path) : this.paths.includes(path);
-  }
+/** Where a tracked callback's event records the paths it reads (S66). */
+export interface ReadRecorder {
+  add(path: string): void;
 }
 
 /** The one event implementation for both controllers; helpers forward to the controller (S43). */
@@ -95,7 +73,7 @@ export class ControllerEvent {
   readonly payload: unknown;
   #bubbling: boolean;
   /** A tracked callback's event records into this the paths it reads (S66). */
-  readonly #reads: ReadLog | undefined;
+  readonly #reads: ReadRecorder | undefined;
 
   constructor(
     controller: AnyController,
@@ -105,7 +83,7 @@ export class ControllerEvent {
     newValue: unknown,
     payload: unknown,
     bubbling: boolean,
-    reads?: ReadLog,
+    reads?: ReadRecorder,
   ) {
     this.controller = controller;
     this.emittingPath = emittingPath;

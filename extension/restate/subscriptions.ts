@@ -84,7 +84,11 @@ export class SubscriptionIndex {
    * adds and removes the same few paths on every run, and one lookup beats a walk that slices each segment.
    */
   readonly #nodes = new Map<string, TrieNode>([['/', this.#root]]);
-  readonly #patternsById = new Map<string, Set<string>>();
+  /**
+   * Each id's paths and patterns in the order added. A list, not a set: a tracker whose reads change drops
+   * one path and adds another on each run, and for the few paths an id usually has a list is much cheaper.
+   */
+  readonly #patternsById = new Map<string, string[]>();
   #nextOrder = 0;
   #pairs = 0;
   #version = 0;
@@ -108,12 +112,9 @@ export class SubscriptionIndex {
     node.subscribers.set(id, { id, pattern, order: this.#nextOrder++, live: true, entry: undefined, entryGeneration: -1 });
     this.#pairs++;
     this.#version++;
-    let patterns = this.#patternsById.get(id);
-    if (patterns === undefined) {
-      patterns = new Set();
-      this.#patternsById.set(id, patterns);
-    }
-    patterns.add(pattern);
+    const patterns = this.#patternsById.get(id);
+    if (patterns === undefined) this.#patternsById.set(id, [pattern]);
+    else patterns.push(pattern);
     return true;
   }
 
@@ -144,6 +145,17 @@ export class SubscriptionIndex {
 
 
   remove(pattern: string, id: string): boolean {
+    if (!this.#removePair(pattern, id)) return false;
+    const patterns = this.#patternsById.get(id)!;
+    const at = patterns.lastIndexOf(pattern);
+    if (patterns.length === 1) this.#patternsById.delete(id);
+    else if (at === patterns.length - 1) patterns.pop();
+    else patterns.splice(at, 1);
+    return true;
+  }
+
+  /** Removes the pair from the trie, leaving #patternsById to the caller. */
+  #removePair(pattern: string, id: string): boolean {
     const node = this.#find(pattern);
     const record = node?.subscribers?.get(id);
     if (node === undefined || record === undefined) return false;
@@ -152,9 +164,6 @@ export class SubscriptionIndex {
     this.#pairs--;
     this.#version++;
     if (node.subscribers!.size === 0) node.subscribers = undefined;
-    const patterns = this.#patternsById.get(id);
-    patterns?.delete(pattern);
-    if (patterns?.size === 0) this.#patternsById.delete(id);
     if (node.subscribers === undefined && node.children === undefined) this.#prune(pattern);
     return true;
   }
@@ -180,7 +189,10 @@ export class SubscriptionIndex {
   }
 
   removeId(id: string): void {
-    for (const pattern of this.patternsOf(id)) this.remove(pattern, id);
+    const patterns = this.#patternsById.get(id);
+    if (patterns === undefined) return;
+    this.#patternsById.delete(id);
+    for (const pattern of patterns) this.#removePair(pattern, id);
   }
 
   /**

@@ -2,7 +2,10 @@ import { RestateUsageError } from './errors';
 import type { Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
-import { ControllerEvent, ReadLog } from './events';
+import type { BatchState } from './batch';
+import type { Chain } from './chain';
+import { ControllerEvent, type ReadRecorder } from './events';
+import type { TraceCause } from './trace';
 import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
@@ -31,20 +34,22 @@ export class Tracker implements SystemCallback {
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
-    const run = this.#begin(trigger, new ReadLog());
+    const run = new TrackerRun(++this.#runsStarted, trigger, this.#cause);
+    const event = this.#eventFor(run);
     const fn = this.fn as (event: ControllerEvent) => unknown;
-    const body = this.#engine.callUser(run.context, this.#what, () => fn(run.event));
+    const body = this.#engine.callUser(run, this.#what, () => fn(event));
     return guardedRun(this.id, this.stats, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, durationMs, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
     // guardedRun as plain calls, written out: a fan of trackers runs this once per tracker.
-    const run = this.#begin(trigger, new ReadLog());
+    const run = new TrackerRun(++this.#runsStarted, trigger, this.#cause);
+    const event = this.#eventFor(run);
     const started = readRunClock();
     clockReadingStale();
     let failure: unknown;
     try {
-      this.#engine.now!.callUser(run.context, this.fn as (event: ControllerEvent) => unknown, run.event, this.#what);
+      this.#engine.now!.callUser(run, this.fn as (event: ControllerEvent) => unknown, event, this.#what);
     } catch (error) {
       failure = error;
       keepRunFailure(error, this.id, trigger, delivery);
@@ -55,10 +60,10 @@ export class Tracker implements SystemCallback {
     }
   }
 
-  #begin(trigger: Trigger, reads: ReadLog): TrackerRun {
+  #eventFor(run: TrackerRun): ControllerEvent {
+    const trigger = run.trigger;
     const payload = trigger.kind === 'initial' ? this.payload : trigger.payload;
-    const event = new ControllerEvent(this.#engine.facade, trigger.emittingPath, trigger.levelPath, trigger.prevValue, trigger.newValue, payload, true, reads);
-    return { number: ++this.#runsStarted, trigger, reads, event, context: { chain: trigger.chain, cause: this.#cause, batch: trigger.batch } };
+    return new ControllerEvent(this.#engine.facade, trigger.emittingPath, trigger.levelPath, trigger.prevValue, trigger.newValue, payload, true, run);
   }
 
   #end(run: TrackerRun, durationMs: number, failure: unknown): void {
@@ -67,14 +72,14 @@ export class Tracker implements SystemCallback {
     // With overlapping async runs, the latest-started run that has finished decides (S71).
     if (run.number > this.#appliedRun) {
       this.#appliedRun = run.number;
-      this.#reconcile(run.reads);
+      this.#reconcile(run);
     }
     if (!engine.trace.active) return;
     engine.trace.emit({
       kind: 'track-run',
       id: this.id,
       triggerPath: trigger.emittingPath,
-      reads: [...run.reads.paths],
+      reads: [...run.paths],
       durationMs,
       error: describeRunError(failure),
       cause: runCause(trigger),
@@ -82,16 +87,22 @@ export class Tracker implements SystemCallback {
     });
   }
 
-  #reconcile(reads: ReadLog): void {
-    const engine = this.#engine;
+  /** Subscribes to what the run read and not to what it no longer reads; paths read both times are left alone. */
+  #reconcile(run: TrackerRun): void {
     if (!this.registered) return;
-    const paths = reads.paths;
-    if (sameList(paths, this.reads)) return;
-    for (const path of this.reads) {
-      if (!reads.has(path)) engine.subscriptions.remove(path, this.id);
+    const paths = run.paths;
+    const previous = this.reads;
+    if (sameList(paths, previous)) return;
+    const index = this.#engine.subscriptions;
+    for (const path of previous) {
+      if (!run.has(path)) index.remove(path, this.id);
     }
-    for (const path of paths) engine.subscriptions.add(path, this.id);
-    this.reads = [...paths];
+    const kept = previous.length > READ_SCAN_LIMIT ? new Set(previous) : undefined;
+    for (const path of paths) {
+      if (!(kept !== undefined ? kept.has(path) : previous.includes(path))) index.add(path, this.id);
+    }
+    // The run has ended, so its list no longer changes (see TrackerRun.add).
+    this.reads = paths;
   }
 }
 
@@ -101,13 +112,52 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-/** One run of a tracker: what it read, the event it got, and the context its writes are made in. */
-interface TrackerRun {
-  readonly number: number;
-  readonly trigger: Trigger;
-  readonly reads: ReadLog;
-  readonly event: ControllerEvent;
-  readonly context: ChangeContext;
+/** Past this many reads, a run looks paths up in a set instead of scanning its list. */
+const READ_SCAN_LIMIT = 16;
+
+/**
+ * One run of a tracker, in one object: the context its writes are made in, and the distinct paths it read
+ * in the order first read (S66). Most runs read a few paths, for which a list beats a set; a set is made
+ * once a run reads more. Its fields are declared, not defined, so that constructing it is only the
+ * assignments below.
+ */
+class TrackerRun implements ChangeContext, ReadRecorder {
+  declare readonly number: number;
+  declare readonly trigger: Trigger;
+  declare readonly chain: Chain | undefined;
+  declare readonly cause: TraceCause;
+  declare readonly batch: BatchState | undefined;
+  declare ended: boolean;
+  declare readonly paths: string[];
+  declare pathSet: Set<string> | undefined;
+
+  constructor(number: number, trigger: Trigger, cause: TraceCause) {
+    this.number = number;
+    this.trigger = trigger;
+    this.chain = trigger.chain;
+    this.cause = cause;
+    this.batch = trigger.batch;
+    this.ended = false;
+    this.paths = [];
+    this.pathSet = undefined;
+  }
+
+  /** Records a read; reads through the event after the run ended are not the run's. */
+  add(path: string): void {
+    if (this.ended) return;
+    if (this.pathSet !== undefined) {
+      if (this.pathSet.has(path)) return;
+      this.pathSet.add(path);
+    } else {
+      if (this.paths.includes(path)) return;
+      if (this.paths.length === READ_SCAN_LIMIT) this.pathSet = new Set([...this.paths, path]);
+    }
+    this.paths.push(path);
+  }
+
+  has(path: string): boolean {
+    return this.pathSet !== undefined ? this.pathSet.has(path) : this.paths.includes(path);
+  }
 }
 
 /** Registers a tracker and runs it once (S66). */
