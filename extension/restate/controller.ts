@@ -107,7 +107,8 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
   }
 
   getState<T = undefined>(path: PathLike, opts?: GetStateOptions<T>): unknown {
-    return this.#now.getState(path, opts, this.engine.carrier.current());
+    // Only a default that is written makes a change, which needs the current context.
+    return this.#now.getState(path, opts, opts?.writeDefault === true ? this.engine.carrier.current() : undefined);
   }
 
   setState(path: PathLike, value: unknown, opts?: SetStateOptions): boolean {

@@ -63,14 +63,18 @@ export interface ReadRecorder {
   add(path: string): void;
 }
 
-/** The one event implementation for both controllers; helpers forward to the controller (S43). */
+/**
+ * The one event implementation for both controllers; helpers forward to the controller (S43). One is made
+ * per callback level and per tracked run, so its public fields are declared rather than defined: the
+ * constructor's assignments are then all it costs.
+ */
 export class ControllerEvent {
-  readonly controller: AnyController;
-  readonly emittingPath: string;
-  readonly currentPath: string;
-  readonly prevValue: unknown;
-  readonly newValue: unknown;
-  readonly payload: unknown;
+  declare readonly controller: AnyController;
+  declare readonly emittingPath: string;
+  declare readonly currentPath: string;
+  declare readonly prevValue: unknown;
+  declare readonly newValue: unknown;
+  declare readonly payload: unknown;
   #bubbling: boolean;
   /** A tracked callback's event records into this the paths it reads (S66). */
   readonly #reads: ReadRecorder | undefined;

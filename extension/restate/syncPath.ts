@@ -92,23 +92,17 @@ export class SyncPath {
     const index = this.#engine.subscriptions;
     const version = index.version;
     const path = change.path;
-    let depth = lists.length - 1;
-    // The level at `depth` is path.slice(0, end), or '/' when end is 0.
-    let end = path.length;
+    const last = lists.length - 1;
     let bubbling = true;
-    for (; depth >= 0; depth--) {
+    for (let depth = last; depth >= 0; depth--) {
       if (index.version === version) {
         const list = lists[depth];
-        if (list !== undefined && list.length > 0) {
-          const level = end === 0 ? '/' : end === path.length ? path : path.slice(0, end);
-          bubbling = this.#deliverLevel(change, level, list, bubbling);
-        }
+        if (list !== undefined && list.length > 0) bubbling = this.#deliverLevel(change, depth === last ? path : ancestorAt(path, depth), list, bubbling);
       } else {
-        const level = end === 0 ? '/' : path.slice(0, end);
+        const level = depth === last ? path : ancestorAt(path, depth);
         const list = index.deliveryList(level);
         if (list.length > 0) bubbling = this.#deliverLevel(change, level, list, bubbling);
       }
-      end = end === 0 ? 0 : path.lastIndexOf('/', end - 1);
     }
   }
 
@@ -181,6 +175,17 @@ export class SyncPath {
   read(canonical: string): unknown {
     return settle(this.#engine.backend.read(canonical, MISSING));
   }
+}
+
+/** The ancestor of a canonical path with `depth` segments; `/` for 0. */
+function ancestorAt(path: string, depth: number): string {
+  if (depth === 0) return '/';
+  let end = 0;
+  for (let seen = 0; seen < depth; seen++) {
+    end = path.indexOf('/', end + 1);
+    if (end === -1) return path;
+  }
+  return path.slice(0, end);
 }
 
 function settle(value: unknown): unknown {
