@@ -1,5 +1,5 @@
 import type { ControllerAsync, ControllerSync } from './controller';
-import { resolveConcretePath, type PathLike } from './path';
+import type { PathLike } from './path';
 import type { Cause } from './trace';
 
 /** `(newValue, prevValue)`: truthy means equal, and the write is skipped (S25). */
@@ -58,9 +58,10 @@ interface EventController {
   delState(path: PathLike, opts?: DelStateOptions): unknown;
 }
 
-/** Where a tracked callback's event records the paths it reads (S66). */
+/** What a tracked callback's event reads through, recording each path it reads (S66). */
 export interface ReadRecorder {
-  add(path: string): void;
+  /** Records the read and reads, as the controller's getState would. */
+  read(path: PathLike, opts: GetStateOptions | undefined): unknown;
 }
 
 /**
@@ -108,7 +109,7 @@ export class ControllerEvent {
   }
 
   getState(path: PathLike, opts?: GetStateOptions): unknown {
-    this.#reads?.add(resolveConcretePath(path, 'track'));
+    if (this.#reads !== undefined) return this.#reads.read(path, opts);
     return (this.controller as EventController).getState(path, opts);
   }
 

@@ -34,10 +34,14 @@ export class SyncPath {
   getState(path: PathLike, opts: GetStateOptions | undefined, context: ChangeContext | undefined): unknown {
     const engine = this.#engine;
     if (opts?.writeDefault === true) return runSync(engine.getState(path, opts, context));
-    const canonical = resolveConcretePath(path, COMPONENT);
-    const value = settle(engine.backend.read(canonical, MISSING));
+    return this.getCanonical(resolveConcretePath(path, COMPONENT), opts?.default);
+  }
+
+  /** getState of a canonical path, with no default to write. */
+  getCanonical(canonical: string, dflt: unknown): unknown {
+    const value = settle(this.#engine.backend.read(canonical, MISSING));
     if (value !== MISSING) return value;
-    return canonical === '/' ? {} : opts?.default;
+    return canonical === '/' ? {} : dflt;
   }
 
   setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): boolean {

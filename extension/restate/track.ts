@@ -4,7 +4,8 @@ import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
 import type { BatchState } from './batch';
 import type { Chain } from './chain';
-import { ControllerEvent, type ReadRecorder } from './events';
+import { ControllerEvent, type GetStateOptions, type ReadRecorder } from './events';
+import { resolveConcretePath, type PathLike } from './path';
 import type { TraceCause } from './trace';
 import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
 
@@ -34,7 +35,7 @@ export class Tracker implements SystemCallback {
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
-    const run = new TrackerRun(++this.#runsStarted, trigger, this.#cause);
+    const run = new TrackerRun(this.#engine, ++this.#runsStarted, trigger, this.#cause);
     const event = this.#eventFor(run);
     const fn = this.fn as (event: ControllerEvent) => unknown;
     const body = this.#engine.callUser(run, this.#what, () => fn(event));
@@ -43,7 +44,7 @@ export class Tracker implements SystemCallback {
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
     // guardedRun as plain calls, written out: a fan of trackers runs this once per tracker.
-    const run = new TrackerRun(++this.#runsStarted, trigger, this.#cause);
+    const run = new TrackerRun(this.#engine, ++this.#runsStarted, trigger, this.#cause);
     const event = this.#eventFor(run);
     const started = readRunClock();
     clockReadingStale();
@@ -122,6 +123,7 @@ const READ_SCAN_LIMIT = 16;
  * assignments below.
  */
 class TrackerRun implements ChangeContext, ReadRecorder {
+  declare readonly engine: Engine;
   declare readonly number: number;
   declare readonly trigger: Trigger;
   declare readonly chain: Chain | undefined;
@@ -131,7 +133,8 @@ class TrackerRun implements ChangeContext, ReadRecorder {
   declare readonly paths: string[];
   declare pathSet: Set<string> | undefined;
 
-  constructor(number: number, trigger: Trigger, cause: TraceCause) {
+  constructor(engine: Engine, number: number, trigger: Trigger, cause: TraceCause) {
+    this.engine = engine;
     this.number = number;
     this.trigger = trigger;
     this.chain = trigger.chain;
@@ -140,6 +143,15 @@ class TrackerRun implements ChangeContext, ReadRecorder {
     this.ended = false;
     this.paths = [];
     this.pathSet = undefined;
+  }
+
+  read(path: PathLike, opts: GetStateOptions | undefined): unknown {
+    const canonical = resolveConcretePath(path, 'track');
+    this.add(canonical);
+    const now = this.engine.now;
+    // ControllerSync reads at once; a default to write, and ControllerAsync, go through the controller.
+    if (now !== undefined && opts?.writeDefault !== true) return now.getCanonical(canonical, opts?.default);
+    return (this.engine.facade as { getState(path: string, opts?: GetStateOptions): unknown }).getState(canonical, opts);
   }
 
   /** Records a read; reads through the event after the run ended are not the run's. */
