@@ -63,10 +63,9 @@ export class DeriveData {
 export type DeriveTransform = (data: DeriveData) => unknown;
 
 /** A derivation: `dest` kept computed from `sources` (S57–S65). */
-export class Derivation implements SystemCallback {
+export class Derivation extends RunRecord implements SystemCallback {
   readonly kind = 'derivation';
   readonly id: string;
-  readonly stats = new RunRecord();
   ranIn: Delivery | undefined;
   registered = false;
   readonly #engine: Engine;
@@ -87,6 +86,7 @@ export class Derivation implements SystemCallback {
     readonly payload: unknown,
     ofValue?: (value: unknown) => unknown,
   ) {
+    super();
     this.#engine = engine;
     this.id = `derive:${dest}`;
     this.#cause = `derive:${dest}`;
@@ -99,7 +99,7 @@ export class Derivation implements SystemCallback {
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
-    return guardedRun(this.id, this.stats, trigger, delivery, this.#compute(trigger), (durationMs, failure) => this.#traceRun(trigger, durationMs, failure));
+    return guardedRun(this.id, this, trigger, delivery, this.#compute(trigger), (durationMs, failure) => this.#traceRun(trigger, durationMs, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
@@ -115,7 +115,7 @@ export class Derivation implements SystemCallback {
       keepRunFailure(error, this.id, trigger, delivery);
     } finally {
       const ended = readRunClock();
-      this.stats.record(started, ended, failure);
+      this.recordRun(started, ended, failure);
       if (this.#engine.trace.active) this.#traceRun(trigger, Number(ended - started) / 1e6, failure);
     }
   }

@@ -31,7 +31,7 @@ export function snapshotGraph(engine: Engine): GraphSnapshot {
   const edges: GraphEdge[] = [];
   for (const { system } of engine.callbacks.systemEntries()) {
     if (system instanceof Derivation) {
-      nodes.push({ kind: 'derivation', id: system.id, dest: system.dest, sources: [...system.sources], stats: system.stats.snapshot() });
+      nodes.push({ kind: 'derivation', id: system.id, dest: system.dest, sources: [...system.sources], stats: system.runStats() });
       for (const source of system.sources) {
         paths.add(source);
         edges.push({ from: source, to: system.id, kind: 'source' });
@@ -39,7 +39,7 @@ export function snapshotGraph(engine: Engine): GraphSnapshot {
       paths.add(system.dest);
       edges.push({ from: system.id, to: system.dest, kind: 'dest' });
     } else if (system instanceof Tracker) {
-      nodes.push({ kind: 'tracker', id: system.id, reads: [...system.reads], stats: system.stats.snapshot() });
+      nodes.push({ kind: 'tracker', id: system.id, reads: [...system.reads], stats: system.runStats() });
       for (const read of system.reads) {
         paths.add(read);
         edges.push({ from: read, to: system.id, kind: 'read' });

@@ -58,10 +58,12 @@ export interface RunStats {
 }
 
 /**
- * A system callback's run statistics as it records them: the last run's clock readings stay bigints until
- * someone asks for `lastRunMs`, which most runs never see.
+ * What a system callback keeps about its runs, as the base of Derivation and Tracker: kept in the
+ * callback itself because a fan of runs touches each callback once, and a separate object would be one
+ * more cache miss per run. The last run's clock readings stay bigints until someone asks for `lastRunMs`,
+ * which most runs never see.
  */
-export class RunRecord implements RunStats {
+export abstract class RunRecord implements RunStats {
   runCount = 0;
   lastError: { name: string; message: string } | null = null;
   #started = 0n;
@@ -71,7 +73,7 @@ export class RunRecord implements RunStats {
     return this.runCount === 0 ? null : Number(this.#ended - this.#started) / 1e6;
   }
 
-  record(started: bigint, ended: bigint, error: unknown): void {
+  recordRun(started: bigint, ended: bigint, error: unknown): void {
     this.runCount++;
     this.#started = started;
     this.#ended = ended;
@@ -79,7 +81,7 @@ export class RunRecord implements RunStats {
   }
 
   /** The statistics as plain data. */
-  snapshot(): RunStats {
+  runStats(): RunStats {
     return { runCount: this.runCount, lastRunMs: this.lastRunMs, lastError: this.lastError && { ...this.lastError } };
   }
 }
@@ -92,10 +94,9 @@ function describeError(error: unknown): { name: string; message: string } {
  * A derivation or a tracker: a callback the controller owns, which runs at most once per state change
  * and ignores stopBubbling (S34, S59, S70).
  */
-export interface SystemCallback {
+export interface SystemCallback extends RunRecord {
   readonly kind: 'derivation' | 'tracker';
   readonly id: string;
-  readonly stats: RunRecord;
   /** The notification that ran it last, for ControllerSync's NestedDelivery (S34). */
   ranIn: Delivery | undefined;
   /** Whether the callback store holds it: a run that ends after its removal must not subscribe it again. */
@@ -128,7 +129,7 @@ export function* guardedRun(
     keepRunFailure(error, id, trigger, delivery);
   } finally {
     const ended = runClock();
-    stats.record(started, ended, failure);
+    stats.recordRun(started, ended, failure);
     onEnd(Number(ended - started) / 1e6, failure);
   }
 }

@@ -10,9 +10,8 @@ import type { TraceCause } from './trace';
 import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
-export class Tracker implements SystemCallback {
+export class Tracker extends RunRecord implements SystemCallback {
   readonly kind = 'tracker';
-  readonly stats = new RunRecord();
   ranIn: Delivery | undefined;
   registered = false;
   /** The reads of the run that decided the current subscriptions, in read order. */
@@ -29,6 +28,7 @@ export class Tracker implements SystemCallback {
     readonly fn: (event: never) => unknown,
     readonly payload: unknown,
   ) {
+    super();
     this.#engine = engine;
     this.#cause = id as `track:${string}`;
     this.#what = `the tracked callback ${id}`;
@@ -39,7 +39,7 @@ export class Tracker implements SystemCallback {
     const event = this.#eventFor(run);
     const fn = this.fn as (event: ControllerEvent) => unknown;
     const body = this.#engine.callUser(run, this.#what, () => fn(event));
-    return guardedRun(this.id, this.stats, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, durationMs, failure));
+    return guardedRun(this.id, this, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, durationMs, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
@@ -56,7 +56,7 @@ export class Tracker implements SystemCallback {
       keepRunFailure(error, this.id, trigger, delivery);
     } finally {
       const ended = readRunClock();
-      this.stats.record(started, ended, failure);
+      this.recordRun(started, ended, failure);
       this.#end(run, this.#engine.trace.active ? Number(ended - started) / 1e6 : 0, failure);
     }
   }
