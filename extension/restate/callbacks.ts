@@ -32,6 +32,7 @@ export class CallbackStore {
     if (subscription.entryGeneration === this.#generation) return subscription.entry as CallbackEntry | undefined;
     const entry = this.#byId.get(subscription.id);
     subscription.entry = entry;
+    subscription.system = entry?.system;
     subscription.entryGeneration = this.#generation;
     return entry;
   }

@@ -68,6 +68,7 @@ export class Derivation extends RunRecord implements SystemCallback {
   readonly id: string;
   ranIn: Delivery | undefined;
   registered = false;
+  readonly unlistedPatterns: readonly string[] = [];
   readonly #engine: Engine;
   readonly #cause: `derive:${string}`;
   readonly #what: string;

@@ -558,6 +558,7 @@ export class Engine {
     if (entry?.system === undefined) return undefined;
     this.callbacks.remove(id);
     this.subscriptions.removeId(id);
+    for (const pattern of entry.system.unlistedPatterns) this.subscriptions.remove(pattern, id);
     return entry.system;
   }
 

@@ -1,4 +1,5 @@
 import { WILDCARD, splitPath } from './path';
+import type { SystemCallback } from './system';
 
 const EMPTY: readonly Subscription[] = Object.freeze([]);
 /** How many paths' level lists are kept; past it the cache starts over, which costs one walk per path. */
@@ -55,8 +56,9 @@ export interface Subscription {
   readonly order: number;
   /** False once removed, so a delivery already under way can skip it (S35). */
   live: boolean;
-  /** The callback store's entry for the id, as CallbackStore.entryOf last found it, and when. */
+  /** The callback store's entry for the id, and its system callback if any, as CallbackStore.entryOf last found them, and when. */
   entry: unknown;
+  system: SystemCallback | undefined;
   entryGeneration: number;
 }
 
@@ -104,14 +106,19 @@ export class SubscriptionIndex {
     return this.#version;
   }
 
-  /** Adds the pair; an existing pair keeps its place. Returns whether it was new. */
-  add(pattern: string, id: string): boolean {
+  /**
+   * Adds the pair; an existing pair keeps its place. Returns whether it was new. A caller that keeps its
+   * own list of an id's patterns (a tracker, its reads) passes `listed = false`, which spares a lookup per
+   * change of reads, and removes those pairs itself: patternsOf and removeId do not see them.
+   */
+  add(pattern: string, id: string, listed = true): boolean {
     const node = this.#nodes.get(pattern) ?? this.#create(pattern);
     node.subscribers ??= new Map();
     if (node.subscribers.has(id)) return false;
-    node.subscribers.set(id, { id, pattern, order: this.#nextOrder++, live: true, entry: undefined, entryGeneration: -1 });
+    node.subscribers.set(id, { id, pattern, order: this.#nextOrder++, live: true, entry: undefined, system: undefined, entryGeneration: -1 });
     this.#pairs++;
     this.#version++;
+    if (!listed) return true;
     const patterns = this.#patternsById.get(id);
     if (patterns === undefined) this.#patternsById.set(id, [pattern]);
     else patterns.push(pattern);
@@ -146,11 +153,12 @@ export class SubscriptionIndex {
 
   remove(pattern: string, id: string): boolean {
     if (!this.#removePair(pattern, id)) return false;
-    const patterns = this.#patternsById.get(id)!;
-    const at = patterns.lastIndexOf(pattern);
-    if (patterns.length === 1) this.#patternsById.delete(id);
-    else if (at === patterns.length - 1) patterns.pop();
-    else patterns.splice(at, 1);
+    const patterns = this.#patternsById.get(id);
+    const at = patterns === undefined ? -1 : patterns.lastIndexOf(pattern);
+    if (at === -1) return true;
+    if (patterns!.length === 1) this.#patternsById.delete(id);
+    else if (at === patterns!.length - 1) patterns!.pop();
+    else patterns!.splice(at, 1);
     return true;
   }
 

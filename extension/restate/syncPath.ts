@@ -120,10 +120,12 @@ export class SyncPath {
       const id = subscription.id;
       const entry = engine.callbacks.entryOf(subscription);
       if (entry === undefined) continue;
-      if (entry.system !== undefined) {
-        if (!change.claimSystem(entry.system)) continue;
+      // Read from the subscription, which this loop has in hand, rather than from the entry.
+      const system = subscription.system;
+      if (system !== undefined) {
+        if (!change.claimSystem(system)) continue;
         trigger ??= level === change.path ? change : triggerAt(change, change, level);
-        entry.system.runNow(trigger, change);
+        system.runNow(trigger, change);
         continue;
       }
       if (event === undefined) {

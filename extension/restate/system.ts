@@ -101,6 +101,8 @@ export interface SystemCallback extends RunRecord {
   ranIn: Delivery | undefined;
   /** Whether the callback store holds it: a run that ends after its removal must not subscribe it again. */
   registered: boolean;
+  /** The patterns it subscribed to without listing them under its id (see SubscriptionIndex.add). */
+  readonly unlistedPatterns: readonly string[];
   /** Runs once. With a delivery the run is part of a notification and collects its error there; without, it rethrows. */
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void>;
   /** `run` as plain calls, for ControllerSync outside a batch (see syncPath.ts). */

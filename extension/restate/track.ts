@@ -14,7 +14,10 @@ export class Tracker extends RunRecord implements SystemCallback {
   readonly kind = 'tracker';
   ranIn: Delivery | undefined;
   registered = false;
-  /** The reads of the run that decided the current subscriptions, in read order. */
+  /**
+   * The reads of the run that decided the current subscriptions, in read order. The subscription index
+   * does not list them under the tracker's id (see SubscriptionIndex.add): removing the tracker removes them.
+   */
   reads: string[] = [];
   readonly #engine: Engine;
   readonly #cause: `track:${string}`;
@@ -32,6 +35,10 @@ export class Tracker extends RunRecord implements SystemCallback {
     this.#engine = engine;
     this.#cause = id as `track:${string}`;
     this.#what = `the tracked callback ${id}`;
+  }
+
+  get unlistedPatterns(): readonly string[] {
+    return this.reads;
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
@@ -100,7 +107,7 @@ export class Tracker extends RunRecord implements SystemCallback {
     }
     const kept = previous.length > READ_SCAN_LIMIT ? new Set(previous) : undefined;
     for (const path of paths) {
-      if (!(kept !== undefined ? kept.has(path) : previous.includes(path))) index.add(path, this.id);
+      if (!(kept !== undefined ? kept.has(path) : previous.includes(path))) index.add(path, this.id, false);
     }
     // The run has ended, so its list no longer changes (see TrackerRun.add).
     this.reads = paths;
