@@ -6,7 +6,8 @@ import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
-import type { PathLevels } from './subscriptions';
+import type { LevelLists } from './subscriptions';
+import type { WriteTarget } from './syncPath';
 import { MISSING } from './values';
 
 /** Marks a source value that the trigger does not carry and has to be read. */
@@ -63,7 +64,7 @@ export class DeriveData {
 export type DeriveTransform = (data: DeriveData) => unknown;
 
 /** A derivation: `dest` kept computed from `sources` (S57–S65). */
-export class Derivation extends RunRecord implements SystemCallback {
+export class Derivation extends RunRecord implements SystemCallback, WriteTarget {
   readonly kind = 'derivation';
   readonly id: string;
   ranIn: Delivery | undefined;
@@ -75,9 +76,10 @@ export class Derivation extends RunRecord implements SystemCallback {
   readonly #hasPatterns: boolean;
   readonly #writeOptions: { readonly payload: unknown };
   readonly #ofValue: ((value: unknown) => unknown) | undefined;
-  readonly #destLevels: PathLevels = { version: -1, lists: undefined };
-  /** The backend's handle on the dest, for ControllerSync's backends that offer one. */
-  readonly #destHandle: ValueHandle | undefined;
+  /** What ControllerSync keeps for writing the dest (a WriteTarget): its level lists, and the backend's handle on it. */
+  levelsVersion = -1;
+  levels: LevelLists | undefined = undefined;
+  readonly handle: ValueHandle | undefined;
 
   constructor(
     engine: Engine,
@@ -96,7 +98,7 @@ export class Derivation extends RunRecord implements SystemCallback {
     this.#writeOptions = { payload };
     // `derive` with one concrete source hands the transform that source's value: no DeriveData to build.
     this.#ofValue = sources.length === 1 && !this.#hasPatterns ? ofValue : undefined;
-    this.#destHandle = engine.isAsync ? undefined : (engine.backend as Backend).handle?.(dest);
+    this.handle = engine.isAsync ? undefined : (engine.backend as Backend).handle?.(dest);
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
@@ -179,7 +181,7 @@ export class Derivation extends RunRecord implements SystemCallback {
       result = now.callUser(context, this.transform, new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched), this.#what);
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
-      now.setCanonical(this.dest, result, this.#writeOptions, trigger.chain, this.#cause, this.#destLevels, this.#destHandle);
+      now.setCanonical(this.dest, result, this.#writeOptions, trigger.chain, this.#cause, this);
     } else if (result === undefined) {
       runSync(engine.delState(this.dest, this.#writeOptions, context));
     } else {

@@ -7,10 +7,10 @@ const LEVEL_CACHE_LIMIT = 4096;
 
 /** A path's delivery lists by level: index `d` is the ancestor with `d` segments. */
 export type LevelLists = readonly (readonly Subscription[] | undefined)[];
-/** One path's level lists kept by whoever writes that path often (a derivation, its dest): valid while `version` is the index's. */
+/** One path's level lists kept by whoever writes that path often (a derivation, its dest): valid while `levelsVersion` is the index's version. */
 export interface PathLevels {
-  version: number;
-  lists: LevelLists | undefined;
+  levelsVersion: number;
+  levels: LevelLists | undefined;
 }
 
 /** Cached for a path none of whose levels has a subscriber. */
@@ -271,11 +271,11 @@ export class SubscriptionIndex {
 
   /** levelLists(path), through a holder kept by the caller: two field reads instead of a lookup while nothing changed. */
   levelListsVia(path: string, holder: PathLevels): LevelLists | undefined {
-    if (holder.version !== this.#version) {
-      holder.lists = this.levelLists(path);
-      holder.version = this.#version;
+    if (holder.levelsVersion !== this.#version) {
+      holder.levels = this.levelLists(path);
+      holder.levelsVersion = this.#version;
     }
-    return holder.lists;
+    return holder.levels;
   }
 
   #walkLevels(path: string): LevelLists {

@@ -12,6 +12,11 @@ import { MISSING, deepEqual } from './values';
 
 const COMPONENT = 'controller';
 
+/** What a caller that writes one path again and again keeps for it: its level lists, and the backend's handle on it if there is one. */
+export interface WriteTarget extends PathLevels {
+  readonly handle: ValueHandle | undefined;
+}
+
 /**
  * ControllerSync's hot path: getState, setState and the notification it sets off, as plain calls.
  *
@@ -53,8 +58,7 @@ export class SyncPath {
 
   /**
    * setState for a path already known to be canonical, outside a batch, with no trace listener. A caller
-   * that writes the same path again and again passes a holder for its level lists, and the backend's
-   * handle on the path if it has one.
+   * that writes the same path again and again (a derivation, its dest) passes what it keeps for it.
    */
   setCanonical(
     canonical: string,
@@ -62,8 +66,7 @@ export class SyncPath {
     opts: SetStateOptions | undefined,
     chain: Change['chain'] | undefined,
     cause: Change['cause'],
-    levels?: PathLevels,
-    handle?: ValueHandle,
+    target?: WriteTarget,
   ): boolean {
     const engine = this.#engine;
     // The runs this change sets off must not take their start from a reading made before it.
@@ -71,6 +74,7 @@ export class SyncPath {
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
     }
+    const handle = target?.handle;
     const stored = handle !== undefined ? handle.read() : settle(engine.backend.read(canonical, MISSING));
     const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
     if (opts?.eqFunc === undefined ? deepEqual(value, prevValue) : opts.eqFunc(value, prevValue)) return false;
@@ -79,7 +83,7 @@ export class SyncPath {
     if (handle !== undefined) handle.write(value);
     else settle(engine.backend.write(canonical, value));
     if (opts?.skipNotify === true) return true;
-    const lists = levels === undefined ? engine.subscriptions.levelLists(canonical) : engine.subscriptions.levelListsVia(canonical, levels);
+    const lists = target === undefined ? engine.subscriptions.levelLists(canonical) : engine.subscriptions.levelListsVia(canonical, target);
     if (lists === undefined) return true;
     const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain);
     try {

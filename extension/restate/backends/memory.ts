@@ -88,28 +88,41 @@ export class InMemoryBackend implements Backend {
 
   /** A path's node, kept from one call to the next until a delete may have taken it out of the tree. */
   handle(path: string): ValueHandle {
-    const canonical = resolveConcretePath(path, COMPONENT);
-    let node: MemoryNode | undefined;
-    let deletes = -1;
-    const current = (): MemoryNode | undefined => {
-      if (node === undefined || deletes !== this.#deletes) {
-        node = this.#find(canonical);
-        deletes = this.#deletes;
-      }
-      return node;
-    };
-    return {
-      read: () => {
-        const found = current();
-        return found !== undefined && nodeExists(found) ? readNode(found) : MISSING;
-      },
-      write: (value) => {
-        const found = value === undefined || value === MISSING ? undefined : current();
-        if (found !== undefined) found.value = value;
-        else this.write(canonical, value);
-      },
-    };
+    return new InMemoryBackend.#Handle(this, resolveConcretePath(path, COMPONENT));
   }
+
+  /** One object per handle, declared here so that it can reach the backend's private lookups. */
+  static readonly #Handle = class MemoryHandle implements ValueHandle {
+    readonly #backend: InMemoryBackend;
+    readonly #path: string;
+    #node: MemoryNode | undefined = undefined;
+    #deletesSeen = -1;
+
+    constructor(backend: InMemoryBackend, path: string) {
+      this.#backend = backend;
+      this.#path = path;
+    }
+
+    read(): unknown {
+      const node = this.#current();
+      return node !== undefined && nodeExists(node) ? readNode(node) : MISSING;
+    }
+
+    write(value: unknown): void {
+      const node = value === undefined || value === MISSING ? undefined : this.#current();
+      if (node !== undefined) node.value = value;
+      else this.#backend.write(this.#path, value);
+    }
+
+    #current(): MemoryNode | undefined {
+      const backend = this.#backend;
+      if (this.#node === undefined || this.#deletesSeen !== backend.#deletes) {
+        this.#node = backend.#find(this.#path);
+        this.#deletesSeen = backend.#deletes;
+      }
+      return this.#node;
+    }
+  };
 
   listChildren(path: string): string[] {
     const node = this.#find(resolveConcretePath(path, COMPONENT));
