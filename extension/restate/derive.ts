@@ -75,6 +75,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   readonly #what: string;
   readonly #hasPatterns: boolean;
   readonly #writeOptions: { readonly payload: unknown };
+  readonly #onlySource: string;
   readonly #ofValue: ((value: unknown) => unknown) | undefined;
   /** What ControllerSync keeps for writing the dest (a WriteTarget): its level lists, and the backend's handle on it. */
   levelsVersion = -1;
@@ -98,6 +99,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     this.#writeOptions = { payload };
     // `derive` with one concrete source hands the transform that source's value: no DeriveData to build.
     this.#ofValue = sources.length === 1 && !this.#hasPatterns ? ofValue : undefined;
+    this.#onlySource = sources[0] ?? '/';
     this.handle = engine.isAsync ? undefined : (engine.backend as Backend).handle?.(dest);
   }
 
@@ -164,8 +166,9 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     const context: ChangeContext = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch };
     let result: unknown;
     if (this.#ofValue !== undefined) {
-      let value = this.#sourceValue(0, trigger, undefined);
-      if (value === READ) value = readResult(this.sources[0], now.read(this.sources[0]));
+      // One concrete source, kept in a field of its own: a chain reads it once per link.
+      const source = this.#onlySource;
+      const value = trigger.kind !== 'initial' && source === trigger.emittingPath ? trigger.newValue : readResult(source, now.read(source));
       result = now.callUser(context, this.#ofValue, value, this.#what);
     } else {
       const values: unknown[] = [];
@@ -181,7 +184,8 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
       result = now.callUser(context, this.transform, new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched), this.#what);
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
-      now.setCanonical(this.dest, result, this.#writeOptions, trigger.chain, this.#cause, this);
+      // Without a payload the write needs no options, and a chain reads one object fewer per link.
+      now.setCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this);
     } else if (result === undefined) {
       runSync(engine.delState(this.dest, this.#writeOptions, context));
     } else {
