@@ -7,6 +7,8 @@ export interface CallbackEntry {
   readonly id: string;
   fn: (event: never) => unknown;
   readonly system: SystemCallback | undefined;
+  /** Who acts for the writes this callback makes (S122), made once rather than on every call. */
+  readonly cause: `callback:${string}`;
 }
 
 const RESERVED_PREFIXES = ['#', 'derive:', 'track:'];
@@ -50,13 +52,13 @@ export class CallbackStore {
       const known = this.#idsByFunction.get(callback);
       if (known !== undefined && known.length > 0) return known[0];
       const id = `#${this.#nextAutoId++}`;
-      this.#add({ id, fn: callback, system: undefined });
+      this.#add({ id, fn: callback, system: undefined, cause: `callback:${id}` });
       return id;
     }
     checkUserId(forceId);
     const existing = this.#byId.get(forceId);
     if (existing === undefined) {
-      this.#add({ id: forceId, fn: callback, system: undefined });
+      this.#add({ id: forceId, fn: callback, system: undefined, cause: `callback:${forceId}` });
       return forceId;
     }
     if (existing.fn === callback) return forceId;
@@ -70,7 +72,7 @@ export class CallbackStore {
   }
 
   registerSystem(id: string, system: SystemCallback): void {
-    this.#byId.set(id, { id, fn: () => undefined, system });
+    this.#byId.set(id, { id, fn: () => undefined, system, cause: `callback:${id}` });
     system.registered = true;
     this.#generation++;
   }

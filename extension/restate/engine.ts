@@ -434,7 +434,7 @@ export class Engine {
       if (!event.bubbling) continue;
       // Inlined rather than a generator of its own: this runs once per callback per level.
       const fn = entry.fn as (event: ControllerEvent) => unknown;
-      const context: ChangeContext = { chain: change.chain, cause: `callback:${id}` };
+      const context: ChangeContext = { chain: change.chain, cause: entry.cause };
       try {
         const result = this.carrier.run(context, () => fn(event!));
         if (isThenable(result)) {

@@ -95,6 +95,11 @@ export class SubscriptionIndex {
   #pairs = 0;
   #version = 0;
   readonly #levelCache = new Map<string, LevelLists>();
+  /**
+   * The delivery list of each level path the cached level lists hold, so that paths with a common ancestor
+   * share its list: writes to many children of one subscribed parent then all read the same array.
+   */
+  readonly #listCache = new Map<string, readonly Subscription[] | undefined>();
   #cachedVersion = 0;
 
   get isEmpty(): boolean {
@@ -258,13 +263,17 @@ export class SubscriptionIndex {
   levelLists(path: string): LevelLists | undefined {
     if (this.#cachedVersion !== this.#version) {
       this.#levelCache.clear();
+      this.#listCache.clear();
       this.#cachedVersion = this.#version;
     }
     const cached = this.#levelCache.get(path);
     if (cached !== undefined) return cached === NO_LEVELS ? undefined : cached;
     if (this.#pairs === 0) return undefined;
     const lists = this.matchesPathOrAncestor(path) ? this.#walkLevels(path) : NO_LEVELS;
-    if (this.#levelCache.size >= LEVEL_CACHE_LIMIT) this.#levelCache.clear();
+    if (this.#levelCache.size >= LEVEL_CACHE_LIMIT) {
+      this.#levelCache.clear();
+      this.#listCache.clear();
+    }
     this.#levelCache.set(path, lists);
     return lists === NO_LEVELS ? undefined : lists;
   }
@@ -302,13 +311,22 @@ export class SubscriptionIndex {
       }
       wild = nextWild;
       if (exact === undefined && wild.length === 0) break;
-      lists.push(listOf(exact, wild));
+      lists.push(this.#sharedList(end === path.length ? path : path.slice(0, end), exact, wild));
       start = end + 1;
     }
     // One entry per level, so that the path's depth is the last index.
     const depth = path === '/' ? 0 : countSegments(path);
     while (lists.length <= depth) lists.push(undefined);
     return lists;
+  }
+
+  /** listOf(exact, wild) for the level path `level`, made once per level while the index stays the same. */
+  #sharedList(level: string, exact: TrieNode | undefined, wild: readonly TrieNode[]): readonly Subscription[] | undefined {
+    const known = this.#listCache.get(level);
+    if (known !== undefined || this.#listCache.has(level)) return known;
+    const list = listOf(exact, wild);
+    this.#listCache.set(level, list);
+    return list;
   }
 
   /**

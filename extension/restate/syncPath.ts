@@ -137,7 +137,7 @@ export class SyncPath {
         event = new ControllerEvent(engine.facade, change.path, level, change.prevValue, change.newValue, change.payload, bubbling);
       }
       if (!event.bubbling) continue;
-      const context: ChangeContext = { chain: change.chain, cause: `callback:${id}` };
+      const context: ChangeContext = { chain: change.chain, cause: entry.cause };
       const fn = entry.fn as (event: ControllerEvent) => unknown;
       try {
         const previous = this.#carrier.enter(context);
