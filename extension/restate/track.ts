@@ -50,7 +50,8 @@ export class Tracker extends RunRecord implements SystemCallback {
   }
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
-    // guardedRun as plain calls, written out: a fan of trackers runs this once per tracker.
+    // guardedRun as plain calls, written out for the reason given in Derivation.runNow: a fan of trackers
+    // runs this once per tracker.
     const run = new TrackerRun(this.#engine, ++this.#runsStarted, trigger, this.#cause);
     const event = this.#eventFor(run);
     const started = readRunClock();
