@@ -375,6 +375,39 @@ forEachController('S120 S121 trace records', (kind) => {
     );
   });
 
+  it('S122 writes inside a callback registered with a forced id, or replaced under it, have cause callback:<id>', async () => {
+    const c = kind.make();
+    c.subscribe('/src', callbackFor(kind, function* (e) {
+      yield e.setState('/first', e.newValue);
+    }), { forceId: 'mine' });
+    c.registerCallback(callbackFor(kind, function* (e) {
+      yield e.setState('/second', e.newValue);
+    }), { forceId: 'mine', replace: true });
+    const { records } = recordTrace(c);
+    await c.setState('/src', 1);
+    assert.deepEqual(
+      records.map((r) => r.kind === 'set' && [r.path, r.cause]),
+      [
+        ['/src', 'api'],
+        ['/second', 'callback:mine'],
+      ],
+    );
+  });
+
+  it('S122 S24 a default written through a tracked callback is traced with cause track:<n>', async () => {
+    const c = kind.make();
+    const { records } = recordTrace(c);
+    await c.track(
+      callbackFor(kind, function* (e) {
+        yield e.getState('/d', { default: 1, writeDefault: true });
+      }),
+    );
+    const written = records.find((r) => r.kind === 'set' && r.path === '/d');
+    assert.ok(written && written.kind === 'set');
+    assert.equal(written.cause, 'track:1');
+    assert.equal(written.notified, false);
+  });
+
   it('S121 seq counts per controller and tracker ids count from 1 per controller', async () => {
     const one = kind.make();
     const two = kind.make();

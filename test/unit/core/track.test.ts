@@ -85,6 +85,42 @@ forEachController('S66 track', (kind) => {
     assert.deepEqual(values, [undefined, 1]);
   });
 
+  it('S66 S24 a tracked read gives the default for a missing path, writes it with writeDefault, and is recorded either way', async () => {
+    const c = kind.make();
+    const seen: unknown[] = [];
+    await c.track(
+      callbackFor(kind, function* (e) {
+        seen.push(yield e.getState('/plain', { default: 'p' }), yield e.getState('/written', { default: 'w', writeDefault: true }));
+      }),
+    );
+    assert.deepEqual(seen, ['p', 'w']);
+    assert.equal(await c.getState('/plain'), undefined);
+    assert.equal(await c.getState('/written'), 'w');
+    assert.deepEqual(readsOf(c, 'track:1'), ['/plain', '/written']);
+    await c.setState('/plain', 'changed');
+    assert.deepEqual(seen.slice(2), ['changed', 'w']);
+  });
+
+  it('S66 reads through an event kept after its run still read, and do not change what the tracker follows', async () => {
+    const c = kind.make();
+    let kept: AnyEvent | undefined;
+    let runs = 0;
+    await c.track(
+      callbackFor(kind, function* (e) {
+        runs++;
+        kept = e;
+        yield e.getState('/a');
+      }),
+    );
+    await c.setState('/late', 'value');
+    assert.equal(await kept?.getState('/late'), 'value');
+    assert.deepEqual(readsOf(c, 'track:1'), ['/a']);
+    await c.setState('/late', 'again');
+    await c.setState('/a', 1);
+    assert.equal(runs, 2);
+    assert.deepEqual(readsOf(c, 'track:1'), ['/a']);
+  });
+
   it('S66 S45 failures of later runs are collected under the tracker id', async () => {
     const c = kind.make();
     const boom = new Error('negative');
