@@ -142,6 +142,17 @@ export function parentOf(canonical: string): string {
 }
 
 /** Joins a canonical path and one already-valid segment. */
+/** The ancestor of a canonical path with `depth` segments; `/` for 0. */
+export function ancestorAt(path: string, depth: number): string {
+  if (depth === 0) return '/';
+  let end = 0;
+  for (let seen = 0; seen < depth; seen++) {
+    end = path.indexOf('/', end + 1);
+    if (end === -1) return path;
+  }
+  return path.slice(0, end);
+}
+
 export function childOf(canonical: string, name: string): string {
   return canonical === '/' ? '/' + name : canonical + '/' + name;
 }

@@ -4,7 +4,7 @@ import { RestateCycleError, RestateValueError } from './errors';
 import type { ChangeContext, Engine, FieldCarrier } from './engine';
 import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
 import { SyncSet, collectFailure, finishDelivery, triggerAt, type Change } from './notification';
-import { resolveConcretePath, type PathLike } from './path';
+import { ancestorAt, resolveConcretePath, type PathLike } from './path';
 import type { ValueHandle } from './backends/backend';
 import type { LevelLists, PathLevels, Subscription } from './subscriptions';
 import { clockReadingStale, type Trigger } from './system';
@@ -185,17 +185,6 @@ export class SyncPath {
   read(canonical: string): unknown {
     return settle(this.#engine.backend.read(canonical, MISSING));
   }
-}
-
-/** The ancestor of a canonical path with `depth` segments; `/` for 0. */
-function ancestorAt(path: string, depth: number): string {
-  if (depth === 0) return '/';
-  let end = 0;
-  for (let seen = 0; seen < depth; seen++) {
-    end = path.indexOf('/', end + 1);
-    if (end === -1) return path;
-  }
-  return path.slice(0, end);
 }
 
 function settle(value: unknown): unknown {

@@ -10,6 +10,7 @@ import {
   resolvePath,
 } from '../../../extension/restate/index';
 import type { PathLike, StateEvent } from '../../../extension/restate/index';
+import { ancestorAt } from '../../../extension/restate/path';
 import { forEachController } from './controllers';
 import type { AnyController } from './controllers';
 
@@ -469,5 +470,12 @@ forEachController('wildcards through the controller (S7)', (kind) => {
     const id = c.subscribe('/a/*', () => undefined);
     assert.equal(c.unsubscribe('/b/*', id), false);
     assert.equal(c.unsubscribe('/a/*', id), true);
+  });
+});
+
+describe('S31 ancestors by depth', () => {
+  it('S31 ancestorAt gives the root, each ancestor, and the path itself at its own depth', () => {
+    assert.deepEqual([0, 1, 2, 3].map((depth) => ancestorAt('/a/bc/d', depth)), ['/', '/a', '/a/bc', '/a/bc/d']);
+    assert.equal(ancestorAt('/', 0), '/');
   });
 });
