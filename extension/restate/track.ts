@@ -42,7 +42,7 @@ export class Tracker extends RunRecord implements SystemCallback {
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
-    const run = new TrackerRun(this.#engine, ++this.#runsStarted, trigger, this.#cause);
+    const run = new TrackerRun(this.#engine, ++this.#runsStarted, trigger, this.#cause, this.reads);
     const event = this.#eventFor(run);
     const fn = this.fn as (event: ControllerEvent) => unknown;
     const body = this.#engine.callUser(run, this.#what, () => fn(event));
@@ -52,7 +52,7 @@ export class Tracker extends RunRecord implements SystemCallback {
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
     // guardedRun as plain calls, written out for the reason given in Derivation.runNow: a fan of trackers
     // runs this once per tracker.
-    const run = new TrackerRun(this.#engine, ++this.#runsStarted, trigger, this.#cause);
+    const run = new TrackerRun(this.#engine, ++this.#runsStarted, trigger, this.#cause, this.reads);
     const event = this.#eventFor(run);
     const started = readRunClock();
     clockReadingStale();
@@ -99,9 +99,9 @@ export class Tracker extends RunRecord implements SystemCallback {
   /** Subscribes to what the run read and not to what it no longer reads; paths read both times are left alone. */
   #reconcile(run: TrackerRun): void {
     if (!this.registered) return;
-    const paths = run.paths;
     const previous = this.reads;
-    if (sameList(paths, previous)) return;
+    if (run.readSameAs(previous)) return;
+    const paths = run.paths;
     const index = this.#engine.subscriptions;
     for (const path of previous) {
       if (!run.has(path)) index.remove(path, this.id);
@@ -115,20 +115,15 @@ export class Tracker extends RunRecord implements SystemCallback {
   }
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Past this many reads, a run looks paths up in a set instead of scanning its list. */
 const READ_SCAN_LIMIT = 16;
 
 /**
  * One run of a tracker, in one object: the context its writes are made in, and the distinct paths it read
- * in the order first read (S66). Most runs read a few paths, for which a list beats a set; a set is made
- * once a run reads more. Its fields are declared, not defined, so that constructing it is only the
- * assignments below.
+ * in the order first read (S66). Most runs read what the run before them read, in the same order, so a run
+ * only counts how many of its first reads match the tracker's reads when it started, and makes a list of
+ * its own at the first read that differs. Its fields are declared, not defined, so that constructing it is
+ * only the assignments below.
  */
 class TrackerRun implements ChangeContext, ReadRecorder {
   declare readonly engine: Engine;
@@ -138,10 +133,15 @@ class TrackerRun implements ChangeContext, ReadRecorder {
   declare readonly cause: TraceCause;
   declare readonly batch: BatchState | undefined;
   declare ended: boolean;
-  declare readonly paths: string[];
-  declare pathSet: Set<string> | undefined;
+  /** The tracker's reads when the run started, distinct and in read order. */
+  declare readonly previousReads: readonly string[];
+  /** While `ownReads` is undefined, the run's reads are the first `matched` of `previousReads`. */
+  declare matched: number;
+  declare ownReads: string[] | undefined;
+  /** `ownReads` as a set, once there are too many of them to scan. */
+  declare ownReadSet: Set<string> | undefined;
 
-  constructor(engine: Engine, number: number, trigger: Trigger, cause: TraceCause) {
+  constructor(engine: Engine, number: number, trigger: Trigger, cause: TraceCause, previousReads: readonly string[]) {
     this.engine = engine;
     this.number = number;
     this.trigger = trigger;
@@ -149,8 +149,10 @@ class TrackerRun implements ChangeContext, ReadRecorder {
     this.cause = cause;
     this.batch = trigger.batch;
     this.ended = false;
-    this.paths = [];
-    this.pathSet = undefined;
+    this.previousReads = previousReads;
+    this.matched = 0;
+    this.ownReads = undefined;
+    this.ownReadSet = undefined;
   }
 
   read(path: PathLike, opts: GetStateOptions | undefined): unknown {
@@ -165,18 +167,60 @@ class TrackerRun implements ChangeContext, ReadRecorder {
   /** Records a read; reads through the event after the run ended are not the run's. */
   add(path: string): void {
     if (this.ended) return;
-    if (this.pathSet !== undefined) {
-      if (this.pathSet.has(path)) return;
-      this.pathSet.add(path);
-    } else {
-      if (this.paths.includes(path)) return;
-      if (this.paths.length === READ_SCAN_LIMIT) this.pathSet = new Set([...this.paths, path]);
+    const own = this.ownReads;
+    if (own === undefined) {
+      const previous = this.previousReads;
+      // previousReads holds each path once, so the next one in order has not been read yet.
+      if (path === previous[this.matched]) {
+        this.matched++;
+        return;
+      }
+      if (previous.length <= READ_SCAN_LIMIT) {
+        const at = previous.indexOf(path);
+        if (at !== -1 && at < this.matched) return;
+      }
+      this.#divert(path);
+      return;
     }
-    this.paths.push(path);
+    if (this.ownReadSet !== undefined) {
+      if (this.ownReadSet.has(path)) return;
+      this.ownReadSet.add(path);
+    } else {
+      if (own.includes(path)) return;
+      if (own.length === READ_SCAN_LIMIT) this.ownReadSet = new Set([...own, path]);
+    }
+    own.push(path);
+  }
+
+  /** Makes the run's own list of reads, at the first read that is not the next of the previous reads. */
+  #divert(path: string): void {
+    this.#ownList();
+    this.add(path);
+  }
+
+  #ownList(): string[] {
+    const own = this.previousReads.slice(0, this.matched);
+    this.ownReads = own;
+    if (own.length > READ_SCAN_LIMIT) this.ownReadSet = new Set(own);
+    return own;
+  }
+
+  /** Whether the run read exactly `reads`, in the same order. */
+  readSameAs(reads: readonly string[]): boolean {
+    return this.ownReads === undefined && this.previousReads === reads && this.matched === reads.length;
+  }
+
+  /** The distinct paths read, in the order first read. Once the run has ended, the list no longer changes. */
+  get paths(): string[] {
+    return this.ownReads ?? this.#ownList();
   }
 
   has(path: string): boolean {
-    return this.pathSet !== undefined ? this.pathSet.has(path) : this.paths.includes(path);
+    if (this.ownReads === undefined) {
+      const at = this.previousReads.indexOf(path);
+      return at !== -1 && at < this.matched;
+    }
+    return this.ownReadSet !== undefined ? this.ownReadSet.has(path) : this.ownReads.includes(path);
   }
 }
 

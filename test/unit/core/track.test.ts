@@ -298,6 +298,42 @@ forEachController('S68 reconciling subscriptions', (kind) => {
     assert.ok(node?.kind === 'tracker');
     assert.deepEqual(node.reads, paths);
   });
+  it('S68 later runs that read the same paths, repeat them, read fewer, reorder or read more are each reconciled', async () => {
+    const c = kind.make();
+    const many = Array.from({ length: 20 }, (_, i) => `/m/${i}`);
+    const twice = (paths: string[]): string[] => paths.flatMap((path) => [path, path]);
+    // Each run reads /go, then the current plan; what it must follow is each path once, in first-read order.
+    const plans: { reads: string[]; follows: string[] }[] = [
+      { reads: ['/a', '/b', '/c'], follows: ['/a', '/b', '/c'] },
+      { reads: ['/a', '/b', '/c'], follows: ['/a', '/b', '/c'] },
+      { reads: ['/a', '/a', '/b', '/a', '/c', '/b'], follows: ['/a', '/b', '/c'] },
+      { reads: ['/a', '/b'], follows: ['/a', '/b'] },
+      { reads: ['/b', '/a'], follows: ['/b', '/a'] },
+      { reads: ['/b', '/a', '/d'], follows: ['/b', '/a', '/d'] },
+      { reads: twice(many), follows: many },
+      { reads: twice(many), follows: many },
+      { reads: [...many, '/d', ...many.slice(0, 5)], follows: [...many, '/d'] },
+      { reads: [], follows: [] },
+    ];
+    const universe = ['/go', '/a', '/b', '/c', '/d', ...many];
+    let plan = 0;
+    await c.track(
+      callbackFor(kind, function* (e) {
+        yield e.getState('/go');
+        for (const path of plans[plan].reads) yield e.getState(path);
+      }),
+    );
+    const index = (c as unknown as { engine: { subscriptions: { has(pattern: string, id: string): boolean } } }).engine.subscriptions;
+    for (plan = 0; plan < plans.length; plan++) {
+      if (plan > 0) await c.setState('/go', plan);
+      const follows = ['/go', ...plans[plan].follows];
+      const node = c.graph().nodes.find((n) => n.id === 'track:1');
+      assert.ok(node?.kind === 'tracker');
+      assert.deepEqual(node.reads, follows, `reads after plan ${plan}`);
+      const subscribed = universe.filter((path) => index.has(path, 'track:1'));
+      assert.deepEqual(subscribed.sort(), [...follows].sort(), `subscriptions after plan ${plan}`);
+    }
+  });
 });
 
 forEachController('S69 bubbling of tracked reads', (kind) => {
