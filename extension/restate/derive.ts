@@ -6,7 +6,7 @@ import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
-import type { LevelLists } from './subscriptions';
+import type { LevelLists, Subscription } from './subscriptions';
 import type { WriteTarget } from './syncPath';
 import { MISSING } from './values';
 
@@ -69,7 +69,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   readonly id: string;
   ranIn: Delivery | undefined;
   registered = false;
-  readonly unlistedPatterns: readonly string[] = [];
+  readonly keptSubscriptions: readonly Subscription[] = [];
   readonly #engine: Engine;
   readonly #cause: `derive:${string}`;
   readonly #what: string;

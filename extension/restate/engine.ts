@@ -541,7 +541,13 @@ export class Engine {
 
   unsubscribe(path: PathLike, cbOrId: unknown): boolean {
     const pattern = resolvePattern(path, COMPONENT);
-    if (typeof cbOrId === 'string') return this.subscriptions.remove(pattern, cbOrId);
+    if (typeof cbOrId === 'string') {
+      // A derivation or tracker would silently stop hearing the path, and S50 refuses the other direction.
+      if (isSystemId(cbOrId)) {
+        throw new RestateIdError(cbOrId, `cannot unsubscribe ${JSON.stringify(cbOrId)} from ${pattern}: derivations and trackers manage their own subscriptions (use underive or untrack)`);
+      }
+      return this.subscriptions.remove(pattern, cbOrId);
+    }
     if (typeof cbOrId !== 'function') {
       throw new RestateUsageError('callbacks', `unsubscribe(${pattern}) needs a callback function or an id`);
     }
@@ -558,7 +564,7 @@ export class Engine {
     if (entry?.system === undefined) return undefined;
     this.callbacks.remove(id);
     this.subscriptions.removeId(id);
-    for (const pattern of entry.system.unlistedPatterns) this.subscriptions.remove(pattern, id);
+    for (const record of entry.system.keptSubscriptions) this.subscriptions.removeKept(record);
     return entry.system;
   }
 

@@ -60,6 +60,8 @@ export interface Subscription {
   entry: unknown;
   system: SystemCallback | undefined;
   entryGeneration: number;
+  /** The trie node that holds the pair while it is live. */
+  readonly node: TrieNode;
 }
 
 interface TrieNode {
@@ -111,23 +113,49 @@ export class SubscriptionIndex {
     return this.#version;
   }
 
-  /**
-   * Adds the pair; an existing pair keeps its place. Returns whether it was new. A caller that keeps its
-   * own list of an id's patterns (a tracker, its reads) passes `listed = false`, which spares a lookup per
-   * change of reads, and removes those pairs itself: patternsOf and removeId do not see them.
-   */
-  add(pattern: string, id: string, listed = true): boolean {
+  /** Adds the pair; an existing pair keeps its place. Returns whether it was new. */
+  add(pattern: string, id: string): boolean {
     const node = this.#nodes.get(pattern) ?? this.#create(pattern);
-    node.subscribers ??= new Map();
-    if (node.subscribers.has(id)) return false;
-    node.subscribers.set(id, { id, pattern, order: this.#nextOrder++, live: true, entry: undefined, system: undefined, entryGeneration: -1 });
-    this.#pairs++;
-    this.#version++;
-    if (!listed) return true;
+    if (node.subscribers?.has(id) === true) return false;
+    this.#attach(node, pattern, id);
     const patterns = this.#patternsById.get(id);
     if (patterns === undefined) this.#patternsById.set(id, [pattern]);
     else patterns.push(pattern);
     return true;
+  }
+
+  /**
+   * Adds a pair that the caller knows is not there and keeps the record of, to remove it with removeKept:
+   * a tracker's read (S68). Such pairs are not listed under the id, so patternsOf and removeId do not see
+   * them. A tracker whose reads change adds and removes a pair per tracker on every change, and this spares
+   * that the lookups of add and remove.
+   */
+  addKept(pattern: string, id: string): Subscription {
+    return this.#attach(this.#nodes.get(pattern) ?? this.#create(pattern), pattern, id);
+  }
+
+  /** Removes a pair added by addKept, unless it is gone already. */
+  removeKept(record: Subscription): void {
+    if (record.live) this.#detach(record);
+  }
+
+  #attach(node: TrieNode, pattern: string, id: string): Subscription {
+    const record: Subscription = { id, pattern, order: this.#nextOrder++, live: true, entry: undefined, system: undefined, entryGeneration: -1, node };
+    (node.subscribers ??= new Map()).set(id, record);
+    this.#pairs++;
+    this.#version++;
+    return record;
+  }
+
+  /** Takes a live pair out of the trie, leaving #patternsById to the caller. */
+  #detach(record: Subscription): void {
+    const node = record.node;
+    record.live = false;
+    node.subscribers!.delete(record.id);
+    this.#pairs--;
+    this.#version++;
+    if (node.subscribers!.size === 0) node.subscribers = undefined;
+    if (node.subscribers === undefined && node.children === undefined) this.#prune(record.pattern);
   }
 
   /** The node of `pattern`, made with any missing nodes on the way. */
@@ -169,15 +197,9 @@ export class SubscriptionIndex {
 
   /** Removes the pair from the trie, leaving #patternsById to the caller. */
   #removePair(pattern: string, id: string): boolean {
-    const node = this.#find(pattern);
-    const record = node?.subscribers?.get(id);
-    if (node === undefined || record === undefined) return false;
-    record.live = false;
-    node.subscribers!.delete(id);
-    this.#pairs--;
-    this.#version++;
-    if (node.subscribers!.size === 0) node.subscribers = undefined;
-    if (node.subscribers === undefined && node.children === undefined) this.#prune(pattern);
+    const record = this.#find(pattern)?.subscribers?.get(id);
+    if (record === undefined) return false;
+    this.#detach(record);
     return true;
   }
 

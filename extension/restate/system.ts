@@ -4,6 +4,7 @@ import type { Operation } from './drive';
 import type { TraceCause } from './trace';
 import type { BatchState } from './batch';
 import type { Chain } from './chain';
+import type { Subscription } from './subscriptions';
 
 /** What set off a run of a derivation or tracker: the change, seen at the level where it matched. */
 export interface Trigger {
@@ -101,8 +102,8 @@ export interface SystemCallback extends RunRecord {
   ranIn: Delivery | undefined;
   /** Whether the callback store holds it: a run that ends after its removal must not subscribe it again. */
   registered: boolean;
-  /** The patterns it subscribed to without listing them under its id (see SubscriptionIndex.add). */
-  readonly unlistedPatterns: readonly string[];
+  /** The pairs it added with SubscriptionIndex.addKept, which removing it must remove. */
+  readonly keptSubscriptions: readonly Subscription[];
   /** Runs once. With a delivery the run is part of a notification and collects its error there; without, it rethrows. */
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void>;
   /** `run` as plain calls, for ControllerSync outside a batch (see syncPath.ts). */

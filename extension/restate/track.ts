@@ -7,6 +7,7 @@ import type { Chain } from './chain';
 import { ControllerEvent, type GetStateOptions, type ReadRecorder } from './events';
 import { resolveConcretePath, type PathLike } from './path';
 import type { TraceCause } from './trace';
+import type { Subscription } from './subscriptions';
 import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
@@ -14,11 +15,10 @@ export class Tracker extends RunRecord implements SystemCallback {
   readonly kind = 'tracker';
   ranIn: Delivery | undefined;
   registered = false;
-  /**
-   * The reads of the run that decided the current subscriptions, in read order. The subscription index
-   * does not list them under the tracker's id (see SubscriptionIndex.add): removing the tracker removes them.
-   */
+  /** The reads of the run that decided the current subscriptions, in read order (S68). */
   reads: string[] = [];
+  /** The subscription of each of `reads`, at the same place: removing the tracker removes them. */
+  keptSubscriptions: Subscription[] = [];
   readonly #engine: Engine;
   readonly #cause: `track:${string}`;
   readonly #what: string;
@@ -35,10 +35,6 @@ export class Tracker extends RunRecord implements SystemCallback {
     this.#engine = engine;
     this.#cause = id as `track:${string}`;
     this.#what = `the tracked callback ${id}`;
-  }
-
-  get unlistedPatterns(): readonly string[] {
-    return this.reads;
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
@@ -96,22 +92,31 @@ export class Tracker extends RunRecord implements SystemCallback {
     });
   }
 
-  /** Subscribes to what the run read and not to what it no longer reads; paths read both times are left alone. */
+  /** Subscribes to what the run read and not to what it no longer reads; paths read both times keep their subscription. */
   #reconcile(run: TrackerRun): void {
     if (!this.registered) return;
     const previous = this.reads;
     if (run.readSameAs(previous)) return;
     const paths = run.paths;
     const index = this.#engine.subscriptions;
-    for (const path of previous) {
-      if (!run.has(path)) index.remove(path, this.id);
+    const previousSubscriptions = this.keptSubscriptions;
+    for (let i = 0; i < previous.length; i++) {
+      if (!run.has(previous[i])) index.removeKept(previousSubscriptions[i]);
     }
-    const kept = previous.length > READ_SCAN_LIMIT ? new Set(previous) : undefined;
+    const kept = previous.length > READ_SCAN_LIMIT ? new Map(previous.map((path, i) => [path, previousSubscriptions[i]])) : undefined;
+    const subscriptions: Subscription[] = [];
     for (const path of paths) {
-      if (!(kept !== undefined ? kept.has(path) : previous.includes(path))) index.add(path, this.id, false);
+      let subscription: Subscription | undefined;
+      if (kept !== undefined) subscription = kept.get(path);
+      else {
+        const at = previous.indexOf(path);
+        if (at !== -1) subscription = previousSubscriptions[at];
+      }
+      subscriptions.push(subscription ?? index.addKept(path, this.id));
     }
     // The run has ended, so its list no longer changes (see TrackerRun.add).
     this.reads = paths;
+    this.keptSubscriptions = subscriptions;
   }
 }
 

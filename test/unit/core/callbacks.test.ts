@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { RestateIdError, RestateUsageError } from '../../../extension/restate/index';
 import { forEachController } from './controllers';
-import type { AnyEvent } from './callback-for';
+import { callbackFor, type AnyEvent } from './callback-for';
 
 /** A callback that logs `tag@currentPath`. */
 function recorder(log: string[], tag: string): (event: AnyEvent) => void {
@@ -140,6 +140,26 @@ forEachController('subscribe and subscribeById', (kind) => {
       assert.throws(() => c.subscribeById('/x', id), isIdError, id);
       assert.throws(() => c.subscribeById('/x', id, { ignoreMissing: true }), isIdError, `${id} with ignoreMissing`);
     }
+  });
+
+  it('S50 S51 unsubscribe and unsubscribeById with a system id throw a RestateIdError and leave the derivation and tracker subscribed', async () => {
+    const c = kind.make();
+    const derived = await c.derive('/out', '/in', (value: unknown) => value);
+    let runs = 0;
+    const tracked = await c.track(
+      callbackFor(kind, function* (e) {
+        runs++;
+        yield e.getState('/watched');
+      }),
+    );
+    for (const [path, id] of [['/in', derived], ['/watched', tracked], ['/x', 'derive:/nothing'], ['/x', 'track:99']]) {
+      assert.throws(() => c.unsubscribe(path, id), (err: unknown) => isIdError(err) && (err as RestateIdError).id === id && (err as RestateIdError).message.includes(path), id);
+      assert.throws(() => c.unsubscribeById(path, id), isIdError, `${id} by id`);
+    }
+    await c.setState('/in', 1);
+    assert.equal(await c.getState('/out'), 1);
+    await c.setState('/watched', 1);
+    assert.equal(runs, 2);
   });
 
   it('S50 subscribeById with an unknown id throws a RestateIdError', async () => {

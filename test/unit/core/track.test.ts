@@ -333,6 +333,8 @@ forEachController('S68 reconciling subscriptions', (kind) => {
       const subscribed = universe.filter((path) => index.has(path, 'track:1'));
       assert.deepEqual(subscribed.sort(), [...follows].sort(), `subscriptions after plan ${plan}`);
     }
+    assert.equal(c.untrack('track:1'), true);
+    assert.equal(subscriptionIndexIsEmpty(c), true);
   });
 });
 
