@@ -121,7 +121,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     } finally {
       const ended = readRunClock();
       this.recordRun(started, ended, failure);
-      if (this.#engine.trace.active) this.#traceRun(trigger, Number(ended - started) / 1e6, failure);
+      if (this.#engine.trace.active) this.#traceRun(trigger, ended - started, failure);
     }
   }
 

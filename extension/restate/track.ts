@@ -61,7 +61,7 @@ export class Tracker extends RunRecord implements SystemCallback {
     } finally {
       const ended = readRunClock();
       this.recordRun(started, ended, failure);
-      this.#end(run, this.#engine.trace.active ? Number(ended - started) / 1e6 : 0, failure);
+      this.#end(run, this.#engine.trace.active ? ended - started : 0, failure);
     }
   }
 
