@@ -104,15 +104,17 @@ export class Tracker extends RunRecord implements SystemCallback {
       if (!run.has(previous[i])) index.removeKept(previousSubscriptions[i]);
     }
     const kept = previous.length > READ_SCAN_LIMIT ? new Map(previous.map((path, i) => [path, previousSubscriptions[i]])) : undefined;
-    const subscriptions: Subscription[] = [];
-    for (const path of paths) {
+    // Made at its size: pushing onto an empty list would grow it to 17 places, for the two or three most hold.
+    const subscriptions = new Array<Subscription>(paths.length);
+    for (let i = 0; i < paths.length; i++) {
+      const path = paths[i];
       let subscription: Subscription | undefined;
       if (kept !== undefined) subscription = kept.get(path);
       else {
         const at = previous.indexOf(path);
         if (at !== -1) subscription = previousSubscriptions[at];
       }
-      subscriptions.push(subscription ?? index.addKept(path, this.id));
+      subscriptions[i] = subscription ?? index.addKept(path, this.id);
     }
     // The run has ended, so its list no longer changes (see TrackerRun.add).
     this.reads = paths;
@@ -134,9 +136,7 @@ class TrackerRun implements ChangeContext, ReadRecorder {
   declare readonly engine: Engine;
   declare readonly number: number;
   declare readonly trigger: Trigger;
-  declare readonly chain: Chain | undefined;
   declare readonly cause: TraceCause;
-  declare readonly batch: BatchState | undefined;
   declare ended: boolean;
   /** The tracker's reads when the run started, distinct and in read order. */
   declare readonly previousReads: readonly string[];
@@ -150,14 +150,21 @@ class TrackerRun implements ChangeContext, ReadRecorder {
     this.engine = engine;
     this.number = number;
     this.trigger = trigger;
-    this.chain = trigger.chain;
     this.cause = cause;
-    this.batch = trigger.batch;
     this.ended = false;
     this.previousReads = previousReads;
     this.matched = 0;
     this.ownReads = undefined;
     this.ownReadSet = undefined;
+  }
+
+  // The trigger's, read only by writes in the run: two fields fewer on an object made for every run.
+  get chain(): Chain | undefined {
+    return this.trigger.chain;
+  }
+
+  get batch(): BatchState | undefined {
+    return this.trigger.batch;
   }
 
   read(path: PathLike, opts: GetStateOptions | undefined): unknown {
@@ -199,6 +206,16 @@ class TrackerRun implements ChangeContext, ReadRecorder {
 
   /** Makes the run's own list of reads, at the first read that is not the next of the previous reads. */
   #divert(path: string): void {
+    const previous = this.previousReads;
+    const matched = this.matched;
+    if (matched < previous.length && previous.length <= READ_SCAN_LIMIT) {
+      // A read in place of one of the previous reads, as after a flag's flip: the list is made at its size
+      // (pushing onto it would grow it to 17 places), with the new read in the place of the one it replaces.
+      const own = previous.slice(0, matched + 1);
+      own[matched] = path;
+      this.ownReads = own;
+      return;
+    }
     this.#ownList();
     this.add(path);
   }
