@@ -29,9 +29,14 @@ export class InMemoryBackend implements Backend {
    */
   #missedPath = '';
   #missedParent: MemoryNode | undefined;
-  /** The last node found, by its path: a controller reads a path just before it writes it. */
+  /**
+   * The last two nodes found, by their paths: a controller reads a path just before it writes it, and a
+   * tracked or derived computation often reads the same two paths in turn (a flag, then what it selects).
+   */
   #foundPath = '';
   #foundNode: MemoryNode | undefined;
+  #otherPath = '';
+  #otherNode: MemoryNode | undefined;
   /** Counts deletes: a node a handle found stays in the tree until the next delete. */
   #deletes = 0;
 
@@ -47,7 +52,7 @@ export class InMemoryBackend implements Backend {
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot write ${value === undefined ? 'undefined' : 'MISSING'} to ${canonical}: delete the path instead`);
     }
-    const known = canonical === this.#foundPath ? this.#foundNode : this.#byPath.get(canonical);
+    const known = canonical === this.#foundPath ? this.#foundNode : canonical === this.#otherPath ? this.#otherNode : this.#byPath.get(canonical);
     if (known !== undefined) known.value = value;
     else this.#create(canonical).value = value;
   }
@@ -59,6 +64,8 @@ export class InMemoryBackend implements Backend {
     this.#missedParent = undefined;
     this.#foundPath = '';
     this.#foundNode = undefined;
+    this.#otherPath = '';
+    this.#otherNode = undefined;
   }
 
   #deleteNode(canonical: string): void {
@@ -132,8 +139,11 @@ export class InMemoryBackend implements Backend {
 
   #find(canonical: string): MemoryNode | undefined {
     if (canonical === this.#foundPath) return this.#foundNode;
+    if (canonical === this.#otherPath) return this.#otherNode;
     const known = this.#byPath.get(canonical);
     if (known !== undefined) {
+      this.#otherPath = this.#foundPath;
+      this.#otherNode = this.#foundNode;
       this.#foundPath = canonical;
       this.#foundNode = known;
       return known;

@@ -30,6 +30,29 @@ describe('InMemoryBackend specifics', () => {
     assert.equal(backend.read('/s/1/4'), MISSING);
   });
 
+  it('S79 S80 reads that alternate between paths see every write and delete of each, their parents and the root', () => {
+    const backend = new InMemoryBackend();
+    backend.write('/flag', true);
+    backend.write('/p/a', 1);
+    const reads = (): unknown[] => [backend.read('/flag'), backend.read('/p/a'), backend.read('/flag'), backend.read('/p/a')];
+    assert.deepEqual(reads(), [true, 1, true, 1]);
+    backend.write('/p/a', 2);
+    assert.deepEqual(reads(), [true, 2, true, 2]);
+    backend.delete('/p/a');
+    assert.deepEqual(reads(), [true, MISSING, true, MISSING]);
+    backend.write('/p/a', 3);
+    assert.deepEqual(reads(), [true, 3, true, 3]);
+    backend.delete('/p');
+    assert.deepEqual(reads(), [true, MISSING, true, MISSING]);
+    backend.write('/p/a', 4);
+    backend.write('/flag', false);
+    assert.deepEqual(reads(), [false, 4, false, 4]);
+    backend.delete('/');
+    assert.deepEqual(reads(), [MISSING, MISSING, MISSING, MISSING]);
+    backend.write('/p/a', 5);
+    assert.deepEqual(reads(), [MISSING, 5, MISSING, 5]);
+  });
+
   it('S19 own values are kept by reference', () => {
     const backend = new InMemoryBackend();
     const value = { nested: [1] };
