@@ -182,8 +182,9 @@ class TrackerRun implements ChangeContext, ReadRecorder {
     const own = this.ownReads;
     if (own === undefined) {
       const previous = this.previousReads;
-      // previousReads holds each path once, so the next one in order has not been read yet.
-      if (path === previous[this.matched]) {
+      // previousReads holds each path once, so the next one in order has not been read yet. The bound is
+      // checked first: a read past the end would make this a comparison of any two values.
+      if (this.matched < previous.length && path === previous[this.matched]) {
         this.matched++;
         return;
       }
