@@ -104,7 +104,7 @@ export class Tracker extends RunRecord implements SystemCallback {
       if (!run.has(previous[i])) index.removeKept(previousSubscriptions[i]);
     }
     const kept = previous.length > READ_SCAN_LIMIT ? new Map(previous.map((path, i) => [path, previousSubscriptions[i]])) : undefined;
-    // Made at its size: pushing onto an empty list would grow it to 17 places, for the two or three most hold.
+    // Made at its size: pushing onto an empty list would grow it to 17 places, where most trackers read two or three paths.
     const subscriptions = new Array<Subscription>(paths.length);
     for (let i = 0; i < paths.length; i++) {
       const path = paths[i];
