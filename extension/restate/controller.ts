@@ -53,7 +53,10 @@ abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
     return this.engine.subscribeById(path, id, opts);
   }
 
-  /** Removes the subscriptions at exactly `path` of an id, or of every id registered with a function (S51). */
+  /**
+   * Removes the subscriptions at exactly `path` of an id, or of every id registered with a function (S51).
+   * A derivation's or tracker's id throws a RestateIdError, as in subscribeById: use underive or untrack.
+   */
   unsubscribe(path: PathLike, cbOrId: StateCallback<C> | string): boolean {
     return this.engine.unsubscribe(path, cbOrId);
   }
