@@ -1,0 +1,149 @@
+/**
+ * Workloads 1–4 of bench/peers.ts, counted instead of timed: each library's code for a workload runs under
+ * valgrind's cachegrind, which counts the instructions executed and simulates the CPU's first-level data
+ * cache. Counts do not depend on what else the machine is doing, so two builds, or two libraries, can be
+ * compared on a shared machine where timings move by ±20% from one run to the next. Each workload runs
+ * twice per library, with the same warm-up and with and without the measured updates; the difference,
+ * divided by the number of measured updates, is what one update costs once the code is optimised.
+ *
+ * Node runs with --single-threaded (compilation and garbage collection on the main thread, so that they
+ * are counted and happen at the same points every time) and fixed hash and random seeds. Garbage
+ * collection still comes in lumps, so the measured stretches are long enough to hold several.
+ *
+ * `npm run bench:count [-- library…]`: restate and MobX unless libraries are named (as in peers.ts's
+ * tables). It takes several minutes; without valgrind it says so and stops.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { peerWorkloads, type Instance } from './peers';
+import { isEntryPoint, printCells } from './table';
+
+/** Updates before the counted stretch, and in it, per workload: enough for the JIT to settle, and to average garbage collections. */
+const STRETCHES: readonly { warmUp: number; measured: number }[] = [
+  { warmUp: 400, measured: 300 },
+  { warmUp: 600, measured: 1_000 },
+  { warmUp: 600, measured: 1_500 },
+  { warmUp: 200_000, measured: 100_000 },
+];
+
+const NODE_FLAGS = ['--single-threaded', '--hash-seed=1', '--random-seed=1', '--stack-size=4000'];
+
+interface Counts {
+  instructions: number;
+  /** Of the instructions, those of V8's garbage collector, which runs in lumps. */
+  gcInstructions: number;
+  d1ReadMisses: number;
+  d1WriteMisses: number;
+}
+
+/** In the child: prepares one library's instance of a workload and makes `updates` updates. */
+function runUpdates(workloadIndex: number, library: string, updates: number): void {
+  const contender = peerWorkloads[workloadIndex].contenders.find((candidate) => candidate.name === library);
+  if (contender === undefined) throw new Error(`workload ${workloadIndex + 1} has no library named ${JSON.stringify(library)}`);
+  const instance: Instance = contender.prepare();
+  for (let k = 1; k <= updates; k++) instance.update(k);
+  instance.verify(updates);
+}
+
+/** V8's garbage collector, by the names of its C++ functions (its code has symbols; JIT code has none). */
+const GC_FUNCTION = /v8::internal::(Heap|Scaveng|MarkCompact|Mark(ing)?[A-Z]|Minor|Sweep|Evacuat|Concurrent|LiveObject|RememberedSet|IncrementalMarking|Pretenuring|.*Visitor|BodyDescriptor)/;
+
+/**
+ * Sums a cachegrind output file's counts: its `events:` line names the columns, `fn=` lines start each
+ * function's lines of counts. Function names may be compressed as `(n) name`, then just `(n)`.
+ */
+export function readCachegrindFile(file: string): Counts {
+  const text = readFileSync(file, 'utf8');
+  const events = /^events: (.*)$/m.exec(text)?.[1].split(' ') ?? [];
+  const column = (name: string): number => events.indexOf(name);
+  const [ir, d1mr, d1mw] = [column('Ir'), column('D1mr'), column('D1mw')];
+  if (ir === -1 || d1mr === -1 || d1mw === -1) throw new Error(`${file} has no Ir, D1mr and D1mw columns: ${events.join(' ')}`);
+  const names = new Map<string, string>();
+  const counts: Counts = { instructions: 0, gcInstructions: 0, d1ReadMisses: 0, d1WriteMisses: 0 };
+  let inGc = false;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('fn=')) {
+      const compressed = /^fn=\((\d+)\)(?: (.*))?$/.exec(line);
+      let name = line.slice(3);
+      if (compressed !== null) {
+        if (compressed[2] !== undefined) names.set(compressed[1], compressed[2]);
+        name = names.get(compressed[1]) ?? '';
+      }
+      inGc = GC_FUNCTION.test(name);
+      continue;
+    }
+    const first = line.charCodeAt(0);
+    if (first < 48 || first > 57) continue;
+    const cells = line.split(' ');
+    // The first cell is the line number; missing trailing counts are zero.
+    const value = (index: number): number => Number(cells[index + 1] ?? 0) || 0;
+    counts.instructions += value(ir);
+    if (inGc) counts.gcInstructions += value(ir);
+    counts.d1ReadMisses += value(d1mr);
+    counts.d1WriteMisses += value(d1mw);
+  }
+  return counts;
+}
+
+/** Runs the child under cachegrind and sums what it counted. */
+function countRun(workloadIndex: number, library: string, updates: number): Counts {
+  const file = join(tmpdir(), `restate-count-${process.pid}-${workloadIndex}-${updates}.out`);
+  const result = spawnSync(
+    'valgrind',
+    ['--tool=cachegrind', '--cache-sim=yes', `--cachegrind-out-file=${file}`, process.execPath, ...NODE_FLAGS, process.argv[1], '--child', String(workloadIndex), library, String(updates)],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  try {
+    if (result.status !== 0) {
+      throw new Error(`cachegrind of workload ${workloadIndex + 1} for ${library} failed (exit ${result.status}): ${result.stderr.slice(-600)}`);
+    }
+    return readCachegrindFile(file);
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+function valgrindAvailable(): boolean {
+  return spawnSync('valgrind', ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+export function runCountBench(libraries: readonly string[]): void {
+  if (!valgrindAvailable()) {
+    console.log('bench:count needs valgrind (Debian: apt-get install valgrind); skipped.');
+    return;
+  }
+  peerWorkloads.forEach((workload, workloadIndex) => {
+    const { warmUp, measured } = STRETCHES[workloadIndex];
+    const rows: { library: string; perUpdate: Counts }[] = [];
+    // A library named plainly also counts its variants, such as "mobx (observe each)".
+    const chosen = workload.contenders.filter((contender) => libraries.some((library) => contender.name === library || contender.name.startsWith(`${library} (`)));
+    for (const { name: library } of chosen) {
+      const base = countRun(workloadIndex, library, warmUp);
+      const full = countRun(workloadIndex, library, warmUp + measured);
+      const per = (key: keyof Counts): number => (full[key] - base[key]) / measured;
+      rows.push({ library, perUpdate: { instructions: per('instructions'), gcInstructions: per('gcInstructions'), d1ReadMisses: per('d1ReadMisses'), d1WriteMisses: per('d1WriteMisses') } });
+    }
+    const baseline = rows.find((row) => row.library === 'restate')?.perUpdate.instructions ?? rows[0]?.perUpdate.instructions ?? 1;
+    const format = (value: number): string => Math.round(value).toLocaleString('en-US');
+    printCells(
+      `${workload.title.split(';')[0]}: per update, counted over updates ${warmUp + 1}–${warmUp + measured}`,
+      ['library', 'instructions', 'ratio to "restate"', 'of them in GC', 'L1 data read misses', 'L1 data write misses'],
+      rows.map(({ library, perUpdate }) => [
+        library,
+        format(perUpdate.instructions),
+        `${(perUpdate.instructions / baseline).toFixed(2)}×`,
+        format(perUpdate.gcInstructions),
+        format(perUpdate.d1ReadMisses),
+        format(perUpdate.d1WriteMisses),
+      ]),
+    );
+  });
+}
+
+if (isEntryPoint('count')) {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') runUpdates(Number(args[1]), args[2], Number(args[3]));
+  else runCountBench(args.length > 0 ? args : ['restate', 'mobx']);
+}
