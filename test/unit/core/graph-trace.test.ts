@@ -7,6 +7,7 @@ import { callbackFor } from './callback-for';
 import type { AnyEvent } from './callback-for';
 import type { AnyController } from './controllers';
 import { forEachController } from './controllers';
+import { RunRecord } from '../../../extension/restate/system';
 
 /** Attaches a listener that collects every record. */
 function recordTrace(c: AnyController): { records: TraceRecord[]; detach: () => void } {
@@ -218,6 +219,18 @@ forEachController('S118 S119 graph snapshots', (kind) => {
     busyWait(40);
     await c.setState('/s', 2);
     assert.ok((statsOf(c, 'derive:/d').lastRunMs ?? 99) < 30, `lastRunMs ${statsOf(c, 'derive:/d').lastRunMs}`);
+  });
+
+  it('S119 lastRunMs keeps the duration of a run to the nanosecond, for runs of microseconds and of hours', () => {
+    class Record extends RunRecord {}
+    const record = new Record();
+    assert.equal(record.lastRunMs, null);
+    const base = 123_456.789_012;
+    for (const durationMs of [0, 0.000_001, 0.004_25, 1, 2.5, 999.999_999, 3_600_000.5, 100_000_000.000_001]) {
+      record.recordRun(base, base + durationMs, undefined);
+      assert.ok(Math.abs((record.lastRunMs ?? -1) - durationMs) < 2e-6, `${durationMs} ms kept as ${record.lastRunMs}`);
+    }
+    assert.equal(record.runCount, 8);
   });
 
   it('S119 an empty controller has an empty graph', () => {
