@@ -25,7 +25,7 @@ export interface Trigger {
 /**
  * The clock run durations are measured with (S119). Readings are numbers, kept where storing one allocates
  * nothing: process.hrtime.bigint() was cheaper to call, but each bigint is a new object, and storing it in a
- * long-lived derivation or tracker cost a write barrier on every run (about 10% more instructions per run
+ * long-lived derivation or tracker cost a write barrier on every run (about 13% more instructions per run
  * in the dynamic-dependencies benchmark, counted with cachegrind).
  */
 const clock: { now(): number } = performance;
