@@ -52,7 +52,7 @@ export class InMemoryBackend implements Backend {
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot write ${value === undefined ? 'undefined' : 'MISSING'} to ${canonical}: delete the path instead`);
     }
-    const known = canonical === this.#foundPath ? this.#foundNode : canonical === this.#otherPath ? this.#otherNode : this.#byPath.get(canonical);
+    const known = this.#remembered(canonical) ?? this.#byPath.get(canonical);
     if (known !== undefined) known.value = value;
     else this.#create(canonical).value = value;
   }
@@ -137,9 +137,15 @@ export class InMemoryBackend implements Backend {
     return [...node.children.keys()].sort(compareNames);
   }
 
-  #find(canonical: string): MemoryNode | undefined {
+  /** One of the two nodes found last, if `canonical` is its path. */
+  #remembered(canonical: string): MemoryNode | undefined {
     if (canonical === this.#foundPath) return this.#foundNode;
-    if (canonical === this.#otherPath) return this.#otherNode;
+    return canonical === this.#otherPath ? this.#otherNode : undefined;
+  }
+
+  #find(canonical: string): MemoryNode | undefined {
+    const remembered = this.#remembered(canonical);
+    if (remembered !== undefined) return remembered;
     const known = this.#byPath.get(canonical);
     if (known !== undefined) {
       this.#otherPath = this.#foundPath;
