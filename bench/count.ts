@@ -150,13 +150,28 @@ export function runCountBench(libraries: readonly string[], workloadNumbers: rea
  */
 const DEFAULT_LIBRARIES = ['restate', 'mobx', 'mobx (observe each)'];
 
+/** The workloads and libraries the command line asks for; an unknown one is an error that names it. */
+export function parseCountArguments(args: readonly string[]): { libraries: string[]; workloadNumbers: number[] } {
+  const only = args.indexOf('--workloads');
+  let workloadNumbers = peerWorkloads.map((_, i) => i + 1);
+  if (only !== -1) {
+    const list = args[only + 1] ?? '';
+    workloadNumbers = list.split(',').map(Number);
+    const wrong = workloadNumbers.find((n) => !Number.isInteger(n) || n < 1 || n > peerWorkloads.length);
+    if (list === '' || wrong !== undefined) throw new Error(`--workloads takes numbers from 1 to ${peerWorkloads.length} separated by commas, got ${JSON.stringify(list)}`);
+  }
+  const named = args.filter((_, i) => only === -1 || (i !== only && i !== only + 1));
+  const known = new Set(peerWorkloads.flatMap((workload) => workload.contenders.map((contender) => contender.name)));
+  const unknown = named.filter((library) => !known.has(library));
+  if (unknown.length > 0) throw new Error(`no library named ${unknown.map((name) => JSON.stringify(name)).join(', ')}; the libraries are ${[...known].join(', ')}`);
+  return { libraries: named.length > 0 ? named : DEFAULT_LIBRARIES, workloadNumbers };
+}
+
 if (isEntryPoint('count')) {
   const args = process.argv.slice(2);
   if (args[0] === '--child') runUpdates(Number(args[1]), args[2], Number(args[3]));
   else {
-    const only = args.indexOf('--workloads');
-    const workloadNumbers = only === -1 ? [1, 2, 3, 4] : args[only + 1].split(',').map(Number);
-    const libraries = args.filter((_, i) => only === -1 || (i !== only && i !== only + 1));
-    runCountBench(libraries.length > 0 ? libraries : DEFAULT_LIBRARIES, workloadNumbers);
+    const { libraries, workloadNumbers } = parseCountArguments(args);
+    runCountBench(libraries, workloadNumbers);
   }
 }
