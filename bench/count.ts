@@ -73,7 +73,8 @@ export function readCachegrindFile(file: string): Counts {
         if (compressed[2] !== undefined) names.set(compressed[1], compressed[2]);
         name = names.get(compressed[1]) ?? '';
       }
-      inGc = GC_FUNCTION.test(name);
+      // The function's own name: its parameters name V8's types too (a HeapObject, say).
+      inGc = GC_FUNCTION.test(name.split('(')[0]);
       continue;
     }
     const first = line.charCodeAt(0);
