@@ -53,7 +53,8 @@ export class FolderStateHost implements StateHost {
     // processes see the extension's edits at once; the cache only keeps reads (and old values).
     this.cache = new CachingAsyncBackend(files, { flushInterval: 0 });
     this.observed = new ObservedBackend(this.cache);
-    this.controller = new ControllerAsync(this.observed);
+    // The graph view shows how long each run took, including runs made before the view was opened.
+    this.controller = new ControllerAsync(this.observed, { timeRuns: 'always' });
 
     this.#external = new ExternalChanges({
       controller: this.controller,

@@ -1,4 +1,5 @@
 import { Atom, AtomAsync } from './atoms';
+import { RestateUsageError } from './errors';
 import type { AnyBackend, AsyncBackend, Backend } from './backends/backend';
 import { InMemoryBackend } from './backends/memory';
 import { registerDerivation, removeDerivation, type DeriveData } from './derive';
@@ -14,6 +15,12 @@ import { registerTracker, removeTrackers } from './track';
 export interface ControllerOptions {
   /** The longest chain of nested changes before a RestateCycleError (S38). Default 256. */
   maxDepth?: number;
+  /**
+   * When derivation and tracker runs start being timed for `graph()`'s `lastRunMs`. `'when-observed'`
+   * (the default) starts with the first `graph()` call or trace listener: until then `lastRunMs` is
+   * `null`, and runs do not pay for reading the clock. `'always'` times every run, first runs included.
+   */
+  timeRuns?: 'always' | 'when-observed';
 }
 
 export interface CallbackOptions {
@@ -36,7 +43,11 @@ abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
 
   protected constructor(backend: AnyBackend, isAsync: boolean, options: ControllerOptions | undefined) {
     const maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
-    this.engine = new Engine(backend, isAsync, maxDepth);
+    const timeRuns = options?.timeRuns ?? 'when-observed';
+    if (timeRuns !== 'always' && timeRuns !== 'when-observed') {
+      throw new RestateUsageError('controller', `timeRuns must be 'always' or 'when-observed', got ${JSON.stringify(timeRuns)}`);
+    }
+    this.engine = new Engine(backend, isAsync, maxDepth, timeRuns === 'always');
     this.engine.facade = this as unknown as C;
   }
 
@@ -80,13 +91,15 @@ abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
     return removeTrackers(this.engine, idOrCallback);
   }
 
-  /** A plain-data snapshot of derivations and trackers (S118). */
+  /** A plain-data snapshot of derivations and trackers (S118). Runs are timed from the first call on. */
   graph(): GraphSnapshot {
+    this.engine.timesRuns = true;
     return snapshotGraph(this.engine);
   }
 
-  /** Attaches a trace listener; returns the function that detaches it (S120). */
+  /** Attaches a trace listener; returns the function that detaches it (S120). Runs are timed from then on. */
   onTrace(listener: TraceListener): () => void {
+    this.engine.timesRuns = true;
     return this.engine.trace.attach(listener);
   }
 }

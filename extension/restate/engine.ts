@@ -105,12 +105,19 @@ export class Engine {
   /** ControllerSync's plain-call path (syncPath.ts); `undefined` for ControllerAsync. */
   readonly now: SyncPath | undefined;
   facade!: ControllerSync | ControllerAsync;
+  /**
+   * Whether derivation and tracker runs are timed for the graph's lastRunMs (S119). Reading the clock was
+   * a fifth of a short tracked run's time, and only graph() and the trace show durations, so by default
+   * timing starts when one of them is first used.
+   */
+  timesRuns: boolean;
   #trackerCount = 0;
 
-  constructor(backend: AnyBackend, isAsync: boolean, maxDepth: number) {
+  constructor(backend: AnyBackend, isAsync: boolean, maxDepth: number, timesRuns: boolean) {
     this.backend = backend;
     this.isAsync = isAsync;
     this.maxDepth = maxDepth;
+    this.timesRuns = timesRuns;
     if (isAsync) {
       this.carrier = new AsyncContextCarrier();
       this.now = undefined;

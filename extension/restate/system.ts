@@ -75,19 +75,28 @@ export interface RunStats {
 export abstract class RunRecord implements RunStats {
   runCount = 0;
   lastError: { name: string; message: string } | null = null;
-  #lastRunWholeMs = 0;
+  /** -1 while the last run was not timed, or before the first run. */
+  #lastRunWholeMs = -1;
   #lastRunExtraNs = 0;
 
   get lastRunMs(): number | null {
-    return this.runCount === 0 ? null : this.#lastRunWholeMs + this.#lastRunExtraNs / 1e6;
+    return this.#lastRunWholeMs < 0 ? null : this.#lastRunWholeMs + this.#lastRunExtraNs / 1e6;
   }
 
+  /** Counts a run that was timed from `started` to `ended` (runClock readings). */
   recordRun(started: number, ended: number, error: unknown): void {
     this.runCount++;
     const durationMs = ended - started;
     const wholeMs = Math.floor(durationMs);
     this.#lastRunWholeMs = wholeMs;
     this.#lastRunExtraNs = Math.round((durationMs - wholeMs) * 1e6);
+    this.lastError = error === undefined ? null : describeError(error);
+  }
+
+  /** Counts a run made while the controller did not time runs: its duration is unknown. */
+  recordUntimedRun(error: unknown): void {
+    this.runCount++;
+    this.#lastRunWholeMs = -1;
     this.lastError = error === undefined ? null : describeError(error);
   }
 
@@ -121,19 +130,20 @@ export interface SystemCallback extends RunRecord {
 }
 
 /**
- * Runs a derivation's or tracker's body with the rules every system run shares: time it, record its
+ * Runs a derivation's or tracker's body with the rules every system run shares: time it if `timed`, record its
  * statistics, and either collect its error into the notification (S45) or, on a first run, rethrow it.
  * A RestateCycleError always passes through (S38). `onEnd` sees the duration and the error, if any.
  */
 export function* guardedRun(
   id: string,
   stats: RunRecord,
+  timed: boolean,
   trigger: Trigger,
   delivery: Delivery | undefined,
   body: Operation<void>,
   onEnd: (durationMs: number, failure: unknown) => void,
 ): Operation<void> {
-  const started = runClock();
+  const started = timed ? runClock() : 0;
   let failure: unknown;
   try {
     yield* body;
@@ -141,9 +151,14 @@ export function* guardedRun(
     failure = error;
     keepRunFailure(error, id, trigger, delivery);
   } finally {
-    const ended = runClock();
-    stats.recordRun(started, ended, failure);
-    onEnd(ended - started, failure);
+    if (timed) {
+      const ended = runClock();
+      stats.recordRun(started, ended, failure);
+      onEnd(ended - started, failure);
+    } else {
+      stats.recordUntimedRun(failure);
+      onEnd(0, failure);
+    }
   }
 }
 

@@ -42,7 +42,7 @@ export class Tracker extends RunRecord implements SystemCallback {
     const event = this.#eventFor(run);
     const fn = this.fn as (event: ControllerEvent) => unknown;
     const body = this.#engine.callUser(run, this.#what, () => fn(event));
-    return guardedRun(this.id, this, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, durationMs, failure));
+    return guardedRun(this.id, this, this.#engine.timesRuns, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, durationMs, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
@@ -50,7 +50,8 @@ export class Tracker extends RunRecord implements SystemCallback {
     // runs this once per tracker.
     const run = new TrackerRun(this.#engine, ++this.#runsStarted, trigger, this.#cause, this.reads);
     const event = this.#eventFor(run);
-    const started = readRunClock();
+    const timed = this.#engine.timesRuns;
+    const started = timed ? readRunClock() : 0;
     clockReadingStale();
     let failure: unknown;
     try {
@@ -59,9 +60,10 @@ export class Tracker extends RunRecord implements SystemCallback {
       failure = error;
       keepRunFailure(error, this.id, trigger, delivery);
     } finally {
-      const ended = readRunClock();
-      this.recordRun(started, ended, failure);
-      this.#end(run, this.#engine.trace.active ? ended - started : 0, failure);
+      const ended = timed ? readRunClock() : 0;
+      if (timed) this.recordRun(started, ended, failure);
+      else this.recordUntimedRun(failure);
+      this.#end(run, ended - started, failure);
     }
   }
 

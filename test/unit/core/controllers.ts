@@ -1,14 +1,14 @@
 // Runs one scenario against both controllers (house style: every scenario runs sync and async).
 import { describe } from 'node:test';
 import { ControllerAsync, ControllerSync, InMemoryBackend } from '../../../extension/restate/index';
-import type { AsyncBackend, Backend } from '../../../extension/restate/index';
+import type { AsyncBackend, Backend, ControllerOptions } from '../../../extension/restate/index';
 
 export type AnyController = ControllerSync | ControllerAsync;
 
 export interface ControllerKind {
   readonly name: string;
   readonly isAsync: boolean;
-  make(backend?: Backend, options?: { maxDepth?: number }): AnyController;
+  make(backend?: Backend, options?: ControllerOptions): AnyController;
 }
 
 /** Wraps a sync backend so that every call returns a promise, to drive ControllerAsync through the async path. */

@@ -1,7 +1,7 @@
 // The graph snapshot (S118–S119), the trace stream (S120–S123) and external changes (S124).
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { InMemoryBackend, RestateCallbackError } from '../../../extension/restate/index';
+import { ControllerAsync, ControllerSync, InMemoryBackend, RestateCallbackError, RestateUsageError } from '../../../extension/restate/index';
 import type { Backend, GraphNode, TraceRecord } from '../../../extension/restate/index';
 import { callbackFor } from './callback-for';
 import type { AnyEvent } from './callback-for';
@@ -139,7 +139,7 @@ forEachController('S118 S119 graph snapshots', (kind) => {
   });
 
   it('S119 runCount counts every run, first and failed ones included; lastRunMs and lastError describe the last run', async () => {
-    const c = kind.make();
+    const c = kind.make(undefined, { timeRuns: 'always' });
     const boom = new RangeError('too big');
     await c.derive('/d', '/s', (v) => {
       if (typeof v === 'number' && v > 10) throw boom;
@@ -188,7 +188,7 @@ forEachController('S118 S119 graph snapshots', (kind) => {
   });
 
   it('S119 lastRunMs of a run that follows a slow subscriber of the same path leaves out the subscriber', async () => {
-    const c = kind.make();
+    const c = kind.make(undefined, { timeRuns: 'always' });
     await c.derive('/first', '/s', (v) => v);
     c.subscribe('/s', () => busyWait(40));
     await c.derive('/second', '/s', (v) => v);
@@ -197,7 +197,7 @@ forEachController('S118 S119 graph snapshots', (kind) => {
   });
 
   it('S119 lastRunMs of a tracked run counts its work after a nested write that ran a derivation', async () => {
-    const c = kind.make();
+    const c = kind.make(undefined, { timeRuns: 'always' });
     await c.derive('/doubled', '/x', (v) => (typeof v === 'number' ? v * 2 : 0));
     await c.track(
       callbackFor(kind, function* (e) {
@@ -213,7 +213,7 @@ forEachController('S118 S119 graph snapshots', (kind) => {
   });
 
   it('S119 lastRunMs of the first run of a change leaves out the time since the previous change', async () => {
-    const c = kind.make();
+    const c = kind.make(undefined, { timeRuns: 'always' });
     await c.derive('/d', '/s', (v) => v);
     await c.setState('/s', 1);
     busyWait(40);
@@ -221,9 +221,77 @@ forEachController('S118 S119 graph snapshots', (kind) => {
     assert.ok((statsOf(c, 'derive:/d').lastRunMs ?? 99) < 30, `lastRunMs ${statsOf(c, 'derive:/d').lastRunMs}`);
   });
 
+  it('S119 by default runs are timed from the first graph() call on: lastRunMs is null before, runCount counts every run', async () => {
+    const c = kind.make();
+    await c.derive('/d', '/s', (v) => v ?? 0);
+    await c.track(
+      callbackFor(kind, function* (e) {
+        yield e.getState('/s');
+      }),
+    );
+    await c.setState('/s', 1);
+    const before = c.graph();
+    for (const node of before.nodes) {
+      if (node.kind === 'path') continue;
+      assert.equal(node.stats.runCount, 2, node.id);
+      assert.equal(node.stats.lastRunMs, null, `${node.id} was timed before anyone looked`);
+    }
+    await c.setState('/s', 2);
+    for (const id of ['derive:/d', 'track:1']) {
+      const stats = statsOf(c, id);
+      assert.equal(stats.runCount, 3, id);
+      assert.equal(typeof stats.lastRunMs, 'number', id);
+      assert.ok((stats.lastRunMs ?? -1) >= 0, id);
+    }
+  });
+
+  it('S119 by default a trace listener starts the timing too, and it goes on after the listener is detached', async () => {
+    const c = kind.make();
+    await c.derive('/d', '/s', (v) => v ?? 0);
+    const { records, detach } = recordTrace(c);
+    await c.setState('/s', 1);
+    detach();
+    const run = records.find((record) => record.kind === 'derive-run');
+    assert.ok(run?.kind === 'derive-run');
+    await c.setState('/s', 2);
+    const stats = statsOf(c, 'derive:/d');
+    assert.equal(stats.runCount, 3);
+    assert.equal(typeof stats.lastRunMs, 'number');
+  });
+
+  it("S119 timeRuns: 'always' times every run, first runs included, before any graph() call", async () => {
+    const c = kind.make(undefined, { timeRuns: 'always' });
+    await c.derive('/d', '/s', (v) => {
+      busyWait(20);
+      return v ?? 0;
+    });
+    const stats = statsOf(c, 'derive:/d');
+    assert.equal(stats.runCount, 1);
+    assert.ok((stats.lastRunMs ?? 0) >= 19, `lastRunMs ${stats.lastRunMs}`);
+  });
+
+  it('S119 a run made before timing started and failing keeps its error, with lastRunMs null', async () => {
+    const c = kind.make();
+    await c.derive('/d', '/s', (v) => {
+      if (v === 1) throw new RangeError('one');
+      return v ?? 0;
+    });
+    await assert.rejects(async () => {
+      await c.setState('/s', 1);
+    }, RestateCallbackError);
+    const stats = statsOf(c, 'derive:/d');
+    assert.deepEqual(stats, { runCount: 2, lastRunMs: null, lastError: { name: 'RangeError', message: 'one' } });
+  });
+
   it('S119 an empty controller has an empty graph', () => {
     assert.deepEqual(kind.make().graph(), { nodes: [], edges: [] });
   });
+});
+
+it("S119 a timeRuns option other than 'always' or 'when-observed' is refused, naming the option and the value", () => {
+  for (const make of [() => new ControllerSync(new InMemoryBackend(), { timeRuns: 'sometimes' as 'always' }), () => new ControllerAsync(new InMemoryBackend(), { timeRuns: true as unknown as 'always' })]) {
+    assert.throws(make, (error: unknown) => error instanceof RestateUsageError && /timeRuns/.test(error.message) && /sometimes|true/.test(error.message));
+  }
 });
 
 // Not per controller: the statistic is kept the same way by both.
