@@ -58,16 +58,10 @@ interface EventController {
   delState(path: PathLike, opts?: DelStateOptions): unknown;
 }
 
-/** What a tracked callback's event reads through, recording each path it reads (S66). */
-export interface ReadRecorder {
-  /** Records the read and reads, as the controller's getState would. */
-  read(path: PathLike, opts: GetStateOptions | undefined): unknown;
-}
-
 /**
  * The one event implementation for both controllers; helpers forward to the controller (S43). One is made
- * per callback level and per tracked run, so its public fields are declared rather than defined: the
- * constructor's assignments are then all it costs.
+ * per callback level, and a tracked run is one (track.ts), so its public fields are declared rather than
+ * defined: the constructor's assignments are then all it costs.
  */
 export class ControllerEvent {
   declare readonly controller: AnyController;
@@ -77,8 +71,6 @@ export class ControllerEvent {
   declare readonly newValue: unknown;
   declare readonly payload: unknown;
   #bubbling: boolean;
-  /** A tracked callback's event records into this the paths it reads (S66). */
-  readonly #reads: ReadRecorder | undefined;
 
   constructor(
     controller: AnyController,
@@ -88,7 +80,6 @@ export class ControllerEvent {
     newValue: unknown,
     payload: unknown,
     bubbling: boolean,
-    reads?: ReadRecorder,
   ) {
     this.controller = controller;
     this.emittingPath = emittingPath;
@@ -97,7 +88,6 @@ export class ControllerEvent {
     this.newValue = newValue;
     this.payload = payload;
     this.#bubbling = bubbling;
-    this.#reads = reads;
   }
 
   get bubbling(): boolean {
@@ -109,15 +99,24 @@ export class ControllerEvent {
   }
 
   getState(path: PathLike, opts?: GetStateOptions): unknown {
-    if (this.#reads !== undefined) return this.#reads.read(path, opts);
     return (this.controller as EventController).getState(path, opts);
   }
 
   setState(path: PathLike, value: unknown, opts?: SetStateOptions): unknown {
-    return (this.controller as EventController).setState(path, value, opts);
+    return eventSetState(this.controller, path, value, opts);
   }
 
   delState(path: PathLike, opts?: DelStateOptions): unknown {
-    return (this.controller as EventController).delState(path, opts);
+    return eventDelState(this.controller, path, opts);
   }
+}
+
+/** An event's setState: the controller's (S43). Shared with a tracked run's event (track.ts). */
+export function eventSetState(controller: AnyController, path: PathLike, value: unknown, opts: SetStateOptions | undefined): unknown {
+  return (controller as EventController).setState(path, value, opts);
+}
+
+/** An event's delState: the controller's (S43). */
+export function eventDelState(controller: AnyController, path: PathLike, opts: DelStateOptions | undefined): unknown {
+  return (controller as EventController).delState(path, opts);
 }

@@ -4,7 +4,8 @@ import type { ChangeContext, Engine } from './engine';
 import type { Delivery } from './notification';
 import type { BatchState } from './batch';
 import type { Chain } from './chain';
-import { ControllerEvent, type GetStateOptions, type ReadRecorder } from './events';
+import { eventDelState, eventSetState, type DelStateOptions, type GetStateOptions, type SetStateOptions } from './events';
+import type { ControllerAsync, ControllerSync } from './controller';
 import { resolveConcretePath, type PathLike } from './path';
 import type { TraceCause } from './trace';
 import type { Subscription } from './subscriptions';
@@ -38,24 +39,22 @@ export class Tracker extends RunRecord implements SystemCallback {
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
-    const run = new TrackerRun(this.#engine, ++this.#runsStarted, trigger, this.#cause, this.reads);
-    const event = this.#eventFor(run);
-    const fn = this.fn as (event: ControllerEvent) => unknown;
-    const body = this.#engine.callUser(run, this.#what, () => fn(event));
+    const run = this.#newRun(trigger);
+    const fn = this.fn as (event: TrackedRun) => unknown;
+    const body = this.#engine.callUser(run, this.#what, () => fn(run));
     return guardedRun(this.id, this, this.#engine.timesRuns, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, durationMs, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery | undefined): void {
     // guardedRun as plain calls, written out for the reason given in Derivation.runNow: a fan of trackers
     // runs this once per tracker.
-    const run = new TrackerRun(this.#engine, ++this.#runsStarted, trigger, this.#cause, this.reads);
-    const event = this.#eventFor(run);
+    const run = this.#newRun(trigger);
     const timed = this.#engine.timesRuns;
     const started = timed ? readRunClock() : 0;
     clockReadingStale();
     let failure: unknown;
     try {
-      this.#engine.now!.callUser(run, this.fn as (event: ControllerEvent) => unknown, event, this.#what);
+      this.#engine.now!.callUser(run, this.fn as (event: TrackedRun) => unknown, run, this.#what);
     } catch (error) {
       failure = error;
       keepRunFailure(error, this.id, trigger, delivery);
@@ -67,43 +66,42 @@ export class Tracker extends RunRecord implements SystemCallback {
     }
   }
 
-  #eventFor(run: TrackerRun): ControllerEvent {
-    const trigger = run.trigger;
+  #newRun(trigger: Trigger): TrackedRun {
     const payload = trigger.kind === 'initial' ? this.payload : trigger.payload;
-    return new ControllerEvent(this.#engine.facade, trigger.emittingPath, trigger.levelPath, trigger.prevValue, trigger.newValue, payload, true, run);
+    return new TrackedRun(this.#engine, ++this.#runsStarted, trigger, payload, this.#cause, this.reads);
   }
 
-  #end(run: TrackerRun, durationMs: number, failure: unknown): void {
+  #end(run: TrackedRun, durationMs: number, failure: unknown): void {
     const engine = this.#engine;
-    const trigger = run.trigger;
+    const number = TrackedRun.numberOf(run);
     // With overlapping async runs, the latest-started run that has finished decides (S71).
-    if (run.number > this.#appliedRun) {
-      this.#appliedRun = run.number;
+    if (number > this.#appliedRun) {
+      this.#appliedRun = number;
       this.#reconcile(run);
     }
     if (!engine.trace.active) return;
     engine.trace.emit({
       kind: 'track-run',
       id: this.id,
-      triggerPath: trigger.emittingPath,
-      reads: [...run.paths],
+      triggerPath: run.emittingPath,
+      reads: [...TrackedRun.readsOf(run)],
       durationMs,
       error: describeRunError(failure),
-      cause: runCause(trigger),
-      depth: (trigger.chain?.length ?? 0) + 1,
+      cause: runCause(TrackedRun.triggerOf(run)),
+      depth: (run.chain?.length ?? 0) + 1,
     });
   }
 
   /** Subscribes to what the run read and not to what it no longer reads; paths read both times keep their subscription. */
-  #reconcile(run: TrackerRun): void {
+  #reconcile(run: TrackedRun): void {
     if (!this.registered) return;
     const previous = this.reads;
-    if (run.readSameAs(previous)) return;
-    const paths = run.paths;
+    if (TrackedRun.readSameAs(run, previous)) return;
+    const paths = TrackedRun.readsOf(run);
     const index = this.#engine.subscriptions;
     const previousSubscriptions = this.keptSubscriptions;
     for (let i = 0; i < previous.length; i++) {
-      if (!run.has(previous[i])) index.removeKept(previousSubscriptions[i]);
+      if (!TrackedRun.hasRead(run, previous[i])) index.removeKept(previousSubscriptions[i]);
     }
     const kept = previous.length > READ_SCAN_LIMIT ? new Map(previous.map((path, i) => [path, previousSubscriptions[i]])) : undefined;
     // Made at its size: pushing onto an empty list would grow it to 17 places, where most trackers read two or three paths.
@@ -118,7 +116,7 @@ export class Tracker extends RunRecord implements SystemCallback {
       }
       subscriptions[i] = subscription ?? index.addKept(path, this.id);
     }
-    // The run has ended, so its list no longer changes (see TrackerRun.add).
+    // The run has ended, so its list no longer changes (see TrackedRun's #add).
     this.reads = paths;
     this.keptSubscriptions = subscriptions;
   }
@@ -137,119 +135,177 @@ function indexAmong(paths: readonly string[], path: string, end: number): number
 const READ_SCAN_LIMIT = 16;
 
 /**
- * One run of a tracker, in one object: the context its writes are made in, and the distinct paths it read
- * in the order first read (S66). Most runs read what the run before them read, in the same order, so a run
- * only counts how many of its first reads match the tracker's reads when it started, and makes a list of
- * its own at the first read that differs. Its fields are declared, not defined, so that constructing it is
- * only the assignments below.
+ * One run of a tracker, in one object: the event its callback gets (S67), the context its writes are made
+ * in, and the distinct paths it read in the order first read (S66). One object rather than an event and a
+ * run state: a fan of trackers makes one per tracker and change. The run's state is in private fields and
+ * reached by the tracker through static functions, so that the event shows users only what any event
+ * shows, and the four fields of a ChangeContext.
+ *
+ * Most runs read what the run before them read, in the same order, so a run only counts how many of its
+ * first reads match the tracker's reads when it started, and makes a list of its own at the first read
+ * that differs.
  */
-class TrackerRun implements ChangeContext, ReadRecorder {
-  declare readonly engine: Engine;
-  declare readonly number: number;
-  declare readonly trigger: Trigger;
-  declare readonly cause: TraceCause;
-  declare ended: boolean;
+class TrackedRun implements ChangeContext {
+  declare readonly controller: ControllerSync | ControllerAsync;
+  declare readonly emittingPath: string;
+  declare readonly currentPath: string;
+  declare readonly prevValue: unknown;
+  declare readonly newValue: unknown;
+  declare readonly payload: unknown;
+  #bubbling: boolean;
+  readonly #engine: Engine;
+  readonly #number: number;
+  readonly #trigger: Trigger;
+  readonly #cause: TraceCause;
+  #ended: boolean;
   /** The tracker's reads when the run started, distinct and in read order. */
-  declare readonly previousReads: readonly string[];
-  /** While `ownReads` is undefined, the run's reads are the first `matched` of `previousReads`. */
-  declare matched: number;
-  declare ownReads: string[] | undefined;
-  /** `ownReads` as a set, once there are too many of them to scan. */
-  declare ownReadSet: Set<string> | undefined;
+  readonly #previousReads: readonly string[];
+  /** While `#ownReads` is undefined, the run's reads are the first `#matched` of `#previousReads`. */
+  #matched: number;
+  #ownReads: string[] | undefined;
+  /** `#ownReads` as a set, once there are too many of them to scan. */
+  #ownReadSet: Set<string> | undefined;
 
-  constructor(engine: Engine, number: number, trigger: Trigger, cause: TraceCause, previousReads: readonly string[]) {
-    this.engine = engine;
-    this.number = number;
-    this.trigger = trigger;
-    this.cause = cause;
-    this.ended = false;
-    this.previousReads = previousReads;
-    this.matched = 0;
-    this.ownReads = undefined;
-    this.ownReadSet = undefined;
+  constructor(engine: Engine, number: number, trigger: Trigger, payload: unknown, cause: TraceCause, previousReads: readonly string[]) {
+    this.controller = engine.facade;
+    this.emittingPath = trigger.emittingPath;
+    this.currentPath = trigger.levelPath;
+    this.prevValue = trigger.prevValue;
+    this.newValue = trigger.newValue;
+    this.payload = payload;
+    this.#bubbling = true;
+    this.#engine = engine;
+    this.#number = number;
+    this.#trigger = trigger;
+    this.#cause = cause;
+    this.#previousReads = previousReads;
+    this.#ended = false;
+    this.#matched = 0;
+    this.#ownReads = undefined;
+    this.#ownReadSet = undefined;
   }
 
-  // The trigger's, read only by writes in the run: two fields fewer on an object made for every run.
+  // The event's own members, as ControllerEvent has them. Not a subclass of it: V8 did not inline the
+  // construction of a derived class, which made every run a third more instructions.
+  get bubbling(): boolean {
+    return this.#bubbling;
+  }
+
+  stopBubbling(): void {
+    this.#bubbling = false;
+  }
+
+  setState(path: PathLike, value: unknown, opts?: SetStateOptions): unknown {
+    return eventSetState(this.controller, path, value, opts);
+  }
+
+  delState(path: PathLike, opts?: DelStateOptions): unknown {
+    return eventDelState(this.controller, path, opts);
+  }
+
+  // ChangeContext: the trigger's chain and batch, read only by writes made in the run.
   get chain(): Chain | undefined {
-    return this.trigger.chain;
+    return this.#trigger.chain;
   }
 
   get batch(): BatchState | undefined {
-    return this.trigger.batch;
+    return this.#trigger.batch;
   }
 
-  read(path: PathLike, opts: GetStateOptions | undefined): unknown {
+  get cause(): TraceCause {
+    return this.#cause;
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  set ended(ended: boolean) {
+    this.#ended = ended;
+  }
+
+  getState(path: PathLike, opts?: GetStateOptions): unknown {
     const canonical = resolveConcretePath(path, 'track');
-    this.add(canonical);
-    const now = this.engine.now;
+    this.#add(canonical);
+    const engine = this.#engine;
+    const now = engine.now;
     // ControllerSync reads at once; a default to write, and ControllerAsync, go through the controller.
     if (now !== undefined && opts?.writeDefault !== true) return now.getCanonical(canonical, opts?.default);
-    return (this.engine.facade as { getState(path: string, opts?: GetStateOptions): unknown }).getState(canonical, opts);
+    return (engine.facade as { getState(path: string, opts?: GetStateOptions): unknown }).getState(canonical, opts);
   }
 
   /** Records a read; reads through the event after the run ended are not the run's. */
-  add(path: string): void {
-    if (this.ended) return;
-    const own = this.ownReads;
+  #add(path: string): void {
+    if (this.#ended) return;
+    const own = this.#ownReads;
     if (own === undefined) {
-      const previous = this.previousReads;
-      // previousReads holds each path once, so the next one in order has not been read yet. The bound is
+      const previous = this.#previousReads;
+      // #previousReads holds each path once, so the next one in order has not been read yet. The bound is
       // checked first: a read past the end would make this a comparison of any two values.
-      if (this.matched < previous.length && path === previous[this.matched]) {
-        this.matched++;
+      if (this.#matched < previous.length && path === previous[this.#matched]) {
+        this.#matched++;
         return;
       }
-      if (previous.length <= READ_SCAN_LIMIT && indexAmong(previous, path, this.matched) !== -1) return;
+      if (previous.length <= READ_SCAN_LIMIT && indexAmong(previous, path, this.#matched) !== -1) return;
       this.#divert(path);
       return;
     }
-    if (this.ownReadSet !== undefined) {
-      if (this.ownReadSet.has(path)) return;
-      this.ownReadSet.add(path);
+    if (this.#ownReadSet !== undefined) {
+      if (this.#ownReadSet.has(path)) return;
+      this.#ownReadSet.add(path);
     } else {
       if (indexAmong(own, path, own.length) !== -1) return;
-      if (own.length === READ_SCAN_LIMIT) this.ownReadSet = new Set([...own, path]);
+      if (own.length === READ_SCAN_LIMIT) this.#ownReadSet = new Set([...own, path]);
     }
     own.push(path);
   }
 
   /** Makes the run's own list of reads, at the first read that is not the next of the previous reads. */
   #divert(path: string): void {
-    const previous = this.previousReads;
-    const matched = this.matched;
+    const previous = this.#previousReads;
+    const matched = this.#matched;
     if (matched < previous.length && previous.length <= READ_SCAN_LIMIT) {
       // A read in place of one of the previous reads, as after a flag's flip: the list is made at its size
       // (pushing onto it would grow it to 17 places), with the new read in the place of the one it replaces.
       const own = new Array<string>(matched + 1);
       for (let i = 0; i < matched; i++) own[i] = previous[i];
       own[matched] = path;
-      this.ownReads = own;
+      this.#ownReads = own;
       return;
     }
     this.#ownList();
-    this.add(path);
+    this.#add(path);
   }
 
   #ownList(): string[] {
-    const own = this.previousReads.slice(0, this.matched);
-    this.ownReads = own;
-    if (own.length > READ_SCAN_LIMIT) this.ownReadSet = new Set(own);
+    const own = this.#previousReads.slice(0, this.#matched);
+    this.#ownReads = own;
+    if (own.length > READ_SCAN_LIMIT) this.#ownReadSet = new Set(own);
     return own;
   }
 
+  static numberOf(run: TrackedRun): number {
+    return run.#number;
+  }
+
+  static triggerOf(run: TrackedRun): Trigger {
+    return run.#trigger;
+  }
+
   /** Whether the run read exactly `reads`, in the same order. */
-  readSameAs(reads: readonly string[]): boolean {
-    return this.ownReads === undefined && this.previousReads === reads && this.matched === reads.length;
+  static readSameAs(run: TrackedRun, reads: readonly string[]): boolean {
+    return run.#ownReads === undefined && run.#previousReads === reads && run.#matched === reads.length;
   }
 
   /** The distinct paths read, in the order first read. Once the run has ended, the list no longer changes. */
-  get paths(): string[] {
-    return this.ownReads ?? this.#ownList();
+  static readsOf(run: TrackedRun): string[] {
+    return run.#ownReads ?? run.#ownList();
   }
 
-  has(path: string): boolean {
-    if (this.ownReads === undefined) return indexAmong(this.previousReads, path, this.matched) !== -1;
-    return this.ownReadSet !== undefined ? this.ownReadSet.has(path) : indexAmong(this.ownReads, path, this.ownReads.length) !== -1;
+  static hasRead(run: TrackedRun, path: string): boolean {
+    const own = run.#ownReads;
+    if (own === undefined) return indexAmong(run.#previousReads, path, run.#matched) !== -1;
+    return run.#ownReadSet !== undefined ? run.#ownReadSet.has(path) : indexAmong(own, path, own.length) !== -1;
   }
 }
 

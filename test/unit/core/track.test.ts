@@ -49,6 +49,37 @@ forEachController('S66 track', (kind) => {
     assert.deepEqual(seen, [{ emittingPath: '/', currentPath: '/', prevValue: undefined, newValue: undefined, payload: { from: 'track' } }]);
   });
 
+  it('S40 S67 a tracked run\'s event has the own fields of a subscriber\'s event and no others; its helpers and stopBubbling work', async () => {
+    const c = kind.make();
+    let plainKeys: string[] = [];
+    c.subscribe('/a', (e) => {
+      plainKeys = Object.keys(e).sort();
+    });
+    const trackedKeys: string[][] = [];
+    const bubbling: boolean[] = [];
+    await c.track(
+      callbackFor(kind, function* (e) {
+        trackedKeys.push(Object.keys(e).sort());
+        const a = yield e.getState('/a');
+        if (a === 1) {
+          yield e.setState('/copy', 'one');
+          yield e.delState('/gone');
+          bubbling.push(e.bubbling);
+          e.stopBubbling();
+          bubbling.push(e.bubbling);
+        }
+      }),
+    );
+    await c.setState('/gone', true);
+    await c.setState('/a', 1);
+    assert.deepEqual(plainKeys, ['controller', 'currentPath', 'emittingPath', 'newValue', 'payload', 'prevValue']);
+    assert.deepEqual(trackedKeys, [plainKeys, plainKeys]);
+    assert.equal(await c.getState('/copy'), 'one');
+    assert.equal(await c.getState('/gone'), undefined);
+    assert.deepEqual(bubbling, [true, false]);
+    assert.deepEqual(readsOf(c, 'track:1'), ['/a']);
+  });
+
   it('S66 later runs get the triggering event at the level where it matched', async () => {
     const c = kind.make();
     const seen: SeenEvent[] = [];
