@@ -3,7 +3,7 @@ import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateUsageError } from './errors';
 import { runSync, type Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
-import type { Delivery } from './notification';
+import { NO_MARK, type Delivery } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
 import type { LevelLists, Subscription } from './subscriptions';
@@ -67,7 +67,8 @@ export type DeriveTransform = (data: DeriveData) => unknown;
 export class Derivation extends RunRecord implements SystemCallback, WriteTarget {
   readonly kind = 'derivation';
   readonly id: string;
-  ranIn: Delivery | undefined;
+  ranIn = NO_MARK;
+  ranDepth = 0;
   registered = false;
   readonly keptSubscriptions: readonly Subscription[] = [];
   readonly #engine: Engine;

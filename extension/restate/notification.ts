@@ -77,35 +77,79 @@ export class InterleavedDelivery implements Delivery {
 
 /**
  * What ControllerSync's notifications, which nest strictly, keep for S34: each system callback remembers
- * the notification that ran it last, which costs no lookup. A nested notification that runs a callback the
- * enclosing one already ran puts the older mark back when it closes.
+ * the mark of the notification that ran it last, which costs no lookup. A nested notification that runs a
+ * callback the enclosing one already ran puts the older mark back when it closes. The mark is a number
+ * rather than the notification itself: storing a new object in a long-lived callback on every run cost a
+ * write barrier, and kept every notification's object alive for the collector to visit.
  */
 interface NestingDelivery extends Delivery {
-  open: boolean;
-  /** Pairs of a system callback and the open notification whose mark this one replaced. */
-  replaced: (SystemCallback | NestingDelivery)[] | undefined;
+  readonly mark: number;
+  /** How many notifications were open when this one opened: its place in `open.marks`. */
+  readonly depth: number;
+  /** Triples of a system callback and the mark and depth, of a notification still open, that this one replaced. */
+  replaced: (SystemCallback | number)[] | undefined;
+}
+
+/** A mark no notification has: a system callback's before its first run. */
+export const NO_MARK = 0;
+
+/**
+ * The open notifications. They nest strictly, so the open ones are the first `depth` of `marks`, which
+ * holds the mark of the open notification at each depth: a typed array, where storing a mark allocates
+ * nothing. One constant object rather than module variables, which optimised code reads more cheaply.
+ */
+const open = { lastMark: NO_MARK, depth: 0, marks: new Float64Array(64) };
+
+/** How many notifications are open: none between top-level calls (for tests). */
+export function openNotificationCount(): number {
+  return open.depth;
+}
+
+/** Opens a notification: its mark, at the depth `open.depth` had before. */
+function openMark(): number {
+  const mark = ++open.lastMark;
+  const depth = open.depth;
+  if (depth === open.marks.length) {
+    const grown = new Float64Array(depth * 2);
+    grown.set(open.marks);
+    open.marks = grown;
+  }
+  open.marks[depth] = mark;
+  open.depth = depth + 1;
+  return mark;
 }
 
 function claimNested(delivery: NestingDelivery, system: SystemCallback): boolean {
-  const previous = system.ranIn as NestingDelivery | undefined;
-  if (previous === delivery) return false;
-  system.ranIn = delivery;
-  if (previous !== undefined && previous.open === true) (delivery.replaced ??= []).push(system, previous);
+  const previous = system.ranIn;
+  const mark = delivery.mark;
+  if (previous === mark) return false;
+  const previousDepth = system.ranDepth;
+  system.ranIn = mark;
+  system.ranDepth = delivery.depth;
+  if (previous !== NO_MARK && previousDepth < open.depth && open.marks[previousDepth] === previous) {
+    (delivery.replaced ??= []).push(system, previous, previousDepth);
+  }
   return true;
 }
 
+/** Closes the notification, and any nested in it that was never closed (a generator left unfinished). */
 function closeNested(delivery: NestingDelivery): void {
-  delivery.open = false;
+  open.depth = delivery.depth;
   const replaced = delivery.replaced;
   if (replaced === undefined) return;
-  for (let i = 0; i < replaced.length; i += 2) (replaced[i] as SystemCallback).ranIn = replaced[i + 1] as NestingDelivery;
+  for (let i = 0; i < replaced.length; i += 3) {
+    const system = replaced[i] as SystemCallback;
+    system.ranIn = replaced[i + 1] as number;
+    system.ranDepth = replaced[i + 2] as number;
+  }
 }
 
 /** ControllerSync's delivery on the generator path (see NestingDelivery). */
 export class NestedDelivery implements NestingDelivery {
   #failures: CallbackFailure[] | undefined;
-  open = true;
-  replaced: (SystemCallback | NestingDelivery)[] | undefined;
+  readonly depth = open.depth;
+  readonly mark = openMark();
+  replaced: (SystemCallback | number)[] | undefined;
 
   get failures(): CallbackFailure[] {
     return (this.#failures ??= []);
@@ -138,8 +182,9 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
   declare readonly cause: TraceCause;
   declare readonly outer: Chain | undefined;
   declare readonly length: number;
-  declare open: boolean;
-  declare replaced: (SystemCallback | NestingDelivery)[] | undefined;
+  declare readonly mark: number;
+  declare readonly depth: number;
+  declare replaced: (SystemCallback | number)[] | undefined;
   /** Made on first use: most notifications have no failure. */
   declare collected: CallbackFailure[] | undefined;
 
@@ -151,7 +196,8 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
     this.cause = cause;
     this.outer = outer;
     this.length = outer === undefined ? 1 : outer.length + 1;
-    this.open = true;
+    this.depth = open.depth;
+    this.mark = openMark();
     this.replaced = undefined;
     this.collected = undefined;
   }

@@ -117,8 +117,10 @@ function describeError(error: unknown): { name: string; message: string } {
 export interface SystemCallback extends RunRecord {
   readonly kind: 'derivation' | 'tracker';
   readonly id: string;
-  /** The notification that ran it last, for ControllerSync's NestedDelivery (S34). */
-  ranIn: Delivery | undefined;
+  /** The mark of the notification that ran it last, for ControllerSync's notifications (S34, notification.ts). */
+  ranIn: number;
+  /** The depth that notification was opened at, to tell whether it is still open. */
+  ranDepth: number;
   /** Whether the callback store holds it: a run that ends after its removal must not subscribe it again. */
   registered: boolean;
   /** The pairs it added with SubscriptionIndex.addKept, which removing it must remove. */

@@ -1,7 +1,7 @@
 import { RestateUsageError } from './errors';
 import type { Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
-import type { Delivery } from './notification';
+import { NO_MARK, type Delivery } from './notification';
 import type { BatchState } from './batch';
 import type { Chain } from './chain';
 import { eventDelState, eventSetState, type DelStateOptions, type GetStateOptions, type SetStateOptions } from './events';
@@ -14,7 +14,8 @@ import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFail
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
 export class Tracker extends RunRecord implements SystemCallback {
   readonly kind = 'tracker';
-  ranIn: Delivery | undefined;
+  ranIn = NO_MARK;
+  ranDepth = 0;
   registered = false;
   /** The reads of the run that decided the current subscriptions, in read order (S68). */
   reads: string[] = [];

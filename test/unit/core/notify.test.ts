@@ -9,6 +9,7 @@ import {
   RestateUsageError,
 } from '../../../extension/restate/index';
 import { controllerKinds, forEachController } from './controllers';
+import { openNotificationCount } from '../../../extension/restate/notification';
 import type { AnyEvent } from './callback-for';
 
 /** A callback that logs `tag@currentPath`. */
@@ -227,6 +228,44 @@ forEachController('system callbacks once per change', (kind) => {
     assert.equal(runs, 3, 'the first run, the outer change at /a/b, the nested change at /a');
     await c.setState('/a/b', 2);
     assert.equal(runs, 4, 'the next change runs it again');
+  });
+
+  // setState('/a/b')                 outer change: D runs at /a/b
+  //   ├ first /a/b callback writes /a/c    nested change: D runs at /a
+  //   └ second /a/b callback writes /a/d   another nested change: D runs at /a
+  //   back in the outer change, level /a: D already ran here, so it must not run again
+  it('S34 a derivation two nested changes in a row ran again still runs once in the enclosing change', async () => {
+    const c = kind.make();
+    let runs = 0;
+    await c.deriveMany('/out', ['/a/b', '/a'], () => ++runs);
+    c.subscribe('/a/b', (event) => event.setState('/a/c', event.newValue));
+    c.subscribe('/a/b', (event) => event.setState('/a/d', event.newValue));
+    await c.setState('/a/b', 1);
+    assert.equal(runs, 4, 'the first run, the outer change, and each nested change');
+    // The same, with the outer change itself nested in another.
+    c.subscribe('/go', (event) => event.setState('/a/b', event.newValue));
+    await c.setState('/go', 2);
+    assert.equal(runs, 7);
+  });
+
+  it('S34 every notification closes, nested ones, failed ones and cycles included, so none is left marked open', async () => {
+    const before = openNotificationCount();
+    const c = kind.make(undefined, { maxDepth: 8 });
+    await c.deriveMany('/out', ['/a/b', '/a'], (data) => data.get('/a/b') ?? 0);
+    c.subscribe('/out', (event) => (event.newValue === 1 ? event.setState('/a/c', 1) : undefined));
+    c.subscribe('/fail', () => {
+      throw new Error('fails');
+    });
+    await c.derive('/loop/b', '/loop/a', (v) => v);
+    await c.setState('/a/b', 1);
+    await assert.rejects(async () => {
+      await c.setState('/fail', 1);
+    }, RestateCallbackError);
+    await assert.rejects(async () => {
+      await c.derive('/loop/a', '/loop/b', (v) => (typeof v === 'number' ? v + 1 : 0));
+    }, RestateCycleError);
+    await c.batch(() => c.setState('/a/b', 2));
+    assert.equal(openNotificationCount(), before);
   });
 
   it('S34 a delete is one change across both steps of S28', async () => {
