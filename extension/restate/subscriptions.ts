@@ -23,17 +23,38 @@ export function countSegments(path: string): number {
   return count;
 }
 
+/** Whether any pair ends at the node. */
+function hasSubscriptions(node: TrieNode): boolean {
+  return node.subscribers !== undefined || node.keptLive > 0;
+}
+
+/** The node's live pairs in subscription order: its listed pairs and its kept ones, merged by order. */
+function pairsOf(node: TrieNode): Subscription[] | undefined {
+  const kept = node.kept;
+  if (kept === undefined) return node.subscribers === undefined ? undefined : [...node.subscribers.values()];
+  const listed = node.subscribers === undefined ? EMPTY : [...node.subscribers.values()];
+  const pairs: Subscription[] = [];
+  let next = 0;
+  for (const record of kept) {
+    if (!record.live) continue;
+    while (next < listed.length && listed[next].order < record.order) pairs.push(listed[next++]);
+    pairs.push(record);
+  }
+  while (next < listed.length) pairs.push(listed[next++]);
+  return pairs;
+}
+
 /** The delivery list made of an exact node's subscribers and then the matching patterns' (S32–S33). */
 function listOf(exact: TrieNode | undefined, wild: readonly TrieNode[]): readonly Subscription[] | undefined {
-  const own = exact?.subscribers;
+  const own = exact === undefined ? undefined : pairsOf(exact);
   let matched: Subscription[] | undefined;
   for (const node of wild) {
-    if (node.subscribers !== undefined) (matched ??= []).push(...node.subscribers.values());
+    const pairs = pairsOf(node);
+    if (pairs !== undefined) (matched ??= []).push(...pairs);
   }
-  if (matched === undefined) return own === undefined ? undefined : [...own.values()];
+  if (matched === undefined) return own;
   if (matched.length > 1) matched.sort((a, b) => a.order - b.order);
-  if (own === undefined) return dedupe([], matched);
-  return dedupe([...own.values()], matched);
+  return dedupe(own ?? [], matched);
 }
 
 /** Appends pattern subscriptions whose id is not listed yet: an id runs once per level, at its first place. */
@@ -62,19 +83,32 @@ export interface Subscription {
   entryGeneration: number;
   /** The trie node that holds the pair while it is live. */
   readonly node: TrieNode;
+  /** Whether SubscriptionIndex.addKept added it, and the node keeps it in `kept`. */
+  readonly kept: boolean;
 }
 
 interface TrieNode {
   children: Map<string, TrieNode> | undefined;
-  /** id → the pair's record. */
+  /** id → the pair's record, for pairs added with add. */
   subscribers: Map<string, Subscription> | undefined;
+  /**
+   * Pairs added with addKept, in the order added; removed ones stay, marked, until the list is compacted.
+   * A tracker whose reads change removes and adds one on every run: marking spares the map's delete and
+   * set, and the map's shrinking and regrowing when a flag moves a thousand trackers from one path to another.
+   */
+  kept: Subscription[] | undefined;
+  /** How many of `kept` are live. */
+  keptLive: number;
   /** The canonical path or pattern that ends here. */
   readonly pattern: string;
 }
 
 function newNode(pattern: string): TrieNode {
-  return { children: undefined, subscribers: undefined, pattern };
+  return { children: undefined, subscribers: undefined, kept: undefined, keptLive: 0, pattern };
 }
+
+/** A kept list this long, with more removed records than live ones, is compacted. */
+const KEPT_COMPACT_LENGTH = 32;
 
 /**
  * The subscription index: a segment trie holding exact paths and patterns alike, where `*` is one more
@@ -117,7 +151,7 @@ export class SubscriptionIndex {
   add(pattern: string, id: string): boolean {
     const node = this.#nodes.get(pattern) ?? this.#create(pattern);
     if (node.subscribers?.has(id) === true) return false;
-    this.#attach(node, pattern, id);
+    (node.subscribers ??= new Map()).set(id, this.#record(node, pattern, id, false));
     const patterns = this.#patternsById.get(id);
     if (patterns === undefined) this.#patternsById.set(id, [pattern]);
     else patterns.push(pattern);
@@ -131,7 +165,11 @@ export class SubscriptionIndex {
    * that the lookups of add and remove.
    */
   addKept(pattern: string, id: string): Subscription {
-    return this.#attach(this.#nodes.get(pattern) ?? this.#create(pattern), pattern, id);
+    const node = this.#nodes.get(pattern) ?? this.#create(pattern);
+    const record = this.#record(node, pattern, id, true);
+    (node.kept ??= []).push(record);
+    node.keptLive++;
+    return record;
   }
 
   /** Removes a pair added by addKept, unless it is gone already. */
@@ -139,23 +177,29 @@ export class SubscriptionIndex {
     if (record.live) this.#detach(record);
   }
 
-  #attach(node: TrieNode, pattern: string, id: string): Subscription {
-    const record: Subscription = { id, pattern, order: this.#nextOrder++, live: true, entry: undefined, system: undefined, entryGeneration: -1, node };
-    (node.subscribers ??= new Map()).set(id, record);
+  /** A new live pair's record, counted; the caller puts it in the node. */
+  #record(node: TrieNode, pattern: string, id: string, kept: boolean): Subscription {
     this.#pairs++;
     this.#version++;
-    return record;
+    return { id, pattern, order: this.#nextOrder++, live: true, entry: undefined, system: undefined, entryGeneration: -1, node, kept };
   }
 
   /** Takes a live pair out of the trie, leaving #patternsById to the caller. */
   #detach(record: Subscription): void {
     const node = record.node;
     record.live = false;
-    node.subscribers!.delete(record.id);
     this.#pairs--;
     this.#version++;
-    if (node.subscribers!.size === 0) node.subscribers = undefined;
-    if (node.subscribers === undefined && node.children === undefined) this.#prune(record.pattern);
+    if (record.kept) {
+      const live = --node.keptLive;
+      const kept = node.kept!;
+      if (live === 0) node.kept = undefined;
+      else if (kept.length >= KEPT_COMPACT_LENGTH && live * 2 < kept.length) compactKept(kept);
+    } else {
+      node.subscribers!.delete(record.id);
+      if (node.subscribers!.size === 0) node.subscribers = undefined;
+    }
+    if (!hasSubscriptions(node) && node.children === undefined) this.#prune(record.pattern);
   }
 
   /** The node of `pattern`, made with any missing nodes on the way. */
@@ -180,7 +224,10 @@ export class SubscriptionIndex {
   }
 
   has(pattern: string, id: string): boolean {
-    return this.#find(pattern)?.subscribers?.has(id) ?? false;
+    const node = this.#find(pattern);
+    if (node === undefined) return false;
+    if (node.subscribers?.has(id) === true) return true;
+    return node.kept?.some((record) => record.live && record.id === id) ?? false;
   }
 
 
@@ -210,7 +257,7 @@ export class SubscriptionIndex {
     for (const segment of segments) trail.push(trail[trail.length - 1].children!.get(segment)!);
     for (let i = segments.length; i > 0; i--) {
       const current = trail[i];
-      if (current.subscribers !== undefined || current.children !== undefined) break;
+      if (hasSubscriptions(current) || current.children !== undefined) break;
       const parent = trail[i - 1];
       parent.children!.delete(segments[i - 1]);
       this.#nodes.delete(current.pattern);
@@ -236,7 +283,7 @@ export class SubscriptionIndex {
    */
   matchesPathOrAncestor(path: string): boolean {
     if (this.#pairs === 0) return false;
-    if (this.#root.subscribers !== undefined) return true;
+    if (hasSubscriptions(this.#root)) return true;
     let exact: TrieNode | undefined = this.#root;
     let wild: TrieNode[] | undefined;
     let start = 1;
@@ -257,9 +304,9 @@ export class SubscriptionIndex {
         const star = exact.children?.get(WILDCARD);
         if (star !== undefined) (nextWild ??= []).push(star);
         exact = exact.children?.get(segment);
-        if (exact?.subscribers !== undefined) return true;
+        if (exact !== undefined && hasSubscriptions(exact)) return true;
       }
-      if (nextWild !== undefined && nextWild.some((node) => node.subscribers !== undefined)) return true;
+      if (nextWild !== undefined && nextWild.some(hasSubscriptions)) return true;
       wild = nextWild;
       start = end + 1;
     }
@@ -374,7 +421,7 @@ export class SubscriptionIndex {
       if (node.children === undefined) return;
       for (const [segment, child] of node.children) {
         const childRelative = [...relative, segment];
-        if (child.subscribers !== undefined) found.push(childRelative);
+        if (hasSubscriptions(child)) found.push(childRelative);
         visit(child, childRelative);
       }
     };
@@ -395,4 +442,14 @@ export class SubscriptionIndex {
     }
     return node;
   }
+}
+
+/** Drops the removed records of a kept list, in place, keeping the order of the live ones. */
+function compactKept(kept: Subscription[]): void {
+  let live = 0;
+  for (let i = 0; i < kept.length; i++) {
+    const record = kept[i];
+    if (record.live) kept[live++] = record;
+  }
+  kept.length = live;
 }

@@ -80,6 +80,42 @@ forEachController('S66 track', (kind) => {
     assert.deepEqual(readsOf(c, 'track:1'), ['/a']);
   });
 
+  it('S32 S68 at one path, callbacks and trackers\' reads run in the order their pairs were made, as trackers stop and start reading it', async () => {
+    const c = kind.make();
+    const order: string[] = [];
+    c.subscribe('/x', () => {
+      order.push('first');
+    });
+    for (let i = 0; i < 40; i++) {
+      await c.track(
+        callbackFor(kind, function* (e) {
+          const off = yield e.getState(`/off/${i}`);
+          if (off === true) return;
+          yield e.getState('/x');
+          order.push(`t${i}`);
+        }),
+      );
+    }
+    c.subscribe('/x', () => {
+      order.push('last');
+    });
+    // Thirty of the forty stop reading /x: enough removed pairs for the path's list to be compacted.
+    for (let i = 0; i < 30; i++) await c.setState(`/off/${i}`, true);
+    const stillReading = Array.from({ length: 10 }, (_, k) => `t${30 + k}`);
+    order.length = 0;
+    await c.setState('/x', 1);
+    assert.deepEqual(order, ['first', ...stillReading, 'last']);
+    // A tracker that reads /x again makes a new pair, which comes after every older one.
+    await c.setState('/off/5', false);
+    order.length = 0;
+    await c.setState('/x', 2);
+    assert.deepEqual(order, ['first', ...stillReading, 'last', 't5']);
+    for (let i = 30; i < 40; i++) await c.setState(`/off/${i}`, true);
+    order.length = 0;
+    await c.setState('/x', 3);
+    assert.deepEqual(order, ['first', 'last', 't5']);
+  });
+
   it('S66 later runs get the triggering event at the level where it matched', async () => {
     const c = kind.make();
     const seen: SeenEvent[] = [];
