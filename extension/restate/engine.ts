@@ -106,9 +106,9 @@ export class Engine {
   readonly now: SyncPath | undefined;
   facade!: ControllerSync | ControllerAsync;
   /**
-   * Whether derivation and tracker runs are timed for the graph's lastRunMs (S119). Reading the clock was
-   * a fifth of a short tracked run's time, and only graph() and the trace show durations, so by default
-   * timing starts when one of them is first used.
+   * Whether derivation and tracker runs are timed for the graph's lastRunMs (S119). Reading the clock took
+   * a quarter or more of a short tracked run's time, and only graph() and the trace show durations, so by
+   * default timing starts when one of them is first used.
    */
   timesRuns: boolean;
   #trackerCount = 0;
