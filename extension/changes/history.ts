@@ -20,8 +20,17 @@
  * Two batches that follow each other with no notification between them, and an unrelated nested change
  * that lands inside a running async batch, can be grouped imperfectly; nothing is lost either way.
  *
- * Bounds. At most `maxEntries` entries are kept; the oldest go first, and a group whose entries are all
- * gone goes with them.
+ * Repeats. With `collapseRepeats`, an item that repeats an earlier one (the same kinds of change to the same
+ * paths by the same causes, in the same order) replaces it at the top of the list and counts it: a writer
+ * that updates /clock every second keeps one entry, not hundreds, so a user's own edit is still there when
+ * they look for it. The merged item keeps the value before its first change and after its last. An earlier
+ * item is only merged if no item between the two touched one of its paths, so the list never misstates the
+ * order in which a path changed.
+ *
+ * Muting. Changes at or below a muted path, or by a muted cause, are not recorded at all.
+ *
+ * Bounds. At most `maxEntries` entries are kept, and with `maxAgeMs` none older than that; the oldest go
+ * first, and a group whose entries are all gone goes with them.
  */
 import type { TraceCause, TraceRecord } from '../restate';
 
@@ -49,6 +58,10 @@ export interface ChangeEntry {
   readonly groupId: string | undefined;
   /** Undone by the rollback of a failed batch (S116). */
   readonly undone: boolean;
+  /** How many changes this entry stands for: more than 1 once repeats were collapsed into it. */
+  readonly count: number;
+  /** Wall-clock time of the first of those changes. */
+  readonly firstTime: number;
 }
 
 export interface ChangeGroup {
@@ -56,6 +69,8 @@ export interface ChangeGroup {
   readonly sourceId: string;
   /** Oldest first. */
   readonly entries: readonly ChangeEntry[];
+  /** How many batches this group stands for: more than 1 once repeats were collapsed into it. */
+  readonly count: number;
 }
 
 /** A top-level item of the history: a single change or a group. */
@@ -66,6 +81,18 @@ export interface ChangeHistoryOptions {
   maxEntries: number;
   /** A pause between records, in ms, after which an open group is closed. */
   groupGapMs?: number;
+  /** Drop entries whose last change is older than this, in ms; `undefined` or 0 keeps them by count alone. */
+  maxAgeMs?: number;
+  /** Collapse an item that repeats an earlier one into it, with a count (see Repeats above). */
+  collapseRepeats?: boolean;
+  /** The clock for `maxAgeMs`, in ms since the epoch; tests pass their own. */
+  now?: () => number;
+}
+
+/** What is not recorded: changes at or below these paths, and changes by these causes. */
+export interface MuteRules {
+  readonly paths: readonly string[];
+  readonly causes: readonly TraceCause[];
 }
 
 type MutableEntry = { -readonly [K in keyof ChangeEntry]: ChangeEntry[K] };
@@ -74,6 +101,7 @@ interface MutableGroup {
   readonly id: string;
   readonly sourceId: string;
   entries: MutableEntry[];
+  count: number;
 }
 
 type MutableItem = { readonly type: 'entry'; readonly entry: MutableEntry } | { readonly type: 'group'; readonly group: MutableGroup };
@@ -86,10 +114,16 @@ interface OpenGroup {
 }
 
 const DEFAULT_GROUP_GAP_MS = 250;
+/** How many items back a repeat is looked for: enough for a few writers interleaving, bounded per record. */
+const REPEAT_LOOKBACK = 64;
 
 export class ChangeHistory {
   #maxEntries: number;
+  #maxAgeMs: number | undefined;
   readonly #groupGapMs: number;
+  readonly #collapseRepeats: boolean;
+  readonly #now: () => number;
+  #muted: MuteRules = { paths: [], causes: [] };
   /** Oldest first. */
   #items: MutableItem[] = [];
   #count = 0;
@@ -102,6 +136,33 @@ export class ChangeHistory {
   constructor(options: ChangeHistoryOptions) {
     this.#maxEntries = Math.max(1, Math.floor(options.maxEntries));
     this.#groupGapMs = options.groupGapMs ?? DEFAULT_GROUP_GAP_MS;
+    this.#maxAgeMs = positiveOrUndefined(options.maxAgeMs);
+    this.#collapseRepeats = options.collapseRepeats ?? false;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get maxAgeMs(): number | undefined {
+    return this.#maxAgeMs;
+  }
+
+  set maxAgeMs(value: number | undefined) {
+    this.#maxAgeMs = positiveOrUndefined(value);
+    if (this.#trim()) this.#changed();
+  }
+
+  get muted(): MuteRules {
+    return this.#muted;
+  }
+
+  /** Stops recording changes at or below the rules' paths and by their causes; what is already recorded stays. */
+  set muted(rules: MuteRules) {
+    this.#muted = { paths: [...new Set(rules.paths)], causes: [...new Set(rules.causes)] };
+    this.#changed();
+  }
+
+  /** Drops entries that have grown older than `maxAgeMs`; for a timer, since no record may come to do it. */
+  expire(): void {
+    if (this.#trim()) this.#changed();
   }
 
   get maxEntries(): number {
@@ -126,6 +187,7 @@ export class ChangeHistory {
 
   /** Takes one trace record of the controller identified by `sourceId`. */
   record(sourceId: string, record: TraceRecord): void {
+    if ((record.kind === 'set' || record.kind === 'delete' || record.kind === 'ping') && this.#isMuted(record.path, record.cause)) return;
     switch (record.kind) {
       case 'set':
         if (!record.changed) return;
@@ -161,7 +223,7 @@ export class ChangeHistory {
 
   /** Closes the open group of a source, e.g. when its recording stops. */
   closeGroup(sourceId: string): void {
-    this.#open.delete(sourceId);
+    this.#close(sourceId);
   }
 
   /** Forgets everything. */
@@ -223,13 +285,15 @@ export class ChangeHistory {
       }
       const entries = prefix === undefined ? item.group.entries : item.group.entries.filter((e) => isAtOrBelow(e.path, prefix));
       if (entries.length === 0) continue;
-      result.push({ type: 'group', group: { id: item.group.id, sourceId: item.group.sourceId, entries: [...entries] } });
+      result.push({ type: 'group', group: { id: item.group.id, sourceId: item.group.sourceId, entries: [...entries], count: item.group.count } });
     }
     return result;
   }
 
   #add(sourceId: string, record: TraceRecord, kind: ChangeKind, path: string, before: string | undefined, after: string | undefined, silent: boolean, batched: boolean): void {
-    let open = this.#openGroup(sourceId, record.time);
+    // A nested write is the flush of the open batch at work however long its derivation took, so the pause
+    // that closes a group does not apply to it.
+    let open = this.#openGroup(sourceId, record.time, record.depth > 1 && !batched);
     let group: MutableGroup | undefined;
     if (batched) {
       if (open === undefined || open.flushing) open = this.#startGroup(sourceId, record.time);
@@ -238,7 +302,7 @@ export class ChangeHistory {
       open.flushing = true;
       group = open.group;
     } else {
-      this.#open.delete(sourceId);
+      this.#close(sourceId);
     }
     if (open !== undefined && group !== undefined) open.lastTime = record.time;
 
@@ -255,11 +319,14 @@ export class ChangeHistory {
       silent,
       groupId: group?.id,
       undone: false,
+      count: 1,
+      firstTime: performance.timeOrigin + record.time,
     };
     this.#byId.set(entry.id, entry);
     this.#count++;
     if (group === undefined) {
       this.#items.push({ type: 'entry', entry });
+      this.#collapse(this.#items.length - 1);
     } else {
       if (group.entries.length === 0) this.#items.push({ type: 'group', group });
       group.entries.push(entry);
@@ -268,19 +335,33 @@ export class ChangeHistory {
     this.#changed();
   }
 
-  /** The open group of a source, or undefined if there is none or it timed out. */
-  #openGroup(sourceId: string, time: number): OpenGroup | undefined {
+  /** The open group of a source, or undefined if there is none or it timed out (unless `ignoreGap`). */
+  #openGroup(sourceId: string, time: number, ignoreGap = false): OpenGroup | undefined {
     const open = this.#open.get(sourceId);
     if (open === undefined) return undefined;
-    if (time - open.lastTime > this.#groupGapMs || !this.#groups.has(open.group.id)) {
-      this.#open.delete(sourceId);
+    if ((!ignoreGap && time - open.lastTime > this.#groupGapMs) || !this.#groups.has(open.group.id)) {
+      this.#close(sourceId);
       return undefined;
     }
     return open;
   }
 
+  /** Closes the open group of a source: it is complete now, so it may repeat an earlier one. */
+  #close(sourceId: string): void {
+    const open = this.#open.get(sourceId);
+    if (open === undefined) return;
+    this.#open.delete(sourceId);
+    for (let index = this.#items.length - 1; index >= 0; index--) {
+      const item = this.#items[index];
+      if (item.type !== 'group' || item.group !== open.group) continue;
+      if (this.#collapse(index)) this.#changed();
+      return;
+    }
+  }
+
   #startGroup(sourceId: string, time: number): OpenGroup {
-    const group: MutableGroup = { id: `g${++this.#nextId}`, sourceId, entries: [] };
+    this.#close(sourceId);
+    const group: MutableGroup = { id: `g${++this.#nextId}`, sourceId, entries: [], count: 1 };
     this.#groups.set(group.id, group);
     const open: OpenGroup = { group, lastTime: time, flushing: false };
     this.#open.set(sourceId, open);
@@ -307,8 +388,80 @@ export class ChangeHistory {
     }
   }
 
-  /** Drops the oldest entries beyond the bound; returns whether any went. */
+  #isMuted(path: string, cause: TraceCause): boolean {
+    const muted = this.#muted;
+    return muted.causes.includes(cause) || muted.paths.some((prefix) => isAtOrBelow(path, prefix));
+  }
+
+  /**
+   * Merges the item at `index` (complete: a change, or a closed group) into the nearest earlier item it
+   * repeats, which then moves up to its place; returns whether it did.
+   */
+  #collapse(index: number): boolean {
+    if (!this.#collapseRepeats) return false;
+    const item = this.#items[index];
+    const signature = itemSignature(item);
+    if (signature === undefined) return false;
+    const paths = new Set(itemEntries(item).map((entry) => entry.path));
+    const sourceId = itemSource(item);
+    for (let i = index - 1; i >= 0 && i >= index - REPEAT_LOOKBACK; i--) {
+      const earlier = this.#items[i];
+      if (itemSource(earlier) !== sourceId) continue;
+      if (earlier.type === item.type && itemSignature(earlier) === signature) {
+        this.#absorb(item, earlier);
+        this.#items.splice(i, 1);
+        return true;
+      }
+      // A change of one of these paths in between: merging across it would misstate the order.
+      if (itemEntries(earlier).some((entry) => paths.has(entry.path))) return false;
+    }
+    return false;
+  }
+
+  /** `item` takes over what `earlier` stood for: its values before, its first time, its count. */
+  #absorb(item: MutableItem, earlier: MutableItem): void {
+    const entries = itemEntries(item);
+    const older = itemEntries(earlier);
+    for (let i = 0; i < entries.length; i++) {
+      entries[i].before = older[i].before;
+      entries[i].count += older[i].count;
+      entries[i].firstTime = older[i].firstTime;
+      this.#byId.delete(older[i].id);
+    }
+    this.#count -= older.length;
+    if (item.type === 'group' && earlier.type === 'group') {
+      item.group.count += earlier.group.count;
+      this.#groups.delete(earlier.group.id);
+    }
+  }
+
+  /** Drops the oldest entries beyond the bounds; returns whether any went. */
   #trim(): boolean {
+    const dropped = this.#trimByAge();
+    return this.#trimByCount() || dropped;
+  }
+
+  /** Items are ordered by their last change, so the old ones are at the front. */
+  #trimByAge(): boolean {
+    if (this.#maxAgeMs === undefined) return false;
+    const oldest = this.#now() - this.#maxAgeMs;
+    let drop = 0;
+    while (drop < this.#items.length) {
+      const item = this.#items[drop];
+      const entries = itemEntries(item);
+      if (entries.length > 0 && entries[entries.length - 1].time >= oldest) break;
+      // The open group is still being written: it is new, whatever its first entry's time.
+      if (item.type === 'group' && this.#open.get(item.group.sourceId)?.group === item.group) break;
+      for (const entry of entries) this.#byId.delete(entry.id);
+      this.#count -= entries.length;
+      if (item.type === 'group') this.#groups.delete(item.group.id);
+      drop++;
+    }
+    if (drop > 0) this.#items.splice(0, drop);
+    return drop > 0;
+  }
+
+  #trimByCount(): boolean {
     if (this.#count <= this.#maxEntries) return false;
     let drop = 0;
     while (this.#count > this.#maxEntries) {
@@ -336,6 +489,25 @@ export class ChangeHistory {
   #changed(): void {
     for (const listener of this.#listeners) listener();
   }
+}
+
+function itemEntries(item: MutableItem): MutableEntry[] {
+  return item.type === 'entry' ? [item.entry] : item.group.entries;
+}
+
+function itemSource(item: MutableItem): string {
+  return item.type === 'entry' ? item.entry.sourceId : item.group.sourceId;
+}
+
+/** What makes two items repeats of each other; `undefined` for one that never merges (it holds an undone change). */
+function itemSignature(item: MutableItem): string | undefined {
+  const entries = itemEntries(item);
+  if (entries.length === 0 || entries.some((entry) => entry.undone)) return undefined;
+  return entries.map((entry) => `${entry.kind}\u0000${entry.path}\u0000${entry.cause}\u0000${entry.silent ? 1 : 0}`).join('\n');
+}
+
+function positiveOrUndefined(value: number | undefined): number | undefined {
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 /** Whether `path` is `prefix` or lies below it; `prefix` is a canonical path such as `/a/b` or `/`. */

@@ -289,3 +289,107 @@ describe('ChangeHistory summaries and reverts', () => {
     assert.deepEqual(revertAction(tree), { kind: 'write', path: '/tree', value: 'own' });
   });
 });
+
+describe('ChangeHistory under a constant writer: repeats, mutes, age', () => {
+  function collapsing(options: { maxEntries?: number; maxAgeMs?: number; now?: () => number } = {}): { c: ControllerSync; history: ChangeHistory } {
+    const c = new ControllerSync();
+    const history = new ChangeHistory({ maxEntries: options.maxEntries ?? 100, collapseRepeats: true, maxAgeMs: options.maxAgeMs, now: options.now });
+    c.onTrace((record) => history.record('host', record));
+    return { c, history };
+  }
+
+  it('collapses repeated changes of a path into one entry with a count, before of the first and after of the last', () => {
+    const { c, history } = collapsing();
+    c.setState('/clock', 1);
+    c.setState('/clock', 2);
+    c.setState('/clock', 3);
+    assert.deepEqual(shape(history.items()), ['/clock:-→3']);
+    const [entry] = entries(history);
+    assert.equal(entry.count, 3);
+    assert.ok(entry.firstTime <= entry.time);
+    assert.equal(history.size, 1);
+    assert.deepEqual(revertAction(entry), { kind: 'delete', path: '/clock' }, 'a revert undoes every change it stands for');
+  });
+
+  it('without collapseRepeats every change keeps its own entry', () => {
+    const { c, history } = recorded();
+    c.setState('/clock', 1);
+    c.setState('/clock', 2);
+    assert.deepEqual(entries(history).map((e) => e.count), [1, 1]);
+  });
+
+  it("keeps a user's change while a writer repeats around it, and moves the repeat to the top", () => {
+    const { c, history } = collapsing({ maxEntries: 3 });
+    c.setState('/clock', 0, { cause: 'file' });
+    c.setState('/settings/theme', 'dark');
+    for (let tick = 1; tick <= 500; tick++) c.setState('/clock', tick, { cause: 'file' });
+    assert.deepEqual(shape(history.items()), ['/clock:-→500', '/settings/theme:-→"dark"']);
+    assert.equal(entries(history)[0].count, 501);
+  });
+
+  it('does not merge across a change of the same path by another cause, nor different kinds', () => {
+    const { c, history } = collapsing();
+    c.setState('/n', 1, { cause: 'file' });
+    c.setState('/n', 2);
+    c.setState('/n', 3, { cause: 'file' });
+    c.ping('/n');
+    c.ping('/n');
+    assert.deepEqual(shape(history.items()), ['/n:3→3', '/n:2→3', '/n:1→2', '/n:-→1']);
+    assert.deepEqual(entries(history).map((e) => e.count), [2, 1, 1, 1]);
+  });
+
+  it('collapses repeated batches with the same shape into one group with a count; a derivation write stays in its batch', () => {
+    const { c, history } = collapsing();
+    c.derive('/doubled', '/counter', (v) => (typeof v === 'number' ? v * 2 : 0));
+    for (let tick = 1; tick <= 4; tick++) {
+      c.batch(() => {
+        c.notifyChange('/clock', { prevValue: tick - 1, newValue: tick });
+        c.setState('/counter', tick, { cause: 'file' });
+      });
+    }
+    c.setState('/mine', 1);
+    const items = history.items();
+    assert.deepEqual(shape(items).slice(0, 2), ['/mine:-→1', '[/clock:0→4 /counter:-→4 /doubled:0→8]']);
+    const group = items[1];
+    assert.ok(group.type === 'group');
+    assert.equal(group.group.count, 4);
+    assert.ok(group.group.entries.every((entry) => entry.count === 4));
+  });
+
+  it('keeps a slow derivation write in the batch that caused it, however long its run took', () => {
+    const history = new ChangeHistory({ maxEntries: 10, groupGapMs: 100, collapseRepeats: true });
+    const base = { prevValue: undefined, changed: true, notified: true, payload: undefined } as const;
+    history.record('host', { kind: 'set', path: '/counter', value: 1, batched: true, cause: 'file', depth: 1, seq: 1, time: 1000, ...base });
+    history.record('host', { kind: 'set', path: '/doubled', value: 2, batched: false, cause: 'derive:/doubled', depth: 2, seq: 2, time: 1400, ...base });
+    history.record('host', { kind: 'set', path: '/later', value: 1, batched: false, cause: 'api', depth: 1, seq: 3, time: 1450, ...base });
+    assert.deepEqual(shape(history.items()), ['/later:-→1', '[/counter:-→1 /doubled:-→2]']);
+  });
+
+  it('does not record muted paths (and below) or muted causes; unmuting records again', () => {
+    const { c, history } = collapsing();
+    history.muted = { paths: ['/clock'], causes: ['file'] };
+    c.setState('/clock/time', 1);
+    c.setState('/other', 1, { cause: 'file' });
+    c.setState('/clockwork', 1);
+    assert.deepEqual(shape(history.items()), ['/clockwork:-→1']);
+    history.muted = { paths: [], causes: [] };
+    c.setState('/clock/time', 2);
+    assert.equal(entries(history)[0].path, '/clock/time');
+  });
+
+  it('drops entries older than maxAgeMs, by the time of their last change', () => {
+    let now = 0;
+    const history = new ChangeHistory({ maxEntries: 100, collapseRepeats: true, maxAgeMs: 60_000, now: () => now });
+    const at = (seq: number, path: string, value: number, time: number): TraceRecord => ({ kind: 'set', path, prevValue: undefined, value, changed: true, notified: true, payload: undefined, batched: false, cause: 'api', depth: 1, seq, time });
+    history.record('host', at(1, '/old', 1, 0));
+    history.record('host', at(2, '/kept', 1, 1));
+    history.record('host', at(3, '/kept', 2, 30_000));
+    now = performance.timeOrigin + 61_000;
+    history.expire();
+    assert.deepEqual(shape(history.items()), ['/kept:-→2']);
+    history.maxAgeMs = undefined;
+    now += 10 * 60_000;
+    history.expire();
+    assert.equal(history.size, 1);
+  });
+});
