@@ -9,6 +9,10 @@ export type ChangeNode = { readonly kind: 'entry'; readonly id: string } | { rea
 const refreshDelayMs = 50;
 /** Groups up to this size open expanded. */
 const expandedGroupSize = 5;
+/** How much of a value the list shows before and after a change; the tooltip shows the rest. */
+const compactValueWidth = 14;
+/** How much of a value the tooltip shows. */
+const tooltipValueWidth = 4000;
 
 /**
  * The Changes view: the history newest first, batches as groups. Selecting a change opens its diff.
@@ -38,6 +42,23 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
   set filter(prefix: string | undefined) {
     this.#filter = prefix;
     this.#refreshNow();
+  }
+
+  /**
+   * What the view says above its list: why it is empty when a filter or mutes hide everything, and what is
+   * muted; `undefined` when the list speaks for itself.
+   */
+  message(): string | undefined {
+    const history = this.#history;
+    const parts: string[] = [];
+    if (this.#filter !== undefined && history.items(this.#filter).length === 0) {
+      parts.push(history.size === 0
+        ? vscode.l10n.t('No changes at or below {0} yet.', this.#filter)
+        : vscode.l10n.t('No changes at or below {0}: Show All Changes lists the {1} recorded.', this.#filter, history.size));
+    }
+    const muted = [...history.muted.paths, ...history.muted.causes.map(shortCause)];
+    if (muted.length > 0) parts.push(vscode.l10n.t('Not recording: {0}.', muted.join(', ')));
+    return parts.length === 0 ? undefined : parts.join(' ');
   }
 
   getChildren(node?: ChangeNode): ChangeNode[] {
@@ -78,8 +99,9 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
   #entryItem(entry: ChangeEntry): vscode.TreeItem {
     const item = new vscode.TreeItem(entry.path, vscode.TreeItemCollapsibleState.None);
     item.id = entry.id;
-    const cause = causeText(entry);
-    const parts = [summary(entry), cause, formatTime(entry.time)];
+    // The sidebar is narrow: the description holds what tells entries apart, the tooltip everything.
+    const parts = [summary(entry, compactValueWidth), causeText(entry), formatTime(entry.time, false)];
+    if (entry.count > 1) parts.unshift(`×${entry.count}`);
     const host = this.#hostLabel(entry.sourceId);
     if (host !== undefined) parts.unshift(host);
     if (entry.undone) parts.push(vscode.l10n.t('undone'));
@@ -99,16 +121,20 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
     const count = group.entries.length;
     const undone = group.entries.every((entry) => entry.undone || entry.kind === 'ping');
     const state = count <= expandedGroupSize ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
-    const item = new vscode.TreeItem(undone ? vscode.l10n.t('batch · {0} changes, rolled back', count) : vscode.l10n.t('batch · {0} changes', count), state);
+    const label = undone
+      ? vscode.l10n.t('batch · {0} changes, rolled back', count)
+      : group.count > 1 ? vscode.l10n.t('batch · {0} changes ×{1}', count, group.count) : vscode.l10n.t('batch · {0} changes', count);
+    const item = new vscode.TreeItem(label, state);
     item.id = group.id;
     const causes = [...new Set(group.entries.map(causeText))];
-    const parts = [causes.join(', '), formatTime(group.entries[0].time)];
+    const parts = [causes.join(', '), formatTime(group.entries[group.entries.length - 1].time, false)];
     const host = this.#hostLabel(group.sourceId);
     if (host !== undefined) parts.unshift(host);
     item.description = parts.join(' · ');
-    item.tooltip = undone
-      ? vscode.l10n.t('Changes made in one batch: subscribers were notified once, when it ended.\nThe batch failed and its writes were undone.')
-      : vscode.l10n.t('Changes made in one batch: subscribers were notified once, when it ended.');
+    const lines = [vscode.l10n.t('Changes made in one batch: subscribers were notified once, when it ended.')];
+    if (undone) lines.push(vscode.l10n.t('The batch failed and its writes were undone.'));
+    if (group.count > 1) lines.push(vscode.l10n.t('{0} batches of the same changes, {1} to {2}; each change shows the value before the first and after the last.', group.count, new Date(group.entries[0].firstTime).toLocaleString(), new Date(group.entries[group.entries.length - 1].time).toLocaleString()));
+    item.tooltip = lines.join('\n');
     item.iconPath = new vscode.ThemeIcon(undone ? 'discard' : 'layers');
     item.contextValue = group.entries.some((entry) => revertAction(entry).kind !== 'none') ? 'changeGroup.revertible' : 'changeGroup';
     return item;
@@ -147,14 +173,17 @@ function entryTooltip(entry: ChangeEntry, host: string | undefined): vscode.Mark
   const what = entry.kind === 'ping' ? vscode.l10n.t('pinged') : entry.kind === 'delete' ? vscode.l10n.t('deleted') : vscode.l10n.t('set');
   tooltip.appendMarkdown(`**${escapeMarkdown(entry.path)}** — ${escapeMarkdown(what)}`);
   if (host !== undefined) tooltip.appendMarkdown(` ${escapeMarkdown(vscode.l10n.t('in {0}', host))}`);
-  tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('{0} · by {1}', new Date(entry.time).toLocaleString(), describeCause(entry.cause)))}`);
+  tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('{0} · by {1}', `${new Date(entry.time).toLocaleDateString()} ${formatTime(entry.time)}`, describeCause(entry.cause)))}`);
+  if (entry.count > 1) {
+    tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Changed {0} times since {1}: before is the value before the first of them, after the value after the last.', entry.count, formatTime(entry.firstTime)))}`);
+  }
   if (entry.silent) tooltip.appendMarkdown(` · ${escapeMarkdown(vscode.l10n.t('nobody was notified'))}`);
   if (entry.undone) tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Undone: the batch it was made in failed and rolled back.'))}`);
   tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Before:'))}`);
-  tooltip.appendCodeblock(shortValue(entry.before, 400), 'json');
+  tooltip.appendCodeblock(shortValue(entry.before, tooltipValueWidth), 'json');
   if (entry.kind !== 'ping') {
     tooltip.appendMarkdown(escapeMarkdown(vscode.l10n.t('After:')));
-    tooltip.appendCodeblock(shortValue(entry.after, 400), 'json');
+    tooltip.appendCodeblock(shortValue(entry.after, tooltipValueWidth), 'json');
   }
   return tooltip;
 }
@@ -163,9 +192,10 @@ function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
 }
 
-/** Local time of day with milliseconds: changes often come within the same second. */
-export function formatTime(time: number): string {
+/** Local time of day, with milliseconds unless `withMs` is false: changes often come within the same second. */
+export function formatTime(time: number, withMs = true): string {
   const date = new Date(time);
   const two = (n: number): string => String(n).padStart(2, '0');
-  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, '0')}`;
+  const seconds = `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+  return withMs ? `${seconds}.${String(date.getMilliseconds()).padStart(3, '0')}` : seconds;
 }

@@ -4,12 +4,14 @@ import type { StateHosts } from '../explorer/stateHost';
 import { resolvePath } from '../restate';
 import type { ChangeDocuments } from './changeDocuments';
 import type { ChangeNode, ChangesTreeProvider } from './changesTree';
-import { revertAction, type ChangeEntry, type ChangeHistory, type HistoryItem, type RevertAction } from './history';
+import { describeCause, isAtOrBelow, revertAction, type ChangeEntry, type ChangeHistory, type HistoryItem, type MuteRules, type RevertAction } from './history';
+import type { TraceCause } from '../restate';
 import type { ChangeRecorder } from './recorder';
 
 /** Context keys that switch the view's title-bar icons. */
 export const pausedKey = 'restate.changes.paused';
 export const filteredKey = 'restate.changes.filtered';
+export const mutedKey = 'restate.changes.muted';
 
 /** Everything the Changes view's commands share. */
 export interface ChangesContext {
@@ -20,6 +22,8 @@ export interface ChangesContext {
   readonly documents: ChangeDocuments;
   /** Updates the view's description after the filter or the pause state changed. */
   describe(): void;
+  /** Sets what is not recorded, and remembers it for the workspace. */
+  setMuted(rules: MuteRules): Promise<void>;
 }
 
 function isNode(value: unknown): value is ChangeNode {
@@ -160,6 +164,8 @@ export interface ListedChange {
   readonly cause: string;
   readonly undone: boolean;
   readonly time: number;
+  /** How many changes the entry stands for (repeats collapse into one entry). */
+  readonly count: number;
 }
 
 /**
@@ -173,10 +179,91 @@ export class ListChangesCommand implements Command {
   execute(): ListedChange[] {
     const listed = (entry: ChangeEntry): ListedChange => ({
       id: entry.id, groupId: entry.groupId, hostId: entry.sourceId, kind: entry.kind, path: entry.path,
-      before: entry.before, after: entry.after, cause: entry.cause, undone: entry.undone, time: entry.time,
+      before: entry.before, after: entry.after, cause: entry.cause, undone: entry.undone, time: entry.time, count: entry.count,
     });
     return this.changes.history.items(this.changes.tree.filter).flatMap((item: HistoryItem) =>
       item.type === 'entry' ? [listed(item.entry)] : [...item.group.entries].reverse().map(listed));
+  }
+}
+
+/** What the Changes view shows around its list; for the integration tests. Not contributed. */
+export class ChangesViewStateCommand implements Command {
+  readonly id = 'restate.changes.viewState';
+  constructor(private readonly changes: ChangesContext) {}
+
+  execute(): { message: string | undefined; muted: MuteRules } {
+    return { message: this.changes.tree.message(), muted: this.changes.history.muted };
+  }
+}
+
+/** Stops recording changes at or below a path: an entry's path, a path given as an argument, or one asked for. */
+export class MutePathCommand implements Command {
+  readonly id = 'restate.changes.mutePath';
+  constructor(private readonly changes: ChangesContext) {}
+
+  async execute(target?: unknown): Promise<void> {
+    const entry = isNode(target) && target.kind === 'entry' ? this.changes.history.entry(target.id) : undefined;
+    const input = entry?.path ?? (typeof target === 'string' ? target : await vscode.window.showInputBox({
+      title: vscode.l10n.t('Mute a Path in Changes'),
+      prompt: vscode.l10n.t('Stop recording changes at or below this state path, e.g. /clock.'),
+      validateInput: (value) => (value.trim() === '' ? vscode.l10n.t('Enter a state path.') : validatePrefix(value)),
+    }));
+    if (input === undefined) return;
+    const problem = input.trim() === '' ? vscode.l10n.t('the path is empty') : validatePrefix(input);
+    if (problem !== undefined) {
+      void vscode.window.showErrorMessage(vscode.l10n.t('Cannot mute {0}: {1}', JSON.stringify(input), problem));
+      return;
+    }
+    const path = resolvePath(input.trim());
+    const { paths, causes } = this.changes.history.muted;
+    // A path already covered by a muted ancestor adds nothing; a muted descendant is covered by the new one.
+    if (paths.some((muted) => isAtOrBelow(path, muted))) return;
+    await this.changes.setMuted({ paths: [...paths.filter((muted) => !isAtOrBelow(muted, path)), path], causes });
+  }
+}
+
+/** Stops recording changes by a cause: an entry's cause, or a cause given as an argument. */
+export class MuteCauseCommand implements Command {
+  readonly id = 'restate.changes.muteCause';
+  constructor(private readonly changes: ChangesContext) {}
+
+  async execute(target?: unknown): Promise<void> {
+    const entry = isNode(target) && target.kind === 'entry' ? this.changes.history.entry(target.id) : undefined;
+    const cause = entry?.cause ?? (typeof target === 'string' ? target as TraceCause : undefined);
+    if (cause === undefined) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Choose Mute This Cause on a change in the Changes view.'));
+      return;
+    }
+    const { paths, causes } = this.changes.history.muted;
+    if (!causes.includes(cause)) await this.changes.setMuted({ paths, causes: [...causes, cause] });
+  }
+}
+
+/** Records muted paths and causes again: all of them with the argument 'all', else those picked from a list. */
+export class UnmuteCommand implements Command {
+  readonly id = 'restate.changes.unmute';
+  constructor(private readonly changes: ChangesContext) {}
+
+  async execute(which?: unknown): Promise<void> {
+    const { paths, causes } = this.changes.history.muted;
+    if (which === 'all') {
+      await this.changes.setMuted({ paths: [], causes: [] });
+      return;
+    }
+    type Pick = vscode.QuickPickItem & { readonly rule: { path: string } | { cause: TraceCause } };
+    const items: Pick[] = [
+      ...paths.map((path): Pick => ({ label: path, description: vscode.l10n.t('path and below'), rule: { path } })),
+      ...causes.map((cause): Pick => ({ label: describeCause(cause), description: vscode.l10n.t('cause'), rule: { cause } })),
+    ];
+    if (items.length === 0) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Nothing is muted: every change is recorded.'));
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(items, { canPickMany: true, title: vscode.l10n.t('Record Again'), placeHolder: vscode.l10n.t('Pick what to record again') });
+    if (picked === undefined || picked.length === 0) return;
+    const unmutedPaths = new Set(picked.flatMap((item) => ('path' in item.rule ? [item.rule.path] : [])));
+    const unmutedCauses = new Set(picked.flatMap((item) => ('cause' in item.rule ? [item.rule.cause] : [])));
+    await this.changes.setMuted({ paths: paths.filter((path) => !unmutedPaths.has(path)), causes: causes.filter((cause) => !unmutedCauses.has(cause)) });
   }
 }
 

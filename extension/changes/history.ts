@@ -131,6 +131,10 @@ export class ChangeHistory {
   readonly #byId = new Map<string, MutableEntry>();
   readonly #groups = new Map<string, MutableGroup>();
   readonly #open = new Map<string, OpenGroup>();
+  /** The group each source closed last: a nested write that comes after its batch went quiet still joins it. */
+  readonly #lastClosed = new Map<string, MutableGroup>();
+  /** Closes each source's open group once it has been quiet for `groupGapMs`, so that it can collapse. */
+  readonly #closeTimers = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #listeners = new Set<() => void>();
 
   constructor(options: ChangeHistoryOptions) {
@@ -233,12 +237,16 @@ export class ChangeHistory {
     this.#byId.clear();
     this.#groups.clear();
     this.#open.clear();
+    this.#lastClosed.clear();
+    for (const timer of this.#closeTimers.values()) clearTimeout(timer);
+    this.#closeTimers.clear();
     this.#changed();
   }
 
   /** Forgets the entries of one source (a state folder that went away). */
   forgetSource(sourceId: string): void {
     this.#open.delete(sourceId);
+    this.#lastClosed.delete(sourceId);
     const kept: MutableItem[] = [];
     for (const item of this.#items) {
       const entries = item.type === 'entry' ? [item.entry] : item.group.entries;
@@ -293,7 +301,8 @@ export class ChangeHistory {
   #add(sourceId: string, record: TraceRecord, kind: ChangeKind, path: string, before: string | undefined, after: string | undefined, silent: boolean, batched: boolean): void {
     // A nested write is the flush of the open batch at work however long its derivation took, so the pause
     // that closes a group does not apply to it.
-    let open = this.#openGroup(sourceId, record.time, record.depth > 1 && !batched);
+    const nested = record.depth > 1 && !batched;
+    let open = this.#openGroup(sourceId, record.time, nested) ?? (nested ? this.#reopen(sourceId, record.time) : undefined);
     let group: MutableGroup | undefined;
     if (batched) {
       if (open === undefined || open.flushing) open = this.#startGroup(sourceId, record.time);
@@ -304,7 +313,10 @@ export class ChangeHistory {
     } else {
       this.#close(sourceId);
     }
-    if (open !== undefined && group !== undefined) open.lastTime = record.time;
+    if (open !== undefined && group !== undefined) {
+      open.lastTime = record.time;
+      this.#scheduleClose(sourceId, open);
+    }
 
     const entry: MutableEntry = {
       id: `c${++this.#nextId}`,
@@ -351,12 +363,41 @@ export class ChangeHistory {
     const open = this.#open.get(sourceId);
     if (open === undefined) return;
     this.#open.delete(sourceId);
+    this.#lastClosed.set(sourceId, open.group);
     for (let index = this.#items.length - 1; index >= 0; index--) {
       const item = this.#items[index];
       if (item.type !== 'group' || item.group !== open.group) continue;
       if (this.#collapse(index)) this.#changed();
       return;
     }
+  }
+
+  /** Opens the source's last closed group again, if nothing of that source has been recorded after it. */
+  #reopen(sourceId: string, time: number): OpenGroup | undefined {
+    const group = this.#lastClosed.get(sourceId);
+    if (group === undefined || !this.#groups.has(group.id)) return undefined;
+    for (let index = this.#items.length - 1; index >= 0; index--) {
+      const item = this.#items[index];
+      if ((item.type === 'entry' ? item.entry.sourceId : item.group.sourceId) !== sourceId) continue;
+      if (item.type !== 'group' || item.group !== group) return undefined;
+      const open: OpenGroup = { group, lastTime: time, flushing: true };
+      this.#open.set(sourceId, open);
+      return open;
+    }
+    return undefined;
+  }
+
+  #scheduleClose(sourceId: string, open: OpenGroup): void {
+    const previous = this.#closeTimers.get(sourceId);
+    if (previous !== undefined) clearTimeout(previous);
+    const lastTime = open.lastTime;
+    const timer = setTimeout(() => {
+      this.#closeTimers.delete(sourceId);
+      if (this.#open.get(sourceId) === open && open.lastTime === lastTime) this.#close(sourceId);
+    }, this.#groupGapMs);
+    // A pending close must not keep a process (a test, a script) alive.
+    if (typeof timer === 'object' && 'unref' in timer) timer.unref();
+    this.#closeTimers.set(sourceId, timer);
   }
 
   #startGroup(sourceId: string, time: number): OpenGroup {
@@ -537,10 +578,10 @@ export function shortValue(text: string | undefined, width = 24): string {
   return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }
 
-/** "before → after" for the list. */
-export function summary(entry: ChangeEntry): string {
-  if (entry.kind === 'ping') return `ping ${shortValue(entry.after)}`;
-  return `${shortValue(entry.before)} → ${shortValue(entry.after)}`;
+/** "before → after" for the list, each value at most `width` characters. */
+export function summary(entry: ChangeEntry, width?: number): string {
+  if (entry.kind === 'ping') return `ping ${shortValue(entry.after, width)}`;
+  return `${shortValue(entry.before, width)} → ${shortValue(entry.after, width)}`;
 }
 
 /** Who made a change, in a word or two, for the list. */

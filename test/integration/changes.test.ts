@@ -45,6 +45,7 @@ suite('Changes view', () => {
   setup(async () => {
     await vscode.commands.executeCommand('restate.changes.resume');
     await vscode.commands.executeCommand('restate.changes.clearFilter');
+    await vscode.commands.executeCommand('restate.changes.unmute', 'all');
     await vscode.commands.executeCommand('restate.changes.clear');
   });
 
@@ -57,12 +58,78 @@ suite('Changes view', () => {
 
   test('an explorer write appears with cause api, newest first, with before and after', async () => {
     await host.controller.setState(`${base}/first`, 1);
-    await host.controller.setState(`${base}/first`, 2);
+    await host.controller.setState(`${base}/second`, 2);
     const changes = await untilRecorded(async () => {
-      const found = (await listed()).filter((change) => change.path === `${base}/first` && change.cause === 'api');
+      const found = (await listed()).filter((change) => change.path.startsWith(`${base}/`) && change.cause === 'api');
       return found.length === 2 ? found : undefined;
     }, 'the two writes were not recorded');
-    assert.deepEqual(changes.filter((change) => change.cause === 'api').map((change) => [change.before, change.after]), [['1', '2'], [undefined, '1']]);
+    assert.deepEqual(changes.map((change) => [change.path, change.before, change.after]), [[`${base}/second`, undefined, '2'], [`${base}/first`, undefined, '1']]);
+  });
+
+  test('repeated changes of a path collapse into one entry with a count; a change in between stays', async () => {
+    const path = `${base}/ticker`;
+    await host.controller.setState(path, 0);
+    await quiet(host);
+    await vscode.commands.executeCommand('restate.changes.clear');
+    const file = host.fileFor(path).fsPath;
+    writeFromOtherProcess(file, '1');
+    await untilRecorded(async () => (await listed()).find((change) => change.path === path && change.after === '1'), 'the first external write was not recorded');
+    await host.controller.setState(`${base}/mine`, 'kept');
+    for (let tick = 2; tick <= 4; tick++) {
+      writeFromOtherProcess(file, String(tick));
+      await untilRecorded(async () => (await listed()).find((change) => change.path === path && change.after === String(tick)), `the external write of ${tick} was not recorded`);
+    }
+    // A burst's group collapses once it has been quiet for a moment.
+    const changes = await untilRecorded(async () => {
+      const found = (await listed()).filter((change) => change.path.startsWith(`${base}/`));
+      return found.length === 2 ? found : undefined;
+    }, 'the repeated writes did not collapse into one entry');
+    assert.deepEqual(changes.map((change) => [change.path, change.before, change.after, change.count]), [
+      [path, '0', '4', 4],
+      [`${base}/mine`, undefined, '"kept"', 1],
+    ]);
+  });
+
+  test('a muted path and a muted cause are not recorded, and the view says what is muted', async () => {
+    await vscode.commands.executeCommand('restate.changes.mutePath', `${base}/noisy`);
+    await host.controller.setState(`${base}/noisy/a`, 1);
+    await host.controller.setState(`${base}/audible`, 1);
+    await untilRecorded(async () => (await listed()).find((change) => change.path === `${base}/audible`), 'the unmuted write was not recorded');
+    assert.equal((await listed()).some((change) => change.path.startsWith(`${base}/noisy`)), false);
+    const state = await vscode.commands.executeCommand<{ message: string | undefined }>('restate.changes.viewState');
+    assert.match(state?.message ?? '', /Not recording: .*\/changesView\/noisy/);
+
+    const audible = (await listed()).find((change) => change.path === `${base}/audible`);
+    assert.ok(audible !== undefined);
+    await vscode.commands.executeCommand('restate.changes.muteCause', { kind: 'entry', id: audible.id });
+    await host.controller.setState(`${base}/byApi`, 1);
+    await host.controller.delState(`${base}/noisy`);
+    await vscode.commands.executeCommand('restate.changes.unmute', 'all');
+    await host.controller.setState(`${base}/afterUnmute`, 1);
+    await untilRecorded(async () => (await listed()).find((change) => change.path === `${base}/afterUnmute`), 'recording did not resume after unmuting');
+    assert.equal((await listed()).some((change) => change.path === `${base}/byApi`), false, 'a change by a muted cause was recorded');
+  });
+
+  test('a filter that matches nothing says so', async () => {
+    await host.controller.setState(`${base}/somewhere`, 1);
+    await untilRecorded(async () => (await listed()).find((change) => change.path === `${base}/somewhere`), 'the write was not recorded');
+    await vscode.commands.executeCommand('restate.changes.filter', '/no/such/path');
+    assert.deepEqual(await listed(), []);
+    const state = await vscode.commands.executeCommand<{ message: string | undefined }>('restate.changes.viewState');
+    assert.match(state?.message ?? '', /No changes at or below \/no\/such\/path/);
+  });
+
+  test('restate.changes.maxAgeMinutes drops changes older than that', async () => {
+    const configuration = vscode.workspace.getConfiguration('restate.changes');
+    await host.controller.setState(`${base}/aged`, 1);
+    await untilRecorded(async () => (await listed()).find((change) => change.path === `${base}/aged`), 'the write was not recorded');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    try {
+      await configuration.update('maxAgeMinutes', 0.002, vscode.ConfigurationTarget.Global);
+      await untilRecorded(async () => ((await listed()).some((change) => change.path === `${base}/aged`) ? undefined : true), 'the old change was kept');
+    } finally {
+      await configuration.update('maxAgeMinutes', undefined, vscode.ConfigurationTarget.Global);
+    }
   });
 
   test('a write by another process appears with cause file, and reverting it restores the file', async () => {

@@ -365,6 +365,19 @@ describe('ChangeHistory under a constant writer: repeats, mutes, age', () => {
     assert.deepEqual(shape(history.items()), ['/later:-→1', '[/counter:-→1 /doubled:-→2]']);
   });
 
+  it('closes a batch group once it has been quiet, collapsing it at once; a late nested write still joins it', async () => {
+    const history = new ChangeHistory({ maxEntries: 10, groupGapMs: 20, collapseRepeats: true });
+    const base = { prevValue: undefined, changed: true, notified: true, payload: undefined } as const;
+    const quiet = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 60));
+    history.record('host', { kind: 'set', path: '/counter', value: 1, batched: true, cause: 'file', depth: 1, seq: 1, time: 1000, ...base });
+    await quiet();
+    history.record('host', { kind: 'set', path: '/counter', value: 2, batched: true, cause: 'file', depth: 1, seq: 2, time: 1001, ...base });
+    await quiet();
+    assert.deepEqual(shape(history.items()), ['[/counter:-→2]'], 'the quiet second batch collapsed without waiting for a third');
+    history.record('host', { kind: 'set', path: '/doubled', value: 4, batched: false, cause: 'derive:/doubled', depth: 2, seq: 3, time: 1500, ...base });
+    assert.deepEqual(shape(history.items()), ['[/counter:-→2 /doubled:-→4]']);
+  });
+
   it('does not record muted paths (and below) or muted causes; unmuting records again', () => {
     const { c, history } = collapsing();
     history.muted = { paths: ['/clock'], causes: ['file'] };
