@@ -3,7 +3,7 @@
 // is already there, so running it again costs nothing. Uses only Node built-ins: it runs before any
 // package is installed.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,13 +17,25 @@ function run(command, args) {
   }
 }
 
+/** Whether every package the manifest names is installed: a pull may have added one since the last install. */
+function packagesInstalled() {
+  if (!existsSync(join(repoRoot, 'node_modules/.package-lock.json'))) return false;
+  const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+  const names = Object.keys({ ...manifest.dependencies, ...manifest.devDependencies });
+  return names.every((name) => existsSync(join(repoRoot, 'node_modules', name, 'package.json')));
+}
+
+function onPath(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
 export function ensureInstalled() {
-  if (!existsSync(join(repoRoot, 'node_modules/.package-lock.json'))) {
+  if (!packagesInstalled()) {
     console.log('[install] installing the project\'s packages (npm ci)');
     run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error']);
   }
-  if (!existsSync(join(repoRoot, 'test/vscode-host/node_modules/code-server/out/node/entry.js')) || !existsSync('/usr/bin/chromium')) {
-    console.log('[install] installing the VS Code test host (code-server, Chromium)');
+  if (!existsSync(join(repoRoot, 'test/vscode-host/node_modules/code-server/out/node/entry.js')) || !existsSync('/usr/bin/chromium') || !onPath('redis-server')) {
+    console.log('[install] installing the VS Code test host (code-server, Chromium) and redis-server');
     run('bash', [join(repoRoot, 'test/vscode-host/install.sh')]);
   }
 }

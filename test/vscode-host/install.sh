@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real VS Code used by the integration and end-to-end tests: code-server from npm, plus
-# Debian's chromium to drive it. Idempotent: each step is skipped when its result is already there.
+# Debian's chromium to drive it; and Debian's redis-server, which the Redis backend's tests start on ports of their own. Idempotent: each step is skipped when its result is already there.
 set -euo pipefail
 host="$(cd "$(dirname "$0")" && pwd)"
 
@@ -10,6 +10,7 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 [ -e /usr/include/gssapi/gssapi.h ] || missing+=(libkrb5-dev)   # kerberos (a code-server dependency) builds from source
 command -v rg >/dev/null || missing+=(ripgrep)
+command -v redis-server >/dev/null || missing+=(redis-server)   # the Redis backend's tests start their own servers
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "install.sh: apt-get install ${missing[*]}"
   sudo_if_needed apt-get update -qq

@@ -1,0 +1,493 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createClient } from '@redis/client';
+import { RestateBackendError, RestateError, RestateFormatError, RestateSerializeError, RestateUsageError, RestateValueError } from '../../errors';
+import { resolveConcretePath } from '../../path';
+import { MISSING, OWN_VALUE_KEY, compareNames } from '../../values';
+import type { AsyncBackend } from '../backend';
+import { pythonJsonParse, pythonJsonStringify } from '../filesystem/json';
+import { checkWritableName } from '../filesystem/names';
+import { ValueLocationError } from '../filesystem/serializer';
+import { DELETE_SCRIPT, READ_SCRIPT, WRITE_SCRIPT } from './scripts';
+
+const COMPONENT = 'redis';
+/** The suffix the file backends add to a name; names are checked as if they were files, so trees stay portable. */
+const PORTABLE_SUFFIX = '.json';
+/** Values nested deeper than this cannot be read back by Python's json (S134). */
+const MAX_VALUE_DEPTH = 512;
+const DEFAULT_LOG_LENGTH = 10_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** How long one blocking read of the change log waits before it looks whether it should stop. */
+const WATCH_BLOCK_MS = 1_000;
+/** Between two attempts to reach a server that went away, at most. */
+const MAX_RECONNECT_DELAY_MS = 2_000;
+
+/** A change another client made to the tree (S126). */
+export type BackendChange =
+  | { readonly path: string; readonly kind: 'write'; readonly value: unknown }
+  | { readonly path: string; readonly kind: 'delete' }
+  | { readonly path: string; readonly kind: 'resync' };
+
+export interface RedisBackendOptions {
+  /** `redis://[user[:password]@]host[:port][/db]` or `rediss://…` for TLS. */
+  readonly url: string;
+  /** Names the tree: its keys are `restate:{<prefix>}:…`, so several trees share one server or cluster. */
+  readonly prefix: string;
+  /** How many entries the change log keeps, about (it is trimmed with `MAXLEN ~`). Default 10,000. */
+  readonly logLength?: number;
+  /** What to do when the server may evict keys (`maxmemory-policy` other than `noeviction`): warn (default) or refuse to connect. */
+  readonly evictionPolicy?: 'warn' | 'refuse';
+  /** Told about what the backend noticed but could go on with, such as an eviction policy. Default: console.warn. */
+  readonly onWarning?: (message: string) => void;
+  /** How long to wait for the server at connect, in ms. Default 5,000. */
+  readonly connectTimeoutMs?: number;
+}
+
+type Client = ReturnType<typeof createClient>;
+type Reply = unknown;
+
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+const SCRIPTS = { write: script(WRITE_SCRIPT), delete: script(DELETE_SCRIPT), read: script(READ_SCRIPT) } as const;
+
+/**
+ * A tree kept in Redis (or one node of a Redis Cluster), with the same semantics as InMemoryBackend: parent
+ * reads merge the subtree, deletes take the subtree, values are opaque JSON. Each write and delete is one
+ * Lua script, atomic on the server, that also appends to the tree's change log, which `watch` follows to
+ * report other clients' changes.
+ */
+export class RedisBackend implements AsyncBackend {
+  readonly prefix: string;
+  /** Identifies this instance's entries in the change log, so that `watch` does not report its own writes. */
+  readonly clientId = randomUUID();
+  readonly #url: string;
+  readonly #keys: { readonly values: string; readonly children: string; readonly log: string };
+  readonly #logLength: string;
+  readonly #options: RedisBackendOptions;
+  #client: Client | undefined;
+  #connecting: Promise<Client> | undefined;
+  readonly #watchers = new Set<() => void>();
+  #closed = false;
+
+  constructor(options: RedisBackendOptions) {
+    if (typeof options.prefix !== 'string' || options.prefix === '' || /[{}]/.test(options.prefix)) {
+      throw new RestateUsageError(COMPONENT, `the prefix must be a non-empty string without braces, got ${JSON.stringify(options.prefix)}`);
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch {
+      throw new RestateUsageError(COMPONENT, `${JSON.stringify(options.url)} is not a redis:// or rediss:// URL`);
+    }
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+      throw new RestateUsageError(COMPONENT, `${redactedUrl(options.url)} is not a redis:// or rediss:// URL`);
+    }
+    this.#options = options;
+    this.#url = options.url;
+    this.prefix = options.prefix;
+    const base = `restate:{${options.prefix}}`;
+    this.#keys = { values: `${base}:values`, children: `${base}:children`, log: `${base}:log` };
+    this.#logLength = String(options.logLength ?? DEFAULT_LOG_LENGTH);
+  }
+
+  /** The server's address without credentials, for messages. */
+  get address(): string {
+    return redactedUrl(this.#url);
+  }
+
+  async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
+    const fallback = arguments.length < 2 ? MISSING : dflt;
+    const canonical = resolveConcretePath(path, COMPONENT);
+    const reply = await this.#run(SCRIPTS.read, [this.#keys.values, this.#keys.children], [canonical], canonical);
+    if (!Array.isArray(reply) || reply.length === 0) throw this.#unexpected(canonical, reply);
+    const [own, ...below] = reply as Reply[];
+    if (below.length === 0) return own === null || own === undefined ? fallback : this.#parse(canonical, own);
+    return this.#assemble(canonical, own, below);
+  }
+
+  async write(path: string, value: unknown): Promise<void> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    if (value === undefined || value === MISSING) {
+      throw new RestateValueError(COMPONENT, canonical, `cannot write ${value === undefined ? 'undefined' : 'MISSING'} to ${canonical}: delete the path instead`);
+    }
+    for (const segment of canonical.split('/').slice(1)) if (segment !== '') checkWritableName(segment, canonical, PORTABLE_SUFFIX, COMPONENT);
+    const text = this.#serialize(canonical, value);
+    await this.#run(SCRIPTS.write, [this.#keys.values, this.#keys.children, this.#keys.log], [canonical, text, this.clientId, this.#logLength], canonical);
+  }
+
+  async delete(path: string): Promise<void> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    await this.#run(SCRIPTS.delete, [this.#keys.values, this.#keys.children, this.#keys.log], [canonical, this.clientId, this.#logLength], canonical);
+  }
+
+  async listChildren(path: string): Promise<string[]> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    const reply = await this.#command(['ZRANGEBYLEX', this.#keys.children, `[${canonical}\u0000`, `(${canonical}\u0001`], canonical);
+    if (!Array.isArray(reply)) throw this.#unexpected(canonical, reply);
+    return reply.map((member) => String(member).slice(canonical.length + 1)).sort(compareNames);
+  }
+
+  /**
+   * Reports the changes other clients make to this tree, in the order the server applied them, until the
+   * returned function is called (S126). A reader that lost the server resumes where it stopped; if the log
+   * was trimmed past that point, or the server lost its data, it reports `resync` for `/` (S128).
+   */
+  watch(onChange: (change: BackendChange) => void): () => void {
+    let stopped = false;
+    let reader: Client | undefined;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      this.#watchers.delete(stop);
+      reader?.destroy();
+    };
+    this.#watchers.add(stop);
+    const follow = async (): Promise<void> => {
+      const main = await this.#connected();
+      reader = main.duplicate();
+      reader.on('error', () => {
+        // Reconnection is the reader's own business; the loop below sees failed reads and resumes.
+      });
+      await reader.connect();
+      let lastId = await this.#lastLogId(reader);
+      let runId = await serverRunId(reader);
+      let failing = false;
+      while (!stopped) {
+        let reply: Reply;
+        try {
+          if (failing) {
+            failing = false;
+            const currentRunId = await serverRunId(reader);
+            if (currentRunId !== runId || (await this.#logHasGap(reader, lastId))) {
+              runId = currentRunId;
+              lastId = await this.#lastLogId(reader);
+              onChange({ path: '/', kind: 'resync' });
+            }
+          }
+          reply = await reader.sendCommand(['XREAD', 'BLOCK', String(WATCH_BLOCK_MS), 'STREAMS', this.#keys.log, lastId]);
+        } catch {
+          if (stopped) return;
+          failing = true;
+          await delay(200);
+          continue;
+        }
+        for (const entry of streamEntries(reply)) {
+          lastId = entry.id;
+          if (entry.fields.client === this.clientId) continue;
+          const path = entry.fields.path;
+          if (path === undefined) continue;
+          if (entry.fields.kind === 'delete') {
+            onChange({ path, kind: 'delete' });
+            continue;
+          }
+          let value: unknown;
+          try {
+            value = pythonJsonParse(entry.fields.value ?? '');
+          } catch {
+            // A value another client wrote that is not JSON: the receiver re-reads the path and gets the typed error there.
+            onChange({ path, kind: 'resync' });
+            continue;
+          }
+          onChange({ path, kind: 'write', value });
+        }
+      }
+    };
+    follow().catch((error: unknown) => {
+      if (!stopped) this.#warn(`cannot follow the change log of ${this.prefix} on ${this.address}: ${describe(error)}`);
+    });
+    return stop;
+  }
+
+  /** Releases every connection; later calls fail with a RestateBackendError. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const stop of [...this.#watchers]) stop();
+    const connecting = this.#connecting;
+    this.#connecting = undefined;
+    this.#client = undefined;
+    if (connecting === undefined) return;
+    try {
+      const client = await connecting;
+      await client.close();
+    } catch {
+      // A client that never connected has nothing to release.
+    }
+  }
+
+  async #connected(): Promise<Client> {
+    if (this.#closed) throw new RestateBackendError(COMPONENT, `the Redis backend for ${this.prefix} on ${this.address} is closed`);
+    if (this.#client !== undefined) return this.#client;
+    this.#connecting ??= this.#connect();
+    return this.#connecting;
+  }
+
+  async #connect(): Promise<Client> {
+    const timeout = this.#options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    let connectedOnce = false;
+    const client: Client = createClient({
+      url: this.#url,
+      // Writes made while the server is away fail at once instead of waiting in a queue for a server that may not come back.
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: timeout,
+        reconnectStrategy: (retries, cause) => {
+          if (!connectedOnce) return new RestateBackendError(COMPONENT, `cannot reach the Redis server at ${this.address}: ${describe(cause)}`, { cause });
+          return Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS);
+        },
+      },
+    });
+    client.on('error', () => {
+      // Each failed command reports its own error; a listener must exist so that the client does not throw.
+    });
+    try {
+      await withTimeout(client.connect(), timeout + 500, () => new RestateBackendError(COMPONENT, `cannot reach the Redis server at ${this.address} within ${timeout} ms`));
+    } catch (error) {
+      this.#connecting = undefined;
+      client.destroy();
+      if (error instanceof RestateError) throw error;
+      throw new RestateBackendError(COMPONENT, `cannot reach the Redis server at ${this.address}: ${describe(error)}`, { cause: error });
+    }
+    connectedOnce = true;
+    await this.#checkEvictionPolicy(client);
+    this.#client = client;
+    return client;
+  }
+
+  async #checkEvictionPolicy(client: Client): Promise<void> {
+    let policy: string | undefined;
+    try {
+      const reply = await client.sendCommand(['CONFIG', 'GET', 'maxmemory-policy']);
+      const field = replyField(reply, 'maxmemory-policy');
+      if (field !== undefined && field !== null) policy = String(field);
+    } catch {
+      // Managed servers often disable CONFIG: nothing to check then.
+      return;
+    }
+    if (policy === undefined || policy === 'noeviction') return;
+    const message = `the Redis server at ${this.address} has maxmemory-policy ${policy}: it may evict nodes of ${this.prefix} and entries of its change log without a word; set it to noeviction`;
+    if (this.#options.evictionPolicy === 'refuse') {
+      client.destroy();
+      this.#connecting = undefined;
+      throw new RestateBackendError(COMPONENT, message);
+    }
+    this.#warn(message);
+  }
+
+  async #run(which: Script, keys: string[], args: string[], path: string): Promise<Reply> {
+    const command = ['EVALSHA', which.sha, String(keys.length), ...keys, ...args];
+    try {
+      return await this.#command(command, path, true);
+    } catch (error) {
+      if (!(error instanceof Error) || !String(error.message).includes('NOSCRIPT')) throw error;
+      return this.#command(['EVAL', which.source, String(keys.length), ...keys, ...args], path);
+    }
+  }
+
+  async #command(args: string[], path: string, passNoScript = false): Promise<Reply> {
+    const client = await this.#connected();
+    try {
+      return await client.sendCommand(args);
+    } catch (error) {
+      if (passNoScript && error instanceof Error && String(error.message).includes('NOSCRIPT')) throw error;
+      if (error instanceof Error && /WRONGTYPE/.test(error.message)) {
+        throw new RestateBackendError(COMPONENT, `a key of ${this.prefix} on ${this.address} holds data of another kind than restate writes (${error.message}); state path ${path}`, { path, cause: error });
+      }
+      throw new RestateBackendError(COMPONENT, `Redis at ${this.address} failed for ${path}: ${describe(error)}`, { path, cause: error });
+    }
+  }
+
+  async #lastLogId(reader: Client): Promise<string> {
+    const reply = await reader.sendCommand(['XREVRANGE', this.#keys.log, '+', '-', 'COUNT', '1']);
+    const [last] = streamEntryList(reply);
+    return last?.id ?? '0-0';
+  }
+
+  /** Whether entries after `lastId` were trimmed away, or the log is gone while we had read from it. */
+  async #logHasGap(reader: Client, lastId: string): Promise<boolean> {
+    let reply: Reply;
+    try {
+      reply = await reader.sendCommand(['XINFO', 'STREAM', this.#keys.log]);
+    } catch {
+      return lastId !== '0-0';
+    }
+    const maxDeleted = replyField(reply, 'max-deleted-entry-id');
+    return maxDeleted !== undefined && maxDeleted !== null && compareIds(String(maxDeleted), lastId) > 0;
+  }
+
+  #serialize(path: string, value: unknown): string {
+    const depth = nestingDepth(value, MAX_VALUE_DEPTH);
+    if (depth > MAX_VALUE_DEPTH) {
+      throw new RestateSerializeError(COMPONENT, path, '', `the value is nested deeper than ${MAX_VALUE_DEPTH} levels, which Python's json cannot read back`);
+    }
+    try {
+      return pythonJsonStringify(value);
+    } catch (error) {
+      const location = error instanceof ValueLocationError ? error.location : '';
+      const detail = error instanceof ValueLocationError ? error.detail : describe(error);
+      throw new RestateSerializeError(COMPONENT, path, location, detail, { cause: error });
+    }
+  }
+
+  #parse(path: string, text: Reply): unknown {
+    try {
+      return pythonJsonParse(String(text));
+    } catch (error) {
+      throw new RestateFormatError(COMPONENT, path, `${this.#keys.values} field ${path}`, describe(error), { cause: error });
+    }
+  }
+
+  /** Builds a parent read from its own value and its descendants' (path, value) pairs. */
+  #assemble(canonical: string, own: Reply, below: Reply[]): unknown {
+    interface Node { value: unknown; hasValue: boolean; children: Map<string, Node> | undefined }
+    const root: Node = { value: undefined, hasValue: false, children: undefined };
+    if (own !== null && own !== undefined) {
+      root.value = this.#parse(canonical, own);
+      root.hasValue = true;
+    }
+    const skip = canonical === '/' ? 1 : canonical.length + 1;
+    for (let i = 0; i + 1 < below.length; i += 2) {
+      const path = String(below[i]);
+      let node = root;
+      for (const name of path.slice(skip).split('/')) {
+        node.children ??= new Map();
+        let child = node.children.get(name);
+        if (child === undefined) {
+          child = { value: undefined, hasValue: false, children: undefined };
+          node.children.set(name, child);
+        }
+        node = child;
+      }
+      node.value = this.#parse(path, below[i + 1]);
+      node.hasValue = true;
+    }
+    const build = (node: Node): unknown => {
+      if (node.children === undefined) return node.value;
+      const result: Record<string, unknown> = {};
+      if (node.hasValue) result[OWN_VALUE_KEY] = node.value;
+      for (const name of [...node.children.keys()].sort(compareNames)) {
+        const child = build(node.children.get(name)!);
+        if (name === '__proto__') Object.defineProperty(result, name, { value: child, enumerable: true, writable: true, configurable: true });
+        else result[name] = child;
+      }
+      return result;
+    };
+    return build(root);
+  }
+
+  #unexpected(path: string, reply: Reply): RestateBackendError {
+    return new RestateBackendError(COMPONENT, `unexpected reply from Redis at ${this.address} for ${path}: ${JSON.stringify(reply)}`, { path });
+  }
+
+  #warn(message: string): void {
+    (this.#options.onWarning ?? ((text: string) => console.warn(`[restate] ${text}`)))(message);
+  }
+}
+
+/** The URL with any password replaced, for messages. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an invalid URL)';
+  }
+}
+
+interface StreamEntry {
+  readonly id: string;
+  readonly fields: Record<string, string>;
+}
+
+/** The entries of an XREAD reply for one stream: RESP3's map `{key: entries}` or RESP2's `[[key, entries]]`. */
+function streamEntries(reply: Reply): StreamEntry[] {
+  if (reply === null || typeof reply !== 'object') return [];
+  if (!Array.isArray(reply)) {
+    const [entries] = reply instanceof Map ? [...reply.values()] : Object.values(reply);
+    return streamEntryList(entries);
+  }
+  const [stream] = reply as Reply[];
+  if (!Array.isArray(stream) || stream.length < 2) return [];
+  return streamEntryList(stream[1]);
+}
+
+/** A field of a reply that is a map in RESP3 and a flat list of names and values in RESP2. */
+function replyField(reply: Reply, name: string): Reply {
+  if (reply instanceof Map) return reply.get(name);
+  if (Array.isArray(reply)) {
+    for (let i = 0; i + 1 < reply.length; i += 2) if (String(reply[i]) === name) return reply[i + 1];
+    return undefined;
+  }
+  if (reply !== null && typeof reply === 'object') return (reply as Record<string, Reply>)[name];
+  return undefined;
+}
+
+function streamEntryList(reply: Reply): StreamEntry[] {
+  if (!Array.isArray(reply)) return [];
+  const entries: StreamEntry[] = [];
+  for (const item of reply as Reply[]) {
+    if (!Array.isArray(item) || item.length < 2 || !Array.isArray(item[1])) continue;
+    const list = item[1] as Reply[];
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < list.length; i += 2) fields[String(list[i])] = String(list[i + 1]);
+    entries.push({ id: String(item[0]), fields });
+  }
+  return entries;
+}
+
+/** Orders two stream ids (`<ms>-<seq>`). */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt);
+  const [bm, bs] = b.split('-').map(BigInt);
+  if (am !== bm) return am < bm ? -1 : 1;
+  if (as !== bs) return as < bs ? -1 : 1;
+  return 0;
+}
+
+async function serverRunId(client: Client): Promise<string> {
+  const info = String(await client.sendCommand(['INFO', 'server']));
+  return /run_id:(\w+)/.exec(info)?.[1] ?? '';
+}
+
+/** How deeply objects and arrays nest in `value`, counting stops past `limit` (walked without recursion). */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (seen.has(current)) continue;
+    seen.add(current);
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push({ value: child, depth: level });
+  }
+  return deepest;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(error()), ms);
+    })]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The Lua scripts that make each write and each subtree delete one atomic step on the server, so that a
+ * reader never sees half of one and the change log never misses one. Every key a script touches is passed
+ * in KEYS and shares the tree's hash tag, so the scripts run unchanged on Redis Cluster.
+ *
+ * The key layout (see README, "Redis"): `<base>:values` is a hash from canonical path to the JSON text of
+ * the node's own value; `<base>:children` is a sorted set, all scores 0, whose members are
+ * `<parent path>\0<child name>` for every node but the root, so that the children of a node are one
+ * lexicographic range; `<base>:log` is the capped stream of changes.
+ */
+
+/** Splits a canonical path into its parent and its last name, in Lua. Shared by the scripts below. */
+const SPLIT = `
+local function split(path)
+  local parent, name = string.match(path, '^(.*)/([^/]*)$')
+  if parent == '' then parent = '/' end
+  return parent, name
+end
+local function childrenRange(path)
+  return '[' .. path .. '\\0', '(' .. path .. '\\1'
+end
+local function childPath(parent, name)
+  if parent == '/' then return '/' .. name end
+  return parent .. '/' .. name
+end
+`;
+
+/**
+ * KEYS: values, children, log. ARGV: path, JSON value, client id, log length.
+ * Sets the node's own value, links it and its missing ancestors into the tree, and logs the write.
+ */
+export const WRITE_SCRIPT = `${SPLIT}
+local path = ARGV[1]
+redis.call('HSET', KEYS[1], path, ARGV[2])
+local child = path
+while child ~= '/' do
+  local parent, name = split(child)
+  -- A node already linked has its ancestors linked too: writes link bottom-up and deletes prune bottom-up.
+  if redis.call('ZADD', KEYS[2], 0, parent .. '\\0' .. name) == 0 then break end
+  child = parent
+end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'path', path, 'kind', 'write', 'value', ARGV[2], 'client', ARGV[3])
+return 1
+`;
+
+/**
+ * KEYS: values, children, log. ARGV: path, client id, log length.
+ * Removes the node and its subtree, unlinks it, prunes ancestors left with neither value nor children, and
+ * logs the delete. A missing node changes nothing and logs nothing; returns whether it existed.
+ */
+export const DELETE_SCRIPT = `${SPLIT}
+local path = ARGV[1]
+if path == '/' then
+  local existed = redis.call('EXISTS', KEYS[1], KEYS[2])
+  if existed == 0 then return 0 end
+  redis.call('DEL', KEYS[1], KEYS[2])
+else
+  local low, high = childrenRange(path)
+  if redis.call('HEXISTS', KEYS[1], path) == 0 and redis.call('ZLEXCOUNT', KEYS[2], low, high) == 0 then return 0 end
+  local queue = { path }
+  local i = 1
+  while i <= #queue do
+    local node = queue[i]
+    i = i + 1
+    local from, to = childrenRange(node)
+    local members = redis.call('ZRANGEBYLEX', KEYS[2], from, to)
+    for _, member in ipairs(members) do
+      table.insert(queue, childPath(node, string.sub(member, #node + 2)))
+    end
+    if #members > 0 then redis.call('ZREMRANGEBYLEX', KEYS[2], from, to) end
+    redis.call('HDEL', KEYS[1], node)
+  end
+  local child = path
+  while child ~= '/' do
+    local parent, name = split(child)
+    redis.call('ZREM', KEYS[2], parent .. '\\0' .. name)
+    if parent == '/' then break end
+    if redis.call('HEXISTS', KEYS[1], parent) == 1 then break end
+    local pfrom, pto = childrenRange(parent)
+    if redis.call('ZLEXCOUNT', KEYS[2], pfrom, pto) > 0 then break end
+    child = parent
+  end
+end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'path', path, 'kind', 'delete', 'value', '', 'client', ARGV[2])
+return 1
+`;
+
+/**
+ * KEYS: values, children. ARGV: path.
+ * The node's own value (or false) and then, for every node below it that has a value, its path and value
+ * text: the whole subtree in one round trip, however deep.
+ */
+export const READ_SCRIPT = `${SPLIT}
+local path = ARGV[1]
+local result = { redis.call('HGET', KEYS[1], path) }
+local queue = { path }
+local i = 1
+while i <= #queue do
+  local node = queue[i]
+  i = i + 1
+  local from, to = childrenRange(node)
+  local members = redis.call('ZRANGEBYLEX', KEYS[2], from, to)
+  for _, member in ipairs(members) do
+    local child = childPath(node, string.sub(member, #node + 2))
+    table.insert(queue, child)
+    local value = redis.call('HGET', KEYS[1], child)
+    if value then
+      table.insert(result, child)
+      table.insert(result, value)
+    end
+  end
+end
+return result
+`;

@@ -1,0 +1,173 @@
+// RedisBackend against a real redis-server started for these tests: the shared conformance suite, the key
+// layout a user reads with redis-cli, atomic subtree operations, the change log and its follower.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { MISSING, RestateBackendError, RestateSerializeError } from '../../../extension/restate/index';
+import { RedisBackend, type BackendChange } from '../../../extension/restate/redis';
+import { runConformance } from '../../backends/conformance';
+import { startRedisServer, type RedisServer } from '../../backends/redisServer';
+
+let server: RedisServer;
+let trees = 0;
+const opened: RedisBackend[] = [];
+
+function backend(prefix = `t${++trees}`): RedisBackend {
+  const made = new RedisBackend({ url: server.url, prefix, onWarning: () => undefined });
+  opened.push(made);
+  return made;
+}
+
+before(async () => {
+  server = await startRedisServer();
+});
+
+after(async () => {
+  await Promise.all(opened.map((b) => b.close()));
+  await server.dispose();
+});
+
+runConformance('RedisBackend', async () => {
+  const prefix = `conformance${++trees}`;
+  const b = backend(prefix);
+  return {
+    backend: b,
+    reopen: async () => backend(prefix),
+    cleanup: async () => {
+      await b.delete('/');
+    },
+  };
+}, { persistent: true, rejectsUnserializable: true });
+
+async function until<T>(check: () => T | undefined, what: string, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('RedisBackend', () => {
+  it('keeps a tree under its prefix, apart from other trees on the same server', async () => {
+    const a = backend('shared-a');
+    const b = backend('shared-b');
+    await a.write('/users/1', { name: 'Alice' });
+    await b.write('/users/1', 'other tree');
+    assert.deepEqual(await a.read('/users'), { 1: { name: 'Alice' } });
+    assert.deepEqual(await b.read('/users'), { 1: 'other tree' });
+    await a.delete('/');
+    assert.equal(await a.read('/', MISSING), MISSING);
+    assert.deepEqual(await b.read('/users/1'), 'other tree');
+  });
+
+  it('refuses values nested deeper than 512 levels with a RestateSerializeError naming the path', async () => {
+    const b = backend();
+    let deep: unknown = 1;
+    for (let i = 0; i < 600; i++) deep = [deep];
+    await assert.rejects(() => b.write('/deep', deep), (error: unknown) => error instanceof RestateSerializeError && error.path === '/deep' && /512/.test(error.message));
+    assert.equal(await b.read('/deep', MISSING), MISSING);
+  });
+
+  it('reports other clients’ writes and deletes through watch, in order, and not its own', async () => {
+    const mine = backend('watched');
+    const theirs = backend('watched');
+    const seen: BackendChange[] = [];
+    const stop = mine.watch((change) => seen.push(change));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await mine.write('/own', 1);
+      await theirs.write('/a/b', { n: 1 });
+      await theirs.write('/a/b', { n: 2 });
+      await theirs.delete('/a');
+      await until(() => (seen.length >= 3 ? true : undefined), 'three changes');
+      assert.deepEqual(seen, [
+        { path: '/a/b', kind: 'write', value: { n: 1 } },
+        { path: '/a/b', kind: 'write', value: { n: 2 } },
+        { path: '/a', kind: 'delete' },
+      ]);
+    } finally {
+      stop();
+    }
+  });
+
+  it('a key under the prefix that holds something else gives a typed error naming the prefix', async () => {
+    const b = backend('garbage');
+    await b.write('/fine', 1);
+    const other = new RedisBackend({ url: server.url, prefix: 'garbage-helper', onWarning: () => undefined });
+    opened.push(other);
+    // Another client overwrites the tree's children index with a plain string.
+    const { createClient } = await import('@redis/client');
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    try {
+      await raw.sendCommand(['SET', 'restate:{garbage}:children', 'not a sorted set']);
+      await assert.rejects(() => b.listChildren('/'), (error: unknown) => error instanceof RestateBackendError && /garbage/.test(error.message));
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('an unreachable server gives a RestateBackendError naming the address, within the connect timeout', async () => {
+    const b = new RedisBackend({ url: 'redis://user:secret@127.0.0.1:1', prefix: 'nowhere', connectTimeoutMs: 500 });
+    opened.push(b);
+    const started = Date.now();
+    await assert.rejects(() => b.read('/x'), (error: unknown) => error instanceof RestateBackendError && /127\.0\.0\.1:1/.test(error.message) && !/secret/.test(error.message));
+    assert.ok(Date.now() - started < 3_000, `took ${Date.now() - started} ms`);
+  });
+});
+
+describe('RedisBackend against its server', () => {
+  it('warns when the server may evict keys, and refuses to connect when asked to', async () => {
+    const evicting = await startRedisServer(['--maxmemory-policy', 'allkeys-lru']);
+    try {
+      const warnings: string[] = [];
+      const warned = new RedisBackend({ url: evicting.url, prefix: 'evict', onWarning: (message) => warnings.push(message) });
+      await warned.write('/x', 1);
+      await warned.close();
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], /allkeys-lru.*noeviction/);
+      const refusing = new RedisBackend({ url: evicting.url, prefix: 'evict', evictionPolicy: 'refuse' });
+      await assert.rejects(() => refusing.read('/x'), (error: unknown) => error instanceof RestateBackendError && /allkeys-lru/.test(error.message));
+      await refusing.close();
+    } finally {
+      await evicting.dispose();
+    }
+  });
+
+  it('a server that dies: writes reject with a typed error, the backend reconnects when it returns, and the follower reports a resync', async () => {
+    const dying = await startRedisServer();
+    const b = new RedisBackend({ url: dying.url, prefix: 'dies', onWarning: () => undefined });
+    const other = new RedisBackend({ url: dying.url, prefix: 'dies', onWarning: () => undefined });
+    const seen: BackendChange[] = [];
+    const stop = b.watch((change) => seen.push(change));
+    try {
+      await b.write('/before', 1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await dying.stop({ crash: true });
+      await assert.rejects(() => b.write('/during', 2), (error: unknown) => error instanceof RestateBackendError && error.message.includes(String(dying.port)));
+      await dying.restart();
+      // The new server lost everything (no persistence): the follower must not pretend it missed nothing.
+      await until(() => (seen.some((change) => change.kind === 'resync') ? true : undefined), 'a resync after the restart', 10_000);
+      let written = false;
+      const deadline = Date.now() + 10_000;
+      while (!written && Date.now() < deadline) {
+        try {
+          await b.write('/after', 3);
+          written = true;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      assert.ok(written, 'the backend did not reconnect');
+      await other.write('/fromOther', 4);
+      await until(() => (seen.some((change) => change.path === '/fromOther') ? true : undefined), 'the change feed resumed');
+      assert.equal(await b.read('/after'), 3);
+    } finally {
+      stop();
+      await b.close();
+      await other.close();
+      await dying.dispose();
+    }
+  });
+});
