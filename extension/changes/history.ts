@@ -597,6 +597,7 @@ export function shortCause(cause: TraceCause): string {
 export function describeCause(cause: TraceCause): string {
   if (cause === 'api') return 'explorer';
   if (cause === 'file') return 'file (another process)';
+  if (cause === 'remote') return 'another process sharing the backend';
   if (cause.startsWith('derive:')) return `derivation of ${cause.slice('derive:'.length)}`;
   if (cause.startsWith('track:')) return `tracker ${cause.slice('track:'.length)}`;
   if (cause.startsWith('callback:')) return `callback ${cause.slice('callback:'.length)}`;

@@ -1,6 +1,8 @@
 import { Atom, AtomAsync } from './atoms';
 import { RestateUsageError } from './errors';
-import type { AnyBackend, AsyncBackend, Backend } from './backends/backend';
+import type { AnyBackend, AsyncBackend, Backend, BackendChange } from './backends/backend';
+import { BackendFollower } from './follow';
+import { MISSING } from './values';
 import { InMemoryBackend } from './backends/memory';
 import { registerDerivation, removeDerivation, type DeriveData } from './derive';
 import { runAsync, runSync, type Operation } from './drive';
@@ -21,6 +23,13 @@ export interface ControllerOptions {
    * `null`, and runs do not pay for reading the clock. `'always'` times every run, first runs included.
    */
   timeRuns?: 'always' | 'when-observed';
+  /**
+   * Whether the controller follows its backend's reports of changes made by others (S127), when the
+   * backend has `watch`: each becomes a notification with cause `'remote'`. Default true.
+   */
+  followBackend?: boolean;
+  /** Told when delivering someone else's change failed (a callback threw); no caller is there to be told. Default: console.error. */
+  onFollowError?: (error: unknown, change: BackendChange) => void;
 }
 
 export interface CallbackOptions {
@@ -49,6 +58,33 @@ abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
     }
     this.engine = new Engine(backend, isAsync, maxDepth, timeRuns === 'always');
     this.engine.facade = this as unknown as C;
+    if (options?.followBackend !== false && typeof backend.watch === 'function') {
+      const engine = this.engine;
+      const onError = options?.onFollowError ?? ((error: unknown, change: BackendChange) => {
+        console.error(`[restate] delivering a ${change.kind} of ${change.path} made by someone else failed:`, error);
+      });
+      const follower = new BackendFollower({
+        read: (path) => engine.backend.read(path, MISSING),
+        notifyChange: (path, change) => (this as unknown as ControllerSync | ControllerAsync).notifyChange(path, change),
+        subscriptions: engine.subscriptions,
+      }, onError);
+      const stopWatching = backend.watch((change) => void follower.take(change));
+      this.#follower = { follower, stop: stopWatching };
+    }
+  }
+
+  #follower: { readonly follower: BackendFollower; readonly stop: () => void } | undefined;
+
+  /** Stops following the backend's reports of others' changes (S127); the backend itself stays open. */
+  stopFollowing(): void {
+    this.#follower?.follower.stop();
+    this.#follower?.stop();
+    this.#follower = undefined;
+  }
+
+  /** Resolves once every change reported by the backend so far has been delivered. */
+  followed(): Promise<void> {
+    return this.#follower?.follower.settled() ?? Promise.resolve();
   }
 
   registerCallback(cb: StateCallback<C>, opts?: CallbackOptions): string {

@@ -2,6 +2,7 @@
 export type TraceCause =
   | 'api'
   | 'file'
+  | 'remote'
   | 'initial'
   | 'ping'
   | 'rollback'
@@ -10,7 +11,7 @@ export type TraceCause =
   | `callback:${string}`;
 
 /** The `cause` option of setState, delState and ping. */
-export type Cause = 'api' | 'file';
+export type Cause = 'api' | 'file' | 'remote';
 
 interface TraceCommon {
   seq: number;

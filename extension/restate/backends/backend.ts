@@ -22,6 +22,23 @@ export interface Backend {
    * `write(path, value)` would at the time of the call.
    */
   handle?(path: string): ValueHandle;
+  /** Optional: reports changes made by others (S126); a controller follows them (S127). */
+  watch?(onChange: (change: BackendChange) => void): () => void;
+}
+
+/**
+ * A change someone else made to a backend's storage (S126): a write with the new value (and the old one,
+ * when the backend knows it), a delete, or `resync` when changes may have been missed and the subtree at
+ * `path` must be read again.
+ */
+export type BackendChange =
+  | { readonly path: string; readonly kind: 'write'; readonly value?: unknown; readonly prevValue?: unknown }
+  | { readonly path: string; readonly kind: 'delete'; readonly prevValue?: unknown }
+  | { readonly path: string; readonly kind: 'resync' };
+
+/** What a backend that reports others' changes offers (S126); returns the function that stops watching. */
+export interface WatchableBackend {
+  watch(onChange: (change: BackendChange) => void): () => void;
 }
 
 /** One path's value, read and written without looking the path up each time; see Backend.handle. */
@@ -36,6 +53,8 @@ export interface AsyncBackend {
   write(path: string, value: unknown): Promise<void>;
   delete(path: string): Promise<void>;
   listChildren?(path: string): Promise<string[]>;
+  /** Optional: reports changes made by others (S126); a controller follows them (S127). */
+  watch?(onChange: (change: BackendChange) => void): () => void;
 }
 
 /** Either kind, as accepted by ControllerAsync and the async wrappers. */

@@ -2,7 +2,7 @@
 // layout a user reads with redis-cli, atomic subtree operations, the change log and its follower.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { MISSING, RestateBackendError, RestateSerializeError } from '../../../extension/restate/index';
+import { ControllerAsync, MISSING, RestateBackendError, RestateSerializeError, type TraceRecord } from '../../../extension/restate/index';
 import { RedisBackend, type BackendChange } from '../../../extension/restate/redis';
 import { runConformance } from '../../backends/conformance';
 import { startRedisServer, type RedisServer } from '../../backends/redisServer';
@@ -82,9 +82,9 @@ describe('RedisBackend', () => {
       await theirs.delete('/a');
       await until(() => (seen.length >= 3 ? true : undefined), 'three changes');
       assert.deepEqual(seen, [
-        { path: '/a/b', kind: 'write', value: { n: 1 } },
-        { path: '/a/b', kind: 'write', value: { n: 2 } },
-        { path: '/a', kind: 'delete' },
+        { path: '/a/b', kind: 'write', value: { n: 1 }, prevValue: undefined },
+        { path: '/a/b', kind: 'write', value: { n: 2 }, prevValue: { n: 1 } },
+        { path: '/a', kind: 'delete', prevValue: undefined },
       ]);
     } finally {
       stop();
@@ -169,5 +169,46 @@ describe('RedisBackend against its server', () => {
       await other.close();
       await dying.dispose();
     }
+  });
+});
+
+describe('Controllers over RedisBackend follow other processes (S127)', () => {
+  it("a second controller on the same tree sees the first one's writes through subscribe and derive, with cause remote", async () => {
+    const a = new ControllerAsync(backend('follow'));
+    const b = new ControllerAsync(backend('follow'));
+    const seen: string[] = [];
+    const traced: TraceRecord[] = [];
+    b.onTrace((record) => traced.push(record));
+    b.subscribe('/users', (event) => {
+      seen.push(`${event.emittingPath} ${JSON.stringify(event.prevValue)}→${JSON.stringify(event.newValue)}`);
+    });
+    await b.derive('/stats/count', '/users', (users) => Object.keys((users ?? {}) as object).length);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await a.setState('/users/1', { name: 'Alice' });
+    await a.setState('/users/1', { name: 'Alicia' });
+    await until(() => (seen.length >= 2 ? true : undefined), 'two notifications in the second controller');
+    assert.deepEqual(seen.slice(0, 2), ['/users/1 undefined→{"name":"Alice"}', '/users/1 {"name":"Alice"}→{"name":"Alicia"}']);
+    await b.followed();
+    assert.equal(await b.getState('/stats/count'), 1);
+    assert.ok(traced.some((record) => record.kind === 'set' && record.path === '/users/1' && record.cause === 'remote'));
+    // The derivation's own write in b reaches a as a remote change too, and is equal to what a computes: nothing loops.
+    assert.equal(await a.getState('/stats/count'), 1);
+    a.stopFollowing();
+    b.stopFollowing();
+  });
+
+  it('followBackend: false follows nothing', async () => {
+    const a = new ControllerAsync(backend('unfollowed'));
+    const b = new ControllerAsync(backend('unfollowed'), { followBackend: false });
+    const seen: string[] = [];
+    b.subscribe('/x', (event) => {
+      seen.push(event.emittingPath);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await a.setState('/x', 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(seen, []);
+    assert.equal(await b.getState('/x'), 1, 'reads still see the shared tree');
+    a.stopFollowing();
   });
 });

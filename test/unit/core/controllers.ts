@@ -18,6 +18,7 @@ export function promisedBackend(inner: Backend): AsyncBackend {
     write: async (path, value) => inner.write(path, value),
     delete: async (path) => inner.delete(path),
     listChildren: async (path) => inner.listChildren?.(path) ?? [],
+    ...(inner.watch === undefined ? {} : { watch: inner.watch.bind(inner) }),
   };
 }
 

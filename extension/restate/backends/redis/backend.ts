@@ -3,7 +3,7 @@ import { createClient } from '@redis/client';
 import { RestateBackendError, RestateError, RestateFormatError, RestateSerializeError, RestateUsageError, RestateValueError } from '../../errors';
 import { resolveConcretePath } from '../../path';
 import { MISSING, OWN_VALUE_KEY, compareNames } from '../../values';
-import type { AsyncBackend } from '../backend';
+import type { AsyncBackend, BackendChange } from '../backend';
 import { pythonJsonParse, pythonJsonStringify } from '../filesystem/json';
 import { checkWritableName } from '../filesystem/names';
 import { ValueLocationError } from '../filesystem/serializer';
@@ -21,11 +21,6 @@ const WATCH_BLOCK_MS = 1_000;
 /** Between two attempts to reach a server that went away, at most. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
-/** A change another client made to the tree (S126). */
-export type BackendChange =
-  | { readonly path: string; readonly kind: 'write'; readonly value: unknown }
-  | { readonly path: string; readonly kind: 'delete' }
-  | { readonly path: string; readonly kind: 'resync' };
 
 export interface RedisBackendOptions {
   /** `redis://[user[:password]@]host[:port][/db]` or `rediss://…` for TLS. */
@@ -182,19 +177,17 @@ export class RedisBackend implements AsyncBackend {
           if (entry.fields.client === this.clientId) continue;
           const path = entry.fields.path;
           if (path === undefined) continue;
-          if (entry.fields.kind === 'delete') {
-            onChange({ path, kind: 'delete' });
-            continue;
-          }
           let value: unknown;
+          let prevValue: unknown;
           try {
-            value = pythonJsonParse(entry.fields.value ?? '');
+            if (entry.fields.prev !== undefined) prevValue = pythonJsonParse(entry.fields.prev);
+            if (entry.fields.kind !== 'delete') value = pythonJsonParse(entry.fields.value ?? '');
           } catch {
-            // A value another client wrote that is not JSON: the receiver re-reads the path and gets the typed error there.
+            // Text another client wrote that is not JSON: the receiver re-reads the path and gets the typed error there.
             onChange({ path, kind: 'resync' });
             continue;
           }
-          onChange({ path, kind: 'write', value });
+          onChange(entry.fields.kind === 'delete' ? { path, kind: 'delete', prevValue } : { path, kind: 'write', value, prevValue });
         }
       }
     };

@@ -6,7 +6,8 @@
  * The key layout (see README, "Redis"): `<base>:values` is a hash from canonical path to the JSON text of
  * the node's own value; `<base>:children` is a sorted set, all scores 0, whose members are
  * `<parent path>\0<child name>` for every node but the root, so that the children of a node are one
- * lexicographic range; `<base>:log` is the capped stream of changes.
+ * lexicographic range; `<base>:log` is the capped stream of changes: `path`, `kind`, `value` (for a write), `prev` (the node's
+ * own value before, when it had one) and the writing `client`.
  */
 
 /** Splits a canonical path into its parent and its last name, in Lua. Shared by the scripts below. */
@@ -31,6 +32,7 @@ end
  */
 export const WRITE_SCRIPT = `${SPLIT}
 local path = ARGV[1]
+local prev = redis.call('HGET', KEYS[1], path)
 redis.call('HSET', KEYS[1], path, ARGV[2])
 local child = path
 while child ~= '/' do
@@ -39,7 +41,11 @@ while child ~= '/' do
   if redis.call('ZADD', KEYS[2], 0, parent .. '\\0' .. name) == 0 then break end
   child = parent
 end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'path', path, 'kind', 'write', 'value', ARGV[2], 'client', ARGV[3])
+if prev then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'path', path, 'kind', 'write', 'value', ARGV[2], 'client', ARGV[3], 'prev', prev)
+else
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'path', path, 'kind', 'write', 'value', ARGV[2], 'client', ARGV[3])
+end
 return 1
 `;
 
@@ -50,6 +56,7 @@ return 1
  */
 export const DELETE_SCRIPT = `${SPLIT}
 local path = ARGV[1]
+local prev = redis.call('HGET', KEYS[1], path)
 if path == '/' then
   local existed = redis.call('EXISTS', KEYS[1], KEYS[2])
   if existed == 0 then return 0 end
@@ -81,7 +88,11 @@ else
     child = parent
   end
 end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'path', path, 'kind', 'delete', 'value', '', 'client', ARGV[2])
+if prev then
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'path', path, 'kind', 'delete', 'client', ARGV[2], 'prev', prev)
+else
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'path', path, 'kind', 'delete', 'client', ARGV[2])
+end
 return 1
 `;
 
