@@ -1,5 +1,8 @@
 import { Atom, AtomAsync } from './atoms';
-import { RestateUsageError } from './errors';
+import { RestateConflictError, RestateUsageError } from './errors';
+import { isThenable } from './drive';
+import { resolveConcretePath } from './path';
+import { deepEqual } from './values';
 import type { AnyBackend, AsyncBackend, Backend, BackendChange } from './backends/backend';
 import { BackendFollower } from './follow';
 import { MISSING } from './values';
@@ -30,6 +33,30 @@ export interface ControllerOptions {
   followBackend?: boolean;
   /** Told when delivering someone else's change failed (a callback threw); no caller is there to be told. Default: console.error. */
   onFollowError?: (error: unknown, change: BackendChange) => void;
+}
+
+export interface UpdateOptions {
+  /** How often `fn` may run before the update gives up with a RestateConflictError (S129). Default 20. */
+  tries?: number;
+}
+
+const DEFAULT_UPDATE_TRIES = 20;
+
+/** A backend that excludes concurrent updates of a path with a lock (the file backends). */
+interface ExclusiveSyncBackend {
+  exclusive<T>(path: string, step: () => T): T;
+}
+interface ExclusiveAsyncBackend {
+  exclusive<T>(path: string, step: () => Promise<T>): Promise<T>;
+}
+/** A backend that writes only if a node is unchanged since it was read (the Redis backend). */
+interface VersionedBackend {
+  readVersioned(path: string): Promise<{ value: unknown; version: string }>;
+  writeIfVersion(path: string, value: unknown, version: string): Promise<boolean>;
+}
+
+function isVersioned(backend: unknown): backend is VersionedBackend {
+  return typeof (backend as Partial<VersionedBackend>).readVersioned === 'function' && typeof (backend as Partial<VersionedBackend>).writeIfVersion === 'function';
 }
 
 export interface CallbackOptions {
@@ -180,6 +207,24 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
     this.#run(this.engine.notifyChange(path, change, this.engine.carrier.current()));
   }
 
+  /**
+   * Reads the node (`undefined` when missing), writes `fn`'s result (`undefined` deletes it) and notifies as
+   * setState or delState would; returns whether it changed anything (S129). On the file backends other
+   * `update` calls of the node, in any process, wait for this one. Inside a batch it reads and writes
+   * through the batch.
+   */
+  update(path: PathLike, fn: (value: unknown) => unknown, _opts?: UpdateOptions): boolean {
+    const canonical = resolveConcretePath(path, 'controller');
+    const step = (): boolean => {
+      const next = fn(this.getState(canonical));
+      if (isThenable(next)) throw new RestateUsageError('controller', `the function given to ControllerSync.update for ${canonical} returned a promise; use ControllerAsync.update for async work`);
+      return next === undefined ? this.delState(canonical) : this.setState(canonical, next);
+    };
+    const backend = this.backend as Partial<ExclusiveSyncBackend>;
+    if (this.engine.carrier.current()?.batch !== undefined || typeof backend.exclusive !== 'function') return step();
+    return backend.exclusive(canonical, step);
+  }
+
   derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): string {
     return this.#run(registerDerivation(this.engine, dest, [source], (data) => transform(data.get(source)), opts?.payload, this.engine.carrier.current(), transform));
   }
@@ -238,6 +283,42 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
   /** Reports a change made to the storage by someone else (S124). */
   notifyChange(path: PathLike, change: ExternalChange): Promise<void> {
     return this.#start(() => this.engine.notifyChange(path, change, this.engine.carrier.current()));
+  }
+
+  /**
+   * Reads the node (`undefined` when missing), writes `fn`'s result (`undefined` deletes it) and notifies as
+   * setState or delState would; returns whether it changed anything (S129). If the node changed between the
+   * read and the write, `fn` runs again on the new value (so it must be pure), up to `tries` times, then a
+   * RestateConflictError. What counts as a change: on Redis, any write or delete of the node by any client;
+   * on the file backends, other `update` calls (they take a lock; a plain write does not). Inside a batch
+   * it reads and writes through the batch.
+   */
+  async update(path: PathLike, fn: (value: unknown) => unknown, opts?: UpdateOptions): Promise<boolean> {
+    const canonical = resolveConcretePath(path, 'controller');
+    const step = async (): Promise<boolean> => {
+      const next = await fn(await this.getState(canonical));
+      return next === undefined ? this.delState(canonical) : this.setState(canonical, next);
+    };
+    const backend = this.backend;
+    if (this.engine.carrier.current()?.batch !== undefined) return step();
+    if (isVersioned(backend)) {
+      const tries = opts?.tries ?? DEFAULT_UPDATE_TRIES;
+      for (let attempt = 0; attempt < tries; attempt++) {
+        const { value: read, version } = await backend.readVersioned(canonical);
+        const current = read === MISSING ? undefined : read;
+        const next = await fn(current);
+        if (deepEqual(next, current)) return false;
+        if (await backend.writeIfVersion(canonical, next, version)) {
+          // The storage changed; tell this controller's subscribers as a setState or delState would.
+          await this.notifyChange(canonical, { prevValue: current, newValue: next, cause: 'api' });
+          return true;
+        }
+      }
+      throw new RestateConflictError('controller', canonical, `cannot update ${canonical}: it changed between every read and write, ${tries} times`);
+    }
+    const exclusive = (backend as Partial<ExclusiveAsyncBackend>).exclusive;
+    if (typeof exclusive === 'function') return exclusive.call(backend, canonical, step) as Promise<boolean>;
+    return step();
   }
 
   derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): Promise<string> {

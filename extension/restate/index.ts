@@ -12,6 +12,7 @@ export {
   RestateBackendError,
   RestateCallbackError,
   RestateCycleError,
+  RestateConflictError,
   RestateIdError,
   RestateMountError,
   RestateUsageError,
@@ -23,7 +24,7 @@ export { MISSING, deepEqual } from './values';
 export type { Missing } from './values';
 
 export { ControllerSync, ControllerAsync } from './controller';
-export type { ControllerOptions, CallbackOptions, ExternalChange } from './controller';
+export type { ControllerOptions, CallbackOptions, ExternalChange, UpdateOptions } from './controller';
 export { DeriveData } from './derive';
 export { Atom, AtomAsync } from './atoms';
 export type {

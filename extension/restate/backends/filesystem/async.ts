@@ -6,6 +6,7 @@ import { nodeFileAdapter } from './adapter';
 import type { FileAdapter } from './adapter';
 import { jsonSerializer } from './json';
 import { COMPONENT, FileLayout, NO_NODE } from './layout';
+import { withPathLock } from './locks';
 import { AdapterFiles, runAsync } from './ops';
 import type { Task } from './ops';
 import type { Serializer } from './serializer';
@@ -29,10 +30,13 @@ export class FileSystemAsyncBackend implements AsyncBackend {
   readonly base: string;
   readonly #layout: FileLayout;
   readonly #files: AdapterFiles;
+  readonly #locksWork: boolean;
 
   constructor(base: string, options: FileSystemAsyncBackendOptions = {}) {
     const adapter = options.adapter ?? nodeFileAdapter;
     this.base = adapter === nodeFileAdapter ? resolve(base) : base;
+    // Locks live in this machine's file system; another adapter's folder may be somewhere else entirely.
+    this.#locksWork = adapter === nodeFileAdapter;
     this.#files = new AdapterFiles(adapter);
     this.#layout = new FileLayout({
       base: this.base,
@@ -65,6 +69,16 @@ export class FileSystemAsyncBackend implements AsyncBackend {
   async listChildren(path: string): Promise<string[]> {
     const canonical = resolveConcretePath(path, COMPONENT);
     return this.#run(this.#layout.listChildren(canonical), 'list the children of', canonical);
+  }
+
+  /**
+   * Runs `step` with every other `exclusive` call for `path` on this folder excluded, in this process and
+   * others on the machine (S129, `update`). Only with the default adapter: other adapters run `step` as it
+   * is. A plain write elsewhere, or the Python original, takes no lock.
+   */
+  async exclusive<T>(path: string, step: () => Promise<T>): Promise<T> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    return this.#locksWork ? withPathLock(this.base, canonical, step) : step();
   }
 
   async #run<T>(task: Task<T>, verb: string, path: string): Promise<T> {

@@ -5,6 +5,7 @@ import type { Backend } from '../backend';
 import { nodeFileAdapter } from './adapter';
 import { jsonSerializer } from './json';
 import { COMPONENT, FileLayout, NO_NODE } from './layout';
+import { withPathLockSync } from './locks';
 import { NodeSyncFiles, runSync } from './ops';
 import type { Task } from './ops';
 import type { Serializer } from './serializer';
@@ -58,6 +59,14 @@ export class FileSystemSyncBackend implements Backend {
   listChildren(path: string): string[] {
     const canonical = resolveConcretePath(path, COMPONENT);
     return this.#run(this.#layout.listChildren(canonical), 'list the children of', canonical);
+  }
+
+  /**
+   * Runs `step` with every other `exclusive` call for `path` on this folder excluded, in this process and
+   * others on the machine (S129, `update`). A plain write elsewhere, or the Python original, takes no lock.
+   */
+  exclusive<T>(path: string, step: () => T): T {
+    return withPathLockSync(this.base, resolveConcretePath(path, COMPONENT), step);
   }
 
   #run<T>(task: Task<T>, verb: string, path: string): T {

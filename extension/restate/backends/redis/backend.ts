@@ -62,7 +62,7 @@ export class RedisBackend implements AsyncBackend {
   /** Identifies this instance's entries in the change log, so that `watch` does not report its own writes. */
   readonly clientId = randomUUID();
   readonly #url: string;
-  readonly #keys: { readonly values: string; readonly children: string; readonly log: string };
+  readonly #keys: { readonly values: string; readonly children: string; readonly log: string; readonly versions: string };
   readonly #logLength: string;
   readonly #options: RedisBackendOptions;
   #client: Client | undefined;
@@ -87,7 +87,7 @@ export class RedisBackend implements AsyncBackend {
     this.#url = options.url;
     this.prefix = options.prefix;
     const base = `restate:{${options.prefix}}`;
-    this.#keys = { values: `${base}:values`, children: `${base}:children`, log: `${base}:log` };
+    this.#keys = { values: `${base}:values`, children: `${base}:children`, log: `${base}:log`, versions: `${base}:versions` };
     this.#logLength = String(options.logLength ?? DEFAULT_LOG_LENGTH);
   }
 
@@ -98,12 +98,38 @@ export class RedisBackend implements AsyncBackend {
 
   async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
     const fallback = arguments.length < 2 ? MISSING : dflt;
+    const { value } = await this.readVersioned(resolveConcretePath(path, COMPONENT));
+    return value === MISSING ? fallback : value;
+  }
+
+  /**
+   * The node's read and its version in one atomic step, for `update` (S129): the version changes with every
+   * write or delete of the node (or of an ancestor that took it along); `'-'` for a node never written.
+   */
+  async readVersioned(path: string): Promise<{ value: unknown; version: string }> {
     const canonical = resolveConcretePath(path, COMPONENT);
-    const reply = await this.#run(SCRIPTS.read, [this.#keys.values, this.#keys.children], [canonical], canonical);
-    if (!Array.isArray(reply) || reply.length === 0) throw this.#unexpected(canonical, reply);
-    const [own, ...below] = reply as Reply[];
-    if (below.length === 0) return own === null || own === undefined ? fallback : this.#parse(canonical, own);
-    return this.#assemble(canonical, own, below);
+    const reply = await this.#run(SCRIPTS.read, [this.#keys.values, this.#keys.children, this.#keys.versions], [canonical], canonical);
+    if (!Array.isArray(reply) || reply.length < 2) throw this.#unexpected(canonical, reply);
+    const [version, own, ...below] = reply as Reply[];
+    const versionText = version === null || version === undefined ? '-' : String(version);
+    if (below.length === 0) return { value: own === null || own === undefined ? MISSING : this.#parse(canonical, own), version: versionText };
+    return { value: this.#assemble(canonical, own, below), version: versionText };
+  }
+
+  /**
+   * Writes `value` (or deletes the node, for `undefined`) only if its version is still `version`, as
+   * `readVersioned` gave it; returns whether it did. The check and the change are one step on the server.
+   */
+  async writeIfVersion(path: string, value: unknown, version: string): Promise<boolean> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    const keys = [this.#keys.values, this.#keys.children, this.#keys.log, this.#keys.versions];
+    if (value === undefined) {
+      // A missing node that is still missing: nothing to delete, and nobody changed it.
+      if (version === '-' && (await this.read(canonical)) === MISSING) return true;
+      return (await this.#run(SCRIPTS.delete, keys, [canonical, this.clientId, this.#logLength, version], canonical)) === 1;
+    }
+    const text = this.#encode(canonical, value);
+    return (await this.#run(SCRIPTS.write, keys, [canonical, text, this.clientId, this.#logLength, version], canonical)) === 1;
   }
 
   async write(path: string, value: unknown): Promise<void> {
@@ -111,14 +137,19 @@ export class RedisBackend implements AsyncBackend {
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot write ${value === undefined ? 'undefined' : 'MISSING'} to ${canonical}: delete the path instead`);
     }
+    const text = this.#encode(canonical, value);
+    await this.#run(SCRIPTS.write, [this.#keys.values, this.#keys.children, this.#keys.log, this.#keys.versions], [canonical, text, this.clientId, this.#logLength, ''], canonical);
+  }
+
+  /** The value's text, after the checks every write makes: portable names, depth, serialisable. */
+  #encode(canonical: string, value: unknown): string {
     for (const segment of canonical.split('/').slice(1)) if (segment !== '') checkWritableName(segment, canonical, PORTABLE_SUFFIX, COMPONENT);
-    const text = this.#serialize(canonical, value);
-    await this.#run(SCRIPTS.write, [this.#keys.values, this.#keys.children, this.#keys.log], [canonical, text, this.clientId, this.#logLength], canonical);
+    return this.#serialize(canonical, value);
   }
 
   async delete(path: string): Promise<void> {
     const canonical = resolveConcretePath(path, COMPONENT);
-    await this.#run(SCRIPTS.delete, [this.#keys.values, this.#keys.children, this.#keys.log], [canonical, this.clientId, this.#logLength], canonical);
+    await this.#run(SCRIPTS.delete, [this.#keys.values, this.#keys.children, this.#keys.log, this.#keys.versions], [canonical, this.clientId, this.#logLength, ''], canonical);
   }
 
   async listChildren(path: string): Promise<string[]> {

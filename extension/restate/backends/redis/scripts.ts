@@ -6,7 +6,8 @@
  * The key layout (see README, "Redis"): `<base>:values` is a hash from canonical path to the JSON text of
  * the node's own value; `<base>:children` is a sorted set, all scores 0, whose members are
  * `<parent path>\0<child name>` for every node but the root, so that the children of a node are one
- * lexicographic range; `<base>:log` is the capped stream of changes: `path`, `kind`, `value` (for a write), `prev` (the node's
+ * lexicographic range; `<base>:versions` is a hash from path to the log id of the last change of that node, which `update`
+ * checks; `<base>:log` is the capped stream of changes: `path`, `kind`, `value` (for a write), `prev` (the node's
  * own value before, when it had one) and the writing `client`.
  */
 
@@ -26,12 +27,24 @@ local function childPath(parent, name)
 end
 `;
 
+/** Lua: whether the node's version is what the caller expects ('' = no expectation, '-' = never changed). */
+const EXPECT = `
+local function unexpected(versions, path, expected)
+  if expected == nil or expected == '' then return false end
+  local current = redis.call('HGET', versions, path)
+  if expected == '-' then return current ~= false end
+  return current ~= expected
+end
+`;
+
 /**
- * KEYS: values, children, log. ARGV: path, JSON value, client id, log length.
- * Sets the node's own value, links it and its missing ancestors into the tree, and logs the write.
+ * KEYS: values, children, log, versions. ARGV: path, JSON value, client id, log length, expected version.
+ * Sets the node's own value, links it and its missing ancestors into the tree, logs the write and makes its
+ * log id the node's version. With an expected version that is not the node's, changes nothing: returns 0.
  */
-export const WRITE_SCRIPT = `${SPLIT}
+export const WRITE_SCRIPT = `${SPLIT}${EXPECT}
 local path = ARGV[1]
+if unexpected(KEYS[4], path, ARGV[5]) then return 0 end
 local prev = redis.call('HGET', KEYS[1], path)
 redis.call('HSET', KEYS[1], path, ARGV[2])
 local child = path
@@ -41,69 +54,70 @@ while child ~= '/' do
   if redis.call('ZADD', KEYS[2], 0, parent .. '\\0' .. name) == 0 then break end
   child = parent
 end
+local id
 if prev then
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'path', path, 'kind', 'write', 'value', ARGV[2], 'client', ARGV[3], 'prev', prev)
+  id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'path', path, 'kind', 'write', 'value', ARGV[2], 'client', ARGV[3], 'prev', prev)
 else
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'path', path, 'kind', 'write', 'value', ARGV[2], 'client', ARGV[3])
+  id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'path', path, 'kind', 'write', 'value', ARGV[2], 'client', ARGV[3])
 end
+redis.call('HSET', KEYS[4], path, id)
 return 1
 `;
 
 /**
- * KEYS: values, children, log. ARGV: path, client id, log length.
- * Removes the node and its subtree, unlinks it, prunes ancestors left with neither value nor children, and
- * logs the delete. A missing node changes nothing and logs nothing; returns whether it existed.
+ * KEYS: values, children, log, versions. ARGV: path, client id, log length, expected version.
+ * Removes the node and its subtree, unlinks it, prunes ancestors left with neither value nor children, logs
+ * the delete and makes its log id the version of every node it removed (so that an update of any of them
+ * sees the change). A missing node changes nothing and logs nothing; returns whether it deleted. With an
+ * expected version that is not the node's, changes nothing: returns 0.
  */
-export const DELETE_SCRIPT = `${SPLIT}
+export const DELETE_SCRIPT = `${SPLIT}${EXPECT}
 local path = ARGV[1]
+if unexpected(KEYS[4], path, ARGV[4]) then return 0 end
 local prev = redis.call('HGET', KEYS[1], path)
-if path == '/' then
-  local existed = redis.call('EXISTS', KEYS[1], KEYS[2])
-  if existed == 0 then return 0 end
-  redis.call('DEL', KEYS[1], KEYS[2])
-else
-  local low, high = childrenRange(path)
-  if redis.call('HEXISTS', KEYS[1], path) == 0 and redis.call('ZLEXCOUNT', KEYS[2], low, high) == 0 then return 0 end
-  local queue = { path }
-  local i = 1
-  while i <= #queue do
-    local node = queue[i]
-    i = i + 1
-    local from, to = childrenRange(node)
-    local members = redis.call('ZRANGEBYLEX', KEYS[2], from, to)
-    for _, member in ipairs(members) do
-      table.insert(queue, childPath(node, string.sub(member, #node + 2)))
-    end
-    if #members > 0 then redis.call('ZREMRANGEBYLEX', KEYS[2], from, to) end
-    redis.call('HDEL', KEYS[1], node)
-  end
-  local child = path
-  while child ~= '/' do
-    local parent, name = split(child)
-    redis.call('ZREM', KEYS[2], parent .. '\\0' .. name)
-    if parent == '/' then break end
-    if redis.call('HEXISTS', KEYS[1], parent) == 1 then break end
-    local pfrom, pto = childrenRange(parent)
-    if redis.call('ZLEXCOUNT', KEYS[2], pfrom, pto) > 0 then break end
-    child = parent
-  end
-end
+local low, high = childrenRange(path)
+if not prev and redis.call('ZLEXCOUNT', KEYS[2], low, high) == 0 then return 0 end
+local id
 if prev then
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'path', path, 'kind', 'delete', 'client', ARGV[2], 'prev', prev)
+  id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'path', path, 'kind', 'delete', 'client', ARGV[2], 'prev', prev)
 else
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'path', path, 'kind', 'delete', 'client', ARGV[2])
+  id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'path', path, 'kind', 'delete', 'client', ARGV[2])
+end
+local queue = { path }
+local i = 1
+while i <= #queue do
+  local node = queue[i]
+  i = i + 1
+  local from, to = childrenRange(node)
+  local members = redis.call('ZRANGEBYLEX', KEYS[2], from, to)
+  for _, member in ipairs(members) do
+    table.insert(queue, childPath(node, string.sub(member, #node + 2)))
+  end
+  if #members > 0 then redis.call('ZREMRANGEBYLEX', KEYS[2], from, to) end
+  redis.call('HDEL', KEYS[1], node)
+  redis.call('HSET', KEYS[4], node, id)
+end
+local child = path
+while child ~= '/' do
+  local parent, name = split(child)
+  redis.call('ZREM', KEYS[2], parent .. '\\0' .. name)
+  if parent == '/' then break end
+  if redis.call('HEXISTS', KEYS[1], parent) == 1 then break end
+  local pfrom, pto = childrenRange(parent)
+  if redis.call('ZLEXCOUNT', KEYS[2], pfrom, pto) > 0 then break end
+  child = parent
 end
 return 1
 `;
 
 /**
- * KEYS: values, children. ARGV: path.
- * The node's own value (or false) and then, for every node below it that has a value, its path and value
- * text: the whole subtree in one round trip, however deep.
+ * KEYS: values, children, versions. ARGV: path.
+ * The node's version (or false), its own value (or false) and then, for every node below it that has a
+ * value, its path and value text: the whole subtree in one round trip, however deep.
  */
 export const READ_SCRIPT = `${SPLIT}
 local path = ARGV[1]
-local result = { redis.call('HGET', KEYS[1], path) }
+local result = { redis.call('HGET', KEYS[3], path), redis.call('HGET', KEYS[1], path) }
 local queue = { path }
 local i = 1
 while i <= #queue do

@@ -1,0 +1,120 @@
+// update(path, fn) (S129): read, compute, write or delete, notify; atomic against other update() calls in
+// other processes on the file backends (a lock) and against any writer on Redis (a version check).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ControllerAsync, ControllerSync, FileSystemSyncBackend, RestateConflictError, RestateUsageError } from '../../../extension/restate/index';
+import { RedisBackend } from '../../../extension/restate/redis';
+import { startRedisServer, type RedisServer } from '../../backends/redisServer';
+import { forEachController } from './controllers';
+
+forEachController('update (S129)', (kind) => {
+  it('reads, writes the result and notifies; undefined deletes; an equal result writes nothing', async () => {
+    const c = kind.make();
+    const seen: string[] = [];
+    c.subscribe('/counter', (event) => {
+      seen.push(`${JSON.stringify(event.prevValue)}→${JSON.stringify(event.newValue)}`);
+    });
+    assert.equal(await c.update('/counter', (value) => (typeof value === 'number' ? value : 0) + 1), true);
+    assert.equal(await c.update('/counter', (value) => (value as number) + 1), true);
+    assert.equal(await c.update('/counter', (value) => value), false);
+    assert.equal(await c.getState('/counter'), 2);
+    assert.equal(await c.update('/counter', () => undefined), true);
+    assert.equal(await c.getState('/counter'), undefined);
+    assert.deepEqual(seen, ['undefined→1', '1→2', '2→undefined']);
+  });
+
+  it('inside a batch, reads and writes through the batch', async () => {
+    const c = kind.make();
+    await c.setState('/n', 1);
+    if (c instanceof ControllerSync) {
+      c.batch(() => {
+        c.setState('/n', 10);
+        c.update('/n', (value) => (value as number) + 1);
+      });
+    } else {
+      await c.batch(async () => {
+        await c.setState('/n', 10);
+        await c.update('/n', (value) => (value as number) + 1);
+      });
+    }
+    assert.equal(await c.getState('/n'), 11);
+  });
+});
+
+describe('update on ControllerSync', () => {
+  it('refuses a function that returns a promise', () => {
+    const c = new ControllerSync();
+    assert.throws(() => c.update('/x', async () => 1), RestateUsageError);
+  });
+});
+
+/** Runs `count` real processes that each increment /counter `times` times through update(). */
+async function incrementInProcesses(args: (index: number) => string[], count: number): Promise<void> {
+  const runs = Array.from({ length: count }, (_unused, index) => new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'backends', 'updateWorker.mts'), ...args(index)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${index} exited with ${code}: ${stderr}`))));
+  }));
+  await Promise.all(runs);
+}
+
+describe('update across processes', () => {
+  let dir: string;
+  let server: RedisServer;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'restate-update-'));
+    server = await startRedisServer();
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await server.dispose();
+  });
+
+  it('4 processes × 500 increments of /counter on one .state folder end at exactly 2,000 (async and sync backends)', async () => {
+    const state = join(dir, '.state');
+    await incrementInProcesses((index) => [index % 2 === 0 ? 'fs' : 'fs-sync', state, '', '500'], 4);
+    assert.equal(new FileSystemSyncBackend(state).read('/counter'), 2000);
+    assert.deepEqual(await readdir(state), ['counter.json'], 'the locks live outside the state folder');
+  });
+
+  it('4 processes × 500 increments of /counter on one Redis tree end at exactly 2,000', async () => {
+    await incrementInProcesses(() => ['redis', server.url, 'counting', '500'], 4);
+    const backend = new RedisBackend({ url: server.url, prefix: 'counting' });
+    try {
+      assert.equal(await backend.read('/counter'), 2000);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('on Redis, a node that changes between every read and write ends in a RestateConflictError after the tries', async () => {
+    const backend = new RedisBackend({ url: server.url, prefix: 'contended', onWarning: () => undefined });
+    const other = new RedisBackend({ url: server.url, prefix: 'contended', onWarning: () => undefined });
+    const c = new ControllerAsync(backend, { followBackend: false });
+    let runs = 0;
+    try {
+      await assert.rejects(
+        () => c.update('/hot', async (value) => {
+          runs++;
+          await other.write('/hot', runs);
+          return (typeof value === 'number' ? value : 0) + 100;
+        }, { tries: 3 }),
+        (error: unknown) => error instanceof RestateConflictError && error.path === '/hot' && /3 times/.test(error.message),
+      );
+      assert.equal(runs, 3);
+      assert.equal(await backend.read('/hot'), 3, "the other writer's value stays");
+    } finally {
+      await backend.close();
+      await other.close();
+    }
+  });
+});
