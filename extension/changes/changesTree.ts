@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { StateHosts } from '../explorer/stateHost';
-import { describeCause, revertAction, shortCause, shortValue, summary, type ChangeEntry, type ChangeGroup, type ChangeHistory } from './history';
+import { describeCause, isReverting, revertAction, shortCause, shortValue, summary, type ChangeEntry, type ChangeGroup, type ChangeHistory, type RevertAction } from './history';
 
 /** An element of the Changes view: one change, or the group of one batch. The id is the history's. */
 export type ChangeNode = { readonly kind: 'entry'; readonly id: string } | { readonly kind: 'group'; readonly id: string };
@@ -112,7 +112,7 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
     item.accessibilityInformation = { label, role: 'treeitem' };
     item.tooltip = entryTooltip(entry, host);
     item.iconPath = entryIcon(entry);
-    item.contextValue = revertAction(entry).kind === 'none' ? 'change' : 'change.revertible';
+    item.contextValue = isReverting(revertAction(entry)) ? 'change.revertible' : 'change';
     item.command = { command: 'restate.changes.showDiff', title: vscode.l10n.t('Show Change'), arguments: [{ kind: 'entry', id: entry.id } satisfies ChangeNode] };
     return item;
   }
@@ -131,12 +131,16 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
     const host = this.#hostLabel(group.sourceId);
     if (host !== undefined) parts.unshift(host);
     item.description = parts.join(' · ');
+    const actions = group.entries.map(revertAction);
+    const refusal = actions.map(revertRefusal).find((reason) => reason !== undefined);
     const lines = [vscode.l10n.t('Changes made in one batch: subscribers were notified once, when it ended.')];
     if (undone) lines.push(vscode.l10n.t('The batch failed and its writes were undone.'));
     if (group.count > 1) lines.push(vscode.l10n.t('{0} batches of the same changes, {1} to {2}; each change shows the value before the first and after the last.', group.count, new Date(group.entries[0].firstTime).toLocaleString(), new Date(group.entries[group.entries.length - 1].time).toLocaleString()));
+    if (refusal !== undefined) lines.push(vscode.l10n.t('It cannot be reverted: {0}.', refusal));
     item.tooltip = lines.join('\n');
     item.iconPath = new vscode.ThemeIcon(undone ? 'discard' : 'layers');
-    item.contextValue = group.entries.some((entry) => revertAction(entry).kind !== 'none') ? 'changeGroup.revertible' : 'changeGroup';
+    // A batch goes back as a whole or not at all: one change that cannot be reverted holds back the others.
+    item.contextValue = refusal === undefined && actions.some(isReverting) ? 'changeGroup.revertible' : 'changeGroup';
     return item;
   }
 
@@ -168,6 +172,13 @@ function entryIcon(entry: ChangeEntry): vscode.ThemeIcon {
   return new vscode.ThemeIcon(entry.before === undefined ? 'add' : 'edit');
 }
 
+/** Why a change cannot be written back, in words; `undefined` when it can (or has nothing to write back). */
+export function revertRefusal(action: RevertAction): string | undefined {
+  if (action.kind !== 'unavailable') return undefined;
+  return vscode.l10n.t('the value of {0} before the change could not be read ({1}: {2}), so there is nothing to write back',
+    action.path, action.unreadable.file, action.unreadable.detail);
+}
+
 function entryTooltip(entry: ChangeEntry, host: string | undefined): vscode.MarkdownString {
   const tooltip = new vscode.MarkdownString(undefined, true);
   const what = entry.kind === 'ping' ? vscode.l10n.t('pinged') : entry.kind === 'delete' ? vscode.l10n.t('deleted') : vscode.l10n.t('set');
@@ -179,6 +190,8 @@ function entryTooltip(entry: ChangeEntry, host: string | undefined): vscode.Mark
   }
   if (entry.silent) tooltip.appendMarkdown(` · ${escapeMarkdown(vscode.l10n.t('nobody was notified'))}`);
   if (entry.undone) tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Undone: the batch it was made in failed and rolled back.'))}`);
+  const refusal = revertRefusal(revertAction(entry));
+  if (refusal !== undefined) tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Revert is not available: {0}.', refusal))}`);
   tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Before:'))}`);
   tooltip.appendCodeblock(shortValue(entry.before, tooltipValueWidth), 'json');
   if (entry.kind !== 'ping') {

@@ -3,8 +3,8 @@ import type { Command } from '../commands/command';
 import type { StateHosts } from '../explorer/stateHost';
 import { resolvePath } from '../restate';
 import type { ChangeDocuments } from './changeDocuments';
-import type { ChangeNode, ChangesTreeProvider } from './changesTree';
-import { describeCause, isAtOrBelow, revertAction, type ChangeEntry, type ChangeHistory, type HistoryItem, type MuteRules, type RevertAction } from './history';
+import { revertRefusal, type ChangeNode, type ChangesTreeProvider } from './changesTree';
+import { describeCause, isAtOrBelow, isReverting, revertAction, type ChangeEntry, type ChangeHistory, type HistoryItem, type MuteRules } from './history';
 import type { TraceCause } from '../restate';
 import type { ChangeRecorder } from './recorder';
 
@@ -58,9 +58,15 @@ export class RevertChangeCommand implements Command {
     const { history, hosts } = this.changes;
     if (!isNode(node)) return;
     const entries: readonly ChangeEntry[] = node.kind === 'entry' ? [history.entry(node.id)].filter((e) => e !== undefined) : [...(history.group(node.id)?.entries ?? [])].reverse();
-    const actions = entries.map(revertAction).filter((action): action is Exclude<RevertAction, { kind: 'none' }> => action.kind !== 'none');
+    const all = entries.map(revertAction);
+    const actions = all.filter(isReverting);
     if (entries.length === 0) {
       void vscode.window.showInformationMessage(vscode.l10n.t('This change is no longer in the history, so it cannot be reverted.'));
+      return;
+    }
+    const refusal = all.map(revertRefusal).find((reason) => reason !== undefined);
+    if (refusal !== undefined) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('Cannot revert: {0}.', refusal));
       return;
     }
     if (actions.length === 0) {
@@ -166,6 +172,8 @@ export interface ListedChange {
   readonly time: number;
   /** How many changes the entry stands for (repeats collapse into one entry). */
   readonly count: number;
+  /** Why Revert is disabled for it, when its value before cannot be written back (S131). */
+  readonly revertRefusal: string | undefined;
 }
 
 /**
@@ -180,6 +188,7 @@ export class ListChangesCommand implements Command {
     const listed = (entry: ChangeEntry): ListedChange => ({
       id: entry.id, groupId: entry.groupId, hostId: entry.sourceId, kind: entry.kind, path: entry.path,
       before: entry.before, after: entry.after, cause: entry.cause, undone: entry.undone, time: entry.time, count: entry.count,
+      revertRefusal: revertRefusal(revertAction(entry)),
     });
     return this.changes.history.items(this.changes.tree.filter).flatMap((item: HistoryItem) =>
       item.type === 'entry' ? [listed(item.entry)] : [...item.group.entries].reverse().map(listed));

@@ -32,7 +32,7 @@
  * Bounds. At most `maxEntries` entries are kept, and with `maxAgeMs` none older than that; the oldest go
  * first, and a group whose entries are all gone goes with them.
  */
-import type { TraceCause, TraceRecord } from '../restate';
+import { UnreadableValue, type TraceCause, type TraceRecord } from '../restate';
 
 export type ChangeKind = 'set' | 'delete' | 'ping';
 
@@ -47,8 +47,13 @@ export interface ChangeEntry {
   readonly time: number;
   readonly kind: ChangeKind;
   readonly path: string;
-  /** The value before as JSON text; `undefined` when the path was missing. */
+  /**
+   * The value before as JSON text; `undefined` when the path was missing. A value that could not be parsed
+   * (S131) shows in it as the text `<unreadable: why>`.
+   */
   readonly before: string | undefined;
+  /** The first value file in the value before that could not be parsed (S131): nothing to write back, so no revert. */
+  readonly unreadableBefore: UnreadableFile | undefined;
   /** The value after as JSON text; `undefined` when the path is missing now (a delete). */
   readonly after: string | undefined;
   readonly cause: TraceCause;
@@ -62,6 +67,12 @@ export interface ChangeEntry {
   readonly count: number;
   /** Wall-clock time of the first of those changes. */
   readonly firstTime: number;
+}
+
+/** A value file that could not be parsed, and why. */
+export interface UnreadableFile {
+  readonly file: string;
+  readonly detail: string;
 }
 
 export interface ChangeGroup {
@@ -195,15 +206,15 @@ export class ChangeHistory {
     switch (record.kind) {
       case 'set':
         if (!record.changed) return;
-        this.#add(sourceId, record, 'set', record.path, encode(record.prevValue), encode(record.value), !record.notified && !record.batched, record.batched);
+        this.#add(sourceId, record, 'set', record.path, encodeBefore(record.prevValue), encode(record.value), !record.notified && !record.batched, record.batched);
         return;
       case 'delete':
         if (!record.existed) return;
-        this.#add(sourceId, record, 'delete', record.path, encode(record.prevValue), undefined, !record.notified && !record.batched, record.batched);
+        this.#add(sourceId, record, 'delete', record.path, encodeBefore(record.prevValue), undefined, !record.notified && !record.batched, record.batched);
         return;
       case 'ping': {
         const value = encode(record.value);
-        this.#add(sourceId, record, 'ping', record.path, value, value, false, record.batched);
+        this.#add(sourceId, record, 'ping', record.path, { text: value, unreadable: undefined }, value, false, record.batched);
         return;
       }
       case 'rollback':
@@ -298,7 +309,7 @@ export class ChangeHistory {
     return result;
   }
 
-  #add(sourceId: string, record: TraceRecord, kind: ChangeKind, path: string, before: string | undefined, after: string | undefined, silent: boolean, batched: boolean): void {
+  #add(sourceId: string, record: TraceRecord, kind: ChangeKind, path: string, before: EncodedBefore, after: string | undefined, silent: boolean, batched: boolean): void {
     // A nested write is the flush of the open batch at work however long its derivation took, so the pause
     // that closes a group does not apply to it.
     const nested = record.depth > 1 && !batched;
@@ -325,7 +336,8 @@ export class ChangeHistory {
       time: performance.timeOrigin + record.time,
       kind,
       path,
-      before,
+      before: before.text,
+      unreadableBefore: before.unreadable,
       after,
       cause: record.cause,
       silent,
@@ -465,6 +477,7 @@ export class ChangeHistory {
     const older = itemEntries(earlier);
     for (let i = 0; i < entries.length; i++) {
       entries[i].before = older[i].before;
+      entries[i].unreadableBefore = older[i].unreadableBefore;
       entries[i].count += older[i].count;
       entries[i].firstTime = older[i].firstTime;
       this.#byId.delete(older[i].id);
@@ -557,14 +570,35 @@ export function isAtOrBelow(path: string, prefix: string): boolean {
   return path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
 }
 
-/** JSON text of a traced value; `undefined` stays undefined (missing). Values JSON cannot hold become their string form. */
-export function encode(value: unknown): string | undefined {
+/**
+ * JSON text of a traced value; `undefined` stays undefined (missing). Values JSON cannot hold become their
+ * string form; an UnreadableValue (S131) becomes `<unreadable: why>`, and `onUnreadable` hears of it.
+ */
+export function encode(value: unknown, onUnreadable?: (value: UnreadableValue) => void): string | undefined {
   if (value === undefined) return undefined;
+  const replacer = (_key: string, item: unknown): unknown => {
+    if (!(item instanceof UnreadableValue)) return item;
+    onUnreadable?.(item);
+    return `<unreadable: ${item.error.detail}>`;
+  };
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value, replacer) ?? String(value);
   } catch {
     return JSON.stringify(String(value));
   }
+}
+
+interface EncodedBefore {
+  readonly text: string | undefined;
+  readonly unreadable: UnreadableFile | undefined;
+}
+
+function encodeBefore(value: unknown): EncodedBefore {
+  let unreadable: UnreadableFile | undefined;
+  const text = encode(value, (item) => {
+    unreadable ??= { file: item.file, detail: item.error.detail };
+  });
+  return { text, unreadable };
 }
 
 /** The value a JSON text stands for; `undefined` for missing. */
@@ -607,12 +641,25 @@ export function describeCause(cause: TraceCause): string {
 /**
  * What writing the value before back means for an entry: a write of that value, a delete, or nothing
  * (pings and undone changes changed nothing that could be put back). A node read with children is traced
- * as its merged view (S10); only its own value, under "/", is written back, so the children stay.
+ * as its merged view (S10); only its own value, under "/", is written back, so the children stay. A value
+ * before that held a file that could not be parsed cannot be written back at all: 'unavailable' says which.
  */
-export type RevertAction = { readonly kind: 'write'; readonly path: string; readonly value: unknown } | { readonly kind: 'delete'; readonly path: string } | { readonly kind: 'none' };
+export type RevertAction =
+  | { readonly kind: 'write'; readonly path: string; readonly value: unknown }
+  | { readonly kind: 'delete'; readonly path: string }
+  | { readonly kind: 'unavailable'; readonly path: string; readonly unreadable: UnreadableFile }
+  | { readonly kind: 'none' };
+
+/** The actions that write something back. */
+export type Reverting = Extract<RevertAction, { kind: 'write' | 'delete' }>;
+
+export function isReverting(action: RevertAction): action is Reverting {
+  return action.kind === 'write' || action.kind === 'delete';
+}
 
 export function revertAction(entry: ChangeEntry): RevertAction {
   if (entry.kind === 'ping' || entry.undone) return { kind: 'none' };
+  if (entry.unreadableBefore !== undefined) return { kind: 'unavailable', path: entry.path, unreadable: entry.unreadableBefore };
   if (entry.before === undefined) return { kind: 'delete', path: entry.path };
   const value = decode(entry.before);
   const own = isObject(value) && Object.prototype.hasOwnProperty.call(value, '/') ? value['/'] : value;

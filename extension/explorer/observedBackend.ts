@@ -31,6 +31,18 @@ export class ObservedBackend implements AsyncBackend {
     return arguments.length >= 2 ? dflt : MISSING;
   }
 
+  /**
+   * The old value of a write or delete, with unparsable files as UnreadableValues (S131). It is not kept
+   * as a seen value: the watcher's old values stay the ones that could be read.
+   */
+  async readTolerant(path: string): Promise<unknown> {
+    const inner = this.inner;
+    const value = inner.readTolerant === undefined ? await inner.read(path, MISSING) : await inner.readTolerant(path);
+    if (value === MISSING) this.#learnMissing(path);
+    else this.#learnExists(path);
+    return value;
+  }
+
   async write(path: string, value: unknown): Promise<void> {
     await this.inner.write(path, value);
     this.#learnExists(path);

@@ -381,7 +381,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
         .appendMarkdown('**').appendText(node.path).appendMarkdown('**\n\n')
         .appendText(vscode.l10n.t('The value file cannot be read: {0}', info.error.message))
         .appendMarkdown('\n\n')
-        .appendText(vscode.l10n.t('Click to open the file and fix it.'));
+        .appendText(vscode.l10n.t('Click to open the file and fix it, or replace it with Edit Value, or delete it.'));
       item.contextValue = 'restate.state.error';
       item.command = { command: 'restate.openFile', title: vscode.l10n.t('Open File'), arguments: [node] };
       return item;

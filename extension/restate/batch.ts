@@ -3,9 +3,14 @@ import type { Operation } from './drive';
 import type { Engine } from './engine';
 import type { TraceCause } from './trace';
 import { childOf } from './path';
+import { UnreadableValue } from './unreadable';
 import { MISSING, OWN_VALUE_KEY, isPlainObject } from './values';
 
-/** A node's own value (MISSING if it has none), as needed to restore it. */
+/**
+ * A node's own value (MISSING if it has none), as needed to restore it. An UnreadableValue cannot be
+ * restored (S131): the rollback leaves such a node without an own value, so nothing the failed call
+ * wrote stays, and its children come back as any others.
+ */
 interface NodeSnapshot {
   readonly path: string;
   readonly ownValue: unknown;
@@ -105,9 +110,9 @@ export class BatchState {
         if (engine.trace.active) engine.trace.emit({ kind: 'rollback', path: step.path, cause: 'rollback', depth: 1 });
         if (step.kind === 'restore-subtree') {
           for (const node of step.nodes) {
-            if (node.ownValue !== MISSING) yield* engine.rawWrite(node.path, node.ownValue);
+            if (isRestorable(node.ownValue)) yield* engine.rawWrite(node.path, node.ownValue);
           }
-        } else if (step.ownValue !== MISSING) {
+        } else if (isRestorable(step.ownValue)) {
           yield* engine.rawWrite(step.path, step.ownValue);
         } else {
           // The node had no own value: the backend cannot drop just the value, so the node goes and its
@@ -117,7 +122,7 @@ export class BatchState {
           if (current !== MISSING) yield* snapshotSubtree(engine, step.path, current, nodes);
           yield* engine.rawDelete(step.path);
           for (const node of nodes) {
-            if (node.path !== step.path && node.ownValue !== MISSING) yield* engine.rawWrite(node.path, node.ownValue);
+            if (node.path !== step.path && isRestorable(node.ownValue)) yield* engine.rawWrite(node.path, node.ownValue);
           }
         }
       }
@@ -142,6 +147,10 @@ export class BatchState {
   }
 }
 
+function isRestorable(ownValue: unknown): boolean {
+  return ownValue !== MISSING && !(ownValue instanceof UnreadableValue);
+}
+
 function ownValueOfMerged(merged: unknown): unknown {
   return isPlainObject(merged) && Object.prototype.hasOwnProperty.call(merged, OWN_VALUE_KEY) ? merged[OWN_VALUE_KEY] : MISSING;
 }
@@ -155,7 +164,7 @@ function* snapshotSubtree(engine: Engine, path: string, read: unknown, into: Nod
   }
   into.push({ path, ownValue: ownValueOfMerged(read) });
   for (const name of names) {
-    const childRead = isPlainObject(read) && Object.prototype.hasOwnProperty.call(read, name) ? read[name] : yield* engine.read(childOf(path, name));
+    const childRead = isPlainObject(read) && Object.prototype.hasOwnProperty.call(read, name) ? read[name] : yield* engine.readOld(childOf(path, name));
     yield* snapshotSubtree(engine, childOf(path, name), childRead, into);
   }
 }

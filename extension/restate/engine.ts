@@ -1,12 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AnyBackend } from './backends/backend';
-import { deleteStep, listStep, readStep, writeStep } from './backends/drive';
+import { deleteStep, listStep, readStep, readTolerantStep, writeStep } from './backends/drive';
 import { CallbackStore, isSystemId } from './callbacks';
 import { BatchState } from './batch';
 import { chainPaths, extendChain, type Chain } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, type Operation } from './drive';
 import {
   RestateCycleError,
+  RestateFormatError,
   RestateIdError,
   RestateUsageError,
   RestateValueError,
@@ -143,6 +144,11 @@ export class Engine {
     return listStep(this.backend, path);
   }
 
+  /** The read of a value about to be replaced: a value that cannot be parsed is an UnreadableValue (S131). */
+  readOld(path: string): Operation<unknown> {
+    return readTolerantStep(this.backend, path);
+  }
+
   *getState(path: PathLike, opts: GetStateOptions | undefined, context: ChangeContext | undefined): Operation<unknown> {
     const canonical = resolveConcretePath(path, COMPONENT);
     let value = this.backend.read(canonical, MISSING);
@@ -186,8 +192,15 @@ export class Engine {
       throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
     }
     // Backend calls are inlined on this hot path: a nested generator per call would double its cost.
-    let stored = this.backend.read(canonical, MISSING);
-    if (isThenable(stored)) stored = yield stored;
+    let stored: unknown;
+    try {
+      stored = this.backend.read(canonical, MISSING);
+      if (isThenable(stored)) stored = yield stored;
+    } catch (error) {
+      // S131: a value that cannot be parsed is overwritten all the same.
+      if (!(error instanceof RestateFormatError)) throw error;
+      stored = yield* this.readOld(canonical);
+    }
     const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
     const equal = opts?.eqFunc ?? deepEqual;
     const depth = (context?.chain?.length ?? 0) + 1;
@@ -225,7 +238,7 @@ export class Engine {
 
   *delState(path: PathLike, opts: DelStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {
     const canonical = resolveConcretePath(path, COMPONENT);
-    const prevValue = yield* this.read(canonical);
+    const prevValue = yield* this.readOld(canonical);
     if (prevValue === MISSING) return false;
     const cause = context?.cause ?? opts?.cause ?? 'api';
     const chain = extendChain(context?.chain, canonical);
@@ -392,7 +405,7 @@ export class Engine {
 
   *#deliverFlush(batch: BatchState, context: ChangeContext | undefined, delivery: Delivery): Operation<void> {
     for (const pending of batch.changes.values()) {
-      const stored = yield* this.read(pending.path);
+      const stored = yield* this.readOld(pending.path);
       // A ping of a missing path with a default reports the default, as outside a batch (S29).
       const newValue = stored !== MISSING ? stored : pending.pingValue !== MISSING ? pending.pingValue : undefined;
       const pinged = pending.pings.length > 0;
@@ -481,7 +494,7 @@ export class Engine {
     const found = new Map<string, unknown>();
     for (const relative of this.subscriptions.relativePatternsBelow(path)) {
       for (const concrete of yield* this.#expand(path, relative, 0)) {
-        if (!found.has(concrete)) found.set(concrete, yield* this.read(concrete));
+        if (!found.has(concrete)) found.set(concrete, yield* this.readOld(concrete));
       }
     }
     return sortDeepestFirst(found);

@@ -21,6 +21,7 @@ export type { RestateErrorCode, CallbackFailure } from './errors';
 export { StatePath, ROOT_PATH, resolvePath } from './path';
 export type { PathLike } from './path';
 export { MISSING, deepEqual } from './values';
+export { UnreadableValue } from './unreadable';
 export type { Missing } from './values';
 
 export { ControllerSync, ControllerAsync } from './controller';

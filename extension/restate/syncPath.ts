@@ -1,6 +1,6 @@
 import { extendChain, chainPaths } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
-import { RestateCycleError, RestateValueError } from './errors';
+import { RestateCycleError, RestateFormatError, RestateValueError } from './errors';
 import type { ChangeContext, Engine, FieldCarrier } from './engine';
 import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
 import { SyncSet, collectFailure, finishDelivery, triggerAt, type Change } from './notification';
@@ -75,7 +75,14 @@ export class SyncPath {
       throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
     }
     const handle = target?.handle;
-    const stored = handle !== undefined ? handle.read() : settle(engine.backend.read(canonical, MISSING));
+    let stored: unknown;
+    try {
+      stored = handle !== undefined ? handle.read() : settle(engine.backend.read(canonical, MISSING));
+    } catch (error) {
+      // S131: a value that cannot be parsed is overwritten all the same.
+      if (!(error instanceof RestateFormatError)) throw error;
+      stored = runSync(engine.readOld(canonical));
+    }
     const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
     if (opts?.eqFunc === undefined ? deepEqual(value, prevValue) : opts.eqFunc(value, prevValue)) return false;
     const depth = (chain?.length ?? 0) + 1;

@@ -26,6 +26,7 @@ import {
   RestatePathError,
   RestateSerializeError,
   RestateValueError,
+  UnreadableValue,
 } from '../../extension/restate/index';
 import type { AsyncBackend, Backend } from '../../extension/restate/index';
 
@@ -321,6 +322,31 @@ export function runConformance(
       await rejectsWith(() => b.read('/c21/bad', MISSING), RestateFormatError, 'read of the broken file');
       await rejectsWith(() => b.read('/c21', MISSING), RestateFormatError, 'read of its parent');
       assert.equal(await r(b, '/c21/good'), 1);
+    }, 'fsBacked');
+
+    rule('C21 (S131) readTolerant gives an unparsable value as an UnreadableValue, alone and inside a parent read', async (b, fixture) => {
+      assert.ok(fixture.corruptFile, `${name} is fsBacked: its fixture must supply corruptFile`);
+      assert.equal(typeof b.readTolerant, 'function', 'the fs-backed backends and their wrappers offer readTolerant');
+      const readTolerant = (path: string): Promise<unknown> => Promise.resolve(b.readTolerant!(path));
+      await write(b, '/c21/good', 1);
+      await fixture.corruptFile('/c21/bad');
+      const alone = await readTolerant('/c21/bad');
+      assert.ok(alone instanceof UnreadableValue, `readTolerant of the broken file: ${String(alone)}`);
+      assert.ok(alone.error instanceof RestateFormatError);
+      assert.equal(alone.file, alone.error.file);
+      assert.match(alone.file, /bad\.json$/);
+      const parent = await readTolerant('/c21');
+      assert.ok(parent !== null && typeof parent === 'object', 'the parent read is an object');
+      assert.deepEqual(Object.keys(parent), ['bad', 'good']);
+      assert.ok((parent as Record<string, unknown>).bad instanceof UnreadableValue);
+      assert.equal((parent as Record<string, unknown>).good, 1);
+      assert.equal(await readTolerant('/c21/good'), 1);
+      assert.equal(await readTolerant('/c21/none'), MISSING);
+      // The tolerant read leaves the plain one as it was, caches included.
+      await rejectsWith(() => b.read('/c21/bad', MISSING), RestateFormatError, 'read of the broken file after readTolerant');
+      await rejectsWith(() => b.read('/c21', MISSING), RestateFormatError, 'read of its parent after readTolerant');
+      await write(b, '/c21/bad', 2);
+      assert.deepEqual(await r(b, '/c21'), { bad: 2, good: 1 });
     }, 'fsBacked');
 
     rule('C22 {} written at a leaf reads {} and exists', async (b) => {

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { ListedChange } from '../../extension/changes/commands';
 import type { RestateExtensionApi } from '../../extension/extension';
 import type { StateChange, StateHost } from '../../extension/explorer/stateHost';
 import type { ExplorerNode, StateNode } from '../../extension/explorer/stateTree';
@@ -282,6 +283,47 @@ suite('State Explorer', () => {
       await until(async () => (await descriptionOf(exports, (await nodeAt(exports, host, '/broken'))!)) === '{1 key}', 'the fixed file did not show');
     } finally {
       rmSync(join(stateDir(), 'broken.json'), { force: true });
+      await host.settled();
+    }
+  });
+
+  test('Edit Value repairs a corrupt file and Delete removes another; neither change can be reverted', async () => {
+    const exports = await api();
+    const host = mainHost(exports);
+    // The Changes view lists what this test looks for only when recording and unfiltered.
+    await vscode.commands.executeCommand('restate.changes.resume');
+    await vscode.commands.executeCommand('restate.changes.clearFilter');
+    otherProcess("require('fs').writeFileSync('repaired.json', '{\"a\": 1,,}'); require('fs').writeFileSync('users/corrupt.json', 'not json')");
+    const isErrorNode = async (path: string): Promise<boolean> => {
+      const node = await nodeAt(exports, host, path);
+      return node !== undefined && (await exports.tree.getTreeItem(node)).contextValue === 'restate.state.error';
+    };
+    try {
+      await until(async () => (await isErrorNode('/repaired')) && (await isErrorNode('/users/corrupt')), 'the corrupt files are not error nodes');
+
+      assert.equal(await vscode.commands.executeCommand('restate.editValue', await nodeAt(exports, host, '/repaired'), '{"a": 2}'), true);
+      assert.equal(readFileSync(join(stateDir(), 'repaired.json'), 'utf8'), '{"a": 2}');
+      assert.deepEqual(await host.controller.getState('/repaired'), { a: 2 });
+      await until(async () => (await descriptionOf(exports, (await nodeAt(exports, host, '/repaired'))!)) === '{1 key}', 'the repaired node did not show its value');
+
+      assert.equal(await vscode.commands.executeCommand('restate.delete', await nodeAt(exports, host, '/users/corrupt'), true), true);
+      assert.equal(existsSync(join(stateDir(), 'users/corrupt.json')), false);
+      await until(async () => (await nodeAt(exports, host, '/users/corrupt')) === undefined, 'the deleted node is still shown');
+      assert.equal(Object.keys(await host.controller.getState('/users') as object).includes('corrupt'), false);
+
+      const listed = await vscode.commands.executeCommand<ListedChange[]>('restate.changes.list');
+      const repair = listed.find((change) => change.path === '/repaired' && change.cause === 'api');
+      const removal = listed.find((change) => change.path === '/users/corrupt' && change.kind === 'delete');
+      assert.ok(repair && removal, `not recorded: ${listed.map((change) => `${change.path} ${change.kind}`).join(', ')}`);
+      assert.match(repair.before ?? '', /^"<unreadable: /);
+      for (const change of [repair, removal]) {
+        assert.match(change.revertRefusal ?? '', /could not be read .*corrupt|could not be read .*repaired/);
+      }
+      await vscode.commands.executeCommand('restate.changes.revert', { kind: 'entry', id: repair.id });
+      assert.equal(readFileSync(join(stateDir(), 'repaired.json'), 'utf8'), '{"a": 2}', 'a refused revert writes nothing');
+    } finally {
+      rmSync(join(stateDir(), 'repaired.json'), { force: true });
+      rmSync(join(stateDir(), 'users/corrupt.json'), { force: true });
       await host.settled();
     }
   });

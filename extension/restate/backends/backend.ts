@@ -17,6 +17,13 @@ export interface Backend {
   /** Names of existing children in code-unit order, without reading values; `[]` for leaves and missing nodes. */
   listChildren?(path: string): string[];
   /**
+   * Optional: `read(path, MISSING)`, except that a stored value that cannot be parsed comes back as an
+   * UnreadableValue in its place (as a node's own value, and inside a parent's read) instead of throwing a
+   * RestateFormatError. Controllers use it only for the old value of a write or delete (S131); over a
+   * backend without it, a read that throws a RestateFormatError makes the whole old value one UnreadableValue.
+   */
+  readTolerant?(path: string): unknown;
+  /**
    * Optional: a handle on one path, for a caller that reads and writes that path again and again (a
    * derivation's dest). Its `read()` and `write(value)` must behave as `read(path, MISSING)` and
    * `write(path, value)` would at the time of the call.
@@ -47,12 +54,13 @@ export interface ValueHandle {
   write(value: unknown): void;
 }
 
-/** The asynchronous form of Backend: the same four methods, returning promises. */
+/** The asynchronous form of Backend: the same methods, returning promises. */
 export interface AsyncBackend {
   read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown>;
   write(path: string, value: unknown): Promise<void>;
   delete(path: string): Promise<void>;
   listChildren?(path: string): Promise<string[]>;
+  readTolerant?(path: string): Promise<unknown>;
   /** Optional: reports changes made by others (S126); a controller follows them (S127). */
   watch?(onChange: (change: BackendChange) => void): () => void;
 }

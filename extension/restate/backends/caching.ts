@@ -1,5 +1,6 @@
 import {
   RestateBackendError,
+  RestateFormatError,
   RestatePathError,
   RestateSerializeError,
   RestateUsageError,
@@ -9,8 +10,9 @@ import {
 import { childOf, parentOf, resolveConcretePath, splitPath } from '../path';
 import type { PathLike } from '../path';
 import { MISSING, compareNames, isPlainObject } from '../values';
+import { findUnreadable } from '../unreadable';
 import type { AnyBackend, AsyncBackend, Backend } from './backend';
-import { NO_VALUE, assembleRead, deleteStep, listStep, readStep, runAsync, runSync, splitRead, writeStep } from './drive';
+import { NO_VALUE, assembleRead, deleteStep, listStep, readStep, readTolerantStep, runAsync, runSync, splitRead, writeStep } from './drive';
 import type { Steps } from './drive';
 
 const COMPONENT = 'caching';
@@ -188,11 +190,26 @@ class CachingCore<B extends AnyBackend> {
     this.#timer = undefined;
   }
 
-  *read(path: PathLike): Steps<unknown> {
+  /** The read through the cache and the queue; `tolerant` for an old value (S131, Backend.readTolerant). */
+  *read(path: PathLike, tolerant: boolean): Steps<unknown> {
     const canonical = resolveConcretePath(path, COMPONENT);
+    try {
+      return yield* this.#readAt(canonical, false);
+    } catch (error) {
+      if (!(error instanceof RestateFormatError)) throw error;
+    }
+    // A pending write or delete may replace what cannot be parsed (S107): read again, tolerating it, and
+    // throw only if some of it still shows.
+    const value = yield* this.#readAt(canonical, true);
+    const unreadable = tolerant ? undefined : findUnreadable(value);
+    if (unreadable !== undefined) throw unreadable.error;
+    return value;
+  }
+
+  *#readAt(canonical: string, tolerant: boolean): Steps<unknown> {
     const { node, hidden } = this.#overlayAt(canonical);
-    if (node === undefined) return hidden ? MISSING : yield* this.#innerRead(canonical);
-    return yield* this.#readOverlaid(canonical, node, hidden, undefined);
+    if (node === undefined) return hidden ? MISSING : yield* this.#innerRead(canonical, tolerant);
+    return yield* this.#readOverlaid(canonical, node, hidden, undefined, tolerant);
   }
 
   *listChildren(path: PathLike): Steps<string[]> {
@@ -319,10 +336,17 @@ class CachingCore<B extends AnyBackend> {
   }
 
   /** MISSING is never cached (S110). */
-  *#innerRead(canonical: string): Steps<unknown> {
+  *#innerRead(canonical: string, tolerant: boolean): Steps<unknown> {
     if (this.#values.has(canonical)) return copyNodes(this.#values.get(canonical));
     const epoch = this.#epoch;
-    const value = yield* readStep(this.inner, canonical);
+    let value: unknown;
+    try {
+      value = yield* readStep(this.inner, canonical);
+    } catch (error) {
+      // A tolerant read is not cached: a later plain read of the same node must still throw.
+      if (!tolerant || !(error instanceof RestateFormatError)) throw error;
+      return yield* readTolerantStep(this.inner, canonical);
+    }
     if (value !== MISSING && epoch === this.#epoch) {
       this.#values.set(canonical, value);
       this.#indexPath(canonical);
@@ -356,19 +380,19 @@ class CachingCore<B extends AnyBackend> {
   }
 
   /** Combines the inner node (unless hidden) with the pending changes at and below it (S107). */
-  *#readOverlaid(canonical: string, node: OverlayNode, hidden: boolean, known: { value: unknown } | undefined): Steps<unknown> {
+  *#readOverlaid(canonical: string, node: OverlayNode, hidden: boolean, known: { value: unknown } | undefined, tolerant: boolean): Steps<unknown> {
     let own: unknown = NO_VALUE;
     let children = new Map<string, unknown>();
     if (!hidden) {
       const names = yield* this.#innerList(canonical);
-      const read = known !== undefined ? known.value : yield* this.#innerRead(canonical);
+      const read = known !== undefined ? known.value : yield* this.#innerRead(canonical, tolerant);
       ({ own, children } = splitRead(read, names));
     }
     if (node.value !== NO_VALUE) own = node.value;
     for (const [name, child] of node.children ?? []) {
       const childHidden = hidden || child.cleared;
       const innerChild = !childHidden && children.has(name) ? { value: children.get(name) } : undefined;
-      const value = yield* this.#readOverlaid(childOf(canonical, name), child, childHidden, innerChild);
+      const value = yield* this.#readOverlaid(childOf(canonical, name), child, childHidden, innerChild, tolerant);
       if (value === MISSING) children.delete(name);
       else children.set(name, value);
     }
@@ -386,7 +410,7 @@ class CachingCore<B extends AnyBackend> {
     if (hidden) return false;
     if (innerNames.some((name) => node.children?.has(name) !== true)) return true;
     if (innerNames.length === 0 && innerListsIt) return true;
-    return splitRead(yield* this.#innerRead(canonical), innerNames).own !== NO_VALUE;
+    return splitRead(yield* this.#innerRead(canonical, false), innerNames).own !== NO_VALUE;
   }
 }
 
@@ -469,9 +493,17 @@ export class CachingSyncBackend implements Backend {
 
   read<D = typeof MISSING>(path: string, dflt?: D): unknown {
     this.#core.checkOpen('read');
-    const value = runSync(this.#core.read(path), COMPONENT);
+    const value = runSync(this.#core.read(path, false), COMPONENT);
     this.#after('read');
     return value === MISSING ? (arguments.length < 2 ? MISSING : dflt) : value;
+  }
+
+  /** A read in which the inner backend's unparsable values are UnreadableValues (S131); never cached. Counts as a read. */
+  readTolerant(path: string): unknown {
+    this.#core.checkOpen('read');
+    const value = runSync(this.#core.read(path, true), COMPONENT);
+    this.#after('read');
+    return value;
   }
 
   /** Counts as a read for `flushOnRead`. */
@@ -570,9 +602,17 @@ export class CachingAsyncBackend implements AsyncBackend {
   async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
     const useDefault = arguments.length >= 2;
     this.#core.checkOpen('read');
-    const value = await runAsync(this.#core.read(path));
+    const value = await runAsync(this.#core.read(path, false));
     await this.#after('read');
     return value === MISSING ? (useDefault ? dflt : MISSING) : value;
+  }
+
+  /** A read in which the inner backend's unparsable values are UnreadableValues (S131); never cached. Counts as a read. */
+  async readTolerant(path: string): Promise<unknown> {
+    this.#core.checkOpen('read');
+    const value = await runAsync(this.#core.read(path, true));
+    await this.#after('read');
+    return value;
   }
 
   /** Counts as a read for `flushOnRead`. */

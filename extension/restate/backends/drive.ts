@@ -1,6 +1,7 @@
-import { RestateUsageError } from '../errors';
+import { RestateFormatError, RestateUsageError } from '../errors';
 import { isThenable, runAsync as runOperationAsync, runSync as runOperationSync, type Operation } from '../drive';
 import { MISSING, OWN_VALUE_KEY, compareNames, isPlainObject } from '../values';
+import { UnreadableValue } from '../unreadable';
 import type { AnyBackend } from './backend';
 
 /**
@@ -15,6 +16,20 @@ export type Steps<T> = Operation<T>;
 export function* readStep(backend: AnyBackend, path: string): Steps<unknown> {
   const value = backend.read(path, MISSING);
   return isThenable(value) ? yield value : value;
+}
+
+/**
+ * A read for an old value (S131): the backend's tolerant read where it has one, else a plain read; a
+ * RestateFormatError that either of them still throws makes the whole node one UnreadableValue.
+ */
+export function* readTolerantStep(backend: AnyBackend, path: string): Steps<unknown> {
+  try {
+    const value = typeof backend.readTolerant === 'function' ? backend.readTolerant(path) : backend.read(path, MISSING);
+    return isThenable(value) ? yield value : value;
+  } catch (error) {
+    if (error instanceof RestateFormatError) return new UnreadableValue(error);
+    throw error;
+  }
 }
 
 export function* writeStep(backend: AnyBackend, path: string, value: unknown): Steps<void> {

@@ -9,6 +9,7 @@ import {
   deleteStep,
   listStep,
   readStep,
+  readTolerantStep,
   runAsync,
   runSync,
   splitRead,
@@ -77,8 +78,9 @@ class HybridCore<B extends AnyBackend> {
     throw new RestateMountError(canonical, `no backend owns ${canonical}`);
   }
 
-  *read(path: PathLike): Steps<unknown> {
-    return yield* this.#readNode(resolveConcretePath(path, COMPONENT), undefined);
+  /** The logical node's read; `tolerant` reads each backend for an old value (S131, Backend.readTolerant). */
+  *read(path: PathLike, tolerant: boolean): Steps<unknown> {
+    return yield* this.#readNode(resolveConcretePath(path, COMPONENT), undefined, tolerant);
   }
 
   *listChildren(path: PathLike): Steps<string[]> {
@@ -126,12 +128,13 @@ class HybridCore<B extends AnyBackend> {
    * The logical node at `canonical` (S103). `known` is the owner's read of it when the caller already has it
    * from a parent read, to avoid reading the same subtree twice.
    */
-  *#readNode(canonical: string, known: { value: unknown } | undefined): Steps<unknown> {
+  *#readNode(canonical: string, known: { value: unknown } | undefined, tolerant: boolean): Steps<unknown> {
     const owner = this.resolve(canonical);
     const below = this.#mountsBelow(canonical);
-    if (below.length === 0) return known !== undefined ? known.value : yield* readStep(owner.backend, owner.relativePath);
+    const read = tolerant ? readTolerantStep : readStep;
+    if (below.length === 0) return known !== undefined ? known.value : yield* read(owner.backend, owner.relativePath);
     const ownerNames = yield* listStep(owner.backend, owner.relativePath);
-    const ownerRead = known !== undefined ? known.value : yield* readStep(owner.backend, owner.relativePath);
+    const ownerRead = known !== undefined ? known.value : yield* read(owner.backend, owner.relativePath);
     const { own, children: ownerChildren } = splitRead(ownerRead, ownerNames);
     const children: [string, unknown][] = [];
     for (const name of unionNames(ownerNames, canonical, below)) {
@@ -139,7 +142,7 @@ class HybridCore<B extends AnyBackend> {
       let value: unknown;
       if (below.some((m) => isAtOrBelow(m.path, childPath))) {
         const ownerKnows = ownerChildren.has(name) && !isMountPoint(below, childPath);
-        value = yield* this.#readNode(childPath, ownerKnows ? { value: ownerChildren.get(name) } : undefined);
+        value = yield* this.#readNode(childPath, ownerKnows ? { value: ownerChildren.get(name) } : undefined, tolerant);
       } else {
         value = ownerChildren.has(name) ? ownerChildren.get(name) : MISSING;
       }
@@ -218,8 +221,13 @@ export class HybridSyncBackend implements Backend {
   }
 
   read<D = typeof MISSING>(path: string, dflt?: D): unknown {
-    const value = runSync(this.#core.read(path), COMPONENT);
+    const value = runSync(this.#core.read(path, false), COMPONENT);
     return value === MISSING ? (arguments.length < 2 ? MISSING : dflt) : value;
+  }
+
+  /** A read in which each mounted backend's unparsable values are UnreadableValues (S131); MISSING for a missing node. */
+  readTolerant(path: string): unknown {
+    return runSync(this.#core.read(path, true), COMPONENT);
   }
 
   write(path: string, value: unknown): void {
@@ -265,8 +273,13 @@ export class HybridAsyncBackend implements AsyncBackend {
 
   async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
     const useDefault = arguments.length >= 2;
-    const value = await runAsync(this.#core.read(path));
+    const value = await runAsync(this.#core.read(path, false));
     return value === MISSING ? (useDefault ? dflt : MISSING) : value;
+  }
+
+  /** A read in which each mounted backend's unparsable values are UnreadableValues (S131); MISSING for a missing node. */
+  async readTolerant(path: string): Promise<unknown> {
+    return runAsync(this.#core.read(path, true));
   }
 
   async write(path: string, value: unknown): Promise<void> {

@@ -12,7 +12,10 @@ import {
   type ChangeEntry,
   type HistoryItem,
 } from '../../../extension/changes/history';
-import { ControllerAsync, ControllerSync, type TraceCause, type TraceRecord } from '../../../extension/restate/index';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ControllerAsync, ControllerSync, FileSystemSyncBackend, type TraceCause, type TraceRecord } from '../../../extension/restate/index';
 
 function recorded(maxEntries = 100): { c: ControllerSync; history: ChangeHistory } {
   const c = new ControllerSync();
@@ -404,5 +407,53 @@ describe('ChangeHistory under a constant writer: repeats, mutes, age', () => {
     now += 10 * 60_000;
     history.expire();
     assert.equal(history.size, 1);
+  });
+});
+
+describe('ChangeHistory and values that could not be read (S131)', () => {
+  /** A controller over a state folder in which /users/bob's file cannot be parsed. */
+  function overBrokenFile(): { c: ControllerSync; history: ChangeHistory; brokenFile: string; remove: () => void } {
+    const dir = mkdtempSync(join(tmpdir(), 'restate-history-'));
+    const base = join(dir, '.state');
+    mkdirSync(join(base, 'users'), { recursive: true });
+    writeFileSync(join(base, 'users', 'alice.json'), '1');
+    const brokenFile = join(base, 'users', 'bob.json');
+    writeFileSync(brokenFile, '{"name": ');
+    const c = new ControllerSync(new FileSystemSyncBackend(base));
+    const history = new ChangeHistory({ maxEntries: 100 });
+    c.onTrace((record) => history.record('host', record));
+    return { c, history, brokenFile, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  it('a write over an unreadable value shows it as <unreadable: why> and cannot be reverted', () => {
+    const { c, history, brokenFile, remove } = overBrokenFile();
+    try {
+      c.setState('/users/bob', 'fixed');
+      const [entry] = entries(history);
+      assert.match(entry.before ?? '', /^"<unreadable: unexpected end of input.*line 1, column 10>"$/);
+      assert.equal(entry.after, '"fixed"');
+      assert.equal(entry.unreadableBefore?.file, brokenFile);
+      assert.match(entry.unreadableBefore?.detail ?? '', /line 1, column 10/);
+      assert.deepEqual(revertAction(entry), { kind: 'unavailable', path: '/users/bob', unreadable: entry.unreadableBefore });
+      c.setState('/users/bob', 'again');
+      assert.deepEqual(revertAction(entries(history)[0]), { kind: 'write', path: '/users/bob', value: 'fixed' }, 'the next change reverts as usual');
+    } finally {
+      remove();
+    }
+  });
+
+  it('a delete whose old value holds an unreadable node cannot be reverted either', () => {
+    const { c, history, brokenFile, remove } = overBrokenFile();
+    try {
+      c.delState('/users');
+      const [entry] = entries(history);
+      const before = JSON.parse(entry.before ?? 'null') as Record<string, unknown>;
+      assert.equal(before.alice, 1);
+      assert.match(String(before.bob), /^<unreadable: /);
+      assert.equal(entry.unreadableBefore?.file, brokenFile);
+      assert.equal(revertAction(entry).kind, 'unavailable');
+    } finally {
+      remove();
+    }
   });
 });

@@ -190,6 +190,7 @@ describe('errors and exports (S1, S2)', () => {
     'CachingAsyncBackend',
     'jsonSerializer',
     'nodeFileAdapter',
+    'UnreadableValue',
     'RestateError',
     ...errorTable.map(([name]) => name),
   ];

@@ -51,8 +51,15 @@ export class FileSystemAsyncBackend implements AsyncBackend {
   async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
     const fallback = arguments.length < 2 ? MISSING : dflt;
     const canonical = resolveConcretePath(path, COMPONENT);
-    const result = await this.#run(this.#layout.read(canonical), 'read', canonical);
+    const result = await this.#run(this.#layout.read(canonical, false), 'read', canonical);
     return result === NO_NODE ? fallback : result;
+  }
+
+  /** A read in which each value file that cannot be parsed is an UnreadableValue (S131); MISSING for a missing node. */
+  async readTolerant(path: string): Promise<unknown> {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    const result = await this.#run(this.#layout.read(canonical, true), 'read', canonical);
+    return result === NO_NODE ? MISSING : result;
   }
 
   async write(path: string, value: unknown): Promise<void> {

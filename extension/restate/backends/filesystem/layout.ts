@@ -1,5 +1,6 @@
 import { RestateBackendError, RestateError, RestateFormatError, RestateNameError, RestatePathError, RestateSerializeError, RestateValueError } from '../../errors';
 import { childOf, splitPath } from '../../path';
+import { UnreadableValue } from '../../unreadable';
 import { MISSING, OWN_VALUE_KEY, compareNames } from '../../values';
 import { checkWritableName, isTemporaryName } from './names';
 import { FileOpError, IS_SYMLINK, NOT_FOUND, codeOf, mkdir, parallel, readDirectory, readFile, realpath, remove, rename, sleep, stat, writeFile } from './ops';
@@ -101,27 +102,30 @@ export class FileLayout {
     return new RestateBackendError(COMPONENT, `cannot ${verb} ${path}: ${describe(error)}`, { path, cause: error });
   }
 
-  /** The node's read (S10, S86), or NO_NODE. */
-  *read(path: string): Task<unknown> {
+  /**
+   * The node's read (S10, S86), or NO_NODE. `tolerant` puts an UnreadableValue in place of each value
+   * file that cannot be parsed instead of throwing (S131).
+   */
+  *read(path: string, tolerant = false): Task<unknown> {
     const segments = this.#segments(path);
     if (segments.length === 0) {
-      const value = yield* this.#readValue(this.rootFile, path, true);
+      const value = yield* this.#readValue(this.rootFile, path, true, tolerant);
       const baseReal = yield* this.#baseRealPath();
-      return combine(value, baseReal === NOT_FOUND ? undefined : yield* this.#readChildren(this.base, baseReal, path));
+      return combine(value, baseReal === NOT_FOUND ? undefined : yield* this.#readChildren(this.base, baseReal, path, tolerant));
     }
     const folders = this.#folders(segments);
     const folder = folders[folders.length - 1];
     const name = segments[segments.length - 1];
     const [folderReal, value, childKind] = yield* parallel<[string | typeof NOT_FOUND, unknown, string | typeof NOT_FOUND]>([
       this.#checkFolder(folders, path, 'read'),
-      this.#readValue(this.#paths.join(folder, name + this.suffix), path, false),
+      this.#readValue(this.#paths.join(folder, name + this.suffix), path, false, tolerant),
       stat(this.#paths.join(folder, name)),
     ]);
     if (folderReal === NOT_FOUND) return NO_NODE;
     let children: Record<string, unknown> | undefined;
     if (childKind === 'directory' || childKind === 'symlink') {
       const dir = yield* this.#childFolder(folder, folderReal, name, childKind, path, 'read');
-      if (dir !== undefined) children = yield* this.#readChildren(dir.path, dir.real, path);
+      if (dir !== undefined) children = yield* this.#readChildren(dir.path, dir.real, path, tolerant);
     }
     return combine(value, children);
   }
@@ -328,7 +332,7 @@ export class FileLayout {
   }
 
   /** A value file's value, or NO_VALUE. `outside` marks the root value file, which lies outside the base. */
-  *#readValue(file: string, path: string, outside: boolean): Task<unknown> {
+  *#readValue(file: string, path: string, outside: boolean, tolerant: boolean): Task<unknown> {
     let raw = yield* readFile(file, this.#text, true);
     if (raw === IS_SYMLINK) {
       if (!this.#resolvesLinks) throw this.#linkError(file, undefined, path, 'read');
@@ -341,15 +345,17 @@ export class FileLayout {
       raw = yield* readFile(target, this.#text, false);
     }
     if (raw === NOT_FOUND || raw === IS_SYMLINK) return NO_VALUE;
-    return this.#decode(raw, file, path);
+    return this.#decode(raw, file, path, tolerant);
   }
 
-  #decode(raw: string | Uint8Array, file: string, path: string): unknown {
+  #decode(raw: string | Uint8Array, file: string, path: string, tolerant: boolean): unknown {
     const content = typeof raw === 'string' && raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
     try {
       return this.#serializer.deserialize(content);
     } catch (error) {
-      throw new RestateFormatError(COMPONENT, path, file, describe(error), { cause: error });
+      const unreadable = new RestateFormatError(COMPONENT, path, file, describe(error), { cause: error });
+      if (tolerant) return new UnreadableValue(unreadable);
+      throw unreadable;
     }
   }
 
@@ -410,12 +416,12 @@ export class FileLayout {
   }
 
   /** The children of a node as a fresh object in code-unit order, or undefined when it has none. */
-  *#readChildren(dir: string, dirReal: string, path: string): Task<Record<string, unknown> | undefined> {
+  *#readChildren(dir: string, dirReal: string, path: string, tolerant: boolean): Task<Record<string, unknown> | undefined> {
     const sources = yield* this.#classify(dir, dirReal);
     if (sources.size === 0) return undefined;
     const names = [...sources.keys()].sort(compareNames);
     const reads = yield* parallel<unknown[]>(
-      names.map((name) => this.#readChild(sources.get(name)!, childOf(path, name))),
+      names.map((name) => this.#readChild(sources.get(name)!, childOf(path, name), tolerant)),
       READ_CONCURRENCY,
     );
     let children: Record<string, unknown> | undefined;
@@ -427,13 +433,13 @@ export class FileLayout {
     return children;
   }
 
-  *#readChild(source: ChildSources, path: string): Task<unknown> {
+  *#readChild(source: ChildSources, path: string, tolerant: boolean): Task<unknown> {
     let value: unknown = NO_VALUE;
     if (source.file !== undefined) {
       const raw = yield* readFile(source.file, this.#text, false);
-      if (raw !== NOT_FOUND && raw !== IS_SYMLINK) value = this.#decode(raw, source.file, path);
+      if (raw !== NOT_FOUND && raw !== IS_SYMLINK) value = this.#decode(raw, source.file, path, tolerant);
     }
-    const children = source.folder === undefined ? undefined : yield* this.#readChildren(source.folder.path, source.folder.real, path);
+    const children = source.folder === undefined ? undefined : yield* this.#readChildren(source.folder.path, source.folder.real, path, tolerant);
     return combine(value, children);
   }
 

@@ -41,8 +41,15 @@ export class FileSystemSyncBackend implements Backend {
   read<D = typeof MISSING>(path: string, dflt?: D): unknown {
     const fallback = arguments.length < 2 ? MISSING : dflt;
     const canonical = resolveConcretePath(path, COMPONENT);
-    const result = this.#run(this.#layout.read(canonical), 'read', canonical);
+    const result = this.#run(this.#layout.read(canonical, false), 'read', canonical);
     return result === NO_NODE ? fallback : result;
+  }
+
+  /** A read in which each value file that cannot be parsed is an UnreadableValue (S131); MISSING for a missing node. */
+  readTolerant(path: string): unknown {
+    const canonical = resolveConcretePath(path, COMPONENT);
+    const result = this.#run(this.#layout.read(canonical, true), 'read', canonical);
+    return result === NO_NODE ? MISSING : result;
   }
 
   write(path: string, value: unknown): void {
