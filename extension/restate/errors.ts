@@ -11,6 +11,7 @@ export type RestateErrorCode =
   | 'backend'
   | 'callback'
   | 'cycle'
+  | 'conflict'
   | 'id'
   | 'mount'
   | 'usage';
@@ -146,6 +147,25 @@ export class RestateCycleError extends RestateError {
     );
     this.chain = chain;
     this.limit = limit;
+  }
+}
+
+/**
+ * A write that lost against another writer (S130): a caching backend found the node changed underneath it
+ * since it last read or wrote it, kept the other writer's value and dropped its own. `droppedValue` is what
+ * the dropped operations would have left there and `winningValue` what the storage holds; either is
+ * `undefined` for a node that is (or would have been) absent.
+ */
+export class RestateConflictError extends RestateError {
+  readonly path: string;
+  readonly droppedValue: unknown;
+  readonly winningValue: unknown;
+
+  constructor(component: string, path: string, message: string, details: { droppedValue?: unknown; winningValue?: unknown } = {}) {
+    super('conflict', component, message);
+    this.path = path;
+    this.droppedValue = details.droppedValue;
+    this.winningValue = details.winningValue;
   }
 }
 

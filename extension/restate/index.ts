@@ -12,6 +12,7 @@ export {
   RestateBackendError,
   RestateCallbackError,
   RestateCycleError,
+  RestateConflictError,
   RestateIdError,
   RestateMountError,
   RestateUsageError,
@@ -39,7 +40,7 @@ export type { GraphSnapshot, GraphNode, GraphEdge, RunStats } from './graph';
 export type { TraceRecord, TraceCause, Cause, TraceListener } from './trace';
 
 // Backends
-export type { Backend, AsyncBackend, ValueHandle } from './backends/backend';
+export type { Backend, AsyncBackend, BackendChange, ValueHandle } from './backends/backend';
 export { InMemoryBackend } from './backends/memory';
 export { FileSystemSyncBackend } from './backends/filesystem/sync';
 export type { FileSystemSyncBackendOptions } from './backends/filesystem/sync';

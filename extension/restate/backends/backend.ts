@@ -22,7 +22,18 @@ export interface Backend {
    * `write(path, value)` would at the time of the call.
    */
   handle?(path: string): ValueHandle;
+  /** Optional: reports other writers' changes to the storage (S126); returns a function that stops it. */
+  watch?(onChange: (change: BackendChange) => void): () => void;
 }
+
+/**
+ * A change another writer made underneath a backend (S126), on a canonical path. `value` is present when
+ * the backend knows the new value; `resync` asks for the subtree to be read again.
+ */
+export type BackendChange =
+  | { readonly path: string; readonly kind: 'write'; readonly value?: unknown }
+  | { readonly path: string; readonly kind: 'delete' }
+  | { readonly path: string; readonly kind: 'resync' };
 
 /** One path's value, read and written without looking the path up each time; see Backend.handle. */
 export interface ValueHandle {
@@ -36,6 +47,7 @@ export interface AsyncBackend {
   write(path: string, value: unknown): Promise<void>;
   delete(path: string): Promise<void>;
   listChildren?(path: string): Promise<string[]>;
+  watch?(onChange: (change: BackendChange) => void): () => void;
 }
 
 /** Either kind, as accepted by ControllerAsync and the async wrappers. */
