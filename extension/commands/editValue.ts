@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { readOwnValue, type StateHosts } from '../explorer/stateHost';
+import { deepEqual } from '../restate';
+import { readOwnValue, type StateHost, type StateHosts } from '../explorer/stateHost';
 import type { Command } from './command';
 import { reportFailure, targetOf } from './targets';
 import { askValue, valueArgument } from './valueInput';
@@ -7,36 +8,97 @@ import { askValue, valueArgument } from './valueInput';
 /** Values whose JSON text is longer than this are edited in the file, not in an input box. */
 const inlineLimit = 1000;
 
+/** What to do when the node's file changed while it was being edited, as VS Code asks on a save conflict. */
+export type EditConflictAnswer = 'overwrite' | 'keepTheirs';
+
 /**
- * Edits a node's own value: `restate.editValue(target, value?)`. Without a value it asks, prefilled with
- * the current one; a large value opens the node's file in an editor instead. Returns whether it wrote.
+ * What callers may add to an edit: `basedOn`, the own value the edit started from, for a caller that showed
+ * the value itself (`undefined` for none); `onConflict`, the answer to give if the file changed since.
+ */
+export interface EditValueOptions {
+  readonly basedOn?: unknown;
+  readonly onConflict?: EditConflictAnswer;
+}
+
+type OwnValue = { hasValue: boolean; value: unknown };
+
+/**
+ * Edits a node's own value: `restate.editValue(target, value?, options?)`. Without a value it asks,
+ * prefilled with the current one; a large value opens the node's file in an editor instead. When the file
+ * changed since the edit began (another program wrote it), it asks whether to overwrite it or keep theirs.
+ * Returns whether it wrote.
  */
 export class EditValueCommand implements Command {
   readonly id = 'restate.editValue';
 
   constructor(private readonly hosts: StateHosts) {}
 
-  async execute(target?: unknown, value?: unknown): Promise<boolean> {
+  async execute(target?: unknown, value?: unknown, options?: unknown): Promise<boolean> {
     const resolved = targetOf(this.hosts, target);
     if (resolved === undefined) {
       void vscode.window.showInformationMessage(vscode.l10n.t('Choose a node in the State Explorer to edit its value.'));
       return false;
     }
     const { host, path } = resolved;
-    let given = value === undefined ? undefined : valueArgument(value);
+    const editing = vscode.l10n.t('Editing {0}', path);
+    const { basedOn, onConflict } = optionsOf(options);
+    // A value that cannot be read (an invalid file) is reported, not thrown at the caller.
+    const began = basedOn ?? (await reportFailure(editing, () => readOwnValue(host, path)));
+    if (began === undefined) return false;
+    let edited = value === undefined ? undefined : valueArgument(value);
     if (value === undefined) {
-      // A value that cannot be read (an invalid file) is reported, not thrown at the caller.
-      const current = await reportFailure(vscode.l10n.t('Editing {0}', path), () => readOwnValue(host, path));
-      if (current === undefined) return false;
-      const text = current.hasValue ? JSON.stringify(current.value, null, 1)?.replace(/\n\s*/g, ' ') ?? '' : '';
+      const text = began.hasValue ? JSON.stringify(began.value, null, 1)?.replace(/\n\s*/g, ' ') ?? '' : '';
       if (text.length > inlineLimit && path !== '/') {
         await vscode.window.showTextDocument(host.fileFor(path));
         return false;
       }
-      given = await askValue(vscode.l10n.t('Edit {0}', path), text);
+      edited = await askValue(vscode.l10n.t('Edit {0}', path), text);
     }
-    if (given === undefined) return false;
-    const written = await reportFailure(vscode.l10n.t('Editing {0}', path), () => host.controller.setState(path, given.value));
+    if (edited === undefined) return false;
+    const newValue = edited.value;
+    const now = await reportFailure(editing, async () => {
+      const current = await readOwnValue(host, path);
+      // The controller and its cache start from what is on disk now, so the write below is not refused as
+      // based on a stale read, and the other program's change is reported before the answer is asked for.
+      await host.reload(path);
+      return current;
+    });
+    if (now === undefined) return false;
+    if (!sameOwnValue(began, now)) {
+      const answer = onConflict ?? (await askOnConflict(host, path, now));
+      if (answer !== 'overwrite') return false;
+    }
+    const written = await reportFailure(editing, () => host.controller.setState(path, newValue));
     return written === true;
   }
+}
+
+function sameOwnValue(a: OwnValue, b: OwnValue): boolean {
+  return a.hasValue === b.hasValue && deepEqual(a.value, b.value);
+}
+
+async function askOnConflict(host: StateHost, path: string, now: OwnValue): Promise<EditConflictAnswer | undefined> {
+  const overwrite = vscode.l10n.t('Overwrite');
+  const keepTheirs = vscode.l10n.t('Keep Theirs');
+  const shown = now.hasValue ? JSON.stringify(now.value)?.slice(0, 200) ?? '' : vscode.l10n.t('no value');
+  const answer = await vscode.window.showWarningMessage(
+    vscode.l10n.t('{0} was changed by another program since you began editing it.', path),
+    {
+      modal: true,
+      detail: vscode.l10n.t('{0} now holds {1}. Overwrite it with your value, or keep theirs?', host.fileFor(path).toString(true), shown),
+    },
+    overwrite,
+    keepTheirs,
+  );
+  if (answer === overwrite) return 'overwrite';
+  return answer === keepTheirs ? 'keepTheirs' : undefined;
+}
+
+function optionsOf(options: unknown): { basedOn: OwnValue | undefined; onConflict: EditConflictAnswer | undefined } {
+  if (options === null || typeof options !== 'object') return { basedOn: undefined, onConflict: undefined };
+  const { basedOn, onConflict } = options as EditValueOptions;
+  return {
+    basedOn: 'basedOn' in options ? { hasValue: basedOn !== undefined, value: basedOn } : undefined,
+    onConflict: onConflict === 'overwrite' || onConflict === 'keepTheirs' ? onConflict : undefined,
+  };
 }
