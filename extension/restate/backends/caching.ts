@@ -562,11 +562,37 @@ class CachingCore<B extends AnyBackend> {
         this.#values.set(canonical, value);
         if (this.#maxAgeMs !== Infinity) this.#valueTimes.set(canonical, nowMs());
       }
-      if (isPlainObject(value)) this.#known.delete(canonical);
-      else this.#known.set(canonical, value);
+      if (isPlainObject(value)) {
+        this.#known.delete(canonical);
+        this.#reconcileBelow(canonical, value);
+      } else {
+        this.#known.set(canonical, value);
+      }
       this.#indexPath(canonical);
     }
     return copyNodes(value);
+  }
+
+  /**
+   * A fresh read of a node holds its descendants' reads too (S10). Cached reads and known values below it
+   * that disagree with it are older: they are dropped, so a later read or write starts from the fresh one.
+   */
+  #reconcileBelow(canonical: string, read: unknown): void {
+    let node: IndexNode | undefined = this.#index;
+    for (const name of splitPath(canonical)) {
+      node = node.children?.get(name);
+      if (node === undefined) return;
+    }
+    const visit = (path: string, index: IndexNode, below: unknown): void => {
+      for (const [name, child] of index.children ?? []) {
+        const childPath = childOf(path, name);
+        const part = isPlainObject(below) && Object.prototype.hasOwnProperty.call(below, name) ? below[name] : MISSING;
+        if (this.#values.has(childPath) && !deepEqual(this.#values.get(childPath), part)) this.#dropOne(childPath);
+        if (this.#known.has(childPath) && !deepEqual(this.#known.get(childPath), part)) this.#known.delete(childPath);
+        visit(childPath, child, part);
+      }
+    };
+    visit(canonical, node, read);
   }
 
   /** Empty lists are not cached either, for the same reason as MISSING: they say nothing is there yet. */

@@ -491,6 +491,22 @@ for (const kind of kinds) {
       assert.deepEqual(inner.read('/p'), { '/': { own: 4 }, a: 'last' });
     });
 
+    test('S130 a parent read that shows a newer child value replaces the cached child read', async (t) => {
+      const inner = new InMemoryBackend();
+      inner.write('/p/a', 1);
+      inner.write('/p/b', 1);
+      const conflicts: RestateConflictError[] = [];
+      const cache = open(t, kind, inner, { flushInterval: 0, onConflict: (error) => conflicts.push(error) });
+      assert.equal(await cache.read('/p/a'), 1);
+      assert.equal(await cache.read('/p/b'), 1);
+      inner.write('/p/a', 2);
+      assert.deepEqual(await cache.read('/p'), { a: 2, b: 1 });
+      assert.equal(await cache.read('/p/a'), 2, 'the child read agrees with the parent read');
+      await cache.write('/p/a', 3);
+      assert.deepEqual(conflicts, [], 'the cache had read the value it writes over');
+      assert.equal(inner.read('/p/a'), 3);
+    });
+
     test('S130 maxAge bounds how long a cached read can be stale', async (t) => {
       const inner = new InMemoryBackend();
       inner.write('/x', 'v1');
