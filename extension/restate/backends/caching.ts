@@ -712,7 +712,8 @@ function unregisterExitFlush(flush: () => void): void {
 /**
  * A write-behind cache over a synchronous backend (S106–S111). Writes and deletes take effect in reads at once
  * and reach the inner backend on the next flush: after a trigger operation once `flushInterval` has passed,
- * on the timer, on `flush()`, on `close()`, and at process exit.
+ * on the timer, on `flush()`, on `close()`, and at process exit. A flush never overwrites a node another
+ * writer changed since the cache last read or wrote it (S130).
  */
 export class CachingSyncBackend implements Backend {
   readonly #core: CachingCore<Backend>;
