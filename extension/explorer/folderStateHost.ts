@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING, type TraceRecord } from '../restate';
+import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING, type RestateConflictError, type TraceRecord } from '../restate';
 import { readValueFile } from '../workspace/valueFile';
 import { vscodeFileAdapter } from '../workspace/vscodeFileAdapter';
 import { ExternalChanges } from './externalChanges';
@@ -50,8 +50,9 @@ export class FolderStateHost implements StateHost {
     const adapter = vscodeFileAdapter(this.stateFolder.scheme);
     const files = new FileSystemAsyncBackend(this.stateFolder.toString(), { adapter });
     // flushInterval 0: every write and delete reaches the disk before it returns (S108), so other
-    // processes see the extension's edits at once; the cache only keeps reads (and old values).
-    this.cache = new CachingAsyncBackend(files, { flushInterval: 0 });
+    // processes see the extension's edits at once; the cache only keeps reads (and old values). A write
+    // based on a read that another process's change made stale loses to that change (S130).
+    this.cache = new CachingAsyncBackend(files, { flushInterval: 0, onConflict: (error) => this.#onConflict(error) });
     this.observed = new ObservedBackend(this.cache);
     // The graph view shows how long each run took, including runs made before the view was opened.
     this.controller = new ControllerAsync(this.observed, { timeRuns: 'always' });
@@ -66,8 +67,11 @@ export class FolderStateHost implements StateHost {
     });
 
     const detachTrace = this.controller.onTrace((record) => this.#onTrace(record));
+    // The value that won a conflict is reported like any other change on disk, with the watcher's events.
+    const stopWatchingCache = this.cache.watch((change) => this.#external.record(change.path));
     this.#disposables.push(
       { dispose: detachTrace },
+      { dispose: stopWatchingCache },
       this.#changed,
       this.#watch(new vscode.RelativePattern(this.stateFolder, '**'), (uri) => this.#pathOf(uri)),
       this.#watch(
@@ -109,12 +113,23 @@ export class FolderStateHost implements StateHost {
     this.#external.record(path);
   }
 
+  async reload(path: string): Promise<void> {
+    this.#external.record(path);
+    await this.settled();
+  }
+
   dispose(): void {
     this.#external.dispose();
     if (this.#changeTimer !== undefined) clearTimeout(this.#changeTimer);
     for (const disposable of this.#disposables) disposable.dispose();
     // Nothing is pending with flushInterval 0; close() only stops the cache.
     this.cache.close().catch(() => {});
+  }
+
+  #onConflict(error: RestateConflictError): void {
+    void vscode.window.showWarningMessage(
+      vscode.l10n.t('{0} was changed by another program while it was being written: its value was kept, and yours was not written.', error.path),
+    );
   }
 
   #watch(pattern: vscode.RelativePattern, toPath: (uri: vscode.Uri) => string | undefined): vscode.Disposable {

@@ -43,6 +43,12 @@ export interface StateHost extends vscode.Disposable {
   readOwnValue(path: string): Promise<unknown>;
   /** Resolves once every file event received so far has been turned into notifications. */
   settled(): Promise<void>;
+  /**
+   * Takes a node's files as they are now, whether or not the watcher has reported them yet: a change made by
+   * another process is notified (cause 'file') and the cache reads the node again. For a write that must
+   * start from what is on disk.
+   */
+  reload(path: string): Promise<void>;
 }
 
 /** Every state folder of the workspace, kept in step with the setting and the workspace folders. */

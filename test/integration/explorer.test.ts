@@ -202,6 +202,87 @@ suite('State Explorer', () => {
     await host.settled();
   });
 
+  test('S130 Edit Value asks when the file changed since the edit began: Keep Theirs or Overwrite', async () => {
+    const exports = await api();
+    const host = mainHost(exports);
+    const target = { path: '/conflicts/edited', host: host.id };
+    const file = join(stateDir(), 'conflicts/edited.json');
+    try {
+      assert.equal(await vscode.commands.executeCommand('restate.setValue', target, '"v1"'), true);
+      otherProcess(`require('node:fs').writeFileSync('conflicts/edited.json', '"theirs"')`);
+      assert.equal(await vscode.commands.executeCommand('restate.editValue', target, '"mine"', { basedOn: 'v1', onConflict: 'keepTheirs' }), false);
+      assert.equal(readFileSync(file, 'utf8'), '"theirs"');
+      assert.equal(await host.controller.getState('/conflicts/edited'), 'theirs', 'the other program\'s value is what the controller has');
+
+      otherProcess(`require('node:fs').writeFileSync('conflicts/edited.json', '"theirs again"')`);
+      assert.equal(await vscode.commands.executeCommand('restate.editValue', target, '"mine"', { basedOn: 'theirs', onConflict: 'overwrite' }), true);
+      assert.equal(readFileSync(file, 'utf8'), '"mine"');
+      assert.equal(await host.controller.getState('/conflicts/edited'), 'mine');
+
+      assert.equal(await vscode.commands.executeCommand('restate.editValue', target, '"unchanged since"', { basedOn: 'mine', onConflict: 'keepTheirs' }), true,
+        'a file nobody else changed is written without asking');
+    } finally {
+      await vscode.commands.executeCommand('restate.delete', '/conflicts', true);
+      await host.settled();
+    }
+  });
+
+  test('S130 Edit Value in its input box: a file written while the box is open is kept when the answer is Keep Theirs', async () => {
+    const exports = await api();
+    const host = mainHost(exports);
+    const target = { path: '/conflicts/typed', host: host.id };
+    const file = join(stateDir(), 'conflicts/typed.json');
+    try {
+      assert.equal(await vscode.commands.executeCommand('restate.setValue', target, '"before"'), true);
+      await host.settled();
+      let finished = false;
+      const editing = Promise.resolve(vscode.commands.executeCommand<boolean>('restate.editValue', target, undefined, { onConflict: 'keepTheirs' }))
+        .finally(() => {
+          finished = true;
+        });
+      // The edit began when the box opened, prefilled with "before"; another program writes meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.equal(finished, false, 'the input box is open');
+      otherProcess(`require('node:fs').writeFileSync('conflicts/typed.json', '"written while editing"')`);
+      await until(async () => (await host.controller.getState('/conflicts/typed')) === 'written while editing',
+        'the watcher did not report the other program\'s write');
+      // The box still holds "before": accepting it is an edit that began before that write.
+      await until(async () => {
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return finished;
+      }, 'the input box did not accept');
+      assert.equal(await editing, false);
+      assert.equal(readFileSync(file, 'utf8'), '"written while editing"');
+      await host.settled();
+      assert.equal(await host.controller.getState('/conflicts/typed'), 'written while editing');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+      await vscode.commands.executeCommand('restate.delete', '/conflicts', true);
+      await host.settled();
+    }
+  });
+
+  test('S130 a write based on a read that another program made stale does not overwrite its value (flushInterval 0)', async () => {
+    const exports = await api();
+    const host = mainHost(exports);
+    const file = join(stateDir(), 'conflicts/cached.json');
+    try {
+      assert.equal(await host.controller.setState('/conflicts/cached', 'v1'), true);
+      await host.settled();
+      assert.equal(await host.controller.getState('/conflicts/cached'), 'v1');
+      // The watcher reports this only after its coalescing delay: the cache still holds "v1" below.
+      otherProcess(`require('node:fs').writeFileSync('conflicts/cached.json', '"theirs"')`);
+      await host.controller.setState('/conflicts/cached', 'mine');
+      assert.equal(readFileSync(file, 'utf8'), '"theirs"');
+      await host.settled();
+      await until(async () => (await host.controller.getState('/conflicts/cached')) === 'theirs', 'the value that won was not reported');
+    } finally {
+      await vscode.commands.executeCommand('restate.delete', '/conflicts', true);
+      await host.settled();
+    }
+  });
+
   test('Copy Path, Copy Value, Open File', async () => {
     const exports = await api();
     const host = mainHost(exports);

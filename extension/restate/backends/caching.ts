@@ -1,5 +1,6 @@
 import {
   RestateBackendError,
+  RestateConflictError,
   RestateFormatError,
   RestatePathError,
   RestateSerializeError,
@@ -7,11 +8,11 @@ import {
   RestateValueError,
   describeError,
 } from '../errors';
-import { childOf, parentOf, resolveConcretePath, splitPath } from '../path';
+import { childOf, isAtOrBelow, parentOf, resolveConcretePath, splitPath } from '../path';
 import type { PathLike } from '../path';
-import { MISSING, compareNames, isPlainObject } from '../values';
+import { MISSING, compareNames, deepEqual, isPlainObject } from '../values';
 import { findUnreadable } from '../unreadable';
-import type { AnyBackend, AsyncBackend, Backend } from './backend';
+import type { AnyBackend, AsyncBackend, Backend, BackendChange } from './backend';
 import { NO_VALUE, assembleRead, deleteStep, listStep, readStep, readTolerantStep, runAsync, runSync, splitRead, writeStep } from './drive';
 import type { Steps } from './drive';
 
@@ -33,6 +34,19 @@ export interface CachingOptions {
    * write, delete, flush or close. Errors thrown by this callback are ignored: it runs where nobody could catch them.
    */
   onFlushError?: (error: unknown) => void;
+  /**
+   * Called when a flush finds a node that another writer changed since this cache last read or wrote it
+   * (S130): the other writer's value was kept and the pending operations on that node were dropped. Without
+   * it, the error is thrown by the call that ran the flush (`flush`, `close`, or a `write` or `delete` that
+   * flushed), or, after a timer flush, by the next of those calls. Errors thrown by it are ignored.
+   */
+  onConflict?: (error: RestateConflictError) => void;
+  /**
+   * Seconds a cached read may be served before it is read again from the inner backend; default `Infinity`
+   * (until `invalidate`, S110). It bounds how long reads can miss another writer's change when nothing
+   * calls `invalidate` on that writer's changes.
+   */
+  maxAge?: number;
 }
 
 export interface InvalidateOptions {
@@ -68,6 +82,11 @@ function isEmptyOverlay(node: OverlayNode): boolean {
   return node.value === NO_VALUE && !node.cleared && node.children === undefined;
 }
 
+/** Marks a pending node whose flush is not checked: nothing was known of it before the write. */
+const UNCHECKED: unique symbol = Symbol('restate.unchecked');
+/** A node whose stored value cannot be parsed (S131): it still counts as unchanged while it stays so. */
+const UNREADABLE: unique symbol = Symbol('restate.unreadable');
+
 /** Errors that refuse the operation itself, so retrying it can never succeed. */
 function isRefusal(error: unknown): boolean {
   return error instanceof RestateSerializeError || error instanceof RestateValueError || error instanceof RestatePathError;
@@ -90,6 +109,29 @@ function nowMs(): number {
   return performance.now();
 }
 
+function describeValue(value: unknown): string {
+  if (value === MISSING) return 'nothing';
+  if (value === UNREADABLE) return '(which cannot be parsed now)';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function conflictError(path: string, dropped: unknown, winning: unknown): RestateConflictError {
+  const what = dropped === MISSING ? 'delete' : `write of ${describeValue(dropped)}`;
+  return new RestateConflictError(
+    COMPONENT,
+    path,
+    `${path} was changed by another writer since this cache last read or wrote it: kept its value ${describeValue(winning)} ` +
+      `and dropped the pending ${what}; read the node again before writing it`,
+    { droppedValue: dropped === MISSING ? undefined : dropped, winningValue: winning === MISSING || winning === UNREADABLE ? undefined : winning },
+  );
+}
+
 /**
  * The cache, the queue and the flush policy of S106–S111, with the algorithms written once as step
  * generators. The cache holds the inner backend's reads; the overlay holds the queue's effect on top of them.
@@ -100,10 +142,26 @@ class CachingCore<B extends AnyBackend> {
   readonly #intervalMs: number;
   readonly #triggers: Record<TriggerKind, boolean>;
   readonly #onFlushError: ((error: unknown) => void) | undefined;
+  readonly #onConflict: ((error: RestateConflictError) => void) | undefined;
+  readonly #maxAgeMs: number;
   #overlay: OverlayNode = newOverlayNode();
   readonly #values = new Map<string, unknown>();
   readonly #lists = new Map<string, string[]>();
-  /** Every path cached in #values or #lists, as a tree, so invalidating a subtree visits only that subtree. */
+  /** When each entry of #values and #lists was read; kept only when maxAge is finite. */
+  readonly #valueTimes = new Map<string, number>();
+  readonly #listTimes = new Map<string, number>();
+  /**
+   * A node's own value as this cache last read or wrote it (MISSING for none), where a read told it: what
+   * the inner backend must still hold when a later write of the node is flushed (S130). A read that does
+   * not tell the own value apart from the children leaves it to #values and a listing.
+   */
+  readonly #known = new Map<string, unknown>();
+  /** For each node with pending operations: the own value the inner backend must hold before they apply. */
+  readonly #expected = new Map<string, unknown>();
+  /** Conflicts waiting to be thrown, when there is no onConflict listener. */
+  readonly #conflicts: RestateConflictError[] = [];
+  readonly #watchers = new Set<(change: BackendChange) => void>();
+  /** Every path held in #values, #lists or #known, as a tree, so invalidating a subtree visits only that subtree. */
   #index: IndexNode = newIndexNode();
   /** Bumped whenever cached entries are dropped, so a read that raced with the drop does not store stale data. */
   #epoch = 0;
@@ -125,6 +183,27 @@ class CachingCore<B extends AnyBackend> {
       delete: options.flushOnDelete ?? true,
     };
     this.#onFlushError = options.onFlushError;
+    this.#onConflict = options.onConflict;
+    const maxAge = options.maxAge ?? Infinity;
+    if (typeof maxAge !== 'number' || Number.isNaN(maxAge) || maxAge < 0) {
+      throw new RestateUsageError(COMPONENT, `maxAge must be a number of seconds >= 0, got ${String(maxAge)}`);
+    }
+    this.#maxAgeMs = maxAge * 1000;
+  }
+
+  /** Reports other writers' changes that a flush found (S126, S130); returns the function that stops it. */
+  watch(onChange: (change: BackendChange) => void): () => void {
+    const watcher = (change: BackendChange): void => onChange(change);
+    this.#watchers.add(watcher);
+    return () => {
+      this.#watchers.delete(watcher);
+    };
+  }
+
+  /** Throws, once, the oldest conflict that no onConflict listener took (S130). */
+  throwConflict(): void {
+    const conflict = this.#conflicts.shift();
+    if (conflict !== undefined) throw conflict;
   }
 
   checkOpen(operation: string): void {
@@ -150,20 +229,84 @@ class CachingCore<B extends AnyBackend> {
     }
   }
 
-  enqueueWrite(path: PathLike, value: unknown): void {
+  /**
+   * Queues a write. Returns the steps that read what the inner backend holds for the node now, when the
+   * cache knows nothing of it and the write will wait for a later flush: they must run before that flush.
+   */
+  enqueueWrite(path: PathLike, value: unknown): Steps<void> | undefined {
     const canonical = resolveConcretePath(path, COMPONENT);
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot write ${value === undefined ? 'undefined' : 'MISSING'} to ${canonical}: delete the path instead`);
     }
-    const op: PendingOp = { kind: 'write', path: canonical, value };
-    this.queue.push(op);
-    applyToOverlay(this.#overlay, op);
+    return this.#enqueue({ kind: 'write', path: canonical, value });
   }
 
-  enqueueDelete(path: PathLike): void {
-    const op: PendingOp = { kind: 'delete', path: resolveConcretePath(path, COMPONENT) };
+  /** Queues a delete; returns steps to run before the next flush, as enqueueWrite does. */
+  enqueueDelete(path: PathLike): Steps<void> | undefined {
+    return this.#enqueue({ kind: 'delete', path: resolveConcretePath(path, COMPONENT) });
+  }
+
+  #enqueue(op: PendingOp): Steps<void> | undefined {
+    const canonical = op.path;
+    const { node, hidden } = this.#overlayAt(canonical);
+    const firstForNode = !hidden && (node === undefined || (node.value === NO_VALUE && !node.cleared));
     this.queue.push(op);
     applyToOverlay(this.#overlay, op);
+    // Below a pending delete the node is gone by the time this operation flushes, unless that delete loses.
+    if (hidden) {
+      if (!this.#expected.has(canonical)) this.#expected.set(canonical, MISSING);
+      return undefined;
+    }
+    if (!firstForNode) return undefined;
+    if (this.#known.has(canonical)) {
+      this.#expected.set(canonical, this.#known.get(canonical));
+      return undefined;
+    }
+    if (this.#values.has(canonical)) return this.#expectCachedRead(canonical, this.#values.get(canonical));
+    // Flushed before the call returns: there is no time for another writer to come between.
+    if (this.#triggers[op.kind] && nowMs() - this.#lastFlush >= this.#intervalMs) {
+      this.#expected.set(canonical, UNCHECKED);
+      return undefined;
+    }
+    return this.#expectCurrent(canonical);
+  }
+
+  *#expectCachedRead(canonical: string, read: unknown): Steps<void> {
+    if (!isPlainObject(read)) {
+      this.#expected.set(canonical, read);
+      return;
+    }
+    try {
+      const own = splitRead(read, yield* this.#innerList(canonical)).own;
+      this.#expected.set(canonical, own === NO_VALUE ? MISSING : own);
+    } catch {
+      this.#expected.set(canonical, UNCHECKED);
+    }
+  }
+
+  *#expectCurrent(canonical: string): Steps<void> {
+    try {
+      this.#expected.set(canonical, yield* this.#readOwn(canonical));
+    } catch {
+      // The storage failed to answer: nothing is known to compare with at the flush, so the write is made.
+      this.#expected.set(canonical, UNCHECKED);
+    }
+  }
+
+  /**
+   * The node's own value in the inner backend now: MISSING for none, UNREADABLE for a value that cannot be
+   * parsed. Reads the children only of an object read, to split the own value from them.
+   */
+  *#readOwn(canonical: string): Steps<unknown> {
+    try {
+      const read = yield* readStep(this.inner, canonical);
+      if (!isPlainObject(read)) return read;
+      const own = splitRead(read, yield* listStep(this.inner, canonical)).own;
+      return own === NO_VALUE ? MISSING : own;
+    } catch (error) {
+      if (error instanceof RestateFormatError) return UNREADABLE;
+      throw error;
+    }
   }
 
   /** What should follow an operation of `kind` (S108): a flush now, a timer, or nothing. */
@@ -229,29 +372,66 @@ class CachingCore<B extends AnyBackend> {
    * Applies the queue to the inner backend in order (S108). On failure the failed operation and the later
    * ones stay queued (S109), except an operation the inner backend refuses outright (a value it cannot
    * store, a name it cannot use): it is dropped, since retrying could never succeed, and its error is thrown.
+   *
+   * Before the first operation on a node is applied, the node's own value in the inner backend is compared
+   * with the one this cache last read or wrote (S130). When another writer changed it, its value stays, every
+   * pending operation on that node is dropped, and the conflict is reported.
    */
   *flush(): Steps<void> {
-    const count = this.queue.length;
+    let count = this.queue.length;
     let done = 0;
     let failure: { error: unknown } | undefined;
+    const checked = new Set<string>();
+    const conflicts: { path: string; winning: unknown; error: RestateConflictError }[] = [];
     try {
-      for (; done < count; done++) {
+      while (done < count) {
         const op = this.queue[done];
-        if (op.kind === 'write') yield* writeStep(this.inner, op.path, op.value);
-        else yield* deleteStep(this.inner, op.path);
+        if (!checked.has(op.path)) {
+          checked.add(op.path);
+          const expected = this.#expected.has(op.path) ? this.#expected.get(op.path) : UNCHECKED;
+          if (expected !== UNCHECKED) {
+            const current = yield* this.#readOwn(op.path);
+            if (!deepEqual(current, expected)) {
+              const dropped = this.#dropPending(op.path, done);
+              count -= dropped.before(count);
+              this.#forget([op.path]);
+              if (current !== UNREADABLE) this.#setKnown(op.path, current);
+              conflicts.push({ path: op.path, winning: current, error: conflictError(op.path, dropped.value, current) });
+              continue;
+            }
+          }
+        }
+        if (op.kind === 'write') {
+          yield* writeStep(this.inner, op.path, op.value);
+          this.#forget([op.path]);
+          this.#setKnown(op.path, op.value);
+          // What later operations on the node, queued meanwhile, must find there.
+          this.#expected.set(op.path, op.value);
+        } else {
+          yield* deleteStep(this.inner, op.path);
+          this.#forget([op.path]);
+          this.#setKnown(op.path, MISSING);
+          this.#expected.set(op.path, MISSING);
+          for (const path of this.#expected.keys()) if (isAtOrBelow(path, op.path)) this.#expected.set(path, MISSING);
+        }
+        done++;
       }
     } catch (error) {
       failure = { error };
     }
-    const flushed = this.queue.slice(0, done);
     const failed = this.queue[done];
     const refused = failure !== undefined && isRefusal(failure.error);
     this.queue.splice(0, refused ? done + 1 : done);
-    this.#forget(flushed.map((op) => op.path));
     this.#overlay = newOverlayNode();
-    for (const op of this.queue) applyToOverlay(this.#overlay, op);
+    const pending = new Set<string>();
+    for (const op of this.queue) {
+      applyToOverlay(this.#overlay, op);
+      pending.add(op.path);
+    }
+    for (const path of [...this.#expected.keys()]) if (!pending.has(path)) this.#expected.delete(path);
     this.#lastFlush = nowMs();
     if (this.queue.length === 0) this.stopTimer();
+    for (const conflict of conflicts) this.#reportConflict(conflict.path, conflict.winning, conflict.error);
     if (failure === undefined) return;
     if (refused) throw failure.error;
     const left = this.queue.length - 1;
@@ -263,6 +443,49 @@ class CachingCore<B extends AnyBackend> {
     );
   }
 
+  /**
+   * Removes every queued operation on `path` from index `from` on. Returns what they would have left at the
+   * node (MISSING for a delete), and how many of them stood before a given index.
+   */
+  #dropPending(path: string, from: number): { value: unknown; before: (index: number) => number } {
+    const positions: number[] = [];
+    for (let i = from; i < this.queue.length; i++) if (this.queue[i].path === path) positions.push(i);
+    const last = this.queue[positions[positions.length - 1]];
+    const kept = this.queue.slice(from).filter((op) => op.path !== path);
+    this.queue.splice(from, this.queue.length - from, ...kept);
+    this.#expected.delete(path);
+    return {
+      value: last.kind === 'write' ? last.value : MISSING,
+      before: (index) => positions.filter((position) => position < index).length,
+    };
+  }
+
+  #reportConflict(path: string, winning: unknown, error: RestateConflictError): void {
+    const change: BackendChange =
+      winning === MISSING ? { path, kind: 'delete' } : winning === UNREADABLE ? { path, kind: 'write' } : { path, kind: 'write', value: winning };
+    for (const watcher of [...this.#watchers]) {
+      try {
+        watcher(change);
+      } catch {
+        // A watcher runs inside a flush, where nobody could catch what it throws.
+      }
+    }
+    if (this.#onConflict === undefined) {
+      this.#conflicts.push(error);
+      return;
+    }
+    try {
+      this.#onConflict(error);
+    } catch {
+      // As for onFlushError: nobody up the stack of a flush started by the timer could catch it.
+    }
+  }
+
+  #setKnown(path: string, own: unknown): void {
+    this.#known.set(path, own);
+    this.#indexPath(path);
+  }
+
   /** Drops cached reads at and below `path` and the parent reads that contain them (S110). */
   invalidate(path: PathLike, options: InvalidateOptions): void {
     const canonical = resolveConcretePath(path, COMPONENT);
@@ -271,6 +494,7 @@ class CachingCore<B extends AnyBackend> {
       return;
     }
     this.#epoch++;
+    this.#known.delete(canonical);
     for (let current = canonical; ; current = parentOf(current)) {
       this.#dropOne(current);
       if (current === '/') break;
@@ -288,6 +512,9 @@ class CachingCore<B extends AnyBackend> {
     if (paths.includes('/')) {
       this.#values.clear();
       this.#lists.clear();
+      this.#valueTimes.clear();
+      this.#listTimes.clear();
+      this.#known.clear();
       this.#index = newIndexNode();
       return;
     }
@@ -314,10 +541,13 @@ class CachingCore<B extends AnyBackend> {
   #dropOne(path: string): void {
     this.#values.delete(path);
     this.#lists.delete(path);
+    this.#valueTimes.delete(path);
+    this.#listTimes.delete(path);
   }
 
   #dropSubtree(path: string, node: IndexNode): void {
     this.#dropOne(path);
+    this.#known.delete(path);
     for (const [name, child] of node.children ?? []) this.#dropSubtree(childOf(path, name), child);
   }
 
@@ -335,9 +565,12 @@ class CachingCore<B extends AnyBackend> {
     }
   }
 
-  /** MISSING is never cached (S110). */
+  /**
+   * MISSING is never cached (S110), but it is remembered as what the node held, as is any value that cannot
+   * have children in it; an object read leaves the own value to be split off when a write needs it.
+   */
   *#innerRead(canonical: string, tolerant: boolean): Steps<unknown> {
-    if (this.#values.has(canonical)) return copyNodes(this.#values.get(canonical));
+    if (this.#values.has(canonical) && !this.#expired(this.#valueTimes, canonical)) return copyNodes(this.#values.get(canonical));
     const epoch = this.#epoch;
     let value: unknown;
     try {
@@ -347,24 +580,62 @@ class CachingCore<B extends AnyBackend> {
       if (!tolerant || !(error instanceof RestateFormatError)) throw error;
       return yield* readTolerantStep(this.inner, canonical);
     }
-    if (value !== MISSING && epoch === this.#epoch) {
-      this.#values.set(canonical, value);
+    if (epoch === this.#epoch) {
+      if (value !== MISSING) {
+        this.#values.set(canonical, value);
+        if (this.#maxAgeMs !== Infinity) this.#valueTimes.set(canonical, nowMs());
+      }
+      if (isPlainObject(value)) {
+        this.#known.delete(canonical);
+        this.#reconcileBelow(canonical, value);
+      } else {
+        this.#known.set(canonical, value);
+      }
       this.#indexPath(canonical);
     }
     return copyNodes(value);
   }
 
+  /**
+   * A fresh read of a node holds its descendants' reads too (S10). Cached reads and known values below it
+   * that disagree with it are older: they are dropped, so a later read or write starts from the fresh one.
+   */
+  #reconcileBelow(canonical: string, read: unknown): void {
+    let node: IndexNode | undefined = this.#index;
+    for (const name of splitPath(canonical)) {
+      node = node.children?.get(name);
+      if (node === undefined) return;
+    }
+    const visit = (path: string, index: IndexNode, below: unknown): void => {
+      for (const [name, child] of index.children ?? []) {
+        const childPath = childOf(path, name);
+        const part = isPlainObject(below) && Object.prototype.hasOwnProperty.call(below, name) ? below[name] : MISSING;
+        if (this.#values.has(childPath) && !deepEqual(this.#values.get(childPath), part)) this.#dropOne(childPath);
+        if (this.#known.has(childPath) && !deepEqual(this.#known.get(childPath), part)) this.#known.delete(childPath);
+        visit(childPath, child, part);
+      }
+    };
+    visit(canonical, node, read);
+  }
+
   /** Empty lists are not cached either, for the same reason as MISSING: they say nothing is there yet. */
   *#innerList(canonical: string): Steps<string[]> {
     const cached = this.#lists.get(canonical);
-    if (cached !== undefined) return [...cached];
+    if (cached !== undefined && !this.#expired(this.#listTimes, canonical)) return [...cached];
     const epoch = this.#epoch;
     const names = yield* listStep(this.inner, canonical);
     if (names.length > 0 && epoch === this.#epoch) {
       this.#lists.set(canonical, [...names]);
+      if (this.#maxAgeMs !== Infinity) this.#listTimes.set(canonical, nowMs());
       this.#indexPath(canonical);
     }
     return names;
+  }
+
+  /** Whether a cached entry is older than maxAge; such an entry is read again. */
+  #expired(times: Map<string, number>, canonical: string): boolean {
+    if (this.#maxAgeMs === Infinity) return false;
+    return nowMs() - (times.get(canonical) ?? -Infinity) > this.#maxAgeMs;
   }
 
   /** The overlay node at `canonical` if it changes anything, and whether a pending delete hides the inner data. */
@@ -464,7 +735,8 @@ function unregisterExitFlush(flush: () => void): void {
 /**
  * A write-behind cache over a synchronous backend (S106–S111). Writes and deletes take effect in reads at once
  * and reach the inner backend on the next flush: after a trigger operation once `flushInterval` has passed,
- * on the timer, on `flush()`, on `close()`, and at process exit.
+ * on the timer, on `flush()`, on `close()`, and at process exit. A flush never overwrites a node another
+ * writer changed since the cache last read or wrote it (S130).
  */
 export class CachingSyncBackend implements Backend {
   readonly #core: CachingCore<Backend>;
@@ -517,22 +789,32 @@ export class CachingSyncBackend implements Backend {
   write(path: string, value: unknown): void {
     this.#core.checkOpen('write');
     this.#core.throwDeferred();
-    this.#core.enqueueWrite(path, value);
+    const expectation = this.#core.enqueueWrite(path, value);
+    if (expectation !== undefined) runSync(expectation, COMPONENT);
     this.#after('write');
+    this.#core.throwConflict();
   }
 
   delete(path: string): void {
     this.#core.checkOpen('delete');
     this.#core.throwDeferred();
-    this.#core.enqueueDelete(path);
+    const expectation = this.#core.enqueueDelete(path);
+    if (expectation !== undefined) runSync(expectation, COMPONENT);
     this.#after('delete');
+    this.#core.throwConflict();
   }
 
-  /** Applies every pending operation to the inner backend now. */
+  /** Applies every pending operation to the inner backend now; throws a conflict no onConflict took (S130). */
   flush(): void {
     this.#core.checkOpen('flush');
     this.#flushNow();
     this.#core.throwDeferred();
+    this.#core.throwConflict();
+  }
+
+  /** Reports the nodes another writer changed underneath this cache, as a flush finds them (S130). */
+  watch(onChange: (change: BackendChange) => void): () => void {
+    return this.#core.watch(onChange);
   }
 
   /** Drops cached reads at and below `path` (and the parent reads containing them); pending operations stay. */
@@ -555,6 +837,7 @@ export class CachingSyncBackend implements Backend {
     this.#core.state = 'closed';
     unregisterExitFlush(this.#backgroundFlush);
     this.#core.throwDeferred();
+    this.#core.throwConflict();
   }
 
   #after(kind: TriggerKind): void {
@@ -582,6 +865,7 @@ export class CachingSyncBackend implements Backend {
 export class CachingAsyncBackend implements AsyncBackend {
   readonly #core: CachingCore<AnyBackend>;
   #running: Promise<void> | undefined;
+  readonly #expecting = new Set<Promise<void>>();
   readonly #timerFlush = (): void => {
     this.#flushNow().catch((error: unknown) => this.#core.reportBackgroundError(error));
   };
@@ -626,22 +910,33 @@ export class CachingAsyncBackend implements AsyncBackend {
   async write(path: string, value: unknown): Promise<void> {
     this.#core.checkOpen('write');
     this.#core.throwDeferred();
-    this.#core.enqueueWrite(path, value);
+    await this.#expect(this.#core.enqueueWrite(path, value));
     await this.#after('write');
+    this.#core.throwConflict();
   }
 
   async delete(path: string): Promise<void> {
     this.#core.checkOpen('delete');
     this.#core.throwDeferred();
-    this.#core.enqueueDelete(path);
+    await this.#expect(this.#core.enqueueDelete(path));
     await this.#after('delete');
+    this.#core.throwConflict();
   }
 
-  /** Applies every pending operation to the inner backend now, after any flush already running. */
+  /**
+   * Applies every pending operation to the inner backend now, after any flush already running; throws a
+   * conflict no onConflict took (S130).
+   */
   async flush(): Promise<void> {
     this.#core.checkOpen('flush');
     await this.#flushNow();
     this.#core.throwDeferred();
+    this.#core.throwConflict();
+  }
+
+  /** Reports the nodes another writer changed underneath this cache, as a flush finds them (S130). */
+  watch(onChange: (change: BackendChange) => void): () => void {
+    return this.#core.watch(onChange);
   }
 
   /** Drops cached reads at and below `path` (and the parent reads containing them); pending operations stay. */
@@ -663,6 +958,22 @@ export class CachingAsyncBackend implements AsyncBackend {
     }
     this.#core.state = 'closed';
     this.#core.throwDeferred();
+    this.#core.throwConflict();
+  }
+
+  /**
+   * Runs the read of what the inner backend holds for a newly written node. The operation is queued
+   * already, so concurrent calls keep their order; a flush waits for these reads (see #flushNow).
+   */
+  async #expect(expectation: Steps<void> | undefined): Promise<void> {
+    if (expectation === undefined) return;
+    const reading = runAsync(expectation);
+    this.#expecting.add(reading);
+    try {
+      await reading;
+    } finally {
+      this.#expecting.delete(reading);
+    }
   }
 
   async #after(kind: TriggerKind): Promise<void> {
@@ -671,9 +982,14 @@ export class CachingAsyncBackend implements AsyncBackend {
     else if (action === 'arm') this.#core.armTimer(this.#timerFlush);
   }
 
-  /** Flushes never overlap (S109): wait for the running one, then flush what is still queued. */
+  /**
+   * Flushes never overlap (S109): wait for the running one, and for the reads that tell what queued nodes
+   * must still hold (S130), then flush what is still queued.
+   */
   async #flushNow(): Promise<void> {
-    while (this.#running !== undefined) await this.#running.catch(() => undefined);
+    while (this.#running !== undefined || this.#expecting.size > 0) {
+      await Promise.all([this.#running?.catch(() => undefined), ...[...this.#expecting].map((reading) => reading.catch(() => undefined))]);
+    }
     if (this.#core.queue.length === 0) return;
     const run = runAsync(this.#core.flush());
     this.#running = run;

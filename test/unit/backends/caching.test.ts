@@ -1,19 +1,26 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   CachingAsyncBackend,
   CachingSyncBackend,
+  FileSystemAsyncBackend,
+  FileSystemSyncBackend,
   InMemoryBackend,
   MISSING,
   RestateBackendError,
+  RestateConflictError,
+  RestateFormatError,
   RestateSerializeError,
   RestateUsageError,
 } from '../../../extension/restate/index';
-import type { AsyncBackend, Backend, CachingOptions } from '../../../extension/restate/index';
+import type { AsyncBackend, Backend, BackendChange, CachingOptions } from '../../../extension/restate/index';
 import { FlakyBackend, promisedBackend } from '../../backends/helpers';
+import { freshDir } from './fs-helpers';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -294,17 +301,225 @@ for (const kind of kinds) {
       assert.equal(await cache.read('/y', 'dflt'), 1);
     });
 
-    test('S110 pending operations survive invalidate and keep precedence', async (t) => {
+    test('S110 pending operations survive invalidate and keep precedence in reads; S130 the flush still finds the conflict', async (t) => {
       const inner = new InMemoryBackend();
       const cache = open(t, kind, inner, LONG);
       await cache.write('/x', 5);
+      await cache.write('/y', 6);
       inner.write('/x', 9);
       inner.write('/z', 1);
       cache.invalidate();
       assert.equal(await cache.read('/x'), 5);
-      assert.deepEqual(await cache.read('/'), { x: 5, z: 1 });
+      assert.deepEqual(await cache.read('/'), { x: 5, y: 6, z: 1 });
+      await assert.rejects(async () => cache.flush(), RestateConflictError);
+      assert.deepEqual(inner.read('/'), { x: 9, y: 6, z: 1 }, 'invalidate does not make a pending write win over a newer value');
+    });
+
+    test('S130 a flush keeps the value another writer wrote meanwhile, and the next flush() throws the conflict', async (t) => {
+      const inner = new InMemoryBackend();
+      const cache = open(t, kind, inner, LONG);
+      await cache.write('/counter', 1);
+      inner.write('/counter', 500);
+      await assert.rejects(async () => cache.flush(), (error: unknown) => {
+        assert.ok(error instanceof RestateConflictError);
+        assert.equal(error.code, 'conflict');
+        assert.equal(error.path, '/counter');
+        assert.equal(error.droppedValue, 1);
+        assert.equal(error.winningValue, 500);
+        assert.match(error.message, /\/counter/);
+        return true;
+      });
+      assert.equal(inner.read('/counter'), 500, 'the newer value was not overwritten');
+      assert.equal(cache.pendingCount, 0, 'the losing write was dropped');
+      assert.equal(await cache.read('/counter'), 500, 'reads show the value that won');
       await cache.flush();
-      assert.equal(inner.read('/x'), 5);
+    });
+
+    test('S130 the conflict goes to onConflict and the node is reported changed to watchers', async (t) => {
+      const inner = new InMemoryBackend();
+      inner.write('/a', 'v1');
+      inner.write('/b', 'b1');
+      const conflicts: RestateConflictError[] = [];
+      const cache = open(t, kind, inner, { ...LONG, onConflict: (error) => conflicts.push(error) });
+      const changes: BackendChange[] = [];
+      const stop = cache.watch((change) => changes.push(change));
+      assert.equal(await cache.read('/a'), 'v1');
+      await cache.write('/a', 'mine');
+      await cache.write('/b', 'b2');
+      await cache.delete('/gone');
+      inner.write('/a', 'theirs');
+      await cache.flush();
+      assert.deepEqual(conflicts.map((error) => [error.path, error.droppedValue, error.winningValue]), [['/a', 'mine', 'theirs']]);
+      assert.deepEqual(changes, [{ path: '/a', kind: 'write', value: 'theirs' }]);
+      assert.deepEqual(inner.read('/'), { a: 'theirs', b: 'b2' }, 'the other pending operations went through');
+      stop();
+      inner.write('/a', 'again');
+      cache.invalidate('/a');
+      await cache.write('/a', 'x');
+      inner.write('/a', 'newer');
+      await cache.flush();
+      assert.equal(changes.length, 1, 'a stopped watcher hears nothing');
+      assert.equal(conflicts.length, 2);
+    });
+
+    test('S130 a write based on a read that went stale is not written back, even with flushInterval 0', async (t) => {
+      const inner = new InMemoryBackend();
+      inner.write('/x', 'v1');
+      const conflicts: RestateConflictError[] = [];
+      const cache = open(t, kind, inner, { flushInterval: 0, onConflict: (error) => conflicts.push(error) });
+      assert.equal(await cache.read('/x'), 'v1');
+      inner.write('/x', 'v2');
+      await cache.write('/x', 'v3');
+      assert.equal(inner.read('/x'), 'v2');
+      assert.equal(conflicts.length, 1);
+      assert.equal(conflicts[0].droppedValue, 'v3');
+      assert.equal(await cache.read('/x'), 'v2');
+      await cache.write('/x', 'v4');
+      assert.equal(inner.read('/x'), 'v4', 'once the cache has seen the newer value, its writes go through');
+    });
+
+    test('S130 a change since the cache last wrote the node is a conflict too', async (t) => {
+      const inner = new InMemoryBackend();
+      const conflicts: RestateConflictError[] = [];
+      const cache = open(t, kind, inner, { ...LONG, onConflict: (error) => conflicts.push(error) });
+      await cache.write('/counter', 1);
+      await cache.flush();
+      inner.write('/counter', 500);
+      await cache.write('/counter', 2);
+      await cache.flush();
+      assert.equal(inner.read('/counter'), 500);
+      assert.deepEqual(conflicts.map((error) => error.droppedValue), [2]);
+    });
+
+    test('S130 a delete over a value another writer changed is dropped; a node they created is kept', async (t) => {
+      const inner = new InMemoryBackend();
+      inner.write('/x', 1);
+      const conflicts: RestateConflictError[] = [];
+      const cache = open(t, kind, inner, { ...LONG, onConflict: (error) => conflicts.push(error) });
+      const changes: BackendChange[] = [];
+      cache.watch((change) => changes.push(change));
+      assert.equal(await cache.read('/x'), 1);
+      assert.equal(await cache.read('/y', MISSING), MISSING);
+      await cache.delete('/x');
+      await cache.write('/y', 'mine');
+      inner.write('/x', 2);
+      inner.write('/y', 'theirs');
+      await cache.flush();
+      assert.deepEqual(inner.read('/'), { x: 2, y: 'theirs' });
+      assert.deepEqual(conflicts.map((error) => [error.path, error.droppedValue, error.winningValue]), [['/x', undefined, 2], ['/y', 'mine', 'theirs']]);
+      assert.deepEqual(changes, [{ path: '/x', kind: 'write', value: 2 }, { path: '/y', kind: 'write', value: 'theirs' }]);
+      await cache.write('/z', 1);
+      await cache.flush();
+      inner.delete('/z');
+      await cache.write('/z', 2);
+      await cache.flush();
+      assert.equal(inner.read('/z', MISSING), MISSING, 'a node another writer deleted stays deleted');
+      assert.deepEqual(changes.at(-1), { path: '/z', kind: 'delete' });
+    });
+
+    test('S130 a conflict found by the timer flush is thrown by the next call that flushes', async (t) => {
+      const inner = new InMemoryBackend();
+      const cache = open(t, kind, inner, { flushInterval: 0.03 });
+      await cache.write('/x', 'mine');
+      inner.write('/x', 'theirs');
+      for (let waited = 0; cache.pendingCount > 0 && waited < 5000; waited += 20) await sleep(20);
+      assert.equal(cache.pendingCount, 0, 'the timer flushed');
+      assert.equal(inner.read('/x'), 'theirs');
+      await assert.rejects(async () => cache.write('/y', 1), (error: unknown) => error instanceof RestateConflictError && error.path === '/x');
+      assert.equal(await cache.read('/y'), 1, 'the write that reported the conflict was made');
+      await cache.flush();
+    });
+
+    test('S130 a node whose value cannot be parsed is written over while it stays so, and not once another writer fixed it', async (t) => {
+      const store = new InMemoryBackend();
+      const broken = new Set(['/x', '/y']);
+      const inner: Backend = {
+        read: (...args: [path: string, dflt?: unknown]) => {
+          if (broken.has(args[0])) throw new RestateFormatError('test', args[0], `${args[0]}.json`, 'the file is cut short');
+          return args.length < 2 ? store.read(args[0]) : store.read(args[0], args[1]);
+        },
+        write: (path, value) => {
+          broken.delete(path);
+          store.write(path, value);
+        },
+        delete: (path) => store.delete(path),
+        listChildren: (path) => store.listChildren(path),
+      };
+      const conflicts: RestateConflictError[] = [];
+      const changes: BackendChange[] = [];
+      const cache = open(t, kind, inner, { ...LONG, onConflict: (error) => conflicts.push(error) });
+      cache.watch((change) => changes.push(change));
+      await cache.write('/x', 1);
+      await cache.write('/y', 2);
+      broken.delete('/y');
+      store.write('/y', 'fixed by its other writer');
+      await cache.flush();
+      assert.equal(store.read('/x'), 1);
+      assert.equal(store.read('/y'), 'fixed by its other writer');
+      assert.deepEqual(conflicts.map((error) => [error.path, error.droppedValue, error.winningValue]), [['/y', 2, 'fixed by its other writer']]);
+      await cache.write('/x', 3);
+      broken.add('/x');
+      await cache.flush();
+      assert.deepEqual(conflicts.map((error) => [error.path, error.winningValue]).at(-1), ['/x', undefined]);
+      assert.deepEqual(changes.at(-1), { path: '/x', kind: 'write' }, 'a value that cannot be read is reported without one');
+    });
+
+    test('S130 invalidate takes the storage as it is now: the next write goes through', async (t) => {
+      const inner = new InMemoryBackend();
+      inner.write('/x', 1);
+      const cache = open(t, kind, inner, LONG);
+      assert.equal(await cache.read('/x'), 1);
+      inner.write('/x', 2);
+      cache.invalidate('/x');
+      assert.equal(await cache.read('/x'), 2);
+      await cache.write('/x', 3);
+      await cache.flush();
+      assert.equal(inner.read('/x'), 3);
+    });
+
+    test('S130 writes through the cache alone never conflict, whatever the order of flushes', async (t) => {
+      const inner = new InMemoryBackend();
+      const cache = open(t, kind, inner, { flushInterval: 0, flushOnWrite: false });
+      for (let i = 0; i < 5; i++) {
+        await cache.write('/p/a', i);
+        await cache.write('/p', { own: i });
+        if (i % 2 === 1) await cache.delete('/p');
+        await cache.flush();
+      }
+      await cache.write('/p/a', 'last');
+      await cache.flush();
+      assert.deepEqual(inner.read('/p'), { '/': { own: 4 }, a: 'last' });
+    });
+
+    test('S130 a parent read that shows a newer child value replaces the cached child read', async (t) => {
+      const inner = new InMemoryBackend();
+      inner.write('/p/a', 1);
+      inner.write('/p/b', 1);
+      const conflicts: RestateConflictError[] = [];
+      const cache = open(t, kind, inner, { flushInterval: 0, onConflict: (error) => conflicts.push(error) });
+      assert.equal(await cache.read('/p/a'), 1);
+      assert.equal(await cache.read('/p/b'), 1);
+      inner.write('/p/a', 2);
+      assert.deepEqual(await cache.read('/p'), { a: 2, b: 1 });
+      assert.equal(await cache.read('/p/a'), 2, 'the child read agrees with the parent read');
+      await cache.write('/p/a', 3);
+      assert.deepEqual(conflicts, [], 'the cache had read the value it writes over');
+      assert.equal(inner.read('/p/a'), 3);
+    });
+
+    test('S130 maxAge bounds how long a cached read can be stale', async (t) => {
+      const inner = new InMemoryBackend();
+      inner.write('/x', 'v1');
+      inner.write('/p/a', 1);
+      const cache = open(t, kind, inner, { ...LONG, maxAge: 0.05 });
+      assert.equal(await cache.read('/x'), 'v1');
+      assert.deepEqual(await cache.listChildren('/p'), ['a']);
+      inner.write('/x', 'v2');
+      inner.write('/p/b', 2);
+      assert.equal(await cache.read('/x'), 'v1', 'served from the cache within maxAge');
+      await sleep(70);
+      assert.equal(await cache.read('/x'), 'v2');
+      assert.deepEqual(await cache.listChildren('/p'), ['a', 'b']);
     });
 
     test('S111 close flushes, and every later operation throws a RestateUsageError', async () => {
@@ -338,6 +553,44 @@ for (const kind of kinds) {
       await cache.close();
       assert.equal(inner.store.read('/a'), 1);
     });
+  });
+}
+
+/** Another process writes `text` to a value file, as a second program sharing the state folder would. */
+function writeFromAnotherProcess(file: string, text: string): void {
+  const result = spawnSync(process.execPath, ['-e', `require('node:fs').writeFileSync(${JSON.stringify(file)}, ${JSON.stringify(text)})`]);
+  assert.equal(result.status, 0, String(result.stderr));
+}
+
+const fileCaches = [
+  { name: 'CachingSyncBackend over FileSystemSyncBackend', make: (base: string, options: CachingOptions) => new CachingSyncBackend(new FileSystemSyncBackend(base), options) },
+  { name: 'CachingAsyncBackend over FileSystemAsyncBackend', make: (base: string, options: CachingOptions) => new CachingAsyncBackend(new FileSystemAsyncBackend(base), options) },
+];
+
+for (const { name, make } of fileCaches) {
+  test(`S130 ${name}: a value another process wrote to the file is kept, in the file and in reads`, async (t) => {
+    const base = join(freshDir(), 'state');
+    const conflicts: RestateConflictError[] = [];
+    const cache = make(base, { flushInterval: 3600, onConflict: (error) => conflicts.push(error) });
+    t.after(() => cache.close());
+    await cache.write('/counter', 1);
+    await cache.flush();
+    await cache.write('/counter', 2);
+    writeFromAnotherProcess(join(base, 'counter.json'), '500');
+    await cache.flush();
+    assert.equal(readFileSync(join(base, 'counter.json'), 'utf8'), '500');
+    assert.deepEqual(conflicts.map((error) => [error.path, error.droppedValue, error.winningValue]), [['/counter', 2, 500]]);
+    assert.equal(await cache.read('/counter'), 500);
+    // A change that keeps the file's size, within the resolution of its modification time: the content decides.
+    assert.equal(await cache.read('/v'), MISSING);
+    await cache.write('/v', 'v1');
+    await cache.flush();
+    assert.equal(await cache.read('/v'), 'v1');
+    writeFromAnotherProcess(join(base, 'v.json'), '"v2"');
+    await cache.write('/v', 'v3');
+    await cache.flush();
+    assert.equal(readFileSync(join(base, 'v.json'), 'utf8'), '"v2"');
+    assert.equal(conflicts.length, 2);
   });
 }
 
@@ -391,7 +644,7 @@ test('S111 CachingSyncBackend flushes at process exit, and its timer does not ke
     const { writeSync } = require('node:fs');
     const { CachingSyncBackend } = require(${JSON.stringify(index)});
     const inner = {
-      read: () => Symbol('missing'),
+      read: (path, dflt) => dflt,
       write: (path, value) => writeSync(1, 'flushed ' + path + '=' + JSON.stringify(value) + '\\n'),
       delete: () => undefined,
     };
