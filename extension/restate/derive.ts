@@ -3,7 +3,7 @@ import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateUsageError } from './errors';
 import { runSync, type Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
-import { NO_MARK, type Delivery, type PendingRun, type SyncSet } from './notification';
+import { NO_MARK, type Delivery, type SyncSet } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { CYCLE_LIMIT, runCycleError } from './chain';
 import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
@@ -65,7 +65,7 @@ export class DeriveData {
 export type DeriveTransform = (data: DeriveData) => unknown;
 
 /** A derivation: `dest` kept computed from `sources` (S57–S65). */
-export class Derivation extends RunRecord implements SystemCallback, WriteTarget, PendingRun {
+export class Derivation extends RunRecord implements SystemCallback, WriteTarget {
   readonly kind = 'derivation';
   readonly id: string;
   ranIn = NO_MARK;
@@ -132,8 +132,6 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
       return undefined;
     }
     // The dest write's change is delivered by SyncPath, which ends this run when that delivery ends.
-    nested.runEnd = this;
-    nested.runTrigger = trigger;
     nested.runStarted = started;
     return nested;
   }

@@ -173,13 +173,10 @@ export class NestedDelivery implements NestingDelivery {
   }
 }
 
-/** What keeps count of the open changes a derivation made at its dest, for S132 (see SyncPath). */
-export interface DestCount {
+/** A derivation writing its dest on ControllerSync's plain-call path (see SyncSet.writer). */
+export interface DestWriter {
+  /** How many of its writes of its dest are being delivered (S132, see SyncPath). */
   openDestLinks: number;
-}
-
-/** A derivation's run that waits for the delivery of its dest write to end (see SyncSet.runEnd). */
-export interface PendingRun {
   /** Ends the run: records it, and collects `failure` into `delivery` or rethrows it (as a run's catch would). */
   endRun(trigger: Trigger, delivery: Delivery, started: number, failed: boolean, failure: unknown): void;
 }
@@ -201,8 +198,12 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
   declare readonly length: number;
   declare readonly log: BatchState | undefined;
   declare readonly runner: SystemCallback | undefined;
-  /** Where the change is counted for S132: the derivation writing its dest, or (undefined) by path. */
-  declare readonly destCount: DestCount | undefined;
+  /**
+   * The derivation whose run wrote this change to its dest, which counts it for S132 (else it is counted
+   * by path), and whose run ends when this change's delivery ends, with the trigger the change it
+   * interrupted keeps.
+   */
+  declare readonly writer: DestWriter | undefined;
   declare readonly mark: number;
   declare readonly depth: number;
   declare replaced: (SystemCallback | number)[] | undefined;
@@ -223,9 +224,7 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
   declare trigger: Trigger | undefined;
   /** The change whose delivery this one interrupted, as a derivation's dest write; undefined for the first. */
   declare parentChange: SyncSet | undefined;
-  /** The derivation's run that made this change, ended when this change's delivery ends. */
-  declare runEnd: PendingRun | undefined;
-  declare runTrigger: Trigger | undefined;
+  /** When the writer's run started (a runClock reading), or -1 if it is not timed. */
   declare runStarted: number;
 
   constructor(
@@ -238,7 +237,7 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
     lists: LevelLists,
     version: number,
     runner: SystemCallback | undefined,
-    destCount: DestCount | undefined,
+    writer: DestWriter | undefined,
   ) {
     this.path = path;
     this.prevValue = prevValue;
@@ -249,7 +248,7 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
     this.length = outer === undefined ? 1 : outer.length + 1;
     this.log = outer === undefined ? undefined : outer.log;
     this.runner = runner;
-    this.destCount = destCount;
+    this.writer = writer;
     this.depth = open.depth;
     this.mark = openMark();
     this.replaced = undefined;
@@ -264,9 +263,7 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
     this.event = undefined;
     this.trigger = undefined;
     this.parentChange = undefined;
-    this.runEnd = undefined;
-    this.runTrigger = undefined;
-    this.runStarted = 0;
+    this.runStarted = -1;
   }
 
   get kind(): 'set' {

@@ -3,20 +3,20 @@ import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from 
 import { RestateCallbackError, RestateCycleError, RestateValueError } from './errors';
 import type { ChangeContext, Engine, FieldCarrier } from './engine';
 import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
-import { SyncSet, collectFailure, finishDelivery, triggerAt, type Change, type DestCount } from './notification';
+import { SyncSet, collectFailure, finishDelivery, triggerAt, type Change, type DestWriter } from './notification';
 import { ancestorAt, resolveConcretePath, type PathLike } from './path';
 import type { ValueHandle } from './backends/backend';
-import type { PathLevels, Subscription } from './subscriptions';
+import type { PathLevels } from './subscriptions';
 import { clockReadingStale, type SystemCallback } from './system';
 import { MISSING, deepEqual } from './values';
 
 const COMPONENT = 'controller';
 
 /**
- * What a caller that writes one path again and again keeps for it: its level lists, the backend's handle
- * on it if there is one, and how many of its writes there are being delivered (S132).
+ * What a derivation keeps for writing its dest again and again: its level lists, the backend's handle on
+ * it if there is one, and how many of its writes there are being delivered (S132).
  */
-export interface WriteTarget extends PathLevels, DestCount {
+export interface WriteTarget extends PathLevels, DestWriter {
   readonly handle: ValueHandle | undefined;
 }
 
@@ -110,7 +110,11 @@ export class SyncPath {
     const depth = (chain?.length ?? 0) + 1;
     if (depth > engine.maxDepth) throw depthLimitError(extendChain(chain, canonical, cause), engine.maxDepth);
     if (chain !== undefined) {
-      if (depth > CYCLE_LIMIT) this.checkWrite(chain, canonical, target);
+      if (depth > CYCLE_LIMIT) {
+        const open = this.#openPaths;
+        if (target === undefined) this.checkWrite(chain, canonical, undefined);
+        else if (target.openDestLinks + (open.size === 0 ? 0 : open.get(canonical) ?? 0) >= CYCLE_LIMIT) throw writeCycleError(chain, canonical);
+      }
       // A write in a batch's flush is logged there, to be undone if the flush is stopped part-way (S132).
       if (chain.log !== undefined) runSync(chain.log.beforeWrite(engine, canonical, stored));
     }
@@ -126,7 +130,7 @@ export class SyncPath {
   }
 
   /** Refuses a write of `path` that would be its CYCLE_LIMIT + 1st in the chain it extends (S132). */
-  checkWrite(outer: Chain | undefined, path: string, target: DestCount | undefined): void {
+  checkWrite(outer: Chain | undefined, path: string, target: DestWriter | undefined): void {
     if (outer === undefined || outer.length < CYCLE_LIMIT) return;
     let count = this.#openPaths.get(path) ?? 0;
     const destCount = target ?? this.#derivationOf(path);
@@ -155,29 +159,29 @@ export class SyncPath {
   }
 
   #openLink(change: SyncSet): void {
-    const destCount = change.destCount;
-    if (destCount === undefined) {
+    const writer = change.writer;
+    if (writer === undefined) {
       this.openLink(change.path, change.runner);
       return;
     }
-    destCount.openDestLinks++;
+    writer.openDestLinks++;
     if (change.runner !== undefined) change.runner.openLinks++;
   }
 
   #closeLink(change: SyncSet): void {
-    const destCount = change.destCount;
-    if (destCount === undefined) {
+    const writer = change.writer;
+    if (writer === undefined) {
       this.closeLink(change.path, change.runner);
       return;
     }
-    destCount.openDestLinks--;
+    writer.openDestLinks--;
     if (change.runner !== undefined) change.runner.openLinks--;
   }
 
   /** The derivation whose dest `path` is, which counts its own writes of it. */
-  #derivationOf(path: string): DestCount | undefined {
+  #derivationOf(path: string): DestWriter | undefined {
     const system = this.#engine.callbacks.get(`derive:${path}`)?.system;
-    return system?.kind === 'derivation' ? (system as unknown as DestCount) : undefined;
+    return system?.kind === 'derivation' ? (system as unknown as DestWriter) : undefined;
   }
 
   /**
@@ -209,7 +213,7 @@ export class SyncPath {
       try {
         // As when the dest write threw its notification's failures into the run: they are the run's (S45).
         const failed = change.failed;
-        change.runEnd!.endRun(change.runTrigger!, parent, change.runStarted, failed, failed ? new RestateCallbackError(change.failures) : undefined);
+        change.writer!.endRun(parent.trigger!, parent, change.runStarted, failed, failed ? new RestateCallbackError(change.failures) : undefined);
       } catch (error) {
         change = this.#unwind(parent, first, error);
         continue;
@@ -231,7 +235,7 @@ export class SyncPath {
       if (current === first) throw thrown;
       const parent = current.parentChange!;
       try {
-        current.runEnd!.endRun(current.runTrigger!, parent, current.runStarted, true, thrown);
+        current.writer!.endRun(parent.trigger!, parent, current.runStarted, true, thrown);
         return parent;
       } catch (next) {
         thrown = next;
@@ -246,11 +250,13 @@ export class SyncPath {
   }
 
   /**
-   * Delivers `change` from where it stands, level by level up to the root; stops when a derivation's run
-   * returns its dest write's change, which is returned to be delivered first. Undefined once done.
+   * engine.ts's level-by-level delivery of a set, as plain calls, from where the change stands; the change
+   * is its own delivery. Stops when a derivation's run returns its dest write's change, which is returned
+   * to be delivered first, with the level's place kept. Undefined once the root is done.
    */
   #advance(change: SyncSet): SyncSet | undefined {
-    const index = this.#engine.subscriptions;
+    const engine = this.#engine;
+    const index = engine.subscriptions;
     while (true) {
       let list = change.list;
       if (list === undefined) {
@@ -274,71 +280,65 @@ export class SyncPath {
         change.event = undefined;
         change.trigger = undefined;
       }
-      const nested = this.#deliverLevel(change, list);
-      if (nested !== undefined) return nested;
+      // One level, from where it stands.
+      const level = change.level;
+      const bubbling = change.bubbling;
+      let event = change.event;
+      let trigger = change.trigger;
+      for (let i = change.listIndex; i < list.length; i++) {
+        const subscription = list[i];
+        if (!subscription.live) continue;
+        const id = subscription.id;
+        const entry = engine.callbacks.entryOf(subscription);
+        if (entry === undefined) continue;
+        // Read from the subscription, which this loop has in hand, rather than from the entry.
+        const system = subscription.system;
+        if (system !== undefined) {
+          if (!change.claimSystem(system)) continue;
+          trigger ??= level === change.path ? change : triggerAt(change, change, level);
+          const nested = system.runNow(trigger, change);
+          if (nested !== undefined) {
+            change.listIndex = i + 1;
+            change.event = event;
+            change.trigger = trigger;
+            return nested;
+          }
+          continue;
+        }
+        if (event === undefined) {
+          if (!bubbling) continue;
+          event = new ControllerEvent(engine.facade, change.path, level, change.prevValue, change.newValue, change.payload, bubbling);
+        }
+        if (!event.bubbling) continue;
+        this.#callPlain(change, entry.fn as (event: ControllerEvent) => unknown, entry.cause, event, id, level);
+      }
+      // Whether plain callbacks may still run above this level (S42).
+      change.bubbling = event === undefined ? bubbling : event.bubbling;
+      change.list = undefined;
     }
   }
 
-  /**
-   * engine.ts's #deliverLevel for a set, as plain calls, from where the level stands. The change is its own
-   * delivery. Returns a derivation's dest change to deliver first, with the level's place kept; otherwise
-   * finishes the level, keeping whether plain callbacks may still run above it (S42).
-   */
-  #deliverLevel(change: SyncSet, list: readonly Subscription[]): SyncSet | undefined {
-    const engine = this.#engine;
-    const level = change.level;
-    const bubbling = change.bubbling;
-    let event = change.event;
-    let trigger = change.trigger;
-    for (let i = change.listIndex; i < list.length; i++) {
-      const subscription = list[i];
-      if (!subscription.live) continue;
-      const id = subscription.id;
-      const entry = engine.callbacks.entryOf(subscription);
-      if (entry === undefined) continue;
-      // Read from the subscription, which this loop has in hand, rather than from the entry.
-      const system = subscription.system;
-      if (system !== undefined) {
-        if (!change.claimSystem(system)) continue;
-        trigger ??= level === change.path ? change : triggerAt(change, change, level);
-        const nested = system.runNow(trigger, change);
-        if (nested !== undefined) {
-          change.listIndex = i + 1;
-          change.event = event;
-          change.trigger = trigger;
-          return nested;
-        }
-        continue;
-      }
-      if (event === undefined) {
-        if (!bubbling) continue;
-        event = new ControllerEvent(engine.facade, change.path, level, change.prevValue, change.newValue, change.payload, bubbling);
-      }
-      if (!event.bubbling) continue;
-      const context: ChangeContext = { chain: change.chain, cause: entry.cause };
-      const fn = entry.fn as (event: ControllerEvent) => unknown;
+  /** Runs a plain callback at a level, collecting its failure (S45); a RestateCycleError passes through (S38). */
+  #callPlain(change: SyncSet, fn: (event: ControllerEvent) => unknown, cause: ChangeContext['cause'], event: ControllerEvent, id: string, level: string): void {
+    const context: ChangeContext = { chain: change.chain, cause };
+    try {
+      const previous = this.#carrier.enter(context);
+      let result: unknown;
       try {
-        const previous = this.#carrier.enter(context);
-        let result: unknown;
-        try {
-          result = fn(event);
-        } finally {
-          this.#carrier.leave(previous);
-          context.ended = true;
-          clockReadingStale();
-        }
-        if (isThenable(result)) {
-          ignoreRejection(result);
-          throw new AsyncValueInSyncModeError(`the callback ${id}`);
-        }
-      } catch (error) {
-        if (error instanceof RestateCycleError) throw error;
-        collectFailure(change.failures, id, level, change.path, error);
+        result = fn(event);
+      } finally {
+        this.#carrier.leave(previous);
+        context.ended = true;
+        clockReadingStale();
       }
+      if (isThenable(result)) {
+        ignoreRejection(result);
+        throw new AsyncValueInSyncModeError(`the callback ${id}`);
+      }
+    } catch (error) {
+      if (error instanceof RestateCycleError) throw error;
+      collectFailure(change.failures, id, level, change.path, error);
     }
-    change.bubbling = event === undefined ? bubbling : event.bubbling;
-    change.list = undefined;
-    return undefined;
   }
 
   /**
