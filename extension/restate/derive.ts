@@ -116,7 +116,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     // Written out rather than shared with Tracker: a chain of derivations runs this once per link, and one
     // more frame with two indirect calls made the chain workload of bench/peers.ts about 15% slower.
     const engine = this.#engine;
-    if (this.openLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
+    if (this.openLinks + this.openDestLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
     // -1: not timed (a clock reading is never negative).
     const started = engine.timesRuns ? readRunClock() : -1;
     clockReadingStale();
@@ -206,7 +206,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
       // Without a payload the write needs no options, and a chain reads one object fewer per link.
-      const written = now.writeCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this, this);
+      const written = now.writeCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this, undefined);
       return typeof written === 'boolean' ? undefined : written;
     }
     if (result === undefined) runSync(engine.delState(this.dest, this.#writeOptions, context));

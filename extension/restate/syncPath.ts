@@ -125,7 +125,8 @@ export class SyncPath {
     const lists = target === undefined ? index.levelLists(canonical) : index.levelListsVia(canonical, target);
     if (lists === undefined) return true;
     const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain, lists, index.version, runner, target);
-    this.#openLink(change);
+    if (target !== undefined) target.openDestLinks++;
+    else this.openLink(canonical, runner);
     return change;
   }
 
@@ -140,7 +141,7 @@ export class SyncPath {
 
   /** Refuses a run of `system` that would be its CYCLE_LIMIT + 1st in the chain that set it off (S132). */
   checkRun(system: SystemCallback, chain: Chain | undefined): void {
-    if (system.openLinks >= CYCLE_LIMIT) throw runCycleError(chain, system.id);
+    if (system.openLinks + system.openDestLinks >= CYCLE_LIMIT) throw runCycleError(chain, system.id);
   }
 
   /** Counts a change being delivered (S132): by path, and for the derivation or tracker that made it. */
@@ -156,26 +157,6 @@ export class SyncPath {
     const count = (open.get(path) ?? 1) - 1;
     if (count === 0) open.delete(path);
     else open.set(path, count);
-  }
-
-  #openLink(change: SyncSet): void {
-    const writer = change.writer;
-    if (writer === undefined) {
-      this.openLink(change.path, change.runner);
-      return;
-    }
-    writer.openDestLinks++;
-    if (change.runner !== undefined) change.runner.openLinks++;
-  }
-
-  #closeLink(change: SyncSet): void {
-    const writer = change.writer;
-    if (writer === undefined) {
-      this.closeLink(change.path, change.runner);
-      return;
-    }
-    writer.openDestLinks--;
-    if (change.runner !== undefined) change.runner.openLinks--;
   }
 
   /** The derivation whose dest `path` is, which counts its own writes of it. */
@@ -246,7 +227,9 @@ export class SyncPath {
 
   #close(change: SyncSet): void {
     change.close();
-    this.#closeLink(change);
+    const writer = change.writer;
+    if (writer !== undefined) writer.openDestLinks--;
+    else this.closeLink(change.path, change.runner);
   }
 
   /**

@@ -125,9 +125,12 @@ export interface SystemCallback extends RunRecord {
   registered: boolean;
   /**
    * How many changes it made are being delivered, in ControllerSync, whose changes nest strictly: the
-   * changes it made in the current chain of causes, so its runs in that chain less one (S132).
+   * changes it made in the current chain of causes, so its runs in that chain less one (S132). A
+   * derivation's dest writes on the plain-call path are counted apart, in openDestLinks.
    */
   openLinks: number;
+  /** A derivation's dest writes on the plain-call path being delivered (see SyncPath); 0 for a tracker. */
+  readonly openDestLinks: number;
   /** The pairs it added with SubscriptionIndex.addKept, which removing it must remove. */
   readonly keptSubscriptions: readonly Subscription[];
   /** Runs once. With a delivery the run is part of a notification and collects its error there; without, it rethrows. */

@@ -18,6 +18,7 @@ export class Tracker extends RunRecord implements SystemCallback {
   ranDepth = 0;
   registered = false;
   openLinks = 0;
+  readonly openDestLinks = 0;
   /** The reads of the run that decided the current subscriptions, in read order (S68). */
   reads: string[] = [];
   /** The subscription of each of `reads`, at the same place: removing the tracker removes them. */
