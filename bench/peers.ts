@@ -4,8 +4,8 @@
  * bench/README.md says what each workload does in each library. Every run is checked against the values
  * it must have computed, so no library is timed doing nothing.
  *
- * Run with `npm run bench:peers` (it passes --expose-gc for the memory workload and --stack-size for
- * restate's 1,000-deep derivation chain, which is nested on the call stack).
+ * Run with `npm run bench:peers` (it passes --expose-gc for the memory workload, and the --stack-size
+ * restate's 1,000-deep derivation chain needed while it nested on the call stack; see bench/README.md).
  */
 import * as alien from 'alien-signals';
 import * as preact from '@preact/signals-core';

@@ -18,7 +18,10 @@ import type { TraceCause, TraceListener } from './trace';
 import { registerTracker, removeTrackers } from './track';
 
 export interface ControllerOptions {
-  /** The longest chain of nested changes before a RestateCycleError (S38). Default 256. */
+  /**
+   * An optional limit on the length of a chain of nested changes: a change past it is refused with a
+   * RestateCycleError whose `limit` is this (S38, S132). Default: none. Cycles are refused without it.
+   */
   maxDepth?: number;
   /**
    * When derivation and tracker runs start being timed for `graph()`'s `lastRunMs`. `'when-observed'`
@@ -71,14 +74,12 @@ export interface ExternalChange {
   cause?: TraceCause;
 }
 
-const DEFAULT_MAX_DEPTH = 256;
-
 /** What both controllers share: callbacks, subscriptions, the graph and the trace. */
 abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
   protected readonly engine: Engine;
 
   protected constructor(backend: AnyBackend, isAsync: boolean, options: ControllerOptions | undefined) {
-    const maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
+    const maxDepth = options?.maxDepth ?? Number.POSITIVE_INFINITY;
     const timeRuns = options?.timeRuns ?? 'when-observed';
     if (timeRuns !== 'always' && timeRuns !== 'when-observed') {
       throw new RestateUsageError('controller', `timeRuns must be 'always' or 'when-observed', got ${JSON.stringify(timeRuns)}`);

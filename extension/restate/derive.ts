@@ -3,8 +3,9 @@ import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateUsageError } from './errors';
 import { runSync, type Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
-import { NO_MARK, type Delivery } from './notification';
+import { NO_MARK, type Delivery, type SyncSet } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
+import { CYCLE_LIMIT, runCycleError } from './chain';
 import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
 import type { LevelLists, Subscription } from './subscriptions';
 import type { WriteTarget } from './syncPath';
@@ -70,6 +71,8 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   ranIn = NO_MARK;
   ranDepth = 0;
   registered = false;
+  openLinks = 0;
+  openDestLinks = 0;
   readonly keptSubscriptions: readonly Subscription[] = [];
   readonly #engine: Engine;
   readonly #cause: `derive:${string}`;
@@ -105,27 +108,42 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
+    this.#engine.checkRun(this, trigger.chain);
     return guardedRun(this.id, this, this.#engine.timesRuns, trigger, delivery, this.#compute(trigger), (durationMs, failure) => this.#traceRun(trigger, durationMs, failure));
   }
 
-  runNow(trigger: Trigger, delivery: Delivery | undefined): void {
-    // Written out rather than shared with Tracker: a chain of derivations nests this once per link, and one
+  runNow(trigger: Trigger, delivery: Delivery): SyncSet | undefined {
+    // Written out rather than shared with Tracker: a chain of derivations runs this once per link, and one
     // more frame with two indirect calls made the chain workload of bench/peers.ts about 15% slower.
-    const timed = this.#engine.timesRuns;
-    const started = timed ? readRunClock() : 0;
+    const engine = this.#engine;
+    if (this.openLinks + this.openDestLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
+    // -1: not timed (a clock reading is never negative).
+    const started = engine.timesRuns ? readRunClock() : -1;
     clockReadingStale();
-    let failure: unknown;
+    let nested: SyncSet | undefined;
     try {
-      this.#computeNow(trigger);
+      nested = this.#computeNow(trigger);
     } catch (error) {
-      failure = error;
-      keepRunFailure(error, this.id, trigger, delivery);
-    } finally {
-      const ended = timed ? readRunClock() : 0;
-      if (timed) this.recordRun(started, ended, failure);
-      else this.recordUntimedRun(failure);
-      if (this.#engine.trace.active) this.#traceRun(trigger, ended - started, failure);
+      this.endRun(trigger, delivery, started, true, error);
+      return undefined;
     }
+    if (nested === undefined) {
+      this.endRun(trigger, delivery, started, false, undefined);
+      return undefined;
+    }
+    // The dest write's change is delivered by SyncPath, which ends this run when that delivery ends.
+    nested.runStarted = started;
+    return nested;
+  }
+
+  endRun(trigger: Trigger, delivery: Delivery, started: number, failed: boolean, failure: unknown): void {
+    const timed = started >= 0;
+    const ended = timed ? readRunClock() : 0;
+    const recorded = failed ? failure : undefined;
+    if (timed) this.recordRun(started, ended, recorded);
+    else this.recordUntimedRun(recorded);
+    if (this.#engine.trace.active) this.#traceRun(trigger, timed ? ended - started : 0, recorded);
+    if (failed) keepRunFailure(failure, this.id, trigger, delivery);
   }
 
   #traceRun(trigger: Trigger, durationMs: number, failure: unknown): void {
@@ -153,7 +171,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
       const value = this.#sourceValue(index, trigger, matched);
       values[index] = value === READ ? yield* engine.readWithDefault(matched?.[index] ?? this.sources[index], undefined) : value;
     }
-    const context = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch };
+    const context: ChangeContext = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch, runner: this };
     const ofValue = this.#ofValue;
     const result = yield* engine.callUser(context, this.#what, () =>
       ofValue !== undefined ? ofValue(values[0]) : this.transform(new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched)),
@@ -162,11 +180,11 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     else yield* engine.setState(this.dest, result, this.#writeOptions, context);
   }
 
-  /** #compute as plain calls (see syncPath.ts). */
-  #computeNow(trigger: Trigger): void {
+  /** #compute as plain calls (see syncPath.ts); returns the dest write's change if it is still to be delivered. */
+  #computeNow(trigger: Trigger): SyncSet | undefined {
     const engine = this.#engine;
     const now = engine.now!;
-    const context: ChangeContext = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch };
+    const context: ChangeContext = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch, runner: this };
     let result: unknown;
     if (this.#ofValue !== undefined) {
       // One concrete source, kept in a field of its own: a chain reads it once per link.
@@ -188,12 +206,12 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
       // Without a payload the write needs no options, and a chain reads one object fewer per link.
-      now.setCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this);
-    } else if (result === undefined) {
-      runSync(engine.delState(this.dest, this.#writeOptions, context));
-    } else {
-      runSync(engine.setState(this.dest, result, this.#writeOptions, context));
+      const written = now.writeCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this, undefined);
+      return typeof written === 'boolean' ? undefined : written;
     }
+    if (result === undefined) runSync(engine.delState(this.dest, this.#writeOptions, context));
+    else runSync(engine.setState(this.dest, result, this.#writeOptions, context));
+    return undefined;
   }
 
 

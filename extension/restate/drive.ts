@@ -27,33 +27,91 @@ export class AsyncValueInSyncModeError extends RestateUsageError {
   }
 }
 
+/**
+ * An operation to run nested in the one that yields it, as `yield*` would run it, but from the driver's
+ * own stack: a change nested in a change nested in … (a chain of derivations, S63) then costs no
+ * JavaScript stack frames per link, and resuming the innermost operation no longer passes through every
+ * operation above it (S132). The value of `yield new Nested(operation)` is the operation's result; what
+ * it throws is thrown at the yield.
+ */
+export class Nested {
+  constructor(readonly operation: Operation<unknown>) {}
+}
+
 /** Drives an operation synchronously; a promise it yields is refused with the error `refuse` makes. */
 export function runSync<T>(operation: Operation<T>, refuse: () => Error = () => new AsyncValueInSyncModeError('the backend')): T {
-  let step = operation.next();
-  while (!step.done) {
+  let current: Operation<unknown> = operation;
+  // The operations the current one is nested in, innermost last: made only for the first Nested.
+  let outer: Operation<unknown>[] | undefined;
+  let input: unknown;
+  let failure: unknown;
+  let failed = false;
+  while (true) {
+    let step: IteratorResult<unknown, unknown>;
+    try {
+      step = failed ? current.throw(failure) : current.next(input);
+    } catch (error) {
+      if (outer === undefined || outer.length === 0) throw error;
+      current = outer.pop()!;
+      failure = error;
+      failed = true;
+      continue;
+    }
+    failed = false;
     const value = step.value;
-    if (isThenable(value)) {
+    if (step.done) {
+      if (outer === undefined || outer.length === 0) return value as T;
+      current = outer.pop()!;
+      input = value;
+    } else if (value instanceof Nested) {
+      (outer ??= []).push(current);
+      current = value.operation;
+      input = undefined;
+    } else if (isThenable(value)) {
       ignoreRejection(value);
-      step = operation.throw(refuse());
+      failure = refuse();
+      failed = true;
     } else {
-      step = operation.next(value);
+      input = value;
     }
   }
-  return step.value;
 }
 
 /** Drives an operation, awaiting every promise it yields. */
 export async function runAsync<T>(operation: Operation<T>): Promise<T> {
-  let step = operation.next();
-  while (!step.done) {
-    let settled: unknown;
+  let current: Operation<unknown> = operation;
+  let outer: Operation<unknown>[] | undefined;
+  let input: unknown;
+  let failure: unknown;
+  let failed = false;
+  while (true) {
+    let step: IteratorResult<unknown, unknown>;
     try {
-      settled = await step.value;
+      step = failed ? current.throw(failure) : current.next(input);
     } catch (error) {
-      step = operation.throw(error);
+      if (outer === undefined || outer.length === 0) throw error;
+      current = outer.pop()!;
+      failure = error;
+      failed = true;
       continue;
     }
-    step = operation.next(settled);
+    failed = false;
+    const value = step.value;
+    if (step.done) {
+      if (outer === undefined || outer.length === 0) return value as T;
+      current = outer.pop()!;
+      input = value;
+    } else if (value instanceof Nested) {
+      (outer ??= []).push(current);
+      current = value.operation;
+      input = undefined;
+    } else {
+      try {
+        input = await value;
+      } catch (error) {
+        failure = error;
+        failed = true;
+      }
+    }
   }
-  return step.value;
 }

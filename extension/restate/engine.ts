@@ -3,9 +3,10 @@ import type { AnyBackend } from './backends/backend';
 import { deleteStep, listStep, readStep, readTolerantStep, writeStep } from './backends/drive';
 import { CallbackStore, isSystemId } from './callbacks';
 import { BatchState } from './batch';
-import { chainPaths, extendChain, type Chain } from './chain';
-import { AsyncValueInSyncModeError, ignoreRejection, isThenable, type Operation } from './drive';
+import { CYCLE_LIMIT, checkRunByWalk, checkWriteByWalk, depthLimitError, extendChain, type Chain } from './chain';
+import { AsyncValueInSyncModeError, Nested, ignoreRejection, isThenable, type Operation } from './drive';
 import {
+  RestateCallbackError,
   RestateCycleError,
   RestateFormatError,
   RestateIdError,
@@ -35,6 +36,8 @@ export interface ChangeContext {
   readonly cause: TraceCause | undefined;
   /** The open batch that writes made in this context join (S113). */
   readonly batch?: BatchState;
+  /** The derivation or tracker whose run this is, which ControllerSync counts changes for (S132). */
+  readonly runner?: SystemCallback;
   /**
    * Set once the callback, transform or batch function that ran in this context has finished. Work it left
    * behind (a timer, an unawaited promise) still sees the context through AsyncLocalStorage, but its writes
@@ -157,7 +160,8 @@ export class Engine {
     if (canonical === '/') return {};
     const dflt = opts?.default;
     if (opts?.writeDefault === true && dflt !== undefined) {
-      if (context?.batch !== undefined) yield* context.batch.beforeWrite(this, canonical, MISSING);
+      const log = context?.batch ?? context?.chain?.log;
+      if (log !== undefined) yield* log.beforeWrite(this, canonical, MISSING);
       yield* this.rawWrite(canonical, dflt);
       if (this.trace.active) {
         const depth = (context?.chain?.length ?? 0) + 1;
@@ -211,9 +215,10 @@ export class Engine {
       }
       return false;
     }
-    if (depth > this.maxDepth) throw new RestateCycleError(chainPaths(extendChain(context?.chain, canonical)), this.maxDepth);
+    this.#checkChange(context?.chain, canonical, context?.cause ?? opts?.cause ?? 'api');
     const batch = context?.batch;
-    if (batch !== undefined) yield* batch.beforeWrite(this, canonical, stored);
+    const log = batch ?? context?.chain?.log;
+    if (log !== undefined) yield* log.beforeWrite(this, canonical, stored);
     const written = this.backend.write(canonical, value);
     if (isThenable(written)) yield written;
     const notify = opts?.skipNotify !== true;
@@ -231,7 +236,7 @@ export class Engine {
     }
     if (notify && this.subscriptions.levelLists(canonical) !== undefined) {
       const cause = context?.cause ?? opts?.cause ?? 'api';
-      yield* this.#notify({ kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(context?.chain, canonical), descendants: undefined });
+      yield* this.#notify({ kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(context?.chain, canonical, cause), runner: context?.runner, descendants: undefined });
     }
     return true;
   }
@@ -241,13 +246,14 @@ export class Engine {
     const prevValue = yield* this.readOld(canonical);
     if (prevValue === MISSING) return false;
     const cause = context?.cause ?? opts?.cause ?? 'api';
-    const chain = extendChain(context?.chain, canonical);
+    this.#checkChange(context?.chain, canonical, cause);
+    const chain = extendChain(context?.chain, canonical, cause);
     const payload = opts?.payload;
-    this.#checkDepth(chain);
     const notify = opts?.skipNotify !== true;
     const descendants = notify && !this.subscriptions.isEmpty ? yield* this.#subscribedDescendants(canonical) : undefined;
     const batch = context?.batch;
-    if (batch !== undefined) yield* batch.beforeDelete(this, canonical, prevValue);
+    const log = batch ?? chain.log;
+    if (log !== undefined) yield* log.beforeDelete(this, canonical, prevValue);
     yield* this.rawDelete(canonical);
     if (this.trace.active) {
       this.trace.emit({ kind: 'delete', path: canonical, prevValue, existed: true, notified: notify && batch === undefined, payload, batched: batch !== undefined, cause, depth: chain.length });
@@ -260,7 +266,7 @@ export class Engine {
       return true;
     }
     if (notify && !this.subscriptions.isEmpty) {
-      yield* this.#notify({ kind: 'delete', path: canonical, prevValue, newValue: undefined, payload, cause, chain, descendants });
+      yield* this.#notify({ kind: 'delete', path: canonical, prevValue, newValue: undefined, payload, cause, chain, runner: context?.runner, descendants });
     }
     return true;
   }
@@ -269,9 +275,9 @@ export class Engine {
     const canonical = resolveConcretePath(path, COMPONENT);
     const value = yield* this.readWithDefault(canonical, opts?.default);
     const cause = context?.cause ?? opts?.cause ?? 'api';
-    const chain = extendChain(context?.chain, canonical);
+    this.#checkChange(context?.chain, canonical, cause);
+    const chain = extendChain(context?.chain, canonical, cause);
     const payload = opts?.payload;
-    this.#checkDepth(chain);
     const batch = context?.batch;
     if (this.trace.active) {
       this.trace.emit({ kind: 'ping', path: canonical, value, payload, batched: batch !== undefined, cause, depth: chain.length });
@@ -281,7 +287,7 @@ export class Engine {
       return;
     }
     if (this.subscriptions.levelLists(canonical) !== undefined) {
-      yield* this.#notify({ kind: 'ping', path: canonical, prevValue: value, newValue: value, payload, cause, chain, descendants: undefined });
+      yield* this.#notify({ kind: 'ping', path: canonical, prevValue: value, newValue: value, payload, cause, chain, runner: context?.runner, descendants: undefined });
     }
   }
 
@@ -295,8 +301,8 @@ export class Engine {
     const { prevValue, newValue, payload } = change;
     if (deepEqual(prevValue, newValue)) return;
     const cause = context?.cause ?? change.cause ?? 'file';
-    const chain = extendChain(context?.chain, canonical);
-    this.#checkDepth(chain);
+    this.#checkChange(context?.chain, canonical, cause);
+    const chain = extendChain(context?.chain, canonical, cause);
     const isDelete = newValue === undefined;
     const batch = context?.batch;
     const batched = batch !== undefined;
@@ -314,11 +320,26 @@ export class Engine {
       batch.recordChange(canonical, prevValue, payload, 'change', cause);
       return;
     }
-    yield* this.#notify({ kind: isDelete ? 'delete' : 'set', path: canonical, prevValue, newValue, payload, cause, chain, descendants });
+    yield* this.#notify({ kind: isDelete ? 'delete' : 'set', path: canonical, prevValue, newValue, payload, cause, chain, runner: context?.runner, descendants });
   }
 
-  #checkDepth(chain: Chain): void {
-    if (chain.length > this.maxDepth) throw new RestateCycleError(chainPaths(chain), this.maxDepth);
+  /** Refuses a change of `path` extending `outer` past maxDepth (S38), or as the 101st of the path in the chain (S132). */
+  #checkChange(outer: Chain | undefined, path: string, cause: TraceCause): void {
+    const length = (outer?.length ?? 0) + 1;
+    if (length > this.maxDepth) throw depthLimitError(extendChain(outer, path, cause), this.maxDepth);
+    if (length <= CYCLE_LIMIT) return;
+    if (this.now !== undefined) this.now.checkWrite(outer, path, undefined);
+    else checkWriteByWalk(outer, path);
+  }
+
+  /**
+   * Refuses a run of a derivation or tracker, set off by a change with `chain`, that would be its 101st in
+   * the chain (S132). ControllerSync's changes nest strictly, so it counts the system's changes being
+   * delivered; ControllerAsync's chains may interleave, so it counts along the chain once it is long enough.
+   */
+  checkRun(system: SystemCallback, chain: Chain | undefined): void {
+    if (this.now !== undefined) this.now.checkRun(system, chain);
+    else checkRunByWalk(chain, system.id);
   }
 
   // ---- notification ------------------------------------------------------------------------------
@@ -329,6 +350,9 @@ export class Engine {
    */
   *#notify(change: Change, collected?: Delivery): Operation<void> {
     const delivery = collected ?? this.newDelivery();
+    // ControllerSync counts the changes being delivered for S132, on this path as on its plain-call path.
+    const counts = this.now;
+    counts?.openLink(change.path, change.runner);
     try {
       if (change.descendants !== undefined) {
         for (const descendant of change.descendants) {
@@ -356,6 +380,7 @@ export class Engine {
         }
       }
     } finally {
+      counts?.closeLink(change.path, change.runner);
       if (collected === undefined) delivery.close();
     }
     if (collected === undefined) finishDelivery(delivery);
@@ -388,7 +413,16 @@ export class Engine {
       throw error;
     }
     inner.ended = true;
-    if (outer === undefined) yield* this.#flush(state, context);
+    if (outer === undefined) {
+      try {
+        yield* this.#flush(state, context);
+      } catch (error) {
+        // A chain stopped part-way (a cycle, maxDepth) is undone with the batch (S132). Failures collected
+        // from callbacks are not: the flush went through every callback, and the writes stay (S45).
+        if (!(error instanceof RestateCallbackError)) yield* state.rollback(this, mark, error);
+        throw error;
+      }
+    }
     return result as R;
   }
 
@@ -413,7 +447,9 @@ export class Engine {
       if (!pinged && unchanged) continue;
       const kind = pinged && unchanged ? 'ping' : newValue === undefined ? 'delete' : 'set';
       const cause = context?.cause ?? pending.cause;
-      const change: Change = { kind, path: pending.path, prevValue: pending.prevValue, newValue, payload: pending.payload, cause, chain: extendChain(context?.chain, pending.path), descendants: undefined };
+      // The flush's changes log their writes, and those of every change they set off, in the batch (S132).
+      const chain = extendChain(context?.chain, pending.path, cause, batch);
+      const change: Change = { kind, path: pending.path, prevValue: pending.prevValue, newValue, payload: pending.payload, cause, chain, runner: undefined, descendants: undefined };
       if (pending.descendantOnly) {
         const list = this.subscriptions.deliveryList(pending.path);
         const emitted = { path: pending.path, prevValue: pending.prevValue, newValue };
@@ -444,7 +480,8 @@ export class Engine {
       if (entry.system !== undefined) {
         if (!delivery.claimSystem(entry.system)) continue;
         trigger ??= triggerAt(change, emitted, level);
-        yield* entry.system.run(trigger, delivery);
+        // From the driver's stack: a chain of derivations nests a change per link (S132).
+        yield new Nested(entry.system.run(trigger, delivery));
         continue;
       }
       if (event === undefined) {

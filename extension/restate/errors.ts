@@ -130,12 +130,18 @@ export class RestateCallbackError extends RestateError {
   }
 }
 
-/** A chain of nested changes went deeper than the controller's `maxDepth` (S38). */
+/**
+ * A change refused because its chain of nested changes does not settle (S132): a derivation or tracker
+ * would run, or a path be written, for the 101st time in one chain; `repeated` says which, and `limit`
+ * is 100. Or, without `repeated`, a chain that reached ControllerOptions.maxDepth (S38), which is a limit
+ * the caller set, not a cycle; `limit` is then maxDepth.
+ */
 export class RestateCycleError extends RestateError {
   readonly chain: readonly string[];
   readonly limit: number;
+  readonly reason: 'cycle' | 'maxDepth';
 
-  constructor(chain: readonly string[], limit: number) {
+  constructor(chain: readonly string[], limit: number, repeated?: string) {
     const shown =
       chain.length <= 6
         ? chain.join(' -> ')
@@ -143,10 +149,13 @@ export class RestateCycleError extends RestateError {
     super(
       'cycle',
       'notify',
-      `change refused: nested changes exceed the depth limit of ${limit} (a derivation or callback cycle?): ${shown}`,
+      repeated === undefined
+        ? `change refused: the chain of nested changes reached the maxDepth limit of ${limit} (${chain.length} changes): ${shown}`
+        : `change refused as a cycle: ${repeated} for the ${ordinal(limit + 1)} time in one chain of ${chain.length} changes, which does not settle: ${shown}`,
     );
     this.chain = chain;
     this.limit = limit;
+    this.reason = repeated === undefined ? 'maxDepth' : 'cycle';
   }
 }
 
@@ -167,6 +176,12 @@ export class RestateConflictError extends RestateError {
     this.droppedValue = details.droppedValue;
     this.winningValue = details.winningValue;
   }
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : n % 10 === 1 ? 'st' : n % 10 === 2 ? 'nd' : n % 10 === 3 ? 'rd' : 'th';
+  return `${n}${suffix}`;
 }
 
 /** An unknown, taken or reserved callback id (§7). */

@@ -1,5 +1,8 @@
+import type { BatchState } from './batch';
 import type { Chain } from './chain';
+import type { ControllerEvent } from './events';
 import { RestateCallbackError, type CallbackFailure } from './errors';
+import type { LevelLists, Subscription } from './subscriptions';
 import type { SystemCallback, Trigger } from './system';
 import type { TraceCause } from './trace';
 
@@ -12,6 +15,8 @@ export interface Change {
   readonly payload: unknown;
   readonly cause: TraceCause;
   readonly chain: Chain;
+  /** The derivation or tracker whose run made the change, if any: ControllerSync counts its changes (S132). */
+  readonly runner: SystemCallback | undefined;
   /** S28 step 1: existing descendants with subscribers, deepest first, with their old values. */
   readonly descendants: readonly { path: string; prevValue: unknown }[] | undefined;
 }
@@ -168,11 +173,20 @@ export class NestedDelivery implements NestingDelivery {
   }
 }
 
+/** A derivation writing its dest on ControllerSync's plain-call path (see SyncSet.writer). */
+export interface DestWriter {
+  /** How many of its writes of its dest are being delivered (S132, see SyncPath). */
+  openDestLinks: number;
+  /** Ends the run: records it, and collects `failure` into `delivery` or rethrows it (as a run's catch would). */
+  endRun(trigger: Trigger, delivery: Delivery, started: number, failed: boolean, failure: unknown): void;
+}
+
 /**
  * A set made on ControllerSync's plain-call path (syncPath.ts), as one object that is at once the change,
  * the link it adds to the chain of causes (S38), the trigger a system callback subscribed to its own path
- * gets, and the notification that delivers it (see NestingDelivery). A chain of derivations nests one
- * change per link, and this makes one object for each instead of four.
+ * gets, the notification that delivers it (see NestingDelivery), and the place its delivery stands in: a
+ * chain of derivations is delivered from SyncPath's own stack of these, not from nested calls (S132). A
+ * chain of derivations nests one change per link, and this makes one object for each instead of four.
  */
 export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
   declare readonly path: string;
@@ -182,13 +196,49 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
   declare readonly cause: TraceCause;
   declare readonly outer: Chain | undefined;
   declare readonly length: number;
+  declare readonly log: BatchState | undefined;
+  declare readonly runner: SystemCallback | undefined;
+  /**
+   * The derivation whose run wrote this change to its dest, which counts it for S132 (else it is counted
+   * by path), and whose run ends when this change's delivery ends, with the trigger the change it
+   * interrupted keeps.
+   */
+  declare readonly writer: DestWriter | undefined;
   declare readonly mark: number;
   declare readonly depth: number;
   declare replaced: (SystemCallback | number)[] | undefined;
   /** Made on first use: most notifications have no failure. */
   declare collected: CallbackFailure[] | undefined;
+  // Where the delivery stands, so that it can stop for a nested change and go on after it.
+  declare readonly lists: LevelLists;
+  /** The subscription index's version when delivery started: the lists hold while it is unchanged. */
+  declare readonly version: number;
+  /** The next level to deliver, as an index into `lists`; -1 once the root is done. */
+  declare nextDepth: number;
+  /** The list of the level being delivered, or undefined between levels. */
+  declare list: readonly Subscription[] | undefined;
+  declare listIndex: number;
+  declare level: string;
+  declare bubbling: boolean;
+  declare event: ControllerEvent | undefined;
+  declare trigger: Trigger | undefined;
+  /** The change whose delivery this one interrupted, as a derivation's dest write; undefined for the first. */
+  declare parentChange: SyncSet | undefined;
+  /** When the writer's run started (a runClock reading), or -1 if it is not timed. */
+  declare runStarted: number;
 
-  constructor(path: string, prevValue: unknown, newValue: unknown, payload: unknown, cause: TraceCause, outer: Chain | undefined) {
+  constructor(
+    path: string,
+    prevValue: unknown,
+    newValue: unknown,
+    payload: unknown,
+    cause: TraceCause,
+    outer: Chain | undefined,
+    lists: LevelLists,
+    version: number,
+    runner: SystemCallback | undefined,
+    writer: DestWriter | undefined,
+  ) {
     this.path = path;
     this.prevValue = prevValue;
     this.newValue = newValue;
@@ -196,10 +246,24 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
     this.cause = cause;
     this.outer = outer;
     this.length = outer === undefined ? 1 : outer.length + 1;
+    this.log = outer === undefined ? undefined : outer.log;
+    this.runner = runner;
+    this.writer = writer;
     this.depth = open.depth;
     this.mark = openMark();
     this.replaced = undefined;
     this.collected = undefined;
+    this.lists = lists;
+    this.version = version;
+    this.nextDepth = lists.length - 1;
+    this.list = undefined;
+    this.listIndex = 0;
+    this.level = path;
+    this.bubbling = true;
+    this.event = undefined;
+    this.trigger = undefined;
+    this.parentChange = undefined;
+    this.runStarted = -1;
   }
 
   get kind(): 'set' {

@@ -1,19 +1,22 @@
-import { extendChain, chainPaths } from './chain';
+import { CYCLE_LIMIT, depthLimitError, extendChain, runCycleError, writeCycleError, type Chain } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
-import { RestateCycleError, RestateFormatError, RestateValueError } from './errors';
+import { RestateCallbackError, RestateCycleError, RestateFormatError, RestateValueError } from './errors';
 import type { ChangeContext, Engine, FieldCarrier } from './engine';
 import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
-import { SyncSet, collectFailure, finishDelivery, triggerAt, type Change } from './notification';
+import { SyncSet, collectFailure, finishDelivery, triggerAt, type Change, type DestWriter } from './notification';
 import { ancestorAt, resolveConcretePath, type PathLike } from './path';
 import type { ValueHandle } from './backends/backend';
-import type { LevelLists, PathLevels, Subscription } from './subscriptions';
-import { clockReadingStale, type Trigger } from './system';
+import type { PathLevels } from './subscriptions';
+import { clockReadingStale, type SystemCallback } from './system';
 import { MISSING, deepEqual } from './values';
 
 const COMPONENT = 'controller';
 
-/** What a caller that writes one path again and again keeps for it: its level lists, and the backend's handle on it if there is one. */
-export interface WriteTarget extends PathLevels {
+/**
+ * What a derivation keeps for writing its dest again and again: its level lists, the backend's handle on
+ * it if there is one, and how many of its writes there are being delivered (S132).
+ */
+export interface WriteTarget extends PathLevels, DestWriter {
   readonly handle: ValueHandle | undefined;
 }
 
@@ -30,6 +33,12 @@ export interface WriteTarget extends PathLevels {
 export class SyncPath {
   readonly #engine: Engine;
   readonly #carrier: FieldCarrier;
+  /**
+   * How many changes of each path are being delivered: ControllerSync's changes nest strictly, so these
+   * are the path's writes in the current chain of causes (S132). A derivation's writes of its dest on
+   * this path are counted in the derivation instead (WriteTarget), which costs a chain no map lookups.
+   */
+  readonly #openPaths = new Map<string, number>();
 
   constructor(engine: Engine, carrier: FieldCarrier) {
     this.#engine = engine;
@@ -53,7 +62,7 @@ export class SyncPath {
     const engine = this.#engine;
     if (context?.batch !== undefined || engine.trace.active) return runSync(engine.setState(path, value, opts, context));
     const canonical = resolveConcretePath(path, COMPONENT);
-    return this.setCanonical(canonical, value, opts, context?.chain, context?.cause ?? opts?.cause ?? 'api');
+    return this.setCanonical(canonical, value, opts, context?.chain, context?.cause ?? opts?.cause ?? 'api', undefined, context?.runner);
   }
 
   /**
@@ -67,7 +76,27 @@ export class SyncPath {
     chain: Change['chain'] | undefined,
     cause: Change['cause'],
     target?: WriteTarget,
+    runner?: SystemCallback,
   ): boolean {
+    const written = this.writeCanonical(canonical, value, opts, chain, cause, target, runner);
+    if (typeof written === 'boolean') return written;
+    this.#deliver(written);
+    return true;
+  }
+
+  /**
+   * setCanonical's write without its delivery: false if the value was equal, true if there is nothing to
+   * notify, else the change, opened, which the caller must have delivered (a derivation's run returns it).
+   */
+  writeCanonical(
+    canonical: string,
+    value: unknown,
+    opts: SetStateOptions | undefined,
+    chain: Change['chain'] | undefined,
+    cause: Change['cause'],
+    target: WriteTarget | undefined,
+    runner: SystemCallback | undefined,
+  ): boolean | SyncSet {
     const engine = this.#engine;
     // The runs this change sets off must not take their start from a reading made before it.
     clockReadingStale();
@@ -86,86 +115,220 @@ export class SyncPath {
     const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
     if (opts?.eqFunc === undefined ? deepEqual(value, prevValue) : opts.eqFunc(value, prevValue)) return false;
     const depth = (chain?.length ?? 0) + 1;
-    if (depth > engine.maxDepth) throw new RestateCycleError(chainPaths(extendChain(chain, canonical)), engine.maxDepth);
+    if (depth > engine.maxDepth) throw depthLimitError(extendChain(chain, canonical, cause), engine.maxDepth);
+    if (chain !== undefined) {
+      if (depth > CYCLE_LIMIT) {
+        const open = this.#openPaths;
+        if (target === undefined) this.checkWrite(chain, canonical, undefined);
+        else if (target.openDestLinks + (open.size === 0 ? 0 : open.get(canonical) ?? 0) >= CYCLE_LIMIT) throw writeCycleError(chain, canonical);
+      }
+      // A write in a batch's flush is logged there, to be undone if the flush is stopped part-way (S132).
+      if (chain.log !== undefined) runSync(chain.log.beforeWrite(engine, canonical, stored));
+    }
     if (handle !== undefined) handle.write(value);
     else settle(engine.backend.write(canonical, value));
     if (opts?.skipNotify === true) return true;
-    const lists = target === undefined ? engine.subscriptions.levelLists(canonical) : engine.subscriptions.levelListsVia(canonical, target);
+    const index = engine.subscriptions;
+    const lists = target === undefined ? index.levelLists(canonical) : index.levelListsVia(canonical, target);
     if (lists === undefined) return true;
-    const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain);
-    try {
-      this.#deliverLevels(change, lists);
-    } finally {
-      change.close();
-    }
-    finishDelivery(change);
-    return true;
+    const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain, lists, index.version, runner, target);
+    if (target !== undefined) target.openDestLinks++;
+    else this.openLink(canonical, runner);
+    return change;
   }
 
-  /** Each level from the path up to the root; a level's path is sliced only when someone is there. */
-  #deliverLevels(change: SyncSet, lists: LevelLists): void {
-    const index = this.#engine.subscriptions;
-    const version = index.version;
-    const path = change.path;
-    const last = lists.length - 1;
-    let bubbling = true;
-    for (let depth = last; depth >= 0; depth--) {
-      if (index.version === version) {
-        const list = lists[depth];
-        if (list !== undefined && list.length > 0) bubbling = this.#deliverLevel(change, depth === last ? path : ancestorAt(path, depth), list, bubbling);
-      } else {
-        const level = depth === last ? path : ancestorAt(path, depth);
-        const list = index.deliveryList(level);
-        if (list.length > 0) bubbling = this.#deliverLevel(change, level, list, bubbling);
-      }
-    }
+  /** Refuses a write of `path` that would be its CYCLE_LIMIT + 1st in the chain it extends (S132). */
+  checkWrite(outer: Chain | undefined, path: string, target: DestWriter | undefined): void {
+    if (outer === undefined || outer.length < CYCLE_LIMIT) return;
+    let count = this.#openPaths.get(path) ?? 0;
+    const destCount = target ?? this.#derivationOf(path);
+    if (destCount !== undefined) count += destCount.openDestLinks;
+    if (count >= CYCLE_LIMIT) throw writeCycleError(outer, path);
   }
 
-  /** engine.ts's #deliverLevel for a set, as plain calls. The change is its own delivery. */
-  #deliverLevel(change: SyncSet, level: string, list: readonly Subscription[], bubbling: boolean): boolean {
-    const engine = this.#engine;
-    let event: ControllerEvent | undefined;
-    let trigger: Trigger | undefined;
-    for (const subscription of list) {
-      if (!subscription.live) continue;
-      const id = subscription.id;
-      const entry = engine.callbacks.entryOf(subscription);
-      if (entry === undefined) continue;
-      // Read from the subscription, which this loop has in hand, rather than from the entry.
-      const system = subscription.system;
-      if (system !== undefined) {
-        if (!change.claimSystem(system)) continue;
-        trigger ??= level === change.path ? change : triggerAt(change, change, level);
-        system.runNow(trigger, change);
+  /** Refuses a run of `system` that would be its CYCLE_LIMIT + 1st in the chain that set it off (S132). */
+  checkRun(system: SystemCallback, chain: Chain | undefined): void {
+    if (system.openLinks + system.openDestLinks >= CYCLE_LIMIT) throw runCycleError(chain, system.id);
+  }
+
+  /** Counts a change being delivered (S132): by path, and for the derivation or tracker that made it. */
+  openLink(path: string, runner: SystemCallback | undefined): void {
+    if (runner !== undefined) runner.openLinks++;
+    const open = this.#openPaths;
+    open.set(path, (open.get(path) ?? 0) + 1);
+  }
+
+  closeLink(path: string, runner: SystemCallback | undefined): void {
+    if (runner !== undefined) runner.openLinks--;
+    const open = this.#openPaths;
+    const count = (open.get(path) ?? 1) - 1;
+    if (count === 0) open.delete(path);
+    else open.set(path, count);
+  }
+
+  /** The derivation whose dest `path` is, which counts its own writes of it. */
+  #derivationOf(path: string): DestWriter | undefined {
+    const system = this.#engine.callbacks.get(`derive:${path}`)?.system;
+    return system?.kind === 'derivation' ? (system as unknown as DestWriter) : undefined;
+  }
+
+  /**
+   * Delivers `first` and every change a derivation's dest write makes during it, from a stack of changes
+   * rather than nested calls: a change that a derivation's run returns is delivered before the one it
+   * interrupted goes on (S63), and ends that run when done. Depth-first, as nested calls would be.
+   */
+  #deliver(first: SyncSet): void {
+    let change = first;
+    while (true) {
+      let nested: SyncSet | undefined;
+      try {
+        nested = this.#advance(change);
+      } catch (error) {
+        change = this.#unwind(change, first, error);
         continue;
       }
-      if (event === undefined) {
-        if (!bubbling) continue;
-        event = new ControllerEvent(engine.facade, change.path, level, change.prevValue, change.newValue, change.payload, bubbling);
+      if (nested !== undefined) {
+        nested.parentChange = change;
+        change = nested;
+        continue;
       }
-      if (!event.bubbling) continue;
-      const context: ChangeContext = { chain: change.chain, cause: entry.cause };
-      const fn = entry.fn as (event: ControllerEvent) => unknown;
+      this.#close(change);
+      if (change === first) {
+        finishDelivery(change);
+        return;
+      }
+      const parent = change.parentChange!;
       try {
-        const previous = this.#carrier.enter(context);
-        let result: unknown;
-        try {
-          result = fn(event);
-        } finally {
-          this.#carrier.leave(previous);
-          context.ended = true;
-          clockReadingStale();
-        }
-        if (isThenable(result)) {
-          ignoreRejection(result);
-          throw new AsyncValueInSyncModeError(`the callback ${id}`);
-        }
+        // As when the dest write threw its notification's failures into the run: they are the run's (S45).
+        const failed = change.failed;
+        change.writer!.endRun(parent.trigger!, parent, change.runStarted, failed, failed ? new RestateCallbackError(change.failures) : undefined);
       } catch (error) {
-        if (error instanceof RestateCycleError) throw error;
-        collectFailure(change.failures, id, level, change.path, error);
+        change = this.#unwind(parent, first, error);
+        continue;
+      }
+      change = parent;
+    }
+  }
+
+  /**
+   * An error escaped `change`'s delivery: it ends the run that made the change, which collects it into the
+   * change it interrupted, where delivery goes on (returned), or rethrows it (a RestateCycleError) to the
+   * next one out, up to `first`, whose caller gets it.
+   */
+  #unwind(change: SyncSet, first: SyncSet, error: unknown): SyncSet {
+    let current = change;
+    let thrown = error;
+    while (true) {
+      this.#close(current);
+      if (current === first) throw thrown;
+      const parent = current.parentChange!;
+      try {
+        current.writer!.endRun(parent.trigger!, parent, current.runStarted, true, thrown);
+        return parent;
+      } catch (next) {
+        thrown = next;
+        current = parent;
       }
     }
-    return event === undefined ? bubbling : event.bubbling;
+  }
+
+  #close(change: SyncSet): void {
+    change.close();
+    const writer = change.writer;
+    if (writer !== undefined) writer.openDestLinks--;
+    else this.closeLink(change.path, change.runner);
+  }
+
+  /**
+   * engine.ts's level-by-level delivery of a set, as plain calls, from where the change stands; the change
+   * is its own delivery. Stops when a derivation's run returns its dest write's change, which is returned
+   * to be delivered first, with the level's place kept. Undefined once the root is done.
+   */
+  #advance(change: SyncSet): SyncSet | undefined {
+    const engine = this.#engine;
+    const index = engine.subscriptions;
+    while (true) {
+      let list = change.list;
+      if (list === undefined) {
+        const depth = change.nextDepth;
+        if (depth < 0) return undefined;
+        change.nextDepth = depth - 1;
+        const path = change.path;
+        const last = change.lists.length - 1;
+        if (index.version === change.version) {
+          list = change.lists[depth];
+          if (list === undefined || list.length === 0) continue;
+          change.level = depth === last ? path : ancestorAt(path, depth);
+        } else {
+          const level = depth === last ? path : ancestorAt(path, depth);
+          list = index.deliveryList(level);
+          if (list.length === 0) continue;
+          change.level = level;
+        }
+        change.list = list;
+        change.listIndex = 0;
+        change.event = undefined;
+        change.trigger = undefined;
+      }
+      // One level, from where it stands.
+      const level = change.level;
+      const bubbling = change.bubbling;
+      let event = change.event;
+      let trigger = change.trigger;
+      for (let i = change.listIndex; i < list.length; i++) {
+        const subscription = list[i];
+        if (!subscription.live) continue;
+        const id = subscription.id;
+        const entry = engine.callbacks.entryOf(subscription);
+        if (entry === undefined) continue;
+        // Read from the subscription, which this loop has in hand, rather than from the entry.
+        const system = subscription.system;
+        if (system !== undefined) {
+          if (!change.claimSystem(system)) continue;
+          trigger ??= level === change.path ? change : triggerAt(change, change, level);
+          const nested = system.runNow(trigger, change);
+          if (nested !== undefined) {
+            change.listIndex = i + 1;
+            change.event = event;
+            change.trigger = trigger;
+            return nested;
+          }
+          continue;
+        }
+        if (event === undefined) {
+          if (!bubbling) continue;
+          event = new ControllerEvent(engine.facade, change.path, level, change.prevValue, change.newValue, change.payload, bubbling);
+        }
+        if (!event.bubbling) continue;
+        this.#callPlain(change, entry.fn as (event: ControllerEvent) => unknown, entry.cause, event, id, level);
+      }
+      // Whether plain callbacks may still run above this level (S42).
+      change.bubbling = event === undefined ? bubbling : event.bubbling;
+      change.list = undefined;
+    }
+  }
+
+  /** Runs a plain callback at a level, collecting its failure (S45); a RestateCycleError passes through (S38). */
+  #callPlain(change: SyncSet, fn: (event: ControllerEvent) => unknown, cause: ChangeContext['cause'], event: ControllerEvent, id: string, level: string): void {
+    const context: ChangeContext = { chain: change.chain, cause };
+    try {
+      const previous = this.#carrier.enter(context);
+      let result: unknown;
+      try {
+        result = fn(event);
+      } finally {
+        this.#carrier.leave(previous);
+        context.ended = true;
+        clockReadingStale();
+      }
+      if (isThenable(result)) {
+        ignoreRejection(result);
+        throw new AsyncValueInSyncModeError(`the callback ${id}`);
+      }
+    } catch (error) {
+      if (error instanceof RestateCycleError) throw error;
+      collectFailure(change.failures, id, level, change.path, error);
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 import { RestateCycleError } from './errors';
-import { collectFailure, type Delivery } from './notification';
+import { collectFailure, type Delivery, type SyncSet } from './notification';
 import type { Operation } from './drive';
 import type { TraceCause } from './trace';
 import type { BatchState } from './batch';
@@ -123,12 +123,23 @@ export interface SystemCallback extends RunRecord {
   ranDepth: number;
   /** Whether the callback store holds it: a run that ends after its removal must not subscribe it again. */
   registered: boolean;
+  /**
+   * How many changes it made are being delivered, in ControllerSync, whose changes nest strictly: the
+   * changes it made in the current chain of causes, so its runs in that chain less one (S132). A
+   * derivation's dest writes on the plain-call path are counted apart, in openDestLinks.
+   */
+  openLinks: number;
+  /** A derivation's dest writes on the plain-call path being delivered (see SyncPath); 0 for a tracker. */
+  readonly openDestLinks: number;
   /** The pairs it added with SubscriptionIndex.addKept, which removing it must remove. */
   readonly keptSubscriptions: readonly Subscription[];
   /** Runs once. With a delivery the run is part of a notification and collects its error there; without, it rethrows. */
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void>;
-  /** `run` as plain calls, for ControllerSync outside a batch (see syncPath.ts). */
-  runNow(trigger: Trigger, delivery: Delivery | undefined): void;
+  /**
+   * `run` as plain calls, for ControllerSync outside a batch (see syncPath.ts). A derivation returns the
+   * change its dest write made, still to be delivered: the run ends when that delivery ends.
+   */
+  runNow(trigger: Trigger, delivery: Delivery): SyncSet | undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import { NO_MARK, type Delivery } from './notification';
 import type { BatchState } from './batch';
-import type { Chain } from './chain';
+import { CYCLE_LIMIT, runCycleError, type Chain } from './chain';
 import { eventDelState, eventSetState, type DelStateOptions, type GetStateOptions, type SetStateOptions } from './events';
 import type { ControllerAsync, ControllerSync } from './controller';
 import { resolveConcretePath, type PathLike } from './path';
@@ -17,6 +17,8 @@ export class Tracker extends RunRecord implements SystemCallback {
   ranIn = NO_MARK;
   ranDepth = 0;
   registered = false;
+  openLinks = 0;
+  readonly openDestLinks = 0;
   /** The reads of the run that decided the current subscriptions, in read order (S68). */
   reads: string[] = [];
   /** The subscription of each of `reads`, at the same place: removing the tracker removes them. */
@@ -40,15 +42,17 @@ export class Tracker extends RunRecord implements SystemCallback {
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
+    this.#engine.checkRun(this, trigger.chain);
     const run = this.#newRun(trigger);
     const fn = this.fn as (event: TrackedRun) => unknown;
     const body = this.#engine.callUser(run, this.#what, () => fn(run));
     return guardedRun(this.id, this, this.#engine.timesRuns, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, durationMs, failure));
   }
 
-  runNow(trigger: Trigger, delivery: Delivery | undefined): void {
+  runNow(trigger: Trigger, delivery: Delivery): undefined {
     // guardedRun as plain calls, written out for the reason given in Derivation.runNow: a fan of trackers
     // runs this once per tracker.
+    if (this.openLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
     const run = this.#newRun(trigger);
     const timed = this.#engine.timesRuns;
     const started = timed ? readRunClock() : 0;
@@ -65,11 +69,12 @@ export class Tracker extends RunRecord implements SystemCallback {
       else this.recordUntimedRun(failure);
       this.#end(run, ended - started, failure);
     }
+    return undefined;
   }
 
   #newRun(trigger: Trigger): TrackedRun {
     const payload = trigger.kind === 'initial' ? this.payload : trigger.payload;
-    return new TrackedRun(this.#engine, ++this.#runsStarted, trigger, payload, this.#cause, this.reads);
+    return new TrackedRun(this.#engine, this, ++this.#runsStarted, trigger, payload, this.#cause, this.reads);
   }
 
   #end(run: TrackedRun, durationMs: number, failure: unknown): void {
@@ -140,7 +145,7 @@ const READ_SCAN_LIMIT = 16;
  * in, and the distinct paths it read in the order first read (S66). One object rather than an event and a
  * run state: a fan of trackers makes one per tracker and change. The run's state is in private fields and
  * reached by the tracker through static functions, so that the event shows users only what any event
- * shows, and the four fields of a ChangeContext.
+ * shows, and the fields of a ChangeContext.
  *
  * Most runs read what the run before them read, in the same order, so a run only counts how many of its
  * first reads match the tracker's reads when it started, and makes a list of its own at the first read
@@ -155,6 +160,7 @@ class TrackedRun implements ChangeContext {
   declare readonly payload: unknown;
   #bubbling: boolean;
   readonly #engine: Engine;
+  readonly #tracker: Tracker;
   readonly #number: number;
   readonly #trigger: Trigger;
   readonly #cause: TraceCause;
@@ -167,7 +173,7 @@ class TrackedRun implements ChangeContext {
   /** `#ownReads` as a set, once there are too many of them to scan. */
   #ownReadSet: Set<string> | undefined;
 
-  constructor(engine: Engine, number: number, trigger: Trigger, payload: unknown, cause: TraceCause, previousReads: readonly string[]) {
+  constructor(engine: Engine, tracker: Tracker, number: number, trigger: Trigger, payload: unknown, cause: TraceCause, previousReads: readonly string[]) {
     this.controller = engine.facade;
     this.emittingPath = trigger.emittingPath;
     this.currentPath = trigger.levelPath;
@@ -176,6 +182,7 @@ class TrackedRun implements ChangeContext {
     this.payload = payload;
     this.#bubbling = true;
     this.#engine = engine;
+    this.#tracker = tracker;
     this.#number = number;
     this.#trigger = trigger;
     this.#cause = cause;
@@ -215,6 +222,10 @@ class TrackedRun implements ChangeContext {
 
   get cause(): TraceCause {
     return this.#cause;
+  }
+
+  get runner(): SystemCallback {
+    return this.#tracker;
   }
 
   get ended(): boolean {

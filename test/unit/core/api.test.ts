@@ -374,16 +374,16 @@ describe('controller surface (S23)', () => {
 });
 
 forEachController('maxDepth (S21)', (kind) => {
-  it('S21 maxDepth defaults to 256', async () => {
+  it('S21 S132 maxDepth has no default: a callback that keeps rewriting its path is refused at its 101st write', async () => {
     const c = kind.make();
     c.subscribe('/n', (event: AnyEvent) => event.setState('/n', (event.newValue as number) + 1));
     await assert.rejects(async () => c.setState('/n', 1), (error: unknown) => {
       assert.ok(error instanceof RestateCycleError, String(error));
-      assert.equal(error.limit, 256);
-      assert.equal(error.chain.length, 257);
+      assert.equal(error.limit, 100);
+      assert.equal(error.chain.length, 101);
       return true;
     });
-    assert.equal(await c.getState('/n'), 256);
+    assert.equal(await c.getState('/n'), 100);
   });
 
   it('S21 the maxDepth option sets the limit', async () => {
