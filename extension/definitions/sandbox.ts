@@ -75,21 +75,27 @@ interface RunOutput {
   readonly error?: string;
   /** Paths `get` was asked for that the input did not hold (lazy reads, see runLazy). */
   readonly missing: readonly string[];
+  /** How long the run took from when the worker began it, waiting for the worker not included. */
+  readonly ranMs: number;
 }
 
 type WorkerRequest =
-  | { readonly kind: 'run'; readonly id: number; readonly body: string; readonly params: readonly string[]; readonly input: string; readonly timeoutMs: number }
+  | { readonly kind: 'run'; readonly id: number; readonly body: string; readonly params: readonly string[]; readonly input: string }
   | { readonly kind: 'ping'; readonly check: number };
 
 type WorkerReply =
-  | { readonly kind: 'run'; readonly id: number; readonly text?: unknown; readonly timedOut?: boolean; readonly failure?: string }
+  | { readonly kind: 'run'; readonly id: number; readonly text?: unknown; readonly failure?: string }
   | { readonly kind: 'late'; readonly message: string };
 
 // Memory the host shares with the worker, readable while either is busy: the id of the run the worker is
-// executing (which tells a run that never began from one that does not end), and the last idle check it
+// executing and when it began it (Date.now()), which the time limit counts from and which tells a run that
+// never began from one that does not end; the id of the last run it finished; and the last idle check it
 // answered (which a busy host reads correctly even when it gets to it late).
 const RUNNING_SLOT = 0;
-const ANSWERED_SLOT = 1;
+const FINISHED_SLOT = 1;
+const ANSWERED_SLOT = 2;
+const SLOTS = 4;
+const SHARED_BYTES = SLOTS * Int32Array.BYTES_PER_ELEMENT + Float64Array.BYTES_PER_ELEMENT;
 
 // Runs in each run's context, before the script. It takes what it needs from the worker (the input as one JSON
 // string, the compiled function) and deletes it from the global object, and it keeps its own JSON and Promise
@@ -172,7 +178,8 @@ const WORKER_SOURCE = String.raw`
 const vm = require('node:vm');
 const { types } = require('node:util');
 const { parentPort, workerData } = require('node:worker_threads');
-const marks = new Int32Array(workerData.marks);
+const marks = new Int32Array(workerData.marks, 0, ${SLOTS});
+const beganAt = new Float64Array(workerData.marks, ${SLOTS * Int32Array.BYTES_PER_ELEMENT}, 1);
 const prelude = new vm.Script(${JSON.stringify(PRELUDE)}, { filename: 'restate-sandbox' });
 const collect = new vm.Script('__restateCollect()', { filename: 'restate-sandbox' });
 let current;
@@ -204,23 +211,20 @@ const blame = (message) => {
 process.on('unhandledRejection', (reason) => blame('an unhandled promise rejection: ' + describe(reason)));
 process.on('uncaughtException', (error) => blame('an uncaught exception: ' + describe(error)));
 
+// A context costs more than the rest of a trivial run: the next one is made while the worker waits.
+const newContext = () => vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' });
+let spare;
+
+// No timeout option: Node starts a watchdog thread for every call that has one, which cost more than the
+// run itself. The host holds the time limit and terminates the worker when a run exceeds it.
 function execute(request) {
-  const context = vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' });
+  const context = spare ?? newContext();
+  spare = undefined;
   context.__input = request.input;
   context.__fn = vm.compileFunction(request.body, request.params, { parsingContext: context });
-  const started = performance.now();
-  try {
-    let text = prelude.runInContext(context, { timeout: request.timeoutMs });
-    if (typeof text !== 'string') {
-      const left = Math.max(1, Math.floor(request.timeoutMs - (performance.now() - started)));
-      text = collect.runInContext(context, { timeout: left });
-    }
-    return { kind: 'run', id: request.id, text: typeof text === 'string' ? text : undefined };
-  } catch {
-    // The prelude catches what the script throws; what gets out is a time limit ending it. The thrown object
-    // is not inspected: it may come from the script.
-    return { kind: 'run', id: request.id, timedOut: true };
-  }
+  let text = prelude.runInContext(context);
+  if (typeof text !== 'string') text = collect.runInContext(context);
+  return { kind: 'run', id: request.id, text: typeof text === 'string' ? text : undefined };
 }
 
 parentPort.on('message', (request) => {
@@ -228,6 +232,7 @@ parentPort.on('message', (request) => {
     Atomics.store(marks, ${ANSWERED_SLOT}, request.check);
     return;
   }
+  beganAt[0] = Date.now();
   Atomics.store(marks, ${RUNNING_SLOT}, request.id);
   current = { id: request.id, failure: undefined };
   let reply;
@@ -240,13 +245,17 @@ parentPort.on('message', (request) => {
     const { failure } = current;
     current = undefined;
     Atomics.store(marks, ${RUNNING_SLOT}, 0);
+    Atomics.store(marks, ${FINISHED_SLOT}, request.id);
     parentPort.postMessage(failure !== undefined && reply.text !== undefined ? { kind: 'run', id: request.id, failure } : reply);
+    setImmediate(() => {
+      if (current === undefined) spare ??= newContext();
+    });
   });
 });
 `;
 
-// How much longer than the time limit a run may take before the worker is deemed stuck and replaced.
-const WATCHDOG_MARGIN_MS = 2000;
+// How long a worker may take to begin a run (it may be starting) before it is deemed busy elsewhere.
+const BEGIN_MARGIN_MS = 2000;
 // How often an idle worker is asked whether it is idle indeed: should a script ever leave code behind that
 // runs after its run (V8 has callbacks that run later, such as a FinalizationRegistry's), the worker would
 // burn a core and hold up the next run, which would be blamed for it.
@@ -255,6 +264,7 @@ const IDLE_CHECK_MS = 1000;
 interface LiveWorker {
   readonly worker: Worker;
   readonly marks: Int32Array;
+  readonly beganAt: Float64Array;
   /** The run in progress: how to end it with the worker's reply or exit. */
   current: { readonly id: number; readonly reply: (reply: WorkerReply & { kind: 'run' }) => void; readonly exit: () => void } | undefined;
   /** The idle check awaiting its answer, and since when. */
@@ -279,11 +289,17 @@ export class Sandbox {
 
   #start(): LiveWorker {
     if (this.#live) return this.#live;
-    const shared = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+    const shared = new SharedArrayBuffer(SHARED_BYTES);
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { marks: shared }, resourceLimits: { maxOldGenerationSizeMb: 128 } });
     // The worker must not keep the process (a test run, the extension host) alive.
     worker.unref();
-    const live: LiveWorker = { worker, marks: new Int32Array(shared), current: undefined, check: undefined };
+    const live: LiveWorker = {
+      worker,
+      marks: new Int32Array(shared, 0, SLOTS),
+      beganAt: new Float64Array(shared, SLOTS * Int32Array.BYTES_PER_ELEMENT, 1),
+      current: undefined,
+      check: undefined,
+    };
     worker.on('message', (reply: WorkerReply) => {
       try {
         this.#receive(live, reply);
@@ -365,7 +381,7 @@ export class Sandbox {
       const settle = (action: () => void): void => {
         if (live.current?.id !== id) return;
         live.current = undefined;
-        clearTimeout(watchdog);
+        clearTimeout(timer);
         try {
           action();
         } catch (error) {
@@ -375,24 +391,42 @@ export class Sandbox {
       live.current = {
         id,
         reply: (reply) => settle(() => {
-          if (reply.timedOut) reject(new SandboxTimeoutError(`timed out after ${limit} ms`));
-          else if (reply.failure !== undefined) reject(new SandboxScriptError(reply.failure));
-          else {
-            resolve(readOutput(reply.text));
-          }
+          if (reply.failure !== undefined) reject(new SandboxScriptError(reply.failure));
+          else resolve({ ...readOutput(reply.text), ranMs: Math.max(0, Date.now() - live.beganAt[0]) });
         }),
         exit: () => settle(() => reject(new SandboxScriptError('the sandbox stopped during the run'))),
       };
-      const watchdog = setTimeout(() => settle(() => {
-        this.#stop(live);
-        // A worker that has not begun this run was busy with something else, which is not this run's fault.
-        if (Atomics.load(live.marks, RUNNING_SLOT) !== id) {
-          resolve(INTERRUPTED);
+      // The limit counts from when the worker began the run, not from when it was asked: a starting worker
+      // or the run before is not this run's time.
+      const posted = Date.now();
+      const watch = (): void => {
+        if (live.current?.id !== id) return;
+        const now = Date.now();
+        if (Atomics.load(live.marks, RUNNING_SLOT) === id) {
+          const left = live.beganAt[0] + limit - now;
+          if (left > 0) {
+            timer = setTimeout(watch, left);
+            return;
+          }
+          settle(() => {
+            this.#stop(live);
+            reject(new SandboxTimeoutError(`timed out after ${limit} ms`));
+          });
           return;
         }
-        reject(new SandboxTimeoutError(`timed out after ${limit} ms (the sandbox was restarted)`));
-      }), limit + WATCHDOG_MARGIN_MS);
-      const request: WorkerRequest = { kind: 'run', id, body: code.body, params: code.params, input, timeoutMs: limit };
+        // Finished, its reply on the way; or not begun yet, the worker starting.
+        if (Atomics.load(live.marks, FINISHED_SLOT) === id || now - posted < limit + BEGIN_MARGIN_MS) {
+          timer = setTimeout(watch, Math.min(limit, 100));
+          return;
+        }
+        // A worker that has not begun this run was busy with something else, which is not this run's fault.
+        settle(() => {
+          this.#stop(live);
+          resolve(INTERRUPTED);
+        });
+      };
+      let timer = setTimeout(watch, limit);
+      const request: WorkerRequest = { kind: 'run', id, body: code.body, params: code.params, input };
       try {
         live.worker.postMessage(request);
       } catch (error) {
@@ -409,7 +443,7 @@ export class Sandbox {
 }
 
 /** The prelude's result, checked: whatever the script did, a malformed one is an error, not a host failure. */
-function readOutput(text: unknown): RunOutput {
+function readOutput(text: unknown): Omit<RunOutput, 'ranMs'> {
   const unreadable = new SandboxScriptError('the script\'s result could not be read');
   if (typeof text !== 'string') throw new SandboxScriptError('the script did not produce a result');
   let parsed: unknown;
@@ -457,7 +491,7 @@ export const MAX_LAZY_READS = 200;
  * Reads happen in the order the script makes them, and a path is read only if the final run reads it, so the
  * recorded dependencies are exactly the final run's (a flag that switches branches drops the old branch).
  * This needs the script to be deterministic given the values it reads, which state code is. The time limit
- * covers all runs together.
+ * covers all runs together: their own time, not the reads between them or waiting for the worker.
  */
 export async function runLazy(
   sandbox: Sandbox,
@@ -467,11 +501,12 @@ export async function runLazy(
 ): Promise<{ value: unknown; reads: string[] }> {
   const values: Record<string, Boxed> = {};
   const reads: string[] = [];
-  const deadline = performance.now() + timeoutMs;
+  let used = 0;
   while (true) {
-    const left = deadline - performance.now();
+    const left = timeoutMs - used;
     if (left <= 0) throw new SandboxTimeoutError(`timed out after ${Math.round(timeoutMs)} ms`);
     const out = await sandbox.run(code, { values, sources: [], lazy: true }, left);
+    used += out.ranMs;
     if (out.missing.length === 0) {
       if (out.error !== undefined) throw new SandboxScriptError(out.error);
       return { value: out.value, reads };

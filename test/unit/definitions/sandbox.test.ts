@@ -38,6 +38,19 @@ describe('sandbox', () => {
     await assert.rejects(run('Promise.resolve().then(function again() { return Promise.resolve().then(again); }); 1', 100), SandboxTimeoutError);
   });
 
+  it('counts the time limit from when the worker begins the run, not while it starts', async () => {
+    const fresh = new Sandbox();
+    try {
+      const started = performance.now();
+      assert.equal(await runTransform(fresh, compileCode('sources[0] * 2', params), ['/a'], [21], 30), 42);
+      assert.ok(performance.now() - started < 10_000);
+      await assert.rejects(runTransform(fresh, compileCode('while (true) {}', params), [], [], 30), SandboxTimeoutError);
+      assert.equal(await runTransform(fresh, compileCode('sources[0] * 2', params), ['/a'], [4], 30), 8);
+    } finally {
+      fresh.dispose();
+    }
+  });
+
   it('reports thrown errors as text, without running a thrown object\'s getters outside the limit', async () => {
     await assert.rejects(run("throw new TypeError('bad input')"), (error: unknown) => error instanceof SandboxScriptError && error.message === 'TypeError: bad input');
     await assert.rejects(run('throw { get message() { while (true) {} } }'), /thrown: \[object Object\]/);
