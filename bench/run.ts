@@ -3,12 +3,14 @@ import { runBatchBench } from './batch';
 import { runCoreBench } from './core';
 import { benchFs, formatFsBench } from './fs';
 import { runPeersBench } from './peers';
+import { runSandboxBench } from './sandbox';
 
 async function main(): Promise<void> {
   runCoreBench();
   console.log('\nfilesystem backends against bare node:fs (best of 3 rounds)\n');
   console.log(formatFsBench(await benchFs()));
   await runBatchBench();
+  await runSandboxBench();
   runPeersBench();
 }
 

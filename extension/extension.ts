@@ -59,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
       new CreateStateFolderCommand(hosts),
     ]),
   );
-  registerDefinitionsAndGraph(context, hosts);
+  registerDefinitionsAndGraph(context, hosts, log);
   registerChangesView(context, hosts);
   // Start-up cost as a user pays it, in the log: activation itself, then the scan for state folders.
   log.info(`activated in ${(performance.now() - started).toFixed(0)} ms (began at ${startedAt.toISOString()})`);

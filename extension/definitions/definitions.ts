@@ -5,6 +5,7 @@ import type { Definition, Definitions } from './config';
 import { DefinitionRunner } from './runner';
 import { Sandbox } from './sandbox';
 import type { ApplyFailure } from './runner';
+import { RunSummary } from './runSummary';
 import { TraceLog } from './traceLog';
 
 /** Whether workspace code may run; VS Code's workspace trust, replaced in tests. */
@@ -53,13 +54,16 @@ export class DefinitionsManager implements vscode.Disposable {
   readonly #reloadTimers = new Map<string, ReturnType<typeof setTimeout>>();
   #diagnosticsTimer: ReturnType<typeof setTimeout> | undefined;
   #settled: Promise<unknown> = Promise.resolve();
+  readonly #runSummary: RunSummary | undefined;
 
   /** The definitions, their application or their run errors changed. */
   readonly onDidChange = this.#onDidChange.event;
 
-  constructor(hosts: StateHosts, trust: TrustGate = workspaceTrust) {
+  /** `log`, if given, gets a line per burst of runs: how many, and how long they took. */
+  constructor(hosts: StateHosts, trust: TrustGate = workspaceTrust, log?: vscode.LogOutputChannel) {
     this.#hosts = hosts;
     this.#trust = trust;
+    this.#runSummary = log && new RunSummary((line) => log.info(`derivation and tracker ${line}`));
     this.#disposables.push(
       this.#diagnostics,
       this.#onDidChange,
@@ -183,6 +187,7 @@ export class DefinitionsManager implements vscode.Disposable {
       const runner = new DefinitionRunner(host.controller, { timeoutMs, sandbox: this.#sandbox });
       const trace = new TraceLog(host.controller, (controllerId) => runner.definitionIdOf(controllerId) ?? controllerId);
       const detach = trace.onRun((_id, run) => {
+        this.#runSummary?.add(run.durationMs, run.error !== null);
         // Errors appear and clear with runs; the diagnostics follow, a little later for a burst of runs.
         if (run.error !== null || this.#hasRuntimeDiagnostics) this.#scheduleDiagnostics();
       });
@@ -274,6 +279,7 @@ export class DefinitionsManager implements vscode.Disposable {
   dispose(): void {
     for (const timer of this.#reloadTimers.values()) clearTimeout(timer);
     clearTimeout(this.#diagnosticsTimer);
+    this.#runSummary?.dispose();
     for (const entry of this.#perHost.values()) this.#disposeHost(entry);
     this.#perHost.clear();
     for (const state of this.#folders.values()) state.watcher.dispose();

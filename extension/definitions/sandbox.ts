@@ -8,7 +8,8 @@ import { Worker } from 'node:worker_threads';
  * (so `this.constructor` leads to the context's own Function, never a host one), with string code generation
  * (eval, Function) switched off and microtasks run inside the time limit. Values cross as JSON strings: the
  * input is parsed inside the context and the result stringified inside it, so no object of the extension is
- * reachable from the script, and errors become text inside the context too.
+ * reachable from the script, and errors become text inside the context too. The host reads nothing but that
+ * text, checks its form, and settles every run whatever the script did to the context's globals.
  *
  * Why a worker and not node:vm in the extension host: ending an endless promise chain at the time limit
  * corrupts Node's async-hook stack and aborts the process when async hooks are active, and the extension
@@ -74,22 +75,48 @@ interface RunOutput {
   readonly error?: string;
   /** Paths `get` was asked for that the input did not hold (lazy reads, see runLazy). */
   readonly missing: readonly string[];
+  /** How long the run took from when the worker began it, waiting for the worker not included. */
+  readonly ranMs: number;
 }
 
-type WorkerRequest = { readonly id: number; readonly body: string; readonly params: readonly string[]; readonly input: string; readonly timeoutMs: number };
-type WorkerReply = { readonly id: number; readonly text?: string; readonly timedOut?: boolean };
+type WorkerRequest =
+  | { readonly kind: 'run'; readonly id: number; readonly body: string; readonly params: readonly string[]; readonly input: string }
+  | { readonly kind: 'ping'; readonly check: number };
 
-// The worker's program. The prelude runs inside each run's context: it receives the input as one JSON string
-// and returns one JSON string. A lazy read of an unknown path records it in `missing` and throws, which ends
-// the run there.
-const WORKER_SOURCE = String.raw`
-const vm = require('node:vm');
-const { parentPort } = require('node:worker_threads');
-const prelude = new vm.Script(${JSON.stringify(`(() => {
+type WorkerReply =
+  | { readonly kind: 'run'; readonly id: number; readonly text?: unknown; readonly failure?: string }
+  | { readonly kind: 'late'; readonly message: string };
+
+// Memory the host shares with the worker, readable while either is busy: the id of the run the worker is
+// executing and when it began it (Date.now()), which the time limit counts from and which tells a run that
+// never began from one that does not end; the id of the last run it finished; and the last idle check it
+// answered (which a busy host reads correctly even when it gets to it late).
+const RUNNING_SLOT = 0;
+const FINISHED_SLOT = 1;
+const ANSWERED_SLOT = 2;
+const SLOTS = 4;
+const SHARED_BYTES = SLOTS * Int32Array.BYTES_PER_ELEMENT + Float64Array.BYTES_PER_ELEMENT;
+
+// Runs in each run's context, before the script. It takes what it needs from the worker (the input as one JSON
+// string, the compiled function) and deletes it from the global object, and it keeps its own JSON and Promise
+// functions, so that nothing the script replaces changes the result's form: the result is one JSON string put
+// together here. A lazy read of an unknown path records it in `missing` and throws, which ends the
+// run there. A thenable result is awaited: the context's microtasks run before the time limit ends, and as
+// the script has no timers or I/O, a promise that is still pending then never settles.
+const PRELUDE = `(() => {
   "use strict";
-  const input = JSON.parse(__input);
+  const { parse, stringify } = JSON;
+  const { apply } = Reflect;
+  const { defineProperty } = Object;
+  const resolvePromise = Promise.resolve.bind(Promise);
+  const then = Promise.prototype.then;
+  const input = parse(__input);
+  const fn = __fn;
+  delete globalThis.__input;
+  delete globalThis.__fn;
   const known = new Map(Object.entries(input.values));
   const missing = [];
+  Object.setPrototypeOf(missing, null);
   class Missing {}
   const normalise = (path) => '/' + String(path).split('/').filter((s) => s !== '' && s !== '.').join('/');
   const get = (path) => {
@@ -97,7 +124,9 @@ const prelude = new vm.Script(${JSON.stringify(`(() => {
     const box = known.get(key);
     if (box === undefined) {
       if (!input.lazy) return undefined;
-      if (!missing.includes(key)) missing.push(key);
+      let seen = false;
+      for (let i = 0; i < missing.length; i++) if (missing[i] === key) seen = true;
+      if (!seen) missing[missing.length] = key;
       throw new Missing();
     }
     return box.v;
@@ -111,56 +140,220 @@ const prelude = new vm.Script(${JSON.stringify(`(() => {
       return 'an error that cannot be printed';
     }
   };
-  let out;
+  const finish = (outcome) => '{"missing":' + stringify(missing) + outcome + '}';
+  const failed = (error) => finish(error instanceof Missing || missing.length > 0 ? '' : ',"error":' + stringify(describe(error)));
+  const succeeded = (value) => {
+    if (value === undefined) return finish('');
+    let text;
+    try {
+      text = stringify(value);
+    } catch (error) {
+      return failed(error);
+    }
+    if (text === undefined) return finish(',"error":' + stringify('the result is not JSON data: ' + typeof value));
+    return finish(',"value":' + text);
+  };
+  let result;
+  defineProperty(globalThis, '__restateCollect', {
+    value: () => result ?? finish(',"error":' + stringify('its promise never settled')),
+    writable: false,
+    configurable: false,
+  });
   try {
-    const value = __fn(...input.params.map((name) => args[name]));
-    out = { value: value === undefined ? undefined : JSON.parse(JSON.stringify(value)) };
+    const value = fn(...input.params.map((name) => args[name]));
+    if ((typeof value === 'object' || typeof value === 'function') && value !== null && typeof value.then === 'function') {
+      apply(then, resolvePromise(value), [(settled) => { result = succeeded(settled); }, (error) => { result = failed(error); }]);
+      return undefined;
+    }
+    return succeeded(value);
   } catch (error) {
-    out = error instanceof Missing || missing.length > 0 ? {} : { error: describe(error) };
+    return failed(error);
   }
-  out.missing = missing;
-  return JSON.stringify(out);
-})()`)}, { filename: 'restate-sandbox' });
+})()`;
+
+// The worker's program. It owns the unhandled rejections and uncaught exceptions of the scripts, which would
+// otherwise end it: one during a run fails that run (the reply waits one turn of the event loop, after which
+// Node has reported them); one outside any run is reported to the host.
+const WORKER_SOURCE = String.raw`
+const vm = require('node:vm');
+const { types } = require('node:util');
+const { parentPort, workerData } = require('node:worker_threads');
+const marks = new Int32Array(workerData.marks, 0, ${SLOTS});
+const beganAt = new Float64Array(workerData.marks, ${SLOTS * Int32Array.BYTES_PER_ELEMENT}, 1);
+const prelude = new vm.Script(${JSON.stringify(PRELUDE)}, { filename: 'restate-sandbox' });
+const collect = new vm.Script('__restateCollect()', { filename: 'restate-sandbox' });
+let current;
+
+// Describes a value the script threw without running any of its code: only own data properties are read,
+// and proxies are not looked into.
+const ownString = (object, key) => {
+  const descriptor = Object.getOwnPropertyDescriptor(object, key);
+  return descriptor !== undefined && typeof descriptor.value === 'string' ? descriptor.value : undefined;
+};
+const describe = (reason) => {
+  if (reason === null || (typeof reason !== 'object' && typeof reason !== 'function')) return 'thrown: ' + String(reason);
+  let name;
+  let message;
+  let object = reason;
+  for (let depth = 0; object !== null && depth < 32 && (name === undefined || message === undefined); depth++) {
+    if (types.isProxy(object)) break;
+    name ??= ownString(object, 'name');
+    message ??= ownString(object, 'message');
+    object = Object.getPrototypeOf(object);
+  }
+  return message === undefined ? 'thrown: an object' : (name ?? 'Error') + ': ' + message;
+};
+
+const blame = (message) => {
+  if (current !== undefined) current.failure ??= message;
+  else parentPort.postMessage({ kind: 'late', message });
+};
+process.on('unhandledRejection', (reason) => blame('an unhandled promise rejection: ' + describe(reason)));
+process.on('uncaughtException', (error) => blame('an uncaught exception: ' + describe(error)));
+
+// A context costs more than the rest of a trivial run: the next one is made while the worker waits.
+const newContext = () => vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' });
+let spare;
+
+// No timeout option: Node starts a watchdog thread for every call that has one, which cost more than the
+// run itself. The host holds the time limit and terminates the worker when a run exceeds it.
+function execute(request) {
+  const context = spare ?? newContext();
+  spare = undefined;
+  context.__input = request.input;
+  context.__fn = vm.compileFunction(request.body, request.params, { parsingContext: context });
+  let text = prelude.runInContext(context);
+  if (typeof text !== 'string') text = collect.runInContext(context);
+  return { kind: 'run', id: request.id, text: typeof text === 'string' ? text : undefined };
+}
+
 parentPort.on('message', (request) => {
-  const context = vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' });
-  context.__input = JSON.stringify({ ...JSON.parse(request.input), params: request.params });
-  let text;
-  try {
-    context.__fn = vm.compileFunction(request.body, request.params, { parsingContext: context });
-    text = prelude.runInContext(context, { timeout: request.timeoutMs });
-  } catch {
-    // The prelude catches what the script throws; what gets out is the time limit ending it. The thrown
-    // object is not inspected: it may come from the script.
-    parentPort.postMessage({ id: request.id, timedOut: true });
+  if (request.kind === 'ping') {
+    Atomics.store(marks, ${ANSWERED_SLOT}, request.check);
     return;
   }
-  parentPort.postMessage({ id: request.id, text: typeof text === 'string' ? text : undefined });
+  beganAt[0] = Date.now();
+  Atomics.store(marks, ${RUNNING_SLOT}, request.id);
+  current = { id: request.id, failure: undefined };
+  let reply;
+  try {
+    reply = execute(request);
+  } catch (error) {
+    reply = { kind: 'run', id: request.id, failure: 'the sandbox could not run it: ' + describe(error) };
+  }
+  setImmediate(() => {
+    const { failure } = current;
+    current = undefined;
+    Atomics.store(marks, ${RUNNING_SLOT}, 0);
+    Atomics.store(marks, ${FINISHED_SLOT}, request.id);
+    parentPort.postMessage(failure !== undefined && reply.text !== undefined ? { kind: 'run', id: request.id, failure } : reply);
+    setImmediate(() => {
+      if (current === undefined) spare ??= newContext();
+    });
+  });
 });
 `;
 
-// How much longer than the time limit a run may take before the worker is deemed stuck and replaced.
-const WATCHDOG_MARGIN_MS = 2000;
+// How long a worker may take to begin a run (it may be starting) before it is deemed busy elsewhere.
+const BEGIN_MARGIN_MS = 2000;
+// How often an idle worker is asked whether it is idle indeed: should a script ever leave code behind that
+// runs after its run (V8 has callbacks that run later, such as a FinalizationRegistry's), the worker would
+// burn a core and hold up the next run, which would be blamed for it.
+const IDLE_CHECK_MS = 1000;
 
-/** The worker that runs the scripts, one run at a time, started on first use and restarted when stuck. */
+interface LiveWorker {
+  readonly worker: Worker;
+  readonly marks: Int32Array;
+  readonly beganAt: Float64Array;
+  /** The run in progress: how to end it with the worker's reply or exit. */
+  current: { readonly id: number; readonly reply: (reply: WorkerReply & { kind: 'run' }) => void; readonly exit: () => void } | undefined;
+  /** The idle check awaiting its answer, and since when. */
+  check: { readonly number: number; readonly since: number } | undefined;
+}
+
+/** Marks a run the worker never began, busy with something else: it is run again on a fresh worker. */
+const INTERRUPTED = Symbol('interrupted');
+
+/**
+ * The worker that runs the scripts, one run at a time, started on first use and replaced when stuck. Nothing a
+ * script does reaches the host's handling: results are validated, every run settles, and errors go to the
+ * run that caused them: a run the worker never began is run again on a fresh worker, not blamed.
+ */
 export class Sandbox {
-  #worker: Worker | undefined;
+  #live: LiveWorker | undefined;
   #nextId = 1;
   #queue: Promise<unknown> = Promise.resolve();
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
+  #idleLimitMs = IDLE_CHECK_MS;
+  #nextCheck = 1;
 
-  #start(): Worker {
-    if (this.#worker) return this.#worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 128 } });
+  #start(): LiveWorker {
+    if (this.#live) return this.#live;
+    const shared = new SharedArrayBuffer(SHARED_BYTES);
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { marks: shared }, resourceLimits: { maxOldGenerationSizeMb: 128 } });
     // The worker must not keep the process (a test run, the extension host) alive.
     worker.unref();
-    worker.on('error', () => this.#stop(worker));
-    worker.on('exit', () => this.#stop(worker));
-    this.#worker = worker;
-    return worker;
+    const live: LiveWorker = {
+      worker,
+      marks: new Int32Array(shared, 0, SLOTS),
+      beganAt: new Float64Array(shared, SLOTS * Int32Array.BYTES_PER_ELEMENT, 1),
+      current: undefined,
+      check: undefined,
+    };
+    worker.on('message', (reply: WorkerReply) => {
+      try {
+        this.#receive(live, reply);
+      } catch (error) {
+        console.error('[restate] [sandbox] a reply could not be handled', error);
+      }
+    });
+    worker.on('error', () => this.#stop(live));
+    worker.on('exit', () => {
+      this.#stop(live);
+      live.current?.exit();
+    });
+    this.#live = live;
+    this.#watchIdle();
+    return live;
   }
 
-  #stop(worker: Worker): void {
-    if (this.#worker === worker) this.#worker = undefined;
-    void worker.terminate();
+  #receive(live: LiveWorker, reply: WorkerReply): void {
+    switch (reply.kind) {
+      case 'run':
+        if (live.current?.id === reply.id) live.current.reply(reply);
+        return;
+      case 'late':
+        console.error(`[restate] [sandbox] outside any run: ${reply.message}`);
+        return;
+    }
+  }
+
+  #stop(live: LiveWorker): void {
+    if (this.#live === live) this.#live = undefined;
+    void live.worker.terminate();
+  }
+
+  // An idle worker answers a ping at once; one that does not within the time limit is running something no
+  // run accounts for, and is replaced.
+  #watchIdle(): void {
+    if (this.#idleTimer) return;
+    this.#idleTimer = setInterval(() => {
+      const live = this.#live;
+      if (!live) {
+        clearInterval(this.#idleTimer);
+        this.#idleTimer = undefined;
+        return;
+      }
+      if (live.current) return;
+      if (live.check === undefined || Atomics.load(live.marks, ANSWERED_SLOT) === live.check.number) {
+        live.check = { number: this.#nextCheck++, since: performance.now() };
+        live.worker.postMessage({ kind: 'ping', check: live.check.number } satisfies WorkerRequest);
+      } else if (performance.now() - live.check.since > this.#idleLimitMs) {
+        console.error('[restate] [sandbox] the sandbox was busy outside any run; it was restarted');
+        this.#stop(live);
+      }
+    }, IDLE_CHECK_MS);
+    this.#idleTimer.unref();
   }
 
   run(code: CompiledCode, input: RunInput, timeoutMs: number): Promise<RunOutput> {
@@ -169,45 +362,101 @@ export class Sandbox {
     return next;
   }
 
-  #run(code: CompiledCode, input: RunInput, timeoutMs: number): Promise<RunOutput> {
+  async #run(code: CompiledCode, input: RunInput, timeoutMs: number): Promise<RunOutput> {
     const limit = Math.max(1, Math.round(timeoutMs));
-    const worker = this.#start();
+    this.#idleLimitMs = Math.max(limit, IDLE_CHECK_MS);
+    const text = JSON.stringify({ ...input, params: code.params });
+    const first = await this.#attempt(code, text, limit);
+    if (first !== INTERRUPTED) return first;
+    const second = await this.#attempt(code, text, limit);
+    if (second !== INTERRUPTED) return second;
+    throw new SandboxTimeoutError(`timed out after ${limit} ms: the sandbox did not begin the run`);
+  }
+
+  #attempt(code: CompiledCode, input: string, limit: number): Promise<RunOutput | typeof INTERRUPTED> {
+    const live = this.#start();
+    live.check = undefined;
     const id = this.#nextId++;
-    return new Promise<RunOutput>((resolve, reject) => {
-      const finish = (): void => {
-        clearTimeout(watchdog);
-        worker.off('message', onMessage);
-        worker.off('exit', onExit);
-      };
-      const onMessage = (reply: WorkerReply): void => {
-        if (reply.id !== id) return;
-        finish();
-        if (reply.timedOut) reject(new SandboxTimeoutError(`timed out after ${limit} ms`));
-        else if (reply.text === undefined) reject(new SandboxScriptError('the script did not produce a result'));
-        else {
-          const out = JSON.parse(reply.text) as RunOutput;
-          resolve({ value: out.value, error: out.error, missing: out.missing });
+    return new Promise<RunOutput | typeof INTERRUPTED>((resolve, reject) => {
+      const settle = (action: () => void): void => {
+        if (live.current?.id !== id) return;
+        live.current = undefined;
+        clearTimeout(timer);
+        try {
+          action();
+        } catch (error) {
+          reject(error instanceof Error ? error : new SandboxScriptError(String(error)));
         }
       };
-      const onExit = (): void => {
-        finish();
-        reject(new SandboxScriptError('the sandbox stopped during the run'));
+      live.current = {
+        id,
+        reply: (reply) => settle(() => {
+          if (reply.failure !== undefined) reject(new SandboxScriptError(reply.failure));
+          else resolve({ ...readOutput(reply.text), ranMs: Math.max(0, Date.now() - live.beganAt[0]) });
+        }),
+        exit: () => settle(() => reject(new SandboxScriptError('the sandbox stopped during the run'))),
       };
-      const watchdog = setTimeout(() => {
-        finish();
-        this.#stop(worker);
-        reject(new SandboxTimeoutError(`timed out after ${limit} ms (the sandbox was restarted)`));
-      }, limit + WATCHDOG_MARGIN_MS);
-      worker.on('message', onMessage);
-      worker.on('exit', onExit);
-      const request: WorkerRequest = { id, body: code.body, params: code.params, input: JSON.stringify(input), timeoutMs: limit };
-      worker.postMessage(request);
+      // The limit counts from when the worker began the run, not from when it was asked: a starting worker
+      // or the run before is not this run's time.
+      const posted = Date.now();
+      const watch = (): void => {
+        if (live.current?.id !== id) return;
+        const now = Date.now();
+        if (Atomics.load(live.marks, RUNNING_SLOT) === id) {
+          const left = live.beganAt[0] + limit - now;
+          if (left > 0) {
+            timer = setTimeout(watch, left);
+            return;
+          }
+          settle(() => {
+            this.#stop(live);
+            reject(new SandboxTimeoutError(`timed out after ${limit} ms`));
+          });
+          return;
+        }
+        // Finished, its reply on the way; or not begun yet, the worker starting.
+        if (Atomics.load(live.marks, FINISHED_SLOT) === id || now - posted < limit + BEGIN_MARGIN_MS) {
+          timer = setTimeout(watch, Math.min(limit, 100));
+          return;
+        }
+        // A worker that has not begun this run was busy with something else, which is not this run's fault.
+        settle(() => {
+          this.#stop(live);
+          resolve(INTERRUPTED);
+        });
+      };
+      let timer = setTimeout(watch, limit);
+      const request: WorkerRequest = { kind: 'run', id, body: code.body, params: code.params, input };
+      try {
+        live.worker.postMessage(request);
+      } catch (error) {
+        settle(() => reject(new SandboxScriptError(`the sandbox could not take the run: ${error instanceof Error ? error.message : String(error)}`)));
+      }
     });
   }
 
   dispose(): void {
-    if (this.#worker) this.#stop(this.#worker);
+    clearInterval(this.#idleTimer);
+    this.#idleTimer = undefined;
+    if (this.#live) this.#stop(this.#live);
   }
+}
+
+/** The prelude's result, checked: whatever the script did, a malformed one is an error, not a host failure. */
+function readOutput(text: unknown): Omit<RunOutput, 'ranMs'> {
+  const unreadable = new SandboxScriptError('the script\'s result could not be read');
+  if (typeof text !== 'string') throw new SandboxScriptError('the script did not produce a result');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw unreadable;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw unreadable;
+  const { value, error, missing } = parsed as Record<string, unknown>;
+  if (!Array.isArray(missing) || !missing.every((path): path is string => typeof path === 'string')) throw unreadable;
+  if (error !== undefined && typeof error !== 'string') throw unreadable;
+  return { value, error, missing };
 }
 
 function box(value: unknown): Boxed {
@@ -218,7 +467,13 @@ function box(value: unknown): Boxed {
  * Runs a derive transform. `sources` are the source paths in order, `values` their values this run; the
  * script sees `sources` as the array of values and `get(path)` for a source's value by path.
  */
-export async function runTransform(sandbox: Sandbox, code: CompiledCode, sources: readonly string[], values: readonly unknown[], timeoutMs: number): Promise<unknown> {
+export async function runTransform(
+  sandbox: Sandbox,
+  code: CompiledCode,
+  sources: readonly string[],
+  values: readonly unknown[],
+  timeoutMs: number,
+): Promise<unknown> {
   const boxed: Record<string, Boxed> = {};
   sources.forEach((path, index) => { boxed[path] = box(values[index]); });
   const out = await sandbox.run(code, { values: boxed, sources: values.map((value) => value ?? null), lazy: false }, timeoutMs);
@@ -236,7 +491,7 @@ export const MAX_LAZY_READS = 200;
  * Reads happen in the order the script makes them, and a path is read only if the final run reads it, so the
  * recorded dependencies are exactly the final run's (a flag that switches branches drops the old branch).
  * This needs the script to be deterministic given the values it reads, which state code is. The time limit
- * covers all runs together.
+ * covers all runs together: their own time, not the reads between them or waiting for the worker.
  */
 export async function runLazy(
   sandbox: Sandbox,
@@ -246,11 +501,12 @@ export async function runLazy(
 ): Promise<{ value: unknown; reads: string[] }> {
   const values: Record<string, Boxed> = {};
   const reads: string[] = [];
-  const deadline = performance.now() + timeoutMs;
+  let used = 0;
   while (true) {
-    const left = deadline - performance.now();
+    const left = timeoutMs - used;
     if (left <= 0) throw new SandboxTimeoutError(`timed out after ${Math.round(timeoutMs)} ms`);
     const out = await sandbox.run(code, { values, sources: [], lazy: true }, left);
+    used += out.ranMs;
     if (out.missing.length === 0) {
       if (out.error !== undefined) throw new SandboxScriptError(out.error);
       return { value: out.value, reads };

@@ -16,8 +16,8 @@ import { isWebviewState } from './webviewMessages';
  * that applies the file to every state folder's controller, their commands, and the panel's serializer so
  * the graph comes back after a window reload. Everything registered is disposed with the extension.
  */
-export function registerDefinitionsAndGraph(context: vscode.ExtensionContext, hosts: StateHosts): DefinitionsManager {
-  const definitions = new DefinitionsManager(hosts);
+export function registerDefinitionsAndGraph(context: vscode.ExtensionContext, hosts: StateHosts, log?: vscode.LogOutputChannel): DefinitionsManager {
+  const definitions = new DefinitionsManager(hosts, undefined, log);
   const deps: GraphPanelDeps = { extensionUri: context.extensionUri, hosts, definitions };
   const trace = new TraceCommand(hosts, definitions);
   context.subscriptions.push(

@@ -1,13 +1,38 @@
-import { realpath as nodeRealpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import * as vscode from 'vscode';
+import { nodeFileAdapter } from '../restate';
 import type { EntryKind, FileAdapter } from '../restate';
 import { basenameUri, dirnameUri, joinUri } from './uriPaths';
 
 /**
- * A FileAdapter (S96) on vscode.workspace.fs, so that a state folder is read and written wherever the
- * workspace lives: local, remote (SSH, WSL, containers, code-server) or virtual. Paths are URI strings.
+ * A FileAdapter (S96) for a state folder wherever the workspace lives: local, remote (SSH, WSL, containers,
+ * code-server) or virtual. Paths are URI strings. `file` URIs are on the machine the extension runs on, and
+ * their I/O goes straight to node:fs: vscode.workspace.fs relays every call through the workbench, which
+ * made one call take 10–50 ms in code-server (a derivation's dest write made four) against well under 1 ms.
+ * Other schemes go through vscode.workspace.fs.
  */
 export function vscodeFileAdapter(scheme: string): FileAdapter {
+  return scheme === 'file' ? localFileAdapter : workspaceFsAdapter();
+}
+
+const fsPath = (path: string): string => vscode.Uri.parse(path, true).fsPath;
+
+/** nodeFileAdapter on `file` URI strings. */
+const localFileAdapter: FileAdapter = {
+  join: joinUri,
+  dirname: dirnameUri,
+  basename: basenameUri,
+  readFile: (path) => nodeFileAdapter.readFile(fsPath(path)),
+  writeFile: (path, data, opts) => nodeFileAdapter.writeFile(fsPath(path), data, opts),
+  readDirectory: (path) => nodeFileAdapter.readDirectory(fsPath(path)),
+  stat: (path) => nodeFileAdapter.stat(fsPath(path)),
+  delete: (path, opts) => nodeFileAdapter.delete(fsPath(path), opts),
+  rename: (from, to, opts) => nodeFileAdapter.rename(fsPath(from), fsPath(to), opts),
+  mkdir: (path) => nodeFileAdapter.mkdir(fsPath(path)),
+  realpath: async (path) => vscode.Uri.file(await realpath(fsPath(path))).toString(),
+};
+
+function workspaceFsAdapter(): FileAdapter {
   const fs = vscode.workspace.fs;
   const adapter: FileAdapter = {
     join: joinUri,
@@ -48,17 +73,8 @@ export function vscodeFileAdapter(scheme: string): FileAdapter {
     // createDirectory creates missing parents and accepts an existing folder.
     mkdir: (path) => wrap(fs.createDirectory(vscode.Uri.parse(path, true))),
   };
-  // Only local files can be resolved through symlinks (the extension runs where the workspace is). Without
-  // realpath the backend refuses to cross symlinks at all, which is the safe choice for other schemes.
-  if (scheme === 'file') {
-    adapter.realpath = async (path) => {
-      try {
-        return vscode.Uri.file(await nodeRealpath(vscode.Uri.parse(path, true).fsPath)).toString();
-      } catch (error) {
-        throw withCode(error);
-      }
-    };
-  }
+  // Without realpath the backend refuses to cross symlinks at all, the safe choice where it cannot tell
+  // where a link leads.
   return adapter;
 }
 

@@ -5,7 +5,11 @@
 //   2. warm: with the extension active and the view shown, the time from running Refresh (which forgets
 //      every cached read) until the tree shows the root's children again;
 //   3. the time until the tree is consistent after another process writes 1,000 of those files at once,
-//      and how many tree refreshes that burst caused (from the extension's log channel).
+//      and how many tree refreshes that burst caused (from the extension's log channel);
+//   4. workspace derivations (`.vscode/restate.jsonc`, 100 of `sources[0] * 2`): the median duration of a
+//      run (lastRunMs, from the extension's log, which sums up each burst of runs) over 20 single source
+//      edits, the time from such an edit on disk until the dest's file is written, and the time from
+//      another process writing all 100 sources at once until all 100 dests are written.
 // The extension's log adds its own timings (activation, the tree's read of the top level), so the tree's
 // share is told apart from the workbench's.
 // Not part of `npm run test:e2e` (it is not a *.e2e.mjs scenario): run `node esbuild.mjs && node test/e2e/speed.mjs`.
@@ -16,6 +20,8 @@ import { openViewContainer, runCommand, tree, until, waitForWorkbench } from '..
 
 const leaves = Number(process.env.RESTATE_SPEED_LEAVES ?? 10_000);
 const burst = Number(process.env.RESTATE_SPEED_BURST ?? 1_000);
+const derivationCount = Number(process.env.RESTATE_SPEED_DERIVATIONS ?? 100);
+const singleEdits = 20;
 const name = (index) => `n${String(index).padStart(5, '0')}`;
 
 const dir = makeTempDir('speed');
@@ -71,6 +77,67 @@ async function watchRow(view, label) {
   }, label);
 }
 
+/** The summaries of runs the extension logged after line `from`: [count, span ms, median ms] each. */
+function runSummaries(userData, from) {
+  return logLines(userData).slice(from)
+    .map((line) => /derivation and tracker runs: (\d+) within (\d+) ms, median ([\d.]+) ms/.exec(line))
+    .filter(Boolean)
+    .map((match) => [Number(match[1]), Number(match[2]), Number(match[3])]);
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** The value in the value file of `relative` under the state folder, or undefined while it cannot be read. */
+function valueOf(relative) {
+  try {
+    return JSON.parse(readFileSync(join(state, relative), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Workspace derivations `/dout/d<i>` = `/dsrc/s<i>` * 2: the median logged run over single edits, an edit's
+ * time until the dest's file is written, and a burst of writes to every source until every dest is written.
+ */
+async function measureDerivations(page, userData) {
+  mkdirSync(join(state, 'dsrc'), { recursive: true });
+  for (let index = 0; index < derivationCount; index++) writeFileSync(join(state, 'dsrc', `s${index}.json`), String(index));
+  const derivations = Array.from({ length: derivationCount }, (_, index) => ({ dest: `/dout/d${index}`, sources: [`/dsrc/s${index}`], transform: 'sources[0] * 2' }));
+  mkdirSync(join(workspace, '.vscode'), { recursive: true });
+  writeFileSync(join(workspace, '.vscode', 'restate.jsonc'), JSON.stringify({ derivations }, null, 2));
+  await until(() => Array.from({ length: derivationCount }, (_, index) => valueOf(`dout/d${index}.json`)).every((value, index) => value === 2 * index),
+    'the workspace derivations did not run', { timeout: 60_000, interval: 50 });
+  await page.waitForTimeout(1000);
+
+  const singleFrom = logLines(userData).length;
+  const editToDest = [];
+  for (let edit = 0; edit < singleEdits; edit++) {
+    const value = 1000 + edit;
+    const written = performance.now();
+    writeFileSync(join(state, 'dsrc', 's0.json'), String(value));
+    await until(() => valueOf('dout/d0.json') === 2 * value, 'the derivation did not follow its source', { timeout: 10_000, interval: 2 });
+    editToDest.push(performance.now() - written);
+    // Quiet long enough for the run to be logged on its own line.
+    await page.waitForTimeout(400);
+  }
+  const singles = runSummaries(userData, singleFrom).filter(([count]) => count === 1).map(([, , ms]) => ms);
+
+  const burstFrom = logLines(userData).length;
+  const written = performance.now();
+  for (let index = 0; index < derivationCount; index++) writeFileSync(join(state, 'dsrc', `s${index}.json`), String(5000 + index));
+  await until(() => Array.from({ length: derivationCount }, (_, index) => valueOf(`dout/d${index}.json`)).every((value, index) => value === 2 * (5000 + index)),
+    'the burst did not reach every dest', { timeout: 60_000, interval: 5 });
+  const burstMs = performance.now() - written;
+  await page.waitForTimeout(2500);
+  const burstRuns = runSummaries(userData, burstFrom);
+  return { singles, editToDest, burstMs, burstRuns };
+}
+
 let host;
 let browser;
 let failed = false;
@@ -121,6 +188,7 @@ try {
   // Refreshes still queued after the visible rows are right count too.
   await page.waitForTimeout(2000);
   const refreshes = refreshesLogged(userData) - refreshesBefore;
+  const derived = await measureDerivations(page, userData);
   const activation = loggedMs(userData, /activated in (\d+) ms/);
   const topLevel = loggedMs(userData, /top level read: \d+ item\(s\) in (\d+) ms/);
 
@@ -132,6 +200,11 @@ try {
   console.log(`  warm: Refresh → root's children shown (3 runs)           ${warm.map(ms).join(',')}   (target < 1000 ms)`);
   console.log(`  consistent after the burst                               ${ms(consistent)}   (target < 3000 ms)`);
   console.log(`  tree refreshes caused by the burst                       ${String(refreshes).padStart(6)}      (target < 20)`);
+  const burstRunCount = derived.burstRuns.reduce((sum, [count]) => sum + count, 0);
+  console.log(`  workspace derivation sources[0] * 2: median run (lastRunMs) over ${derived.singles.length} edits   ${derived.singles.length ? `${median(derived.singles).toFixed(2).padStart(6)} ms` : '     ? ms'}   (target < 2 ms)`);
+  console.log(`  an edit of its source file → the dest's file written (median)   ${ms(median(derived.editToDest))}   (includes the file watcher's delay)`);
+  console.log(`  ${derivationCount} source files written at once → all ${derivationCount} dests written   ${ms(derived.burstMs)}   (target well under 1000 ms)`);
+  console.log(`  the burst's runs in the log: ${burstRunCount} run(s) in ${derived.burstRuns.length} line(s): ${derived.burstRuns.map(([count, span, median]) => `${count} within ${span} ms, median ${median} ms`).join('; ')}`);
   console.log(`  from the extension's log: activation ${activation.join(', ')} ms; the tree's read of the top level ${topLevel.join(', ')} ms`);
 } catch (error) {
   failed = true;

@@ -7,6 +7,15 @@ const sandbox = new Sandbox();
 after(() => sandbox.dispose());
 const run = (code: string, timeoutMs = 500): Promise<unknown> => runTransform(sandbox, compileCode(code, params), ['/a', '/b'], [2, 3], timeoutMs);
 
+/** `promise`, or a rejection once `ms` passed without it settling: a run that never settles fails the test. */
+function settlesWithin<T>(promise: Promise<T>, ms = 5000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
 describe('sandbox', () => {
   it('runs an expression, a function body and a function over the sources', async () => {
     assert.equal(await run('sources[0] + sources[1]'), 5);
@@ -29,6 +38,19 @@ describe('sandbox', () => {
     await assert.rejects(run('Promise.resolve().then(function again() { return Promise.resolve().then(again); }); 1', 100), SandboxTimeoutError);
   });
 
+  it('counts the time limit from when the worker begins the run, not while it starts', async () => {
+    const fresh = new Sandbox();
+    try {
+      const started = performance.now();
+      assert.equal(await runTransform(fresh, compileCode('sources[0] * 2', params), ['/a'], [21], 30), 42);
+      assert.ok(performance.now() - started < 10_000);
+      await assert.rejects(runTransform(fresh, compileCode('while (true) {}', params), [], [], 30), SandboxTimeoutError);
+      assert.equal(await runTransform(fresh, compileCode('sources[0] * 2', params), ['/a'], [4], 30), 8);
+    } finally {
+      fresh.dispose();
+    }
+  });
+
   it('reports thrown errors as text, without running a thrown object\'s getters outside the limit', async () => {
     await assert.rejects(run("throw new TypeError('bad input')"), (error: unknown) => error instanceof SandboxScriptError && error.message === 'TypeError: bad input');
     await assert.rejects(run('throw { get message() { while (true) {} } }'), /thrown: \[object Object\]/);
@@ -39,6 +61,7 @@ describe('sandbox', () => {
     assert.equal(await run('typeof process'), 'undefined');
     assert.equal(await run('typeof require'), 'undefined');
     assert.equal(await run('typeof globalThis.process'), 'undefined');
+    assert.equal(await run('typeof __input + typeof __fn'), 'undefinedundefined');
     await assert.rejects(run("this.constructor.constructor('return process')()"), SandboxScriptError);
     await assert.rejects(run("get.constructor('return process')()"), /Code generation from strings disallowed/);
     await assert.rejects(run("sources.constructor.constructor('return process')()"), /Code generation from strings disallowed/);
@@ -76,5 +99,35 @@ describe('sandbox', () => {
     const read = async (): Promise<unknown> => 1;
     await assert.rejects(runLazy(sandbox, compileCode("if (get('/a')) throw new Error('nope')", ['get']), read, 500), /Error: nope/);
     await assert.rejects(runLazy(sandbox, compileCode("get('/a'); while (true) {}", ['get']), read, 100), SandboxTimeoutError);
+  });
+
+  it('reads a result whatever the script did to JSON and the prototypes, and settles every run', async () => {
+    assert.equal(await settlesWithin(run("(JSON.stringify = () => 'not json', 1)")), 1);
+    assert.equal(await settlesWithin(run("(JSON.parse = () => ({ value: 'forged' }), 2)")), 2);
+    assert.equal(await settlesWithin(run("(Object.prototype.toJSON = () => 'forged', Array.prototype.toJSON = () => [], 3)")), 3);
+    assert.deepEqual(await settlesWithin(run("(Object.defineProperty(Object.prototype, 'missing', { set() {} }), { kept: sources[0] })")), { kept: 2 });
+    await assert.rejects(settlesWithin(run('() => () => 1')), /the result is not JSON data: function/);
+    assert.equal(await settlesWithin(run('sources[1]')), 3);
+  });
+
+  it('fails the run that leaves a promise rejection unhandled, and never the next run', async () => {
+    await assert.rejects(settlesWithin(run("Promise.reject(new RangeError('lost')); 1")), (error: unknown) => error instanceof SandboxScriptError && /unhandled promise rejection: RangeError: lost/.test(error.message));
+    assert.equal(await settlesWithin(run('sources[0]')), 2);
+    await assert.rejects(settlesWithin(run("import('fs'); 1")), /unhandled promise rejection/);
+    assert.equal(await settlesWithin(run('sources[0]')), 2);
+    await assert.rejects(settlesWithin(run('Promise.reject(); 1')), /unhandled promise rejection: thrown: undefined/);
+    assert.equal(await settlesWithin(run('sources[0]')), 2);
+    assert.equal(await settlesWithin(run('(Promise.reject(new Error("handled")).catch(() => {}), 4)')), 4);
+  });
+
+  it('awaits an async result within the time limit', async () => {
+    assert.equal(await settlesWithin(run('(async () => sources[0] * 2)()')), 4);
+    assert.equal(await settlesWithin(run('async (values) => { await null; return values[1]; }')), 3);
+    assert.deepEqual(await settlesWithin(run('Promise.resolve({ list: [...sources] })')), { list: [2, 3] });
+    await assert.rejects(settlesWithin(run("(async () => { await null; throw new TypeError('later'); })()")), /TypeError: later/);
+    await assert.rejects(settlesWithin(run('new Promise(() => {})')), /its promise never settled/);
+    await assert.rejects(settlesWithin(run('(async () => { while (true) await null; })()', 100)), SandboxTimeoutError);
+    const read = async (): Promise<unknown> => 7;
+    assert.deepEqual(await settlesWithin(runLazy(sandbox, compileCode("(async () => get('/a') + 1)()", ['get']), read, 500)), { value: 8, reads: ['/a'] });
   });
 });
