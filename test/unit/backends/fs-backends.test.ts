@@ -308,6 +308,55 @@ for (const kind of fsBackendKinds) {
       });
     });
 
+    describe('nesting depth (S134)', () => {
+      /** `leaf` inside `depth` containers, alternating objects and arrays from the outside in. */
+      const nested = (depth: number, leaf: unknown): unknown => {
+        let value = leaf;
+        for (let i = depth; i > 0; i--) value = i % 2 === 1 ? { in: value } : [value];
+        return value;
+      };
+
+      it('S134 writes and reads back a value nested 512 levels deep', async () => {
+        const { base, backend } = fresh();
+        await backend.write('/deep', nested(512, 'leaf'));
+        await backend.write('/empty', nested(511, []));
+        assert.equal(readFileSync(join(base, 'deep.json'), 'utf8'), '{"in": ['.repeat(256) + '"leaf"' + ']}'.repeat(256));
+        assert.ok(deepEqual(await backend.read('/deep'), nested(512, 'leaf')));
+        assert.ok(deepEqual(await backend.read('/empty'), nested(511, [])));
+      });
+
+      it('S134 refuses a value nested deeper than 512 levels with a RestateSerializeError naming the path, touching nothing', async () => {
+        const { base, backend } = fresh();
+        await backend.write('/deep', 'old');
+        const before = snapshot(base);
+        for (const value of [nested(513, 1), nested(512, []), nested(512, {}), nested(10_000, 1), { ok: 1, list: [2, nested(600, 3)] }]) {
+          await assert.rejects(backend.write('/deep', value), (error: unknown) => {
+            assert.ok(error instanceof RestateSerializeError, String(error));
+            assert.equal(error.path, '/deep');
+            assert.match(error.message, /nested deeper than 512 levels/);
+            // The place is shortened to its first and last steps.
+            assert.ok(error.message.length < 400, error.message);
+            return true;
+          });
+          await assert.rejects(backend.write('/new/deep', value), RestateSerializeError);
+        }
+        await assert.rejects(backend.write('/deep', { ok: 1, list: [2, nested(600, 3)] }), (error: unknown) =>
+          error instanceof RestateSerializeError && error.location.startsWith('.list[1].in[0]') && error.location.includes('…') && error.location.endsWith('.in[0]'),
+        );
+        assert.deepEqual(snapshot(base), before);
+      });
+
+      it('S134 reads a file nested 20,000 levels deep that another program wrote', async () => {
+        const { base, backend } = fresh();
+        mkdirSync(base);
+        writeFileSync(join(base, 'deep.json'), '['.repeat(20_000) + '1' + ']'.repeat(20_000));
+        let expected: unknown = 1;
+        for (let i = 0; i < 20_000; i++) expected = [expected];
+        assert.ok(deepEqual(await backend.read('/deep'), expected));
+        assert.ok(deepEqual(await backend.read('/'), { deep: expected }));
+      });
+    });
+
     describe('containment', { skip: !canSymlink }, () => {
       const withOutsideLink = () => {
         const { dir, base, backend } = fresh();
