@@ -26,7 +26,8 @@ export function vscodeFileAdapter(scheme: string): FileAdapter {
 
     async stat(path) {
       try {
-        return { kind: kindOf((await fs.stat(vscode.Uri.parse(path, true))).type) };
+        const info = await fs.stat(vscode.Uri.parse(path, true));
+        return { kind: kindOf(info.type), mtimeMs: info.mtime };
       } catch (error) {
         const code = codeOf(error);
         if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

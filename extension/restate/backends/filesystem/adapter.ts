@@ -29,8 +29,12 @@ export interface FileAdapter {
   writeFile(path: string, data: Uint8Array, opts: { fsync: boolean }): Promise<void>;
   /** The entries of a folder, symlinks reported as 'symlink'; a missing folder fails with code 'ENOENT'. */
   readDirectory(path: string): Promise<{ name: string; kind: EntryKind }[]>;
-  /** What is at `path` without following a final symlink, or undefined when nothing is there. */
-  stat(path: string): Promise<{ kind: EntryKind } | undefined>;
+  /**
+   * What is at `path` without following a final symlink, or undefined when nothing is there. `mtimeMs`, the
+   * last modification in milliseconds since 1970, lets the backend remove temporary files that dead writers
+   * left (S87); an adapter without it never has them removed.
+   */
+  stat(path: string): Promise<{ kind: EntryKind; mtimeMs?: number } | undefined>;
   /** Removes a file, a symlink or (with `recursive`) a folder; a missing path is not an error. */
   delete(path: string, opts: { recursive: boolean }): Promise<void>;
   /** Moves `from` over `to`, replacing a file there; with `fsync`, also syncs the folder (if the adapter can). */
@@ -118,10 +122,10 @@ export const nodeFileAdapter: FileAdapter = Object.freeze({
 
   // Every leaf read asks for a children folder that usually is not there: the callback form answers
   // that without the promise API's extra layers.
-  stat: (path: string): Promise<{ kind: EntryKind } | undefined> =>
-    new Promise<{ kind: EntryKind } | undefined>((resolve, reject) =>
+  stat: (path: string): Promise<{ kind: EntryKind; mtimeMs: number } | undefined> =>
+    new Promise<{ kind: EntryKind; mtimeMs: number } | undefined>((resolve, reject) =>
       lstatCallback(path, (error, info) => {
-        if (error === null) resolve({ kind: direntKind(info) });
+        if (error === null) resolve({ kind: direntKind(info), mtimeMs: info.mtimeMs });
         else if (error.code === 'ENOENT' || error.code === 'ENOTDIR') resolve(undefined);
         else reject(error);
       }),

@@ -6,7 +6,7 @@ import { nodeFileAdapter } from './adapter';
 import type { FileAdapter } from './adapter';
 import { jsonSerializer } from './json';
 import { COMPONENT, FileLayout, NO_NODE } from './layout';
-import { AdapterFiles, runAsync } from './ops';
+import { AdapterFiles, runAsync, thisProcess } from './ops';
 import type { Task } from './ops';
 import type { Serializer } from './serializer';
 
@@ -15,6 +15,11 @@ export interface FileSystemAsyncBackendOptions {
   serializer?: Serializer;
   /** `'rename'` (default) makes writes atomic; `'fsync'` also makes them durable across power loss (S87). */
   durability?: 'rename' | 'fsync';
+  /**
+   * Whether opening the folder starts a sweep in the background that removes the temporary files of
+   * writers killed mid-write (S87); true by default.
+   */
+  removeStaleTemporaryFiles?: boolean;
   /** Where the I/O goes (S96); `nodeFileAdapter` by default. */
   adapter?: FileAdapter;
 }
@@ -29,6 +34,7 @@ export class FileSystemAsyncBackend implements AsyncBackend {
   readonly base: string;
   readonly #layout: FileLayout;
   readonly #files: AdapterFiles;
+  #sweep: Promise<string[]> | undefined;
 
   constructor(base: string, options: FileSystemAsyncBackendOptions = {}) {
     const adapter = options.adapter ?? nodeFileAdapter;
@@ -41,7 +47,9 @@ export class FileSystemAsyncBackend implements AsyncBackend {
       paths: adapter,
       resolvesLinks: adapter.realpath !== undefined,
       retryRenames: process.platform === 'win32',
+      writer: thisProcess,
     });
+    if (options.removeStaleTemporaryFiles !== false) void this.removeStaleTemporaryFiles();
   }
 
   async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
@@ -65,6 +73,19 @@ export class FileSystemAsyncBackend implements AsyncBackend {
   async listChildren(path: string): Promise<string[]> {
     const canonical = resolveConcretePath(path, COMPONENT);
     return this.#run(this.#layout.listChildren(canonical), 'list the children of', canonical);
+  }
+
+  /**
+   * Removes the temporary files that writers killed mid-write left in the folder (S87); resolves to the
+   * files removed. While a sweep runs, the call returns it; errors only leave files in place.
+   */
+  removeStaleTemporaryFiles(): Promise<string[]> {
+    this.#sweep ??= runAsync(this.#layout.removeStaleTemporaryFiles(), this.#files)
+      .catch(() => [])
+      .finally(() => {
+        this.#sweep = undefined;
+      });
+    return this.#sweep;
   }
 
   async #run<T>(task: Task<T>, verb: string, path: string): Promise<T> {

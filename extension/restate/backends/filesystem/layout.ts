@@ -1,8 +1,9 @@
 import { RestateBackendError, RestateError, RestateFormatError, RestateNameError, RestatePathError, RestateSerializeError, RestateValueError } from '../../errors';
 import { childOf, splitPath } from '../../path';
 import { MISSING, OWN_VALUE_KEY, compareNames } from '../../values';
-import { checkWritableName, isTemporaryName } from './names';
-import { FileOpError, IS_SYMLINK, NOT_FOUND, codeOf, mkdir, parallel, readDirectory, readFile, realpath, remove, rename, sleep, stat, writeFile } from './ops';
+import { checkWritableName, isTemporaryName, parseTemporaryFileName, temporaryFileName } from './names';
+import type { TemporaryFileOwner, WriterProcess } from './names';
+import { FileOpError, IS_SYMLINK, NOT_FOUND, codeOf, mkdir, modifiedTime, parallel, readDirectory, readFile, realpath, remove, rename, sleep, stat, writeFile } from './ops';
 import type { Task } from './ops';
 import { ValueLocationError, valueSuffix } from './serializer';
 import type { Serializer } from './serializer';
@@ -17,6 +18,12 @@ const NO_VALUE: unique symbol = Symbol('no own value');
 const READ_CONCURRENCY = 32;
 const RETRYABLE_RENAME_CODES = new Set(['EPERM', 'EACCES', 'EBUSY']);
 const RENAME_RETRY_MS = 1000;
+// A temporary file of a writer on this host whose process is gone is a leftover once it is this old; the
+// wait covers a process that only looks gone, because it runs in another pid namespace under the same name.
+const DEAD_WRITER_AGE_MS = 10 * 60_000;
+// Any other temporary file (of another host, or of an older version that recorded no process) is a leftover
+// after a day: no write takes that long.
+const ABANDONED_AGE_MS = 24 * 60 * 60_000;
 
 export interface PathOps {
   join(dir: string, name: string): string;
@@ -33,14 +40,14 @@ export interface LayoutOptions {
   readonly resolvesLinks: boolean;
   /** Retry renames that fail with EPERM, EACCES or EBUSY, as virus scanners and indexers cause on Windows. */
   readonly retryRenames: boolean;
+  /** Recorded in temporary file names; without it, only a day's age makes a temporary file a leftover. */
+  readonly writer?: WriterProcess;
 }
 
 interface ChildSources {
   file?: string;
   folder?: { readonly path: string; readonly real: string };
 }
-
-let temporaryCounter = 0;
 
 /**
  * The on-disk layout shared by both filesystem backends (S82–S95), written once as tasks that yield file
@@ -59,6 +66,7 @@ export class FileLayout {
   readonly #paths: PathOps;
   readonly #resolvesLinks: boolean;
   readonly #retryRenames: boolean;
+  readonly #writer: WriterProcess | undefined;
   #baseReal: string | undefined;
 
   constructor(options: LayoutOptions) {
@@ -70,6 +78,7 @@ export class FileLayout {
     this.#paths = options.paths;
     this.#resolvesLinks = options.resolvesLinks;
     this.#retryRenames = options.retryRenames;
+    this.#writer = options.writer;
     this.rootFile = options.paths.join(options.paths.dirname(options.base), options.paths.basename(options.base) + this.suffix);
   }
 
@@ -176,7 +185,7 @@ export class FileLayout {
       const real = yield* this.#checkFolder(folders, path, 'write');
       if (real === NOT_FOUND) yield* this.#createFolders(folders, path);
     }
-    const temporary = this.#paths.join(folder, `.${this.#paths.basename(file)}.${temporaryToken()}.tmp`);
+    const temporary = this.#paths.join(folder, temporaryFileName(this.#paths.basename(file), this.#writer));
     try {
       yield* writeFile(temporary, data, this.#fsync);
     } catch (error) {
@@ -235,6 +244,57 @@ export class FileLayout {
         return;
       }
     }
+  }
+
+  /**
+   * Removes the temporary files that writers killed mid-write left behind (S87), below the base and, for
+   * the root value, next to it; returns the files removed. A file goes only when its writer cannot be
+   * writing it any more: recorded as a process of this host that no longer runs, and unchanged for ten
+   * minutes, or unchanged for a day. Symlinks are not followed, and folders that cannot be read are skipped.
+   */
+  *removeStaleTemporaryFiles(): Task<string[]> {
+    const removed: string[] = [];
+    const rootFileName = this.#paths.basename(this.rootFile);
+    yield* this.#removeStaleIn(this.#paths.dirname(this.base), (valueFileName) => valueFileName === rootFileName, removed);
+    const folders = [this.base];
+    while (folders.length > 0) folders.push(...(yield* this.#removeStaleIn(folders.pop()!, () => true, removed)));
+    return removed;
+  }
+
+  /** Removes the leftovers in one folder whose value file name `accepts`; returns its subfolders. */
+  *#removeStaleIn(folder: string, accepts: (valueFileName: string) => boolean, removed: string[]): Task<string[]> {
+    let entries: readonly { name: string; kind: string }[] | typeof NOT_FOUND;
+    try {
+      entries = yield* readDirectory(folder);
+    } catch {
+      return [];
+    }
+    if (entries === NOT_FOUND) return [];
+    const subfolders: string[] = [];
+    for (const entry of entries) {
+      if (entry.kind === 'directory') subfolders.push(this.#paths.join(folder, entry.name));
+      if (entry.kind !== 'file') continue;
+      const parsed = parseTemporaryFileName(entry.name, this.suffix);
+      if (parsed === undefined || !accepts(parsed.valueFileName)) continue;
+      const file = this.#paths.join(folder, entry.name);
+      try {
+        const modified = yield* modifiedTime(file);
+        if (modified === NOT_FOUND || !this.#isLeftOver(parsed.owner, Date.now() - modified)) continue;
+        yield* remove(file, false);
+        removed.push(file);
+      } catch {
+        // Gone meanwhile, or not ours to remove: either way it stays out of the listings.
+      }
+    }
+    return subfolders;
+  }
+
+  #isLeftOver(owner: TemporaryFileOwner | null, ageMs: number): boolean {
+    const writer = this.#writer;
+    if (owner !== null && writer !== undefined && owner.host === writer.host) {
+      return ageMs >= DEAD_WRITER_AGE_MS && !writer.isAlive(owner.pid);
+    }
+    return ageMs >= ABANDONED_AGE_MS;
   }
 
   #segments(path: string): string[] {
@@ -508,11 +568,6 @@ function combine(value: unknown, children: Record<string, unknown> | undefined):
 function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
-}
-
-function temporaryToken(): string {
-  temporaryCounter = (temporaryCounter + 1) % 0x100000;
-  return temporaryCounter.toString(36) + Math.random().toString(36).slice(2, 10);
 }
 
 function describe(error: unknown): string {

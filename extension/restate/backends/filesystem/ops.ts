@@ -15,9 +15,12 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { direntKind, nodeFileAdapter, nodeReadFileNoFollow } from './adapter';
 import type { EntryKind, FileAdapter } from './adapter';
+import { hostTag } from './names';
+import type { WriterProcess } from './names';
 
 /*
  * The filesystem algorithms are written once, as generators that yield these operations (house style:
@@ -40,6 +43,7 @@ export type FileOp =
   | { readonly op: 'readFile'; readonly path: string; readonly text: boolean; readonly detectLink: boolean }
   | { readonly op: 'readDirectory'; readonly path: string }
   | { readonly op: 'stat'; readonly path: string }
+  | { readonly op: 'modifiedTime'; readonly path: string }
   | { readonly op: 'realpath'; readonly path: string; readonly folder: boolean }
   | { readonly op: 'writeFile'; readonly path: string; readonly data: string | Uint8Array; readonly fsync: boolean }
   | { readonly op: 'rename'; readonly from: string; readonly to: string; readonly fsync: boolean }
@@ -93,6 +97,11 @@ export function* stat(path: string): Task<EntryKind | typeof NOT_FOUND> {
   return (yield { op: 'stat', path }) as EntryKind | typeof NOT_FOUND;
 }
 
+/** When the file was last modified, in milliseconds since 1970; NOT_FOUND when it is not there or the driver cannot tell. */
+export function* modifiedTime(path: string): Task<number | typeof NOT_FOUND> {
+  return (yield { op: 'modifiedTime', path }) as number | typeof NOT_FOUND;
+}
+
 /**
  * The path with links resolved. `folder` marks a containment check of a folder, which the sync driver may
  * answer from the verifications of the current synchronous run.
@@ -125,6 +134,21 @@ export function* sleep(ms: number): Task<void> {
 export function* parallel<T extends readonly unknown[]>(tasks: { readonly [K in keyof T]: Task<T[K]> }, limit = Infinity): Task<T> {
   return (yield { op: 'parallel', tasks, limit }) as T;
 }
+
+/** This process, for temporary file names; `process.kill(pid, 0)` tells whether another one runs. */
+export const thisProcess: WriterProcess = Object.freeze({
+  host: hostTag(hostname()),
+  pid: process.pid,
+  isAlive(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      // EPERM: it runs, under another user.
+      return codeOf(error) === 'EPERM';
+    }
+  },
+});
 
 /** Performs operations with synchronous node:fs calls. */
 export interface SyncFiles {
@@ -247,6 +271,8 @@ export class NodeSyncFiles implements SyncFiles {
         }
       case 'realpath':
         return this.#realpath(op.path, op.folder);
+      case 'modifiedTime':
+        return lstatSync(op.path, NO_THROW)?.mtimeMs ?? NOT_FOUND;
       case 'writeFile':
         if (op.fsync) writeDurably(op.path, op.data);
         else writeFileSync(op.path, op.data);
@@ -390,6 +416,8 @@ export class AdapterFiles implements AsyncFiles {
         }
       case 'stat':
         return (await adapter.stat(op.path))?.kind ?? NOT_FOUND;
+      case 'modifiedTime':
+        return (await adapter.stat(op.path))?.mtimeMs ?? NOT_FOUND;
       case 'realpath':
         if (adapter.realpath === undefined) throw new Error('the file adapter cannot resolve symlinks');
         try {
