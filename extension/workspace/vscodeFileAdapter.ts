@@ -49,6 +49,8 @@ export function vscodeFileAdapter(scheme: string): FileAdapter {
     // createDirectory creates missing parents and accepts an existing folder.
     mkdir: (path) => wrap(fs.createDirectory(vscode.Uri.parse(path, true))),
   };
+  // No holdFolder: vscode.workspace.fs works by path, in another process, so a write checks its folder just
+  // before the rename instead, and temporary files cannot be opened with O_NOFOLLOW (README, Backends).
   // Only local files can be resolved through symlinks (the extension runs where the workspace is). Without
   // realpath the backend refuses to cross symlinks at all, which is the safe choice for other schemes.
   if (scheme === 'file') {

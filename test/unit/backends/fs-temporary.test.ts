@@ -147,7 +147,7 @@ describe('temporary files (S87)', () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       try {
         const temporary = await new Promise<string>((resolve, reject) => {
-          child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+          child.stdout.once('data', (chunk: Buffer) => resolve(join(base, 'a', chunk.toString().trim())));
           child.once('exit', () => reject(new Error('the writer exited early')));
         });
         assert.match(basename(temporary), new RegExp(`^\\.b\\.json\\.${host}-${child.pid}-[0-9a-z]+\\.tmp$`));

@@ -3,8 +3,8 @@ import { childOf, splitPath } from '../../path';
 import { MISSING, OWN_VALUE_KEY, compareNames } from '../../values';
 import { checkWritableName, isTemporaryName, parseTemporaryFileName, temporaryFileName } from './names';
 import type { TemporaryFileOwner, WriterProcess } from './names';
-import { FileOpError, IS_SYMLINK, NOT_FOUND, codeOf, mkdir, modifiedTime, parallel, readDirectory, readFile, realpath, remove, rename, sleep, stat, writeFile } from './ops';
-import type { Task } from './ops';
+import { FileOpError, IS_SYMLINK, NOT_FOUND, codeOf, holdFolder, mkdir, modifiedTime, parallel, readDirectory, readFile, realpath, releaseFolder, remove, rename, sleep, stat, writeFile } from './ops';
+import type { HeldFolder, Task } from './ops';
 import { ValueLocationError, valueSuffix } from './serializer';
 import type { Serializer } from './serializer';
 
@@ -42,6 +42,12 @@ export interface LayoutOptions {
   readonly retryRenames: boolean;
   /** Recorded in temporary file names; without it, only a day's age makes a temporary file a leftover. */
   readonly writer?: WriterProcess;
+}
+
+/** A folder a write goes into: the path to use for its files, and the hold that keeps it, if any. */
+interface WriteFolder {
+  readonly path: string;
+  readonly held: HeldFolder | undefined;
 }
 
 interface ChildSources {
@@ -169,22 +175,70 @@ export class FileLayout {
     return names.sort(compareNames);
   }
 
-  /** Writes `data` as the node's value: temporary file, then rename (S87). */
+  /**
+   * Writes `data` as the node's value: temporary file, then rename (S87). The folder is held open for the
+   * write where the driver can (S90), so that swapping it for a symlink cannot divert the files; elsewhere
+   * its real path is checked before the temporary file is written and again just before the rename.
+   */
   *write(path: string, data: string | Uint8Array): Task<void> {
     const segments = this.#segments(path);
-    let folder: string;
-    let file: string;
-    let folders: string[] = [];
     if (segments.length === 0) {
-      folder = this.#paths.dirname(this.base);
-      file = this.rootFile;
-    } else {
-      folders = this.#folders(segments);
-      folder = folders[folders.length - 1];
-      file = this.#paths.join(folder, segments[segments.length - 1] + this.suffix);
-      const real = yield* this.#checkFolder(folders, path, 'write');
-      if (real === NOT_FOUND) yield* this.#createFolders(folders, path);
+      yield* this.#writeRoot(data);
+      return;
     }
+    const folders = this.#folders(segments);
+    const fileName = segments[segments.length - 1] + this.suffix;
+    // A folder that vanishes during the write (a delete removing emptied folders) is created once more.
+    for (let attempt = 0; ; attempt++) {
+      let folder = yield* this.#enterFolder(folders, path);
+      if (folder === NOT_FOUND) {
+        yield* this.#createFolders(folders, path);
+        folder = yield* this.#enterFolder(folders, path);
+      }
+      if (folder === NOT_FOUND) throw new FileOpError(folders[folders.length - 1], Object.assign(new Error('the folder vanished while it was written to'), { code: 'ENOENT' }));
+      try {
+        yield* this.#writeInto(folder, folders, fileName, data, path);
+        return;
+      } catch (error) {
+        const code = codeOf(error);
+        if (attempt > 0 || (code !== 'ENOENT' && code !== 'ENOTDIR')) throw error;
+      } finally {
+        if (folder.held !== undefined) yield* releaseFolder(folder.held);
+      }
+    }
+  }
+
+  *#writeInto(folder: WriteFolder, folders: readonly string[], fileName: string, data: string | Uint8Array, path: string): Task<void> {
+    const temporary = this.#paths.join(folder.path, temporaryFileName(fileName, this.#writer));
+    const file = this.#paths.join(folder.path, fileName);
+    const shownFile = this.#paths.join(folders[folders.length - 1], fileName);
+    try {
+      yield* writeFile(temporary, data, this.#fsync);
+      // A verification is good for one step only: the folder may have been swapped since the last one.
+      if (folder.held === undefined) yield* this.#checkFolder(folders, path, 'write', false);
+    } catch (error) {
+      yield* this.#discard(temporary);
+      throw error instanceof FileOpError ? new FileOpError(shownFile, error.cause) : error;
+    }
+    try {
+      yield* this.#renameOver(temporary, file);
+    } catch (error) {
+      yield* this.#discard(temporary);
+      if ((yield* stat(file)) === 'directory') {
+        throw new RestateBackendError(
+          COMPONENT,
+          `cannot write ${path}: ${shownFile} is a folder (it holds the children of a node named ${fileName}), so the value file cannot go there; rename or remove that folder`,
+          { path, file: shownFile, cause: error },
+        );
+      }
+      throw error instanceof FileOpError ? new FileOpError(shownFile, error.cause) : error;
+    }
+  }
+
+  /** The root's value lives next to the base, in a folder no symlink inside the base can stand for. */
+  *#writeRoot(data: string | Uint8Array): Task<void> {
+    const folder = this.#paths.dirname(this.base);
+    const file = this.rootFile;
     const temporary = this.#paths.join(folder, temporaryFileName(this.#paths.basename(file), this.#writer));
     try {
       yield* writeFile(temporary, data, this.#fsync);
@@ -192,9 +246,7 @@ export class FileLayout {
       yield* this.#discard(temporary);
       const code = codeOf(error);
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
-      // The folder vanished or is a file: recreating the folders either succeeds or names the conflict.
-      if (segments.length === 0) yield* mkdir(folder);
-      else yield* this.#createFolders(folders, path);
+      yield* mkdir(folder);
       yield* writeFile(temporary, data, this.#fsync);
     }
     try {
@@ -204,12 +256,32 @@ export class FileLayout {
       if ((yield* stat(file)) === 'directory') {
         throw new RestateBackendError(
           COMPONENT,
-          `cannot write ${path}: ${file} is a folder (it holds the children of a node named ${this.#paths.basename(file)}), so the value file cannot go there; rename or remove that folder`,
-          { path, file, cause: error },
+          `cannot write /: ${file} is a folder (it holds the children of a node named ${this.#paths.basename(file)}), so the value file cannot go there; rename or remove that folder`,
+          { path: '/', file, cause: error },
         );
       }
       throw error;
     }
+  }
+
+  /**
+   * The deepest of `folders`, ready for a write: held open where the driver can, after checking that it
+   * lies inside the base; otherwise checked afresh. NOT_FOUND when it does not exist.
+   */
+  *#enterFolder(folders: readonly string[], path: string): Task<WriteFolder | typeof NOT_FOUND> {
+    const folder = folders[folders.length - 1];
+    const held = yield* holdFolder(folder);
+    if (held === undefined) {
+      const real = yield* this.#checkFolder(folders, path, 'write', false);
+      return real === NOT_FOUND ? NOT_FOUND : { path: folder, held: undefined };
+    }
+    if (held === NOT_FOUND) return NOT_FOUND;
+    const baseReal = yield* this.#baseRealPath();
+    if (baseReal !== NOT_FOUND && this.#isInside(held.real, baseReal)) return { path: held.path, held };
+    yield* releaseFolder(held);
+    // Name the link itself when it is still there to find.
+    yield* this.#checkFolder(folders, path, 'write', false);
+    throw this.#linkError(folder, held.real, path, 'write');
   }
 
   /** Removes the value file and the children folder, then the ancestor folders left empty (S88). */
@@ -348,7 +420,7 @@ export class FileLayout {
    * The real path of the deepest folder of `folders` if it lies inside the base, NOT_FOUND when it does
    * not exist; a RestatePathError naming the link when a symlink leads outside (S90).
    */
-  *#checkFolder(folders: readonly string[], path: string, verb: string): Task<string | typeof NOT_FOUND> {
+  *#checkFolder(folders: readonly string[], path: string, verb: string, mayReuse = true): Task<string | typeof NOT_FOUND> {
     const baseReal = yield* this.#baseRealPath();
     if (baseReal === NOT_FOUND) return NOT_FOUND;
     const folder = folders[folders.length - 1];
@@ -361,7 +433,7 @@ export class FileLayout {
       }
       return folder;
     }
-    const real = yield* realpath(folder, true);
+    const real = yield* realpath(folder, mayReuse);
     if (real === NOT_FOUND || this.#isInside(real, baseReal)) return real;
     for (let i = 1; i < folders.length; i++) {
       const target = yield* realpath(folders[i], false);
@@ -497,13 +569,25 @@ export class FileLayout {
     return combine(value, children);
   }
 
-  /** Creates the folders down to the last of `folders`, after checking that the deepest existing one is inside. */
+  /**
+   * Creates the folders down to the last of `folders`, one at a time, each inside its parent held open
+   * or checked just before (S90).
+   */
   *#createFolders(folders: readonly string[], path: string): Task<void> {
     let existing = folders.length - 1;
-    while (existing > 0 && (yield* stat(folders[existing])) === NOT_FOUND) existing--;
-    if (existing > 0) yield* this.#checkFolder(folders.slice(0, existing + 1), path, 'write');
+    while (existing >= 0 && (yield* stat(folders[existing])) === NOT_FOUND) existing--;
     try {
-      yield* mkdir(folders[folders.length - 1]);
+      // The base and the folders above it are not the state's: only what lies inside can be swapped.
+      if (existing < 0) yield* mkdir(this.base);
+      for (let level = Math.max(existing, 0) + 1; level < folders.length; level++) {
+        const parent = yield* this.#enterFolder(folders.slice(0, level), path);
+        if (parent === NOT_FOUND) throw new FileOpError(folders[level - 1], Object.assign(new Error('the folder vanished while a folder was created in it'), { code: 'ENOENT' }));
+        try {
+          yield* mkdir(this.#paths.join(parent.path, this.#paths.basename(folders[level])));
+        } finally {
+          if (parent.held !== undefined) yield* releaseFolder(parent.held);
+        }
+      }
     } catch (error) {
       const code = codeOf(error);
       if (code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
