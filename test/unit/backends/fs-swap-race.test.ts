@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FileSystemAsyncBackend, FileSystemSyncBackend, RestatePathError, jsonSerializer, nodeFileAdapter } from '../../../extension/restate/index';
@@ -136,7 +136,7 @@ describe('a folder swapped for a symlink out of the base (S90)', { skip: process
  * The swap made at the worst moment, every time: the driver is wrapped so that the folder becomes a
  * symlink out of the base just before the temporary file is written, or just before the rename.
  */
-describe('a folder swapped for a symlink at the worst moment of a write (S90)', { skip: process.platform === 'win32' }, () => {
+describe('a folder swapped for a symlink at the worst moment of a write or delete (S90)', { skip: process.platform === 'win32' }, () => {
   const setUp = () => {
     const dir = freshDir();
     const base = join(dir, 'state');
@@ -177,6 +177,23 @@ describe('a folder swapped for a symlink at the worst moment of a write (S90)', 
       }
     });
   }
+
+  it('S90 with the folder held open, a swap during a delete removes nothing outside', { skip: DESCRIPTOR_FOLDER === undefined }, async () => {
+    for (const driver of ['sync', 'async'] as const) {
+      const { base, outside, swap, layout } = setUp();
+      mkdirSync(join(base, 'x', 'sub'));
+      writeFileSync(join(base, 'x', 'sub', 'k.json'), '1');
+      mkdirSync(join(outside, 'sub'));
+      writeFileSync(join(outside, 'sub', 'keep.json'), '1');
+      const files = driver === 'sync' ? new NodeSyncFiles() : new AdapterFiles(nodeFileAdapter);
+      const execute = swappingAt(files, 'stat', swap);
+      const task = layout(nodeFileAdapter).delete('/x/sub');
+      if (driver === 'sync') runSync(task, { execute: execute as NodeSyncFiles['execute'] });
+      else await runAsync(task, { execute: execute as AdapterFiles['execute'] });
+      assert.deepEqual(filesBelow(outside).sort(), ['sub', join('sub', 'keep.json')], driver);
+      assert.deepEqual(readdirSync(join(base, 'parked')), [], driver);
+    }
+  });
 
   it('S90 where folders cannot be held, a swap before the temporary file is written is caught just before the rename', async () => {
     const { outside, swap, layout } = setUp();

@@ -268,11 +268,11 @@ export class FileLayout {
    * The deepest of `folders`, ready for a write: held open where the driver can, after checking that it
    * lies inside the base; otherwise checked afresh. NOT_FOUND when it does not exist.
    */
-  *#enterFolder(folders: readonly string[], path: string): Task<WriteFolder | typeof NOT_FOUND> {
+  *#enterFolder(folders: readonly string[], path: string, verb = 'write'): Task<WriteFolder | typeof NOT_FOUND> {
     const folder = folders[folders.length - 1];
     const held = yield* holdFolder(folder);
     if (held === undefined) {
-      const real = yield* this.#checkFolder(folders, path, 'write', false);
+      const real = yield* this.#checkFolder(folders, path, verb, false);
       return real === NOT_FOUND ? NOT_FOUND : { path: folder, held: undefined };
     }
     if (held === NOT_FOUND) return NOT_FOUND;
@@ -280,8 +280,8 @@ export class FileLayout {
     if (baseReal !== NOT_FOUND && this.#isInside(held.real, baseReal)) return { path: held.path, held };
     yield* releaseFolder(held);
     // Name the link itself when it is still there to find.
-    yield* this.#checkFolder(folders, path, 'write', false);
-    throw this.#linkError(folder, held.real, path, 'write');
+    yield* this.#checkFolder(folders, path, verb, false);
+    throw this.#linkError(folder, held.real, path, verb);
   }
 
   /** Removes the value file and the children folder, then the ancestor folders left empty (S88). */
@@ -297,15 +297,24 @@ export class FileLayout {
     const folders = this.#folders(segments);
     const folder = folders[folders.length - 1];
     const name = segments[segments.length - 1];
-    if ((yield* this.#checkFolder(folders, path, 'delete')) === NOT_FOUND) return;
-    const file = this.#paths.join(folder, name + this.suffix);
-    const childDir = this.#paths.join(folder, name);
-    const [fileKind, dirKind] = yield* parallel<[string | typeof NOT_FOUND, string | typeof NOT_FOUND]>([stat(file), stat(childDir)]);
-    // A folder named like the value file belongs to another node (`name.json`), and a plain file named like
-    // the children folder is not part of the state: both stay.
-    if (fileKind === 'file' || fileKind === 'symlink') yield* remove(file, false);
-    if (dirKind === 'directory') yield* remove(childDir, true);
-    else if (dirKind === 'symlink') yield* remove(childDir, false);
+    // Held like a write's folder (S90): removing a subtree through a folder swapped for a symlink would
+    // remove whatever it leads to.
+    const entered = yield* this.#enterFolder(folders, path, 'delete');
+    if (entered === NOT_FOUND) return;
+    try {
+      const file = this.#paths.join(entered.path, name + this.suffix);
+      const childDir = this.#paths.join(entered.path, name);
+      const [fileKind, dirKind] = yield* parallel<[string | typeof NOT_FOUND, string | typeof NOT_FOUND]>([stat(file), stat(childDir)]);
+      // A folder named like the value file belongs to another node (`name.json`), and a plain file named like
+      // the children folder is not part of the state: both stay.
+      if (fileKind === 'file' || fileKind === 'symlink') yield* remove(file, false);
+      if (dirKind === 'directory') yield* remove(childDir, true);
+      else if (dirKind === 'symlink') yield* remove(childDir, false);
+    } catch (error) {
+      throw error instanceof FileOpError && entered.held !== undefined ? new FileOpError(error.file.replace(entered.held.path, folder), error.cause) : error;
+    } finally {
+      if (entered.held !== undefined) yield* releaseFolder(entered.held);
+    }
     for (let i = folders.length - 1; i > 0; i--) {
       const entries = yield* readDirectory(folders[i]);
       if (entries === NOT_FOUND || entries.length > 0) return;
