@@ -357,6 +357,32 @@ for (const kind of fsBackendKinds) {
       });
     });
 
+    describe('what does not come back unchanged (README, sharing a folder with Python)', () => {
+      it('S93 -0 is written as 0 and comes back as 0; a -0.0 that Python wrote reads as -0', async () => {
+        const { base, backend } = fresh();
+        await backend.write('/zero', -0);
+        await backend.write('/list', [-0, { z: -0 }]);
+        assert.equal(readFileSync(join(base, 'zero.json'), 'utf8'), '0');
+        assert.equal(readFileSync(join(base, 'list.json'), 'utf8'), '[0, {"z": 0}]');
+        assert.ok(Object.is(await backend.read('/zero'), 0));
+        const list = (await backend.read('/list')) as [number, { z: number }];
+        assert.ok(Object.is(list[0], 0) && Object.is(list[1].z, 0));
+        writeFileSync(join(base, 'python.json'), '-0.0');
+        assert.ok(Object.is(await backend.read('/python'), -0));
+      });
+
+      it('S95 bytes that are not UTF-8 read as U+FFFD without an error, and are written back as \\ufffd', async () => {
+        const { base, backend } = fresh();
+        mkdirSync(base);
+        // 0xff never occurs in UTF-8; 0xc3 starts a two-byte sequence that "(" does not continue.
+        writeFileSync(join(base, 'latin1.json'), Buffer.from([0x22, 0x61, 0xff, 0x62, 0xc3, 0x28, 0x22]));
+        assert.equal(await backend.read('/latin1'), 'a\ufffdb\ufffd(');
+        assert.deepEqual(await backend.read('/'), { latin1: 'a\ufffdb\ufffd(' });
+        await backend.write('/latin1', await backend.read('/latin1'));
+        assert.equal(readFileSync(join(base, 'latin1.json'), 'utf8'), '"a\\ufffdb\\ufffd("');
+      });
+    });
+
     describe('containment', { skip: !canSymlink }, () => {
       const withOutsideLink = () => {
         const { dir, base, backend } = fresh();
