@@ -51,7 +51,8 @@ function workspaceFsAdapter(): FileAdapter {
 
     async stat(path) {
       try {
-        return { kind: kindOf((await fs.stat(vscode.Uri.parse(path, true))).type) };
+        const info = await fs.stat(vscode.Uri.parse(path, true));
+        return { kind: kindOf(info.type), mtimeMs: info.mtime };
       } catch (error) {
         const code = codeOf(error);
         if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -73,6 +74,8 @@ function workspaceFsAdapter(): FileAdapter {
     // createDirectory creates missing parents and accepts an existing folder.
     mkdir: (path) => wrap(fs.createDirectory(vscode.Uri.parse(path, true))),
   };
+  // No holdFolder: vscode.workspace.fs works by path, in another process, so a write checks its folder just
+  // before the rename instead, and temporary files cannot be opened with O_NOFOLLOW (README, Backends).
   // Without realpath the backend refuses to cross symlinks at all, the safe choice where it cannot tell
   // where a link leads.
   return adapter;

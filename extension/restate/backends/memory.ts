@@ -205,7 +205,16 @@ export class InMemoryBackend implements Backend {
   #forgetSubtree(path: string, node: MemoryNode): void {
     this.#byPath.delete(path);
     if (node.children === undefined) return;
-    for (const [name, child] of node.children) this.#forgetSubtree(path + '/' + name, child);
+    // A list rather than recursion: paths may be deeper than the call stack (S134).
+    const pending: [string, MemoryNode][] = [[path, node]];
+    while (pending.length > 0) {
+      const [parentPath, parent] = pending.pop()!;
+      for (const [name, child] of parent.children!) {
+        const childPath = parentPath + '/' + name;
+        this.#byPath.delete(childPath);
+        if (child.children !== undefined) pending.push([childPath, child]);
+      }
+    }
   }
 }
 
@@ -213,15 +222,44 @@ function nodeExists(node: MemoryNode): boolean {
   return node.value !== NO_VALUE || node.children !== undefined;
 }
 
-function readNode(node: MemoryNode): unknown {
+/** How many levels of a parent read are built by recursion, the fastest way, before a list takes over. */
+const RECURSION_LIMIT = 256;
+
+function readNode(node: MemoryNode, levelsLeft = RECURSION_LIMIT): unknown {
   if (node.children === undefined) return node.value;
+  if (levelsLeft === 0) return readDeepNode(node);
   const result: Record<string, unknown> = {};
   if (node.value !== NO_VALUE) result[OWN_VALUE_KEY] = node.value;
   for (const name of [...node.children.keys()].sort(compareNames)) {
-    const child = readNode(node.children.get(name)!);
-    // Plain assignment to "__proto__" would replace the prototype instead of adding a key.
-    if (name === '__proto__') Object.defineProperty(result, name, { value: child, enumerable: true, writable: true, configurable: true });
-    else result[name] = child;
+    setKey(result, name, readNode(node.children.get(name)!, levelsLeft - 1));
   }
   return result;
+}
+
+/** readNode for a node with children, with the objects still to fill on a list: paths may be deeper than the stack (S134). */
+function readDeepNode(top: MemoryNode): Record<string, unknown> {
+  const topResult: Record<string, unknown> = {};
+  const pending: [MemoryNode, Record<string, unknown>][] = [[top, topResult]];
+  while (pending.length > 0) {
+    const [node, result] = pending.pop()!;
+    if (node.value !== NO_VALUE) result[OWN_VALUE_KEY] = node.value;
+    for (const name of [...node.children!.keys()].sort(compareNames)) {
+      const child = node.children!.get(name)!;
+      if (child.children === undefined) {
+        setKey(result, name, child.value);
+      } else {
+        // The key goes in now, in order; the object is filled when its turn comes.
+        const childResult: Record<string, unknown> = {};
+        setKey(result, name, childResult);
+        pending.push([child, childResult]);
+      }
+    }
+  }
+  return topResult;
+}
+
+// Plain assignment to "__proto__" would replace the prototype instead of adding a key.
+function setKey(target: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__') Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  else target[name] = value;
 }

@@ -308,6 +308,81 @@ for (const kind of fsBackendKinds) {
       });
     });
 
+    describe('nesting depth (S134)', () => {
+      /** `leaf` inside `depth` containers, alternating objects and arrays from the outside in. */
+      const nested = (depth: number, leaf: unknown): unknown => {
+        let value = leaf;
+        for (let i = depth; i > 0; i--) value = i % 2 === 1 ? { in: value } : [value];
+        return value;
+      };
+
+      it('S134 writes and reads back a value nested 512 levels deep', async () => {
+        const { base, backend } = fresh();
+        await backend.write('/deep', nested(512, 'leaf'));
+        await backend.write('/empty', nested(511, []));
+        assert.equal(readFileSync(join(base, 'deep.json'), 'utf8'), '{"in": ['.repeat(256) + '"leaf"' + ']}'.repeat(256));
+        assert.ok(deepEqual(await backend.read('/deep'), nested(512, 'leaf')));
+        assert.ok(deepEqual(await backend.read('/empty'), nested(511, [])));
+      });
+
+      it('S134 refuses a value nested deeper than 512 levels with a RestateSerializeError naming the path, touching nothing', async () => {
+        const { base, backend } = fresh();
+        await backend.write('/deep', 'old');
+        const before = snapshot(base);
+        for (const value of [nested(513, 1), nested(512, []), nested(512, {}), nested(10_000, 1), { ok: 1, list: [2, nested(600, 3)] }]) {
+          await assert.rejects(backend.write('/deep', value), (error: unknown) => {
+            assert.ok(error instanceof RestateSerializeError, String(error));
+            assert.equal(error.path, '/deep');
+            assert.match(error.message, /nested deeper than 512 levels/);
+            // The place is shortened to its first and last steps.
+            assert.ok(error.message.length < 400, error.message);
+            return true;
+          });
+          await assert.rejects(backend.write('/new/deep', value), RestateSerializeError);
+        }
+        await assert.rejects(backend.write('/deep', { ok: 1, list: [2, nested(600, 3)] }), (error: unknown) =>
+          error instanceof RestateSerializeError && error.location.startsWith('.list[1].in[0]') && error.location.includes('…') && error.location.endsWith('.in[0]'),
+        );
+        assert.deepEqual(snapshot(base), before);
+      });
+
+      it('S134 reads a file nested 20,000 levels deep that another program wrote', async () => {
+        const { base, backend } = fresh();
+        mkdirSync(base);
+        writeFileSync(join(base, 'deep.json'), '['.repeat(20_000) + '1' + ']'.repeat(20_000));
+        let expected: unknown = 1;
+        for (let i = 0; i < 20_000; i++) expected = [expected];
+        assert.ok(deepEqual(await backend.read('/deep'), expected));
+        assert.ok(deepEqual(await backend.read('/'), { deep: expected }));
+      });
+    });
+
+    describe('what does not come back unchanged (README, sharing a folder with Python)', () => {
+      it('S93 -0 is written as 0 and comes back as 0; a -0.0 that Python wrote reads as -0', async () => {
+        const { base, backend } = fresh();
+        await backend.write('/zero', -0);
+        await backend.write('/list', [-0, { z: -0 }]);
+        assert.equal(readFileSync(join(base, 'zero.json'), 'utf8'), '0');
+        assert.equal(readFileSync(join(base, 'list.json'), 'utf8'), '[0, {"z": 0}]');
+        assert.ok(Object.is(await backend.read('/zero'), 0));
+        const list = (await backend.read('/list')) as [number, { z: number }];
+        assert.ok(Object.is(list[0], 0) && Object.is(list[1].z, 0));
+        writeFileSync(join(base, 'python.json'), '-0.0');
+        assert.ok(Object.is(await backend.read('/python'), -0));
+      });
+
+      it('S95 bytes that are not UTF-8 read as U+FFFD without an error, and are written back as \\ufffd', async () => {
+        const { base, backend } = fresh();
+        mkdirSync(base);
+        // 0xff never occurs in UTF-8; 0xc3 starts a two-byte sequence that "(" does not continue.
+        writeFileSync(join(base, 'latin1.json'), Buffer.from([0x22, 0x61, 0xff, 0x62, 0xc3, 0x28, 0x22]));
+        assert.equal(await backend.read('/latin1'), 'a\ufffdb\ufffd(');
+        assert.deepEqual(await backend.read('/'), { latin1: 'a\ufffdb\ufffd(' });
+        await backend.write('/latin1', await backend.read('/latin1'));
+        assert.equal(readFileSync(join(base, 'latin1.json'), 'utf8'), '"a\\ufffdb\\ufffd("');
+      });
+    });
+
     describe('containment', { skip: !canSymlink }, () => {
       const withOutsideLink = () => {
         const { dir, base, backend } = fresh();

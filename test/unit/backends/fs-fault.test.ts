@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { buildSync } from 'esbuild';
 import { FileSystemSyncBackend } from '../../../extension/restate/index';
@@ -18,6 +18,16 @@ function jsonFiles(dir: string): string[] {
     const full = join(dir, name);
     if (statSync(full).isDirectory()) found.push(...jsonFiles(full));
     else if (name.endsWith('.json')) found.push(full);
+  }
+  return found;
+}
+
+function temporaryFiles(dir: string): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) found.push(...temporaryFiles(full));
+    else if (name.startsWith('.') && name.endsWith('.tmp')) found.push(full);
   }
   return found;
 }
@@ -63,5 +73,14 @@ describe('FileSystemSyncBackend under SIGKILL', () => {
       }
     }
     assert.ok(files > ROUNDS * PARALLEL, `only ${files} files were checked`);
+    // What the killed writers left is removed once it has aged past the wait for a dead writer's files.
+    for (const base of bases) {
+      const leftovers = temporaryFiles(dirname(base));
+      const aged = new Date(Date.now() - 11 * 60_000);
+      for (const file of leftovers) utimesSync(file, aged, aged);
+      const removed = await new FileSystemSyncBackend(base, { removeStaleTemporaryFiles: false }).removeStaleTemporaryFiles();
+      assert.deepEqual(removed.sort(), leftovers.sort());
+      assert.deepEqual(temporaryFiles(dirname(base)), []);
+    }
   });
 });

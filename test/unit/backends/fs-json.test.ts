@@ -95,4 +95,16 @@ describe('jsonSerializer', () => {
     assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
     assert.deepEqual(loads('["\\u00e9\\n\\/", -1.5e-3, true, false, null, {}]'), ['é\n/', -1.5e-3, true, false, null, {}]);
   });
+
+  it('S134 the lenient reader follows 1,000 levels and refuses deeper ones with a parse error, not a RangeError', () => {
+    const deepNaN = (depth: number): string => '['.repeat(depth) + 'NaN' + ']'.repeat(depth);
+    let value = loads(deepNaN(1000));
+    for (let i = 0; i < 1000; i++) value = (value as unknown[])[0];
+    assert.ok(Number.isNaN(value));
+    for (const depth of [1001, 100_000]) {
+      assert.throws(() => loads(deepNaN(depth)), (error: unknown) => error instanceof SyntaxError && /nested deeper than 1000 levels at line 1, column 1001\b/.test(error.message), String(depth));
+    }
+    // Standard JSON goes to the built-in parser, which reads any depth.
+    assert.ok(Array.isArray(loads('['.repeat(100_000) + ']'.repeat(100_000))));
+  });
 });

@@ -84,4 +84,24 @@ describe('InMemoryBackend specifics', () => {
     const handle = new InMemoryBackend().handle('/p');
     assert.throws(() => handle.write(undefined), (error: unknown) => error instanceof RestateValueError && /\/p/.test(error.message));
   });
+
+  it('S134 a path 20,000 segments deep is read from above and deleted without overflowing the stack', () => {
+    const backend = new InMemoryBackend();
+    const depth = 20_000;
+    const path = '/' + Array.from({ length: depth }, (_, i) => (i % 2 === 0 ? 'a' : 'b')).join('/');
+    backend.write(path, 'leaf');
+    backend.write('/a/b', 'own');
+    backend.write('/a/side', 1);
+    let read = backend.read('/') as Record<string, unknown>;
+    for (let level = 0; level < depth - 1; level++) {
+      const name = level % 2 === 0 ? 'a' : 'b';
+      const keys = level === 1 ? ['/', 'a'] : level === 0 ? ['b', 'side'] : [name === 'a' ? 'b' : 'a'];
+      assert.deepEqual(Object.keys(read[name] as object), keys, `level ${level}`);
+      read = read[name] as Record<string, unknown>;
+    }
+    assert.equal(read[depth % 2 === 0 ? 'b' : 'a'], 'leaf');
+    backend.delete('/a/b');
+    assert.deepEqual(backend.read('/'), { a: { side: 1 } });
+    assert.equal(backend.read(path), MISSING);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { InMemoryBackend, MISSING, RestateError, RestateValueError, deepEqual } from '../../../extension/restate/index';
+import { ControllerSync, InMemoryBackend, MISSING, RestateError, RestateValueError, deepEqual } from '../../../extension/restate/index';
 import type { StateEvent } from '../../../extension/restate/index';
 import { forEachController } from './controllers';
 import type { AnyController } from './controllers';
@@ -130,6 +130,67 @@ describe('deepEqual (S18)', () => {
   it('S18 the result is a boolean', () => {
     assert.equal(typeof deepEqual({ a: 1 }, { a: 1 }), 'boolean');
     assert.equal(typeof deepEqual(1, 2), 'boolean');
+  });
+});
+
+/** `leaf` inside `depth` containers, alternating arrays and objects from the outside in. */
+function nested(depth: number, leaf: unknown): unknown {
+  let value = leaf;
+  for (let i = depth; i > 0; i--) value = i % 2 === 0 ? [value] : { inner: value };
+  return value;
+}
+
+describe('deepEqual at any depth (S134)', () => {
+  it('S134 compares values nested 50,000 levels deep without overflowing the stack', () => {
+    assert.equal(equal(nested(50_000, 'leaf'), nested(50_000, 'leaf')), true);
+    assert.equal(equal(nested(50_000, 'leaf'), nested(50_000, 'other')), false);
+    assert.equal(equal(nested(50_000, NaN), nested(50_000, NaN)), true);
+    assert.equal(equal(nested(50_000, 'leaf'), nested(49_999, 'leaf')), false);
+    assert.equal(equal(nested(50_000, [1, 2]), nested(50_000, [1, 2, 3])), false);
+    assert.equal(equal(nested(50_000, { a: 1 }), nested(50_000, { b: 1 })), false);
+    assert.equal(equal(nested(50_000, [1]), nested(50_000, { 0: 1 })), false);
+  });
+
+  it('S134 deep values keep the rules of S18: order of keys ignored, instances by reference, siblings compared', () => {
+    const point = new Point(1, 2);
+    const deep = (tail: unknown): unknown => nested(20_000, { z: tail, a: [1, { b: point }] });
+    assert.equal(equal(deep(nested(20_000, 1)), nested(20_000, { a: [1, { b: point }], z: nested(20_000, 1) })), true);
+    assert.equal(equal(deep(1), nested(20_000, { z: 1, a: [1, { b: new Point(1, 2) }] })), false);
+    assert.equal(equal(deep(1), nested(20_000, { z: 1, a: [1, { b: point }], c: undefined })), false);
+    assert.equal(equal(deep(nested(20_000, 1)), deep(nested(20_000, 2))), false);
+  });
+
+  it('S134 values that contain themselves compare in bounded time, without a RangeError', () => {
+    const selfList = (): unknown[] => {
+      const list: unknown[] = [];
+      list.push(list);
+      return list;
+    };
+    assert.equal(equal(selfList(), selfList()), true);
+    // Two references to itself per level: comparing branch by branch would never end.
+    const fork = (n: number): Record<string, unknown> => {
+      const node: Record<string, unknown> = { n };
+      node.left = node;
+      node.right = node;
+      return node;
+    };
+    assert.equal(equal(fork(1), fork(1)), true);
+    assert.equal(equal(fork(1), fork(2)), false);
+    // Equal when they unfold to the same infinite value, however the cycle is laid out.
+    const twoStep: Record<string, unknown> = { n: 1 };
+    const other: Record<string, unknown> = { n: 1, left: twoStep, right: twoStep };
+    twoStep.left = other;
+    twoStep.right = other;
+    assert.equal(equal(fork(1), twoStep), true);
+    other.n = 2;
+    assert.equal(equal(fork(1), twoStep), false);
+  });
+
+  it('S134 a controller compares deep values when they are written again', () => {
+    const state = new ControllerSync(new InMemoryBackend());
+    assert.equal(state.setState('/deep', nested(50_000, 1)), true);
+    assert.equal(state.setState('/deep', nested(50_000, 1)), false);
+    assert.equal(state.setState('/deep', nested(50_000, 2)), true);
   });
 });
 

@@ -1,5 +1,6 @@
 import {
   constants,
+  existsSync,
   promises as fsp,
   lstat as lstatCallback,
   readFile as readFileCallback,
@@ -29,8 +30,12 @@ export interface FileAdapter {
   writeFile(path: string, data: Uint8Array, opts: { fsync: boolean }): Promise<void>;
   /** The entries of a folder, symlinks reported as 'symlink'; a missing folder fails with code 'ENOENT'. */
   readDirectory(path: string): Promise<{ name: string; kind: EntryKind }[]>;
-  /** What is at `path` without following a final symlink, or undefined when nothing is there. */
-  stat(path: string): Promise<{ kind: EntryKind } | undefined>;
+  /**
+   * What is at `path` without following a final symlink, or undefined when nothing is there. `mtimeMs`, the
+   * last modification in milliseconds since 1970, lets the backend remove temporary files that dead writers
+   * left (S87); an adapter without it never has them removed.
+   */
+  stat(path: string): Promise<{ kind: EntryKind; mtimeMs?: number } | undefined>;
   /** Removes a file, a symlink or (with `recursive`) a folder; a missing path is not an error. */
   delete(path: string, opts: { recursive: boolean }): Promise<void>;
   /** Moves `from` over `to`, replacing a file there; with `fsync`, also syncs the folder (if the adapter can). */
@@ -42,6 +47,14 @@ export interface FileAdapter {
    * the backend refuses to cross any symlink, as it cannot tell where the link leads.
    */
   realpath?(path: string): Promise<string>;
+  /**
+   * Opens a folder and returns a `path` that keeps reaching that very folder however its own path is
+   * renamed or swapped for a symlink meanwhile, with `real`, where the folder was when opened; `release`
+   * closes it. Writes go through it, so that another process cannot divert them out of the base (S90).
+   * A missing folder fails with code 'ENOENT'; undefined where the adapter cannot hold folders, and then
+   * each write checks the folder's real path just before it renames, which leaves a short window.
+   */
+  holdFolder?(path: string): Promise<{ path: string; real: string; release(): Promise<void> } | undefined>;
 }
 
 export function direntKind(entry: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryKind {
@@ -75,6 +88,14 @@ async function syncFolder(path: string): Promise<void> {
 // node:fs takes numeric open flags wherever it takes a flag string, though its typings admit only strings.
 const NOFOLLOW_READ_FLAG: string | undefined =
   constants.O_NOFOLLOW === undefined ? undefined : ((constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string);
+// A symlink planted at the name of a file being written is not followed.
+const WRITE_FLAG = (constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0)) as unknown as string;
+const FOLDER_FLAG = (constants.O_RDONLY | (constants.O_DIRECTORY ?? 0)) as unknown as string;
+/**
+ * Where the descriptors of this process can be used as folders in paths (Linux): `/proc/self/fd/<fd>/name`
+ * is `name` in the folder opened as `fd`, wherever that folder has moved since. It stands in for openat().
+ */
+export const DESCRIPTOR_FOLDER: string | undefined = process.platform === 'linux' && existsSync('/proc/self/fd') ? '/proc/self/fd/' : undefined;
 
 /**
  * `nodeFileAdapter.readFile` that fails (ELOOP on most systems) instead of following a final symlink, so
@@ -100,9 +121,9 @@ export const nodeFileAdapter: FileAdapter = Object.freeze({
 
   async writeFile(path: string, data: Uint8Array, opts: { fsync: boolean }): Promise<void> {
     if (!opts.fsync) {
-      return new Promise<void>((resolve, reject) => writeFileCallback(path, data, (error) => (error ? reject(error) : resolve())));
+      return new Promise<void>((resolve, reject) => writeFileCallback(path, data, { flag: WRITE_FLAG }, (error) => (error ? reject(error) : resolve())));
     }
-    const handle = await fsp.open(path, 'w');
+    const handle = await fsp.open(path, WRITE_FLAG);
     try {
       await handle.writeFile(data);
       await handle.sync();
@@ -118,10 +139,10 @@ export const nodeFileAdapter: FileAdapter = Object.freeze({
 
   // Every leaf read asks for a children folder that usually is not there: the callback form answers
   // that without the promise API's extra layers.
-  stat: (path: string): Promise<{ kind: EntryKind } | undefined> =>
-    new Promise<{ kind: EntryKind } | undefined>((resolve, reject) =>
+  stat: (path: string): Promise<{ kind: EntryKind; mtimeMs: number } | undefined> =>
+    new Promise<{ kind: EntryKind; mtimeMs: number } | undefined>((resolve, reject) =>
       lstatCallback(path, (error, info) => {
-        if (error === null) resolve({ kind: direntKind(info) });
+        if (error === null) resolve({ kind: direntKind(info), mtimeMs: info.mtimeMs });
         else if (error.code === 'ENOENT' || error.code === 'ENOTDIR') resolve(undefined);
         else reject(error);
       }),
@@ -152,4 +173,16 @@ export const nodeFileAdapter: FileAdapter = Object.freeze({
   // The same native realpath(3) as fs.promises.realpath, without its promise layers; it runs on every read.
   realpath: (path: string): Promise<string> =>
     new Promise<string>((resolve, reject) => realpathCallback.native(path, (error, real) => (error ? reject(error) : resolve(real)))),
+
+  async holdFolder(path: string): Promise<{ path: string; real: string; release(): Promise<void> } | undefined> {
+    if (DESCRIPTOR_FOLDER === undefined) return undefined;
+    const handle = await fsp.open(path, FOLDER_FLAG);
+    const held = DESCRIPTOR_FOLDER + handle.fd;
+    try {
+      return { path: held, real: await fsp.readlink(held), release: () => handle.close() };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  },
 });

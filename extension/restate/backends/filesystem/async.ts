@@ -7,7 +7,7 @@ import type { FileAdapter } from './adapter';
 import { jsonSerializer } from './json';
 import { COMPONENT, FileLayout, NO_NODE } from './layout';
 import { withPathLock } from './locks';
-import { AdapterFiles, runAsync } from './ops';
+import { AdapterFiles, runAsync, thisProcess } from './ops';
 import type { Task } from './ops';
 import type { Serializer } from './serializer';
 
@@ -16,6 +16,11 @@ export interface FileSystemAsyncBackendOptions {
   serializer?: Serializer;
   /** `'rename'` (default) makes writes atomic; `'fsync'` also makes them durable across power loss (S87). */
   durability?: 'rename' | 'fsync';
+  /**
+   * Whether opening the folder starts a sweep in the background that removes the temporary files of
+   * writers killed mid-write (S87); true by default.
+   */
+  removeStaleTemporaryFiles?: boolean;
   /** Where the I/O goes (S96); `nodeFileAdapter` by default. */
   adapter?: FileAdapter;
 }
@@ -31,6 +36,7 @@ export class FileSystemAsyncBackend implements AsyncBackend {
   readonly #layout: FileLayout;
   readonly #files: AdapterFiles;
   readonly #locksWork: boolean;
+  #sweep: Promise<string[]> | undefined;
 
   constructor(base: string, options: FileSystemAsyncBackendOptions = {}) {
     const adapter = options.adapter ?? nodeFileAdapter;
@@ -45,7 +51,9 @@ export class FileSystemAsyncBackend implements AsyncBackend {
       paths: adapter,
       resolvesLinks: adapter.realpath !== undefined,
       retryRenames: process.platform === 'win32',
+      writer: thisProcess,
     });
+    if (options.removeStaleTemporaryFiles !== false) void this.removeStaleTemporaryFiles();
   }
 
   async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
@@ -86,6 +94,19 @@ export class FileSystemAsyncBackend implements AsyncBackend {
   async exclusive<T>(path: string, step: () => Promise<T>): Promise<T> {
     const canonical = resolveConcretePath(path, COMPONENT);
     return this.#locksWork ? withPathLock(this.base, canonical, step) : step();
+  }
+
+  /**
+   * Removes the temporary files that writers killed mid-write left in the folder (S87); resolves to the
+   * files removed. While a sweep runs, the call returns it; errors only leave files in place.
+   */
+  removeStaleTemporaryFiles(): Promise<string[]> {
+    this.#sweep ??= runAsync(this.#layout.removeStaleTemporaryFiles(), this.#files)
+      .catch(() => [])
+      .finally(() => {
+        this.#sweep = undefined;
+      });
+    return this.#sweep;
   }
 
   async #run<T>(task: Task<T>, verb: string, path: string): Promise<T> {

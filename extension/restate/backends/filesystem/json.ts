@@ -72,6 +72,19 @@ function formatNumber(value: number): string {
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+/**
+ * The deepest nesting of arrays and objects written (S134). Python's `json` reads about 990 levels at its
+ * default recursion limit, less when called deep in a program; 512 keeps every file readable there.
+ */
+export const MAX_WRITE_DEPTH = 512;
+/**
+ * The deepest nesting the lenient reader follows: Python cannot write deeper files at its default recursion
+ * limit, and the reader recurses. Files without NaN or Infinity go to JSON.parse, which reads any depth.
+ */
+export const MAX_LENIENT_READ_DEPTH = 1000;
+// A location longer than this many steps is shown by its first and last few.
+const LOCATION_STEPS_SHOWN = 4;
+
 class PythonJsonWriter {
   // The keys from the root to the value being written, for error locations like `.tags[2]`.
   readonly #keys: (string | number)[] = [];
@@ -105,7 +118,10 @@ class PythonJsonWriter {
   }
 
   #writeArray(array: readonly unknown[]): string {
-    if (array.length === 0) return '[]';
+    if (array.length === 0) {
+      this.#checkDepth();
+      return '[]';
+    }
     this.#enter(array);
     let out = '[';
     for (let i = 0; i < array.length; i++) {
@@ -135,13 +151,21 @@ class PythonJsonWriter {
 
   #enter(container: object): void {
     if (this.#ancestors.includes(container)) this.#fail('the value contains itself (a cycle) and cannot be stored');
+    this.#checkDepth();
     this.#ancestors.push(container);
   }
 
+  #checkDepth(): void {
+    if (this.#ancestors.length < MAX_WRITE_DEPTH) return;
+    this.#fail(`arrays and objects are nested deeper than ${MAX_WRITE_DEPTH} levels here, which Python's json cannot read back`);
+  }
+
   #fail(detail: string): never {
-    const location = this.#keys
-      .map((key) => (typeof key === 'number' ? `[${key}]` : IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`))
-      .join('');
+    const steps = this.#keys.map((key) => (typeof key === 'number' ? `[${key}]` : IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`));
+    const location =
+      steps.length <= 2 * LOCATION_STEPS_SHOWN
+        ? steps.join('')
+        : `${steps.slice(0, LOCATION_STEPS_SHOWN).join('')}…${steps.slice(-LOCATION_STEPS_SHOWN).join('')}`;
     throw new ValueLocationError(location, detail);
   }
 }
@@ -161,6 +185,7 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { '"': '"', '\\': '\\',
 class LenientJsonParser {
   readonly #text: string;
   #pos = 0;
+  #depth = 0;
 
   constructor(text: string) {
     this.#text = text;
@@ -177,8 +202,8 @@ class LenientJsonParser {
   #parseValue(): unknown {
     const code = this.#text.charCodeAt(this.#pos);
     switch (code) {
-      case 0x7b: return this.#parseObject();
-      case 0x5b: return this.#parseArray();
+      case 0x7b: return this.#leave(this.#enter() && this.#parseObject());
+      case 0x5b: return this.#leave(this.#enter() && this.#parseArray());
       case 0x22: return this.#parseString();
       case 0x74: return this.#literal('true', true);
       case 0x66: return this.#literal('false', false);
@@ -289,6 +314,17 @@ class LenientJsonParser {
         return this.#fail("expected ',' or '}' in object");
       }
     }
+  }
+
+  // Counted around the calls rather than inside them, so that a level costs two stack frames, not three.
+  #enter(): true {
+    if (++this.#depth > MAX_LENIENT_READ_DEPTH) this.#fail(`arrays and objects nested deeper than ${MAX_LENIENT_READ_DEPTH} levels`);
+    return true;
+  }
+
+  #leave<T>(parsed: T): T {
+    this.#depth--;
+    return parsed;
   }
 
   #skipWhitespace(): void {

@@ -2,9 +2,10 @@ import { RestateBackendError, RestateError, RestateFormatError, RestateNameError
 import { childOf, splitPath } from '../../path';
 import { UnreadableValue } from '../../unreadable';
 import { MISSING, OWN_VALUE_KEY, compareNames } from '../../values';
-import { checkWritableName, isTemporaryName } from './names';
-import { FileOpError, IS_SYMLINK, NOT_FOUND, codeOf, mkdir, parallel, readDirectory, readFile, realpath, remove, rename, sleep, stat, writeFile } from './ops';
-import type { Task } from './ops';
+import { checkWritableName, isTemporaryName, parseTemporaryFileName, temporaryFileName } from './names';
+import type { TemporaryFileOwner, WriterProcess } from './names';
+import { FileOpError, IS_SYMLINK, NOT_FOUND, codeOf, holdFolder, mkdir, modifiedTime, parallel, readDirectory, readFile, realpath, releaseFolder, remove, rename, sleep, stat, writeFile } from './ops';
+import type { HeldFolder, Task } from './ops';
 import { ValueLocationError, valueSuffix } from './serializer';
 import type { Serializer } from './serializer';
 
@@ -18,6 +19,12 @@ const NO_VALUE: unique symbol = Symbol('no own value');
 const READ_CONCURRENCY = 32;
 const RETRYABLE_RENAME_CODES = new Set(['EPERM', 'EACCES', 'EBUSY']);
 const RENAME_RETRY_MS = 1000;
+// A temporary file of a writer on this host whose process is gone is a leftover once it is this old; the
+// wait covers a process that only looks gone, because it runs in another pid namespace under the same name.
+const DEAD_WRITER_AGE_MS = 10 * 60_000;
+// Any other temporary file (of another host, or of an older version that recorded no process) is a leftover
+// after a day: no write takes that long.
+const ABANDONED_AGE_MS = 24 * 60 * 60_000;
 
 export interface PathOps {
   join(dir: string, name: string): string;
@@ -34,14 +41,20 @@ export interface LayoutOptions {
   readonly resolvesLinks: boolean;
   /** Retry renames that fail with EPERM, EACCES or EBUSY, as virus scanners and indexers cause on Windows. */
   readonly retryRenames: boolean;
+  /** Recorded in temporary file names; without it, only a day's age makes a temporary file a leftover. */
+  readonly writer?: WriterProcess;
+}
+
+/** A folder a write goes into: the path to use for its files, and the hold that keeps it, if any. */
+interface WriteFolder {
+  readonly path: string;
+  readonly held: HeldFolder | undefined;
 }
 
 interface ChildSources {
   file?: string;
   folder?: { readonly path: string; readonly real: string };
 }
-
-let temporaryCounter = 0;
 
 /**
  * The on-disk layout shared by both filesystem backends (S82–S95), written once as tasks that yield file
@@ -60,6 +73,7 @@ export class FileLayout {
   readonly #paths: PathOps;
   readonly #resolvesLinks: boolean;
   readonly #retryRenames: boolean;
+  readonly #writer: WriterProcess | undefined;
   #baseReal: string | undefined;
 
   constructor(options: LayoutOptions) {
@@ -71,6 +85,7 @@ export class FileLayout {
     this.#paths = options.paths;
     this.#resolvesLinks = options.resolvesLinks;
     this.#retryRenames = options.retryRenames;
+    this.#writer = options.writer;
     this.rootFile = options.paths.join(options.paths.dirname(options.base), options.paths.basename(options.base) + this.suffix);
   }
 
@@ -164,32 +179,78 @@ export class FileLayout {
     return names.sort(compareNames);
   }
 
-  /** Writes `data` as the node's value: temporary file, then rename (S87). */
+  /**
+   * Writes `data` as the node's value: temporary file, then rename (S87). The folder is held open for the
+   * write where the driver can (S90), so that swapping it for a symlink cannot divert the files; elsewhere
+   * its real path is checked before the temporary file is written and again just before the rename.
+   */
   *write(path: string, data: string | Uint8Array): Task<void> {
     const segments = this.#segments(path);
-    let folder: string;
-    let file: string;
-    let folders: string[] = [];
     if (segments.length === 0) {
-      folder = this.#paths.dirname(this.base);
-      file = this.rootFile;
-    } else {
-      folders = this.#folders(segments);
-      folder = folders[folders.length - 1];
-      file = this.#paths.join(folder, segments[segments.length - 1] + this.suffix);
-      const real = yield* this.#checkFolder(folders, path, 'write');
-      if (real === NOT_FOUND) yield* this.#createFolders(folders, path);
+      yield* this.#writeRoot(data);
+      return;
     }
-    const temporary = this.#paths.join(folder, `.${this.#paths.basename(file)}.${temporaryToken()}.tmp`);
+    const folders = this.#folders(segments);
+    const fileName = segments[segments.length - 1] + this.suffix;
+    // A folder that vanishes during the write (a delete removing emptied folders) is created once more.
+    for (let attempt = 0; ; attempt++) {
+      let folder = yield* this.#enterFolder(folders, path);
+      if (folder === NOT_FOUND) {
+        yield* this.#createFolders(folders, path);
+        folder = yield* this.#enterFolder(folders, path);
+      }
+      if (folder === NOT_FOUND) throw new FileOpError(folders[folders.length - 1], Object.assign(new Error('the folder vanished while it was written to'), { code: 'ENOENT' }));
+      try {
+        yield* this.#writeInto(folder, folders, fileName, data, path);
+        return;
+      } catch (error) {
+        const code = codeOf(error);
+        if (attempt > 0 || (code !== 'ENOENT' && code !== 'ENOTDIR')) throw error;
+      } finally {
+        if (folder.held !== undefined) yield* releaseFolder(folder.held);
+      }
+    }
+  }
+
+  *#writeInto(folder: WriteFolder, folders: readonly string[], fileName: string, data: string | Uint8Array, path: string): Task<void> {
+    const temporary = this.#paths.join(folder.path, temporaryFileName(fileName, this.#writer));
+    const file = this.#paths.join(folder.path, fileName);
+    const shownFile = this.#paths.join(folders[folders.length - 1], fileName);
+    try {
+      yield* writeFile(temporary, data, this.#fsync);
+      // A verification is good for one step only: the folder may have been swapped since the last one.
+      if (folder.held === undefined) yield* this.#checkFolder(folders, path, 'write', false);
+    } catch (error) {
+      yield* this.#discard(temporary);
+      throw error instanceof FileOpError ? new FileOpError(shownFile, error.cause) : error;
+    }
+    try {
+      yield* this.#renameOver(temporary, file);
+    } catch (error) {
+      yield* this.#discard(temporary);
+      if ((yield* stat(file)) === 'directory') {
+        throw new RestateBackendError(
+          COMPONENT,
+          `cannot write ${path}: ${shownFile} is a folder (it holds the children of a node named ${fileName}), so the value file cannot go there; rename or remove that folder`,
+          { path, file: shownFile, cause: error },
+        );
+      }
+      throw error instanceof FileOpError ? new FileOpError(shownFile, error.cause) : error;
+    }
+  }
+
+  /** The root's value lives next to the base, in a folder no symlink inside the base can stand for. */
+  *#writeRoot(data: string | Uint8Array): Task<void> {
+    const folder = this.#paths.dirname(this.base);
+    const file = this.rootFile;
+    const temporary = this.#paths.join(folder, temporaryFileName(this.#paths.basename(file), this.#writer));
     try {
       yield* writeFile(temporary, data, this.#fsync);
     } catch (error) {
       yield* this.#discard(temporary);
       const code = codeOf(error);
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
-      // The folder vanished or is a file: recreating the folders either succeeds or names the conflict.
-      if (segments.length === 0) yield* mkdir(folder);
-      else yield* this.#createFolders(folders, path);
+      yield* mkdir(folder);
       yield* writeFile(temporary, data, this.#fsync);
     }
     try {
@@ -199,12 +260,32 @@ export class FileLayout {
       if ((yield* stat(file)) === 'directory') {
         throw new RestateBackendError(
           COMPONENT,
-          `cannot write ${path}: ${file} is a folder (it holds the children of a node named ${this.#paths.basename(file)}), so the value file cannot go there; rename or remove that folder`,
-          { path, file, cause: error },
+          `cannot write /: ${file} is a folder (it holds the children of a node named ${this.#paths.basename(file)}), so the value file cannot go there; rename or remove that folder`,
+          { path: '/', file, cause: error },
         );
       }
       throw error;
     }
+  }
+
+  /**
+   * The deepest of `folders`, ready for a write: held open where the driver can, after checking that it
+   * lies inside the base; otherwise checked afresh. NOT_FOUND when it does not exist.
+   */
+  *#enterFolder(folders: readonly string[], path: string, verb = 'write'): Task<WriteFolder | typeof NOT_FOUND> {
+    const folder = folders[folders.length - 1];
+    const held = yield* holdFolder(folder);
+    if (held === undefined) {
+      const real = yield* this.#checkFolder(folders, path, verb, false);
+      return real === NOT_FOUND ? NOT_FOUND : { path: folder, held: undefined };
+    }
+    if (held === NOT_FOUND) return NOT_FOUND;
+    const baseReal = yield* this.#baseRealPath();
+    if (baseReal !== NOT_FOUND && this.#isInside(held.real, baseReal)) return { path: held.path, held };
+    yield* releaseFolder(held);
+    // Name the link itself when it is still there to find.
+    yield* this.#checkFolder(folders, path, verb, false);
+    throw this.#linkError(folder, held.real, path, verb);
   }
 
   /** Removes the value file and the children folder, then the ancestor folders left empty (S88). */
@@ -220,15 +301,24 @@ export class FileLayout {
     const folders = this.#folders(segments);
     const folder = folders[folders.length - 1];
     const name = segments[segments.length - 1];
-    if ((yield* this.#checkFolder(folders, path, 'delete')) === NOT_FOUND) return;
-    const file = this.#paths.join(folder, name + this.suffix);
-    const childDir = this.#paths.join(folder, name);
-    const [fileKind, dirKind] = yield* parallel<[string | typeof NOT_FOUND, string | typeof NOT_FOUND]>([stat(file), stat(childDir)]);
-    // A folder named like the value file belongs to another node (`name.json`), and a plain file named like
-    // the children folder is not part of the state: both stay.
-    if (fileKind === 'file' || fileKind === 'symlink') yield* remove(file, false);
-    if (dirKind === 'directory') yield* remove(childDir, true);
-    else if (dirKind === 'symlink') yield* remove(childDir, false);
+    // Held like a write's folder (S90): removing a subtree through a folder swapped for a symlink would
+    // remove whatever it leads to.
+    const entered = yield* this.#enterFolder(folders, path, 'delete');
+    if (entered === NOT_FOUND) return;
+    try {
+      const file = this.#paths.join(entered.path, name + this.suffix);
+      const childDir = this.#paths.join(entered.path, name);
+      const [fileKind, dirKind] = yield* parallel<[string | typeof NOT_FOUND, string | typeof NOT_FOUND]>([stat(file), stat(childDir)]);
+      // A folder named like the value file belongs to another node (`name.json`), and a plain file named like
+      // the children folder is not part of the state: both stay.
+      if (fileKind === 'file' || fileKind === 'symlink') yield* remove(file, false);
+      if (dirKind === 'directory') yield* remove(childDir, true);
+      else if (dirKind === 'symlink') yield* remove(childDir, false);
+    } catch (error) {
+      throw error instanceof FileOpError && entered.held !== undefined ? new FileOpError(error.file.replace(entered.held.path, folder), error.cause) : error;
+    } finally {
+      if (entered.held !== undefined) yield* releaseFolder(entered.held);
+    }
     for (let i = folders.length - 1; i > 0; i--) {
       const entries = yield* readDirectory(folders[i]);
       if (entries === NOT_FOUND || entries.length > 0) return;
@@ -239,6 +329,57 @@ export class FileLayout {
         return;
       }
     }
+  }
+
+  /**
+   * Removes the temporary files that writers killed mid-write left behind (S87), below the base and, for
+   * the root value, next to it; returns the files removed. A file goes only when its writer cannot be
+   * writing it any more: recorded as a process of this host that no longer runs, and unchanged for ten
+   * minutes, or unchanged for a day. Symlinks are not followed, and folders that cannot be read are skipped.
+   */
+  *removeStaleTemporaryFiles(): Task<string[]> {
+    const removed: string[] = [];
+    const rootFileName = this.#paths.basename(this.rootFile);
+    yield* this.#removeStaleIn(this.#paths.dirname(this.base), (valueFileName) => valueFileName === rootFileName, removed);
+    const folders = [this.base];
+    while (folders.length > 0) folders.push(...(yield* this.#removeStaleIn(folders.pop()!, () => true, removed)));
+    return removed;
+  }
+
+  /** Removes the leftovers in one folder whose value file name `accepts`; returns its subfolders. */
+  *#removeStaleIn(folder: string, accepts: (valueFileName: string) => boolean, removed: string[]): Task<string[]> {
+    let entries: readonly { name: string; kind: string }[] | typeof NOT_FOUND;
+    try {
+      entries = yield* readDirectory(folder);
+    } catch {
+      return [];
+    }
+    if (entries === NOT_FOUND) return [];
+    const subfolders: string[] = [];
+    for (const entry of entries) {
+      if (entry.kind === 'directory') subfolders.push(this.#paths.join(folder, entry.name));
+      if (entry.kind !== 'file') continue;
+      const parsed = parseTemporaryFileName(entry.name, this.suffix);
+      if (parsed === undefined || !accepts(parsed.valueFileName)) continue;
+      const file = this.#paths.join(folder, entry.name);
+      try {
+        const modified = yield* modifiedTime(file);
+        if (modified === NOT_FOUND || !this.#isLeftOver(parsed.owner, Date.now() - modified)) continue;
+        yield* remove(file, false);
+        removed.push(file);
+      } catch {
+        // Gone meanwhile, or not ours to remove: either way it stays out of the listings.
+      }
+    }
+    return subfolders;
+  }
+
+  #isLeftOver(owner: TemporaryFileOwner | null, ageMs: number): boolean {
+    const writer = this.#writer;
+    if (owner !== null && writer !== undefined && owner.host === writer.host) {
+      return ageMs >= DEAD_WRITER_AGE_MS && !writer.isAlive(owner.pid);
+    }
+    return ageMs >= ABANDONED_AGE_MS;
   }
 
   #segments(path: string): string[] {
@@ -292,7 +433,7 @@ export class FileLayout {
    * The real path of the deepest folder of `folders` if it lies inside the base, NOT_FOUND when it does
    * not exist; a RestatePathError naming the link when a symlink leads outside (S90).
    */
-  *#checkFolder(folders: readonly string[], path: string, verb: string): Task<string | typeof NOT_FOUND> {
+  *#checkFolder(folders: readonly string[], path: string, verb: string, mayReuse = true): Task<string | typeof NOT_FOUND> {
     const baseReal = yield* this.#baseRealPath();
     if (baseReal === NOT_FOUND) return NOT_FOUND;
     const folder = folders[folders.length - 1];
@@ -305,7 +446,7 @@ export class FileLayout {
       }
       return folder;
     }
-    const real = yield* realpath(folder, true);
+    const real = yield* realpath(folder, mayReuse);
     if (real === NOT_FOUND || this.#isInside(real, baseReal)) return real;
     for (let i = 1; i < folders.length; i++) {
       const target = yield* realpath(folders[i], false);
@@ -443,13 +584,25 @@ export class FileLayout {
     return combine(value, children);
   }
 
-  /** Creates the folders down to the last of `folders`, after checking that the deepest existing one is inside. */
+  /**
+   * Creates the folders down to the last of `folders`, one at a time, each inside its parent held open
+   * or checked just before (S90).
+   */
   *#createFolders(folders: readonly string[], path: string): Task<void> {
     let existing = folders.length - 1;
-    while (existing > 0 && (yield* stat(folders[existing])) === NOT_FOUND) existing--;
-    if (existing > 0) yield* this.#checkFolder(folders.slice(0, existing + 1), path, 'write');
+    while (existing >= 0 && (yield* stat(folders[existing])) === NOT_FOUND) existing--;
     try {
-      yield* mkdir(folders[folders.length - 1]);
+      // The base and the folders above it are not the state's: only what lies inside can be swapped.
+      if (existing < 0) yield* mkdir(this.base);
+      for (let level = Math.max(existing, 0) + 1; level < folders.length; level++) {
+        const parent = yield* this.#enterFolder(folders.slice(0, level), path);
+        if (parent === NOT_FOUND) throw new FileOpError(folders[level - 1], Object.assign(new Error('the folder vanished while a folder was created in it'), { code: 'ENOENT' }));
+        try {
+          yield* mkdir(this.#paths.join(parent.path, this.#paths.basename(folders[level])));
+        } finally {
+          if (parent.held !== undefined) yield* releaseFolder(parent.held);
+        }
+      }
     } catch (error) {
       const code = codeOf(error);
       if (code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
@@ -514,11 +667,6 @@ function combine(value: unknown, children: Record<string, unknown> | undefined):
 function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
-}
-
-function temporaryToken(): string {
-  temporaryCounter = (temporaryCounter + 1) % 0x100000;
-  return temporaryCounter.toString(36) + Math.random().toString(36).slice(2, 10);
 }
 
 function describe(error: unknown): string {

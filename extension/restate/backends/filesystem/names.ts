@@ -10,6 +10,57 @@ export function isTemporaryName(name: string): boolean {
   return name.length >= 4 && name.charCodeAt(0) === 0x2e && name.endsWith('.tmp');
 }
 
+/** The process that writes a temporary file, as its name records it: a tag of the host name and the process id. */
+export interface TemporaryFileOwner {
+  readonly host: string;
+  readonly pid: number;
+}
+
+/** The process writing, as temporary file names record it, and a way to tell whether another one still runs. */
+export interface WriterProcess extends TemporaryFileOwner {
+  /** Whether a process with this id runs on this host. */
+  isAlive(pid: number): boolean;
+}
+
+let temporaryCounter = 0;
+
+/**
+ * `.<value file name>.<host>-<pid>-<unique>.tmp`, the temporary file of S87: it has the shape listings ignore,
+ * and says which process writes it, so that a sweep can tell a dead writer's leftover from a write under way.
+ */
+export function temporaryFileName(valueFileName: string, owner: TemporaryFileOwner | undefined): string {
+  temporaryCounter = (temporaryCounter + 1) % 0x100000;
+  const unique = temporaryCounter.toString(36) + Math.random().toString(36).slice(2, 8);
+  return `.${valueFileName}.${owner === undefined ? '' : `${owner.host}-${owner.pid}-`}${unique}.tmp`;
+}
+
+const OWNED_TOKEN = /^([0-9a-z]+)-([1-9][0-9]*)-[0-9a-z]+$/;
+const ANONYMOUS_TOKEN = /^[0-9a-z]+$/;
+
+/**
+ * Reads a name as the temporary file of a value file ending in `suffix`: the value file's name and the owner
+ * recorded, `null` when the name has none (an older version wrote it); undefined for any other name, which
+ * is not restate's to remove.
+ */
+export function parseTemporaryFileName(name: string, suffix: string): { valueFileName: string; owner: TemporaryFileOwner | null } | undefined {
+  if (!isTemporaryName(name)) return undefined;
+  const middle = name.slice(1, -'.tmp'.length);
+  const dot = middle.lastIndexOf('.');
+  const valueFileName = middle.slice(0, dot);
+  if (dot <= suffix.length || !valueFileName.endsWith(suffix)) return undefined;
+  const token = middle.slice(dot + 1);
+  const owned = OWNED_TOKEN.exec(token);
+  if (owned !== null) return { valueFileName, owner: { host: owned[1], pid: Number(owned[2]) } };
+  return ANONYMOUS_TOKEN.test(token) ? { valueFileName, owner: null } : undefined;
+}
+
+/** A short tag for a host name, for temporary file names: base-36 FNV-1a. */
+export function hostTag(hostName: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < hostName.length; i++) hash = Math.imul(hash ^ hostName.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(36);
+}
+
 /**
  * Throws a RestateNameError unless `segment` can be a file name on Windows, macOS and Linux alike, with
  * room for the temporary file next to its value file (S89). Only writes apply this: reads and deletes accept

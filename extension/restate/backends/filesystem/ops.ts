@@ -7,6 +7,7 @@ import {
   openSync,
   readFileSync,
   readdirSync,
+  readlinkSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -15,9 +16,12 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { direntKind, nodeFileAdapter, nodeReadFileNoFollow } from './adapter';
+import { DESCRIPTOR_FOLDER, direntKind, nodeFileAdapter, nodeReadFileNoFollow } from './adapter';
 import type { EntryKind, FileAdapter } from './adapter';
+import { hostTag } from './names';
+import type { WriterProcess } from './names';
 
 /*
  * The filesystem algorithms are written once, as generators that yield these operations (house style:
@@ -40,6 +44,9 @@ export type FileOp =
   | { readonly op: 'readFile'; readonly path: string; readonly text: boolean; readonly detectLink: boolean }
   | { readonly op: 'readDirectory'; readonly path: string }
   | { readonly op: 'stat'; readonly path: string }
+  | { readonly op: 'modifiedTime'; readonly path: string }
+  | { readonly op: 'holdFolder'; readonly path: string }
+  | { readonly op: 'releaseFolder'; readonly held: string }
   | { readonly op: 'realpath'; readonly path: string; readonly folder: boolean }
   | { readonly op: 'writeFile'; readonly path: string; readonly data: string | Uint8Array; readonly fsync: boolean }
   | { readonly op: 'rename'; readonly from: string; readonly to: string; readonly fsync: boolean }
@@ -70,7 +77,7 @@ export function codeOf(error: unknown): string | undefined {
 }
 
 function opFile(op: PrimitiveOp): string {
-  return op.op === 'rename' ? op.to : op.op === 'sleep' ? '' : op.path;
+  return op.op === 'rename' ? op.to : op.op === 'sleep' ? '' : op.op === 'releaseFolder' ? op.held : op.path;
 }
 
 // The helpers below give each operation its result type; the drivers guarantee it.
@@ -93,6 +100,11 @@ export function* stat(path: string): Task<EntryKind | typeof NOT_FOUND> {
   return (yield { op: 'stat', path }) as EntryKind | typeof NOT_FOUND;
 }
 
+/** When the file was last modified, in milliseconds since 1970; NOT_FOUND when it is not there or the driver cannot tell. */
+export function* modifiedTime(path: string): Task<number | typeof NOT_FOUND> {
+  return (yield { op: 'modifiedTime', path }) as number | typeof NOT_FOUND;
+}
+
 /**
  * The path with links resolved. `folder` marks a containment check of a folder, which the sync driver may
  * answer from the verifications of the current synchronous run.
@@ -101,6 +113,26 @@ export function* realpath(path: string, folder: boolean): Task<string | typeof N
   return (yield { op: 'realpath', path, folder }) as string | typeof NOT_FOUND;
 }
 
+/** A folder held open, reached through `path` whatever happens to the path it was opened by; `real` is where it was then. */
+export interface HeldFolder {
+  readonly path: string;
+  readonly real: string;
+}
+
+/**
+ * Opens a folder so that paths through the result keep reaching it even if its path is swapped for a
+ * symlink meanwhile; NOT_FOUND when there is no folder; undefined when the driver cannot hold folders.
+ * Every hold must be released.
+ */
+export function* holdFolder(path: string): Task<HeldFolder | typeof NOT_FOUND | undefined> {
+  return (yield { op: 'holdFolder', path }) as HeldFolder | typeof NOT_FOUND | undefined;
+}
+
+export function* releaseFolder(held: HeldFolder): Task<void> {
+  yield { op: 'releaseFolder', held: held.path };
+}
+
+/** Creates a temporary file, never through a symlink at its name, and never over an existing file where the driver can tell. */
 export function* writeFile(path: string, data: string | Uint8Array, fsync: boolean): Task<void> {
   yield { op: 'writeFile', path, data, fsync };
 }
@@ -125,6 +157,21 @@ export function* sleep(ms: number): Task<void> {
 export function* parallel<T extends readonly unknown[]>(tasks: { readonly [K in keyof T]: Task<T[K]> }, limit = Infinity): Task<T> {
   return (yield { op: 'parallel', tasks, limit }) as T;
 }
+
+/** This process, for temporary file names; `process.kill(pid, 0)` tells whether another one runs. */
+export const thisProcess: WriterProcess = Object.freeze({
+  host: hostTag(hostname()),
+  pid: process.pid,
+  isAlive(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      // EPERM: it runs, under another user.
+      return codeOf(error) === 'EPERM';
+    }
+  },
+});
 
 /** Performs operations with synchronous node:fs calls. */
 export interface SyncFiles {
@@ -247,9 +294,16 @@ export class NodeSyncFiles implements SyncFiles {
         }
       case 'realpath':
         return this.#realpath(op.path, op.folder);
+      case 'modifiedTime':
+        return lstatSync(op.path, NO_THROW)?.mtimeMs ?? NOT_FOUND;
+      case 'holdFolder':
+        return holdFolderSync(op.path);
+      case 'releaseFolder':
+        closeSync(heldDescriptor(op.held));
+        return undefined;
       case 'writeFile':
         if (op.fsync) writeDurably(op.path, op.data);
-        else writeFileSync(op.path, op.data);
+        else writeFileSync(op.path, op.data, { flag: NEW_FILE_FLAG });
         return undefined;
       case 'rename':
         renameSync(op.from, op.to);
@@ -332,8 +386,34 @@ function removeOne(path: string): void {
   }
 }
 
+const FOLDER_FLAGS = constants.O_RDONLY | (constants.O_DIRECTORY ?? 0);
+// Temporary names are unique: a file already there, or a symlink planted at the name, makes the write fail.
+const NEW_FILE_FLAG = openFlags(constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (NOFOLLOW ?? 0));
+
+function holdFolderSync(path: string): unknown {
+  if (DESCRIPTOR_FOLDER === undefined) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(path, openFlags(FOLDER_FLAGS));
+  } catch (error) {
+    if (ABSENT_CODES.has(codeOf(error) ?? '')) return NOT_FOUND;
+    throw error;
+  }
+  const held = DESCRIPTOR_FOLDER + fd;
+  try {
+    return { path: held, real: readlinkSync(held) };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+function heldDescriptor(held: string): number {
+  return Number(held.slice(DESCRIPTOR_FOLDER?.length ?? 0));
+}
+
 function writeDurably(path: string, data: string | Uint8Array): void {
-  const fd = openSync(path, 'w');
+  const fd = openSync(path, NEW_FILE_FLAG);
   try {
     if (typeof data === 'string') writeSync(fd, data, null, 'utf8');
     else writeSync(fd, data);
@@ -358,6 +438,7 @@ function syncFolder(path: string): void {
 /** Performs operations on a FileAdapter. */
 export class AdapterFiles implements AsyncFiles {
   readonly #adapter: FileAdapter;
+  readonly #held = new Map<string, () => Promise<void>>();
   readonly #readNoFollow: ((path: string) => Promise<Uint8Array>) | undefined;
   readonly #encoder = new TextEncoder();
   readonly #decoder = new TextDecoder();
@@ -390,6 +471,8 @@ export class AdapterFiles implements AsyncFiles {
         }
       case 'stat':
         return (await adapter.stat(op.path))?.kind ?? NOT_FOUND;
+      case 'modifiedTime':
+        return (await adapter.stat(op.path))?.mtimeMs ?? NOT_FOUND;
       case 'realpath':
         if (adapter.realpath === undefined) throw new Error('the file adapter cannot resolve symlinks');
         try {
@@ -398,6 +481,24 @@ export class AdapterFiles implements AsyncFiles {
           if (ABSENT_CODES.has(codeOf(error) ?? '')) return NOT_FOUND;
           throw error;
         }
+      case 'holdFolder': {
+        if (adapter.holdFolder === undefined) return undefined;
+        let held: Awaited<ReturnType<NonNullable<FileAdapter['holdFolder']>>>;
+        try {
+          held = await adapter.holdFolder(op.path);
+        } catch (error) {
+          if (ABSENT_CODES.has(codeOf(error) ?? '')) return NOT_FOUND;
+          throw error;
+        }
+        if (held === undefined) return undefined;
+        this.#held.set(held.path, held.release);
+        return { path: held.path, real: held.real };
+      }
+      case 'releaseFolder': {
+        const release = this.#held.get(op.held);
+        this.#held.delete(op.held);
+        return release?.();
+      }
       case 'writeFile':
         return adapter.writeFile(op.path, typeof op.data === 'string' ? this.#encoder.encode(op.data) : op.data, { fsync: op.fsync });
       case 'rename':

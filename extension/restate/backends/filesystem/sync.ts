@@ -6,7 +6,7 @@ import { nodeFileAdapter } from './adapter';
 import { jsonSerializer } from './json';
 import { COMPONENT, FileLayout, NO_NODE } from './layout';
 import { withPathLockSync } from './locks';
-import { NodeSyncFiles, runSync } from './ops';
+import { AdapterFiles, NodeSyncFiles, runAsync, runSync, thisProcess } from './ops';
 import type { Task } from './ops';
 import type { Serializer } from './serializer';
 
@@ -15,6 +15,11 @@ export interface FileSystemSyncBackendOptions {
   serializer?: Serializer;
   /** `'rename'` (default) makes writes atomic; `'fsync'` also makes them durable across power loss (S87). */
   durability?: 'rename' | 'fsync';
+  /**
+   * Whether opening the folder starts a sweep in the background that removes the temporary files of
+   * writers killed mid-write (S87); true by default.
+   */
+  removeStaleTemporaryFiles?: boolean;
 }
 
 /**
@@ -25,6 +30,7 @@ export class FileSystemSyncBackend implements Backend {
   readonly base: string;
   readonly #layout: FileLayout;
   readonly #files = new NodeSyncFiles();
+  #sweep: Promise<string[]> | undefined;
 
   constructor(base: string, options: FileSystemSyncBackendOptions = {}) {
     this.base = resolve(base);
@@ -35,7 +41,9 @@ export class FileSystemSyncBackend implements Backend {
       paths: nodeFileAdapter,
       resolvesLinks: true,
       retryRenames: process.platform === 'win32',
+      writer: thisProcess,
     });
+    if (options.removeStaleTemporaryFiles !== false) void this.removeStaleTemporaryFiles();
   }
 
   read<D = typeof MISSING>(path: string, dflt?: D): unknown {
@@ -74,6 +82,20 @@ export class FileSystemSyncBackend implements Backend {
    */
   exclusive<T>(path: string, step: () => T): T {
     return withPathLockSync(this.base, resolveConcretePath(path, COMPONENT), step);
+  }
+
+  /**
+   * Removes the temporary files that writers killed mid-write left in the folder (S87), with asynchronous
+   * I/O so that a large folder does not hold up the caller; resolves to the files removed. While a sweep
+   * runs, the call returns it; errors only leave files in place.
+   */
+  removeStaleTemporaryFiles(): Promise<string[]> {
+    this.#sweep ??= runAsync(this.#layout.removeStaleTemporaryFiles(), new AdapterFiles(nodeFileAdapter))
+      .catch(() => [])
+      .finally(() => {
+        this.#sweep = undefined;
+      });
+    return this.#sweep;
   }
 
   #run<T>(task: Task<T>, verb: string, path: string): T {

@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { FileSystemAsyncBackend, FileSystemSyncBackend, RestatePathError, jsonSerializer, nodeFileAdapter } from '../../../extension/restate/index';
+import type { FileAdapter } from '../../../extension/restate/index';
+import { DESCRIPTOR_FOLDER } from '../../../extension/restate/backends/filesystem/adapter';
+import { FileLayout } from '../../../extension/restate/backends/filesystem/layout';
+import { AdapterFiles, NodeSyncFiles, runAsync, runSync } from '../../../extension/restate/backends/filesystem/ops';
+import type { FileOp } from '../../../extension/restate/backends/filesystem/ops';
+import { freshDir } from './fs-helpers';
+
+const RACE_MS = 5_000;
+
+/**
+ * Another process that keeps swapping the folder `<base>/x` for a symlink to `outside` and back, with
+ * renames only, so that `x` is in turn a folder, missing, a symlink and missing again.
+ */
+const SWAPPER = `
+const { renameSync } = require('node:fs');
+const [base, ms] = process.argv.slice(1);
+const x = base + '/x', parked = base + '/parked', link = base + '/link';
+const end = Date.now() + Number(ms);
+process.stdout.write('ready\\n');
+let swaps = 0;
+while (Date.now() < end) {
+  for (const [from, to] of [[x, parked], [link, x], [x, link], [parked, x]]) {
+    try { renameSync(from, to); swaps++; } catch {}
+  }
+}
+process.stdout.write(swaps + '\\n');
+`;
+
+interface Writer {
+  writeBurst(writes: readonly [string, unknown][], onResult: (error: unknown) => void): Promise<void>;
+}
+
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' });
+}
+
+/** Runs `race` while the swapper runs; resolves when both are done, to the number of renames the swapper made. */
+async function withSwapper(base: string, race: () => Promise<void>): Promise<number> {
+  const swapper = spawn(process.execPath, ['-e', SWAPPER, base, String(RACE_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  let running = true;
+  swapper.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => swapper.once('close', () => resolve()));
+  void exited.then(() => (running = false));
+  swapper.once('error', (error) => assert.fail(`the swapper did not start: ${error.message}`));
+  while (!output.includes('\n')) {
+    if (!running) assert.fail('the swapper exited before it was ready');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  try {
+    await race();
+  } finally {
+    await exited;
+  }
+  return Number(output.split('\n')[1]);
+}
+
+describe('a folder swapped for a symlink out of the base (S90)', { skip: process.platform === 'win32' }, () => {
+  // The sync backend writes in bursts of one synchronous run, as a loop of setState calls does.
+  const kinds = [
+    {
+      name: 'FileSystemSyncBackend',
+      make(base: string): Writer {
+        const backend = new FileSystemSyncBackend(base);
+        return {
+          async writeBurst(writes, onResult) {
+            for (const [path, value] of writes) {
+              try {
+                backend.write(path, value);
+                onResult(undefined);
+              } catch (error) {
+                onResult(error);
+              }
+            }
+            await new Promise((resolve) => setImmediate(resolve));
+          },
+        };
+      },
+    },
+    {
+      name: 'FileSystemAsyncBackend',
+      make(base: string): Writer {
+        const backend = new FileSystemAsyncBackend(base);
+        return {
+          async writeBurst(writes, onResult) {
+            for (const [path, value] of writes) {
+              try {
+                await backend.write(path, value);
+                onResult(undefined);
+              } catch (error) {
+                onResult(error);
+              }
+            }
+          },
+        };
+      },
+    },
+  ];
+  for (const kind of kinds) {
+    it(`S90 ${kind.name}: no write lands outside while another process swaps the folder for ${RACE_MS / 1000} s`, { timeout: RACE_MS + 30_000 }, async () => {
+      const dir = freshDir();
+      const base = join(dir, 'state');
+      const outside = join(dir, 'outside');
+      mkdirSync(join(base, 'x'), { recursive: true });
+      mkdirSync(outside);
+      symlinkSync(outside, join(base, 'link'));
+      const backend = kind.make(base);
+      let written = 0;
+      let refused = 0;
+      const others = new Map<string, number>();
+      const end = Date.now() + RACE_MS - 200;
+      const swaps = await withSwapper(base, async () => {
+        for (let i = 0; Date.now() < end; i += 20) {
+          const burst = Array.from({ length: 20 }, (_, j): [string, number] => [(i + j) % 3 === 0 ? `/x/y${(i + j) % 2}/k` : `/x/k${(i + j) % 5}`, i + j]);
+          await backend.writeBurst(burst, (error) => {
+            if (error === undefined) written++;
+            else if (error instanceof RestatePathError) refused++;
+            else others.set(String(error).slice(0, 120), (others.get(String(error).slice(0, 120)) ?? 0) + 1);
+          });
+        }
+      });
+      const tally = `${written} writes, ${refused} refused, other failures ${JSON.stringify([...others])}, ${swaps} renames by the swapper`;
+      assert.deepEqual(filesBelow(outside), [], tally);
+      assert.ok(written > 0 && swaps > 0, `the race did not happen: ${tally}`);
+    });
+  }
+});
+
+/**
+ * The swap made at the worst moment, every time: the driver is wrapped so that the folder becomes a
+ * symlink out of the base just before the temporary file is written, or just before the rename.
+ */
+describe('a folder swapped for a symlink at the worst moment of a write or delete (S90)', { skip: process.platform === 'win32' }, () => {
+  const setUp = () => {
+    const dir = freshDir();
+    const base = join(dir, 'state');
+    const outside = join(dir, 'outside');
+    mkdirSync(join(base, 'x'), { recursive: true });
+    mkdirSync(outside);
+    const swap = (): void => {
+      renameSync(join(base, 'x'), join(base, 'parked'));
+      symlinkSync(outside, join(base, 'x'));
+    };
+    const layout = (adapter: FileAdapter) =>
+      new FileLayout({ base, serializer: jsonSerializer, fsync: false, paths: adapter, resolvesLinks: true, retryRenames: false });
+    return { base, outside, swap, layout };
+  };
+  /** Runs `op` after swapping the folder once, when the write reaches the operation named `at`. */
+  const swappingAt = <T extends { execute(op: FileOp): unknown }>(files: T, at: FileOp['op'], swap: () => void): T['execute'] => {
+    let swapped = false;
+    return (op) => {
+      if (op.op === at && !swapped) {
+        swapped = true;
+        swap();
+      }
+      return files.execute(op);
+    };
+  };
+
+  for (const at of ['writeFile', 'rename'] as const) {
+    it(`S90 with the folder held open, a swap before ${at} leaves nothing outside: the value goes into the folder that was checked`, { skip: DESCRIPTOR_FOLDER === undefined }, async () => {
+      for (const driver of ['sync', 'async'] as const) {
+        const { base, outside, swap, layout } = setUp();
+        const files = driver === 'sync' ? new NodeSyncFiles() : new AdapterFiles(nodeFileAdapter);
+        const execute = swappingAt(files, at, swap);
+        const task = layout(nodeFileAdapter).write('/x/k', '1');
+        if (driver === 'sync') runSync(task, { execute: execute as NodeSyncFiles['execute'] });
+        else await runAsync(task, { execute: execute as AdapterFiles['execute'] });
+        assert.deepEqual(filesBelow(outside), [], driver);
+        assert.deepEqual(readdirSync(join(base, 'parked')), ['k.json'], driver);
+      }
+    });
+  }
+
+  it('S90 with the folder held open, a swap during a delete removes nothing outside', { skip: DESCRIPTOR_FOLDER === undefined }, async () => {
+    for (const driver of ['sync', 'async'] as const) {
+      const { base, outside, swap, layout } = setUp();
+      mkdirSync(join(base, 'x', 'sub'));
+      writeFileSync(join(base, 'x', 'sub', 'k.json'), '1');
+      mkdirSync(join(outside, 'sub'));
+      writeFileSync(join(outside, 'sub', 'keep.json'), '1');
+      const files = driver === 'sync' ? new NodeSyncFiles() : new AdapterFiles(nodeFileAdapter);
+      const execute = swappingAt(files, 'stat', swap);
+      const task = layout(nodeFileAdapter).delete('/x/sub');
+      if (driver === 'sync') runSync(task, { execute: execute as NodeSyncFiles['execute'] });
+      else await runAsync(task, { execute: execute as AdapterFiles['execute'] });
+      assert.deepEqual(filesBelow(outside).sort(), ['sub', join('sub', 'keep.json')], driver);
+      assert.deepEqual(readdirSync(join(base, 'parked')), [], driver);
+    }
+  });
+
+  it('S90 where folders cannot be held, a swap before the temporary file is written is caught just before the rename', async () => {
+    const { outside, swap, layout } = setUp();
+    const { holdFolder: _unused, ...adapter } = nodeFileAdapter;
+    const files = new AdapterFiles(adapter);
+    await assert.rejects(runAsync(layout(adapter).write('/x/k', '1'), { execute: swappingAt(files, 'writeFile', swap) }), RestatePathError);
+    assert.deepEqual(filesBelow(outside), []);
+  });
+});
