@@ -1,23 +1,28 @@
 import * as vscode from 'vscode';
 import { readOwnValue, type StateHosts } from '../explorer/stateHost';
+import type { ExplorerNode } from '../explorer/stateTree';
 import type { Command } from './command';
-import { reportFailure, targetOf } from './targets';
-import { askValue, valueArgument } from './valueInput';
+import { reportFailure, selectedStateNode, targetOf } from './targets';
+import { askValue, derivedWarning, valueArgument } from './valueInput';
 
 /** Values whose JSON text is longer than this are edited in the file, not in an input box. */
 const inlineLimit = 1000;
 
 /**
- * Edits a node's own value: `restate.editValue(target, value?)`. Without a value it asks, prefilled with
- * the current one; a large value opens the node's file in an editor instead. Returns whether it wrote.
+ * Edits a node's own value: `restate.editValue(target?, value?)`. Without a target (F2 in the tree) it edits
+ * the selected node. Without a value it asks, prefilled with the current one and warning when a derivation
+ * writes the path; a large value opens the node's file in an editor instead. Returns whether it wrote.
  */
 export class EditValueCommand implements Command {
   readonly id = 'restate.editValue';
 
-  constructor(private readonly hosts: StateHosts) {}
+  constructor(
+    private readonly hosts: StateHosts,
+    private readonly view: vscode.TreeView<ExplorerNode>,
+  ) {}
 
   async execute(target?: unknown, value?: unknown): Promise<boolean> {
-    const resolved = targetOf(this.hosts, target);
+    const resolved = targetOf(this.hosts, target ?? selectedStateNode(this.view));
     if (resolved === undefined) {
       void vscode.window.showInformationMessage(vscode.l10n.t('Choose a node in the State Explorer to edit its value.'));
       return false;
@@ -33,7 +38,7 @@ export class EditValueCommand implements Command {
         await vscode.window.showTextDocument(host.fileFor(path));
         return false;
       }
-      given = await askValue(vscode.l10n.t('Edit {0}', path), text);
+      given = await askValue(vscode.l10n.t('Edit {0}', path), text, derivedWarning(host, path));
     }
     if (given === undefined) return false;
     const written = await reportFailure(vscode.l10n.t('Editing {0}', path), () => host.controller.setState(path, given.value));

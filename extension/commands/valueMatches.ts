@@ -1,0 +1,72 @@
+import { innerEntries, keyPathText, previewValue } from '../explorer/preview';
+
+/** Where a searched text occurs inside a node's value. */
+export interface ValueMatch {
+  /** The key path to the match inside the value; empty for the value itself. */
+  readonly keys: readonly (string | number)[];
+  /** The matching leaf as JSON, cut around the match; for a key that matched, the preview of its value. */
+  readonly text: string;
+}
+
+/** Enough to show where a value matched without reading all of a large one. */
+const visitLimit = 2000;
+const snippetLength = 40;
+
+/**
+ * The places in a value where `query` occurs, ignoring case, in document order: keys whose name contains
+ * it and leaves (strings, numbers, booleans, null) whose text contains it. A leaf value whose own preview
+ * already shows the match is not repeated. At most `limit` matches; `more` tells there were others.
+ */
+export function matchesInValue(value: unknown, query: string, limit = 3): { matches: ValueMatch[]; more: boolean } {
+  const needle = query.trim().toLowerCase();
+  const matches: ValueMatch[] = [];
+  if (needle === '') return { matches, more: false };
+  let visited = 0;
+  let more = false;
+  const add = (match: ValueMatch): boolean => {
+    if (matches.length < limit) matches.push(match);
+    else more = true;
+    return !more;
+  };
+  const visit = (current: unknown, keys: (string | number)[]): boolean => {
+    if (++visited > visitLimit) return false;
+    const entries = innerEntries(current);
+    if (entries.length === 0) {
+      if (current !== null && typeof current === 'object') return true;
+      const text = typeof current === 'string' ? current : JSON.stringify(current) ?? String(current);
+      const at = text.toLowerCase().indexOf(needle);
+      if (at < 0) return true;
+      if (keys.length === 0 && previewValue(current).toLowerCase().includes(needle)) return true;
+      return add({ keys: [...keys], text: snippet(current, text, at, needle.length) });
+    }
+    for (const [key, inner] of entries) {
+      if (typeof key === 'string' && key.toLowerCase().includes(needle) && !add({ keys: [...keys, key], text: previewValue(inner) })) return false;
+      if (!visit(inner, [...keys, key])) return false;
+    }
+    return true;
+  };
+  visit(value, []);
+  return { matches, more };
+}
+
+/** The matches as one line for a quick pick's detail: `roles[1]: "dev"  ·  team: "devops"`. */
+export function describeMatches(found: { matches: readonly ValueMatch[]; more: boolean }): string {
+  const parts = found.matches.map((match) => {
+    const where = keyPathText(match.keys).replace(/^\./, '');
+    return where === '' ? match.text : `${where}: ${match.text}`;
+  });
+  if (found.more) parts.push('…');
+  return parts.join('  ·  ');
+}
+
+/** A leaf's JSON text, cut to a window around the match so that the match is always in it. */
+function snippet(leaf: unknown, text: string, at: number, length: number): string {
+  // Numbers, booleans and null are short enough to show whole.
+  if (typeof leaf !== 'string') return text;
+  if (text.length <= snippetLength) return JSON.stringify(text);
+  const context = Math.max(0, Math.floor((snippetLength - length) / 2));
+  const start = Math.max(0, at - context);
+  const end = Math.min(text.length, at + length + context);
+  const inner = JSON.stringify(text.slice(start, end)).slice(1, -1);
+  return `"${start > 0 ? '…' : ''}${inner}${end < text.length ? '…' : ''}"`;
+}
