@@ -6,16 +6,20 @@ import type { ExplorerNode, StateTreeProvider } from '../explorer/stateTree';
 import type { Command } from './command';
 import { revealNode } from './reveal';
 import { targetOf } from './targets';
-import { describeMatches, matchesInValue } from './valueMatches';
+import { describeMatches, matchesInValue, mayContain, searchTextOf } from './valueMatches';
 
 /** Enough for a quick pick; a larger state is searched by its first paths. */
 const maxPaths = 5000;
+/** Values are searched once typing pauses this long, not on every keystroke. */
+const searchDelayMs = 80;
 
 interface PathItem extends vscode.QuickPickItem {
   readonly host: StateHost;
   readonly path: string;
   /** The node's own value, searched for the typed text; undefined when it has none. */
   readonly value: unknown;
+  /** The value's searchTextOf, to skip values that cannot match without walking them. */
+  readonly searchText: string;
   /** What the detail shows apart from matches: the state folder, when there are several. */
   readonly folderLabel?: string;
 }
@@ -43,7 +47,7 @@ export class FindCommand implements Command {
   async #pick(): Promise<PathItem | undefined> {
     await this.hosts.whenReady();
     const quickPick = vscode.window.createQuickPick<PathItem>();
-    quickPick.placeholder = vscode.l10n.t('Find a state path');
+    quickPick.placeholder = vscode.l10n.t('Find a state path, or text in a value');
     quickPick.matchOnDescription = true;
     quickPick.matchOnDetail = true;
     quickPick.busy = true;
@@ -58,7 +62,11 @@ export class FindCommand implements Command {
       const items = all.map((item) => withMatches(item, quickPick.value));
       if (items.some((item, index) => item.detail !== quickPick.items[index]?.detail)) quickPick.items = items;
     };
-    quickPick.onDidChangeValue(showMatches);
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    quickPick.onDidChangeValue(() => {
+      clearTimeout(pending);
+      pending = setTimeout(showMatches, searchDelayMs);
+    });
     collect(this.hosts.all).then((items) => {
       all = items;
       quickPick.items = items;
@@ -71,6 +79,7 @@ export class FindCommand implements Command {
       void vscode.window.showErrorMessage(vscode.l10n.t('Cannot list the state paths: {0}', error instanceof Error ? error.message : String(error)));
     });
     const picked = await chosen;
+    clearTimeout(pending);
     quickPick.dispose();
     return picked;
   }
@@ -117,7 +126,10 @@ async function collect(hosts: readonly StateHost[]): Promise<PathItem[]> {
       }));
       for (const entry of entries) {
         const folderLabel = hosts.length > 1 ? host.label : undefined;
-        items.push({ label: entry.path, description: entry.description, detail: folderLabel, folderLabel, host, path: entry.path, value: entry.value });
+        items.push({
+          label: entry.path, description: entry.description, detail: folderLabel, folderLabel, host, path: entry.path,
+          value: entry.value, searchText: entry.value === undefined ? '' : searchTextOf(entry.value),
+        });
         if (entry.hasChildren) queue.push(entry.path);
       }
     }
@@ -126,7 +138,7 @@ async function collect(hosts: readonly StateHost[]): Promise<PathItem[]> {
 }
 
 function withMatches(item: PathItem, query: string): PathItem {
-  const matches = item.value === undefined ? '' : describeMatches(matchesInValue(item.value, query));
+  const matches = mayContain(item.searchText, query) ? describeMatches(matchesInValue(item.value, query)) : '';
   const detail = [item.folderLabel, matches].filter((part) => part !== undefined && part !== '').join('  ·  ') || undefined;
   return detail === item.detail ? item : { ...item, detail };
 }

@@ -1,4 +1,4 @@
-import { innerEntries, keyPathText, previewValue } from '../explorer/preview';
+import { keyPathText, previewValue } from '../explorer/preview';
 
 /** Where a searched text occurs inside a node's value. */
 export interface ValueMatch {
@@ -23,30 +23,66 @@ export function matchesInValue(value: unknown, query: string, limit = 3): { matc
   if (needle === '') return { matches, more: false };
   let visited = 0;
   let more = false;
-  const add = (match: ValueMatch): boolean => {
-    if (matches.length < limit) matches.push(match);
-    else more = true;
-    return !more;
-  };
-  const visit = (current: unknown, keys: (string | number)[]): boolean => {
-    if (++visited > visitLimit) return false;
-    const entries = innerEntries(current);
-    if (entries.length === 0) {
-      if (current !== null && typeof current === 'object') return true;
-      const text = typeof current === 'string' ? current : JSON.stringify(current) ?? String(current);
-      const at = text.toLowerCase().indexOf(needle);
-      if (at < 0) return true;
-      if (keys.length === 0 && previewValue(current).toLowerCase().includes(needle)) return true;
-      return add({ keys: [...keys], text: snippet(current, text, at, needle.length) });
+  // One key path, pushed and popped on the way down: copied only for a match.
+  const keys: (string | number)[] = [];
+  const add = (text: string, key?: string): boolean => {
+    if (matches.length === limit) {
+      more = true;
+      return false;
     }
-    for (const [key, inner] of entries) {
-      if (typeof key === 'string' && key.toLowerCase().includes(needle) && !add({ keys: [...keys, key], text: previewValue(inner) })) return false;
-      if (!visit(inner, [...keys, key])) return false;
-    }
+    matches.push({ keys: key === undefined ? [...keys] : [...keys, key], text });
     return true;
   };
-  visit(value, []);
+  const visit = (current: unknown): boolean => {
+    if (++visited > visitLimit) return false;
+    if (current !== null && typeof current === 'object') {
+      if (Array.isArray(current)) {
+        for (let index = 0; index < current.length; index++) {
+          keys.push(index);
+          const going = visit(current[index]);
+          keys.pop();
+          if (!going) return false;
+        }
+        return true;
+      }
+      for (const key in current) {
+        if (!Object.prototype.hasOwnProperty.call(current, key)) continue;
+        const inner = (current as Record<string, unknown>)[key];
+        if (key.toLowerCase().includes(needle) && !add(previewValue(inner), key)) return false;
+        keys.push(key);
+        const going = visit(inner);
+        keys.pop();
+        if (!going) return false;
+      }
+      return true;
+    }
+    const text = typeof current === 'string' ? current : JSON.stringify(current) ?? String(current);
+    const at = text.toLowerCase().indexOf(needle);
+    if (at < 0) return true;
+    if (keys.length === 0 && previewValue(current).toLowerCase().includes(needle)) return true;
+    return add(snippet(current, text, at, needle.length));
+  };
+  visit(value);
   return { matches, more };
+}
+
+/** As much of a value's text as is kept to search: about as much as matchesInValue walks. */
+const searchTextLength = 64 * 1024;
+
+/**
+ * A value's text to rule out quickly, before walking it, that a query occurs in it: its JSON, in lower case
+ * (the start of it, for a large value). Computed once per value; `mayContain` then costs one substring search
+ * per query.
+ */
+export function searchTextOf(value: unknown): string {
+  return (JSON.stringify(value) ?? '').slice(0, searchTextLength).toLowerCase();
+}
+
+/** False when `query` cannot occur in the value whose searchTextOf is `text`: neither in a key nor in a leaf. */
+export function mayContain(text: string, query: string): boolean {
+  const needle = query.trim().toLowerCase();
+  // A query with quotes or backslashes appears escaped in JSON.
+  return needle !== '' && text.includes(JSON.stringify(needle).slice(1, -1));
 }
 
 /** The matches as one line for a quick pick's detail: `roles[1]: "dev"  ·  team: "devops"`. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { describeMatches, matchesInValue } from '../../../extension/commands/valueMatches';
+import { describeMatches, matchesInValue, mayContain, searchTextOf } from '../../../extension/commands/valueMatches';
 
 const alice = { name: 'Alice', age: 34, roles: ['admin', 'dev'] };
 
@@ -47,5 +47,23 @@ describe('finding text inside values', () => {
     assert.deepEqual(matchesInValue(alice, 'ops'), { matches: [], more: false });
     assert.deepEqual(matchesInValue({}, 'a'), { matches: [], more: false });
     assert.equal(describeMatches({ matches: [], more: false }), '');
+  });
+});
+
+describe('ruling out values before walking them', () => {
+  test('a value may contain a query found in its keys or leaves, ignoring case, and no other', () => {
+    const text = searchTextOf({ Name: 'Alice', roles: ['admin', 'dev'], quote: 'say "hi"', port: 8080 });
+    assert.equal(mayContain(text, 'DEV'), true);
+    assert.equal(mayContain(text, 'name'), true);
+    assert.equal(mayContain(text, '808'), true);
+    assert.equal(mayContain(text, 'say "hi'), true, 'quotes are compared as JSON escapes them');
+    assert.equal(mayContain(text, 'ops'), false);
+    assert.equal(mayContain(text, ' '), false);
+  });
+  test('only the start of a large value is kept', () => {
+    const large = { log: 'x'.repeat(200_000), tail: 'needle' };
+    assert.ok(searchTextOf(large).length <= 64 * 1024);
+    assert.equal(mayContain(searchTextOf(large), 'needle'), false);
+    assert.equal(mayContain(searchTextOf({ tail: 'needle' }), 'needle'), true);
   });
 });
