@@ -235,10 +235,10 @@ suite('State Explorer', () => {
     assert.equal(existsSync(join(stateDir(), 'users/carol.json')), false);
     await host.settled();
     const keys = (extension().packageJSON as { contributes: { keybindings: { command: string; key: string; when: string }[] } }).contributes.keybindings;
-    assert.deepEqual(keys.map(({ command, key, when }) => [command, key, when]), [
-      ['restate.editValue', 'f2', 'focusedView == restate.explorer && !inputFocus'],
-      ['restate.delete', 'delete', 'focusedView == restate.explorer && !inputFocus'],
-    ]);
+    for (const [command, key] of [['restate.editValue', 'f2'], ['restate.delete', 'delete']]) {
+      const binding = keys.find((candidate) => candidate.command === command);
+      assert.deepEqual(binding && [binding.key, binding.when], [key, 'focusedView == restate.explorer && !inputFocus'], command);
+    }
   });
 
   test('Find in the title bar opens the search even when VS Code hands it the focused node', async () => {
