@@ -8,7 +8,7 @@ import { CopyValueCommand } from './commands/copyValue';
 import { CreateStateFolderCommand } from './commands/createStateFolder';
 import { DeleteCommand } from './commands/deleteNode';
 import { EditValueCommand } from './commands/editValue';
-import { FindCommand } from './commands/find';
+import { FindCommand, FindInViewCommand } from './commands/find';
 import { OpenFileCommand } from './commands/openFile';
 import { PingCommand } from './commands/ping';
 import { RefreshCommand } from './commands/refresh';
@@ -36,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
   const decorations = new StateDecorations();
   const tree = new StateTreeProvider(hosts, decorations, log);
   const view = vscode.window.createTreeView('restate.explorer', { treeDataProvider: tree, showCollapseAll: true });
+  const find = new FindCommand(hosts, tree, view);
   context.subscriptions.push(
     hosts,
     log,
@@ -44,15 +45,16 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
     view,
     ...registerCommands([
       new SetValueCommand(hosts),
-      new EditValueCommand(hosts),
+      new EditValueCommand(hosts, view),
       new AddChildCommand(hosts),
-      new DeleteCommand(hosts),
+      new DeleteCommand(hosts, view),
       new PingCommand(hosts),
       new CopyPathCommand(hosts),
       new CopyValueCommand(hosts),
       new OpenFileCommand(hosts),
       new RefreshCommand(hosts, tree),
-      new FindCommand(hosts, tree, view),
+      find,
+      new FindInViewCommand(find),
       new RevealCommand(hosts, tree, view),
       new CollapseAllCommand(),
       new ShowMoreCommand(hosts, tree),

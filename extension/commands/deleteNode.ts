@@ -1,19 +1,24 @@
 import * as vscode from 'vscode';
 import type { StateHosts } from '../explorer/stateHost';
+import type { ExplorerNode } from '../explorer/stateTree';
 import type { Command } from './command';
-import { reportFailure, targetOf } from './targets';
+import { reportFailure, selectedStateNode, targetOf } from './targets';
 
 /**
- * Deletes a node and everything below it: `restate.delete(target, confirmed?)`. Asks for confirmation,
- * saying how much goes, unless `confirmed` is true. Returns whether anything was deleted.
+ * Deletes a node and everything below it: `restate.delete(target?, confirmed?)`. Without a target (the
+ * Delete key in the tree) it deletes the selected node. Asks for confirmation, saying how much goes and how
+ * to undo it, unless `confirmed` is true. Returns whether anything was deleted.
  */
 export class DeleteCommand implements Command {
   readonly id = 'restate.delete';
 
-  constructor(private readonly hosts: StateHosts) {}
+  constructor(
+    private readonly hosts: StateHosts,
+    private readonly view: vscode.TreeView<ExplorerNode>,
+  ) {}
 
   async execute(target?: unknown, confirmed?: unknown): Promise<boolean> {
-    const resolved = targetOf(this.hosts, target);
+    const resolved = targetOf(this.hosts, target ?? selectedStateNode(this.view));
     if (resolved === undefined) {
       void vscode.window.showInformationMessage(vscode.l10n.t('Choose a node in the State Explorer to delete it.'));
       return false;
@@ -34,7 +39,10 @@ export class DeleteCommand implements Command {
       const remove = vscode.l10n.t('Delete');
       const answer = await vscode.window.showWarningMessage(what, {
         modal: true,
-        detail: vscode.l10n.t('The files are removed from {0}; this cannot be undone here.', host.stateFolder.toString(true)),
+        detail: `${vscode.l10n.t('The files go from the state folder {0}.', host.label)}\n${below === 0
+          ? vscode.l10n.t('Revert This Change in the Changes view can undo it.')
+          // A revert writes back the value before the change, which for a node with children is its own value.
+          : vscode.l10n.t('Revert This Change in the Changes view brings back the value of {0} itself, not the nodes below it.', path)}`,
       }, remove);
       if (answer !== remove) return false;
     }

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import { RestateFormatError, deepEqual } from '../restate';
 import { readOwnValue, type StateHost, type StateHosts } from '../explorer/stateHost';
+import type { ExplorerNode } from '../explorer/stateTree';
 import type { Command } from './command';
-import { reportFailure, targetOf } from './targets';
-import { askValue, valueArgument } from './valueInput';
+import { reportFailure, selectedStateNode, targetOf } from './targets';
+import { askValue, derivedWarning, valueArgument } from './valueInput';
 
 /** Values whose JSON text is longer than this are edited in the file, not in an input box. */
 const inlineLimit = 1000;
@@ -24,18 +25,22 @@ export interface EditValueOptions {
 type OwnValue = { hasValue: boolean; value: unknown; unreadable?: { text: string; detail: string } };
 
 /**
- * Edits a node's own value: `restate.editValue(target, value?, options?)`. Without a value it asks,
- * prefilled with the current one; a large value opens the node's file in an editor instead. When the file
- * changed since the edit began (another program wrote it), it asks whether to overwrite it or keep theirs.
- * Returns whether it wrote.
+ * Edits a node's own value: `restate.editValue(target?, value?, options?)`. Without a target (F2 in the
+ * tree) it edits the selected node. Without a value it asks, prefilled with the current one and warning
+ * when a derivation writes the path; a large value opens the node's file in an editor instead. When the
+ * file changed since the edit began (another program wrote it), it asks whether to overwrite it or keep
+ * theirs. Returns whether it wrote.
  */
 export class EditValueCommand implements Command {
   readonly id = 'restate.editValue';
 
-  constructor(private readonly hosts: StateHosts) {}
+  constructor(
+    private readonly hosts: StateHosts,
+    private readonly view: vscode.TreeView<ExplorerNode>,
+  ) {}
 
   async execute(target?: unknown, value?: unknown, options?: unknown): Promise<boolean> {
-    const resolved = targetOf(this.hosts, target);
+    const resolved = targetOf(this.hosts, target ?? selectedStateNode(this.view));
     if (resolved === undefined) {
       void vscode.window.showInformationMessage(vscode.l10n.t('Choose a node in the State Explorer to edit its value.'));
       return false;
@@ -59,7 +64,7 @@ export class EditValueCommand implements Command {
       const title = began.unreadable !== undefined
         ? vscode.l10n.t('Edit {0}: its file cannot be parsed ({1})', path, began.unreadable.detail)
         : vscode.l10n.t('Edit {0}', path);
-      edited = await askValue(title, text);
+      edited = await askValue(title, text, derivedWarning(host, path));
     }
     if (edited === undefined) return false;
     const newValue = edited.value;

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { StateHosts } from '../explorer/stateHost';
 import type { Command } from './command';
 import { pathProblem, pickHost, reportFailure, targetOf, type StateTarget } from './targets';
-import { askValue, valueArgument } from './valueInput';
+import { askValue, derivedWarning, valueArgument } from './valueInput';
 
 /**
  * Sets a state path to a value: `restate.setValue(target?, value?)`. The target is a node, a path or
@@ -18,7 +18,7 @@ export class SetValueCommand implements Command {
     const resolved = target === undefined ? await this.#askTarget() : targetOf(this.hosts, target);
     if (resolved === undefined) return false;
     const given = value === undefined
-      ? await askValue(vscode.l10n.t('Value for {0}', resolved.path))
+      ? await askValue(vscode.l10n.t('Value for {0}', resolved.path), undefined, derivedWarning(resolved.host, resolved.path))
       : valueArgument(value);
     if (given === undefined) return false;
     const written = await reportFailure(vscode.l10n.t('Setting {0}', resolved.path),

@@ -45,6 +45,15 @@ export function targetOf(hosts: StateHosts, argument: unknown): StateTarget | un
   }
 }
 
+/**
+ * The state node selected in the State Explorer, for a command run by a key in the view (Delete, F2): moving
+ * the keyboard focus in the tree moves the selection with it.
+ */
+export function selectedStateNode(view: vscode.TreeView<ExplorerNode>): ExplorerNode | undefined {
+  const [selected] = view.selection;
+  return selected?.kind === 'state' ? selected : undefined;
+}
+
 /** Asks which state folder to use when there are several. */
 export async function pickHost(hosts: StateHosts): Promise<StateHost | undefined> {
   await hosts.whenReady();

@@ -9,6 +9,11 @@ export function previewValue(value: unknown, maxLength = 60): string {
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
 }
 
+/** Short text shown next to a node with children: `1 child`, `5 children`. */
+export function childrenPreview(count: number): string {
+  return count === 1 ? '1 child' : `${count} children`;
+}
+
 /** The value pretty-printed for a tooltip, cut so that a large value does not fill the screen. */
 export function prettyValue(value: unknown, maxLength = 2000): string {
   const text = JSON.stringify(value, null, 2) ?? String(value);

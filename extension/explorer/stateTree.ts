@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { RestateBackendError, RestateFormatError } from '../restate';
 import { StateDecorations } from './decorations';
-import { innerEntries, isExpandable, keyPathText, prettyValue, previewValue, valueIcons, valueKind } from './preview';
+import { childrenPreview, innerEntries, isExpandable, keyPathText, prettyValue, previewValue, valueIcons, valueKind } from './preview';
 import { readOwnValue, type StateChange, type StateHost, type StateHosts } from './stateHost';
 import { childPath, nameOf, parentPath, topMost } from './statePaths';
 
@@ -15,6 +15,8 @@ export interface HostNode {
 /** What was read for a state node when it was last shown. */
 export interface StateInfo {
   readonly hasChildren: boolean;
+  /** How many children it has, all pages together. */
+  readonly childCount: number;
   readonly hasValue: boolean;
   readonly value: unknown;
   /** Set when the node's value file cannot be parsed (or read). */
@@ -316,15 +318,16 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
    * a leaf's read costs more file operations than its value file.
    */
   async #load(node: StateNode, derived = derivedPaths(node.host), knownLeaf = false): Promise<StateInfo> {
-    const hasChildren = !knownLeaf && (await this.#list(node.host, node.path)).length > 0;
+    const childCount = knownLeaf ? 0 : (await this.#list(node.host, node.path)).length;
+    const hasChildren = childCount > 0;
     try {
-      return { hasChildren, ...await readOwnValue(node.host, node.path), derived: derived.has(node.path) };
+      return { hasChildren, childCount, ...await readOwnValue(node.host, node.path), derived: derived.has(node.path) };
     } catch (error) {
       const message = error instanceof RestateFormatError ? error.detail : error instanceof Error ? error.message : String(error);
       const file = error instanceof RestateFormatError || error instanceof RestateBackendError
         ? node.host.fileFor(node.path).toString()
         : undefined;
-      return { hasChildren, hasValue: false, value: undefined, error: { message, ...(file ? { file } : {}) }, derived: false };
+      return { hasChildren, childCount, hasValue: false, value: undefined, error: { message, ...(file ? { file } : {}) }, derived: false };
     }
   }
 
@@ -396,6 +399,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     } else {
       item.iconPath = new vscode.ThemeIcon(info.derived ? 'symbol-function' : 'list-tree');
     }
+    if (info.hasChildren) parts.push(childrenPreview(info.childCount));
     if (info.derived) parts.push(vscode.l10n.t('derived'));
     item.description = parts.join(' · ');
     item.tooltip = tooltip;
@@ -404,19 +408,26 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
   }
 
   #innerItem(node: InnerNode): vscode.TreeItem {
-    const key = node.keys.length === 0 ? vscode.l10n.t('(value)') : String(node.keys[node.keys.length - 1]);
+    const ownValue = node.keys.length === 0;
+    const key = ownValue ? '' : String(node.keys[node.keys.length - 1]);
+    // A node's own value beside its children is labelled by what it is, not by a name a child could have.
     const item = new vscode.TreeItem(
-      node.keys.length === 0 ? key : typeof node.keys[node.keys.length - 1] === 'number' ? `[${key}]` : key,
+      ownValue ? `= ${previewValue(node.value)}` : typeof node.keys[node.keys.length - 1] === 'number' ? `[${key}]` : key,
       isExpandable(node.value) ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
     );
     item.id = node.id;
-    item.description = previewValue(node.value);
+    item.description = ownValue
+      ? vscode.l10n.t('own value, from {0}', fileName(node.host.fileFor(node.path)))
+      : previewValue(node.value);
     item.iconPath = new vscode.ThemeIcon(valueIcons[valueKind(node.value)]);
     item.tooltip = new vscode.MarkdownString()
       .appendMarkdown('**').appendText(`${node.path}${keyPathText(node.keys)}`).appendMarkdown('**')
       .appendCodeblock(prettyValue(node.value), 'json');
     item.contextValue = 'restate.inner';
-    item.accessibilityInformation = { label: typeof item.label === 'string' ? item.label : key, role: 'treeitem' };
+    item.accessibilityInformation = {
+      label: ownValue ? vscode.l10n.t('own value of {0}', nameOf(node.path)) : typeof item.label === 'string' ? item.label : key,
+      role: 'treeitem',
+    };
     return item;
   }
 
@@ -435,6 +446,10 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
 
 export function stateId(host: StateHost, path: string): string {
   return `${host.id}:${path}`;
+}
+
+function fileName(uri: vscode.Uri): string {
+  return uri.path.slice(uri.path.lastIndexOf('/') + 1);
 }
 
 /** The names of the sub-folders of a node's children folder, or undefined when it cannot be read. */

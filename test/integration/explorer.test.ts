@@ -9,6 +9,8 @@ import type { StateChange, StateHost } from '../../extension/explorer/stateHost'
 import type { ExplorerNode, StateNode } from '../../extension/explorer/stateTree';
 import { activatedApi as api, extensionId, stateHostOf as mainHost, until, workspaceFolder } from './helpers';
 
+const extension = (): vscode.Extension<RestateExtensionApi> => vscode.extensions.getExtension<RestateExtensionApi>(extensionId)!;
+
 const stateDir = (): string => join(workspaceFolder().uri.fsPath, '.state');
 
 /** Runs a script in another Node process, as another app writing the state folder would. */
@@ -108,6 +110,25 @@ suite('State Explorer', () => {
     const items = await Promise.all(inner.map((node) => exports.tree.getTreeItem(node)));
     assert.ok(items.every((item) => item.contextValue === 'restate.inner'));
     assert.equal(exports.tree.getParent(inner[0]), zoe);
+  });
+
+  test('a folder node shows how many children it has; a node with its own value and children shows that value apart from them', async () => {
+    const exports = await api();
+    const host = mainHost(exports);
+    assert.equal(await descriptionOf(exports, (await nodeAt(exports, host, '/settings'))!), '5 children');
+    assert.equal(await descriptionOf(exports, (await nodeAt(exports, host, '/users'))!), '3 children');
+    const app = await nodeAt(exports, host, '/app');
+    assert.ok(app);
+    assert.equal(await descriptionOf(exports, app), '{2 keys} · 2 children');
+    const [ownValue, ...rest] = await children(exports, app);
+    assert.equal(ownValue.kind, 'inner');
+    const item = await exports.tree.getTreeItem(ownValue);
+    assert.equal(item.label, '= {2 keys}');
+    assert.equal(item.description, 'own value, from app.json');
+    assert.equal(item.accessibilityInformation?.label, 'own value of app');
+    assert.deepEqual(rest.map((node) => node.kind === 'state' && node.path), ['/app/name', '/app/version']);
+    const inside = await children(exports, ownValue);
+    assert.deepEqual(await Promise.all(inside.map(async (node) => (await exports.tree.getTreeItem(node)).label)), ['owner', 'public']);
   });
 
   test('another process writes, renames and deletes files, and the tree follows', async () => {
@@ -281,6 +302,45 @@ suite('State Explorer', () => {
       await vscode.commands.executeCommand('restate.delete', '/conflicts', true);
       await host.settled();
     }
+  });
+
+  test('Edit Value and Delete without a target act on the node selected in the tree (F2, Delete)', async () => {
+    const exports = await api();
+    const host = mainHost(exports);
+    await host.controller.setState('/users/carol', { name: 'Carol' });
+    await host.settled();
+    assert.equal(await vscode.commands.executeCommand('restate.reveal', host.id, '/users/carol'), '/users/carol');
+    await until(() => exports.view.selection.some((node) => node.kind === 'state' && node.path === '/users/carol'), 'carol is not selected');
+    assert.equal(await vscode.commands.executeCommand('restate.editValue', undefined, '{"name": "Carol", "age": 5}'), true);
+    assert.deepEqual(await host.controller.getState('/users/carol'), { name: 'Carol', age: 5 });
+    assert.equal(await vscode.commands.executeCommand('restate.delete', undefined, true), true);
+    assert.equal(existsSync(join(stateDir(), 'users/carol.json')), false);
+    await host.settled();
+    const keys = (extension().packageJSON as { contributes: { keybindings: { command: string; key: string; when: string }[] } }).contributes.keybindings;
+    for (const [command, key] of [['restate.editValue', 'f2'], ['restate.delete', 'delete']]) {
+      const binding = keys.find((candidate) => candidate.command === command);
+      assert.deepEqual(binding && [binding.key, binding.when], [key, 'focusedView == restate.explorer && !inputFocus'], command);
+    }
+  });
+
+  test('Find in the title bar opens the search even when VS Code hands it the focused node', async () => {
+    const exports = await api();
+    const host = mainHost(exports);
+    const manifest = extension().packageJSON as {
+      contributes: { commands: { command: string; icon?: string }[]; menus: { 'view/title': { command: string; when: string }[] } };
+    };
+    const icons = new Map(manifest.contributes.commands.map((entry) => [entry.command, entry.icon]));
+    const titleFind = manifest.contributes.menus['view/title'].find((entry) => entry.when === 'view == restate.explorer' && icons.get(entry.command) === '$(search)');
+    assert.ok(titleFind, 'no Find in the title bar');
+    const counter = await nodeAt(exports, host, '/counter');
+    // A title-bar command gets the tree's focused node (and the selection) as its arguments.
+    let outcome: { result: unknown } | undefined;
+    void Promise.resolve(vscode.commands.executeCommand(titleFind.command, counter, [counter])).then((result) => { outcome = { result }; });
+    const settled = await until(async () => {
+      if (outcome === undefined) await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+      return outcome;
+    }, 'the search did not close');
+    assert.equal(settled.result, undefined, 'the focused node was revealed instead of the search being opened');
   });
 
   test('Copy Path, Copy Value, Open File', async () => {
