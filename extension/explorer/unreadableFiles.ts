@@ -48,7 +48,9 @@ export class UnreadableFilesView implements vscode.Disposable {
       this.decorations.markUnreadable(host, [...host.unreadable.keys()]);
       for (const { file } of host.unreadable.values()) files.push(vscode.workspace.asRelativePath(vscode.Uri.parse(file), true));
     }
-    this.view.message = messageFor(files);
+    const message = messageFor(files);
+    // Setting the message redraws the view: only when it says something else.
+    if (message !== this.view.message) this.view.message = message;
   }
 }
 
