@@ -215,6 +215,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
         this.#hostSubscriptions.set(host.id, host.onDidChangeState((changes) => {
           this.#onStateChanged(host, changes).catch((error: unknown) => {
             console.error(`[restate] [explorer] cannot refresh the tree after a change in ${host.label}:`, error);
+            this.log?.error(`cannot refresh the tree after a change in ${host.label}: ${error instanceof Error ? error.message : String(error)}`);
           });
         }));
       }
