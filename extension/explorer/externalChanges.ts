@@ -58,6 +58,8 @@ export class ExternalChanges {
   readonly #ownValues = new Map<string, unknown>();
   /** Paths that failed to read after a change and are read again later, so their burst is not held back. */
   readonly #retries = new Map<string, Retry>();
+  /** Paths whose last read failed, whether they are read again or were reported: they must be read next time. */
+  readonly #failing = new Set<string>();
   /** Paths of broken files reported as unreadable, until they can be read again. */
   readonly #unreadable = new Set<string>();
   /** Resolved whenever a retry has been reported; settled() waits on it. */
@@ -110,7 +112,7 @@ export class ExternalChanges {
     if (this.#disposed) return;
     if (error === undefined) {
       if (this.#unreadable.delete(path)) this.#options.onReadable?.(path, false);
-    } else if (!this.#retries.has(path) && !this.#pending.has(path) && !this.#unreadable.has(path)) {
+    } else if (!this.#failing.has(path) && !this.#pending.has(path) && !this.#unreadable.has(path)) {
       this.#failed(path, error);
     }
   }
@@ -241,6 +243,7 @@ export class ExternalChanges {
 
   /** Schedules the next read of a path that failed to read, or reports it once its retries are used up. */
   #failed(path: string, error: unknown): void {
+    this.#failing.add(path);
     const now = Date.now();
     const retry = this.#retries.get(path) ?? { since: now, attempt: 0, timer: undefined };
     // At least one coalescing period, doubling, within the budget: a writer finishes a file in far less.
@@ -259,13 +262,14 @@ export class ExternalChanges {
   }
 
   #wasUnreadable(path: string): boolean {
-    if (this.#retries.has(path)) return true;
+    if (this.#failing.has(path)) return true;
     for (const broken of this.#unreadable) if (isAtOrBelow(broken, path)) return true;
     return false;
   }
 
   #succeeded(path: string): void {
-    const retried = this.#retries.delete(path);
+    this.#retries.delete(path);
+    const retried = this.#failing.delete(path);
     // A node's read reads its whole subtree: what was unreadable below it can be read now, or is gone.
     let cleared = false;
     for (const broken of [...this.#unreadable]) {

@@ -247,4 +247,15 @@ describe('external changes (S124–S125)', () => {
     await external.settled();
     assert.deepEqual(unreadable.map((failure) => failure.path), ['/inventory/widget']);
   });
+
+  test('a file another reader could not parse is still reported when its change event arrives meanwhile', async (t) => {
+    const { base, observed, external, unreadable } = await setUp(t);
+    writeFileSync(join(base, 'notes.json'), '[1, 2');
+    await observed.listChildren('/');
+    external.noteRead('/notes', await observed.read('/notes').catch((failure: unknown) => failure));
+    // The watcher's event for the same write comes after the reader: the file is known as listed, never read.
+    external.record('/notes');
+    await external.settled();
+    assert.deepEqual(unreadable.map((failure) => failure.path), ['/notes']);
+  });
 });
