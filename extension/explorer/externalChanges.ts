@@ -1,7 +1,7 @@
 import { MISSING, RestateFormatError, deepEqual, type CachingAsyncBackend, type ControllerAsync } from '../restate';
 import { UNSEEN, type ObservedBackend } from './observedBackend';
 import { ownValueOf } from './preview';
-import { isAtOrBelow, nameOf, parentPath } from './statePaths';
+import { ancestorsOf, isAtOrBelow, nameOf, parentPath } from './statePaths';
 
 /** How a node's own value at the root is read: the root value file (`<folder>.json`) only, never the whole tree. */
 export type RootValueReader = () => Promise<unknown>;
@@ -223,12 +223,17 @@ export class ExternalChanges {
       rootAfter = await this.#options.readRootValue().catch(() => MISSING);
       this.#rootValue = Promise.resolve(rootAfter);
     }
-    const changes: { path: string; prevValue: unknown; newValue: unknown }[] = [];
+    let changes: { path: string; prevValue: unknown; newValue: unknown }[] = [];
     nodes.forEach((path, index) => {
       const prevValue = before[index] === MISSING ? undefined : before[index];
       const newValue = after[index] === MISSING ? undefined : after[index];
       if (!deepEqual(prevValue, newValue)) changes.push({ path, prevValue, newValue });
     });
+    // A node that appeared is reported with everything below it: the creations of its files would notify twice.
+    const created = changes.filter((change) => change.prevValue === undefined).map((change) => change.path);
+    if (created.length > 0) {
+      changes = changes.filter((change) => !created.some((node) => node !== change.path && isAtOrBelow(change.path, node)));
+    }
     if (rootChanged && !deepEqual(rootBefore, rootAfter)) {
       // The root always exists for the controller (S14): only its own value changed.
       changes.push({ path: '/', prevValue: ownOnly(rootBefore), newValue: ownOnly(rootAfter) });
@@ -301,6 +306,10 @@ export class ExternalChanges {
     const seen = this.#options.observed.oldValueOf(path);
     if (seen !== UNSEEN) return seen;
     if (this.#ownValues.has(path)) return new OwnValue(this.#ownValues.get(path));
+    // Below a folder that was seen not to exist, nothing existed: the files of a new folder are new.
+    for (const ancestor of ancestorsOf(path)) {
+      if (ancestor !== '/' && this.#options.observed.knowledgeOf(ancestor) === 'missing') return MISSING;
+    }
     return UNKNOWN;
   }
 }

@@ -258,4 +258,21 @@ describe('external changes (S124–S125)', () => {
     await external.settled();
     assert.deepEqual(unreadable.map((failure) => failure.path), ['/notes']);
   });
+
+  test("a new folder whose file alone had an event is reported, and once when the folder's event comes too", async (t) => {
+    const { base, observed, external, events } = await setUp(t);
+    await observed.listChildren('/');
+    mkdirSync(join(base, 'inventory/parts'), { recursive: true });
+    writeFileSync(join(base, 'inventory/parts/widget.json'), '3');
+    external.record('/inventory/parts/widget');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/inventory/parts/widget', prev: undefined, next: 3 }]);
+    events.length = 0;
+    mkdirSync(join(base, 'tools'));
+    writeFileSync(join(base, 'tools/hammer.json'), '1');
+    external.record('/tools');
+    external.record('/tools/hammer');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/tools', prev: undefined, next: { hammer: 1 } }]);
+  });
 });
