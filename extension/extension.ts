@@ -18,6 +18,7 @@ import { ShowMoreCommand } from './commands/showMore';
 import { StateDecorations } from './explorer/decorations';
 import type { StateHosts } from './explorer/stateHost';
 import { StateTreeProvider, type ExplorerNode } from './explorer/stateTree';
+import { UnreadableFilesView } from './explorer/unreadableFiles';
 import { registerDefinitionsAndGraph } from './graph/register';
 import { WorkspaceStateHosts } from './workspace/stateHosts';
 
@@ -26,13 +27,14 @@ export interface RestateExtensionApi {
   readonly hosts: StateHosts;
   readonly tree: StateTreeProvider;
   readonly view: vscode.TreeView<ExplorerNode>;
+  readonly decorations: StateDecorations;
 }
 
 export function activate(context: vscode.ExtensionContext): RestateExtensionApi {
   const started = performance.now();
   const startedAt = new Date();
   const log = vscode.window.createOutputChannel('Restate State Explorer', { log: true });
-  const hosts = new WorkspaceStateHosts();
+  const hosts = new WorkspaceStateHosts(log);
   const decorations = new StateDecorations();
   const tree = new StateTreeProvider(hosts, decorations, log);
   const view = vscode.window.createTreeView('restate.explorer', { treeDataProvider: tree, showCollapseAll: true });
@@ -43,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
     decorations,
     tree,
     view,
+    new UnreadableFilesView(hosts, decorations, view),
     ...registerCommands([
       new SetValueCommand(hosts),
       new EditValueCommand(hosts, view),
@@ -66,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
   // Start-up cost as a user pays it, in the log: activation itself, then the scan for state folders.
   log.info(`activated in ${(performance.now() - started).toFixed(0)} ms (began at ${startedAt.toISOString()})`);
   void hosts.whenReady().then(() => log.info(`${hosts.all.length} state folder(s) found ${(performance.now() - started).toFixed(0)} ms after activation began`));
-  return { hosts, tree, view };
+  return { hosts, tree, view, decorations };
 }
 
 export function deactivate(): void {}

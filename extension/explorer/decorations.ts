@@ -16,6 +16,8 @@ export class StateDecorations implements vscode.FileDecorationProvider, vscode.D
   readonly onDidChangeFileDecorations = this.#changed.event;
 
   readonly #highlights = new Map<string, { kind: Highlight; until: number }>();
+  /** The URIs of the nodes with an unreadable value file below them, per host id. */
+  readonly #unreadableBelow = new Map<string, Map<string, vscode.Uri>>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #registration: vscode.Disposable;
 
@@ -49,8 +51,31 @@ export class StateDecorations implements vscode.FileDecorationProvider, vscode.D
     this.#schedule();
   }
 
+  /**
+   * Marks the ancestors of the host's unreadable nodes, up to its root, for as long as they stay unreadable:
+   * a user sees from the collapsed top of the tree that something in it cannot be read.
+   */
+  markUnreadable(host: StateHost, paths: readonly string[]): void {
+    const previous = this.#unreadableBelow.get(host.id) ?? new Map<string, vscode.Uri>();
+    const next = new Map<string, vscode.Uri>();
+    for (const path of paths) {
+      for (const ancestor of ancestorsOf(path)) {
+        const uri = this.uriFor(host, ancestor);
+        next.set(uri.toString(), uri);
+      }
+    }
+    if (next.size === 0) this.#unreadableBelow.delete(host.id);
+    else this.#unreadableBelow.set(host.id, next);
+    const touched = new Map([...previous, ...next]);
+    for (const key of touched.keys()) if (previous.has(key) && next.has(key)) touched.delete(key);
+    if (touched.size > 0) this.#changed.fire([...touched.values()]);
+  }
+
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
     if (uri.scheme !== decorationScheme) return undefined;
+    if (this.#unreadableBelow.get(uri.query)?.has(uri.toString())) {
+      return new vscode.FileDecoration('!', vscode.l10n.t('A value file below cannot be read'), new vscode.ThemeColor('list.errorForeground'));
+    }
     const highlight = this.#highlights.get(uri.toString());
     if (highlight === undefined || highlight.until <= Date.now()) return undefined;
     return highlight.kind === 'changed'

@@ -1,7 +1,7 @@
-import { MISSING, deepEqual, type CachingAsyncBackend, type ControllerAsync } from '../restate';
+import { MISSING, RestateFormatError, deepEqual, type CachingAsyncBackend, type ControllerAsync } from '../restate';
 import { UNSEEN, type ObservedBackend } from './observedBackend';
 import { ownValueOf } from './preview';
-import { isAtOrBelow, nameOf, parentPath } from './statePaths';
+import { ancestorsOf, isAtOrBelow, nameOf, parentPath } from './statePaths';
 
 /** How a node's own value at the root is read: the root value file (`<folder>.json`) only, never the whole tree. */
 export type RootValueReader = () => Promise<unknown>;
@@ -14,6 +14,26 @@ export interface ExternalChangesOptions {
   /** How long to collect file events before reporting them; an editor's atomic save is a delete then a create. */
   readonly delayMs: number;
   readonly onError: (error: unknown) => void;
+  /**
+   * A changed path whose file still cannot be read once it was read again for about a second (S133); called
+   * once until the path can be read again. Other paths of its burst were reported without it. The path is
+   * that of the broken file, which may lie below the changed one.
+   */
+  readonly onUnreadable?: (path: string, error: unknown) => void;
+  /**
+   * A path read successfully after it, or something below it, failed to read (whether or not that was
+   * reported as unreadable): the path can be read now, or is gone; with `subtree`, everything below it too.
+   */
+  readonly onReadable?: (path: string, subtree: boolean) => void;
+  /** How long a file that fails to read after a change is read again before it is reported (S133). */
+  readonly retryForMs?: number;
+}
+
+/** A path that failed to read after a change: when it first failed, and the next read again. */
+interface Retry {
+  readonly since: number;
+  attempt: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -36,6 +56,14 @@ export class ExternalChanges {
    * bypassing the cache: the only old value known for such a node when nobody read its whole subtree.
    */
   readonly #ownValues = new Map<string, unknown>();
+  /** Paths that failed to read after a change and are read again later, so their burst is not held back. */
+  readonly #retries = new Map<string, Retry>();
+  /** Paths whose last read failed, whether they are read again or were reported: they must be read next time. */
+  readonly #failing = new Set<string>();
+  /** Paths of broken files reported as unreadable, until they can be read again. */
+  readonly #unreadable = new Set<string>();
+  /** Resolved whenever a retry has been reported; settled() waits on it. */
+  #retried: { promise: Promise<void>; resolve: () => void } = deferred();
   #disposed = false;
 
   constructor(options: ExternalChangesOptions) {
@@ -46,6 +74,12 @@ export class ExternalChanges {
   /** Records a changed node; it is reported with the rest of its burst. */
   record(path: string): void {
     if (this.#disposed) return;
+    // A new event for a path being read again starts its retries over: the writer is still at it.
+    const retry = this.#retries.get(path);
+    if (retry !== undefined) {
+      clearTimeout(retry.timer);
+      this.#retries.delete(path);
+    }
     this.#pending.add(path);
     const now = Date.now();
     if (this.#timer === undefined) this.#burstStart = now;
@@ -70,14 +104,29 @@ export class ExternalChanges {
     else this.#ownValues.set(path, value);
   }
 
-  /** Resolves once every recorded path has been reported. */
+  /**
+   * How a reader outside the watcher (the tree) found a node's value file. A failure is read again like a
+   * changed file's before it is reported (S133): the reader may have caught another process mid-write.
+   */
+  noteRead(path: string, error?: unknown): void {
+    if (this.#disposed) return;
+    if (error === undefined) {
+      if (this.#unreadable.delete(path)) this.#options.onReadable?.(path, false);
+    } else if (!this.#failing.has(path) && !this.#pending.has(path) && !this.#unreadable.has(path)) {
+      this.#failed(path, error);
+    }
+  }
+
+  /** Resolves once every recorded path has been reported, as changed or, after its retries, as unreadable. */
   async settled(): Promise<void> {
-    while (this.#timer !== undefined || this.#pending.size > 0) {
+    while (this.#timer !== undefined || this.#pending.size > 0 || this.#retries.size > 0) {
       if (this.#timer !== undefined) {
         clearTimeout(this.#timer);
         this.#flush();
       }
       await this.#work;
+      // Retries wait for their delay: the writer of a half-written file is given that time.
+      if (this.#timer === undefined && this.#pending.size === 0 && this.#retries.size > 0) await this.#retried.promise;
     }
     await this.#work;
   }
@@ -87,6 +136,9 @@ export class ExternalChanges {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#pending.clear();
+    for (const retry of this.#retries.values()) clearTimeout(retry.timer);
+    this.#retries.clear();
+    this.#retried.resolve();
   }
 
   #flush(): void {
@@ -99,10 +151,14 @@ export class ExternalChanges {
   async #report(paths: readonly string[]): Promise<void> {
     if (this.#disposed || paths.length === 0) return;
     const { controller, cache, observed } = this.#options;
-    const nodes = paths.filter((path) => path !== '/');
+    let nodes = paths.filter((path) => path !== '/');
     // Every old value is taken before anything is invalidated: invalidating /a drops the cached /a/b too.
-    const knowledge = nodes.map((path) => observed.knowledgeOf(path));
-    const before = nodes.map((path) => this.#oldValue(path));
+    let knowledge = nodes.map((path) => observed.knowledgeOf(path));
+    // A node that could not be read was never known to the controller: whatever it reads as now is new.
+    let before = nodes.map((path) => {
+      const old = this.#oldValue(path);
+      return old === UNKNOWN && this.#wasUnreadable(path) ? MISSING : old;
+    });
     const rootChanged = paths.includes('/');
     const rootBefore = rootChanged ? await this.#rootValue : MISSING;
     // The root's value file holds only its own value: the cached reads below it stay valid.
@@ -120,10 +176,27 @@ export class ExternalChanges {
       }
       return names;
     };
-    const after = await Promise.all(nodes.map(async (path, index) => {
-      if (before[index] !== UNKNOWN) return cache.read(path, MISSING);
-      return (await listed(path)).has(nameOf(path)) ? UNKNOWN : MISSING;
+    const read = await Promise.all(nodes.map(async (path, index) => {
+      try {
+        if (before[index] !== UNKNOWN) return await cache.read(path, MISSING);
+        return (await listed(path)).has(nameOf(path)) ? UNKNOWN : MISSING;
+      } catch (error) {
+        return new ReadFailure(error);
+      }
     }));
+    // A path that cannot be read is read again later, on its own (S133); the others go on without it.
+    const readable = nodes.map((_, index) => !(read[index] instanceof ReadFailure));
+    nodes.forEach((path, index) => {
+      const result = read[index];
+      if (result instanceof ReadFailure) this.#failed(path, result.error);
+      else this.#succeeded(path);
+    });
+    if (readable.includes(false)) {
+      nodes = nodes.filter((_, index) => readable[index]);
+      knowledge = knowledge.filter((_, index) => readable[index]);
+      before = before.filter((_, index) => readable[index]);
+    }
+    const after = read.filter((_, index) => readable[index]);
     nodes.forEach((path, index) => {
       const old = before[index];
       if (old === UNKNOWN) {
@@ -150,12 +223,17 @@ export class ExternalChanges {
       rootAfter = await this.#options.readRootValue().catch(() => MISSING);
       this.#rootValue = Promise.resolve(rootAfter);
     }
-    const changes: { path: string; prevValue: unknown; newValue: unknown }[] = [];
+    let changes: { path: string; prevValue: unknown; newValue: unknown }[] = [];
     nodes.forEach((path, index) => {
       const prevValue = before[index] === MISSING ? undefined : before[index];
       const newValue = after[index] === MISSING ? undefined : after[index];
       if (!deepEqual(prevValue, newValue)) changes.push({ path, prevValue, newValue });
     });
+    // A node that appeared is reported with everything below it: the creations of its files would notify twice.
+    const created = changes.filter((change) => change.prevValue === undefined).map((change) => change.path);
+    if (created.length > 0) {
+      changes = changes.filter((change) => !created.some((node) => node !== change.path && isAtOrBelow(change.path, node)));
+    }
     if (rootChanged && !deepEqual(rootBefore, rootAfter)) {
       // The root always exists for the controller (S14): only its own value changed.
       changes.push({ path: '/', prevValue: ownOnly(rootBefore), newValue: ownOnly(rootAfter) });
@@ -168,6 +246,57 @@ export class ExternalChanges {
     });
   }
 
+  /** Schedules the next read of a path that failed to read, or reports it once its retries are used up. */
+  #failed(path: string, error: unknown): void {
+    this.#failing.add(path);
+    const now = Date.now();
+    const retry = this.#retries.get(path) ?? { since: now, attempt: 0, timer: undefined };
+    // At least one coalescing period, doubling, within the budget: a writer finishes a file in far less.
+    const delay = Math.max(1, this.#options.delayMs) * 2 ** retry.attempt;
+    if (now + delay - retry.since <= (this.#options.retryForMs ?? 1000)) {
+      retry.attempt++;
+      retry.timer = setTimeout(() => this.#retry(path), delay);
+      this.#retries.set(path, retry);
+      return;
+    }
+    this.#retries.delete(path);
+    const broken = error instanceof RestateFormatError && isAtOrBelow(error.path, path) ? error.path : path;
+    if (this.#unreadable.has(broken)) return;
+    this.#unreadable.add(broken);
+    this.#options.onUnreadable?.(broken, error);
+  }
+
+  #wasUnreadable(path: string): boolean {
+    if (this.#failing.has(path)) return true;
+    for (const broken of this.#unreadable) if (isAtOrBelow(broken, path)) return true;
+    return false;
+  }
+
+  #succeeded(path: string): void {
+    this.#retries.delete(path);
+    const retried = this.#failing.delete(path);
+    // A node's read reads its whole subtree: what was unreadable below it can be read now, or is gone.
+    let cleared = false;
+    for (const broken of [...this.#unreadable]) {
+      if (!isAtOrBelow(broken, path)) continue;
+      this.#unreadable.delete(broken);
+      cleared = true;
+    }
+    if (cleared || retried) this.#options.onReadable?.(path, true);
+  }
+
+  #retry(path: string): void {
+    const retry = this.#retries.get(path);
+    if (this.#disposed || retry?.timer === undefined) return;
+    retry.timer = undefined;
+    this.#work = this.#work.then(() => this.#report([path])).catch((error: unknown) => this.#options.onError(error))
+      .finally(() => {
+        const retried = this.#retried;
+        this.#retried = deferred();
+        retried.resolve();
+      });
+  }
+
   /**
    * The value before the change: what was last seen of the node, or its own value as last read from its
    * value file; UNKNOWN when neither is known. The cache cannot tell more: every read through the controller
@@ -177,8 +306,23 @@ export class ExternalChanges {
     const seen = this.#options.observed.oldValueOf(path);
     if (seen !== UNSEEN) return seen;
     if (this.#ownValues.has(path)) return new OwnValue(this.#ownValues.get(path));
+    // Below a folder that was seen not to exist, nothing existed: the files of a new folder are new.
+    for (const ancestor of ancestorsOf(path)) {
+      if (ancestor !== '/' && this.#options.observed.knowledgeOf(ancestor) === 'missing') return MISSING;
+    }
     return UNKNOWN;
   }
+}
+
+/** A read that threw, kept apart from the values read. */
+class ReadFailure {
+  constructor(readonly error: unknown) {}
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => { resolve = done; });
+  return { promise, resolve };
 }
 
 /** No old value is known for the node: nothing was seen of it but, at most, its name in a listing. */

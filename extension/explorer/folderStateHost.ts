@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING, type RestateConflictError, type TraceRecord } from '../restate';
+import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING, RestateFormatError, type RestateConflictError, type TraceRecord } from '../restate';
 import { readValueFile } from '../workspace/valueFile';
 import { vscodeFileAdapter } from '../workspace/vscodeFileAdapter';
 import { ExternalChanges } from './externalChanges';
 import { ObservedBackend } from './observedBackend';
-import type { StateChange, StateHost } from './stateHost';
-import { statePathOfRelative, valueFileSegments } from './statePaths';
+import type { StateChange, StateHost, UnreadableFile } from './stateHost';
+import { isAtOrBelow, statePathOfRelative, valueFileSegments } from './statePaths';
 
 export interface FolderStateHostOptions {
   readonly workspaceFolder: vscode.WorkspaceFolder;
@@ -16,6 +16,8 @@ export interface FolderStateHostOptions {
   readonly fileEventDelayMs?: number;
   /** How long notified changes are collected before onDidChangeState fires. */
   readonly changeDelayMs?: number;
+  /** Where failures reach the user: one line each time a file becomes unreadable or readable again. */
+  readonly log?: vscode.LogOutputChannel;
 }
 
 /**
@@ -37,6 +39,10 @@ export class FolderStateHost implements StateHost {
   readonly #external: ExternalChanges;
   readonly #disposables: vscode.Disposable[] = [];
   readonly #changeDelayMs: number;
+  readonly #log: vscode.LogOutputChannel | undefined;
+  readonly #unreadable = new Map<string, UnreadableFile>();
+  /** The last error of each failing derivation, by its dest: a change of it changes what the tree shows. */
+  readonly #failingDests = new Map<string, string>();
   #collected: StateChange[] = [];
   #changeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -46,6 +52,7 @@ export class FolderStateHost implements StateHost {
     this.stateFolder = vscode.Uri.joinPath(options.workspaceFolder.uri, options.relativePath);
     this.id = `${options.workspaceFolder.uri.toString()}|${options.relativePath}`;
     this.#changeDelayMs = options.changeDelayMs ?? 15;
+    this.#log = options.log;
 
     const adapter = vscodeFileAdapter(this.stateFolder.scheme);
     const files = new FileSystemAsyncBackend(this.stateFolder.toString(), { adapter });
@@ -63,7 +70,12 @@ export class FolderStateHost implements StateHost {
       observed: this.observed,
       readRootValue: () => readValueFile(this.fileFor('/'), '/').catch(() => MISSING),
       delayMs: options.fileEventDelayMs ?? 60,
-      onError: (error) => console.error(`[restate] [explorer] cannot report changes in ${this.stateFolder.toString(true)}:`, error),
+      onError: (error) => {
+        console.error(`[restate] [explorer] cannot report changes in ${this.stateFolder.toString(true)}:`, error);
+        this.#log?.error(`cannot report changes in ${this.stateFolder.toString(true)}: ${messageOf(error)}`);
+      },
+      onUnreadable: (path, error) => this.#markUnreadable(path, error),
+      onReadable: (path, subtree) => this.#markReadable(path, subtree),
     });
 
     const detachTrace = this.controller.onTrace((record) => this.#onTrace(record));
@@ -98,6 +110,14 @@ export class FolderStateHost implements StateHost {
     // The watcher needs the old value when this file changes; the cache never held it, as it was read here.
     this.#external.rememberOwnValue(path, value);
     return value;
+  }
+
+  get unreadable(): ReadonlyMap<string, UnreadableFile> {
+    return this.#unreadable;
+  }
+
+  noteRead(path: string, error?: unknown): void {
+    this.#external.noteRead(path, error);
   }
 
   async settled(): Promise<void> {
@@ -150,6 +170,37 @@ export class FolderStateHost implements StateHost {
     return statePathOfRelative(uri.path.slice(base.length).split('/').filter((segment) => segment !== ''));
   }
 
+  #markUnreadable(path: string, error: unknown): void {
+    const message = error instanceof RestateFormatError ? error.detail : messageOf(error);
+    const file = this.fileFor(path);
+    this.#unreadable.set(path, { file: file.toString(), message });
+    this.#log?.error(`${displayPath(file)} cannot be read (state path ${path}): ${message}`);
+    this.#collectChange({ path, cause: 'file', kind: 'status' });
+  }
+
+  /** The node (with `subtree`, and everything below it) can be read again, or is gone. */
+  #markReadable(path: string, subtree: boolean): void {
+    for (const [known, { file }] of [...this.#unreadable]) {
+      if (known !== path && !(subtree && isAtOrBelow(known, path))) continue;
+      this.#unreadable.delete(known);
+      this.#log?.info(`${displayPath(vscode.Uri.parse(file))} can be read again (state path ${known})`);
+    }
+    // Also when it was never reported: the tree may have shown a half-written file as broken meanwhile.
+    this.#collectChange({ path, cause: 'file', kind: 'status' });
+  }
+
+  #onDeriveRun(dest: string, id: string, error: string | null): void {
+    if ((this.#failingDests.get(dest) ?? null) === error) return;
+    if (error === null) this.#failingDests.delete(dest);
+    else this.#failingDests.set(dest, error);
+    this.#collectChange({ path: dest, cause: `derive:${id}`, kind: 'status' });
+  }
+
+  #collectChange(change: StateChange): void {
+    this.#collected.push(change);
+    this.#changeTimer ??= setTimeout(() => this.#fireChanges(), this.#changeDelayMs);
+  }
+
   #onTrace(record: TraceRecord): void {
     // The watcher needs the old value of a file when another process changes it next. A write through the
     // controller sets the node's own value, so that is what the file holds now.
@@ -170,11 +221,13 @@ export class FolderStateHost implements StateHost {
       case 'ping':
         change = { path: record.path, cause: record.cause, kind: 'pinged' };
         break;
+      case 'derive-run':
+        this.#onDeriveRun(record.dest, record.id, record.error);
+        return;
       default:
         return;
     }
-    this.#collected.push(change);
-    this.#changeTimer ??= setTimeout(() => this.#fireChanges(), this.#changeDelayMs);
+    this.#collectChange(change);
   }
 
   #fireChanges(): void {
@@ -183,6 +236,15 @@ export class FolderStateHost implements StateHost {
     this.#collected = [];
     if (changes.length > 0) this.#changed.fire(changes);
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A file as the user knows it: relative to the workspace when it is inside it. */
+function displayPath(file: vscode.Uri): string {
+  return vscode.workspace.asRelativePath(file, true);
 }
 
 function basename(uri: vscode.Uri): string {

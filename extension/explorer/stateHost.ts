@@ -11,8 +11,16 @@ export interface StateChange {
   /**
    * What happened to the node: its value changed, it appeared, it disappeared, or it was pinged. Consumers
    * that show structure (the tree) refresh the parent for 'created' and 'deleted', the node itself otherwise.
+   * 'status' changes only what is shown about the node, not its value: its value file became unreadable or
+   * readable again (see StateHost.unreadable), or its derivation started or stopped failing.
    */
-  readonly kind: 'changed' | 'created' | 'deleted' | 'pinged';
+  readonly kind: 'changed' | 'created' | 'deleted' | 'pinged' | 'status';
+}
+
+/** A value file that cannot be read: the file (as a URI string) and why. */
+export interface UnreadableFile {
+  readonly file: string;
+  readonly message: string;
 }
 
 /**
@@ -41,6 +49,13 @@ export interface StateHost extends vscode.Disposable {
    * subtree (S10). Throws a RestateFormatError for a file that cannot be parsed.
    */
   readOwnValue(path: string): Promise<unknown>;
+  /**
+   * The value files that cannot be read now, by state path: found by the watcher once a changed file stayed
+   * unreadable through its retries (S133), or by a reader that told noteRead. Each change fires a 'status'.
+   */
+  readonly unreadable: ReadonlyMap<string, UnreadableFile>;
+  /** Tells the host how reading a node's value file went: the error, or undefined when it could be read. */
+  noteRead(path: string, error?: unknown): void;
   /** Resolves once every file event received so far has been turned into notifications. */
   settled(): Promise<void>;
   /**

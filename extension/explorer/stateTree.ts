@@ -22,6 +22,8 @@ export interface StateInfo {
   /** Set when the node's value file cannot be parsed (or read). */
   readonly error?: { readonly message: string; readonly file?: string };
   readonly derived: boolean;
+  /** The last error of the derivation that writes the node, while it fails: the value shown is older. */
+  readonly failing?: string;
 }
 
 /** A state path of a state folder. */
@@ -215,6 +217,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
         this.#hostSubscriptions.set(host.id, host.onDidChangeState((changes) => {
           this.#onStateChanged(host, changes).catch((error: unknown) => {
             console.error(`[restate] [explorer] cannot refresh the tree after a change in ${host.label}:`, error);
+            this.log?.error(`cannot refresh the tree after a change in ${host.label}: ${error instanceof Error ? error.message : String(error)}`);
           });
         }));
       }
@@ -223,12 +226,18 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
 
   /** One refresh per burst, for the smallest subtrees that changed; the changed nodes are highlighted. */
   async #onStateChanged(host: StateHost, changes: readonly StateChange[]): Promise<void> {
-    this.decorations.highlight(host, changes.filter((change) => change.kind !== 'deleted').map((change) => change.path),
-      changes.map((change) => change.path));
+    // A status is no change of value: it is shown by the node's row, not highlighted.
+    const valueChanges = changes.filter((change) => change.kind !== 'status');
+    this.decorations.highlight(host, valueChanges.filter((change) => change.kind !== 'deleted').map((change) => change.path),
+      valueChanges.map((change) => change.path));
     const targets = new Set<string>();
     for (const change of changes) {
       switch (change.kind) {
         case 'pinged':
+          continue;
+        case 'status':
+          // A node the view does not have yet (a new file that cannot be read) appears in its parent.
+          if (change.path !== '/') targets.add(this.#nodes.has(stateId(host, change.path)) ? change.path : parentPath(change.path));
           continue;
         case 'changed':
           // A new value changes only the node's own row, if the view has it: the root's own value and nodes
@@ -321,8 +330,12 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     const childCount = knownLeaf ? 0 : (await this.#list(node.host, node.path)).length;
     const hasChildren = childCount > 0;
     try {
-      return { hasChildren, childCount, ...await readOwnValue(node.host, node.path), derived: derived.has(node.path) };
+      const own = await readOwnValue(node.host, node.path);
+      node.host.noteRead(node.path);
+      const failing = derived.get(node.path) ?? undefined;
+      return { hasChildren, childCount, ...own, derived: derived.has(node.path), ...(failing === undefined ? {} : { failing }) };
     } catch (error) {
+      node.host.noteRead(node.path, error);
       const message = error instanceof RestateFormatError ? error.detail : error instanceof Error ? error.message : String(error);
       const file = error instanceof RestateFormatError || error instanceof RestateBackendError
         ? node.host.fileFor(node.path).toString()
@@ -391,6 +404,9 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     }
     const tooltip = new vscode.MarkdownString().appendMarkdown('**').appendText(node.path).appendMarkdown('**');
     if (info.derived) tooltip.appendMarkdown('\n\n').appendText(vscode.l10n.t('Derived: written by a derivation.'));
+    if (info.failing !== undefined) {
+      tooltip.appendMarkdown('\n\n').appendText(vscode.l10n.t('Its derivation failed, so this value is from before: {0}', info.failing));
+    }
     const parts: string[] = [];
     if (info.hasValue) {
       parts.push(previewValue(info.value));
@@ -401,6 +417,10 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     }
     if (info.hasChildren) parts.push(childrenPreview(info.childCount));
     if (info.derived) parts.push(vscode.l10n.t('derived'));
+    if (info.failing !== undefined) {
+      parts.push(vscode.l10n.t('failing'));
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    }
     item.description = parts.join(' · ');
     item.tooltip = tooltip;
     item.contextValue = info.hasValue ? 'restate.state.value' : 'restate.state.node';
@@ -462,9 +482,14 @@ async function subfolders(host: StateHost, path: string): Promise<Set<string> | 
   }
 }
 
-/** The destination paths of the host's derivations (S118). */
-function derivedPaths(host: StateHost): Set<string> {
-  const paths = new Set<string>();
-  for (const edge of host.controller.graph().edges) if (edge.kind === 'dest') paths.add(edge.to);
+/** The destination paths of the host's derivations (S118), each with its derivation's last error, if any. */
+function derivedPaths(host: StateHost): Map<string, string | null> {
+  const paths = new Map<string, string | null>();
+  for (const node of host.controller.graph().nodes) {
+    if (node.kind !== 'derivation') continue;
+    // Two derivations with one dest: a failing one is what the user needs to see.
+    const error = node.stats.lastError?.message ?? null;
+    if (error !== null || !paths.has(node.dest)) paths.set(node.dest, error);
+  }
   return paths;
 }

@@ -38,7 +38,8 @@ export class WorkspaceStateHosts implements StateHosts {
   readonly #subscriptions: vscode.Disposable[];
   #scan: Promise<void> = Promise.resolve();
 
-  constructor() {
+  /** `log`: the Output channel that each state folder's read failures are written to. */
+  constructor(private readonly log?: vscode.LogOutputChannel) {
     this.#subscriptions = [
       this.#changed,
       vscode.workspace.onDidChangeConfiguration((event) => {
@@ -86,6 +87,7 @@ export class WorkspaceStateHosts implements StateHosts {
         workspaceFolder,
         relativePath,
         label: workspaceFolders.length > 1 ? `${workspaceFolder.name}/${relativePath}` : relativePath,
+        log: this.log,
       }));
     for (const host of previous) if (!next.includes(host)) host.dispose();
     const same = next.length === previous.length && next.every((host, index) => host === previous[index]);

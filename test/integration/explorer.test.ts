@@ -7,7 +7,7 @@ import type { ListedChange } from '../../extension/changes/commands';
 import type { RestateExtensionApi } from '../../extension/extension';
 import type { StateChange, StateHost } from '../../extension/explorer/stateHost';
 import type { ExplorerNode, StateNode } from '../../extension/explorer/stateTree';
-import { activatedApi as api, extensionId, stateHostOf as mainHost, until, workspaceFolder } from './helpers';
+import { activatedApi as api, extensionId, stateHostOf as mainHost, outputChannelText, until, workspaceFolder } from './helpers';
 
 const extension = (): vscode.Extension<RestateExtensionApi> => vscode.extensions.getExtension<RestateExtensionApi>(extensionId)!;
 
@@ -72,6 +72,12 @@ function recordRefreshes(exports: RestateExtensionApi): { events: (ExplorerNode 
   const events: (ExplorerNode | ExplorerNode[] | undefined | null | void)[] = [];
   const subscription = exports.tree.onDidChangeTreeData((event) => events.push(event));
   return { events, stop: () => subscription.dispose() };
+}
+
+/** Whether one of the recorded tree refreshes covers the node of `path` (the whole tree covers every node). */
+function refreshedNode(events: readonly (ExplorerNode | ExplorerNode[] | undefined | null | void)[], path: string): boolean {
+  return events.some((event) => event === undefined || event === null
+    || (Array.isArray(event) ? event : [event]).some((node) => node.kind === 'state' && node.path === path));
 }
 
 suite('State Explorer', () => {
@@ -465,6 +471,116 @@ suite('State Explorer', () => {
     } finally {
       rmSync(join(stateDir(), 'repaired.json'), { force: true });
       rmSync(join(stateDir(), 'users/corrupt.json'), { force: true });
+      await host.settled();
+    }
+  });
+
+  test('a burst with a corrupt file, a valid file and a new folder: each shows on its own, the corrupt one as an error node', async () => {
+    const exports = await api();
+    const host = mainHost(exports);
+    const users = await nodeAt(exports, host, '/users');
+    assert.ok(users);
+    await children(exports, users);
+    await host.settled();
+    const changes: StateChange[] = [];
+    const subscription = host.onDidChangeState((burst) => changes.push(...burst));
+    const { events, stop } = recordRefreshes(exports);
+    const seen = (): string => `changes: ${JSON.stringify(changes)}`;
+    try {
+      const written = Date.now();
+      otherProcess(`const fs = require('fs');
+        fs.writeFileSync('users/broken.json', '{"a": 1,,}');
+        fs.writeFileSync('users/dave.json', '{"name": "Dave"}');
+        fs.mkdirSync('inventory');
+        fs.writeFileSync('inventory/widget.json', '3');`);
+      await until(() => changes.some((change) => change.path === '/users/dave' && change.kind === 'created'), 'the valid file was not reported', { details: seen });
+      await until(() => changes.some((change) => change.path.startsWith('/inventory') && change.kind === 'created'), 'the new folder was not reported', { details: seen });
+      await until(() => changes.some((change) => change.path === '/users/broken' && change.kind === 'status'), 'the corrupt file was not reported', { details: seen });
+      const reportedAfterMs = Date.now() - written;
+      assert.ok(reportedAfterMs < 4000, `the corrupt file was reported ${reportedAfterMs} ms after it was written`);
+      assert.ok(refreshedNode(events, '/users'), 'the view was not told that /users changed');
+      const shown = await stateChildren(exports, users);
+      const broken = shown.find((node) => node.path === '/users/broken');
+      assert.ok(broken, 'no node for the corrupt file');
+      assert.equal((await exports.tree.getTreeItem(broken)).contextValue, 'restate.state.error');
+      assert.equal(await descriptionOf(exports, shown.find((node) => node.path === '/users/dave')!), '{1 key}');
+      assert.ok(await nodeAt(exports, host, '/inventory/widget'), 'no node for the new folder');
+
+      // The user learns it without the developer console: the Output channel, and the root of the view.
+      assert.match(host.unreadable.get('/users/broken')?.message ?? '', /expected|unexpected/);
+      const line = await until(() => outputChannelText().split('\n').find((text) => text.includes('users/broken.json')), 'no line in the Output channel');
+      assert.match(line, /\[error\].*cannot be read/);
+      assert.match(exports.view.message ?? '', /broken\.json/);
+      const marker = exports.decorations.provideFileDecoration(exports.decorations.uriFor(host, '/users'));
+      assert.ok(marker?.tooltip?.includes('cannot be read'), `no marker on /users: ${JSON.stringify(marker)}`);
+
+      otherProcess("require('fs').writeFileSync('users/broken.json', '{\"a\": 1}')");
+      await until(() => !host.unreadable.has('/users/broken'), 'the fixed file still counts as unreadable');
+      await until(() => !exports.view.message, `the view still says: ${exports.view.message}`);
+      await until(() => outputChannelText().includes('can be read again'), 'the Output channel does not say that the file is fixed');
+      assert.equal(outputChannelText().split('\n').filter((text) => text.includes('users/broken.json') && text.includes('[error]')).length, 1);
+    } finally {
+      stop();
+      subscription.dispose();
+      for (const file of ['users/broken.json', 'users/dave.json', 'inventory']) rmSync(join(stateDir(), file), { recursive: true, force: true });
+      await host.settled();
+    }
+  });
+
+  test('a corrupt file written alone shows as an error node without a Refresh', async () => {
+    const exports = await api();
+    const host = mainHost(exports);
+    await stateChildren(exports);
+    // Let refreshes left by earlier tests pass, so that only this one is recorded.
+    await host.settled();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { events, stop } = recordRefreshes(exports);
+    const changes: StateChange[] = [];
+    const subscription = host.onDidChangeState((burst) => changes.push(...burst));
+    try {
+      otherProcess("require('fs').writeFileSync('lonely.json', '')");
+      // The root's children are the top level of the view: a refresh of the whole tree shows a new one. Or
+      // the view read the top level again meanwhile, and was then told to refresh the node it got.
+      const shown = async (): Promise<boolean> => exports.tree.snapshot().some((node) => node.path === '/lonely')
+        && (await exports.tree.getTreeItem(exports.tree.nodeFor(host, '/lonely'))).contextValue === 'restate.state.error'
+        && refreshedNode(events, '/lonely');
+      await until(async () => events.some((event) => event === undefined) || await shown(), 'the view was not refreshed',
+        { details: () => `changes: ${JSON.stringify(changes)}, unreadable: ${JSON.stringify([...host.unreadable])}, refreshes: ${events.length}` });
+      const lonely = (await stateChildren(exports)).find((node) => node.path === '/lonely');
+      assert.ok(lonely);
+      assert.equal((await exports.tree.getTreeItem(lonely)).contextValue, 'restate.state.error');
+    } finally {
+      stop();
+      subscription.dispose();
+      rmSync(join(stateDir(), 'lonely.json'), { force: true });
+      await host.settled();
+    }
+  });
+
+  test('a derived node whose derivation fails is marked as failing, until it runs again', async () => {
+    const exports = await api();
+    const host = mainHost(exports);
+    const id = await host.controller.derive('/headcount', '/users', (users) => {
+      if ('intruder' in (users as object)) throw new Error('an intruder is not counted');
+      return Object.keys(users as object).length;
+    });
+    try {
+      await host.settled();
+      await until(() => nodeAt(exports, host, '/headcount'), 'headcount did not appear');
+      // What the view shows is the node object it was given, refreshed only when the tree is told to.
+      const shown = async (): Promise<string> => descriptionOf(exports, exports.tree.nodeFor(host, '/headcount'));
+      await until(async () => /derived/.test(await shown()), 'not shown as derived');
+      assert.doesNotMatch(await shown(), /failing/);
+      await host.controller.setState('/users/intruder', { name: 'Eve' }).catch(() => undefined);
+      await until(async () => /failing/.test(await shown()), `not marked as failing: ${await shown()}`);
+      const item = await exports.tree.getTreeItem(exports.tree.nodeFor(host, '/headcount'));
+      assert.match((item.tooltip as vscode.MarkdownString).value.replace(/&nbsp;/g, ' '), /an intruder is not counted/);
+      await host.controller.delState('/users/intruder');
+      await until(async () => !/failing/.test(await shown()), `still marked as failing: ${await shown()}`);
+    } finally {
+      host.controller.underive(id);
+      await host.controller.delState('/users/intruder');
+      await host.controller.delState('/headcount');
       await host.settled();
     }
   });

@@ -1,5 +1,7 @@
 // What the integration suites share: the activated extension, its main state folder, and waiting.
 import * as assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RestateExtensionApi } from '../../extension/extension';
 import type { StateHost } from '../../extension/explorer/stateHost';
@@ -56,4 +58,19 @@ export async function until<T>(
   const cause = lastError instanceof Error ? `: ${lastError.message}` : '';
   const details = options.details === undefined ? '' : `\n${await options.details()}`;
   throw new Error(`${message} (after ${timeoutMs} ms)${cause}${details}`);
+}
+
+/**
+ * What the extension's Output channel holds so far, read from the log file VS Code keeps for it. The test
+ * harness runs code-server with its user data next to XDG_DATA_HOME; the file is in that session's logs.
+ */
+export function outputChannelText(): string {
+  const dataHome = process.env.XDG_DATA_HOME;
+  assert.ok(dataHome, 'XDG_DATA_HOME is not set: the Output channel is only found under the test harness');
+  const logs = join(dirname(dataHome), 'user-data', 'logs');
+  assert.ok(existsSync(logs), `no logs folder at ${logs}`);
+  const files = readdirSync(logs, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith(`${extensionId}/Restate State Explorer.log`));
+  assert.ok(files.length > 0, `no log file of the Output channel under ${logs}`);
+  return files.map((file) => readFileSync(join(logs, file), 'utf8')).join('');
 }

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { ExternalChanges } from '../../../extension/explorer/externalChanges';
 import { ObservedBackend } from '../../../extension/explorer/observedBackend';
-import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING } from '../../../extension/restate/index';
+import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING, RestateFormatError } from '../../../extension/restate/index';
 import type { StateEvent, TraceRecord } from '../../../extension/restate/index';
 
 /** A state folder on disk with the explorer's stack on it, and everything the root subscriber saw. */
@@ -28,13 +28,17 @@ async function setUp(t: TestContext, files: Record<string, string> = {}) {
   });
   const traces: TraceRecord[] = [];
   controller.onTrace((record) => traces.push(record));
+  const unreadable: { path: string; error: unknown }[] = [];
+  const readable: string[] = [];
   const external = new ExternalChanges({
     controller, cache, observed, delayMs: 5,
     readRootValue: async () => MISSING,
     onError: (error) => { throw error; },
+    onUnreadable: (path, error) => unreadable.push({ path, error }),
+    onReadable: (path) => readable.push(path),
   });
   t.after(() => external.dispose());
-  return { base, controller, observed, external, events, traces };
+  return { base, controller, observed, external, events, traces, unreadable, readable };
 }
 
 describe('external changes (S124–S125)', () => {
@@ -145,5 +149,130 @@ describe('external changes (S124–S125)', () => {
     await external.settled();
     assert.equal(runs, 1);
     assert.equal(await controller.getState('/total'), 50);
+  });
+
+  test('each path of a burst is reported on its own: a corrupt file holds back neither a valid one nor a new folder', async (t) => {
+    const { base, observed, external, events, unreadable } = await setUp(t, { 'users/alice.json': '1' });
+    await observed.listChildren('/');
+    await observed.listChildren('/users');
+    writeFileSync(join(base, 'users/broken.json'), '{"a": 1,,}');
+    writeFileSync(join(base, 'users/dave.json'), '{"name": "Dave"}');
+    mkdirSync(join(base, 'inventory'));
+    writeFileSync(join(base, 'inventory/widget.json'), '3');
+    for (const path of ['/users/broken', '/users/dave', '/inventory', '/inventory/widget']) external.record(path);
+    await external.settled();
+    assert.deepEqual(events.sort((a, b) => a.path.localeCompare(b.path)), [
+      { path: '/inventory', prev: undefined, next: { widget: 3 } },
+      { path: '/users/dave', prev: undefined, next: { name: 'Dave' } },
+    ]);
+    assert.deepEqual(unreadable.map((failure) => failure.path), ['/users/broken']);
+    assert.ok(unreadable[0].error instanceof RestateFormatError, String(unreadable[0].error));
+  });
+
+  test('a corrupt file is read again a few times, for about a second, before it is reported (S133)', async (t) => {
+    const { base, observed, external, unreadable } = await setUp(t);
+    await observed.listChildren('/');
+    writeFileSync(join(base, 'broken.json'), '{"a": ');
+    const started = Date.now();
+    external.record('/broken');
+    await external.settled();
+    const waited = Date.now() - started;
+    assert.deepEqual(unreadable.map((failure) => failure.path), ['/broken']);
+    assert.ok(waited >= 300 && waited < 2000, `reported after ${waited} ms`);
+  });
+
+  test('a half-written file that is completed while it is read again is reported once, with its full value', async (t) => {
+    const { base, observed, external, events, unreadable } = await setUp(t);
+    await observed.listChildren('/');
+    writeFileSync(join(base, 'job.json'), '{"state": "run');
+    external.record('/job');
+    // The writer finishes without another event reaching the watcher (coalesced away, or late).
+    setTimeout(() => writeFileSync(join(base, 'job.json'), '{"state": "running"}'), 40);
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/job', prev: undefined, next: { state: 'running' } }]);
+    assert.deepEqual(unreadable, []);
+  });
+
+  test('a later valid write clears an unreadable file and reports the change from the value before it broke', async (t) => {
+    const { base, controller, external, events, unreadable, readable } = await setUp(t, { 'counter.json': '1' });
+    assert.equal(await controller.getState('/counter'), 1);
+    writeFileSync(join(base, 'counter.json'), '');
+    external.record('/counter');
+    await external.settled();
+    assert.deepEqual(unreadable.map((failure) => failure.path), ['/counter']);
+    assert.deepEqual(events, []);
+    writeFileSync(join(base, 'counter.json'), '2');
+    external.record('/counter');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/counter', prev: 1, next: 2 }]);
+    assert.deepEqual(readable, ['/counter']);
+  });
+
+  test('a file that stays broken through several writes is reported once', async (t) => {
+    const { base, observed, external, unreadable, readable } = await setUp(t);
+    await observed.listChildren('/');
+    for (const text of ['{', '{"a"', '{"a":']) {
+      writeFileSync(join(base, 'broken.json'), text);
+      external.record('/broken');
+      await external.settled();
+    }
+    assert.deepEqual(unreadable.map((failure) => failure.path), ['/broken']);
+    assert.deepEqual(readable, []);
+  });
+
+  test('a file another reader could not parse is read again before it is reported; fixed, it is reported as new', async (t) => {
+    const { base, observed, external, events, unreadable, readable } = await setUp(t);
+    writeFileSync(join(base, 'notes.json'), '[1, 2');
+    // What the tree does: list the folder, fail to read the file, and say so.
+    await observed.listChildren('/');
+    const error = await observed.read('/notes').catch((failure: unknown) => failure);
+    assert.ok(error instanceof RestateFormatError);
+    external.noteRead('/notes', error);
+    assert.equal(unreadable.length, 0, 'reported before it was read again');
+    await external.settled();
+    assert.deepEqual(unreadable.map((failure) => failure.path), ['/notes']);
+    writeFileSync(join(base, 'notes.json'), '[1, 2]');
+    external.record('/notes');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/notes', prev: undefined, next: [1, 2] }]);
+    assert.deepEqual(readable, ['/notes']);
+  });
+
+  test('a new folder with a broken file in it is reported as unreadable at that file', async (t) => {
+    const { base, observed, external, unreadable } = await setUp(t);
+    await observed.listChildren('/');
+    mkdirSync(join(base, 'inventory'));
+    writeFileSync(join(base, 'inventory/widget.json'), '{');
+    external.record('/inventory');
+    await external.settled();
+    assert.deepEqual(unreadable.map((failure) => failure.path), ['/inventory/widget']);
+  });
+
+  test('a file another reader could not parse is still reported when its change event arrives meanwhile', async (t) => {
+    const { base, observed, external, unreadable } = await setUp(t);
+    writeFileSync(join(base, 'notes.json'), '[1, 2');
+    await observed.listChildren('/');
+    external.noteRead('/notes', await observed.read('/notes').catch((failure: unknown) => failure));
+    // The watcher's event for the same write comes after the reader: the file is known as listed, never read.
+    external.record('/notes');
+    await external.settled();
+    assert.deepEqual(unreadable.map((failure) => failure.path), ['/notes']);
+  });
+
+  test("a new folder whose file alone had an event is reported, and once when the folder's event comes too", async (t) => {
+    const { base, observed, external, events } = await setUp(t);
+    await observed.listChildren('/');
+    mkdirSync(join(base, 'inventory/parts'), { recursive: true });
+    writeFileSync(join(base, 'inventory/parts/widget.json'), '3');
+    external.record('/inventory/parts/widget');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/inventory/parts/widget', prev: undefined, next: 3 }]);
+    events.length = 0;
+    mkdirSync(join(base, 'tools'));
+    writeFileSync(join(base, 'tools/hammer.json'), '1');
+    external.record('/tools');
+    external.record('/tools/hammer');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/tools', prev: undefined, next: { hammer: 1 } }]);
   });
 });
