@@ -61,8 +61,10 @@ export class FolderStateHost implements StateHost {
     // based on a read that another process's change made stale loses to that change (S130).
     this.cache = new CachingAsyncBackend(files, { flushInterval: 0, onConflict: (error) => this.#onConflict(error) });
     this.observed = new ObservedBackend(this.cache);
-    // The graph view shows how long each run took, including runs made before the view was opened.
-    this.controller = new ControllerAsync(this.observed, { timeRuns: 'always' });
+    // The graph view shows how long each run took, including runs made before the view was opened. Other
+    // processes' changes reach the controller through the explorer's own watcher (cause 'file'), not
+    // through the backend's reports, which would tell of them a second time.
+    this.controller = new ControllerAsync(this.observed, { timeRuns: 'always', followBackend: false });
 
     this.#external = new ExternalChanges({
       controller: this.controller,
