@@ -111,7 +111,11 @@ async function measureDerivations(page, userData) {
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   writeFileSync(join(workspace, '.vscode', 'restate.jsonc'), JSON.stringify({ derivations }, null, 2));
   await until(() => Array.from({ length: derivationCount }, (_, index) => valueOf(`dout/d${index}.json`)).every((value, index) => value === 2 * index),
-    'the workspace derivations did not run', { timeout: 60_000, interval: 50 });
+    'the workspace derivations did not run', { timeout: 120_000, interval: 50 }).catch((error) => {
+    const wrong = Array.from({ length: derivationCount }, (_, index) => [index, valueOf(`dout/d${index}.json`)]).filter(([index, value]) => value !== 2 * index);
+    console.error(`${wrong.length} dest(s) not written, e.g. ${JSON.stringify(wrong.slice(0, 5))}\n${logLines(userData).slice(-20).join('\n')}`);
+    throw error;
+  });
   await page.waitForTimeout(1000);
 
   const singleFrom = logLines(userData).length;
@@ -133,7 +137,9 @@ async function measureDerivations(page, userData) {
   await until(() => Array.from({ length: derivationCount }, (_, index) => valueOf(`dout/d${index}.json`)).every((value, index) => value === 2 * (5000 + index)),
     'the burst did not reach every dest', { timeout: 60_000, interval: 5 });
   const burstMs = performance.now() - written;
-  await page.waitForTimeout(2500);
+  // The log reaches its file a little later; wait until it holds the burst's runs, or give up after 15 s.
+  await until(() => runSummaries(userData, burstFrom).reduce((sum, [count]) => sum + count, 0) >= derivationCount, 'the burst\'s runs were not logged', { timeout: 15_000, interval: 200 })
+    .catch(() => undefined);
   const burstRuns = runSummaries(userData, burstFrom);
   return { singles, editToDest, burstMs, burstRuns };
 }
@@ -145,7 +151,8 @@ try {
   host = await startCodeServer({ dir: join(dir, 'vscode') });
   browser = await launchChromium({ dir: join(dir, 'chromium') });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(workbenchUrl(host.authority, { folder: workspace }));
+  // A loaded machine can take longer than the default 30 s to serve the workbench.
+  await page.goto(workbenchUrl(host.authority, { folder: workspace }), { timeout: 120_000 });
   await waitForWorkbench(page);
   // Wait for the activity-bar entry (the extension host is up), then time opening the view.
   await page.getByRole('tab', { name: 'Restate' }).waitFor({ timeout: 60_000 });
