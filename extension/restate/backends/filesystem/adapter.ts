@@ -1,8 +1,11 @@
 import {
+  close as closeCallback,
   constants,
   existsSync,
   promises as fsp,
   lstat as lstatCallback,
+  open as openCallback,
+  readlink as readlinkCallback,
   readFile as readFileCallback,
   realpath as realpathCallback,
   writeFile as writeFileCallback,
@@ -174,15 +177,18 @@ export const nodeFileAdapter: FileAdapter = Object.freeze({
   realpath: (path: string): Promise<string> =>
     new Promise<string>((resolve, reject) => realpathCallback.native(path, (error, real) => (error ? reject(error) : resolve(real)))),
 
-  async holdFolder(path: string): Promise<{ path: string; real: string; release(): Promise<void> } | undefined> {
-    if (DESCRIPTOR_FOLDER === undefined) return undefined;
-    const handle = await fsp.open(path, FOLDER_FLAG);
-    const held = DESCRIPTOR_FOLDER + handle.fd;
-    try {
-      return { path: held, real: await fsp.readlink(held), release: () => handle.close() };
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-  },
+  // Callbacks rather than a FileHandle: every write holds its folder, and the promise API costs more per call.
+  holdFolder: (path: string): Promise<{ path: string; real: string; release(): Promise<void> } | undefined> =>
+    new Promise((resolve, reject) => {
+      if (DESCRIPTOR_FOLDER === undefined) return resolve(undefined);
+      openCallback(path, FOLDER_FLAG, (openError, fd) => {
+        if (openError !== null) return reject(openError);
+        const release = (): Promise<void> => new Promise<void>((done, fail) => closeCallback(fd, (error) => (error ? fail(error) : done())));
+        const held = DESCRIPTOR_FOLDER + fd;
+        readlinkCallback(held, (error, real) => {
+          if (error === null) resolve({ path: held, real, release });
+          else release().then(() => reject(error), () => reject(error));
+        });
+      });
+    }),
 });
