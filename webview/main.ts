@@ -338,7 +338,8 @@ function showDetails(): void {
   const around = neighbourhoodOf(graph, node.id);
   detailsTitle.textContent = node.label;
   detailsTitle.title = node.id;
-  detailsSummary.textContent = `${kindName(node)} · depends on ${around.upstream.size} · ${around.downstream.size} depend on it`
+  const dependents = around.downstream.size;
+  detailsSummary.textContent = `${kindName(node)} · depends on ${around.upstream.size} · ${dependents} depend${dependents === 1 ? 's' : ''} on it`
     + (node.kind === 'path' ? '' : ` · ${statsText(node)}`);
   detailsOpen.textContent = node.kind === 'path' ? 'Reveal in Explorer' : 'Open Definition';
 }
@@ -579,8 +580,11 @@ filterInput.addEventListener('input', () => {
 hostSelect.addEventListener('change', () => post({ type: 'selectHost', hostId: hostSelect.value }));
 
 const defs = svgChild(svg, 'defs');
-const marker = svgChild(defs, 'marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '10', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' });
-svgChild(marker, 'path', { d: 'M0 0 L10 5 L0 10 z', class: 'arrow' });
+// An arrowhead per look of edge: a marker takes its colour from its own style, not from the edge's.
+for (const [id, look] of [['arrow', ''], ['arrow-faded', 'faded'], ['arrow-chain', 'chain']]) {
+  const marker = svgChild(defs, 'marker', { id, viewBox: '0 0 10 10', refX: '10', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' });
+  svgChild(marker, 'path', { d: 'M0 0 L10 5 L0 10 z', class: `arrow ${look}`.trim() });
+}
 applyView();
 
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => receive(event.data));
