@@ -580,9 +580,10 @@ filterInput.addEventListener('input', () => {
 hostSelect.addEventListener('change', () => post({ type: 'selectHost', hostId: hostSelect.value }));
 
 const defs = svgChild(svg, 'defs');
-// An arrowhead per look of edge: a marker takes its colour from its own style, not from the edge's.
+// An arrowhead per look of edge: a marker takes its colour from its own style, not from the edge's. Sized in
+// the graph's units, so a thicker edge keeps the same arrowhead.
 for (const [id, look] of [['arrow', ''], ['arrow-faded', 'faded'], ['arrow-chain', 'chain']]) {
-  const marker = svgChild(defs, 'marker', { id, viewBox: '0 0 10 10', refX: '10', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' });
+  const marker = svgChild(defs, 'marker', { id, viewBox: '0 0 10 10', refX: '10', refY: '5', markerWidth: '8', markerHeight: '8', markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' });
   svgChild(marker, 'path', { d: 'M0 0 L10 5 L0 10 z', class: `arrow ${look}`.trim() });
 }
 applyView();
