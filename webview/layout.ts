@@ -3,7 +3,8 @@ import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk.bundled.js';
 import type { GraphView, GraphViewNode } from '../extension/protocol';
 
 // The graph's layout, by elkjs's layered algorithm (sources left, what they feed to the right). No DOM here:
-// node sizes come from the label lengths, so the same code is measured in plain Node by the unit tests.
+// the page passes node sizes from its measured text; without them they come from the label lengths, so the
+// same code is measured in plain Node by the unit tests.
 
 export interface Point {
   readonly x: number;
@@ -51,13 +52,15 @@ const LAYOUT_OPTIONS = {
 
 let elk: InstanceType<typeof ELK> | undefined;
 
-export async function layoutGraph(view: GraphView): Promise<GraphLayout> {
+export type NodeSizer = (node: GraphViewNode) => { width: number; height: number };
+
+export async function layoutGraph(view: GraphView, sizeOf: NodeSizer = nodeSize): Promise<GraphLayout> {
   elk ??= new ELK();
   const ids = new Set(view.nodes.map((node) => node.id));
   const graph: ElkNode = {
     id: '__root',
     layoutOptions: LAYOUT_OPTIONS,
-    children: view.nodes.map((node) => ({ id: node.id, ...nodeSize(node) })),
+    children: view.nodes.map((node) => ({ id: node.id, ...sizeOf(node) })),
     edges: view.edges
       .filter((edge) => ids.has(edge.from) && ids.has(edge.to))
       .map((edge): ElkExtendedEdge => ({ id: edge.id, sources: [edge.from], targets: [edge.to] })),
@@ -74,4 +77,32 @@ export async function layoutGraph(view: GraphView): Promise<GraphLayout> {
     if (edge.id) edges.set(edge.id, points);
   }
   return { nodes, edges, width: result.width ?? 0, height: result.height ?? 0 };
+}
+
+/** The zoom at which a graph is shown at most when it is fitted: its text at the editor's size, not blown up. */
+export const MAX_FIT_SCALE = 1;
+const FIT_MARGIN = 12;
+
+/**
+ * The pan and zoom that show all of `content` centred in a panel of `panel`'s size, at most at MAX_FIT_SCALE;
+ * undefined while the panel has no size yet (a webview before its first layout), so a fit waits for one.
+ */
+export function fittedView(panel: { width: number; height: number }, content: { width: number; height: number }): { x: number; y: number; scale: number } | undefined {
+  if (panel.width <= 2 * FIT_MARGIN || panel.height <= 2 * FIT_MARGIN || content.width <= 0 || content.height <= 0) return undefined;
+  const scale = Math.min(MAX_FIT_SCALE, (panel.width - 2 * FIT_MARGIN) / content.width, (panel.height - 2 * FIT_MARGIN) / content.height);
+  return { scale, x: (panel.width - content.width * scale) / 2, y: (panel.height - content.height * scale) / 2 };
+}
+
+/** `text`, cut and ended with `…` where needed so that `measure` gives at most `maxWidth`. */
+export function fitText(text: string, maxWidth: number, measure: (text: string) => number): string {
+  if (measure(text) <= maxWidth) return text;
+  let low = 0;
+  let high = text.length;
+  // The longest prefix that fits with the ellipsis, by bisection: measuring is the costly part.
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (measure(`${text.slice(0, middle)}…`) <= maxWidth) low = middle;
+    else high = middle - 1;
+  }
+  return `${text.slice(0, low)}…`;
 }

@@ -1,11 +1,13 @@
 import { applyGraphDiff } from '../extension/graph/graphDiff';
-import type { FromWebview, GraphView, GraphViewEdge, GraphViewNode, GraphWebviewState, HostChoice, ToWebview } from '../extension/protocol';
-import { layoutGraph } from './layout';
+import type { FromWebview, GraphView, GraphViewEdge, GraphViewNode, GraphWebviewState, HostChoice, RunView, ToWebview } from '../extension/protocol';
+import { fitText, fittedView, layoutGraph } from './layout';
 import type { GraphLayout } from './layout';
+import { chainOnGraph, neighbourhoodOf } from './neighbourhood';
 
 // The graph panel's page: keeps the graph the host sent, lays it out with elkjs when nodes or edges come or
-// go, draws it as SVG, and flashes nodes the host reports. Zoom, pan and the filter are saved with
-// vscode.setState, so the view survives being hidden and a window reload.
+// go, draws it as SVG, and flashes nodes the host reports. A selected node shows what it depends on and what
+// depends on it, and the side panel lists its recent runs; a selected run draws its cause chain. Zoom, pan,
+// the filter and the selection are saved with vscode.setState, so they survive being hidden and a reload.
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -38,15 +40,29 @@ const filterInput = element('filter', 'input');
 const fitButton = element('fit', 'button');
 const status = element('status', 'span');
 const banner = element('banner', 'div');
+const emptyHint = element('empty', 'div');
+const details = element('details', 'aside');
+const detailsTitle = element('details-title', 'h2');
+const detailsSummary = element('details-summary', 'p');
+const detailsOpen = element('details-open', 'button');
+const detailsClose = element('details-close', 'button');
+const runList = element('runs', 'ol');
+const runsEmpty = element('runs-empty', 'p');
 
 let state: GraphWebviewState = vscode.getState() ?? {};
 let graph: GraphView = { nodes: [], edges: [] };
 let layout: GraphLayout | undefined;
 let view = state.view ?? { x: 0, y: 0, scale: 1 };
+// Until the user pans or zooms, the graph stays fitted to the panel, whatever its size does.
+let autoFit = state.view === undefined;
 const nodeElements = new Map<string, SVGGElement>();
 const edgeElements = new Map<string, SVGPathElement>();
 // Layouts are asynchronous: a newer request makes an older result stale.
 let layoutGeneration = 0;
+let runs: readonly RunView[] = [];
+// When each run was first sent and shown, by seq, for whoever measures how quickly runs appear.
+const runShownAt = new Map<number, { sentAt: number; shownAt: number }>();
+let runsSentAt = 0;
 
 function saveState(patch: Partial<GraphWebviewState>): void {
   state = { ...state, ...patch };
@@ -57,23 +73,82 @@ function post(message: FromWebview): void {
   vscode.postMessage(message);
 }
 
+function nodeOf(id: string): GraphViewNode | undefined {
+  return graph.nodes.find((node) => node.id === id);
+}
+
+// View: pan and zoom
+
 function applyView(): void {
   viewport.setAttribute('transform', `translate(${view.x} ${view.y}) scale(${view.scale})`);
+  svg.dataset.scale = view.scale.toFixed(3);
 }
 
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
-function viewChanged(): void {
+/** The user moved the view: it is theirs now, and saved. */
+function viewMoved(): void {
+  autoFit = false;
   applyView();
   clearTimeout(saveTimer);
   saveTimer = setTimeout(() => saveState({ view }), 150);
 }
 
 function fit(): void {
-  if (!layout || layout.width === 0) return;
+  if (!layout) return;
   const bounds = svg.getBoundingClientRect();
-  const scale = Math.min(2, Math.max(0.05, Math.min(bounds.width / layout.width, bounds.height / layout.height)));
-  view = { scale, x: (bounds.width - layout.width * scale) / 2, y: (bounds.height - layout.height * scale) / 2 };
-  viewChanged();
+  const fitted = fittedView(bounds, layout);
+  if (!fitted) return;
+  view = fitted;
+  applyView();
+  clearTimeout(saveTimer);
+  saveState({ view: undefined });
+}
+
+new ResizeObserver(() => {
+  if (autoFit) fit();
+}).observe(svg);
+
+// Text: measured in the font the nodes use, so node boxes fit their labels and the stats line fits its box.
+
+const measureContext = document.createElement('canvas').getContext('2d');
+const measured = new Map<string, number>();
+let measureFonts: { label: string; stats: string } | undefined;
+
+function fontOf(className: string): string {
+  const group = svgChild(nodeLayer, 'g', { class: 'node kind-derivation', visibility: 'hidden' });
+  const text = svgChild(group, 'text', { class: className });
+  const style = getComputedStyle(text);
+  const font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  group.remove();
+  return font;
+}
+
+function textWidth(text: string, kind: 'label' | 'stats'): number {
+  measureFonts ??= { label: fontOf('label'), stats: fontOf('stats') };
+  const key = `${kind}\u0000${text}`;
+  let width = measured.get(key);
+  if (width === undefined) {
+    if (measureContext) {
+      measureContext.font = measureFonts[kind];
+      width = measureContext.measureText(text).width;
+    } else {
+      width = text.length * 7.5;
+    }
+    measured.set(key, width);
+  }
+  return width;
+}
+
+const TEXT_X = 10;
+const MIN_TEXT_WIDTH = { path: 24, runner: 0 };
+const MAX_TEXT_WIDTH = 300;
+
+function nodeBoxSize(node: GraphViewNode): { width: number; height: number } {
+  const label = textWidth(node.label, 'label');
+  // A derivation or tracker box is wide enough for a typical stats line, so it does not change width as runs count up.
+  const stats = node.kind === 'path' ? MIN_TEXT_WIDTH.path : textWidth('000 runs · 00.0 ms', 'stats');
+  const text = Math.min(MAX_TEXT_WIDTH, Math.max(label, stats));
+  return { width: Math.ceil(text + 2 * TEXT_X), height: node.kind === 'path' ? 26 : 40 };
 }
 
 // Drawing
@@ -103,15 +178,18 @@ function describeNode(node: GraphViewNode): string {
 
 /** Fills a node's group from its data; used when it is drawn and when its statistics change. */
 function fillNode(group: SVGGElement, node: GraphViewNode, width: number, height: number): void {
+  const marks = ['selected', 'upstream', 'downstream', 'faded', 'chain', 'dim', 'flash'].filter((mark) => group.classList.contains(mark));
   group.replaceChildren();
-  group.setAttribute('class', nodeClasses(node));
+  group.setAttribute('class', [nodeClasses(node), ...marks].join(' '));
   group.setAttribute('aria-label', describeNode(node));
   svgChild(group, 'title').textContent = node.lastError ? `${node.label}\n${node.lastError}` : node.label;
   svgChild(group, 'rect', { width: String(width), height: String(height), rx: node.kind === 'path' ? '13' : '4' });
-  const label = svgChild(group, 'text', { x: '10', y: node.kind === 'path' ? '17' : '16', class: 'label' });
-  label.textContent = node.label;
+  const room = width - 2 * TEXT_X;
+  const label = svgChild(group, 'text', { x: String(TEXT_X), y: node.kind === 'path' ? '17' : '16', class: 'label' });
+  label.textContent = fitText(node.label, room, (text) => textWidth(text, 'label'));
   if (node.kind !== 'path') {
-    svgChild(group, 'text', { x: '10', y: '32', class: 'stats' }).textContent = statsText(node);
+    const stats = svgChild(group, 'text', { x: String(TEXT_X), y: '32', class: 'stats' });
+    stats.textContent = fitText(statsText(node), room, (text) => textWidth(text, 'stats'));
   }
 }
 
@@ -124,6 +202,7 @@ function draw(): void {
   nodeLayer.replaceChildren();
   nodeElements.clear();
   edgeElements.clear();
+  emptyHint.hidden = graph.nodes.length > 0;
   if (!layout) return;
   for (const edge of graph.edges) {
     const points = layout.edges.get(edge.id);
@@ -139,6 +218,8 @@ function draw(): void {
     nodeElements.set(node.id, group);
   }
   applyFilter();
+  applySelection();
+  showDetails();
 }
 
 function updateNode(node: GraphViewNode): void {
@@ -148,20 +229,20 @@ function updateNode(node: GraphViewNode): void {
     fillNode(group, node, box.width, box.height);
     applyFilterTo(node.id, group);
   }
+  if (node.id === state.selected) showDetails();
 }
 
 async function relayout(): Promise<void> {
   const generation = ++layoutGeneration;
   const started = performance.now();
-  const next = await layoutGraph(graph);
+  const next = await layoutGraph(graph, nodeBoxSize);
   if (generation !== layoutGeneration) return;
   const ms = performance.now() - started;
-  const first = layout === undefined;
   layout = next;
   draw();
   status.textContent = `${graph.nodes.length} nodes · ${graph.edges.length} edges`;
+  if (autoFit) fit();
   post({ type: 'laidOut', nodes: graph.nodes.length, edges: graph.edges.length, ms });
-  if (first && !state.view) fit();
 }
 
 // Filter: non-matching nodes and the edges between them are dimmed, so the structure stays readable.
@@ -173,8 +254,7 @@ function filterText(): string {
 function matches(id: string): boolean {
   const text = filterText();
   if (!text) return true;
-  const node = graph.nodes.find((n) => n.id === id);
-  return (node?.label ?? id).toLowerCase().includes(text) || id.toLowerCase().includes(text);
+  return (nodeOf(id)?.label ?? id).toLowerCase().includes(text) || id.toLowerCase().includes(text);
 }
 
 function applyFilterTo(id: string, group: SVGGElement): void {
@@ -192,6 +272,137 @@ function applyFilter(): void {
   for (const [id, path] of edgeElements) {
     const edge = byId.get(id);
     path.classList.toggle('dim', !edge || (!matched.has(edge.from) && !matched.has(edge.to)));
+  }
+}
+
+// Selection: the selected node, what it depends on (upstream) and what depends on it (downstream) stand out;
+// the rest fades. A selected run's cause chain is marked on top.
+
+function selectedRun(): RunView | undefined {
+  return state.run === undefined ? undefined : runs.find((run) => run.seq === state.run);
+}
+
+function applySelection(): void {
+  const selected = state.selected !== undefined && nodeOf(state.selected) ? state.selected : undefined;
+  const around = selected === undefined ? undefined : neighbourhoodOf(graph, selected);
+  const run = selectedRun();
+  const chain = run ? chainOnGraph(graph, run.chain) : undefined;
+  svg.classList.toggle('has-selection', selected !== undefined);
+  for (const [id, group] of nodeElements) {
+    const role = id === selected ? 'selected' : around?.upstream.has(id) ? 'upstream' : around?.downstream.has(id) ? 'downstream' : undefined;
+    group.classList.toggle('selected', role === 'selected');
+    group.classList.toggle('upstream', role === 'upstream');
+    group.classList.toggle('downstream', role === 'downstream');
+    group.classList.toggle('faded', selected !== undefined && role === undefined && !chain?.nodes.has(id));
+    group.classList.toggle('chain', chain?.nodes.has(id) ?? false);
+    if (role === 'selected') group.setAttribute('aria-pressed', 'true');
+    else group.removeAttribute('aria-pressed');
+  }
+  for (const [id, path] of edgeElements) {
+    const role = around?.edges.get(id);
+    path.classList.toggle('upstream', role === 'upstream');
+    path.classList.toggle('downstream', role === 'downstream');
+    path.classList.toggle('faded', selected !== undefined && role === undefined && !chain?.edges.has(id));
+    path.classList.toggle('chain', chain?.edges.has(id) ?? false);
+  }
+  svg.dataset.selected = selected ?? '';
+  svg.dataset.run = run ? String(run.seq) : '';
+}
+
+function select(id: string | undefined): void {
+  if (id === state.selected) return;
+  runs = [];
+  saveState({ selected: id, run: undefined });
+  applySelection();
+  showDetails();
+  renderRuns();
+  post({ type: 'select', id: id ?? null });
+}
+
+function selectRun(seq: number | undefined): void {
+  saveState({ run: seq === state.run ? undefined : seq });
+  applySelection();
+  renderRuns();
+}
+
+// The side panel
+
+function kindName(node: GraphViewNode): string {
+  return node.kind === 'path' ? 'state path' : node.kind === 'derivation' ? 'derivation' : 'tracked computation';
+}
+
+function showDetails(): void {
+  const node = state.selected === undefined ? undefined : nodeOf(state.selected);
+  details.hidden = node === undefined;
+  if (!node) return;
+  const around = neighbourhoodOf(graph, node.id);
+  detailsTitle.textContent = node.label;
+  detailsTitle.title = node.id;
+  const dependents = around.downstream.size;
+  detailsSummary.textContent = `${kindName(node)} · depends on ${around.upstream.size} · ${dependents} depend${dependents === 1 ? 's' : ''} on it`
+    + (node.kind === 'path' ? '' : ` · ${statsText(node)}`);
+  detailsOpen.textContent = node.kind === 'path' ? 'Reveal in Explorer' : 'Open Definition';
+}
+
+function labelOf(id: string): string {
+  return nodeOf(id)?.label ?? id;
+}
+
+function chainText(run: RunView): string {
+  const parts = [run.chain.origin ?? '…', ...run.chain.steps.map(labelOf)];
+  const writes = run.chain.writes.map(labelOf);
+  return `${parts.join(' → ')}${writes.length > 0 ? ` → ${writes.join(', ')}` : ''}`;
+}
+
+function clock(time: number): string {
+  const date = new Date(time);
+  const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
+function span(parent: HTMLElement, className: string, text: string): HTMLSpanElement {
+  const child = document.createElement('span');
+  child.className = className;
+  child.textContent = text;
+  parent.appendChild(child);
+  return child;
+}
+
+function renderRuns(): void {
+  const now = Date.now();
+  const chosen = selectedRun();
+  const rows = runs.map((run) => {
+    const row = document.createElement('li');
+    row.className = ['run', run.error === null ? '' : 'error', run === chosen ? 'chosen' : ''].filter(Boolean).join(' ');
+    row.tabIndex = 0;
+    row.setAttribute('role', 'button');
+    row.dataset.seq = String(run.seq);
+    row.dataset.endedAt = String(run.endedAt);
+    let shown = runShownAt.get(run.seq);
+    if (shown === undefined) runShownAt.set(run.seq, shown = { sentAt: runsSentAt, shownAt: now });
+    row.dataset.sentAt = String(shown.sentAt);
+    row.dataset.shownAt = String(shown.shownAt);
+    const head = document.createElement('div');
+    head.className = 'run-head';
+    span(head, 'run-time', clock(run.endedAt));
+    if (run.subject !== state.selected) span(head, 'run-subject', labelOf(run.subject));
+    // A first run has no trigger (it reads as `/`): its cause says it all.
+    if (run.causeKind !== 'initial') span(head, 'run-trigger', run.triggerPath);
+    const cause = span(head, `cause cause-${run.causeKind}`, run.causeKind);
+    if (run.causeNode) cause.title = `${run.causeKind} ${labelOf(run.causeNode)}`;
+    span(head, 'run-duration', `${run.durationMs.toFixed(1)} ms`);
+    row.appendChild(head);
+    if (run.error !== null) span(row, 'run-error', run.error);
+    if (run === chosen) span(row, 'run-chain', chainText(run)).setAttribute('aria-label', 'cause chain');
+    row.setAttribute('aria-label', `run at ${clock(run.endedAt)}, ${run.causeKind === 'initial' ? 'first run' : run.triggerPath}, ${run.causeKind}, ${run.durationMs.toFixed(1)} ms${run.error === null ? '' : `, error: ${run.error}`}`);
+    return row;
+  });
+  runList.replaceChildren(...rows);
+  runsEmpty.hidden = runs.length > 0;
+  // The times of runs no longer listed are not needed.
+  if (runShownAt.size > 4 * runs.length + 100) {
+    const listed = new Set(runs.map((run) => run.seq));
+    for (const seq of runShownAt.keys()) if (!listed.has(seq)) runShownAt.delete(seq);
   }
 }
 
@@ -229,13 +440,18 @@ function receive(message: ToWebview): void {
   switch (message.type) {
     case 'reset':
       if (state.hostId !== message.host.id) {
-        // Another state folder: its own view, fitted afresh.
-        saveState({ hostId: message.host.id, view: undefined });
+        // Another state folder: its own view, fitted afresh, nothing selected.
+        saveState({ hostId: message.host.id, view: undefined, selected: undefined, run: undefined });
         layout = undefined;
+        autoFit = true;
+        runs = [];
       }
       graph = message.graph;
       setHosts(message.hosts, message.host.id);
       setTrusted(message.trusted);
+      showDetails();
+      renderRuns();
+      if (state.selected !== undefined) post({ type: 'select', id: state.selected });
       void relayout();
       return;
     case 'diff': {
@@ -252,6 +468,18 @@ function receive(message: ToWebview): void {
       setHosts(message.hosts, state.hostId);
       setTrusted(message.trusted);
       return;
+    case 'select':
+      if (message.id === state.selected) post({ type: 'select', id: message.id });
+      else select(message.id);
+      nodeElements.get(message.id)?.focus({ preventScroll: true });
+      return;
+    case 'runs':
+      if (message.subject !== state.selected) return;
+      runs = message.runs;
+      runsSentAt = message.sentAt;
+      renderRuns();
+      applySelection();
+      return;
     default: {
       const unknown: never = message;
       console.warn('unknown message', unknown);
@@ -259,7 +487,8 @@ function receive(message: ToWebview): void {
   }
 }
 
-// Input: wheel zooms about the pointer, dragging the background pans, clicking a node opens it.
+// Input: wheel zooms about the pointer, dragging the background pans, clicking a node selects it, double-
+// clicking opens it (reveals a path in the tree, opens a definition's entry).
 
 svg.addEventListener('wheel', (event) => {
   event.preventDefault();
@@ -268,32 +497,44 @@ svg.addEventListener('wheel', (event) => {
   const py = event.clientY - bounds.top;
   const scale = Math.min(4, Math.max(0.05, view.scale * Math.exp(-event.deltaY * 0.0015)));
   view = { scale, x: px - ((px - view.x) * scale) / view.scale, y: py - ((py - view.y) * scale) / view.scale };
-  viewChanged();
+  viewMoved();
 }, { passive: false });
 
-let drag: { x: number; y: number; startX: number; startY: number; pointer: number } | undefined;
+let drag: { x: number; y: number; startX: number; startY: number; pointer: number; moved: boolean } | undefined;
 svg.addEventListener('pointerdown', (event) => {
   if ((event.target as Element).closest('.node')) return;
-  drag = { x: view.x, y: view.y, startX: event.clientX, startY: event.clientY, pointer: event.pointerId };
+  drag = { x: view.x, y: view.y, startX: event.clientX, startY: event.clientY, pointer: event.pointerId, moved: false };
   svg.setPointerCapture(event.pointerId);
   svg.classList.add('panning');
 });
 svg.addEventListener('pointermove', (event) => {
   if (!drag || event.pointerId !== drag.pointer) return;
-  view = { ...view, x: drag.x + event.clientX - drag.startX, y: drag.y + event.clientY - drag.startY };
-  viewChanged();
+  const dx = event.clientX - drag.startX;
+  const dy = event.clientY - drag.startY;
+  if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 3) return;
+  drag.moved = true;
+  view = { ...view, x: drag.x + dx, y: drag.y + dy };
+  viewMoved();
 });
-const endDrag = (): void => {
+svg.addEventListener('pointerup', () => {
+  // A click on the background, not a drag, clears the selection.
+  if (drag && !drag.moved) select(undefined);
   drag = undefined;
   svg.classList.remove('panning');
-};
-svg.addEventListener('pointerup', endDrag);
-svg.addEventListener('pointercancel', endDrag);
+});
+svg.addEventListener('pointercancel', () => {
+  drag = undefined;
+  svg.classList.remove('panning');
+});
 
 function nodeIdOf(target: EventTarget | null): string | undefined {
   return target instanceof Element ? target.closest<SVGGElement>('.node')?.dataset.id : undefined;
 }
 nodeLayer.addEventListener('click', (event) => {
+  const id = nodeIdOf(event.target);
+  if (id) select(id);
+});
+nodeLayer.addEventListener('dblclick', (event) => {
   const id = nodeIdOf(event.target);
   if (id) post({ type: 'open', id });
 });
@@ -301,11 +542,36 @@ nodeLayer.addEventListener('keydown', (event) => {
   const id = nodeIdOf(event.target);
   if (id && (event.key === 'Enter' || event.key === ' ')) {
     event.preventDefault();
-    post({ type: 'open', id });
+    select(id);
   }
 });
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && state.selected !== undefined) select(undefined);
+});
 
-fitButton.addEventListener('click', fit);
+runList.addEventListener('click', (event) => {
+  const row = event.target instanceof Element ? event.target.closest<HTMLElement>('.run') : null;
+  if (row?.dataset.seq) selectRun(Number(row.dataset.seq));
+});
+runList.addEventListener('keydown', (event) => {
+  const row = event.target instanceof Element ? event.target.closest<HTMLElement>('.run') : null;
+  if (row?.dataset.seq && (event.key === 'Enter' || event.key === ' ')) {
+    event.preventDefault();
+    selectRun(Number(row.dataset.seq));
+  }
+});
+detailsOpen.addEventListener('click', () => {
+  if (state.selected !== undefined) post({ type: 'open', id: state.selected });
+});
+detailsClose.addEventListener('click', () => select(undefined));
+for (const button of emptyHint.querySelectorAll<HTMLButtonElement>('button[data-define]')) {
+  button.addEventListener('click', () => post({ type: 'define', what: button.dataset.define === 'track' ? 'track' : 'derive' }));
+}
+
+fitButton.addEventListener('click', () => {
+  autoFit = true;
+  fit();
+});
 filterInput.value = state.filter ?? '';
 filterInput.addEventListener('input', () => {
   applyFilter();
@@ -314,8 +580,12 @@ filterInput.addEventListener('input', () => {
 hostSelect.addEventListener('change', () => post({ type: 'selectHost', hostId: hostSelect.value }));
 
 const defs = svgChild(svg, 'defs');
-const marker = svgChild(defs, 'marker', { id: 'arrow', viewBox: '0 0 10 10', refX: '10', refY: '5', markerWidth: '7', markerHeight: '7', orient: 'auto-start-reverse' });
-svgChild(marker, 'path', { d: 'M0 0 L10 5 L0 10 z', class: 'arrow' });
+// An arrowhead per look of edge: a marker takes its colour from its own style, not from the edge's. Sized in
+// the graph's units, so a thicker edge keeps the same arrowhead.
+for (const [id, look] of [['arrow', ''], ['arrow-faded', 'faded'], ['arrow-chain', 'chain']]) {
+  const marker = svgChild(defs, 'marker', { id, viewBox: '0 0 10 10', refX: '10', refY: '5', markerWidth: '8', markerHeight: '8', markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' });
+  svgChild(marker, 'path', { d: 'M0 0 L10 5 L0 10 z', class: `arrow ${look}`.trim() });
+}
 applyView();
 
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => receive(event.data));

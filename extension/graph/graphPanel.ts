@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { DefinitionsManager } from '../definitions/definitions';
 import type { StateHost, StateHosts } from '../explorer/stateHost';
-import type { FromWebview, GraphView, GraphWebviewState, HostChoice, ToWebview } from '../protocol';
+import type { FromWebview, GraphView, GraphWebviewState, HostChoice, RunView, ToWebview } from '../protocol';
 import { diffGraphViews, isEmptyDiff } from './graphDiff';
 import { buildGraphView } from './graphModel';
+import { runViewsFor } from './runViews';
 import { isFromWebview } from './webviewMessages';
 
 export interface GraphPanelDeps {
@@ -22,6 +23,8 @@ export interface LayoutReport {
 
 // Changes arrive in bursts (a derivation chain, a folder of files): one diff per burst.
 const REFRESH_DELAY_MS = 30;
+// The run list follows at once, but a busy derivation sends it at most once a frame.
+const RUNS_INTERVAL_MS = 16;
 
 /**
  * The dependency graph of one state folder in a webview panel. There is at most one panel; it follows one
@@ -45,6 +48,13 @@ export class GraphPanel implements vscode.Disposable {
     }
     const panel = vscode.window.createWebviewPanel(GraphPanel.viewType, vscode.l10n.t('State Graph'), vscode.ViewColumn.Active, GraphPanel.#options(deps.extensionUri));
     return new GraphPanel(panel, deps, hostId);
+  }
+
+  /** Opens the graph of `hostId` with node `id` selected: its neighbourhood highlighted, its runs listed. */
+  static showSelected(deps: GraphPanelDeps, hostId: string, id: string): GraphPanel {
+    const panel = GraphPanel.createOrShow(deps, hostId);
+    panel.#requestSelection(id);
+    return panel;
   }
 
   /** Brings a panel back after a window reload, on the state folder it showed. */
@@ -71,6 +81,14 @@ export class GraphPanel implements vscode.Disposable {
   #flashes = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastLayout: LayoutReport | undefined;
+  /** The node the webview has selected, as it last said. */
+  #selected: string | undefined;
+  /** A selection to send once the webview is ready. */
+  #pendingSelection: string | undefined;
+  #runsSent: readonly RunView[] = [];
+  #runsSentAt = 0;
+  #runsTimer: ReturnType<typeof setTimeout> | undefined;
+  #detachRuns: (() => void) | undefined;
   readonly #onDidLayout = new vscode.EventEmitter<LayoutReport>();
   readonly onDidLayout = this.#onDidLayout.event;
 
@@ -94,7 +112,10 @@ export class GraphPanel implements vscode.Disposable {
         else console.warn('[restate] [graph] dropped a malformed message from the webview', message);
       }),
       deps.hosts.onDidChangeHosts(() => this.#hostsChanged()),
-      deps.definitions.onDidChange(() => this.#schedule()),
+      deps.definitions.onDidChange(() => {
+        this.#attachRuns();
+        this.#schedule();
+      }),
     );
     this.#switchTo(hostId ?? deps.hosts.all[0]?.id);
   }
@@ -112,6 +133,16 @@ export class GraphPanel implements vscode.Disposable {
     return this.#sent;
   }
 
+  /** The node selected in the webview, as it last reported. */
+  get selected(): string | undefined {
+    return this.#selected;
+  }
+
+  /** The run list as last sent to the webview, newest first. */
+  get runs(): readonly RunView[] {
+    return this.#runsSent;
+  }
+
   get #host(): StateHost | undefined {
     return this.#hostId === undefined ? undefined : this.#deps.hosts.hostFor(this.#hostId);
   }
@@ -119,8 +150,12 @@ export class GraphPanel implements vscode.Disposable {
   #switchTo(hostId: string | undefined): void {
     for (const disposable of this.#hostDisposables) disposable.dispose();
     this.#hostDisposables = [];
+    this.#detachRuns?.();
+    this.#detachRuns = undefined;
     this.#hostId = hostId;
     this.#sent = undefined;
+    this.#selected = undefined;
+    this.#runsSent = [];
     const host = this.#host;
     this.#panel.title = host ? vscode.l10n.t('State Graph: {0}', host.label) : vscode.l10n.t('State Graph');
     if (host) {
@@ -138,7 +173,50 @@ export class GraphPanel implements vscode.Disposable {
         }),
       );
     }
+    this.#attachRuns();
     if (this.#ready) this.#reset();
+  }
+
+  /** Follows the runs of the current state folder, once its definitions manager has it. */
+  #attachRuns(): void {
+    if (this.#detachRuns || this.#hostId === undefined) return;
+    const log = this.#deps.definitions.forHost(this.#hostId)?.trace;
+    if (!log) return;
+    this.#detachRuns = log.onRun((id, run) => {
+      const selected = this.#selected;
+      if (selected === undefined) return;
+      const concerns = id === selected || run.triggerPath === selected || run.writes.some((write) => write.path === selected);
+      // A run's chain may still wait for the run that set it off: that one's record comes when it ends.
+      if (concerns || this.#runsSent.some((sent) => !sent.chain.complete)) this.#scheduleRuns();
+    });
+  }
+
+  #scheduleRuns(): void {
+    if (this.#runsTimer || !this.#ready) return;
+    // Not sent from inside the trace listener: the run's controller call is still on the stack.
+    this.#runsTimer = setTimeout(() => {
+      this.#runsTimer = undefined;
+      this.#sendRuns();
+    }, Math.max(0, this.#runsSentAt + RUNS_INTERVAL_MS - Date.now()));
+  }
+
+  #sendRuns(): void {
+    const selected = this.#selected;
+    const log = this.#hostId === undefined ? undefined : this.#deps.definitions.forHost(this.#hostId)?.trace;
+    if (selected === undefined) {
+      this.#runsSent = [];
+      return;
+    }
+    const node = this.#sent?.nodes.find((n) => n.id === selected);
+    const kind = node?.kind ?? (selected.startsWith('/') ? 'path' : 'derivation');
+    this.#runsSent = log ? runViewsFor(log, selected, kind) : [];
+    this.#runsSentAt = Date.now();
+    this.#post({ type: 'runs', subject: selected, runs: this.#runsSent, sentAt: this.#runsSentAt });
+  }
+
+  #requestSelection(id: string): void {
+    if (this.#ready) this.#post({ type: 'select', id });
+    else this.#pendingSelection = id;
   }
 
   #hostsChanged(): void {
@@ -199,6 +277,19 @@ export class GraphPanel implements vscode.Disposable {
       case 'ready':
         this.#ready = true;
         this.#reset();
+        if (this.#pendingSelection !== undefined) {
+          this.#post({ type: 'select', id: this.#pendingSelection });
+          this.#pendingSelection = undefined;
+        }
+        return;
+      case 'select':
+        this.#selected = message.id ?? undefined;
+        clearTimeout(this.#runsTimer);
+        this.#runsTimer = undefined;
+        this.#sendRuns();
+        return;
+      case 'define':
+        void vscode.commands.executeCommand(message.what === 'derive' ? 'restate.derive' : 'restate.track');
         return;
       case 'open':
         this.#open(message.id).catch((error: unknown) => {
@@ -243,6 +334,7 @@ export class GraphPanel implements vscode.Disposable {
   #html(): string {
     const webview = this.#panel.webview;
     const nonce = randomBytes(16).toString('base64');
+    const t = (text: string): string => escapeHtml(vscode.l10n.t(text));
     const media = (...path: string[]): vscode.Uri => webview.asWebviewUri(vscode.Uri.joinPath(this.#deps.extensionUri, 'media', ...path));
     const csp = [
       "default-src 'none'",
@@ -267,7 +359,36 @@ export class GraphPanel implements vscode.Disposable {
   <span id="status" role="status"></span>
 </header>
 <div id="banner" class="banner" hidden></div>
-<svg id="graph" role="img" aria-label="${escapeHtml(vscode.l10n.t('state graph'))}"><g id="viewport"><g id="edges"></g><g id="nodes"></g></g></svg>
+<main class="panes">
+  <div class="graph-area">
+    <svg id="graph" role="img" aria-label="${t('state graph')}"><g id="viewport"><g id="edges"></g><g id="nodes"></g></g></svg>
+    <div id="empty" class="empty" hidden>
+      <p>${t('No derivations or tracked computations in this state folder yet. Define one, and it shows here with the paths it reads and writes.')}</p>
+      <div class="empty-actions">
+        <button type="button" data-define="derive">${t('Derive…')}</button>
+        <button type="button" data-define="track">${t('Track…')}</button>
+      </div>
+    </div>
+    <ul id="legend" class="legend" aria-label="${t('legend')}">
+      <li data-kind="source"><svg class="legend-line" aria-hidden="true"><line x1="1" y1="6" x2="27" y2="6" class="edge kind-source"/></svg>${t('source → derivation')}</li>
+      <li data-kind="dest"><svg class="legend-line" aria-hidden="true"><line x1="1" y1="6" x2="27" y2="6" class="edge kind-dest"/></svg>${t('derivation → its value')}</li>
+      <li data-kind="read"><svg class="legend-line" aria-hidden="true"><line x1="1" y1="6" x2="27" y2="6" class="edge kind-read"/></svg>${t('read by a tracker (last run)')}</li>
+      <li data-kind="write"><svg class="legend-line" aria-hidden="true"><line x1="1" y1="6" x2="27" y2="6" class="edge kind-write"/></svg>${t('written by a tracker')}</li>
+      <li data-kind="chain"><svg class="legend-line" aria-hidden="true"><line x1="1" y1="6" x2="27" y2="6" class="edge chain"/></svg>${t('cause chain of the chosen run')}</li>
+    </ul>
+  </div>
+  <aside id="details" class="details" aria-label="${t('trace')}" hidden>
+    <header class="details-head">
+      <h2 id="details-title"></h2>
+      <button id="details-close" type="button" class="icon" title="${t('Clear the selection (Escape)')}" aria-label="${t('clear selection')}">×</button>
+    </header>
+    <p id="details-summary" class="summary"></p>
+    <button id="details-open" type="button"></button>
+    <h3>${t('Recent runs')}</h3>
+    <p id="runs-empty" class="hint">${t('No run logged yet: change something it depends on to see one.')}</p>
+    <ol id="runs" class="runs" aria-label="${t('recent runs')}"></ol>
+  </aside>
+</main>
 <script nonce="${nonce}" src="${media('dist', 'webview.js').toString()}"></script>
 </body>
 </html>`;
@@ -280,6 +401,8 @@ export class GraphPanel implements vscode.Disposable {
     this.#disposed = true;
     if (GraphPanel.#current === this) GraphPanel.#current = undefined;
     clearTimeout(this.#timer);
+    clearTimeout(this.#runsTimer);
+    this.#detachRuns?.();
     for (const disposable of this.#hostDisposables) disposable.dispose();
     for (const disposable of this.#disposables) disposable.dispose();
     this.#panel.dispose();

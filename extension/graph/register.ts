@@ -3,7 +3,7 @@ import { registerCommands } from '../commands/command';
 import { DefinitionsManager } from '../definitions/definitions';
 import { DeriveCommand } from '../definitions/deriveCommand';
 import { RemoveDerivationCommand, UntrackCommand } from '../definitions/removeCommands';
-import { TRACE_SCHEME, TraceCommand } from '../definitions/traceCommand';
+import { TraceCommand } from '../definitions/traceCommand';
 import { TrackCommand } from '../definitions/trackCommand';
 import type { StateHosts } from '../explorer/stateHost';
 import { GraphPanel } from './graphPanel';
@@ -19,11 +19,8 @@ import { isWebviewState } from './webviewMessages';
 export function registerDefinitionsAndGraph(context: vscode.ExtensionContext, hosts: StateHosts, log?: vscode.LogOutputChannel): DefinitionsManager {
   const definitions = new DefinitionsManager(hosts, undefined, log);
   const deps: GraphPanelDeps = { extensionUri: context.extensionUri, hosts, definitions };
-  const trace = new TraceCommand(hosts, definitions);
   context.subscriptions.push(
     definitions,
-    trace,
-    vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, trace),
     vscode.window.registerWebviewPanelSerializer(GraphPanel.viewType, {
       deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
         GraphPanel.revive(panel, deps, isWebviewState(state) ? state : undefined);
@@ -36,7 +33,7 @@ export function registerDefinitionsAndGraph(context: vscode.ExtensionContext, ho
       new UntrackCommand(definitions),
       new ShowGraphCommand(deps),
       new GraphStateCommand(),
-      trace,
+      new TraceCommand(hosts, definitions),
     ]),
     { dispose: () => GraphPanel.current?.dispose() },
   );

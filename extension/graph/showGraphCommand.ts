@@ -2,7 +2,10 @@ import type { Command } from '../commands/command';
 import { GraphPanel } from './graphPanel';
 import type { GraphPanelDeps } from './graphPanel';
 
-/** Show Graph: opens the dependency graph panel, or brings it to the front; optionally on a given state folder. */
+/**
+ * Show Graph: opens the dependency graph panel, or brings it to the front; optionally on a given state folder,
+ * and with a given node selected (Trace…).
+ */
 export class ShowGraphCommand implements Command {
   readonly id = 'restate.showGraph';
   readonly #deps: GraphPanelDeps;
@@ -11,20 +14,23 @@ export class ShowGraphCommand implements Command {
     this.#deps = deps;
   }
 
-  execute(hostId?: unknown): void {
-    GraphPanel.createOrShow(this.#deps, typeof hostId === 'string' ? hostId : undefined);
+  execute(hostId?: unknown, selected?: unknown): void {
+    const host = typeof hostId === 'string' ? hostId : undefined;
+    if (host !== undefined && typeof selected === 'string') GraphPanel.showSelected(this.#deps, host, selected);
+    else GraphPanel.createOrShow(this.#deps, host);
   }
 }
 
 /**
- * Not in the command palette: what the open panel shows (host, graph as last sent, last layout), for
+ * Not in the command palette: what the open panel shows (host, graph as last sent, last layout, the selection
+ * the webview reports and the runs last sent for it), for
  * automation and other extensions.
  */
 export class GraphStateCommand implements Command {
   readonly id = 'restate.graph.state';
 
-  execute(): { hostId: string | undefined; view: unknown; lastLayout: unknown } | undefined {
+  execute(): { hostId: string | undefined; view: unknown; lastLayout: unknown; selected: string | undefined; runs: unknown } | undefined {
     const panel = GraphPanel.current;
-    return panel && { hostId: panel.hostId, view: panel.view, lastLayout: panel.lastLayout };
+    return panel && { hostId: panel.hostId, view: panel.view, lastLayout: panel.lastLayout, selected: panel.selected, runs: panel.runs };
   }
 }

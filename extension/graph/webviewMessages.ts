@@ -24,6 +24,10 @@ export function isFromWebview(value: unknown): value is FromWebview {
       return typeof value.hostId === 'string';
     case 'laidOut':
       return isCount(value.nodes) && isCount(value.edges) && isCount(value.ms);
+    case 'select':
+      return typeof value.id === 'string' || value.id === null;
+    case 'define':
+      return value.what === 'derive' || value.what === 'track';
     default:
       return false;
   }
@@ -34,6 +38,8 @@ export function isWebviewState(value: unknown): value is GraphWebviewState {
   if (!isRecord(value)) return false;
   if (value.hostId !== undefined && typeof value.hostId !== 'string') return false;
   if (value.filter !== undefined && typeof value.filter !== 'string') return false;
+  if (value.selected !== undefined && typeof value.selected !== 'string') return false;
+  if (value.run !== undefined && !isCount(value.run)) return false;
   const view = value.view;
   if (view === undefined) return true;
   return isRecord(view) && isCount(view.x) && isCount(view.y) && isCount(view.scale);

@@ -24,11 +24,11 @@ export const steps = [
 
   ['the tree lists the top level of the state folder, sorted, with value previews', async ({ page }) => {
     const view = explorer(page);
-    for (const name of ['app', 'clock', 'counter', 'settings', 'users']) {
+    for (const name of ['app', 'clock', 'counter', 'doubled', 'settings', 'status', 'users']) {
       await treeItem(view, name).waitFor({ timeout: 30_000 });
     }
     const names = await view.getByRole('treeitem').evaluateAll((rows) => rows.map((row) => row.getAttribute('aria-label')));
-    if (names.join(',') !== 'app,clock,counter,settings,users') throw new Error(`top level is ${names.join(',')}`);
+    if (names.join(',') !== 'app,clock,counter,doubled,settings,status,users') throw new Error(`top level is ${names.join(',')}`);
     const counter = await descriptionOf(treeItem(view, 'counter'));
     if (counter !== '0') throw new Error(`counter shows "${counter}", expected "0"`);
     const clock = await descriptionOf(treeItem(view, 'clock'));

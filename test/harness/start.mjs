@@ -27,7 +27,7 @@ const writer = spawn(process.execPath, [join(repoRoot, 'test/harness/demo-writer
 console.log(`
   Restate State Explorer demo
   Open:      ${workbenchUrl(host.authority, { folder: workspace })}
-  Workspace: ${workspace} (/clock and /counter change every second)
+  Workspace: ${workspace} (/clock and /counter change every second; /doubled and /status follow)
   Log:       ${host.logFile}
   The server listens on 127.0.0.1 only; from another machine, forward the port (ssh -L ${host.port}:127.0.0.1:${host.port}).
   Press Ctrl-C to stop.

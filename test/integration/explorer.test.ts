@@ -95,7 +95,7 @@ suite('State Explorer', () => {
   test('the tree matches the fixture state folder', async () => {
     const exports = await api();
     const top = await stateChildren(exports);
-    assert.deepEqual(top.map((node) => node.path), ['/app', '/clock', '/counter', '/settings', '/users']);
+    assert.deepEqual(top.map((node) => node.path), ['/app', '/clock', '/counter', '/doubled', '/settings', '/status', '/users']);
     const expected = await mainHost(exports).controller.getState('/');
     assert.deepEqual(await readFromTree(exports, undefined), expected);
     const counter = top.find((node) => node.path === '/counter')!;
@@ -371,7 +371,7 @@ suite('State Explorer', () => {
       `not selected (visible: ${exports.view.visible}, selection: ${exports.view.selection.map((node) => node.id).join()})`);
     await vscode.commands.executeCommand('restate.collapseAll');
     await vscode.commands.executeCommand('restate.refresh');
-    assert.deepEqual((await stateChildren(exports)).map((node) => node.path), ['/app', '/clock', '/counter', '/settings', '/users']);
+    assert.deepEqual((await stateChildren(exports)).map((node) => node.path), ['/app', '/clock', '/counter', '/doubled', '/settings', '/status', '/users']);
   });
 
   test('Reveal (run by the graph) selects a node by state folder id and path, expanding its ancestors', async () => {

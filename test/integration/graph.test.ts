@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { DefinitionsManager } from '../../extension/definitions/definitions';
 import type { StateHost, StateHosts } from '../../extension/explorer/stateHost';
 import { buildGraphView } from '../../extension/graph/graphModel';
-import type { GraphView } from '../../extension/protocol';
+import type { GraphView, RunView } from '../../extension/protocol';
 import { mainHost, until } from './helpers';
 import { ControllerAsync, InMemoryBackend } from '../../extension/restate';
 
@@ -26,7 +26,8 @@ async function writeDefinitions(text: string): Promise<void> {
 const DEFINITIONS = `{
   // Derived state of the graph suite.
   "derivations": [
-    { "dest": "${base}/sum", "sources": ["${base}/a", "${base}/b"], "transform": "sources[0] + sources[1]" }
+    { "dest": "${base}/sum", "sources": ["${base}/a", "${base}/b"], "transform": "sources[0] + sources[1]" },
+    { "dest": "${base}/twice", "sources": ["${base}/sum"], "transform": "sources[0] * 2" }
   ],
   "trackers": [
     { "name": "view", "expression": "get('${base}/flag') ? get('${base}/new') : get('${base}/old')", "dest": "${base}/view" }
@@ -38,6 +39,8 @@ interface GraphState {
   hostId: string | undefined;
   view: GraphView | undefined;
   lastLayout: { nodes: number; edges: number; ms: number } | undefined;
+  selected: string | undefined;
+  runs: RunView[];
 }
 
 const graphState = async (): Promise<GraphState | undefined> => vscode.commands.executeCommand<GraphState | undefined>('restate.graph.state');
@@ -116,12 +119,35 @@ suite('definitions and graph', () => {
     await writeDefinitions(DEFINITIONS);
   });
 
-  test('Trace shows the current dependencies and the recent runs', async () => {
+  test('Trace… opens the graph with the tracker selected, and its runs follow live', async () => {
     const host = await mainHost();
-    const uri = await vscode.commands.executeCommand<vscode.Uri>('restate.trace', host.id, 'tracker:view');
-    const text = (await vscode.workspace.openTextDocument(uri)).getText();
-    assert.match(text, /## Current dependencies\n\n- `\/graphSuite\/flag`\n- `\/graphSuite\/new`/);
-    assert.match(text, /\| `\/graphSuite\/flag` \| api \| [\d.]+ ms \| ok/);
+    assert.deepEqual(await vscode.commands.executeCommand('restate.trace', host.id, 'tracker:view'), { hostId: host.id, id: 'tracker:view' });
+    // The selection is the one the webview reports back, so this also checks that the webview applied it.
+    const traced = await until(async () => {
+      const s = await graphState();
+      return s?.selected === 'tracker:view' && s.runs.length > 0 ? s : undefined;
+    }, 'the graph did not select the tracker and list its runs');
+    assert.ok(traced.runs.every((run) => run.subject === 'tracker:view'));
+    const newest = Math.max(...traced.runs.map((run) => run.seq));
+    await host.controller.setState(`${base}/flag`, false);
+    const run = await until(async () => (await graphState())?.runs.find((r) => r.seq > newest), 'the new run was not sent to the graph');
+    assert.equal(run.triggerPath, `${base}/flag`);
+    assert.equal(run.causeKind, 'api');
+    assert.equal(run.error, null);
+    assert.deepEqual(run.chain, { origin: 'api', steps: [`${base}/flag`, 'tracker:view'], writes: [`${base}/view`], complete: true });
+  });
+
+  test('a run\'s cause chain goes back through the derivation whose write set it off', async () => {
+    const host = await mainHost();
+    await vscode.commands.executeCommand('restate.showGraph', host.id, `derive:${base}/twice`);
+    await until(async () => (await graphState())?.selected === `derive:${base}/twice` || undefined, 'the derivation was not selected');
+    await host.controller.setState(`${base}/a`, 100, { cause: 'file' });
+    const run = await until(async () => (await graphState())?.runs.find((r) => r.triggerPath === `${base}/sum` && r.chain.origin === 'file'), 'no run of the derivation set off by the file change');
+    assert.equal(run.causeKind, 'derive');
+    assert.equal(run.causeNode, `derive:${base}/sum`);
+    assert.deepEqual(run.chain.steps, [`${base}/a`, `derive:${base}/sum`, `${base}/sum`, `derive:${base}/twice`]);
+    assert.deepEqual(run.chain.writes, [`${base}/twice`]);
+    assert.equal(await host.controller.getState(`${base}/twice`), 2 * (100 + 5));
   });
 
   // code-server runs with workspace trust disabled, so the gate is tested with a trust flag of our own, on a

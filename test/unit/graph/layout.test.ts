@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GraphView, GraphViewEdge, GraphViewNode } from '../../../extension/protocol';
-import { layoutGraph } from '../../../webview/layout';
+import { MAX_FIT_SCALE, fitText, fittedView, layoutGraph } from '../../../webview/layout';
 
 /** A graph like a big definitions file: 100 derivations over 4 sources each, so 500 nodes in all. */
 function bigGraph(derivations: number): GraphView {
@@ -49,5 +49,37 @@ describe('graph layout (elkjs, layered)', () => {
     console.log(`elk layered layout: ${graph.nodes.length} nodes, ${graph.edges.length} edges in ${ms.toFixed(0)} ms (${cpuMs.toFixed(0)} ms CPU)`);
     assert.equal(layout.nodes.size, 500);
     assert.ok(cpuMs < 2000, `took ${cpuMs.toFixed(0)} ms of CPU`);
+  });
+});
+
+describe('fitting the graph to its panel', () => {
+  it('centres the whole graph, and shrinks it when it is bigger than the panel', () => {
+    const view = fittedView({ width: 1000, height: 500 }, { width: 2000, height: 400 });
+    assert.ok(view);
+    assert.ok(view.scale < 0.5 && view.scale > 0.45, `scale ${view.scale}`);
+    assert.ok(Math.abs(view.x + (2000 * view.scale) / 2 - 500) < 0.001 && Math.abs(view.y + (400 * view.scale) / 2 - 250) < 0.001, 'centred');
+  });
+
+  it('does not blow a small graph up beyond its natural size', () => {
+    const view = fittedView({ width: 1000, height: 800 }, { width: 300, height: 100 });
+    assert.deepEqual(view, { scale: MAX_FIT_SCALE, x: 350, y: 350 });
+  });
+
+  it('waits while the panel has no size yet, instead of fitting into a corner', () => {
+    assert.equal(fittedView({ width: 0, height: 0 }, { width: 300, height: 100 }), undefined);
+    assert.equal(fittedView({ width: 20, height: 10 }, { width: 300, height: 100 }), undefined);
+  });
+});
+
+describe('fitting text into a node', () => {
+  const measure = (text: string): number => text.length * 7;
+  it('leaves text that fits alone', () => {
+    assert.equal(fitText('/counter', 100, measure), '/counter');
+  });
+
+  it('cuts text that does not fit and ends it with an ellipsis, as long as it still fits', () => {
+    const cut = fitText('/a/rather/long/path/indeed', 70, measure);
+    assert.equal(cut, '/a/rather…');
+    assert.ok(measure(cut) <= 70 && measure('/a/rather/…') > 70);
   });
 });

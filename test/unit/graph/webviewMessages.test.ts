@@ -9,6 +9,10 @@ describe('isFromWebview', () => {
       { type: 'open', id: '/a' },
       { type: 'selectHost', hostId: 'h' },
       { type: 'laidOut', nodes: 3, edges: 2, ms: 1.5 },
+      { type: 'select', id: 'derive:/doubled' },
+      { type: 'select', id: null },
+      { type: 'define', what: 'derive' },
+      { type: 'define', what: 'track' },
     ]) assert.equal(isFromWebview(message), true, JSON.stringify(message));
   });
 
@@ -19,6 +23,8 @@ describe('isFromWebview', () => {
       { type: 'selectHost', hostId: null },
       { type: 'laidOut', nodes: '3', edges: 2, ms: 1 }, { type: 'laidOut', nodes: 3, edges: 2 },
       { type: 'laidOut', nodes: 3, edges: 2, ms: Number.NaN },
+      { type: 'select' }, { type: 'select', id: 3 },
+      { type: 'define' }, { type: 'define', what: 'delete' },
     ]) assert.equal(isFromWebview(message), false, JSON.stringify(message));
   });
 });
@@ -27,10 +33,11 @@ describe('isWebviewState', () => {
   test('accepts a state with its fields present or absent', () => {
     assert.equal(isWebviewState({}), true);
     assert.equal(isWebviewState({ hostId: 'h', filter: 'x', view: { x: 1, y: 2, scale: 1 } }), true);
+    assert.equal(isWebviewState({ hostId: 'h', selected: 'tracker:view', run: 12 }), true);
   });
 
   test('refuses a state whose fields have the wrong type', () => {
-    for (const state of [null, 1, { hostId: 5 }, { filter: [] }, { view: { x: 1 } }, { view: 'v' }]) {
+    for (const state of [null, 1, { hostId: 5 }, { filter: [] }, { view: { x: 1 } }, { view: 'v' }, { selected: 1 }, { run: '12' }]) {
       assert.equal(isWebviewState(state), false, JSON.stringify(state));
     }
   });
