@@ -59,7 +59,7 @@ try {
     console.log(name);
     let failedStep;
     for (const [title, run] of [['the workbench loads', async () => {
-      await page.goto(workbenchUrl(host.authority, { folder: workspace }));
+      await page.goto(workbenchUrl(host.authority, { folder: workspace }), { timeout: 120_000 });
       await waitForWorkbench(page);
     }], ...scenario.steps]) {
       if (failedStep) {

@@ -41,7 +41,7 @@ try {
   let reportExit;
   const exited = new Promise((resolve) => { reportExit = resolve; });
   await page.exposeFunction('codeAutomationExit', (code) => reportExit(code));
-  await page.goto(workbenchUrl(host.authority, { folder: workspace, extensionTestsPath: runner }));
+  await page.goto(workbenchUrl(host.authority, { folder: workspace, extensionTestsPath: runner }), { timeout: 120_000 });
   let timer;
   exitCode = await Promise.race([
     exited,
