@@ -26,8 +26,16 @@ if (files.length === 0) {
   console.error('no unit test files matched');
   process.exit(1);
 }
+// A test file that never ends (a stuck child process, a loop) must fail the run, not hold it forever.
+const limitMs = 25 * 60_000;
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
+  timeout: limitMs,
+  killSignal: 'SIGKILL',
 });
+if (result.error !== undefined || result.signal !== null) {
+  console.error(`[test:unit] the unit tests did not finish within ${limitMs / 60_000} minutes (${result.error?.message ?? result.signal})`);
+  process.exit(1);
+}
 process.exit(result.status ?? 1);
