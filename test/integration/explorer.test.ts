@@ -614,7 +614,10 @@ suite('State Explorer', () => {
       assert.deepEqual(roots.map((node) => node.kind), ['host', 'host']);
       const expected = JSON.parse(readFileSync(join(source, '..', 'expected-reads.json'), 'utf8')) as { path: string; value: unknown }[];
       const hostNode = roots.find((node) => node.kind === 'host' && node.host === host)!;
-      assert.deepEqual(await readFromTree(exports, hostNode), expected.find((entry) => entry.path === '/')!.value);
+      // The workspace's derivations (.vscode/restate.jsonc) run on every state folder, so their dests are here too.
+      const read = (await readFromTree(exports, hostNode)) as Record<string, unknown>;
+      for (const node of host.controller.graph().nodes) if (node.kind === 'derivation' && node.dest.split('/').length === 2) delete read[node.dest.slice(1)];
+      assert.deepEqual(read, expected.find((entry) => entry.path === '/')!.value);
       const team = await nodeAt(exports, host, '/team');
       assert.ok(team?.info?.hasValue && team.info.hasChildren, '/team has its own value and children');
     } finally {
