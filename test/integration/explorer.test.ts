@@ -319,6 +319,9 @@ suite('State Explorer', () => {
     await until(() => exports.view.selection.some((node) => node.kind === 'state' && node.path === '/users/carol'), 'carol is not selected');
     assert.equal(await vscode.commands.executeCommand('restate.editValue', undefined, '{"name": "Carol", "age": 5}'), true);
     assert.deepEqual(await host.controller.getState('/users/carol'), { name: 'Carol', age: 5 });
+    // The edit refreshed the node; select it again, as a user pressing Delete next would have it selected.
+    assert.equal(await vscode.commands.executeCommand('restate.reveal', host.id, '/users/carol'), '/users/carol');
+    await until(() => exports.view.selection.some((node) => node.kind === 'state' && node.path === '/users/carol'), 'carol is not selected again');
     assert.equal(await vscode.commands.executeCommand('restate.delete', undefined, true), true);
     assert.equal(existsSync(join(stateDir(), 'users/carol.json')), false);
     await host.settled();
@@ -491,8 +494,9 @@ suite('State Explorer', () => {
       otherProcess(`const fs = require('fs');
         fs.writeFileSync('users/broken.json', '{"a": 1,,}');
         fs.writeFileSync('users/dave.json', '{"name": "Dave"}');
-        fs.mkdirSync('inventory');
-        fs.writeFileSync('inventory/widget.json', '3');`);
+        fs.mkdirSync('.inventory-in-progress');
+        fs.writeFileSync('.inventory-in-progress/widget.json', '3');
+        fs.renameSync('.inventory-in-progress', 'inventory');`);
       await until(() => changes.some((change) => change.path === '/users/dave' && change.kind === 'created'), 'the valid file was not reported', { details: seen });
       await until(() => changes.some((change) => change.path.startsWith('/inventory') && change.kind === 'created'), 'the new folder was not reported', { details: seen });
       await until(() => changes.some((change) => change.path === '/users/broken' && change.kind === 'status'), 'the corrupt file was not reported', { details: seen });
