@@ -25,6 +25,22 @@ local function childPath(parent, name)
   if parent == '/' then return '/' .. name end
   return parent .. '/' .. name
 end
+-- Calls visit(node, members, from, to) for the node at path and every node below it, breadth first, without
+-- recursion; members are the node's entries in the children set, which visit may remove.
+local function eachNode(children, path, visit)
+  local queue = { path }
+  local i = 1
+  while i <= #queue do
+    local node = queue[i]
+    i = i + 1
+    local from, to = childrenRange(node)
+    local members = redis.call('ZRANGEBYLEX', children, from, to)
+    for _, member in ipairs(members) do
+      table.insert(queue, childPath(node, string.sub(member, #node + 2)))
+    end
+    visit(node, members, from, to)
+  end
+end
 `;
 
 /** Lua: whether the node's version is what the caller expects ('' = no expectation, '-' = never changed). */
@@ -83,20 +99,11 @@ if prev then
 else
   id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'path', path, 'kind', 'delete', 'client', ARGV[2])
 end
-local queue = { path }
-local i = 1
-while i <= #queue do
-  local node = queue[i]
-  i = i + 1
-  local from, to = childrenRange(node)
-  local members = redis.call('ZRANGEBYLEX', KEYS[2], from, to)
-  for _, member in ipairs(members) do
-    table.insert(queue, childPath(node, string.sub(member, #node + 2)))
-  end
+eachNode(KEYS[2], path, function(node, members, from, to)
   if #members > 0 then redis.call('ZREMRANGEBYLEX', KEYS[2], from, to) end
   redis.call('HDEL', KEYS[1], node)
   redis.call('HSET', KEYS[4], node, id)
-end
+end)
 local child = path
 while child ~= '/' do
   local parent, name = split(child)
@@ -118,22 +125,14 @@ return 1
 export const READ_SCRIPT = `${SPLIT}
 local path = ARGV[1]
 local result = { redis.call('HGET', KEYS[3], path), redis.call('HGET', KEYS[1], path) }
-local queue = { path }
-local i = 1
-while i <= #queue do
-  local node = queue[i]
-  i = i + 1
-  local from, to = childrenRange(node)
-  local members = redis.call('ZRANGEBYLEX', KEYS[2], from, to)
-  for _, member in ipairs(members) do
-    local child = childPath(node, string.sub(member, #node + 2))
-    table.insert(queue, child)
-    local value = redis.call('HGET', KEYS[1], child)
+eachNode(KEYS[2], path, function(node)
+  if node ~= path then
+    local value = redis.call('HGET', KEYS[1], node)
     if value then
-      table.insert(result, child)
+      table.insert(result, node)
       table.insert(result, value)
     end
   end
-end
+end)
 return result
 `;
