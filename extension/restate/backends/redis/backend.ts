@@ -12,8 +12,6 @@ import { DELETE_SCRIPT, READ_SCRIPT, WRITE_SCRIPT } from './scripts';
 const COMPONENT = 'redis';
 /** The suffix the file backends add to a name; names are checked as if they were files, so trees stay portable. */
 const PORTABLE_SUFFIX = '.json';
-/** Values nested deeper than this cannot be read back by Python's json (S134). */
-const MAX_VALUE_DEPTH = 512;
 const DEFAULT_LOG_LENGTH = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** How long one blocking read of the change log waits before it looks whether it should stop. */
@@ -344,11 +342,8 @@ export class RedisBackend implements AsyncBackend {
     return maxDeleted !== undefined && maxDeleted !== null && compareIds(String(maxDeleted), lastId) > 0;
   }
 
+  /** The value as Python's json.dumps writes it; the writer also refuses nesting deeper than 512 levels (S134). */
   #serialize(path: string, value: unknown): string {
-    const depth = nestingDepth(value, MAX_VALUE_DEPTH);
-    if (depth > MAX_VALUE_DEPTH) {
-      throw new RestateSerializeError(COMPONENT, path, '', `the value is nested deeper than ${MAX_VALUE_DEPTH} levels, which Python's json cannot read back`);
-    }
     try {
       return pythonJsonStringify(value);
     } catch (error) {
@@ -477,24 +472,6 @@ function compareIds(a: string, b: string): number {
 async function serverRunId(client: Client): Promise<string> {
   const info = String(await client.sendCommand(['INFO', 'server']));
   return /run_id:(\w+)/.exec(info)?.[1] ?? '';
-}
-
-/** How deeply objects and arrays nest in `value`, counting stops past `limit` (walked without recursion). */
-function nestingDepth(value: unknown, limit: number): number {
-  let deepest = 0;
-  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  const seen = new Set<object>();
-  while (stack.length > 0) {
-    const { value: current, depth } = stack.pop()!;
-    if (typeof current !== 'object' || current === null) continue;
-    if (seen.has(current)) continue;
-    seen.add(current);
-    const level = depth + 1;
-    if (level > deepest) deepest = level;
-    if (deepest > limit) return deepest;
-    for (const child of Array.isArray(current) ? current : Object.values(current)) stack.push({ value: child, depth: level });
-  }
-  return deepest;
 }
 
 function describe(error: unknown): string {
