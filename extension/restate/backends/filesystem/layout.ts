@@ -224,6 +224,14 @@ export class FileLayout {
       yield* this.#discard(temporary);
       throw error instanceof FileOpError ? new FileOpError(shownFile, error.cause) : error;
     }
+    yield* this.#moveIntoPlace(temporary, file, path, shownFile, fileName);
+  }
+
+  /**
+   * Renames a written temporary file over the value file; on failure removes it, and says so plainly when a
+   * folder of the same name is in the way. `shownFile` is the file as errors name it.
+   */
+  *#moveIntoPlace(temporary: string, file: string, path: string, shownFile: string, fileName: string): Task<void> {
     try {
       yield* this.#renameOver(temporary, file);
     } catch (error) {
@@ -253,19 +261,7 @@ export class FileLayout {
       yield* mkdir(folder);
       yield* writeFile(temporary, data, this.#fsync);
     }
-    try {
-      yield* this.#renameOver(temporary, file);
-    } catch (error) {
-      yield* this.#discard(temporary);
-      if ((yield* stat(file)) === 'directory') {
-        throw new RestateBackendError(
-          COMPONENT,
-          `cannot write /: ${file} is a folder (it holds the children of a node named ${this.#paths.basename(file)}), so the value file cannot go there; rename or remove that folder`,
-          { path: '/', file, cause: error },
-        );
-      }
-      throw error;
-    }
+    yield* this.#moveIntoPlace(temporary, file, '/', file, this.#paths.basename(file));
   }
 
   /**
