@@ -184,7 +184,7 @@ function ordinal(n: number): string {
   return `${n}${suffix}`;
 }
 
-/** An unknown, taken or reserved callback id (§7). */
+/** An unknown, taken or reserved callback id (S46–S50). */
 export class RestateIdError extends RestateError {
   readonly id: string;
 

@@ -1,5 +1,5 @@
 /**
- * The backend conformance contract (semantics §13, C1–C24), written once and run against every backend.
+ * The backend conformance contract (C1–C24 in docs/behaviour.md), written once and run against every backend.
  *
  * Registering a backend: in a `*.test.ts` file under test/unit/, call
  *
