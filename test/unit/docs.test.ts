@@ -76,6 +76,16 @@ function documentedIds(): Map<string, number> {
   return ids;
 }
 
+/** The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens. */
+function headingSlug(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/<[^>]*>/g, '')
+    .trim()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
 describe('docs/behaviour.md', () => {
   it('reads a single id, a range and a range spelled with the letter again', () => {
     assert.deepEqual(citedIds('as in S12, and S57–S59; C1-C3 too'), ['S12', 'S57', 'S58', 'S59', 'C1', 'C2', 'C3']);
@@ -94,6 +104,23 @@ describe('docs/behaviour.md', () => {
       [],
       'these references name no entry of docs/behaviour.md',
     );
+  });
+
+  it('links within itself and from the README only to anchors it has', () => {
+    const text = readFileSync(behaviourDoc, 'utf8');
+    const anchors = new Set([...text.matchAll(/<a id="([^"]+)"><\/a>/g)].map((match) => match[1]));
+    for (const heading of text.matchAll(/^#{1,6} (.+)$/gm)) anchors.add(headingSlug(heading[1]));
+    const broken: string[] = [];
+    for (const [file, pattern] of [
+      ['docs/behaviour.md', /\]\(#([^)]+)\)/g],
+      ['README.md', /\]\(docs\/behaviour\.md#([^)]+)\)/g],
+    ] as const) {
+      const lines = readFileSync(join(root, file), 'utf8').split('\n');
+      lines.forEach((line, index) => {
+        for (const match of line.matchAll(pattern)) if (!anchors.has(match[1])) broken.push(`${file}:${index + 1}: #${match[1]}`);
+      });
+    }
+    assert.deepEqual(broken, [], 'these links lead to no anchor of docs/behaviour.md');
   });
 
   it('is what code, tests and the README point to, rather than a document outside the repository', () => {
