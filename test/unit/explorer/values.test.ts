@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseJsonc, suggestFix } from '../../../extension/commands/jsonc';
-import { childrenPreview, innerEntries, isExpandable, keyPathText, ownValueOf, prettyValue, previewValue, valueKind } from '../../../extension/explorer/preview';
+import { childrenPreview, innerEntries, isExpandable, keyPathText, prettyValue, previewValue, valueKind } from '../../../extension/explorer/preview';
+import { ownValueOf } from '../../../extension/sources/stateHost';
 
 describe('previews', () => {
   test('short descriptions by type', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ancestorsOf, parentPath, statePathOfRelative, topMost, valueFileSegments } from '../../../extension/explorer/statePaths';
+import { ancestorsOf, parentPath, statePathOfRelative, topMost, valueFileSegments } from '../../../extension/sources/statePaths';
 import { basenameUri, dirnameUri, joinUri } from '../../../extension/workspace/uriPaths';
 
 describe('file events to state paths (S125)', () => {

@@ -80,3 +80,15 @@ export async function readOwnValue(host: StateHost, path: string): Promise<{ has
   const own = await host.readOwnValue(path);
   return own === MISSING ? { hasValue: false, value: undefined } : { hasValue: true, value: own };
 }
+
+/**
+ * Splits a node's read (S10) into its own value and whether it has one: a node with children reads as
+ * an object of its children plus "/" for its own value.
+ */
+export function ownValueOf(read: unknown, hasChildren: boolean): { hasValue: boolean; value: unknown } {
+  if (!hasChildren) return { hasValue: read !== undefined, value: read };
+  if (read !== null && typeof read === 'object' && Object.prototype.hasOwnProperty.call(read, '/')) {
+    return { hasValue: true, value: (read as Record<string, unknown>)['/'] };
+  }
+  return { hasValue: false, value: undefined };
+}
