@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import type { Command } from './command';
-import { resolvePath } from '../restate';
 import { addDerivation, DERIVE_PARAMS } from '../definitions/config';
 import type { NewDerivation } from '../definitions/config';
 import type { DefinitionsManager } from '../definitions/definitions';
 import { editDefinitionsFile, pickFolder } from '../definitions/editFile';
 import { compileCode } from '../definitions/sandbox';
+import { resolvePath } from '../restate';
+import type { Command } from './command';
 
 export function checkPath(value: string, allowPattern: boolean): string | undefined {
   try {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { Command } from './command';
-import type { StateHosts } from '../sources/stateHost';
 import type { DefinitionsManager } from '../definitions/definitions';
+import type { StateHosts } from '../sources/stateHost';
+import type { Command } from './command';
 
 /** A derivation or tracker that Trace… offers. */
 interface TraceSubject {
