@@ -16,11 +16,11 @@ import { RevealCommand } from './commands/reveal';
 import { SetValueCommand } from './commands/setValue';
 import { ShowMoreCommand } from './commands/showMore';
 import { StateDecorations } from './explorer/decorations';
-import type { StateHosts } from './explorer/stateHost';
+import type { StateHosts } from './sources/stateHost';
 import { StateTreeProvider, type ExplorerNode } from './explorer/stateTree';
 import { UnreadableFilesView } from './explorer/unreadableFiles';
 import { registerDefinitionsAndGraph } from './graph/register';
-import { WorkspaceStateHosts } from './workspace/stateHosts';
+import { WorkspaceStateHosts } from './sources/workspaceStateHosts';
 
 /** What activate() returns: used by the integration tests and the speed script, and by other extensions. */
 export interface RestateExtensionApi {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { StateHosts } from '../explorer/stateHost';
+import type { StateHosts } from '../sources/stateHost';
 import { describeCause, isReverting, revertAction, shortCause, shortValue, summary, type ChangeEntry, type ChangeGroup, type ChangeHistory, type RevertAction } from './history';
 
 /** An element of the Changes view: one change, or the group of one batch. The id is the history's. */

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Command } from '../commands/command';
-import type { StateHosts } from '../explorer/stateHost';
+import type { StateHosts } from '../sources/stateHost';
 import { resolvePath } from '../restate';
 import type { ChangeDocuments } from './changeDocuments';
 import { revertRefusal, type ChangeNode, type ChangesTreeProvider } from './changesTree';

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { StateHost, StateHosts } from '../explorer/stateHost';
+import type { StateHost, StateHosts } from '../sources/stateHost';
 import type { ChangeHistory } from './history';
 
 /**

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { registerCommands } from '../commands/command';
-import type { StateHosts } from '../explorer/stateHost';
+import type { StateHosts } from '../sources/stateHost';
 import { ChangeDocuments, changeScheme } from './changeDocuments';
 import { ChangesTreeProvider } from './changesTree';
 import {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { StateHosts } from '../explorer/stateHost';
-import { childPath } from '../explorer/statePaths';
+import type { StateHosts } from '../sources/stateHost';
+import { childPath } from '../sources/statePaths';
 import type { Command } from './command';
 import { pickHost, reportFailure, targetOf, type StateTarget } from './targets';
 import { askValue, valueArgument } from './valueInput';

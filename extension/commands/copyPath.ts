@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { StateHosts } from '../explorer/stateHost';
+import type { StateHosts } from '../sources/stateHost';
 import { keyPathText } from '../explorer/preview';
 import type { Command } from './command';
 import { targetOf } from './targets';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Command } from './command';
-import { configuredStateFolders, type WorkspaceStateHosts } from '../workspace/stateHosts';
+import { configuredStateFolders, type WorkspaceStateHosts } from '../sources/workspaceStateHosts';
 
 /**
  * Creates the first configured state folder (`.state` by default) in a workspace folder. Without an

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { RestateFormatError, deepEqual } from '../restate';
-import { readOwnValue, type StateHost, type StateHosts } from '../explorer/stateHost';
+import { readOwnValue, type StateHost, type StateHosts } from '../sources/stateHost';
 import type { ExplorerNode } from '../explorer/stateTree';
 import type { Command } from './command';
 import { reportFailure, selectedStateNode, targetOf } from './targets';

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { readOwnValue, type StateHost, type StateHosts } from '../explorer/stateHost';
+import { readOwnValue, type StateHost, type StateHosts } from '../sources/stateHost';
 import { previewValue } from '../explorer/preview';
-import { childPath } from '../explorer/statePaths';
+import { childPath } from '../sources/statePaths';
 import type { ExplorerNode, StateTreeProvider } from '../explorer/stateTree';
 import type { Command } from './command';
 import { revealNode } from './reveal';

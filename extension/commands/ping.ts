@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { StateHosts } from '../explorer/stateHost';
+import type { StateHosts } from '../sources/stateHost';
 import type { Command } from './command';
 import { reportFailure, targetOf } from './targets';
 

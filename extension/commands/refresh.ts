@@ -1,6 +1,6 @@
 import type { Command } from './command';
 import type { StateTreeProvider } from '../explorer/stateTree';
-import type { WorkspaceStateHosts } from '../workspace/stateHosts';
+import type { WorkspaceStateHosts } from '../sources/workspaceStateHosts';
 
 /**
  * Looks for state folders again, forgets every cached read and re-reads the whole tree: for changes the

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { StateHosts } from '../explorer/stateHost';
+import type { StateHosts } from '../sources/stateHost';
 import type { Command } from './command';
 import { pathProblem, pickHost, reportFailure, targetOf, type StateTarget } from './targets';
 import { askValue, derivedWarning, valueArgument } from './valueInput';

@@ -1,4 +1,4 @@
-import type { StateHosts } from '../explorer/stateHost';
+import type { StateHosts } from '../sources/stateHost';
 import type { StateTreeProvider } from '../explorer/stateTree';
 import type { Command } from './command';
 import { targetOf } from './targets';

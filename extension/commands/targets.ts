@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { resolvePath } from '../restate';
-import type { StateHost, StateHosts } from '../explorer/stateHost';
+import type { StateHost, StateHosts } from '../sources/stateHost';
 import type { ExplorerNode } from '../explorer/stateTree';
 
 /** A state path in a state folder: what most commands act on. */

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { StateHost } from '../explorer/stateHost';
+import type { StateHost } from '../sources/stateHost';
 import { derivationSourcesOf } from './derivedTarget';
 import { parseJsonc } from './jsonc';
 

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { StateHost, StateHosts } from '../explorer/stateHost';
+import type { StateHost, StateHosts } from '../sources/stateHost';
 import { DEFINITIONS_FILE, EMPTY_DEFINITIONS, parseDefinitions, positionAt } from './config';
 import type { Definition, Definitions } from './config';
 import { DefinitionRunner } from './runner';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import type { StateHost } from './stateHost';
-import { ancestorsOf } from './statePaths';
+import type { StateHost } from '../sources/stateHost';
+import { ancestorsOf } from '../sources/statePaths';
 
 /** The scheme of the resource URIs given to tree items, only so that decorations can find them. */
 export const decorationScheme = 'restate-state';

@@ -59,15 +59,3 @@ export function innerEntries(value: unknown): [string | number, unknown][] {
 export function keyPathText(keys: readonly (string | number)[]): string {
   return keys.map((key) => (typeof key === 'number' ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`)).join('');
 }
-
-/**
- * Splits a node's read (S10) into its own value and whether it has one: a node with children reads as
- * an object of its children plus "/" for its own value.
- */
-export function ownValueOf(read: unknown, hasChildren: boolean): { hasValue: boolean; value: unknown } {
-  if (!hasChildren) return { hasValue: read !== undefined, value: read };
-  if (read !== null && typeof read === 'object' && Object.prototype.hasOwnProperty.call(read, '/')) {
-    return { hasValue: true, value: (read as Record<string, unknown>)['/'] };
-  }
-  return { hasValue: false, value: undefined };
-}

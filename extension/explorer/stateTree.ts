@@ -2,8 +2,8 @@ import * as vscode from 'vscode';
 import { RestateBackendError, RestateFormatError } from '../restate';
 import { StateDecorations } from './decorations';
 import { childrenPreview, innerEntries, isExpandable, keyPathText, prettyValue, previewValue, valueIcons, valueKind } from './preview';
-import { readOwnValue, type StateChange, type StateHost, type StateHosts } from './stateHost';
-import { childPath, nameOf, parentPath, topMost } from './statePaths';
+import { readOwnValue, type StateChange, type StateHost, type StateHosts } from '../sources/stateHost';
+import { childPath, nameOf, parentPath, topMost } from '../sources/statePaths';
 
 /** A state folder, shown as a root only when the workspace has more than one. */
 export interface HostNode {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { StateDecorations } from './decorations';
-import type { StateHosts } from './stateHost';
+import type { StateHosts } from '../sources/stateHost';
 
 /**
  * Keeps the unreadable value files of every state folder in sight without a modal: the view's message

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { DefinitionsManager } from '../definitions/definitions';
-import type { StateHost, StateHosts } from '../explorer/stateHost';
+import type { StateHost, StateHosts } from '../sources/stateHost';
 import type { FromWebview, GraphView, GraphWebviewState, HostChoice, RunView, ToWebview } from '../protocol';
 import { diffGraphViews, isEmptyDiff } from './graphDiff';
 import { buildGraphView } from './graphModel';

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { registerCommands } from '../commands/command';
 import { DefinitionsManager } from '../definitions/definitions';
-import { DeriveCommand } from '../definitions/deriveCommand';
-import { RemoveDerivationCommand, UntrackCommand } from '../definitions/removeCommands';
-import { TraceCommand } from '../definitions/traceCommand';
-import { TrackCommand } from '../definitions/trackCommand';
-import type { StateHosts } from '../explorer/stateHost';
+import { DeriveCommand } from '../commands/derive';
+import { RemoveDerivationCommand, UntrackCommand } from '../commands/removeDefinition';
+import { TraceCommand } from '../commands/trace';
+import { TrackCommand } from '../commands/track';
+import type { StateHosts } from '../sources/stateHost';
 import { GraphPanel } from './graphPanel';
 import type { GraphPanelDeps } from './graphPanel';
 import { GraphStateCommand, ShowGraphCommand } from './showGraphCommand';

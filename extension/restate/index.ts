@@ -54,4 +54,4 @@ export type { Serializer } from './backends/filesystem/serializer';
 export { HybridSyncBackend, HybridAsyncBackend } from './backends/hybrid';
 export type { Mount, ResolvedMount } from './backends/hybrid';
 export { CachingSyncBackend, CachingAsyncBackend } from './backends/caching';
-export type { CachingOptions, InvalidateOptions } from './backends/caching';
+export type { CachingClock, CachingOptions, InvalidateOptions } from './backends/caching';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ListedChange } from '../../extension/changes/commands';
-import type { StateHost } from '../../extension/explorer/stateHost';
+import type { StateHost } from '../../extension/sources/stateHost';
 import { mainHost, until } from './helpers';
 
 /** A subtree of its own, so the other suites' changes to the shared workspace do not get in the way. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ListedChange } from '../../extension/changes/commands';
 import type { RestateExtensionApi } from '../../extension/extension';
-import type { StateChange, StateHost } from '../../extension/explorer/stateHost';
+import type { StateChange, StateHost } from '../../extension/sources/stateHost';
 import type { ExplorerNode, StateNode } from '../../extension/explorer/stateTree';
 import { activatedApi as api, extensionId, stateHostOf as mainHost, outputChannelText, until, workspaceFolder } from './helpers';
 

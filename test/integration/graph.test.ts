@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { DefinitionsManager } from '../../extension/definitions/definitions';
-import type { StateHost, StateHosts } from '../../extension/explorer/stateHost';
+import type { StateHost, StateHosts } from '../../extension/sources/stateHost';
 import { buildGraphView } from '../../extension/graph/graphModel';
 import type { GraphView, RunView } from '../../extension/protocol';
 import { mainHost, until } from './helpers';

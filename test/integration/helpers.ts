@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RestateExtensionApi } from '../../extension/extension';
-import type { StateHost } from '../../extension/explorer/stateHost';
+import type { StateHost } from '../../extension/sources/stateHost';
 
 export const extensionId = 'restate.restate-state-explorer';
 

@@ -47,7 +47,36 @@ export interface CachingOptions {
    * calls `invalidate` on that writer's changes.
    */
   maxAge?: number;
+  /**
+   * Where the cache takes the time for `flushInterval` and `maxAge` from, and how it sets its flush timer;
+   * default the process's clock (`performance.now`) and timers. For tests that move time on by hand.
+   */
+  clock?: CachingClock;
 }
+
+/** The time and the timer of a cache (CachingOptions.clock). */
+export interface CachingClock {
+  /** Milliseconds since any fixed moment; never goes back. */
+  now(): number;
+  /**
+   * Calls `callback` once, `delayMs` from now, and returns a handle (not undefined) for clearTimeout. The
+   * timer must not keep the process alive on its own.
+   */
+  setTimeout(callback: () => void, delayMs: number): unknown;
+  clearTimeout(timer: unknown): void;
+}
+
+/** The process's clock and timers. */
+const systemClock: CachingClock = {
+  now: () => performance.now(),
+  setTimeout: (callback, delayMs) => {
+    const timer = setTimeout(callback, delayMs);
+    // A pending flush must not keep the process alive; the sync class flushes at exit instead.
+    timer.unref?.();
+    return timer;
+  },
+  clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
+};
 
 export interface InvalidateOptions {
   /**
@@ -105,10 +134,6 @@ function copyNodes(value: unknown): unknown {
   return copy;
 }
 
-function nowMs(): number {
-  return performance.now();
-}
-
 function describeValue(value: unknown): string {
   if (value === MISSING) return 'nothing';
   if (value === UNREADABLE) return '(which cannot be parsed now)';
@@ -144,6 +169,7 @@ class CachingCore<B extends AnyBackend> {
   readonly #onFlushError: ((error: unknown) => void) | undefined;
   readonly #onConflict: ((error: RestateConflictError) => void) | undefined;
   readonly #maxAgeMs: number;
+  readonly #clock: CachingClock;
   #overlay: OverlayNode = newOverlayNode();
   readonly #values = new Map<string, unknown>();
   readonly #lists = new Map<string, string[]>();
@@ -165,8 +191,8 @@ class CachingCore<B extends AnyBackend> {
   #index: IndexNode = newIndexNode();
   /** Bumped whenever cached entries are dropped, so a read that raced with the drop does not store stale data. */
   #epoch = 0;
-  #lastFlush = nowMs();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #lastFlush: number;
+  #timer: unknown;
   #deferred: { error: unknown } | undefined;
   state: 'open' | 'closing' | 'closed' = 'open';
 
@@ -189,6 +215,8 @@ class CachingCore<B extends AnyBackend> {
       throw new RestateUsageError(COMPONENT, `maxAge must be a number of seconds >= 0, got ${String(maxAge)}`);
     }
     this.#maxAgeMs = maxAge * 1000;
+    this.#clock = options.clock ?? systemClock;
+    this.#lastFlush = this.#clock.now();
   }
 
   /** Reports other writers' changes that a flush found (S126, S130); returns the function that stops it. */
@@ -264,7 +292,7 @@ class CachingCore<B extends AnyBackend> {
     }
     if (this.#values.has(canonical)) return this.#expectCachedRead(canonical, this.#values.get(canonical));
     // Flushed before the call returns: there is no time for another writer to come between.
-    if (this.#triggers[op.kind] && nowMs() - this.#lastFlush >= this.#intervalMs) {
+    if (this.#triggers[op.kind] && this.#clock.now() - this.#lastFlush >= this.#intervalMs) {
       this.#expected.set(canonical, UNCHECKED);
       return undefined;
     }
@@ -312,24 +340,21 @@ class CachingCore<B extends AnyBackend> {
   /** What should follow an operation of `kind` (S108): a flush now, a timer, or nothing. */
   afterOperation(kind: TriggerKind): 'flush' | 'arm' | 'none' {
     if (!this.#triggers[kind] || this.queue.length === 0) return 'none';
-    if (nowMs() - this.#lastFlush >= this.#intervalMs) return 'flush';
+    if (this.#clock.now() - this.#lastFlush >= this.#intervalMs) return 'flush';
     return kind !== 'read' && this.#timer === undefined ? 'arm' : 'none';
   }
 
   armTimer(onFire: () => void): void {
-    const delay = this.#lastFlush + this.#intervalMs - nowMs();
+    const delay = this.#lastFlush + this.#intervalMs - this.#clock.now();
     if (delay > MAX_TIMER_DELAY_MS) return;
-    const timer = setTimeout(() => {
+    this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
       onFire();
     }, Math.max(0, delay));
-    // A pending flush must not keep the process alive; the sync class flushes at exit instead.
-    timer.unref?.();
-    this.#timer = timer;
   }
 
   stopTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
@@ -429,7 +454,7 @@ class CachingCore<B extends AnyBackend> {
       pending.add(op.path);
     }
     for (const path of [...this.#expected.keys()]) if (!pending.has(path)) this.#expected.delete(path);
-    this.#lastFlush = nowMs();
+    this.#lastFlush = this.#clock.now();
     if (this.queue.length === 0) this.stopTimer();
     for (const conflict of conflicts) this.#reportConflict(conflict.path, conflict.winning, conflict.error);
     if (failure === undefined) return;
@@ -583,7 +608,7 @@ class CachingCore<B extends AnyBackend> {
     if (epoch === this.#epoch) {
       if (value !== MISSING) {
         this.#values.set(canonical, value);
-        if (this.#maxAgeMs !== Infinity) this.#valueTimes.set(canonical, nowMs());
+        if (this.#maxAgeMs !== Infinity) this.#valueTimes.set(canonical, this.#clock.now());
       }
       if (isPlainObject(value)) {
         this.#known.delete(canonical);
@@ -626,7 +651,7 @@ class CachingCore<B extends AnyBackend> {
     const names = yield* listStep(this.inner, canonical);
     if (names.length > 0 && epoch === this.#epoch) {
       this.#lists.set(canonical, [...names]);
-      if (this.#maxAgeMs !== Infinity) this.#listTimes.set(canonical, nowMs());
+      if (this.#maxAgeMs !== Infinity) this.#listTimes.set(canonical, this.#clock.now());
       this.#indexPath(canonical);
     }
     return names;
@@ -635,7 +660,7 @@ class CachingCore<B extends AnyBackend> {
   /** Whether a cached entry is older than maxAge; such an entry is read again. */
   #expired(times: Map<string, number>, canonical: string): boolean {
     if (this.#maxAgeMs === Infinity) return false;
-    return nowMs() - (times.get(canonical) ?? -Infinity) > this.#maxAgeMs;
+    return this.#clock.now() - (times.get(canonical) ?? -Infinity) > this.#maxAgeMs;
   }
 
   /** The overlay node at `canonical` if it changes anything, and whether a pending delete hides the inner data. */

@@ -19,10 +19,11 @@ import {
   RestateUsageError,
 } from '../../../extension/restate/index';
 import type { AsyncBackend, Backend, BackendChange, CachingOptions } from '../../../extension/restate/index';
-import { FlakyBackend, promisedBackend } from '../../backends/helpers';
+import { FlakyBackend, ManualClock, promisedBackend } from '../../backends/helpers';
 import { freshDir } from './fs-helpers';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Lets every other pending callback run first: a slow backend's operation, without any clock. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 type Caching = CachingSyncBackend | CachingAsyncBackend;
 
@@ -118,12 +119,15 @@ for (const kind of kinds) {
 
     test('S108 a trigger operation flushes once flushInterval has passed since the last flush', async (t) => {
       const inner = new InMemoryBackend();
-      const cache = open(t, kind, inner, { flushInterval: 0.05, flushOnWrite: false, flushOnRead: true });
+      const clock = new ManualClock();
+      const cache = open(t, kind, inner, { flushInterval: 0.05, flushOnWrite: false, flushOnRead: true, clock });
       await cache.write('/a', 1);
+      await clock.advance(49);
       assert.equal(await cache.read('/a'), 1);
       assert.equal(cache.pendingCount, 1, 'too early for the read to flush');
-      await sleep(70);
+      await clock.advance(1);
       assert.equal(cache.pendingCount, 1, 'writes do not trigger here, so no timer was armed');
+      assert.equal(clock.pendingTimers, 0);
       await cache.read('/other', null);
       assert.equal(cache.pendingCount, 0);
       assert.equal(inner.read('/a'), 1);
@@ -131,21 +135,26 @@ for (const kind of kinds) {
 
     test('S108 the timer flushes a lone write in time', async (t) => {
       const inner = new InMemoryBackend();
-      const cache = open(t, kind, inner, { flushInterval: 0.05 });
+      const clock = new ManualClock();
+      const cache = open(t, kind, inner, { flushInterval: 0.05, clock });
+      await clock.advance(10);
       await cache.write('/a', 1);
       await cache.delete('/gone');
       assert.equal(cache.pendingCount, 2);
-      await sleep(120);
+      await clock.advance(39);
+      assert.equal(cache.pendingCount, 2, 'not before flushInterval has passed since the cache began');
+      await clock.advance(1);
       assert.equal(cache.pendingCount, 0);
       assert.equal(inner.read('/a'), 1);
     });
 
     test('S108 non-trigger operations wait for the next flush, then go in order', async (t) => {
       const inner = new InMemoryBackend();
-      const cache = open(t, kind, inner, { flushInterval: 0, flushOnWrite: false });
+      const clock = new ManualClock();
+      const cache = open(t, kind, inner, { flushInterval: 0, flushOnWrite: false, clock });
       await cache.write('/a', 1);
       await cache.write('/a', 2);
-      await sleep(20);
+      await clock.advance(20);
       assert.equal(cache.pendingCount, 2);
       assert.equal(inner.read('/a'), MISSING);
       await cache.delete('/b');
@@ -183,10 +192,11 @@ for (const kind of kinds) {
     test('S109 a failed timer flush calls onFlushError and the next write throws the error', async (t) => {
       const inner = new FlakyBackend();
       const seen: unknown[] = [];
-      const cache = open(t, kind, inner, { flushInterval: 0.03, onFlushError: (error) => seen.push(error) });
+      const clock = new ManualClock();
+      const cache = open(t, kind, inner, { flushInterval: 0.03, onFlushError: (error) => seen.push(error), clock });
       inner.failing = true;
       await cache.write('/x', 1);
-      await sleep(80);
+      await clock.advance(30);
       assert.equal(seen.length, 1);
       assert.ok(seen[0] instanceof RestateBackendError);
       await assert.rejects(async () => cache.write('/y', 2), (error: unknown) => error === seen[0]);
@@ -419,10 +429,11 @@ for (const kind of kinds) {
 
     test('S130 a conflict found by the timer flush is thrown by the next call that flushes', async (t) => {
       const inner = new InMemoryBackend();
-      const cache = open(t, kind, inner, { flushInterval: 0.03 });
+      const clock = new ManualClock();
+      const cache = open(t, kind, inner, { flushInterval: 0.03, clock });
       await cache.write('/x', 'mine');
       inner.write('/x', 'theirs');
-      for (let waited = 0; cache.pendingCount > 0 && waited < 5000; waited += 20) await sleep(20);
+      await clock.advance(30);
       assert.equal(cache.pendingCount, 0, 'the timer flushed');
       assert.equal(inner.read('/x'), 'theirs');
       await assert.rejects(async () => cache.write('/y', 1), (error: unknown) => error instanceof RestateConflictError && error.path === '/x');
@@ -511,13 +522,16 @@ for (const kind of kinds) {
       const inner = new InMemoryBackend();
       inner.write('/x', 'v1');
       inner.write('/p/a', 1);
-      const cache = open(t, kind, inner, { ...LONG, maxAge: 0.05 });
+      const clock = new ManualClock();
+      const cache = open(t, kind, inner, { ...LONG, maxAge: 0.05, clock });
       assert.equal(await cache.read('/x'), 'v1');
       assert.deepEqual(await cache.listChildren('/p'), ['a']);
       inner.write('/x', 'v2');
       inner.write('/p/b', 2);
+      await clock.advance(50);
       assert.equal(await cache.read('/x'), 'v1', 'served from the cache within maxAge');
-      await sleep(70);
+      assert.deepEqual(await cache.listChildren('/p'), ['a']);
+      await clock.advance(1);
       assert.equal(await cache.read('/x'), 'v2');
       assert.deepEqual(await cache.listChildren('/p'), ['a', 'b']);
     });
@@ -603,20 +617,25 @@ test('S109 async flushes never overlap', async (t) => {
     write: async (path, value) => {
       active++;
       maxActive = Math.max(maxActive, active);
-      await sleep(5);
+      await nextTurn();
       store.write(path, value);
       active--;
     },
     delete: async (path) => store.delete(path),
     listChildren: async (path) => store.listChildren(path),
   };
-  const cache = new CachingAsyncBackend(slow, { flushInterval: 0.01 });
+  const clock = new ManualClock();
+  const cache = new CachingAsyncBackend(slow, { flushInterval: 0.01, clock });
   t.after(() => cache.close());
   const calls: Promise<void>[] = [];
   for (let i = 0; i < 20; i++) {
     calls.push(cache.write(`/k${i % 3}`, i));
     if (i % 4 === 0) calls.push(cache.flush());
-    if (i % 7 === 0) await sleep(12);
+    // The timer's flush starts while the writes' and the explicit flushes are still running.
+    if (i % 7 === 0) {
+      await nextTurn();
+      await clock.advance(12);
+    }
   }
   await Promise.all(calls);
   await cache.flush();

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ancestorsOf, parentPath, statePathOfRelative, topMost, valueFileSegments } from '../../../extension/explorer/statePaths';
-import { basenameUri, dirnameUri, joinUri } from '../../../extension/workspace/uriPaths';
+import { ancestorsOf, parentPath, statePathOfRelative, topMost, valueFileSegments } from '../../../extension/sources/statePaths';
 
 describe('file events to state paths (S125)', () => {
   test('a value file maps to its node, a folder to its node', () => {
@@ -38,25 +37,5 @@ describe('file events to state paths (S125)', () => {
     assert.deepEqual(ancestorsOf('/a/b/c'), ['/a/b', '/a', '/']);
     assert.deepEqual(topMost(['/a/b', '/a', '/c', '/c', '/ab']), ['/a', '/c', '/ab']);
     assert.deepEqual(topMost(['/x', '/']), ['/']);
-  });
-});
-
-describe('URI paths for the vscode.workspace.fs adapter', () => {
-  test('join encodes names and basename decodes them', () => {
-    const base = 'file:///ws/.state';
-    for (const name of ['plain', 'with space', 'hash#and?query', '100%', 'Ångström', 'a:b', '.x.json.1.tmp']) {
-      const joined = joinUri(base, name);
-      assert.equal(basenameUri(joined), name);
-      assert.equal(dirnameUri(joined), base);
-    }
-  });
-  test('dirname stops at the root of the authority', () => {
-    assert.equal(dirnameUri('file:///ws'), 'file:///');
-    assert.equal(dirnameUri('vscode-remote://host:1/a/b'), 'vscode-remote://host:1/a');
-    assert.equal(dirnameUri('vscode-remote://host:1/a'), 'vscode-remote://host:1/');
-  });
-  test('a trailing slash is ignored', () => {
-    assert.equal(joinUri('file:///ws/', 'a'), 'file:///ws/a');
-    assert.equal(basenameUri('file:///ws/a/'), 'a');
   });
 });

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import type { Command } from '../commands/command';
+import { addTracker, TRACK_PARAMS } from '../definitions/config';
+import type { NewTracker } from '../definitions/config';
+import type { DefinitionsManager } from '../definitions/definitions';
+import { editDefinitionsFile, pickFolder } from '../definitions/editFile';
 import { resolvePath } from '../restate';
-import { addTracker, TRACK_PARAMS } from './config';
-import type { NewTracker } from './config';
-import type { DefinitionsManager } from './definitions';
-import { checkCode, checkPath } from './deriveCommand';
-import { editDefinitionsFile, pickFolder } from './editFile';
+import type { Command } from './command';
+import { checkCode, checkPath } from './derive';
 
 /** Track…: asks for a name, an expression over get(path) and an optional destination; writes the entry. */
 export class TrackCommand implements Command {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { Command } from '../commands/command';
-import type { StateHosts } from '../explorer/stateHost';
-import type { DefinitionsManager } from './definitions';
+import type { DefinitionsManager } from '../definitions/definitions';
+import type { StateHosts } from '../sources/stateHost';
+import type { Command } from './command';
 
 /** A derivation or tracker that Trace… offers. */
 interface TraceSubject {

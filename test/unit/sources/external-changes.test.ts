@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { ExternalChanges } from '../../../extension/explorer/externalChanges';
-import { ObservedBackend } from '../../../extension/explorer/observedBackend';
+import { ExternalChanges } from '../../../extension/sources/externalChanges';
+import { ObservedBackend } from '../../../extension/sources/observedBackend';
 import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING, RestateFormatError } from '../../../extension/restate/index';
 import type { StateEvent, TraceRecord } from '../../../extension/restate/index';
 

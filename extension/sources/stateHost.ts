@@ -24,26 +24,36 @@ export interface UnreadableFile {
 }
 
 /**
- * A state folder of the workspace with the controller that serves it. The controller sits on a write-through
+ * Where a state source keeps its nodes as files. A state folder has them; a source that is not made of files
+ * (a Redis root, say) would not, and the parts that use them are the tree's listing of children, Open File
+ * and Edit Value.
+ */
+export interface StateFiles {
+  readonly stateFolder: vscode.Uri;
+  /** The value file of a state path: `<folder>/a/b.json`; for the root, `<folder>.json`. */
+  fileFor(path: string): vscode.Uri;
+  /** The children folder of a state path: `<folder>/a/b`; for the root, the state folder itself. */
+  folderFor(path: string): vscode.Uri;
+}
+
+/**
+ * A source of state in the workspace with the controller that serves it; every view and command reaches state
+ * through one. The only kind today is a state folder (FolderStateHost): its controller sits on a write-through
  * cache over the file-system backend (through vscode.workspace.fs, so remote workspaces work), and a watcher
  * reports changes made by other processes to it with notifyChange (cause 'file').
  */
-export interface StateHost extends vscode.Disposable {
+export interface StateHost extends StateFiles, vscode.Disposable {
   /** Stable across reloads: `${workspaceFolder.uri}|${state folder relative to it}`. */
   readonly id: string;
   /** The state folder as configured, e.g. ".state", prefixed by the workspace folder's name in multi-root. */
   readonly label: string;
-  readonly stateFolder: vscode.Uri;
+  /** The workspace folder whose settings and definitions file (`.vscode/restate.jsonc`) apply to this source. */
   readonly workspaceFolder: vscode.WorkspaceFolder;
   readonly controller: ControllerAsync;
   /** The cache under the controller; invalidate() it after changing files behind the controller's back. */
   readonly cache: CachingAsyncBackend;
   /** A coalesced burst of notified changes (any cause), in the order they happened. */
   readonly onDidChangeState: vscode.Event<readonly StateChange[]>;
-  /** The value file of a state path: `<folder>/a/b.json`; for the root, `<folder>.json`. */
-  fileFor(path: string): vscode.Uri;
-  /** The children folder of a state path: `<folder>/a/b`; for the root, the state folder itself. */
-  folderFor(path: string): vscode.Uri;
   /**
    * A node's own value from its value file alone, MISSING when it has none: never the merged read of its
    * subtree (S10). Throws a RestateFormatError for a file that cannot be parsed.
@@ -66,7 +76,7 @@ export interface StateHost extends vscode.Disposable {
   reload(path: string): Promise<void>;
 }
 
-/** Every state folder of the workspace, kept in step with the setting and the workspace folders. */
+/** Every state source of the workspace, kept in step with the settings and the workspace folders. */
 export interface StateHosts extends vscode.Disposable {
   readonly all: readonly StateHost[];
   readonly onDidChangeHosts: vscode.Event<void>;
@@ -79,4 +89,16 @@ export interface StateHosts extends vscode.Disposable {
 export async function readOwnValue(host: StateHost, path: string): Promise<{ hasValue: boolean; value: unknown }> {
   const own = await host.readOwnValue(path);
   return own === MISSING ? { hasValue: false, value: undefined } : { hasValue: true, value: own };
+}
+
+/**
+ * Splits a node's read (S10) into its own value and whether it has one: a node with children reads as
+ * an object of its children plus "/" for its own value.
+ */
+export function ownValueOf(read: unknown, hasChildren: boolean): { hasValue: boolean; value: unknown } {
+  if (!hasChildren) return { hasValue: read !== undefined, value: read };
+  if (read !== null && typeof read === 'object' && Object.prototype.hasOwnProperty.call(read, '/')) {
+    return { hasValue: true, value: (read as Record<string, unknown>)['/'] };
+  }
+  return { hasValue: false, value: undefined };
 }

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
-import type { Command } from '../commands/command';
+import { addDerivation, DERIVE_PARAMS } from '../definitions/config';
+import type { NewDerivation } from '../definitions/config';
+import type { DefinitionsManager } from '../definitions/definitions';
+import { editDefinitionsFile, pickFolder } from '../definitions/editFile';
+import { compileCode } from '../definitions/sandbox';
 import { resolvePath } from '../restate';
-import { addDerivation, DERIVE_PARAMS } from './config';
-import type { NewDerivation } from './config';
-import type { DefinitionsManager } from './definitions';
-import { editDefinitionsFile, pickFolder } from './editFile';
-import { compileCode } from './sandbox';
+import type { Command } from './command';
 
 export function checkPath(value: string, allowPattern: boolean): string | undefined {
   try {

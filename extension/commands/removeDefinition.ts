@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import type { Command } from '../commands/command';
-import { removeDerivation, removeTracker } from './config';
-import type { DefinitionsManager } from './definitions';
-import { editDefinitionsFile, pickFolder } from './editFile';
+import { removeDerivation, removeTracker } from '../definitions/config';
+import type { DefinitionsManager } from '../definitions/definitions';
+import { editDefinitionsFile, pickFolder } from '../definitions/editFile';
+import type { Command } from './command';
 
 /** Remove Derivation: deletes a derivation's entry from the file; the controller then underives it. */
 export class RemoveDerivationCommand implements Command {

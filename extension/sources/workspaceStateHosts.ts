@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { FolderStateHost } from '../explorer/folderStateHost';
-import type { StateHost, StateHosts } from '../explorer/stateHost';
-import { isInsideWorkspaceFolder } from './stateFolderPath';
+import { FolderStateHost } from './folderStateHost';
+import type { StateHost, StateHosts } from './stateHost';
+import { isInsideWorkspaceFolder } from '../workspace/stateFolderPath';
 
 const settingSection = 'restate';
 const settingName = 'stateFolders';

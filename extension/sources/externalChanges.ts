@@ -1,6 +1,6 @@
 import { MISSING, RestateFormatError, deepEqual, type CachingAsyncBackend, type ControllerAsync } from '../restate';
 import { UNSEEN, type ObservedBackend } from './observedBackend';
-import { ownValueOf } from './preview';
+import { ownValueOf } from './stateHost';
 import { ancestorsOf, isAtOrBelow, nameOf, parentPath } from './statePaths';
 
 /** How a node's own value at the root is read: the root value file (`<folder>.json`) only, never the whole tree. */
