@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, renameSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import { FileSystemAsyncBackend, FileSystemSyncBackend, RestatePathError, jsonSerializer, nodeFileAdapter } from '../../../extension/restate/index';
 import type { FileAdapter } from '../../../extension/restate/index';
 import { DESCRIPTOR_FOLDER } from '../../../extension/restate/backends/filesystem/adapter';
 import { FileLayout } from '../../../extension/restate/backends/filesystem/layout';
-import { AdapterFiles, NodeSyncFiles, runAsync, runSync } from '../../../extension/restate/backends/filesystem/ops';
+import { AdapterFiles, FileOpError, NodeSyncFiles, runAsync, runSync } from '../../../extension/restate/backends/filesystem/ops';
 import type { FileOp } from '../../../extension/restate/backends/filesystem/ops';
 import { freshDir } from './fs-helpers';
 
@@ -199,6 +199,48 @@ describe('a folder swapped for a symlink at the worst moment of a write or delet
       else await runAsync(task, { execute: execute as AdapterFiles['execute'] });
       assert.deepEqual(filesBelow(outside).sort(), ['sub', join('sub', 'keep.json')], driver);
       assert.deepEqual(readdirSync(join(base, 'parked')), [], driver);
+    }
+  });
+
+  // Node's recursive mkdir never returns when the parent, reached through its descriptor, has been removed: the
+  // child fails with ENOENT, the parent exists as a folder, and it starts over. A swap can remove a held folder:
+  // a folder renamed over an empty one replaces it.
+  it('S90 with the folder held open, a folder removed just before a folder is made in it: the write makes it once more, or fails naming it, and never runs on', { skip: DESCRIPTOR_FOLDER === undefined, timeout: 20_000 }, async () => {
+    for (const driver of ['async', 'sync'] as const) {
+      for (const removals of [1, Infinity]) {
+        const { base, outside, layout } = setUp();
+        let removed = 0;
+        const files = driver === 'sync' ? new NodeSyncFiles() : new AdapterFiles(nodeFileAdapter);
+        const execute = (op: FileOp): unknown => {
+          if (op.op === 'mkdir' && op.path.startsWith(DESCRIPTOR_FOLDER!) && op.path.endsWith(`${sep}y`) && removed < removals) {
+            removed++;
+            rmdirSync(join(base, 'x'));
+          }
+          return files.execute(op as never);
+        };
+        const task = layout(nodeFileAdapter).write('/x/y/k', '1');
+        const outcome = driver === 'sync'
+          ? (() => {
+              try {
+                return runSync(task, { execute: execute as NodeSyncFiles['execute'] });
+              } catch (error) {
+                return error;
+              }
+            })()
+          : await runAsync(task, { execute: execute as AdapterFiles['execute'] }).catch((error: unknown) => error);
+        const label = `${driver}, ${removals} removal(s)`;
+        if (removals === 1) {
+          assert.equal(outcome, undefined, label);
+          assert.deepEqual(readdirSync(join(base, 'x', 'y')), ['k.json'], label);
+        } else {
+          assert.ok(outcome instanceof FileOpError, `${label}: ${String(outcome)}`);
+          assert.equal(outcome.file, join(base, 'x'), label);
+          assert.equal(outcome.code, 'ENOENT', label);
+          assert.match(outcome.message, /vanished while a folder was made in it/, label);
+          assert.equal(removed, 2, label);
+        }
+        assert.deepEqual(filesBelow(outside), [], label);
+      }
     }
   });
 
