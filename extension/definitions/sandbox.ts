@@ -15,6 +15,11 @@ import { Worker } from 'node:worker_threads';
  * corrupts Node's async-hook stack and aborts the process when async hooks are active, and the extension
  * host uses them (AsyncLocalStorage). The worker has none; and should anything still hang it, it is
  * terminated and replaced.
+ *
+ * A script has no timers, but it can leave work behind its result: microtasks still queued when it returns,
+ * which run before the worker replies, and finalization callbacks, which V8 runs as tasks of the worker
+ * whenever it collects the objects, even long after the run. Such work is marked with its run's id in
+ * memory shared with the host, which blames that run when the work keeps the worker busy (see LATE_SLOT).
  */
 
 /** What a definition's code is: an expression (its value is the result) or a function body (it returns it). */
@@ -316,6 +321,8 @@ const BEGIN_MARGIN_MS = 2000;
 // (a finalization callback, which V8 runs whenever it collects the object, or something not foreseen) would
 // burn a core and hold up the next run, which would be blamed for it.
 const IDLE_CHECK_MS = 250;
+// How long an idle worker may take to answer, at least: it may be making the next run's context meanwhile.
+const IDLE_ANSWER_MS = 1000;
 // How many finished runs are remembered, to blame one of them for work it scheduled after its result.
 const REMEMBERED_RUNS = 1000;
 
@@ -363,7 +370,7 @@ export class Sandbox {
   #nextId = 1;
   #queue: Promise<unknown> = Promise.resolve();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
-  #idleLimitMs = IDLE_CHECK_MS;
+  #idleLimitMs = IDLE_ANSWER_MS;
   #nextCheck = 1;
   readonly #runs = new Map<number, RunRecord>();
   readonly #restartListeners = new Set<(restart: SandboxRestart) => void>();
@@ -493,7 +500,7 @@ export class Sandbox {
 
   async #run(code: CompiledCode, input: RunInput, timeoutMs: number, onLateWork: LateWorkHandler | undefined): Promise<RunOutput> {
     const limit = Math.max(1, Math.round(timeoutMs));
-    this.#idleLimitMs = Math.max(limit, IDLE_CHECK_MS);
+    this.#idleLimitMs = Math.max(limit, IDLE_ANSWER_MS);
     const text = JSON.stringify({ ...input, params: code.params });
     const first = await this.#attempt(code, text, limit, onLateWork);
     if (first !== INTERRUPTED) return first;
