@@ -98,7 +98,7 @@ describe('definition runner', () => {
     const told: string[] = [];
     try {
       const controller = new ControllerAsync(new InMemoryBackend());
-      const runner = new DefinitionRunner(controller, { timeoutMs: () => 3000, sandbox: own, onLateError: (id) => told.push(id) });
+      const runner = new DefinitionRunner(controller, { timeoutMs: () => 5000, sandbox: own, onLateError: (id) => told.push(id) });
       await controller.setState('/a', 1);
       // The allocations make V8 collect the registered object; its cleanup callback, which loops, runs later.
       const late = `(() => {
@@ -111,13 +111,13 @@ describe('definition runner', () => {
       })()`;
       const fine = { dest: '/fine', sources: ['/a'], transform: 'sources[0] * 2' };
       const failures = await runner.apply(parseDefinitions(file({ derivations: [{ dest: '/late', sources: ['/a'], transform: late }, fine] })), true);
-      const lateWork = /work it scheduled after its result kept the sandbox busy for more than 3000 ms/;
+      const lateWork = /work it scheduled after its result kept the sandbox busy for more than 5000 ms/;
       if (failures.length > 0) {
         // The callback ran before the run's result was handed over: the run itself failed.
         assert.deepEqual(failures.map((f) => f.id), ['derive:/late']);
         assert.match(failures[0]!.message, lateWork);
       } else {
-        const by = Date.now() + 15_000;
+        const by = Date.now() + 20_000;
         while (runner.lateErrorOf('derive:/late') === undefined && Date.now() < by) await new Promise((resolve) => setTimeout(resolve, 50));
         assert.match(runner.lateErrorOf('derive:/late') ?? 'none', lateWork);
         assert.deepEqual(told, ['derive:/late']);
