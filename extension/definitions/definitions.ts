@@ -184,7 +184,7 @@ export class DefinitionsManager implements vscode.Disposable {
     for (const host of this.#hosts.all) {
       if (this.#perHost.has(host.id)) continue;
       const timeoutMs = (): number => vscode.workspace.getConfiguration('restate', host.workspaceFolder).get<number>('definitions.timeoutMs', 1000);
-      const runner = new DefinitionRunner(host.controller, { timeoutMs, sandbox: this.#sandbox });
+      const runner = new DefinitionRunner(host.controller, { timeoutMs, sandbox: this.#sandbox, onLateError: () => this.#scheduleDiagnostics() });
       const trace = new TraceLog(host.controller, (controllerId) => runner.definitionIdOf(controllerId) ?? controllerId);
       const detach = trace.onRun((_id, run) => {
         this.#runSummary?.add(run.durationMs, run.error !== null);
@@ -233,6 +233,7 @@ export class DefinitionsManager implements vscode.Disposable {
     };
     for (const entry of this.#hostsOf(folder)) {
       for (const failure of this.#failures.get(entry.host.id) ?? []) add(failure.id, failure.message, entry.host);
+      for (const [id, message] of entry.runner.lateErrors()) add(id, message, entry.host);
       for (const node of entry.host.controller.graph().nodes) {
         if (node.kind === 'path' || !node.stats.lastError) continue;
         const id = node.kind === 'tracker' ? entry.runner.definitionIdOf(node.id) ?? node.id : node.id;

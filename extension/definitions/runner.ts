@@ -1,7 +1,7 @@
 import type { ControllerAsync, DeriveData, StateCallback } from '../restate';
 import type { Definitions, DerivationDefinition, TrackerDefinition } from './config';
 import { runLazy, runTransform } from './sandbox';
-import type { Sandbox } from './sandbox';
+import type { Sandbox, SandboxTimeoutError } from './sandbox';
 
 /**
  * Keeps one controller's derivations and trackers in step with the definitions file: new and changed entries
@@ -13,6 +13,8 @@ export interface RunnerOptions {
   /** The time limit of one run of a transform or tracked expression, read at every run. */
   readonly timeoutMs: () => number;
   readonly sandbox: Sandbox;
+  /** Told when a definition's last run left work behind that kept the sandbox busy (see lateErrorOf). */
+  readonly onLateError?: (definitionId: string) => void;
 }
 
 /** A first-run error, which the controller rethrows from deriveMany/track (later ones are in its stats). */
@@ -41,6 +43,7 @@ export class DefinitionRunner {
   readonly #options: RunnerOptions;
   readonly #derivations = new Map<string, Applied>();
   readonly #trackers = new Map<string, Applied>();
+  readonly #lateErrors = new Map<string, string>();
   #queue: Promise<unknown> = Promise.resolve();
   #disposed = false;
 
@@ -58,6 +61,19 @@ export class DefinitionRunner {
   /** The controller's id of a definition, while it is registered. */
   controllerIdOf(definitionId: string): string | undefined {
     return (this.#derivations.get(definitionId) ?? this.#trackers.get(definitionId))?.controllerId;
+  }
+
+  /**
+   * The error of work a definition's last run scheduled after its result (a finalization callback, say) that
+   * kept the sandbox busy: the run itself had succeeded, so the controller does not know of it.
+   */
+  lateErrorOf(definitionId: string): string | undefined {
+    return this.#lateErrors.get(definitionId);
+  }
+
+  /** Every definition's late error (see lateErrorOf). */
+  lateErrors(): ReadonlyMap<string, string> {
+    return this.#lateErrors;
   }
 
   get registeredCount(): number {
@@ -80,12 +96,14 @@ export class DefinitionRunner {
       if (!wanted || trackerSignature(wanted) !== applied.signature) {
         this.#untrack(applied);
         this.#trackers.delete(id);
+        this.#lateErrors.delete(id);
       }
     }
     for (const [id] of [...this.#derivations]) {
       if (!wantedDerivations.has(id)) {
         this.#controller.underive(id);
         this.#derivations.delete(id);
+        this.#lateErrors.delete(id);
       }
     }
     for (const definition of definitions.derivations) {
@@ -93,6 +111,7 @@ export class DefinitionRunner {
       if (this.#derivations.get(definition.id)?.signature === signature) continue;
       // Registered before the first run, so a failing first run still leaves it known (it stays registered).
       this.#derivations.set(definition.id, { signature, controllerId: definition.id });
+      this.#lateErrors.delete(definition.id);
       try {
         await this.#controller.deriveMany(definition.dest, [...definition.sources], this.#transform(definition));
       } catch (error) {
@@ -118,15 +137,32 @@ export class DefinitionRunner {
   }
 
   #transform(definition: DerivationDefinition): (data: DeriveData) => unknown {
-    return (data) => runTransform(this.#options.sandbox, definition.code, definition.sources, definition.sources.map((source) => data.get(source)), this.#options.timeoutMs());
+    return (data) => {
+      this.#lateErrors.delete(definition.id);
+      const values = definition.sources.map((source) => data.get(source));
+      return runTransform(this.#options.sandbox, definition.code, definition.sources, values, this.#options.timeoutMs(), this.#lateWork(definition.id, definition));
+    };
   }
 
   #tracked(definition: TrackerDefinition): StateCallback<ControllerAsync> {
     return async (event) => {
-      const { value } = await runLazy(this.#options.sandbox, definition.code, (path) => event.getState(path), this.#options.timeoutMs());
+      this.#lateErrors.delete(definition.id);
+      const late = this.#lateWork(definition.id, definition);
+      const { value } = await runLazy(this.#options.sandbox, definition.code, (path) => event.getState(path), this.#options.timeoutMs(), late);
       if (definition.dest === undefined) return;
       if (value === undefined) await event.delState(definition.dest);
       else await event.setState(definition.dest, value);
+    };
+  }
+
+  /** Records the late error of a run of `definition`, unless it has been removed or changed since. */
+  #lateWork(id: string, definition: DerivationDefinition | TrackerDefinition): (error: SandboxTimeoutError) => void {
+    const signature = definition.kind === 'derivation' ? derivationSignature(definition) : trackerSignature(definition);
+    return (error) => {
+      const applied = definition.kind === 'derivation' ? this.#derivations.get(id) : this.#trackers.get(id);
+      if (this.#disposed || applied?.signature !== signature) return;
+      this.#lateErrors.set(id, `${error.name}: ${error.message}`);
+      this.#options.onLateError?.(id);
     };
   }
 
@@ -145,6 +181,7 @@ export class DefinitionRunner {
     for (const id of this.#derivations.keys()) this.#controller.underive(id);
     this.#trackers.clear();
     this.#derivations.clear();
+    this.#lateErrors.clear();
   }
 }
 

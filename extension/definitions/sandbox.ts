@@ -15,6 +15,11 @@ import { Worker } from 'node:worker_threads';
  * corrupts Node's async-hook stack and aborts the process when async hooks are active, and the extension
  * host uses them (AsyncLocalStorage). The worker has none; and should anything still hang it, it is
  * terminated and replaced.
+ *
+ * A script has no timers, but it can leave work behind its result: microtasks still queued when it returns,
+ * which run before the worker replies, and finalization callbacks, which V8 runs as tasks of the worker
+ * whenever it collects the objects, even long after the run. Such work is marked with its run's id in
+ * memory shared with the host, which blames that run when the work keeps the worker busy (see LATE_SLOT).
  */
 
 /** What a definition's code is: an expression (its value is the result) or a function body (it returns it). */
@@ -77,6 +82,8 @@ interface RunOutput {
   readonly missing: readonly string[];
   /** How long the run took from when the worker began it, waiting for the worker not included. */
   readonly ranMs: number;
+  /** The sandbox's id of the run, as SandboxRestart names it. */
+  readonly runId: number;
 }
 
 type WorkerRequest =
@@ -89,13 +96,19 @@ type WorkerReply =
 
 // Memory the host shares with the worker, readable while either is busy: the id of the run the worker is
 // executing and when it began it (Date.now()), which the time limit counts from and which tells a run that
-// never began from one that does not end; the id of the last run it finished; and the last idle check it
-// answered (which a busy host reads correctly even when it gets to it late).
+// never began from one that does not end; the id of the last run it finished; the last idle check it
+// answered (which a busy host reads correctly even when it gets to it late); and the id of the run whose code
+// runs after that run's result (work it scheduled: microtasks, finalization callbacks) and since when, which a
+// stuck worker cannot report by message.
 const RUNNING_SLOT = 0;
 const FINISHED_SLOT = 1;
 const ANSWERED_SLOT = 2;
+const LATE_SLOT = 3;
 const SLOTS = 4;
-const SHARED_BYTES = SLOTS * Int32Array.BYTES_PER_ELEMENT + Float64Array.BYTES_PER_ELEMENT;
+const BEGAN_CLOCK = 0;
+const LATE_CLOCK = 1;
+const CLOCKS = 2;
+const SHARED_BYTES = SLOTS * Int32Array.BYTES_PER_ELEMENT + CLOCKS * Float64Array.BYTES_PER_ELEMENT;
 
 // Runs in each run's context, before the script. It takes what it needs from the worker (the input as one JSON
 // string, the compiled function) and deletes it from the global object, and it keeps its own JSON and Promise
@@ -103,17 +116,53 @@ const SHARED_BYTES = SLOTS * Int32Array.BYTES_PER_ELEMENT + Float64Array.BYTES_P
 // together here. A lazy read of an unknown path records it in `missing` and throws, which ends the
 // run there. A thenable result is awaited: the context's microtasks run before the time limit ends, and as
 // the script has no timers or I/O, a promise that is still pending then never settles.
+// Once the result is there, the prelude marks the shared memory (see LATE_SLOT) with the run's id: whatever
+// code of the context runs from then on (the microtasks still queued, a finalization callback, which V8 runs
+// as a task of the worker, even long after the run) is work the run scheduled after its result, and the host
+// blames that run when such work keeps the worker busy. Finalization callbacks are wrapped to mark it so.
 const PRELUDE = `(() => {
   "use strict";
   const { parse, stringify } = JSON;
-  const { apply } = Reflect;
+  const { apply, construct } = Reflect;
   const { defineProperty } = Object;
+  const { load, store } = Atomics;
+  const now = Date.now;
   const resolvePromise = Promise.resolve.bind(Promise);
   const then = Promise.prototype.then;
   const input = parse(__input);
   const fn = __fn;
+  const marks = __marks;
+  const clocks = __clocks;
+  const run = __run;
   delete globalThis.__input;
   delete globalThis.__fn;
+  delete globalThis.__marks;
+  delete globalThis.__clocks;
+  delete globalThis.__run;
+  const beginLate = () => {
+    const before = load(marks, ${LATE_SLOT});
+    clocks[${LATE_CLOCK}] = now();
+    store(marks, ${LATE_SLOT}, run);
+    return before;
+  };
+  const Registry = FinalizationRegistry;
+  const registryPrototype = Registry.prototype;
+  const GuardedRegistry = function FinalizationRegistry(cleanup) {
+    if (new.target === undefined) throw new TypeError("Constructor FinalizationRegistry requires 'new'");
+    if (typeof cleanup !== 'function') throw new TypeError('FinalizationRegistry: cleanup must be callable');
+    const late = (held) => {
+      const before = beginLate();
+      try {
+        apply(cleanup, undefined, [held]);
+      } finally {
+        store(marks, ${LATE_SLOT}, before);
+      }
+    };
+    return construct(Registry, [late], new.target);
+  };
+  defineProperty(GuardedRegistry, 'prototype', { value: registryPrototype });
+  defineProperty(registryPrototype, 'constructor', { value: GuardedRegistry, writable: true, configurable: true });
+  defineProperty(globalThis, 'FinalizationRegistry', { value: GuardedRegistry, writable: true, configurable: true });
   const known = new Map(Object.entries(input.values));
   const missing = [];
   Object.setPrototypeOf(missing, null);
@@ -140,7 +189,11 @@ const PRELUDE = `(() => {
       return 'an error that cannot be printed';
     }
   };
-  const finish = (outcome) => '{"missing":' + stringify(missing) + outcome + '}';
+  const finish = (outcome) => {
+    const text = '{"missing":' + stringify(missing) + outcome + '}';
+    beginLate();
+    return text;
+  };
   const failed = (error) => finish(error instanceof Missing || missing.length > 0 ? '' : ',"error":' + stringify(describe(error)));
   const succeeded = (value) => {
     if (value === undefined) return finish('');
@@ -179,7 +232,7 @@ const vm = require('node:vm');
 const { types } = require('node:util');
 const { parentPort, workerData } = require('node:worker_threads');
 const marks = new Int32Array(workerData.marks, 0, ${SLOTS});
-const beganAt = new Float64Array(workerData.marks, ${SLOTS * Int32Array.BYTES_PER_ELEMENT}, 1);
+const clocks = new Float64Array(workerData.marks, ${SLOTS * Int32Array.BYTES_PER_ELEMENT}, ${CLOCKS});
 const prelude = new vm.Script(${JSON.stringify(PRELUDE)}, { filename: 'restate-sandbox' });
 const collect = new vm.Script('__restateCollect()', { filename: 'restate-sandbox' });
 let current;
@@ -221,9 +274,17 @@ function execute(request) {
   const context = spare ?? newContext();
   spare = undefined;
   context.__input = request.input;
+  context.__marks = marks;
+  context.__clocks = clocks;
+  context.__run = request.id;
   context.__fn = vm.compileFunction(request.body, request.params, { parsingContext: context });
-  let text = prelude.runInContext(context);
-  if (typeof text !== 'string') text = collect.runInContext(context);
+  let text;
+  try {
+    text = prelude.runInContext(context);
+    if (typeof text !== 'string') text = collect.runInContext(context);
+  } finally {
+    Atomics.store(marks, ${LATE_SLOT}, 0);
+  }
   return { kind: 'run', id: request.id, text: typeof text === 'string' ? text : undefined };
 }
 
@@ -232,7 +293,7 @@ parentPort.on('message', (request) => {
     Atomics.store(marks, ${ANSWERED_SLOT}, request.check);
     return;
   }
-  beganAt[0] = Date.now();
+  clocks[${BEGAN_CLOCK}] = Date.now();
   Atomics.store(marks, ${RUNNING_SLOT}, request.id);
   current = { id: request.id, failure: undefined };
   let reply;
@@ -256,15 +317,34 @@ parentPort.on('message', (request) => {
 
 // How long a worker may take to begin a run (it may be starting) before it is deemed busy elsewhere.
 const BEGIN_MARGIN_MS = 2000;
-// How often an idle worker is asked whether it is idle indeed: should a script ever leave code behind that
-// runs after its run (V8 has callbacks that run later, such as a FinalizationRegistry's), the worker would
+// How often an idle worker is asked whether it is idle indeed: work a script scheduled to run after its result
+// (a finalization callback, which V8 runs whenever it collects the object, or something not foreseen) would
 // burn a core and hold up the next run, which would be blamed for it.
-const IDLE_CHECK_MS = 1000;
+const IDLE_CHECK_MS = 250;
+// How long an idle worker may take to answer, at least: it may be making the next run's context meanwhile.
+const IDLE_ANSWER_MS = 1000;
+// How many finished runs are remembered, to blame one of them for work it scheduled after its result.
+const REMEMBERED_RUNS = 1000;
+
+/** Called with the error of a run whose result was given but whose later work the sandbox had to stop. */
+export type LateWorkHandler = (error: SandboxTimeoutError) => void;
+
+/** Why the sandbox replaced its worker, and which run's work made it, when that is known. */
+export interface SandboxRestart {
+  readonly reason: string;
+  /** The id of the run the worker was stopped for (see RunOutput.runId); undefined when none is known. */
+  readonly runId: number | undefined;
+}
+
+interface RunRecord {
+  readonly limit: number;
+  readonly onLateWork: LateWorkHandler | undefined;
+}
 
 interface LiveWorker {
   readonly worker: Worker;
   readonly marks: Int32Array;
-  readonly beganAt: Float64Array;
+  readonly clocks: Float64Array;
   /** The run in progress: how to end it with the worker's reply or exit. */
   current: { readonly id: number; readonly reply: (reply: WorkerReply & { kind: 'run' }) => void; readonly exit: () => void } | undefined;
   /** The idle check awaiting its answer, and since when. */
@@ -274,18 +354,32 @@ interface LiveWorker {
 /** Marks a run the worker never began, busy with something else: it is run again on a fresh worker. */
 const INTERRUPTED = Symbol('interrupted');
 
+function lateWorkMessage(limit: number): string {
+  return `work it scheduled after its result kept the sandbox busy for more than ${limit} ms`;
+}
+
 /**
  * The worker that runs the scripts, one run at a time, started on first use and replaced when stuck. Nothing a
  * script does reaches the host's handling: results are validated, every run settles, and errors go to the
- * run that caused them: a run the worker never began is run again on a fresh worker, not blamed.
+ * run that caused them: a run the worker never began is run again on a fresh worker, not blamed; work a run
+ * scheduled after its result that keeps the worker busy fails that run if its result is not given yet, and is
+ * reported to the run's onLateWork handler if it is.
  */
 export class Sandbox {
   #live: LiveWorker | undefined;
   #nextId = 1;
   #queue: Promise<unknown> = Promise.resolve();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
-  #idleLimitMs = IDLE_CHECK_MS;
+  #idleLimitMs = IDLE_ANSWER_MS;
   #nextCheck = 1;
+  readonly #runs = new Map<number, RunRecord>();
+  readonly #restartListeners = new Set<(restart: SandboxRestart) => void>();
+
+  /** Calls `listener` whenever a worker was stopped (once its thread has ended) to be replaced by a new one. */
+  onRestart(listener: (restart: SandboxRestart) => void): () => void {
+    this.#restartListeners.add(listener);
+    return () => this.#restartListeners.delete(listener);
+  }
 
   #start(): LiveWorker {
     if (this.#live) return this.#live;
@@ -296,7 +390,7 @@ export class Sandbox {
     const live: LiveWorker = {
       worker,
       marks: new Int32Array(shared, 0, SLOTS),
-      beganAt: new Float64Array(shared, SLOTS * Int32Array.BYTES_PER_ELEMENT, 1),
+      clocks: new Float64Array(shared, SLOTS * Int32Array.BYTES_PER_ELEMENT, CLOCKS),
       current: undefined,
       check: undefined,
     };
@@ -328,13 +422,45 @@ export class Sandbox {
     }
   }
 
-  #stop(live: LiveWorker): void {
+  #stop(live: LiveWorker, restart?: SandboxRestart): void {
     if (this.#live === live) this.#live = undefined;
-    void live.worker.terminate();
+    const ended = live.worker.terminate();
+    if (restart === undefined) return;
+    void ended.then(() => {
+      for (const listener of this.#restartListeners) {
+        try {
+          listener(restart);
+        } catch (error) {
+          console.error('[restate] [sandbox] a restart listener failed', error);
+        }
+      }
+    });
+  }
+
+  /** The run whose work after its result the worker is running, if any, and for how long it has been. */
+  #lateWork(live: LiveWorker): { readonly runId: number; readonly ms: number } | undefined {
+    const runId = Atomics.load(live.marks, LATE_SLOT);
+    return runId === 0 ? undefined : { runId, ms: Date.now() - live.clocks[LATE_CLOCK] };
+  }
+
+  /** Stops a worker held up by work run `runId` scheduled after its result, and tells that run's handler. */
+  #stopForLateWork(live: LiveWorker, runId: number, limit: number): void {
+    const message = lateWorkMessage(limit);
+    this.#stop(live, { reason: message, runId });
+    const handler = this.#runs.get(runId)?.onLateWork;
+    if (handler === undefined) {
+      console.error(`[restate] [sandbox] ${message}; the sandbox was restarted`);
+      return;
+    }
+    try {
+      handler(new SandboxTimeoutError(message));
+    } catch (error) {
+      console.error('[restate] [sandbox] a late work handler failed', error);
+    }
   }
 
   // An idle worker answers a ping at once; one that does not within the time limit is running something no
-  // run accounts for, and is replaced.
+  // run accounts for, and is replaced; the run whose late work it runs, when the shared memory tells, is blamed.
   #watchIdle(): void {
     if (this.#idleTimer) return;
     this.#idleTimer = setInterval(() => {
@@ -348,35 +474,54 @@ export class Sandbox {
       if (live.check === undefined || Atomics.load(live.marks, ANSWERED_SLOT) === live.check.number) {
         live.check = { number: this.#nextCheck++, since: performance.now() };
         live.worker.postMessage({ kind: 'ping', check: live.check.number } satisfies WorkerRequest);
+        return;
+      }
+      const late = this.#lateWork(live);
+      if (late !== undefined) {
+        const limit = this.#runs.get(late.runId)?.limit ?? this.#idleLimitMs;
+        if (late.ms > limit) this.#stopForLateWork(live, late.runId, limit);
       } else if (performance.now() - live.check.since > this.#idleLimitMs) {
         console.error('[restate] [sandbox] the sandbox was busy outside any run; it was restarted');
-        this.#stop(live);
+        this.#stop(live, { reason: 'busy outside any run', runId: undefined });
       }
     }, IDLE_CHECK_MS);
     this.#idleTimer.unref();
   }
 
-  run(code: CompiledCode, input: RunInput, timeoutMs: number): Promise<RunOutput> {
-    const next = this.#queue.then(() => this.#run(code, input, timeoutMs));
+  /**
+   * Runs `code` on `input`. `onLateWork` is told when work the run scheduled after its result (such as a
+   * finalization callback) kept the sandbox busy beyond the time limit after the run's result was given.
+   */
+  run(code: CompiledCode, input: RunInput, timeoutMs: number, onLateWork?: LateWorkHandler): Promise<RunOutput> {
+    const next = this.#queue.then(() => this.#run(code, input, timeoutMs, onLateWork));
     this.#queue = next.catch(() => undefined);
     return next;
   }
 
-  async #run(code: CompiledCode, input: RunInput, timeoutMs: number): Promise<RunOutput> {
+  async #run(code: CompiledCode, input: RunInput, timeoutMs: number, onLateWork: LateWorkHandler | undefined): Promise<RunOutput> {
     const limit = Math.max(1, Math.round(timeoutMs));
-    this.#idleLimitMs = Math.max(limit, IDLE_CHECK_MS);
+    this.#idleLimitMs = Math.max(limit, IDLE_ANSWER_MS);
     const text = JSON.stringify({ ...input, params: code.params });
-    const first = await this.#attempt(code, text, limit);
+    const first = await this.#attempt(code, text, limit, onLateWork);
     if (first !== INTERRUPTED) return first;
-    const second = await this.#attempt(code, text, limit);
+    const second = await this.#attempt(code, text, limit, onLateWork);
     if (second !== INTERRUPTED) return second;
     throw new SandboxTimeoutError(`timed out after ${limit} ms: the sandbox did not begin the run`);
   }
 
-  #attempt(code: CompiledCode, input: string, limit: number): Promise<RunOutput | typeof INTERRUPTED> {
+  #remember(id: number, record: RunRecord): void {
+    this.#runs.set(id, record);
+    if (this.#runs.size > REMEMBERED_RUNS) {
+      const oldest = this.#runs.keys().next();
+      if (oldest.done !== true) this.#runs.delete(oldest.value);
+    }
+  }
+
+  #attempt(code: CompiledCode, input: string, limit: number, onLateWork: LateWorkHandler | undefined): Promise<RunOutput | typeof INTERRUPTED> {
     const live = this.#start();
     live.check = undefined;
     const id = this.#nextId++;
+    this.#remember(id, { limit, onLateWork });
     return new Promise<RunOutput | typeof INTERRUPTED>((resolve, reject) => {
       const settle = (action: () => void): void => {
         if (live.current?.id !== id) return;
@@ -392,7 +537,7 @@ export class Sandbox {
         id,
         reply: (reply) => settle(() => {
           if (reply.failure !== undefined) reject(new SandboxScriptError(reply.failure));
-          else resolve({ ...readOutput(reply.text), ranMs: Math.max(0, Date.now() - live.beganAt[0]) });
+          else resolve({ ...readOutput(reply.text), ranMs: Math.max(0, Date.now() - live.clocks[BEGAN_CLOCK]), runId: id });
         }),
         exit: () => settle(() => reject(new SandboxScriptError('the sandbox stopped during the run'))),
       };
@@ -402,15 +547,32 @@ export class Sandbox {
       const watch = (): void => {
         if (live.current?.id !== id) return;
         const now = Date.now();
+        const late = this.#lateWork(live);
         if (Atomics.load(live.marks, RUNNING_SLOT) === id) {
-          const left = live.beganAt[0] + limit - now;
+          const left = live.clocks[BEGAN_CLOCK] + limit - now;
           if (left > 0) {
             timer = setTimeout(watch, left);
             return;
           }
           settle(() => {
-            this.#stop(live);
-            reject(new SandboxTimeoutError(`timed out after ${limit} ms`));
+            if (late !== undefined && late.runId !== id) {
+              // Work an earlier run scheduled after its result runs in this run's time: that run is blamed,
+              // this one runs again on a fresh worker.
+              this.#stopForLateWork(live, late.runId, limit);
+              resolve(INTERRUPTED);
+              return;
+            }
+            const message = late === undefined ? `timed out after ${limit} ms` : `timed out after ${limit} ms: ${lateWorkMessage(limit)}`;
+            this.#stop(live, { reason: message, runId: id });
+            reject(new SandboxTimeoutError(message));
+          });
+          return;
+        }
+        // Not begun yet, held up by work an earlier run scheduled after its result: that run is blamed.
+        if (late !== undefined && late.ms > limit && Atomics.load(live.marks, FINISHED_SLOT) !== id) {
+          settle(() => {
+            this.#stopForLateWork(live, late.runId, limit);
+            resolve(INTERRUPTED);
           });
           return;
         }
@@ -421,7 +583,7 @@ export class Sandbox {
         }
         // A worker that has not begun this run was busy with something else, which is not this run's fault.
         settle(() => {
-          this.#stop(live);
+          this.#stop(live, { reason: 'busy with something else: the run did not begin', runId: undefined });
           resolve(INTERRUPTED);
         });
       };
@@ -438,12 +600,13 @@ export class Sandbox {
   dispose(): void {
     clearInterval(this.#idleTimer);
     this.#idleTimer = undefined;
+    this.#restartListeners.clear();
     if (this.#live) this.#stop(this.#live);
   }
 }
 
 /** The prelude's result, checked: whatever the script did, a malformed one is an error, not a host failure. */
-function readOutput(text: unknown): Omit<RunOutput, 'ranMs'> {
+function readOutput(text: unknown): Omit<RunOutput, 'ranMs' | 'runId'> {
   const unreadable = new SandboxScriptError('the script\'s result could not be read');
   if (typeof text !== 'string') throw new SandboxScriptError('the script did not produce a result');
   let parsed: unknown;
@@ -473,10 +636,11 @@ export async function runTransform(
   sources: readonly string[],
   values: readonly unknown[],
   timeoutMs: number,
+  onLateWork?: LateWorkHandler,
 ): Promise<unknown> {
   const boxed: Record<string, Boxed> = {};
   sources.forEach((path, index) => { boxed[path] = box(values[index]); });
-  const out = await sandbox.run(code, { values: boxed, sources: values.map((value) => value ?? null), lazy: false }, timeoutMs);
+  const out = await sandbox.run(code, { values: boxed, sources: values.map((value) => value ?? null), lazy: false }, timeoutMs, onLateWork);
   if (out.error !== undefined) throw new SandboxScriptError(out.error);
   return out.value;
 }
@@ -498,6 +662,7 @@ export async function runLazy(
   code: CompiledCode,
   read: (path: string) => Promise<unknown>,
   timeoutMs: number,
+  onLateWork?: LateWorkHandler,
 ): Promise<{ value: unknown; reads: string[] }> {
   const values: Record<string, Boxed> = {};
   const reads: string[] = [];
@@ -505,7 +670,7 @@ export async function runLazy(
   while (true) {
     const left = timeoutMs - used;
     if (left <= 0) throw new SandboxTimeoutError(`timed out after ${Math.round(timeoutMs)} ms`);
-    const out = await sandbox.run(code, { values, sources: [], lazy: true }, left);
+    const out = await sandbox.run(code, { values, sources: [], lazy: true }, left, onLateWork);
     used += out.ranMs;
     if (out.missing.length === 0) {
       if (out.error !== undefined) throw new SandboxScriptError(out.error);

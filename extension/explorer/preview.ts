@@ -14,9 +14,47 @@ export function childrenPreview(count: number): string {
   return count === 1 ? '1 child' : `${count} children`;
 }
 
-/** The value pretty-printed for a tooltip, cut so that a large value does not fill the screen. */
+/** How deep a tooltip shows a value; deeper objects and arrays show as `{…}` and `[…]`. */
+export const PRETTY_DEPTH = 64;
+
+/**
+ * The value pretty-printed for a tooltip as JSON.stringify(value, null, 2) prints it, cut so that a large value
+ * does not fill the screen. It never throws: the printing stops at PRETTY_DEPTH levels (a value can be nested
+ * deeper than JSON.stringify's stack allows, or hold itself) and once the text is longer than `maxLength`.
+ */
 export function prettyValue(value: unknown, maxLength = 2000): string {
-  const text = JSON.stringify(value, null, 2) ?? String(value);
+  const parts: string[] = [];
+  let length = 0;
+  const push = (text: string): boolean => {
+    parts.push(text);
+    length += text.length;
+    return length <= maxLength;
+  };
+  // JSON text of a value that is not an object or array; undefined where JSON.stringify leaves it out.
+  const scalar = (item: unknown): string | undefined => {
+    if (typeof item === 'bigint') return String(item);
+    return JSON.stringify(item);
+  };
+  // Writes `item` at `depth`; false once the text is long enough.
+  const write = (item: unknown, depth: number): boolean => {
+    if (item === null || typeof item !== 'object') return push(scalar(item) ?? 'null');
+    const isArray = Array.isArray(item);
+    const entries: [string, unknown][] = isArray ? item.map((inner, index) => [String(index), inner]) : Object.entries(item);
+    const [open, close] = isArray ? ['[', ']'] : ['{', '}'];
+    const shown = isArray ? entries : entries.filter(([, inner]) => (inner !== null && typeof inner === 'object') || scalar(inner) !== undefined);
+    if (shown.length === 0) return push(open + close);
+    if (depth >= PRETTY_DEPTH) return push(`${open}…${close}`);
+    const indent = '  '.repeat(depth + 1);
+    if (!push(open)) return false;
+    for (const [index, [key, inner]] of shown.entries()) {
+      if (!push(`${index === 0 ? '' : ','}\n${indent}${isArray ? '' : `${JSON.stringify(key)}: `}`)) return false;
+      if (!write(inner, depth + 1)) return false;
+    }
+    return push(`\n${'  '.repeat(depth)}${close}`);
+  };
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return String(value);
+  write(value, 0);
+  const text = parts.join('');
   return text.length > maxLength ? `${text.slice(0, maxLength)}\n…` : text;
 }
 

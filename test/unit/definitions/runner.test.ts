@@ -93,6 +93,47 @@ describe('definition runner', () => {
     assert.match(stuck.stats.lastError.message, /timed out/);
   });
 
+  it('reports work a transform left looping after its result on that derivation, and the others run on', async () => {
+    const own = new Sandbox();
+    const told: string[] = [];
+    try {
+      const controller = new ControllerAsync(new InMemoryBackend());
+      const runner = new DefinitionRunner(controller, { timeoutMs: () => 5000, sandbox: own, onLateError: (id) => told.push(id) });
+      await controller.setState('/a', 1);
+      // The allocations make V8 collect the registered object; its cleanup callback, which loops, runs later.
+      const late = `(() => {
+        const registry = new FinalizationRegistry(() => { for (;;) {} });
+        (() => { registry.register({}, 'gone'); })();
+        globalThis.registry = registry;
+        let junk;
+        for (let i = 0; i < 20; i++) junk = new Array(1e6).fill(i);
+        return sources[0];
+      })()`;
+      const fine = { dest: '/fine', sources: ['/a'], transform: 'sources[0] * 2' };
+      const failures = await runner.apply(parseDefinitions(file({ derivations: [{ dest: '/late', sources: ['/a'], transform: late }, fine] })), true);
+      const lateWork = /work it scheduled after its result kept the sandbox busy for more than 5000 ms/;
+      if (failures.length > 0) {
+        // The callback ran before the run's result was handed over: the run itself failed.
+        assert.deepEqual(failures.map((f) => f.id), ['derive:/late']);
+        assert.match(failures[0]!.message, lateWork);
+      } else {
+        const by = Date.now() + 20_000;
+        while (runner.lateErrorOf('derive:/late') === undefined && Date.now() < by) await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.match(runner.lateErrorOf('derive:/late') ?? 'none', lateWork);
+        assert.deepEqual(told, ['derive:/late']);
+        assert.deepEqual([...runner.lateErrors().keys()], ['derive:/late']);
+      }
+      assert.equal(await controller.getState('/fine'), 2);
+      await runner.apply(parseDefinitions(file({ derivations: [fine] })), true);
+      assert.equal(runner.lateErrorOf('derive:/late'), undefined);
+      await controller.setState('/a', 5);
+      await settle();
+      assert.equal(await controller.getState('/fine'), 10);
+    } finally {
+      own.dispose();
+    }
+  });
+
   it('reports a derivation cycle instead of looping', async () => {
     const { controller, runner } = setup();
     await controller.setState('/x', 1);

@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileCode, runLazy, runTransform, Sandbox, SandboxScriptError, SandboxSyntaxError, SandboxTimeoutError } from '../../../extension/definitions/sandbox';
+import type { SandboxRestart } from '../../../extension/definitions/sandbox';
 
 const params = ['sources', 'get'];
 const sandbox = new Sandbox();
@@ -129,5 +130,107 @@ describe('sandbox', () => {
     await assert.rejects(settlesWithin(run('(async () => { while (true) await null; })()', 100)), SandboxTimeoutError);
     const read = async (): Promise<unknown> => 7;
     assert.deepEqual(await settlesWithin(runLazy(sandbox, compileCode("(async () => get('/a') + 1)()", ['get']), read, 500)), { value: 8, reads: ['/a'] });
+  });
+
+  describe('work a run schedules after its result', () => {
+    const lateWork = /work it scheduled after its result kept the sandbox busy for more than \d+ ms/;
+
+    /** A sandbox of its own, and the restarts of its worker, each told once the stopped worker's thread has ended. */
+    function watched(): { sandbox: Sandbox; restarts: SandboxRestart[]; restarted: () => Promise<SandboxRestart> } {
+      const own = new Sandbox();
+      const restarts: SandboxRestart[] = [];
+      let waiting: ((restart: SandboxRestart) => void) | undefined;
+      own.onRestart((restart) => {
+        restarts.push(restart);
+        waiting?.(restart);
+      });
+      const restarted = (): Promise<SandboxRestart> => {
+        const seen = restarts.length;
+        return settlesWithin(new Promise<SandboxRestart>((resolve) => {
+          if (restarts.length > seen) resolve(restarts[seen]!);
+          else waiting = resolve;
+        }), 20_000);
+      };
+      return { sandbox: own, restarts, restarted };
+    }
+
+    it('has no timers to schedule it with', async () => {
+      const { sandbox: own, restarts } = watched();
+      try {
+        await assert.rejects(runTransform(own, compileCode('setTimeout(() => { for (;;) {} }, 0); 1', params), [], [], 200), /ReferenceError: setTimeout is not defined/);
+        await assert.rejects(runTransform(own, compileCode('queueMicrotask(() => { for (;;) {} }); 1', params), [], [], 200), /ReferenceError: queueMicrotask is not defined/);
+        assert.equal(await runTransform(own, compileCode('sources[0]', params), ['/a'], [5], 200), 5);
+        assert.deepEqual(restarts, []);
+        // Finalization registries still work as ever within a run.
+        assert.equal(await runTransform(own, compileCode("const r = new FinalizationRegistry(() => {}); r.register({}, 1); return [r instanceof FinalizationRegistry, r.constructor === FinalizationRegistry, FinalizationRegistry.name, r.unregister({})]", params), [], [], 200).then(JSON.stringify), '[true,true,"FinalizationRegistry",false]');
+        await assert.rejects(runTransform(own, compileCode('FinalizationRegistry(() => {})', params), [], [], 200), /TypeError/);
+      } finally {
+        own.dispose();
+      }
+    });
+
+    it('fails the run whose endless microtask runs after its result, restarts the worker, and runs the next one', async () => {
+      const { sandbox: own, restarts, restarted } = watched();
+      try {
+        assert.equal(await runTransform(own, compileCode('sources[0]', params), ['/a'], [1], 200), 1);
+        for (const code of ['Promise.resolve().then(() => { for (;;) {} }); 1', '(Promise.resolve().then(() => Promise.resolve().then(() => { for (;;) {} })), 2)', '(async () => { let chain = Promise.resolve(); for (let i = 0; i < 5; i++) chain = chain.then(() => {}); chain.then(() => { for (;;) {} }); return 3; })()']) {
+          const restart = restarted();
+          const late: unknown[] = [];
+          await assert.rejects(runTransform(own, compileCode(code, params), [], [], 200, (error) => late.push(error)), (error: unknown) => error instanceof SandboxTimeoutError && lateWork.test(error.message));
+          assert.match((await restart).reason, lateWork);
+          // The run's own rejection tells it; the late handler is for runs whose result was given already.
+          assert.deepEqual(late, []);
+          assert.equal(await runTransform(own, compileCode('sources[0]', params), ['/a'], [4], 200), 4);
+        }
+        assert.equal(restarts.length, 3);
+        // Each restart names the run it was for.
+        assert.equal(new Set(restarts.map((restart) => restart.runId)).size, 3);
+      } finally {
+        own.dispose();
+      }
+    });
+
+    it('blames the run whose finalization callback loops after its result, not the next run', async () => {
+      const { sandbox: own, restarts, restarted } = watched();
+      try {
+        const restart = restarted();
+        const late: Error[] = [];
+        // The allocations make V8 collect the registered object during the run; its cleanup callback runs later,
+        // as a task of the worker: after the run's result, or while the worker settles it.
+        const code = `(() => {
+          const registry = new FinalizationRegistry(() => { for (;;) {} });
+          (() => { registry.register({}, 'gone'); })();
+          globalThis.registry = registry;
+          let junk;
+          for (let i = 0; i < 20; i++) junk = new Array(1e6).fill(i);
+          return junk.length;
+        })()`;
+        const outcome = await runTransform(own, compileCode(code, params), [], [], 5000, (error) => late.push(error)).then((value) => value, (error: unknown) => error);
+        if (outcome instanceof Error) {
+          // The callback ran before the result was handed over: the run itself fails.
+          assert.ok(outcome instanceof SandboxTimeoutError && lateWork.test(outcome.message), String(outcome));
+        } else {
+          assert.equal(outcome, 1e6);
+        }
+        // Innocent runs meanwhile succeed: one held up by the callback runs again on a fresh worker.
+        const innocent = compileCode('sources[0] * 2', params);
+        const by = Date.now() + 20_000;
+        while (restarts.length === 0 && Date.now() < by) {
+          assert.equal(await settlesWithin(runTransform(own, innocent, ['/a'], [21], 5000), 20_000), 42);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const { runId } = await restart;
+        assert.ok(runId !== undefined);
+        if (!(outcome instanceof Error)) {
+          assert.equal(late.length, 1);
+          assert.ok(late[0] instanceof SandboxTimeoutError);
+          assert.match(late[0].message, lateWork);
+        }
+        assert.equal(await runTransform(own, innocent, ['/a'], [4], 3000), 8);
+        assert.equal(restarts.length, 1);
+      } finally {
+        own.dispose();
+      }
+    });
   });
 });

@@ -28,6 +28,28 @@ describe('previews', () => {
     assert.equal(prettyValue({ a: [1] }), '{\n  "a": [\n    1\n  ]\n}');
     assert.ok(prettyValue({ big: 'y'.repeat(5000) }).endsWith('\n…'));
   });
+  test('tooltips print like JSON.stringify with two-space indents', () => {
+    const samples: unknown[] = [
+      { name: 'Alice', tags: ['a', 'b'], empty: {}, none: [], nested: { deep: [1, { x: null }] }, n: -1.5e-7, t: true, 'odd "key"': 'line\nbreak' },
+      [], {}, 'text', 0, null, [undefined, NaN, Infinity], { skipped: undefined, kept: 1 },
+    ];
+    for (const sample of samples) assert.equal(prettyValue(sample), JSON.stringify(sample, null, 2));
+    assert.equal(prettyValue(undefined), 'undefined');
+  });
+  test('a tooltip of a value nested too deep for JSON.stringify, or holding itself, shows … beyond a depth', () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 10_000; i++) deep = i % 2 === 0 ? [deep] : { inner: deep };
+    const text = prettyValue(deep, Number.MAX_SAFE_INTEGER);
+    assert.match(text, /^\{\n {2}"inner": \[\n {4}\{/);
+    assert.ok(text.includes('…'));
+    assert.ok(!text.includes('bottom'));
+    assert.equal(previewValue(deep), '{1 key}');
+    const cut = prettyValue(deep);
+    assert.ok(cut.length <= 2002 && cut.endsWith('\n…'));
+    const loop: Record<string, unknown> = { name: 'loop' };
+    loop.self = loop;
+    assert.ok(prettyValue(loop).includes('"self": {'));
+  });
   test('kinds, expandability and inner entries', () => {
     assert.equal(valueKind([]), 'array');
     assert.equal(valueKind(null), 'null');

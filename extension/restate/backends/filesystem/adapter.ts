@@ -2,12 +2,14 @@ import {
   close as closeCallback,
   constants,
   existsSync,
+  mkdirSync,
   promises as fsp,
   lstat as lstatCallback,
   open as openCallback,
   readlink as readlinkCallback,
   readFile as readFileCallback,
   realpath as realpathCallback,
+  statSync,
   writeFile as writeFileCallback,
 } from 'node:fs';
 import { basename as nodeBasename, dirname as nodeDirname, sep } from 'node:path';
@@ -74,6 +76,70 @@ export function nodeJoin(dir: string, name: string): string {
 
 function errorCode(error: unknown): unknown {
   return error !== null && typeof error === 'object' && 'code' in error ? error.code : undefined;
+}
+
+/*
+ * Creating a folder and its missing parents, each tried a bounded number of times. Node's own recursive
+ * mkdir starts over for as long as a parent exists but the child cannot be made in it, and that lasts
+ * forever for a parent removed while it is reached through its descriptor (/proc/self/fd/<fd>, see
+ * DESCRIPTOR_FOLDER): the child fails with ENOENT, the parent is a folder, and it tries again, at full CPU.
+ * Here the parents are made once, top down, and a folder that still cannot be made fails with its error.
+ */
+
+/** Makes one folder: undefined when made or already a folder, the error when a parent is missing. */
+async function makeFolder(folder: string): Promise<unknown> {
+  try {
+    await fsp.mkdir(folder);
+    return undefined;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return error;
+    if (code === 'EEXIST' && (await fsp.stat(folder).then((info) => info.isDirectory(), () => false))) return undefined;
+    throw error;
+  }
+}
+
+function makeFolderSync(folder: string): unknown {
+  try {
+    mkdirSync(folder);
+    return undefined;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT') return error;
+    if (code === 'EEXIST' && statSync(folder, { throwIfNoEntry: false })?.isDirectory() === true) return undefined;
+    throw error;
+  }
+}
+
+/** Creates the folder and any missing parents; an existing folder is not an error. */
+export async function makeFolders(path: string): Promise<void> {
+  const missing: string[] = [];
+  for (let folder = path; ; folder = nodeDirname(folder)) {
+    const absent = await makeFolder(folder);
+    if (absent === undefined) break;
+    if (nodeDirname(folder) === folder) throw absent;
+    missing.push(folder);
+  }
+  // Every parent is there by now: a folder that still cannot be made fails instead of starting over.
+  for (let i = missing.length - 1; i >= 0; i--) {
+    const absent = await makeFolder(missing[i]);
+    if (absent !== undefined) throw absent;
+  }
+}
+
+/** makeFolders, synchronously. */
+export function makeFoldersSync(path: string): void {
+  const missing: string[] = [];
+  for (let folder = path; ; folder = nodeDirname(folder)) {
+    const absent = makeFolderSync(folder);
+    if (absent === undefined) break;
+    if (nodeDirname(folder) === folder) throw absent;
+    missing.push(folder);
+  }
+  for (let i = missing.length - 1; i >= 0; i--) {
+    const absent = makeFolderSync(missing[i]);
+    if (absent !== undefined) throw absent;
+  }
 }
 
 async function syncFolder(path: string): Promise<void> {
@@ -169,9 +235,7 @@ export const nodeFileAdapter: FileAdapter = Object.freeze({
     if (opts.fsync) await syncFolder(nodeDirname(to));
   },
 
-  async mkdir(path: string): Promise<void> {
-    await fsp.mkdir(path, { recursive: true });
-  },
+  mkdir: makeFolders,
 
   // The same native realpath(3) as fs.promises.realpath, without its promise layers; it runs on every read.
   realpath: (path: string): Promise<string> =>

@@ -196,7 +196,12 @@ export class FileLayout {
     for (let attempt = 0; ; attempt++) {
       let folder = yield* this.#enterFolder(folders, path);
       if (folder === NOT_FOUND) {
-        yield* this.#createFolders(folders, path);
+        try {
+          yield* this.#createFolders(folders, path);
+        } catch (error) {
+          if (attempt > 0 || codeOf(error) !== 'ENOENT') throw error;
+          continue;
+        }
         folder = yield* this.#enterFolder(folders, path);
       }
       if (folder === NOT_FOUND) throw new FileOpError(folders[folders.length - 1], Object.assign(new Error('the folder vanished while it was written to'), { code: 'ENOENT' }));
@@ -595,6 +600,10 @@ export class FileLayout {
         if (parent === NOT_FOUND) throw new FileOpError(folders[level - 1], Object.assign(new Error('the folder vanished while a folder was created in it'), { code: 'ENOENT' }));
         try {
           yield* mkdir(this.#paths.join(parent.path, this.#paths.basename(folders[level])));
+        } catch (error) {
+          // The parent was removed after it was entered (a folder renamed over it replaces it).
+          if (codeOf(error) !== 'ENOENT') throw error;
+          throw new FileOpError(folders[level - 1], Object.assign(new Error(`${folders[level - 1]} vanished while a folder was made in it`), { code: 'ENOENT' }));
         } finally {
           if (parent.held !== undefined) yield* releaseFolder(parent.held);
         }

@@ -3,7 +3,6 @@ import {
   constants,
   fsyncSync,
   lstatSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readdirSync,
@@ -18,7 +17,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { DESCRIPTOR_FOLDER, direntKind, nodeFileAdapter, nodeReadFileNoFollow } from './adapter';
+import { DESCRIPTOR_FOLDER, direntKind, makeFoldersSync, nodeFileAdapter, nodeReadFileNoFollow } from './adapter';
 import type { EntryKind, FileAdapter } from './adapter';
 import { hostTag } from './names';
 import type { WriterProcess } from './names';
@@ -315,7 +314,7 @@ export class NodeSyncFiles implements SyncFiles {
         else removeOne(op.path);
         return undefined;
       case 'mkdir':
-        mkdirSync(op.path, { recursive: true });
+        makeFoldersSync(op.path);
         return undefined;
       case 'sleep':
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, op.ms);
