@@ -41,8 +41,7 @@ export class DeleteCommand implements Command {
         modal: true,
         detail: `${vscode.l10n.t('The files go from the state folder {0}.', host.label)}\n${below === 0
           ? vscode.l10n.t('Revert This Change in the Changes view can undo it.')
-          // A revert writes back the value before the change, which for a node with children is its own value.
-          : vscode.l10n.t('Revert This Change in the Changes view brings back the value of {0} itself, not the nodes below it.', path)}`,
+          : vscode.l10n.t('Revert This Change in the Changes view brings back {0} and the nodes below it.', path)}`,
       }, remove);
       if (answer !== remove) return false;
     }

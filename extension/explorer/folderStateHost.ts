@@ -118,6 +118,10 @@ export class FolderStateHost implements StateHost {
     return this.#unreadable;
   }
 
+  deletedLayout(path: string): readonly string[] | undefined {
+    return this.observed.deletedLayout(path);
+  }
+
   noteRead(path: string, error?: unknown): void {
     this.#external.noteRead(path, error);
   }

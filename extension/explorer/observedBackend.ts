@@ -1,6 +1,9 @@
 import { MISSING, type AsyncBackend } from '../restate';
 import { ancestorsOf, isAtOrBelow, nameOf, parentPath, segmentsOf } from './statePaths';
 
+/** How many deleted subtrees' layouts are kept for deletedLayout. */
+const KEPT_LAYOUTS = 32;
+
 /** Returned by oldValueOf when nothing was seen of a node: the caller falls back to the cache. */
 export const UNSEEN: unique symbol = Symbol('unseen');
 
@@ -22,6 +25,7 @@ export class ObservedBackend implements AsyncBackend {
   readonly #lists = new Map<string, Set<string>>();
   /** The value last handed out per path, by reference; readers must not mutate values (S19). */
   readonly #seen = new Map<string, unknown>();
+  readonly #deletedLayouts = new Map<string, string[]>();
 
   constructor(readonly inner: AsyncBackend) {}
 
@@ -50,7 +54,15 @@ export class ObservedBackend implements AsyncBackend {
   }
 
   async delete(path: string): Promise<void> {
+    const layout = await this.#layoutOf(path);
     await this.inner.delete(path);
+    this.#deletedLayouts.delete(path);
+    if (layout !== undefined) this.#deletedLayouts.set(path, layout);
+    // Read right after the delete, by the trace's listeners: the last few are plenty.
+    for (const oldest of this.#deletedLayouts.keys()) {
+      if (this.#deletedLayouts.size <= KEPT_LAYOUTS) break;
+      this.#deletedLayouts.delete(oldest);
+    }
     this.#learnMissing(path);
     for (const stale of ancestorsOf(path)) this.#seen.delete(stale);
   }
@@ -65,6 +77,30 @@ export class ObservedBackend implements AsyncBackend {
   isKnownMissing(path: string): boolean {
     if (this.knowledgeOf(path) === 'missing') return true;
     return ancestorsOf(path).some((ancestor) => ancestor !== '/' && this.knowledgeOf(ancestor) === 'missing');
+  }
+
+  /** The nodes at or below `path` that had children when it was last deleted, parents first; see StateHost. */
+  deletedLayout(path: string): readonly string[] | undefined {
+    return this.#deletedLayouts.get(path);
+  }
+
+  /** The nodes at or below `path` that have children, parents first; undefined when they cannot be listed. */
+  async #layoutOf(path: string): Promise<string[] | undefined> {
+    const inner = this.inner;
+    if (inner.listChildren === undefined) return undefined;
+    const found: string[] = [];
+    const queue = [path];
+    try {
+      for (let current = queue.shift(); current !== undefined; current = queue.shift()) {
+        const names = await inner.listChildren(current);
+        if (names.length === 0) continue;
+        found.push(current);
+        for (const name of names) queue.push(current === '/' ? `/${name}` : `${current}/${name}`);
+      }
+    } catch {
+      return undefined;
+    }
+    return found;
   }
 
   /** Whether the node's children were last listed as some: false for a node never listed. */
