@@ -1,8 +1,7 @@
 import * as vscode from 'vscode';
 import type { StateHosts } from '../explorer/stateHost';
-import type { ExplorerNode } from '../explorer/stateTree';
 import type { Command } from './command';
-import { reportFailure, selectedStateNode, targetOf } from './targets';
+import { reportFailure, selectedStateNode, targetOf, type ViewSelection } from './targets';
 
 /**
  * Deletes a node and everything below it: `restate.delete(target?, confirmed?)`. Without a target (the
@@ -14,11 +13,11 @@ export class DeleteCommand implements Command {
 
   constructor(
     private readonly hosts: StateHosts,
-    private readonly view: vscode.TreeView<ExplorerNode>,
+    private readonly selection: ViewSelection,
   ) {}
 
   async execute(target?: unknown, confirmed?: unknown): Promise<boolean> {
-    const resolved = targetOf(this.hosts, target ?? selectedStateNode(this.view));
+    const resolved = targetOf(this.hosts, target ?? selectedStateNode(this.selection));
     if (resolved === undefined) {
       void vscode.window.showInformationMessage(vscode.l10n.t('Choose a node in the State Explorer to delete it.'));
       return false;

@@ -46,11 +46,36 @@ export function targetOf(hosts: StateHosts, argument: unknown): StateTarget | un
 }
 
 /**
+ * The State Explorer's selection as VS Code last reported it. TreeView.selection leaves out the selected
+ * nodes of a folder the view is reading again (after a refresh of it, until its children arrive), though
+ * they are still selected: a key pressed just then must still act on them.
+ */
+export class ViewSelection implements vscode.Disposable {
+  #selection: readonly ExplorerNode[];
+  readonly #subscription: vscode.Disposable;
+
+  constructor(readonly view: vscode.TreeView<ExplorerNode>) {
+    this.#selection = view.selection;
+    this.#subscription = view.onDidChangeSelection((event) => {
+      this.#selection = event.selection;
+    });
+  }
+
+  get nodes(): readonly ExplorerNode[] {
+    return this.view.selection.length > 0 ? this.view.selection : this.#selection;
+  }
+
+  dispose(): void {
+    this.#subscription.dispose();
+  }
+}
+
+/**
  * The state node selected in the State Explorer, for a command run by a key in the view (Delete, F2): moving
  * the keyboard focus in the tree moves the selection with it.
  */
-export function selectedStateNode(view: vscode.TreeView<ExplorerNode>): ExplorerNode | undefined {
-  const [selected] = view.selection;
+export function selectedStateNode(selection: ViewSelection): ExplorerNode | undefined {
+  const [selected] = selection.nodes;
   return selected?.kind === 'state' ? selected : undefined;
 }
 

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { ListedChange } from '../../extension/changes/commands';
 import type { RestateExtensionApi } from '../../extension/extension';
 import type { StateChange, StateHost } from '../../extension/explorer/stateHost';
-import type { ExplorerNode, StateNode } from '../../extension/explorer/stateTree';
+import type { ExplorerNode, StateNode, StateTreeProvider } from '../../extension/explorer/stateTree';
 import { activatedApi as api, extensionId, stateHostOf as mainHost, outputChannelText, until, workspaceFolder } from './helpers';
 
 const extension = (): vscode.Extension<RestateExtensionApi> => vscode.extensions.getExtension<RestateExtensionApi>(extensionId)!;
@@ -320,7 +320,24 @@ suite('State Explorer', () => {
     await until(() => exports.view.selection.some((node) => node.kind === 'state' && node.path === '/users/carol'), 'carol is not selected');
     // The folder's children are read again (the view does so whenever it asks): the nodes keep their identity.
     await children(exports, await nodeAt(exports, host, '/users'));
-    assert.equal(await vscode.commands.executeCommand('restate.editValue', undefined, '{"name": "Carol", "age": 5}'), true);
+    // A sibling appears, so the view reads the folder again; F2 is pressed just then, while VS Code has let go
+    // of the folder's old children and not yet got the new ones: the selection still counts.
+    const tree = exports.tree as { getChildren: StateTreeProvider['getChildren'] };
+    const readChildren = exports.tree.getChildren.bind(exports.tree);
+    let edited: Promise<boolean> | undefined;
+    tree.getChildren = (node) => {
+      if (edited === undefined && node?.kind === 'state' && node.path === '/users') {
+        edited = Promise.resolve(vscode.commands.executeCommand<boolean>('restate.editValue', undefined, '{"name": "Carol", "age": 5}'));
+      }
+      return readChildren(node);
+    };
+    try {
+      await host.controller.setState('/users/carolSibling', 1);
+      await until(() => edited !== undefined, 'the view did not read the folder again');
+      assert.equal(await edited, true, 'Edit Value did not find the selected node');
+    } finally {
+      delete (tree as { getChildren?: unknown }).getChildren;
+    }
     assert.deepEqual(await host.controller.getState('/users/carol'), { name: 'Carol', age: 5 });
     // The edit refreshes the selected node itself: the view shows the new value, and Delete pressed next acts on it.
     await host.settled();
@@ -332,6 +349,7 @@ suite('State Explorer', () => {
     assert.equal(selected(), exports.tree.nodeFor(host, '/users/carol'), 'the view holds another object for the node than the tree refreshes');
     assert.equal(await vscode.commands.executeCommand('restate.delete', undefined, true), true);
     assert.equal(existsSync(join(stateDir(), 'users/carol.json')), false);
+    await host.controller.delState('/users/carolSibling');
     await host.settled();
     const keys = (extension().packageJSON as { contributes: { keybindings: { command: string; key: string; when: string }[] } }).contributes.keybindings;
     for (const [command, key] of [['restate.editValue', 'f2'], ['restate.delete', 'delete']]) {
