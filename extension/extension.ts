@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
   const tree = new StateTreeProvider(hosts, decorations, log);
   const view = vscode.window.createTreeView('restate.explorer', { treeDataProvider: tree, showCollapseAll: true });
   const find = new FindCommand(hosts, tree, view);
-  const selection = new ViewSelection(view);
+  const selection = new ViewSelection(view, tree);
   context.subscriptions.push(
     hosts,
     log,

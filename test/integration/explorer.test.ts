@@ -317,7 +317,8 @@ suite('State Explorer', () => {
     await host.controller.setState('/users/carol', 'Carol');
     await host.settled();
     assert.equal(await vscode.commands.executeCommand('restate.reveal', host.id, '/users/carol'), '/users/carol');
-    await until(() => exports.view.selection.some((node) => node.kind === 'state' && node.path === '/users/carol'), 'carol is not selected');
+    await until(() => exports.view.selection.some((node) => node.kind === 'state' && node.path === '/users/carol'), 'carol is not selected',
+      { details: () => `visible ${exports.view.visible}, selection [${exports.view.selection.map((n) => n.id).join()}]` });
     // The folder's children are read again (the view does so whenever it asks): the nodes keep their identity.
     await children(exports, await nodeAt(exports, host, '/users'));
     // A sibling appears, so the view reads the folder again; F2 is pressed just then, while VS Code has let go
