@@ -14,6 +14,7 @@ import { PingCommand } from './commands/ping';
 import { RefreshCommand } from './commands/refresh';
 import { RevealCommand } from './commands/reveal';
 import { SetValueCommand } from './commands/setValue';
+import { ViewSelection } from './commands/targets';
 import { ShowMoreCommand } from './commands/showMore';
 import { StateDecorations } from './explorer/decorations';
 import type { StateHosts } from './sources/stateHost';
@@ -39,18 +40,20 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
   const tree = new StateTreeProvider(hosts, decorations, log);
   const view = vscode.window.createTreeView('restate.explorer', { treeDataProvider: tree, showCollapseAll: true });
   const find = new FindCommand(hosts, tree, view);
+  const selection = new ViewSelection(view, tree);
   context.subscriptions.push(
     hosts,
     log,
     decorations,
     tree,
     view,
+    selection,
     new UnreadableFilesView(hosts, decorations, view),
     ...registerCommands([
       new SetValueCommand(hosts),
-      new EditValueCommand(hosts, view),
+      new EditValueCommand(hosts, selection),
       new AddChildCommand(hosts),
-      new DeleteCommand(hosts, view),
+      new DeleteCommand(hosts, selection),
       new PingCommand(hosts),
       new CopyPathCommand(hosts),
       new CopyValueCommand(hosts),

@@ -81,11 +81,12 @@ export class RevertChangeCommand implements Command {
     const apply = async (): Promise<void> => {
       for (const action of actions) {
         if (action.kind === 'write') await host.controller.setState(action.path, action.value);
+        else if (action.kind === 'restore') for (const node of action.nodes) await host.controller.setState(node.path, node.value);
         else await host.controller.delState(action.path);
       }
     };
     try {
-      if (actions.length === 1) await apply();
+      if (actions.length === 1 && actions[0].kind !== 'restore') await apply();
       else await host.controller.batch(apply);
     } catch (error) {
       const what = actions.length === 1 ? actions[0].path : vscode.l10n.t('{0} changes', actions.length);

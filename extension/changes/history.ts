@@ -56,6 +56,12 @@ export interface ChangeEntry {
   readonly unreadableBefore: UnreadableFile | undefined;
   /** The value after as JSON text; `undefined` when the path is missing now (a delete). */
   readonly after: string | undefined;
+  /**
+   * For a delete: the nodes at or below its path that had children, as the backend listed them before the
+   * delete. The value before is a merged read (S10), which cannot tell an object value from children; this
+   * says which is which. `undefined` when unknown: then a `"/"` key alone marks a node with children.
+   */
+  readonly layout: readonly string[] | undefined;
   readonly cause: TraceCause;
   /** Written without notifying anyone (skipNotify, writeDefault); batched changes are notified at the flush. */
   readonly silent: boolean;
@@ -200,21 +206,24 @@ export class ChangeHistory {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Takes one trace record of the controller identified by `sourceId`. */
-  record(sourceId: string, record: TraceRecord): void {
+  /**
+   * Takes one trace record of the controller identified by `sourceId`; for a delete, `layout` may say which
+   * deleted nodes had children (see ChangeEntry.layout).
+   */
+  record(sourceId: string, record: TraceRecord, layout?: readonly string[]): void {
     if ((record.kind === 'set' || record.kind === 'delete' || record.kind === 'ping') && this.#isMuted(record.path, record.cause)) return;
     switch (record.kind) {
       case 'set':
         if (!record.changed) return;
-        this.#add(sourceId, record, 'set', record.path, encodeBefore(record.prevValue), encode(record.value), !record.notified && !record.batched, record.batched);
+        this.#add(sourceId, record, 'set', record.path, encodeBefore(record.prevValue), encode(record.value), !record.notified && !record.batched, record.batched, undefined);
         return;
       case 'delete':
         if (!record.existed) return;
-        this.#add(sourceId, record, 'delete', record.path, encodeBefore(record.prevValue), undefined, !record.notified && !record.batched, record.batched);
+        this.#add(sourceId, record, 'delete', record.path, encodeBefore(record.prevValue), undefined, !record.notified && !record.batched, record.batched, layout);
         return;
       case 'ping': {
         const value = encode(record.value);
-        this.#add(sourceId, record, 'ping', record.path, { text: value, unreadable: undefined }, value, false, record.batched);
+        this.#add(sourceId, record, 'ping', record.path, { text: value, unreadable: undefined }, value, false, record.batched, undefined);
         return;
       }
       case 'rollback':
@@ -309,7 +318,10 @@ export class ChangeHistory {
     return result;
   }
 
-  #add(sourceId: string, record: TraceRecord, kind: ChangeKind, path: string, before: EncodedBefore, after: string | undefined, silent: boolean, batched: boolean): void {
+  #add(
+    sourceId: string, record: TraceRecord, kind: ChangeKind, path: string, before: EncodedBefore, after: string | undefined, silent: boolean,
+    batched: boolean, layout: readonly string[] | undefined,
+  ): void {
     // A nested write is the flush of the open batch at work however long its derivation took, so the pause
     // that closes a group does not apply to it.
     const nested = record.depth > 1 && !batched;
@@ -339,6 +351,7 @@ export class ChangeHistory {
       before: before.text,
       unreadableBefore: before.unreadable,
       after,
+      layout,
       cause: record.cause,
       silent,
       groupId: group?.id,
@@ -478,6 +491,7 @@ export class ChangeHistory {
     for (let i = 0; i < entries.length; i++) {
       entries[i].before = older[i].before;
       entries[i].unreadableBefore = older[i].unreadableBefore;
+      entries[i].layout = older[i].layout;
       entries[i].count += older[i].count;
       entries[i].firstTime = older[i].firstTime;
       this.#byId.delete(older[i].id);
@@ -641,20 +655,23 @@ export function describeCause(cause: TraceCause): string {
 /**
  * What writing the value before back means for an entry: a write of that value, a delete, or nothing
  * (pings and undone changes changed nothing that could be put back). A node read with children is traced
- * as its merged view (S10); only its own value, under "/", is written back, so the children stay. A value
- * before that held a file that could not be parsed cannot be written back at all: 'unavailable' says which.
+ * as its merged view (S10); for a change of it only its own value, under "/", is written back, so the
+ * children stay; for its delete the whole subtree comes back, one own value per node ('restore', parents
+ * first). A value before that held a file that could not be parsed cannot be written back at all:
+ * 'unavailable' says which.
  */
 export type RevertAction =
   | { readonly kind: 'write'; readonly path: string; readonly value: unknown }
+  | { readonly kind: 'restore'; readonly path: string; readonly nodes: readonly { readonly path: string; readonly value: unknown }[] }
   | { readonly kind: 'delete'; readonly path: string }
   | { readonly kind: 'unavailable'; readonly path: string; readonly unreadable: UnreadableFile }
   | { readonly kind: 'none' };
 
 /** The actions that write something back. */
-export type Reverting = Extract<RevertAction, { kind: 'write' | 'delete' }>;
+export type Reverting = Extract<RevertAction, { kind: 'write' | 'restore' | 'delete' }>;
 
 export function isReverting(action: RevertAction): action is Reverting {
-  return action.kind === 'write' || action.kind === 'delete';
+  return action.kind === 'write' || action.kind === 'restore' || action.kind === 'delete';
 }
 
 export function revertAction(entry: ChangeEntry): RevertAction {
@@ -662,8 +679,36 @@ export function revertAction(entry: ChangeEntry): RevertAction {
   if (entry.unreadableBefore !== undefined) return { kind: 'unavailable', path: entry.path, unreadable: entry.unreadableBefore };
   if (entry.before === undefined) return { kind: 'delete', path: entry.path };
   const value = decode(entry.before);
-  const own = isObject(value) && Object.prototype.hasOwnProperty.call(value, '/') ? value['/'] : value;
+  if (entry.kind === 'delete') {
+    const layout = entry.layout === undefined ? undefined : new Set(entry.layout);
+    const hadChildren = (path: string, read: unknown): boolean => isObject(read) && (layout === undefined ? hasOwnKey(read) : layout.has(path));
+    if (hadChildren(entry.path, value)) {
+      const nodes: { path: string; value: unknown }[] = [];
+      collectOwnValues(entry.path, value, hadChildren, nodes);
+      return { kind: 'restore', path: entry.path, nodes };
+    }
+  }
+  const own = isObject(value) && hasOwnKey(value) ? value['/'] : value;
   return { kind: 'write', path: entry.path, value: own };
+}
+
+function hasOwnKey(value: Record<string, unknown>): boolean {
+  return Object.prototype.hasOwnProperty.call(value, '/');
+}
+
+/** The own value of every node of a merged read (S10) that has one, parents first. */
+function collectOwnValues(
+  path: string, read: unknown, hadChildren: (path: string, read: unknown) => boolean, into: { path: string; value: unknown }[],
+): void {
+  if (!hadChildren(path, read)) {
+    into.push({ path, value: read });
+    return;
+  }
+  const node = read as Record<string, unknown>;
+  if (hasOwnKey(node)) into.push({ path, value: node['/'] });
+  for (const [name, child] of Object.entries(node)) {
+    if (name !== '/') collectOwnValues(path === '/' ? `/${name}` : `${path}/${name}`, child, hadChildren, into);
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

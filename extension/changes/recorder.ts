@@ -48,7 +48,8 @@ export class ChangeRecorder implements vscode.Disposable {
     if (this.#paused) return;
     for (const [id, host] of current) {
       if (this.#attached.has(id)) continue;
-      const detach = host.controller.onTrace((record) => this.#history.record(id, record));
+      // A delete's layout is taken now: the trace record comes right after the backend deleted the files.
+      const detach = host.controller.onTrace((record) => this.#history.record(id, record, record.kind === 'delete' ? host.deletedLayout?.(record.path) : undefined));
       this.#attached.set(id, { host, detach });
     }
   }

@@ -1,8 +1,7 @@
 import * as vscode from 'vscode';
 import type { StateHosts } from '../sources/stateHost';
-import type { ExplorerNode } from '../explorer/stateTree';
 import type { Command } from './command';
-import { reportFailure, selectedStateNode, targetOf } from './targets';
+import { reportFailure, selectedStateNode, targetOf, type ViewSelection } from './targets';
 
 /**
  * Deletes a node and everything below it: `restate.delete(target?, confirmed?)`. Without a target (the
@@ -14,11 +13,11 @@ export class DeleteCommand implements Command {
 
   constructor(
     private readonly hosts: StateHosts,
-    private readonly view: vscode.TreeView<ExplorerNode>,
+    private readonly selection: ViewSelection,
   ) {}
 
   async execute(target?: unknown, confirmed?: unknown): Promise<boolean> {
-    const resolved = targetOf(this.hosts, target ?? selectedStateNode(this.view));
+    const resolved = targetOf(this.hosts, target ?? selectedStateNode(this.selection));
     if (resolved === undefined) {
       void vscode.window.showInformationMessage(vscode.l10n.t('Choose a node in the State Explorer to delete it.'));
       return false;
@@ -41,8 +40,7 @@ export class DeleteCommand implements Command {
         modal: true,
         detail: `${vscode.l10n.t('The files go from the state folder {0}.', host.label)}\n${below === 0
           ? vscode.l10n.t('Revert This Change in the Changes view can undo it.')
-          // A revert writes back the value before the change, which for a node with children is its own value.
-          : vscode.l10n.t('Revert This Change in the Changes view brings back the value of {0} itself, not the nodes below it.', path)}`,
+          : vscode.l10n.t('Revert This Change in the Changes view brings back {0} and the nodes below it.', path)}`,
       }, remove);
       if (answer !== remove) return false;
     }

@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
 import { RestateFormatError, deepEqual } from '../restate';
 import { readOwnValue, type StateHost, type StateHosts } from '../sources/stateHost';
-import type { ExplorerNode } from '../explorer/stateTree';
 import type { Command } from './command';
-import { reportFailure, selectedStateNode, targetOf } from './targets';
+import { reportFailure, selectedStateNode, targetOf, type ViewSelection } from './targets';
 import { askValue, derivedWarning, valueArgument } from './valueInput';
 
 /** Values whose JSON text is longer than this are edited in the file, not in an input box. */
@@ -36,11 +35,11 @@ export class EditValueCommand implements Command {
 
   constructor(
     private readonly hosts: StateHosts,
-    private readonly view: vscode.TreeView<ExplorerNode>,
+    private readonly selection: ViewSelection,
   ) {}
 
   async execute(target?: unknown, value?: unknown, options?: unknown): Promise<boolean> {
-    const resolved = targetOf(this.hosts, target ?? selectedStateNode(this.view));
+    const resolved = targetOf(this.hosts, target ?? selectedStateNode(this.selection));
     if (resolved === undefined) {
       void vscode.window.showInformationMessage(vscode.l10n.t('Choose a node in the State Explorer to edit its value.'));
       return false;

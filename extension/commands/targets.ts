@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { resolvePath } from '../restate';
 import type { StateHost, StateHosts } from '../sources/stateHost';
-import type { ExplorerNode } from '../explorer/stateTree';
+import type { ExplorerNode, StateTreeProvider } from '../explorer/stateTree';
 
 /** A state path in a state folder: what most commands act on. */
 export interface StateTarget {
@@ -46,11 +46,72 @@ export function targetOf(hosts: StateHosts, argument: unknown): StateTarget | un
 }
 
 /**
+ * The State Explorer's selection as VS Code last reported it. TreeView.selection, and the selection events
+ * sent meanwhile, leave out the selected nodes of a folder the view is reading again (after a refresh of it,
+ * until its children arrive), though they are still selected: a key pressed just then must still act on
+ * them. When a refresh left the one selected node out for good (VS Code did not ask for its folder again),
+ * it is revealed and selected anew; when it is gone, nothing is selected.
+ */
+export class ViewSelection implements vscode.Disposable {
+  #selection: readonly ExplorerNode[];
+  readonly #subscriptions: vscode.Disposable[];
+  #check: ReturnType<typeof setTimeout> | undefined;
+  #refreshedAt = 0;
+
+  constructor(readonly view: vscode.TreeView<ExplorerNode>, private readonly tree: StateTreeProvider) {
+    this.#selection = view.selection;
+    this.#subscriptions = [
+      view.onDidChangeSelection((event) => {
+        // Soon after a refresh, an empty selection may only mean that the selected node is being read again.
+        if (event.selection.length === 0 && Date.now() - this.#refreshedAt < 2 * reselectDelayMs) this.#scheduleCheck();
+        else this.#selection = event.selection;
+      }),
+      tree.onDidChangeTreeData(() => {
+        this.#refreshedAt = Date.now();
+        this.#scheduleCheck();
+      }),
+    ];
+  }
+
+  get nodes(): readonly ExplorerNode[] {
+    return this.view.selection.length > 0 ? this.view.selection : this.#selection;
+  }
+
+  dispose(): void {
+    clearTimeout(this.#check);
+    for (const subscription of this.#subscriptions) subscription.dispose();
+  }
+
+  #scheduleCheck(): void {
+    clearTimeout(this.#check);
+    this.#check = setTimeout(() => void this.#reselect(), reselectDelayMs);
+  }
+
+  async #reselect(): Promise<void> {
+    this.#check = undefined;
+    const [selected, ...others] = this.#selection;
+    if (selected?.kind !== 'state' || others.length > 0 || this.view.selection.length > 0 || !this.view.visible) return;
+    try {
+      if (!await this.tree.ensureListed(selected.host, selected.path)) {
+        if (this.#selection[0] === selected) this.#selection = [];
+        return;
+      }
+      await this.view.reveal(this.tree.nodeFor(selected.host, selected.path), { select: true, focus: false, expand: false });
+    } catch {
+      // Gone meanwhile, or the view was refreshed again: the next refresh checks again.
+    }
+  }
+}
+
+/** How long after a refresh the selection is checked: VS Code applies refreshes a little later (debounced). */
+const reselectDelayMs = 400;
+
+/**
  * The state node selected in the State Explorer, for a command run by a key in the view (Delete, F2): moving
  * the keyboard focus in the tree moves the selection with it.
  */
-export function selectedStateNode(view: vscode.TreeView<ExplorerNode>): ExplorerNode | undefined {
-  const [selected] = view.selection;
+export function selectedStateNode(selection: ViewSelection): ExplorerNode | undefined {
+  const [selected] = selection.nodes;
   return selected?.kind === 'state' ? selected : undefined;
 }
 

@@ -1,6 +1,9 @@
 import * as vscode from 'vscode';
 import type { StateHost, StateHosts } from '../sources/stateHost';
 import { DEFINITIONS_FILE, EMPTY_DEFINITIONS, parseDefinitions, positionAt } from './config';
+
+/** The folder of DEFINITIONS_FILE, relative to the workspace folder. */
+const DEFINITIONS_FOLDER = DEFINITIONS_FILE.slice(0, DEFINITIONS_FILE.lastIndexOf('/'));
 import type { Definition, Definitions } from './config';
 import { DefinitionRunner } from './runner';
 import { Sandbox } from './sandbox';
@@ -131,7 +134,9 @@ export class DefinitionsManager implements vscode.Disposable {
     for (const folder of folders) {
       const key = folder.uri.toString();
       if (this.#folders.has(key)) continue;
-      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, DEFINITIONS_FILE));
+      // The folder of the file too: a file written into a folder created just before may have no event of
+      // its own (the folder was not watched yet when it was written), but the folder's creation has one.
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, `{${DEFINITIONS_FOLDER},${DEFINITIONS_FILE}}`));
       const schedule = (): void => this.#scheduleReload(folder);
       watcher.onDidChange(schedule);
       watcher.onDidCreate(schedule);

@@ -61,8 +61,9 @@ export type ExplorerNode = HostNode | StateNode | InnerNode | MoreNode;
 const settingSection = 'restate.explorer';
 
 /**
- * The State Explorer's tree, read through each host's controller. A node's id is `${host.id}:${path}`,
- * so expansion and selection survive refreshes. Changes notified by the controller (any cause) refresh
+ * The State Explorer's tree, read through each host's controller. A node's id is `${host.id}:${path}`, and
+ * a state node is one object per id until the whole tree is refreshed, so expansion and selection survive
+ * refreshes. Changes notified by the controller (any cause) refresh
  * only the changed subtrees: the node itself for a changed value, its parent when it appeared or went.
  */
 export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>, vscode.Disposable {
@@ -295,10 +296,9 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     const pageSize = this.#pageSize();
     const shown = Math.min(names.length, pageSize * (this.#pages.get(stateId(host, path)) ?? 1));
     const derived = derivedPaths(host);
-    const nodes = names.slice(0, shown).map((name) => {
-      const node: StateNode = { kind: 'state', id: stateId(host, childPath(path, name)), host, path: childPath(path, name) };
-      return this.#remember(node);
-    });
+    // The same object per id every time: the view refreshes, reveals and selects by object, so a second read
+    // of the children must not leave it holding an object the tree no longer refreshes.
+    const nodes = names.slice(0, shown).map((name) => this.nodeFor(host, childPath(path, name)));
     await Promise.all(nodes.map(async (node) => {
       // Only a child with a folder can have children: the others need no listing of their own.
       node.info = await this.#load(node, derived, folders?.has(nameOf(node.path)) === false);

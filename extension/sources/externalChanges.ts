@@ -97,8 +97,18 @@ export class ExternalChanges {
     for (const known of [...this.#ownValues.keys()]) if (isAtOrBelow(known, path)) this.#ownValues.delete(known);
   }
 
-  /** Records a node's own value read from its value file alone, as its old value for the next change. */
+  /**
+   * Records a node's own value read from its value file alone, as its old value for the next change, when
+   * none is known yet. A known one stays: the file may have been changed by another process whose event is
+   * still on its way, and that change is reported against the value known before it.
+   */
   rememberOwnValue(path: string, value: unknown): void {
+    if (this.#disposed || path === '/' || this.#ownValues.has(path) || this.#options.observed.isKnownMissing(path)) return;
+    this.#ownValues.set(path, value);
+  }
+
+  /** Records the own value the controller wrote: what the node's value file holds now. */
+  ownValueWritten(path: string, value: unknown): void {
     if (this.#disposed) return;
     if (path === '/') this.#rootValue = Promise.resolve(value);
     else this.#ownValues.set(path, value);
@@ -204,7 +214,14 @@ export class ExternalChanges {
         before[index] = after[index] === MISSING && knowledge[index] === 'exists' ? null : after[index];
         return;
       }
-      if (!(old instanceof OwnValue)) return;
+      if (!(old instanceof OwnValue)) {
+        // The whole read is known from now on; own values remembered at or below it may be older.
+        const now = after[index];
+        if (this.#ownValues.size === 0 || now === UNKNOWN) return;
+        if (now !== null && typeof now === 'object' && !Array.isArray(now)) this.forgetOwnValue(path);
+        else this.#ownValues.delete(path);
+        return;
+      }
       // Only the own value was known: the children are taken as they are now, as their own files report
       // their own changes. Whether there were any is what the last listing said (none if never listed).
       const hadChildren = observed.hadChildren(path);

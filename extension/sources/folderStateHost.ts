@@ -118,6 +118,10 @@ export class FolderStateHost implements StateHost {
     return this.#unreadable;
   }
 
+  deletedLayout(path: string): readonly string[] | undefined {
+    return this.observed.deletedLayout(path);
+  }
+
   noteRead(path: string, error?: unknown): void {
     this.#external.noteRead(path, error);
   }
@@ -207,7 +211,7 @@ export class FolderStateHost implements StateHost {
     // The watcher needs the old value of a file when another process changes it next. A write through the
     // controller sets the node's own value, so that is what the file holds now.
     if (record.cause !== 'file') {
-      if (record.kind === 'set') this.#external.rememberOwnValue(record.path, record.value);
+      if (record.kind === 'set') this.#external.ownValueWritten(record.path, record.value);
       else if (record.kind === 'delete') this.#external.forgetOwnValue(record.path);
     }
     let change: StateChange;

@@ -1,6 +1,9 @@
 import { MISSING, type AsyncBackend } from '../restate';
 import { ancestorsOf, isAtOrBelow, nameOf, parentPath, segmentsOf } from './statePaths';
 
+/** How many deleted subtrees' layouts are kept for deletedLayout. */
+const KEPT_LAYOUTS = 32;
+
 /** Returned by oldValueOf when nothing was seen of a node: the caller falls back to the cache. */
 export const UNSEEN: unique symbol = Symbol('unseen');
 
@@ -11,22 +14,24 @@ export const UNSEEN: unique symbol = Symbol('unseen');
  * would read as new both "before" and "after" and its creation would never be reported. It also keeps
  * the values it handed out, so the old value of a file under a node that was read as a whole (a
  * derivation's source, say) is known even though that file was never read on its own.
+ *
+ * What it remembers is what the controller knew: its own writes and deletes, and the changes the watcher
+ * reported (learn). A read or a listing only fills in what was not known yet. One that finds something
+ * else has met a change of another process whose event is still on its way, and the watcher must compare
+ * that change with what was known before it, or it would report nothing.
  */
 export class ObservedBackend implements AsyncBackend {
   readonly #missing = new Set<string>();
   readonly #lists = new Map<string, Set<string>>();
   /** The value last handed out per path, by reference; readers must not mutate values (S19). */
   readonly #seen = new Map<string, unknown>();
+  readonly #deletedLayouts = new Map<string, string[]>();
 
   constructor(readonly inner: AsyncBackend) {}
 
   async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
     const value = await this.inner.read(path, MISSING);
-    if (value === MISSING) this.#learnMissing(path);
-    else {
-      this.#learnExists(path);
-      this.#seen.set(path, value);
-    }
+    this.#fillIn(path, value, true);
     if (value !== MISSING) return value;
     return arguments.length >= 2 ? dflt : MISSING;
   }
@@ -38,8 +43,7 @@ export class ObservedBackend implements AsyncBackend {
   async readTolerant(path: string): Promise<unknown> {
     const inner = this.inner;
     const value = inner.readTolerant === undefined ? await inner.read(path, MISSING) : await inner.readTolerant(path);
-    if (value === MISSING) this.#learnMissing(path);
-    else this.#learnExists(path);
+    this.#fillIn(path, value, false);
     return value;
   }
 
@@ -50,15 +54,53 @@ export class ObservedBackend implements AsyncBackend {
   }
 
   async delete(path: string): Promise<void> {
+    const layout = await this.#layoutOf(path);
     await this.inner.delete(path);
+    this.#deletedLayouts.delete(path);
+    if (layout !== undefined) this.#deletedLayouts.set(path, layout);
+    // Read right after the delete, by the trace's listeners: the last few are plenty.
+    for (const oldest of this.#deletedLayouts.keys()) {
+      if (this.#deletedLayouts.size <= KEPT_LAYOUTS) break;
+      this.#deletedLayouts.delete(oldest);
+    }
     this.#learnMissing(path);
     for (const stale of ancestorsOf(path)) this.#seen.delete(stale);
   }
 
   async listChildren(path: string): Promise<string[]> {
     const names = await this.inner.listChildren!(path);
-    this.#lists.set(path, new Set(names));
+    if (!this.#lists.has(path) && !this.isKnownMissing(path)) this.#lists.set(path, new Set(names));
     return names;
+  }
+
+  /** Whether the node, or one of its ancestors, was last known not to exist. */
+  isKnownMissing(path: string): boolean {
+    if (this.knowledgeOf(path) === 'missing') return true;
+    return ancestorsOf(path).some((ancestor) => ancestor !== '/' && this.knowledgeOf(ancestor) === 'missing');
+  }
+
+  /** The nodes at or below `path` that had children when it was last deleted, parents first; see StateHost. */
+  deletedLayout(path: string): readonly string[] | undefined {
+    return this.#deletedLayouts.get(path);
+  }
+
+  /** The nodes at or below `path` that have children, parents first; undefined when they cannot be listed. */
+  async #layoutOf(path: string): Promise<string[] | undefined> {
+    const inner = this.inner;
+    if (inner.listChildren === undefined) return undefined;
+    const found: string[] = [];
+    const queue = [path];
+    try {
+      for (let current = queue.shift(); current !== undefined; current = queue.shift()) {
+        const names = await inner.listChildren(current);
+        if (names.length === 0) continue;
+        found.push(current);
+        for (const name of names) queue.push(current === '/' ? `/${name}` : `${current}/${name}`);
+      }
+    } catch {
+      return undefined;
+    }
+    return found;
   }
 
   /** Whether the node's children were last listed as some: false for a node never listed. */
@@ -106,6 +148,8 @@ export class ObservedBackend implements AsyncBackend {
     if (value === MISSING) {
       this.#learnMissing(path);
     } else {
+      // An object read may hold a whole subtree as it is now: what was known below it may be older.
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) this.#forgetBelow(path);
       this.#learnExists(path);
       this.#seen.set(path, value);
     }
@@ -118,6 +162,25 @@ export class ObservedBackend implements AsyncBackend {
       if (patched === UNSEEN) this.#seen.delete(ancestor);
       else this.#seen.set(ancestor, patched);
     }
+  }
+
+  /** Takes what a read found only where nothing was known: a difference is a change not reported yet. */
+  #fillIn(path: string, value: unknown, keepValue: boolean): void {
+    if (this.isKnownMissing(path)) return;
+    const known = this.oldValueOf(path);
+    if (value === MISSING) {
+      if (known === UNSEEN && this.knowledgeOf(path) === 'unknown') this.#learnMissing(path);
+      return;
+    }
+    if (known !== UNSEEN) return;
+    this.#learnExists(path);
+    if (keepValue) this.#seen.set(path, value);
+  }
+
+  #forgetBelow(path: string): void {
+    for (const known of [...this.#missing]) if (known !== path && isAtOrBelow(known, path)) this.#missing.delete(known);
+    for (const listed of [...this.#lists.keys()]) if (isAtOrBelow(listed, path)) this.#lists.delete(listed);
+    for (const seen of [...this.#seen.keys()]) if (seen !== path && isAtOrBelow(seen, path)) this.#seen.delete(seen);
   }
 
   #learnExists(path: string): void {

@@ -64,6 +64,12 @@ export interface StateHost extends StateFiles, vscode.Disposable {
    * unreadable through its retries (S133), or by a reader that told noteRead. Each change fires a 'status'.
    */
   readonly unreadable: ReadonlyMap<string, UnreadableFile>;
+  /**
+   * The nodes at or below `path` that had children when the controller last deleted it, parents first, as
+   * listed just before; undefined when unknown. A delete's value before is a merged read (S10), which cannot
+   * tell an object value from children: this tells them apart, so that a revert restores the same nodes.
+   */
+  deletedLayout?(path: string): readonly string[] | undefined;
   /** Tells the host how reading a node's value file went: the error, or undefined when it could be read. */
   noteRead(path: string, error?: unknown): void;
   /** Resolves once every file event received so far has been turned into notifications. */

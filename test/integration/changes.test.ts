@@ -166,6 +166,25 @@ suite('Changes view', () => {
     await quiet(host);
   });
 
+  test('reverting the delete of a node with children brings back its whole subtree', async () => {
+    const path = `${base}/family`;
+    await host.controller.setState(path, 'own');
+    await host.controller.setState(`${path}/first`, 1);
+    await host.controller.setState(`${path}/second`, { n: 2 });
+    // A child without a value of its own: its read looks like an object value, its file layout does not.
+    await host.controller.setState(`${path}/group/member`, 3);
+    await quiet(host);
+    assert.equal(await vscode.commands.executeCommand('restate.delete', { path, host: host.id }, true), true);
+    assert.equal(existsSync(host.folderFor(path).fsPath), false);
+    const removal = await untilRecorded(async () => (await listed()).find((change) => change.path === path && change.kind === 'delete' && change.cause === 'api'), 'the delete was not recorded');
+    await vscode.commands.executeCommand('restate.changes.revert', { kind: 'entry', id: removal.id });
+    assert.deepEqual(await host.controller.getState(path), { '/': 'own', first: 1, second: { n: 2 }, group: { member: 3 } });
+    assert.equal(await host.controller.getState(`${path}/group/member`), 3, 'the child folder came back as a folder, not as a value');
+    assert.equal(await host.controller.getState(`${path}/second/n`), undefined, 'the object value came back as a value, not as children');
+    assert.equal(readFileSync(host.fileFor(`${path}/first`).fsPath, 'utf8'), '1');
+    await quiet(host);
+  });
+
   test('selecting a change opens a diff of two read-only JSON documents', async () => {
     await host.controller.setState(`${base}/diffed`, { a: 1 });
     await quiet(host);

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { ListedChange } from '../../extension/changes/commands';
 import type { RestateExtensionApi } from '../../extension/extension';
 import type { StateChange, StateHost } from '../../extension/sources/stateHost';
-import type { ExplorerNode, StateNode } from '../../extension/explorer/stateTree';
+import type { ExplorerNode, StateNode, StateTreeProvider } from '../../extension/explorer/stateTree';
 import { activatedApi as api, extensionId, stateHostOf as mainHost, outputChannelText, until, workspaceFolder } from './helpers';
 
 const extension = (): vscode.Extension<RestateExtensionApi> => vscode.extensions.getExtension<RestateExtensionApi>(extensionId)!;
@@ -313,17 +313,44 @@ suite('State Explorer', () => {
   test('Edit Value and Delete without a target act on the node selected in the tree (F2, Delete)', async () => {
     const exports = await api();
     const host = mainHost(exports);
-    await host.controller.setState('/users/carol', { name: 'Carol' });
+    // A value shown as a leaf, edited into one that expands: the row changes, the selection stays.
+    await host.controller.setState('/users/carol', 'Carol');
     await host.settled();
     assert.equal(await vscode.commands.executeCommand('restate.reveal', host.id, '/users/carol'), '/users/carol');
-    await until(() => exports.view.selection.some((node) => node.kind === 'state' && node.path === '/users/carol'), 'carol is not selected');
-    assert.equal(await vscode.commands.executeCommand('restate.editValue', undefined, '{"name": "Carol", "age": 5}'), true);
+    await until(() => exports.view.selection.some((node) => node.kind === 'state' && node.path === '/users/carol'), 'carol is not selected',
+      { details: () => `visible ${exports.view.visible}, selection [${exports.view.selection.map((n) => n.id).join()}]` });
+    // The folder's children are read again (the view does so whenever it asks): the nodes keep their identity.
+    await children(exports, await nodeAt(exports, host, '/users'));
+    // A sibling appears, so the view reads the folder again; F2 is pressed just then, while VS Code has let go
+    // of the folder's old children and not yet got the new ones: the selection still counts.
+    const tree = exports.tree as { getChildren: StateTreeProvider['getChildren'] };
+    const readChildren = exports.tree.getChildren.bind(exports.tree);
+    let edited: Promise<boolean> | undefined;
+    tree.getChildren = (node) => {
+      if (edited === undefined && node?.kind === 'state' && node.path === '/users') {
+        edited = Promise.resolve(vscode.commands.executeCommand<boolean>('restate.editValue', undefined, '{"name": "Carol", "age": 5}'));
+      }
+      return readChildren(node);
+    };
+    try {
+      await host.controller.setState('/users/carolSibling', 1);
+      await until(() => edited !== undefined, 'the view did not read the folder again');
+      assert.equal(await edited, true, 'Edit Value did not find the selected node');
+    } finally {
+      delete (tree as { getChildren?: unknown }).getChildren;
+    }
     assert.deepEqual(await host.controller.getState('/users/carol'), { name: 'Carol', age: 5 });
-    // The edit refreshed the node; select it again, as a user pressing Delete next would have it selected.
-    assert.equal(await vscode.commands.executeCommand('restate.reveal', host.id, '/users/carol'), '/users/carol');
-    await until(() => exports.view.selection.some((node) => node.kind === 'state' && node.path === '/users/carol'), 'carol is not selected again');
+    // The edit refreshes the selected node itself: the view shows the new value, and Delete pressed next acts on it.
+    await host.settled();
+    const selected = (): StateNode | undefined => exports.view.selection.find((node): node is StateNode => node.kind === 'state' && node.path === '/users/carol');
+    await until(async () => {
+      const node = selected();
+      return node !== undefined && (await descriptionOf(exports, node)) === '{2 keys}';
+    }, 'the selected node does not show the edited value', { details: async () => `selection: ${exports.view.selection.map((node) => node.id).join() || 'nothing'}` });
+    assert.equal(selected(), exports.tree.nodeFor(host, '/users/carol'), 'the view holds another object for the node than the tree refreshes');
     assert.equal(await vscode.commands.executeCommand('restate.delete', undefined, true), true);
     assert.equal(existsSync(join(stateDir(), 'users/carol.json')), false);
+    await host.controller.delState('/users/carolSibling');
     await host.settled();
     const keys = (extension().packageJSON as { contributes: { keybindings: { command: string; key: string; when: string }[] } }).contributes.keybindings;
     for (const [command, key] of [['restate.editValue', 'f2'], ['restate.delete', 'delete']]) {
@@ -481,6 +508,9 @@ suite('State Explorer', () => {
   test('a burst with a corrupt file, a valid file and a new folder: each shows on its own, the corrupt one as an error node', async () => {
     const exports = await api();
     const host = mainHost(exports);
+    // The Changes view lists what this test looks for only when recording and unfiltered.
+    await vscode.commands.executeCommand('restate.changes.resume');
+    await vscode.commands.executeCommand('restate.changes.clearFilter');
     const users = await nodeAt(exports, host, '/users');
     assert.ok(users);
     await children(exports, users);
@@ -497,10 +527,18 @@ suite('State Explorer', () => {
         fs.mkdirSync('.inventory-in-progress');
         fs.writeFileSync('.inventory-in-progress/widget.json', '3');
         fs.renameSync('.inventory-in-progress', 'inventory');`);
-      await until(() => changes.some((change) => change.path === '/users/dave' && change.kind === 'created'), 'the valid file was not reported', { details: seen });
-      // The new folder must appear in the tree. Its change is not always reported: when something reads the
-      // new folder through the controller before the watcher's event is handled, old and new values are equal.
+      // The tree reads the new folder before the watcher's events are handled, as after Refresh (which drops
+      // the cached reads): that read must not hide the folder's creation from the report.
+      host.cache.invalidate('/');
       await until(async () => (await nodeAt(exports, host, '/inventory/widget')) !== undefined, 'the new folder does not appear', { details: seen });
+      await until(() => changes.some((change) => change.path === '/users/dave' && change.kind === 'created'), 'the valid file was not reported', { details: seen });
+      await until(() => changes.some((change) => (change.path === '/inventory' || change.path === '/inventory/widget') && change.kind === 'created'),
+        'the new folder was not reported as created', { details: seen });
+      const listedCreation = await until(async () => (await vscode.commands.executeCommand<ListedChange[]>('restate.changes.list')).find((change) =>
+        change.cause === 'file' && change.kind === 'set' && change.before === undefined
+        && (change.path === '/inventory/widget' ? change.after === '3' : change.path === '/inventory' && (JSON.parse(change.after ?? 'null') as { widget?: unknown } | null)?.widget === 3)),
+      'the Changes view does not list the creation of /inventory/widget', { details: seen });
+      assert.ok(listedCreation);
       await until(() => changes.some((change) => change.path === '/users/broken' && change.kind === 'status'), 'the corrupt file was not reported', { details: seen });
       const reportedAfterMs = Date.now() - written;
       assert.ok(reportedAfterMs < 4000, `the corrupt file was reported ${reportedAfterMs} ms after it was written`);

@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { DefinitionsManager } from '../../extension/definitions/definitions';
 import type { StateHost, StateHosts } from '../../extension/sources/stateHost';
@@ -148,6 +150,35 @@ suite('definitions and graph', () => {
     assert.deepEqual(run.chain.steps, [`${base}/a`, `derive:${base}/sum`, `${base}/sum`, `derive:${base}/twice`]);
     assert.deepEqual(run.chain.writes, [`${base}/twice`]);
     assert.equal(await host.controller.getState(`${base}/twice`), 2 * (100 + 5));
+  });
+
+  test('a definitions file written into a .vscode folder that did not exist is picked up', async () => {
+    const vscodeFolder = join(folder().uri.fsPath, '.vscode');
+    const away = join(folder().uri.fsPath, '.vscode-away');
+    const hadFolder = existsSync(vscodeFolder);
+    if (hadFolder) renameSync(vscodeFolder, away);
+    // A manager of its own, started in a workspace without .vscode, over an in-memory controller.
+    const controller = new ControllerAsync(new InMemoryBackend());
+    await controller.setState(`${base}/seed`, 20);
+    const changeHosts = new vscode.EventEmitter<void>();
+    const host = { id: 'fresh', label: 'memory', workspaceFolder: folder(), controller } as unknown as StateHost;
+    const hosts = { all: [host], onDidChangeHosts: changeHosts.event, hostFor: (id: string) => (id === host.id ? host : undefined), whenReady: async () => undefined, dispose: () => undefined } as unknown as StateHosts;
+    const grant = new vscode.EventEmitter<void>();
+    const manager = new DefinitionsManager(hosts, { isTrusted: true, onDidGrant: grant.event });
+    try {
+      await manager.settled();
+      assert.deepEqual(manager.definitionsOf(folder()).derivations, []);
+      // Both at once, as a tool that scaffolds a project would: the file is in the folder before any event.
+      mkdirSync(vscodeFolder);
+      writeFileSync(join(vscodeFolder, 'restate.jsonc'), `{ "derivations": [{ "dest": "${base}/fresh", "sources": ["${base}/seed"], "transform": "(sources[0] ?? 0) + 1" }] }`);
+      await until(async () => (await controller.getState(`${base}/fresh`)) === 21 || undefined, 'the derivation of the new file did not run', { timeoutMs: 5000 });
+    } finally {
+      manager.dispose();
+      grant.dispose();
+      changeHosts.dispose();
+      rmSync(vscodeFolder, { recursive: true, force: true });
+      if (hadFolder) renameSync(away, vscodeFolder);
+    }
   });
 
   // code-server runs with workspace trust disabled, so the gate is tested with a trust flag of our own, on a

@@ -291,6 +291,34 @@ describe('ChangeHistory summaries and reverts', () => {
     assert.deepEqual(revertAction(leaf), { kind: 'write', path: '/leaf', value: [1] });
     assert.deepEqual(revertAction(tree), { kind: 'write', path: '/tree', value: 'own' });
   });
+
+  it('a revert of a delete brings back the whole subtree, telling children from object values by the layout', () => {
+    const c = new ControllerSync();
+    const history = new ChangeHistory({ maxEntries: 10 });
+    c.onTrace((record) => history.record('host', record, record.kind === 'delete' ? ['/tree', '/tree/group'] : undefined));
+    c.setState('/tree', 'own');
+    c.setState('/tree/value', { n: 1 });
+    c.setState('/tree/group/member', 2);
+    c.delState('/tree');
+    c.setState('/leaf', { n: 3 });
+    c.delState('/leaf');
+    const [leaf, , tree] = entries(history);
+    assert.deepEqual(revertAction(tree), {
+      kind: 'restore',
+      path: '/tree',
+      nodes: [{ path: '/tree', value: 'own' }, { path: '/tree/group/member', value: 2 }, { path: '/tree/value', value: { n: 1 } }],
+    });
+    assert.deepEqual(revertAction(leaf), { kind: 'write', path: '/leaf', value: { n: 3 } }, 'a node outside the layout is a value');
+  });
+
+  it('without a layout, a revert of a delete takes a "/" key for a node with children', () => {
+    const { c, history } = recorded();
+    c.setState('/tree', 'own');
+    c.setState('/tree/value', { n: 1 });
+    c.delState('/tree');
+    const [removal] = entries(history);
+    assert.deepEqual(revertAction(removal), { kind: 'restore', path: '/tree', nodes: [{ path: '/tree', value: 'own' }, { path: '/tree/value', value: { n: 1 } }] });
+  });
 });
 
 describe('ChangeHistory under a constant writer: repeats, mutes, age', () => {

@@ -169,6 +169,48 @@ describe('external changes (S124–S125)', () => {
     assert.ok(unreadable[0].error instanceof RestateFormatError, String(unreadable[0].error));
   });
 
+  test('a new folder read by the tree before its event is handled is still reported as created', async (t) => {
+    const { base, controller, observed, external, events, traces } = await setUp(t, { 'users/alice.json': '1' });
+    await observed.listChildren('/');
+    await observed.listChildren('/users');
+    writeFileSync(join(base, 'users/dave.json'), '4');
+    mkdirSync(join(base, 'inventory'));
+    writeFileSync(join(base, 'inventory/widget.json'), '3');
+    // The first events of the burst are handled: the cached listings above them are dropped.
+    external.record('/users/dave');
+    await external.settled();
+    events.length = 0;
+    traces.length = 0;
+    // What a refresh of the tree does first: list the root and the new folder, read their value files alone.
+    assert.deepEqual(await observed.listChildren('/'), ['inventory', 'users']);
+    assert.deepEqual(await observed.listChildren('/inventory'), ['widget']);
+    external.rememberOwnValue('/inventory', MISSING);
+    external.rememberOwnValue('/inventory/widget', 3);
+    // And something reads the new file through the controller.
+    assert.equal(await controller.getState('/inventory/widget'), 3);
+    external.record('/inventory');
+    external.record('/inventory/widget');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/inventory', prev: undefined, next: { widget: 3 } }]);
+    assert.deepEqual(traces.filter((r) => r.kind === 'set').map((r) => r.path), ['/inventory']);
+  });
+
+  test('a file deleted and read by the tree before its event is handled is still reported as deleted', async (t) => {
+    const { base, controller, observed, external, events } = await setUp(t, { 'users/alice.json': '1', 'users/bob.json': '2' });
+    assert.deepEqual(await observed.listChildren('/users'), ['alice', 'bob']);
+    external.rememberOwnValue('/users/bob', 2);
+    rmSync(join(base, 'users/bob.json'));
+    writeFileSync(join(base, 'users/carol.json'), '3');
+    external.record('/users/carol');
+    await external.settled();
+    events.length = 0;
+    assert.deepEqual(await observed.listChildren('/users'), ['alice', 'carol']);
+    assert.equal(await controller.getState('/users/bob'), undefined);
+    external.record('/users/bob');
+    await external.settled();
+    assert.deepEqual(events, [{ path: '/users/bob', prev: 2, next: undefined }]);
+  });
+
   test('a corrupt file is read again a few times, for about a second, before it is reported (S133)', async (t) => {
     const { base, observed, external, unreadable } = await setUp(t);
     await observed.listChildren('/');
