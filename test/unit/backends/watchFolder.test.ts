@@ -61,12 +61,12 @@ class Worker {
     return this.messages.flatMap((message) => (message.trace?.cause === 'remote' ? [{ kind: message.trace.kind, path: message.trace.path }] : []));
   }
 
-  async until<T>(check: () => T | undefined, what: string, timeoutMs = 5_000): Promise<T> {
+  async until<T>(check: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const value = check();
       if (value !== undefined) return value;
-      if (Date.now() > deadline || this.#child.exitCode !== null) throw new Error(`timed out waiting for ${what}; stderr:\n${this.#stderr}`);
+      if (Date.now() > deadline || this.#child.exitCode !== null) throw new Error(`timed out waiting for ${what}; messages: ${JSON.stringify(this.messages)}; stderr:\n${this.#stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }

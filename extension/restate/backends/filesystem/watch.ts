@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { watch as watchFolder } from 'chokidar';
 import type { FSWatcher } from 'chokidar';
@@ -19,6 +19,8 @@ import type { Serializer } from './serializer';
 const REPARSE_DELAYS_MS = [25, 50, 100, 200, 400];
 /** Events that come this close together are handled as one burst. */
 const COALESCE_MS = 2;
+/** When a folder appears, its files are looked at at once and again after this long. */
+const NEW_FOLDER_RESCAN_MS = 100;
 /** How long after chokidar's 'ready' the watcher is taken to see every change. */
 const READY_MARGIN_MS = 25;
 
@@ -161,15 +163,17 @@ export class FolderWatcher {
     const readies = watchers.map((watcher) => {
       let scanning = true;
       watcher.on('all', (event, file) => {
-        if (event === 'addDir') return;
+        if (event === 'addDir') {
+          if (!scanning) this.#scanNewFolder(file);
+          return;
+        }
         const path = this.#pathOf(file, event === 'unlinkDir');
         if (path === undefined) return;
         if (scanning && event === 'add') {
           learning.push(this.#learn(this.#valueFile(path)));
           return;
         }
-        this.#pending.set(path, this.#pending.get(path) === true || event !== 'unlinkDir');
-        this.#timer ??= setTimeout(() => this.#flush(), COALESCE_MS);
+        this.#enqueue(file, event === 'unlinkDir');
       });
       watcher.on('error', () => {
         // A folder the watcher lost sight of may have changed unseen: everything is read again (S128).
@@ -186,6 +190,25 @@ export class FolderWatcher {
       .then(async () => {
         await Promise.all(learning);
       });
+  }
+
+  /**
+   * Looks at the files of a folder that just appeared, now and once more a little later: one written in it
+   * before the watcher watched it has no event of its own.
+   */
+  #scanNewFolder(folder: string): void {
+    const scan = async (): Promise<void> => {
+      for (const file of await valueFilesBelow(folder)) this.#enqueue(file, false);
+    };
+    void scan().catch(() => undefined);
+    setTimeout(() => void scan().catch(() => undefined), NEW_FOLDER_RESCAN_MS).unref();
+  }
+
+  #enqueue(file: string, isFolder: boolean): void {
+    const path = this.#pathOf(file, isFolder);
+    if (path === undefined) return;
+    this.#pending.set(path, this.#pending.get(path) === true || !isFolder);
+    this.#timer ??= setTimeout(() => this.#flush(), COALESCE_MS);
   }
 
   /** Reads a file that was there when watching started, so that its old value is known. */
@@ -376,6 +399,24 @@ function ancestorsAndSelf(path: string): string[] {
 
 function unreadable(path: string, file: string, error: unknown): UnreadableValue {
   return new UnreadableValue(new RestateFormatError(COMPONENT, path, file, error instanceof Error ? error.message : String(error), { cause: error }));
+}
+
+/** The files in a folder and its subfolders; none if it is gone. */
+async function valueFilesBelow(folder: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(folder, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (isTemporaryName(entry.name)) continue;
+    const full = join(folder, entry.name);
+    if (entry.isDirectory()) files.push(...(await valueFilesBelow(full)));
+    else if (entry.isFile()) files.push(full);
+  }
+  return files;
 }
 
 async function readIfExists(file: string): Promise<Buffer | undefined> {
