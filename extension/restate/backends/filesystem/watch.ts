@@ -339,18 +339,28 @@ export class FolderWatcher {
       const exists = content !== undefined || hasFolder;
       // Only the folder changed and the node is still there: its children's events tell what changed.
       if (!aboutValue && exists) return;
-      const prevValue = this.#knownValue(path);
       if (!exists) {
-        this.#forgetBelow(path);
-        this.#emit({ path, kind: 'delete', prevValue });
+        // A subtree deleted at once is reported once, at its top, however its files' events came.
+        let top = path;
+        while (top !== '/' && !(await this.#nodeExists(parentOf(top)))) top = parentOf(top);
+        if (ownChanges !== this.#ownChanges) continue;
+        const prevValue = this.#knownValue(top);
+        this.#forgetBelow(top);
+        this.#emit({ path: top, kind: 'delete', prevValue });
         return;
       }
+      const prevValue = this.#knownValue(path);
       this.#known.set(file, content ?? null);
       const value = hasFolder ? await this.#options.readTolerant(path) : await this.#parseSettled(path, file, content);
       if (ownChanges !== this.#ownChanges) continue;
       this.#emit({ path, kind: 'write', value, prevValue });
       return;
     }
+  }
+
+  async #nodeExists(path: string): Promise<boolean> {
+    const found = await Promise.all([this.#valueFile(path), this.#folder(path)].map((file) => stat(file).then(() => true, (error: unknown) => !isMissing(error))));
+    return found.includes(true);
   }
 
   /** The file's value; if it does not parse, read again a few times before it counts as unreadable (S133). */
@@ -388,6 +398,11 @@ export class FolderWatcher {
 }
 
 const NOTHING = (): void => undefined;
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash <= 0 ? '/' : path.slice(0, slash);
+}
 
 /** `/a/b` → `['/a/b', '/a', '/']`. */
 function ancestorsAndSelf(path: string): string[] {
