@@ -89,9 +89,19 @@ describe('RedisBackend over a Redis Cluster', () => {
     b.onTrace((record) => {
       if (record.kind === 'set') causes.push(record.cause);
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The follower's own connection to the cluster takes a moment: writes until b hears one show it follows.
+    let warm = false;
+    b.subscribe('/warm', () => {
+      warm = true;
+    });
+    for (let i = 0; !warm; i++) {
+      if (i > 300) throw new Error('the second controller never heard the first one');
+      await a.setState('/warm', i);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    causes.length = 0;
     await a.setState('/users/1', { name: 'Alice' });
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 10_000;
     while (seen.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.deepEqual(seen, ['/users/1 {"name":"Alice"}']);
     assert.deepEqual(causes, ['remote']);
