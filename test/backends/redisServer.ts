@@ -88,3 +88,95 @@ export async function startRedisServer(extraArgs: readonly string[] = []): Promi
     },
   };
 }
+
+export interface RedisCluster {
+  /** The primaries, each a server of its own, in the order of the hash slots they serve. */
+  readonly nodes: readonly RedisServer[];
+  /** Their URLs, as `RedisBackend`'s `cluster.rootNodes` takes them. */
+  readonly rootNodes: readonly string[];
+  /** The node that serves `slot` (0–16383), as the cluster says. */
+  nodeForSlot(slot: number): Promise<RedisServer>;
+  /** Stops every node and removes their folders. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts a real Redis Cluster of `size` primaries without replicas on free loopback ports, each in its own
+ * temporary folder, and waits until it serves every slot. `redis-cli` (Debian's redis-tools, which
+ * redis-server depends on) joins the nodes.
+ */
+export async function startRedisCluster(size = 3): Promise<RedisCluster> {
+  const nodes: RedisServer[] = [];
+  try {
+    for (let i = 0; i < size; i++) {
+      nodes.push(await startRedisServer(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']));
+    }
+    const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
+    await runRedisCli(['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
+    const deadline = Date.now() + 20_000;
+    for (const node of nodes) {
+      while (!(await runRedisCli(['-p', String(node.port), 'cluster', 'info'])).includes('cluster_state:ok')) {
+        if (Date.now() > deadline) throw new Error(`the Redis Cluster on ${addresses.join(', ')} did not reach cluster_state:ok within 20 s`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.dispose()));
+    throw error;
+  }
+  const nodeForSlot = async (slot: number): Promise<RedisServer> => {
+    // Lines of CLUSTER NODES: `<id> <ip:port@cport> <flags> <primary> <ping> <pong> <epoch> <link> <slot ranges…>`.
+    for (const line of (await runRedisCli(['-p', String(nodes[0].port), 'cluster', 'nodes'])).split('\n')) {
+      const fields = line.trim().split(' ');
+      const port = Number(/:(\d+)@/.exec(fields[1] ?? '')?.[1]);
+      for (const range of fields.slice(8)) {
+        const [from, to = from] = range.split('-').map(Number);
+        if (slot >= from && slot <= to) {
+          const node = nodes.find((candidate) => candidate.port === port);
+          if (node !== undefined) return node;
+        }
+      }
+    }
+    throw new Error(`no node of the cluster serves slot ${slot}`);
+  };
+  return {
+    nodes,
+    rootNodes: nodes.map((node) => node.url),
+    nodeForSlot,
+    dispose: async () => {
+      await Promise.all(nodes.map((node) => node.dispose()));
+    },
+  };
+}
+
+function runRedisCli(args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('redis-cli', [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('error', (error) => reject(new Error(`cannot run redis-cli (Debian's redis-tools): ${error.message}`)));
+    child.once('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`redis-cli ${args.join(' ')} exited with ${code}:\n${output}`))));
+  });
+}
+
+/** The hash slot of a key, as Redis Cluster computes it: CRC16 (XMODEM) of the hash tag, or of the key. */
+export function hashSlot(key: string): number {
+  const bytes = Buffer.from(key);
+  const open = bytes.indexOf('{');
+  let tagged = bytes;
+  if (open >= 0) {
+    const close = bytes.indexOf('}', open + 1);
+    if (close > open + 1) tagged = bytes.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of tagged) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
+import { RestateUsageError } from '../../errors';
 import { resolveConcretePath } from '../../path';
 import { MISSING } from '../../values';
-import type { AsyncBackend } from '../backend';
+import type { AsyncBackend, BackendChange } from '../backend';
 import { nodeFileAdapter } from './adapter';
 import type { FileAdapter } from './adapter';
 import { jsonSerializer } from './json';
@@ -10,6 +11,7 @@ import { withPathLock } from './locks';
 import { AdapterFiles, runAsync, thisProcess } from './ops';
 import type { Task } from './ops';
 import type { Serializer } from './serializer';
+import { FolderWatcher } from './watch';
 
 export interface FileSystemAsyncBackendOptions {
   /** How values become files; `jsonSerializer` (Python-compatible JSON) by default. */
@@ -36,7 +38,10 @@ export class FileSystemAsyncBackend implements AsyncBackend {
   readonly #layout: FileLayout;
   readonly #files: AdapterFiles;
   readonly #locksWork: boolean;
+  readonly #serializer: Serializer;
+  readonly #adapter: FileAdapter;
   #sweep: Promise<string[]> | undefined;
+  #watcher: FolderWatcher | undefined;
 
   constructor(base: string, options: FileSystemAsyncBackendOptions = {}) {
     const adapter = options.adapter ?? nodeFileAdapter;
@@ -44,9 +49,11 @@ export class FileSystemAsyncBackend implements AsyncBackend {
     // Locks live in this machine's file system; another adapter's folder may be somewhere else entirely.
     this.#locksWork = adapter === nodeFileAdapter;
     this.#files = new AdapterFiles(adapter);
+    this.#adapter = adapter;
+    this.#serializer = options.serializer ?? jsonSerializer;
     this.#layout = new FileLayout({
       base: this.base,
-      serializer: options.serializer ?? jsonSerializer,
+      serializer: this.#serializer,
       fsync: options.durability === 'fsync',
       paths: adapter,
       resolvesLinks: adapter.realpath !== undefined,
@@ -73,17 +80,59 @@ export class FileSystemAsyncBackend implements AsyncBackend {
   async write(path: string, value: unknown): Promise<void> {
     const canonical = resolveConcretePath(path, COMPONENT);
     const data = this.#layout.encode(canonical, value);
-    await this.#run(this.#layout.write(canonical, data), 'write', canonical);
+    const written = this.#watcher?.ownWrite(canonical, data);
+    try {
+      await this.#run(this.#layout.write(canonical, data), 'write', canonical);
+    } finally {
+      written?.();
+    }
   }
 
   async delete(path: string): Promise<void> {
     const canonical = resolveConcretePath(path, COMPONENT);
-    await this.#run(this.#layout.delete(canonical), 'delete', canonical);
+    const deleted = this.#watcher?.ownDelete(canonical);
+    try {
+      await this.#run(this.#layout.delete(canonical), 'delete', canonical);
+    } finally {
+      deleted?.();
+    }
   }
 
   async listChildren(path: string): Promise<string[]> {
     const canonical = resolveConcretePath(path, COMPONENT);
     return this.#run(this.#layout.listChildren(canonical), 'list the children of', canonical);
+  }
+
+  /**
+   * Reports the changes other processes (another controller, the Python original, an editor) make to the
+   * folder (S126), from a folder watcher: a controller over this backend follows them with cause 'remote'
+   * (S127). This backend's own writes and deletes are not reported. The returned function stops watching;
+   * `close()` stops every watcher, so that an idle process can exit.
+   */
+  watch(onChange: (change: BackendChange) => void): () => void {
+    if (this.#adapter !== nodeFileAdapter) {
+      throw new RestateUsageError(COMPONENT, `cannot watch ${this.base}: only a folder on this machine (the default adapter) can be watched; pass followBackend: false to the controller and watch it another way`);
+    }
+    this.#watcher ??= new FolderWatcher({
+      base: this.base,
+      rootFile: this.#layout.rootFile,
+      suffix: this.#layout.suffix,
+      serializer: this.#serializer,
+      readTolerant: (path) => this.readTolerant(path),
+    });
+    return this.#watcher.watch(onChange);
+  }
+
+  /** Resolves once the folder watcher started by `watch` sees changes (changes made before may go unreported). */
+  watching(): Promise<void> {
+    return this.#watcher?.ready() ?? Promise.resolve();
+  }
+
+  /** Stops watching the folder; the backend can still read and write. */
+  async close(): Promise<void> {
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    await watcher?.close();
   }
 
   /**

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { resolveConcretePath } from '../../path';
 import { MISSING } from '../../values';
-import type { Backend } from '../backend';
+import type { Backend, BackendChange } from '../backend';
 import { nodeFileAdapter } from './adapter';
 import { jsonSerializer } from './json';
 import { COMPONENT, FileLayout, NO_NODE } from './layout';
@@ -9,6 +9,7 @@ import { withPathLockSync } from './locks';
 import { AdapterFiles, NodeSyncFiles, runAsync, runSync, thisProcess } from './ops';
 import type { Task } from './ops';
 import type { Serializer } from './serializer';
+import { FolderWatcher } from './watch';
 
 export interface FileSystemSyncBackendOptions {
   /** How values become files; `jsonSerializer` (Python-compatible JSON) by default. */
@@ -30,13 +31,16 @@ export class FileSystemSyncBackend implements Backend {
   readonly base: string;
   readonly #layout: FileLayout;
   readonly #files = new NodeSyncFiles();
+  readonly #serializer: Serializer;
   #sweep: Promise<string[]> | undefined;
+  #watcher: FolderWatcher | undefined;
 
   constructor(base: string, options: FileSystemSyncBackendOptions = {}) {
     this.base = resolve(base);
+    this.#serializer = options.serializer ?? jsonSerializer;
     this.#layout = new FileLayout({
       base: this.base,
-      serializer: options.serializer ?? jsonSerializer,
+      serializer: this.#serializer,
       fsync: options.durability === 'fsync',
       paths: nodeFileAdapter,
       resolvesLinks: true,
@@ -63,17 +67,56 @@ export class FileSystemSyncBackend implements Backend {
   write(path: string, value: unknown): void {
     const canonical = resolveConcretePath(path, COMPONENT);
     const data = this.#layout.encode(canonical, value);
-    this.#run(this.#layout.write(canonical, data), 'write', canonical);
+    const written = this.#watcher?.ownWrite(canonical, data);
+    try {
+      this.#run(this.#layout.write(canonical, data), 'write', canonical);
+    } finally {
+      written?.();
+    }
   }
 
   delete(path: string): void {
     const canonical = resolveConcretePath(path, COMPONENT);
-    this.#run(this.#layout.delete(canonical), 'delete', canonical);
+    const deleted = this.#watcher?.ownDelete(canonical);
+    try {
+      this.#run(this.#layout.delete(canonical), 'delete', canonical);
+    } finally {
+      deleted?.();
+    }
   }
 
   listChildren(path: string): string[] {
     const canonical = resolveConcretePath(path, COMPONENT);
     return this.#run(this.#layout.listChildren(canonical), 'list the children of', canonical);
+  }
+
+  /**
+   * Reports the changes other processes (another controller, the Python original, an editor) make to the
+   * folder (S126), from a folder watcher: a controller over this backend follows them with cause 'remote'
+   * (S127). This backend's own writes and deletes are not reported. The returned function stops watching;
+   * `close()` stops every watcher, so that an idle process can exit.
+   */
+  watch(onChange: (change: BackendChange) => void): () => void {
+    this.#watcher ??= new FolderWatcher({
+      base: this.base,
+      rootFile: this.#layout.rootFile,
+      suffix: this.#layout.suffix,
+      serializer: this.#serializer,
+      readTolerant: (path) => this.readTolerant(path),
+    });
+    return this.#watcher.watch(onChange);
+  }
+
+  /** Resolves once the folder watcher started by `watch` sees changes (changes made before may go unreported). */
+  watching(): Promise<void> {
+    return this.#watcher?.ready() ?? Promise.resolve();
+  }
+
+  /** Stops watching the folder; the backend can still read and write. */
+  async close(): Promise<void> {
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    await watcher?.close();
   }
 
   /**

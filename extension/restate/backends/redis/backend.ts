@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createClient } from '@redis/client';
+import { createClient, createCluster } from '@redis/client';
 import { RestateBackendError, RestateError, RestateFormatError, RestateSerializeError, RestateUsageError, RestateValueError } from '../../errors';
 import { resolveConcretePath } from '../../path';
 import { MISSING, OWN_VALUE_KEY, compareNames } from '../../values';
@@ -20,9 +20,19 @@ const WATCH_BLOCK_MS = 1_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
 
+/**
+ * Where the tree lives: one server (`url`) or a Redis Cluster (`cluster`), never both. A tree's keys share one
+ * hash tag, so in a cluster the whole tree is on one node (its shard) and every script stays atomic there;
+ * different prefixes spread over the nodes.
+ */
 export interface RedisBackendOptions {
-  /** `redis://[user[:password]@]host[:port][/db]` or `rediss://…` for TLS. */
-  readonly url: string;
+  /** One server: `redis://[user[:password]@]host[:port][/db]` or `rediss://…` for TLS. */
+  readonly url?: string;
+  /**
+   * A Redis Cluster: the URLs of some of its nodes (`redis://host:port`, with credentials if needed), from
+   * which the client learns the others and follows slots that move and replicas that take over.
+   */
+  readonly cluster?: { readonly rootNodes: readonly string[] };
   /** Names the tree: its keys are `restate:{<prefix>}:…`, so several trees share one server or cluster. */
   readonly prefix: string;
   /** How many entries the change log keeps, about (it is trimmed with `MAXLEN ~`). Default 10,000. */
@@ -36,7 +46,54 @@ export interface RedisBackendOptions {
 }
 
 type Client = ReturnType<typeof createClient>;
+type Cluster = ReturnType<typeof createCluster>;
 type Reply = unknown;
+
+/** A connection to where the tree lives, a server or the cluster node that holds the tree's hash slot. */
+interface Link {
+  send(args: readonly string[]): Promise<Reply>;
+  /** Another connection of its own, for reads that block (the change log's follower). */
+  duplicate(): Promise<Link>;
+  close(): Promise<void>;
+  destroy(): void;
+}
+
+function clientLink(client: Client): Link {
+  return {
+    send: (args) => client.sendCommand([...args]),
+    duplicate: async () => {
+      const copy = client.duplicate();
+      copy.on('error', ignoreError);
+      await copy.connect();
+      return clientLink(copy);
+    },
+    close: async () => {
+      await client.close();
+    },
+    destroy: () => client.destroy(),
+  };
+}
+
+/** Every command goes to the node that holds `routeKey`'s slot, which holds the whole tree. */
+function clusterLink(cluster: Cluster, routeKey: string): Link {
+  return {
+    send: (args) => cluster.sendCommand(routeKey, false, [...args]),
+    duplicate: async () => {
+      const copy = cluster.duplicate();
+      copy.on('error', ignoreError);
+      await copy.connect();
+      return clusterLink(copy, routeKey);
+    },
+    close: async () => {
+      await cluster.close();
+    },
+    destroy: () => cluster.destroy(),
+  };
+}
+
+function ignoreError(): void {
+  // Each failed command reports its own error; a listener must exist so that the client does not throw.
+}
 
 interface Script {
   readonly source: string;
@@ -59,12 +116,13 @@ export class RedisBackend implements AsyncBackend {
   readonly prefix: string;
   /** Identifies this instance's entries in the change log, so that `watch` does not report its own writes. */
   readonly clientId = randomUUID();
-  readonly #url: string;
+  readonly #urls: readonly string[];
+  readonly #isCluster: boolean;
   readonly #keys: { readonly values: string; readonly children: string; readonly log: string; readonly versions: string };
   readonly #logLength: string;
   readonly #options: RedisBackendOptions;
-  #client: Client | undefined;
-  #connecting: Promise<Client> | undefined;
+  #client: Link | undefined;
+  #connecting: Promise<Link> | undefined;
   readonly #watchers = new Set<() => void>();
   #closed = false;
 
@@ -72,26 +130,25 @@ export class RedisBackend implements AsyncBackend {
     if (typeof options.prefix !== 'string' || options.prefix === '' || /[{}]/.test(options.prefix)) {
       throw new RestateUsageError(COMPONENT, `the prefix must be a non-empty string without braces, got ${JSON.stringify(options.prefix)}`);
     }
-    let parsed: URL;
-    try {
-      parsed = new URL(options.url);
-    } catch {
-      throw new RestateUsageError(COMPONENT, `${JSON.stringify(options.url)} is not a redis:// or rediss:// URL`);
+    if ((options.url === undefined) === (options.cluster === undefined)) {
+      throw new RestateUsageError(COMPONENT, 'give either url (one server) or cluster.rootNodes (a Redis Cluster), not both and not neither');
     }
-    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-      throw new RestateUsageError(COMPONENT, `${redactedUrl(options.url)} is not a redis:// or rediss:// URL`);
-    }
+    const urls = options.url !== undefined ? [options.url] : [...(options.cluster?.rootNodes ?? [])];
+    if (urls.length === 0) throw new RestateUsageError(COMPONENT, 'cluster.rootNodes must name at least one node of the cluster');
+    for (const url of urls) checkUrl(url);
     this.#options = options;
-    this.#url = options.url;
+    this.#urls = urls;
+    this.#isCluster = options.cluster !== undefined;
     this.prefix = options.prefix;
     const base = `restate:{${options.prefix}}`;
     this.#keys = { values: `${base}:values`, children: `${base}:children`, log: `${base}:log`, versions: `${base}:versions` };
     this.#logLength = String(options.logLength ?? DEFAULT_LOG_LENGTH);
   }
 
-  /** The server's address without credentials, for messages. */
+  /** The server's address (or the cluster's root nodes') without credentials, for messages. */
   get address(): string {
-    return redactedUrl(this.#url);
+    const urls = this.#urls.map(redactedUrl);
+    return this.#isCluster ? `the cluster at ${urls.join(', ')}` : urls[0];
   }
 
   async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
@@ -164,7 +221,7 @@ export class RedisBackend implements AsyncBackend {
    */
   watch(onChange: (change: BackendChange) => void): () => void {
     let stopped = false;
-    let reader: Client | undefined;
+    let reader: Link | undefined;
     const stop = (): void => {
       if (stopped) return;
       stopped = true;
@@ -174,11 +231,13 @@ export class RedisBackend implements AsyncBackend {
     this.#watchers.add(stop);
     const follow = async (): Promise<void> => {
       const main = await this.#connected();
-      reader = main.duplicate();
-      reader.on('error', () => {
-        // Reconnection is the reader's own business; the loop below sees failed reads and resumes.
-      });
-      await reader.connect();
+      // Reconnection is the reader's own business; the loop below sees failed reads and resumes.
+      const connected = await main.duplicate();
+      if (stopped) {
+        connected.destroy();
+        return;
+      }
+      reader = connected;
       let lastId = await this.#lastLogId(reader);
       let runId = await serverRunId(reader);
       let failing = false;
@@ -194,7 +253,7 @@ export class RedisBackend implements AsyncBackend {
               onChange({ path: '/', kind: 'resync' });
             }
           }
-          reply = await reader.sendCommand(['XREAD', 'BLOCK', String(WATCH_BLOCK_MS), 'STREAMS', this.#keys.log, lastId]);
+          reply = await reader.send(['XREAD', 'BLOCK', String(WATCH_BLOCK_MS), 'STREAMS', this.#keys.log, lastId]);
         } catch {
           if (stopped) return;
           failing = true;
@@ -242,49 +301,58 @@ export class RedisBackend implements AsyncBackend {
     }
   }
 
-  async #connected(): Promise<Client> {
+  async #connected(): Promise<Link> {
     if (this.#closed) throw new RestateBackendError(COMPONENT, `the Redis backend for ${this.prefix} on ${this.address} is closed`);
     if (this.#client !== undefined) return this.#client;
     this.#connecting ??= this.#connect();
     return this.#connecting;
   }
 
-  async #connect(): Promise<Client> {
+  async #connect(): Promise<Link> {
     const timeout = this.#options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     let connectedOnce = false;
-    const client: Client = createClient({
-      url: this.#url,
+    const clientOptions = {
       // Writes made while the server is away fail at once instead of waiting in a queue for a server that may not come back.
       disableOfflineQueue: true,
       socket: {
         connectTimeout: timeout,
-        reconnectStrategy: (retries, cause) => {
+        reconnectStrategy: (retries: number, cause: Error): number | Error => {
           if (!connectedOnce) return new RestateBackendError(COMPONENT, `cannot reach the Redis server at ${this.address}: ${describe(cause)}`, { cause });
           return Math.min(50 * 2 ** retries, MAX_RECONNECT_DELAY_MS);
         },
       },
-    });
-    client.on('error', () => {
-      // Each failed command reports its own error; a listener must exist so that the client does not throw.
-    });
+    };
+    let link: Link;
+    let connect: () => Promise<unknown>;
+    if (this.#isCluster) {
+      const cluster: Cluster = createCluster({ rootNodes: this.#urls.map((url) => ({ url })), defaults: clientOptions });
+      cluster.on('error', ignoreError);
+      link = clusterLink(cluster, this.#keys.values);
+      connect = () => cluster.connect();
+    } else {
+      const client: Client = createClient({ url: this.#urls[0], ...clientOptions });
+      client.on('error', ignoreError);
+      link = clientLink(client);
+      connect = () => client.connect();
+    }
     try {
-      await withTimeout(client.connect(), timeout + 500, () => new RestateBackendError(COMPONENT, `cannot reach the Redis server at ${this.address} within ${timeout} ms`));
+      await withTimeout(connect(), timeout + 500, () => new RestateBackendError(COMPONENT, `cannot reach the Redis server at ${this.address} within ${timeout} ms`));
     } catch (error) {
       this.#connecting = undefined;
-      client.destroy();
+      link.destroy();
       if (error instanceof RestateError) throw error;
       throw new RestateBackendError(COMPONENT, `cannot reach the Redis server at ${this.address}: ${describe(error)}`, { cause: error });
     }
     connectedOnce = true;
-    await this.#checkEvictionPolicy(client);
-    this.#client = client;
-    return client;
+    await this.#checkEvictionPolicy(link);
+    this.#client = link;
+    return link;
   }
 
-  async #checkEvictionPolicy(client: Client): Promise<void> {
+  async #checkEvictionPolicy(client: Link): Promise<void> {
     let policy: string | undefined;
     try {
-      const reply = await client.sendCommand(['CONFIG', 'GET', 'maxmemory-policy']);
+      const reply = await client.send(['CONFIG', 'GET', 'maxmemory-policy']);
       const field = replyField(reply, 'maxmemory-policy');
       if (field !== undefined && field !== null) policy = String(field);
     } catch {
@@ -314,7 +382,7 @@ export class RedisBackend implements AsyncBackend {
   async #command(args: string[], path: string, passNoScript = false): Promise<Reply> {
     const client = await this.#connected();
     try {
-      return await client.sendCommand(args);
+      return await client.send(args);
     } catch (error) {
       if (passNoScript && error instanceof Error && String(error.message).includes('NOSCRIPT')) throw error;
       if (error instanceof Error && /WRONGTYPE/.test(error.message)) {
@@ -324,17 +392,17 @@ export class RedisBackend implements AsyncBackend {
     }
   }
 
-  async #lastLogId(reader: Client): Promise<string> {
-    const reply = await reader.sendCommand(['XREVRANGE', this.#keys.log, '+', '-', 'COUNT', '1']);
+  async #lastLogId(reader: Link): Promise<string> {
+    const reply = await reader.send(['XREVRANGE', this.#keys.log, '+', '-', 'COUNT', '1']);
     const [last] = streamEntryList(reply);
     return last?.id ?? '0-0';
   }
 
   /** Whether entries after `lastId` were trimmed away, or the log is gone while we had read from it. */
-  async #logHasGap(reader: Client, lastId: string): Promise<boolean> {
+  async #logHasGap(reader: Link, lastId: string): Promise<boolean> {
     let reply: Reply;
     try {
-      reply = await reader.sendCommand(['XINFO', 'STREAM', this.#keys.log]);
+      reply = await reader.send(['XINFO', 'STREAM', this.#keys.log]);
     } catch {
       return lastId !== '0-0';
     }
@@ -408,6 +476,18 @@ export class RedisBackend implements AsyncBackend {
   }
 }
 
+function checkUrl(url: unknown): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(String(url));
+  } catch {
+    throw new RestateUsageError(COMPONENT, `${JSON.stringify(url)} is not a redis:// or rediss:// URL`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new RestateUsageError(COMPONENT, `${redactedUrl(String(url))} is not a redis:// or rediss:// URL`);
+  }
+}
+
 /** The URL with any password replaced, for messages. */
 export function redactedUrl(url: string): string {
   try {
@@ -469,8 +549,9 @@ function compareIds(a: string, b: string): number {
   return 0;
 }
 
-async function serverRunId(client: Client): Promise<string> {
-  const info = String(await client.sendCommand(['INFO', 'server']));
+/** The run id of the server that answers, which changes when it restarts or when a replica takes over. */
+async function serverRunId(client: Link): Promise<string> {
+  const info = String(await client.send(['INFO', 'server']));
   return /run_id:(\w+)/.exec(info)?.[1] ?? '';
 }
 
