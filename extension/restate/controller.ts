@@ -4,7 +4,7 @@ import { isThenable } from './drive';
 import { resolveConcretePath } from './path';
 import { deepEqual } from './values';
 import type { AnyBackend, AsyncBackend, Backend, BackendChange } from './backends/backend';
-import { BackendFollower } from './follow';
+import { BackendFollower, Knowledge, knowingBackend } from './follow';
 import { MISSING } from './values';
 import { InMemoryBackend } from './backends/memory';
 import { registerDerivation, removeDerivation, type DeriveData } from './derive';
@@ -77,16 +77,21 @@ export interface ExternalChange {
 /** What both controllers share: callbacks, subscriptions, the graph and the trace. */
 abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
   protected readonly engine: Engine;
+  /** The backend as given (S21); the engine may use it through a wrapper that keeps what the controller knew (S127). */
+  protected readonly givenBackend: AnyBackend;
 
   protected constructor(backend: AnyBackend, isAsync: boolean, options: ControllerOptions | undefined) {
+    this.givenBackend = backend;
     const maxDepth = options?.maxDepth ?? Number.POSITIVE_INFINITY;
     const timeRuns = options?.timeRuns ?? 'when-observed';
     if (timeRuns !== 'always' && timeRuns !== 'when-observed') {
       throw new RestateUsageError('controller', `timeRuns must be 'always' or 'when-observed', got ${JSON.stringify(timeRuns)}`);
     }
-    this.engine = new Engine(backend, isAsync, maxDepth, timeRuns === 'always');
+    const follows = options?.followBackend !== false && typeof backend.watch === 'function';
+    const knowledge = follows ? new Knowledge(() => this.engine.subscriptions) : undefined;
+    this.engine = new Engine(knowledge === undefined ? backend : knowingBackend(backend, knowledge), isAsync, maxDepth, timeRuns === 'always');
     this.engine.facade = this as unknown as C;
-    if (options?.followBackend !== false && typeof backend.watch === 'function') {
+    if (knowledge !== undefined && typeof backend.watch === 'function') {
       const engine = this.engine;
       const onError = options?.onFollowError ?? ((error: unknown, change: BackendChange) => {
         console.error(`[restate] delivering a ${change.kind} of ${change.path} made by someone else failed:`, error);
@@ -95,7 +100,8 @@ abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
         read: (path) => engine.backend.read(path, MISSING),
         notifyChange: (path, change) => (this as unknown as ControllerSync | ControllerAsync).notifyChange(path, change),
         subscriptions: engine.subscriptions,
-      }, onError);
+        trace: engine.trace,
+      }, knowledge, onError);
       const stopWatching = backend.watch((change) => void follower.take(change));
       this.#follower = { follower, stop: stopWatching };
     }
@@ -175,7 +181,7 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
   }
 
   get backend(): Backend {
-    return this.engine.backend as Backend;
+    return this.givenBackend as Backend;
   }
 
   get #now(): SyncPath {
@@ -258,7 +264,7 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
   }
 
   get backend(): Backend | AsyncBackend {
-    return this.engine.backend;
+    return this.givenBackend;
   }
 
   #run<T>(operation: Operation<T>): Promise<T> {
