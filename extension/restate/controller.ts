@@ -193,9 +193,11 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
 
   /**
    * Reads the node (`undefined` when missing), writes `fn`'s result (`undefined` deletes it) and notifies as
-   * setState or delState would; returns whether it changed anything (S129). On the file backends other
-   * `update` calls of the node, in any process, wait for this one. Inside a batch it reads and writes
-   * through the batch.
+   * setState or delState would; returns whether it changed anything (S129). On the file backends, and on
+   * caching or hybrid backends over them, other `update` calls of the node, in any process, wait for this
+   * one. On a backend that versions its nodes (`readVersioned`/`writeIfVersion`, synchronous here), a node
+   * changed between the read and the write makes `fn` run again, up to `tries` times, then a
+   * RestateConflictError. Inside a batch it reads and writes through the batch.
    */
   update(path: PathLike, fn: (value: unknown) => unknown, opts?: UpdateOptions): boolean {
     const canonical = resolveConcretePath(path, 'controller');
@@ -278,8 +280,8 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
    * setState or delState would; returns whether it changed anything (S129). If the node changed between the
    * read and the write, `fn` runs again on the new value (so it must be pure), up to `tries` times, then a
    * RestateConflictError. What counts as a change: on Redis, any write or delete of the node by any client;
-   * on the file backends, other `update` calls (they take a lock; a plain write does not). Inside a batch
-   * it reads and writes through the batch.
+   * on the file backends, and caching or hybrid backends over them, other `update` calls (they take a lock,
+   * and `fn` runs once; a plain write does not). Inside a batch it reads and writes through the batch.
    */
   async update(path: PathLike, fn: (value: unknown) => unknown, opts?: UpdateOptions): Promise<boolean> {
     const canonical = resolveConcretePath(path, 'controller');
