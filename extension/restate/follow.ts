@@ -421,20 +421,20 @@ export class BackendFollower {
  * The old value of a reported write or delete (S127). The node's own old value, when the report carries it
  * (the Redis change log does), is the storage's own history, so it is taken as it is: what the controller
  * knew may be ahead of the report (a read made while the report was on its way already shows the change,
- * and would hide it). What the report lacks comes from what the controller knew: the node's children
- * (Redis logs own values only, so a delete of a parent would otherwise tell its subscribed children
- * nothing), or the whole value for a report without an old value (a cache's conflict report).
+ * and would hide it). What the report lacks comes from what the controller knew: for a delete, the node's
+ * children (Redis logs own values only, so a delete of a parent would otherwise tell its subscribed
+ * children nothing), and for a report without an old value (a cache's conflict report), the whole value.
  */
-function oldValue(known: unknown, change: { readonly prevValue?: unknown }): unknown {
+function oldValue(known: unknown, change: Exclude<BackendChange, { kind: 'resync' }>): unknown {
   const knownValue = known === UNKNOWN || known === MISSING ? undefined : known;
   if (!('prevValue' in change)) return knownValue;
   const own = change.prevValue;
-  // A known read that is a plain object holds the node's children once an own value is ruled out (S10).
-  if (!isPlainObject(knownValue) || (own !== undefined && !Object.hasOwn(knownValue, OWN_VALUE_KEY))) return own;
+  if (change.kind === 'write' || !isPlainObject(knownValue)) return own;
+  // A plain object read is taken as the node's children, with its own value under "/" (S10).
   const children: Record<string, unknown> = { ...knownValue };
   delete children[OWN_VALUE_KEY];
-  if (own !== undefined) return { [OWN_VALUE_KEY]: own, ...children };
-  return Object.keys(children).length === 0 ? undefined : children;
+  if (Object.keys(children).length === 0) return own;
+  return own === undefined ? children : { [OWN_VALUE_KEY]: own, ...children };
 }
 
 /** The concrete relative paths a relative pattern matches in either of two reads. */

@@ -221,13 +221,13 @@ describe('Controllers over RedisBackend follow other processes (S127)', () => {
 
   it('after a gap in the change log, a resync notifies exactly what changed since this controller last knew it', async () => {
     const writer = backend('gap');
-    const b = new ControllerAsync(backend('gap'));
     await writer.write('/users/1/name', 'Alice');
     await writer.write('/users/2/name', 'Bob');
     await writer.write('/users/3/name', 'Carol');
     await writer.write('/keep', 1);
     await writer.write('/gone', 'x');
     await writer.write('/cfg', 1);
+    const b = new ControllerAsync(backend('gap'));
     const seen: string[] = [];
     const record = (event: { emittingPath: string; prevValue: unknown; newValue: unknown }): void => {
       seen.push(`${event.emittingPath} ${JSON.stringify(event.prevValue)}→${JSON.stringify(event.newValue)}`);
