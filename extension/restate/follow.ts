@@ -13,6 +13,9 @@ export interface FollowTarget {
   readonly trace: TraceHub;
 }
 
+/** How many paths' coverage Knowledge remembers before it starts again. */
+const MAX_CACHED_PATHS = 10_000;
+
 /** A lookup in Knowledge that found nothing the controller read or was told about the path. */
 export const UNKNOWN: unique symbol = Symbol('restate.unknown');
 
@@ -41,6 +44,9 @@ export class Knowledge {
   #version = -1;
   #patterns: string[] = [];
   #servedRoots = new Set<string>();
+  /** The trie's nodes by path, and whether paths are covered: the wrapper asks on every backend call. */
+  readonly #nodes = new Map<string, KnownNode>();
+  readonly #coverage = new Map<string, boolean>();
 
   /** `subscriptions` gives the controller's index once it exists (the backend it wraps comes first). */
   constructor(subscriptions: () => SubscriptionIndex) {
@@ -68,10 +74,27 @@ export class Knowledge {
   #covered(path: string): boolean {
     const roots = this.#servedRoots;
     if (roots.size === 0) return false;
+    const cached = this.#coverage.get(path);
+    if (cached !== undefined) return cached;
+    let covered = false;
     for (let current = path; ; current = parentOf(current)) {
-      if (roots.has(current)) return true;
-      if (current === '/') return false;
+      if (roots.has(current)) {
+        covered = true;
+        break;
+      }
+      if (current === '/') break;
     }
+    if (this.#coverage.size >= MAX_CACHED_PATHS) this.#coverage.clear();
+    this.#coverage.set(path, covered);
+    return covered;
+  }
+
+  /** Drops what was known below `node`, which now holds the whole read of `path`. */
+  #dropBelow(path: string, node: KnownNode): void {
+    if (node.children === undefined) return;
+    node.children = undefined;
+    const prefix = path === '/' ? '/' : `${path}/`;
+    for (const known of this.#nodes.keys()) if (known.startsWith(prefix) && known !== path) this.#nodes.delete(known);
   }
 
   /** The controller read `value` (MISSING for missing) at `path`. */
@@ -80,7 +103,7 @@ export class Knowledge {
     const node = this.#node(path);
     node.has = true;
     node.value = value;
-    node.children = undefined;
+    this.#dropBelow(path, node);
   }
 
   /** The node's own value became `own` (children stay). */
@@ -100,7 +123,7 @@ export class Knowledge {
       const node = this.#node(path);
       node.has = true;
       node.value = MISSING;
-      node.children = undefined;
+      this.#dropBelow(path, node);
       return;
     }
     for (const root of this.#servedRoots) {
@@ -108,7 +131,7 @@ export class Knowledge {
       const node = this.#node(root);
       node.has = true;
       node.value = MISSING;
-      node.children = undefined;
+      this.#dropBelow(root, node);
     }
   }
 
@@ -120,6 +143,8 @@ export class Knowledge {
 
   /** Walks to (creating) the node of `path`. */
   #node(path: string): KnownNode {
+    const known = this.#nodes.get(path);
+    if (known !== undefined) return known;
     let node = this.#root;
     for (const segment of splitPath(path)) {
       let child = node.children?.get(segment);
@@ -129,6 +154,7 @@ export class Knowledge {
       }
       node = child;
     }
+    this.#nodes.set(path, node);
     return node;
   }
 
@@ -152,6 +178,8 @@ export class Knowledge {
     const kept = [...roots].map((root) => [root, lookupIn(this.#root, root)] as const);
     this.#servedRoots = roots;
     this.#root = newKnownNode();
+    this.#nodes.clear();
+    this.#coverage.clear();
     for (const [root, value] of kept) {
       if (value === UNKNOWN) continue;
       const node = this.#node(root);
