@@ -6,7 +6,18 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ControllerAsync, ControllerSync, FileSystemSyncBackend, InMemoryBackend, RestateConflictError, RestateUsageError } from '../../../extension/restate/index';
+import {
+  CachingAsyncBackend,
+  CachingSyncBackend,
+  ControllerAsync,
+  ControllerSync,
+  FileSystemAsyncBackend,
+  FileSystemSyncBackend,
+  HybridSyncBackend,
+  InMemoryBackend,
+  RestateConflictError,
+  RestateUsageError,
+} from '../../../extension/restate/index';
 import { RedisBackend } from '../../../extension/restate/redis';
 import { startRedisServer, type RedisServer } from '../../backends/redisServer';
 import { forEachController } from './controllers';
@@ -119,6 +130,53 @@ async function incrementInProcesses(args: (index: number) => string[], count: nu
   }));
   await Promise.all(runs);
 }
+
+describe('update through a cache over a file backend (S129)', () => {
+  it('reads what the folder holds, not a stale cached read, and writes it back before the lock is released', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'restate-update-cache-'));
+    try {
+      const folder = new FileSystemSyncBackend(dir);
+      const cache = new CachingSyncBackend(folder, { flushInterval: Number.POSITIVE_INFINITY });
+      const c = new ControllerSync(cache, { followBackend: false });
+      c.setState('/counter', 1);
+      cache.flush();
+      assert.equal(c.getState('/counter'), 1);
+      // Another process's update, straight to the folder.
+      new FileSystemSyncBackend(dir).write('/counter', 5);
+      assert.equal(c.update('/counter', (value) => (value as number) + 1), true);
+      assert.equal(folder.read('/counter'), 6, 'written through before update returned');
+      assert.equal(cache.pendingCount, 0);
+      cache.close();
+
+      const asyncCache = new CachingAsyncBackend(new FileSystemAsyncBackend(dir), { flushInterval: Number.POSITIVE_INFINITY });
+      const a = new ControllerAsync(asyncCache, { followBackend: false });
+      assert.equal(await a.getState('/counter'), 6);
+      new FileSystemSyncBackend(dir).write('/counter', 10);
+      assert.equal(await a.update('/counter', (value) => (value as number) + 1), true);
+      assert.equal(folder.read('/counter'), 11);
+      await asyncCache.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a hybrid backend locks the mounted folder with the path inside it', () => {
+    const hybrid = new HybridSyncBackend(new InMemoryBackend());
+    const locked: string[] = [];
+    const folder = new (class extends InMemoryBackend {
+      exclusive<T>(path: string, step: () => T): T {
+        locked.push(path);
+        return step();
+      }
+    })();
+    hybrid.mount('/m', folder);
+    const c = new ControllerSync(hybrid);
+    c.update('/m/counter', () => 1);
+    c.update('/elsewhere', () => 1);
+    assert.deepEqual(locked, ['/counter']);
+    assert.equal(folder.read('/counter'), 1);
+  });
+});
 
 describe('update across processes', () => {
   let dir: string;
