@@ -229,6 +229,9 @@ export class ChangeHistory {
       case 'rollback':
         this.#undo(sourceId, record.path);
         return;
+      case 'resync':
+        // Not a change itself: what it found comes as set and delete records of cause 'remote'.
+        return;
       case 'derive-run':
       case 'track-run': {
         // A run while a group is open is the flush reacting to the batch (a first run is a registration).

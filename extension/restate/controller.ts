@@ -1,10 +1,8 @@
 import { Atom, AtomAsync } from './atoms';
-import { RestateConflictError, RestateUsageError } from './errors';
-import { isThenable } from './drive';
+import { RestateUsageError } from './errors';
 import { resolveConcretePath } from './path';
-import { deepEqual } from './values';
 import type { AnyBackend, AsyncBackend, Backend, BackendChange } from './backends/backend';
-import { BackendFollower } from './follow';
+import { BackendFollower, Knowledge, knowingBackend } from './follow';
 import { MISSING } from './values';
 import { InMemoryBackend } from './backends/memory';
 import { registerDerivation, removeDerivation, type DeriveData } from './derive';
@@ -16,6 +14,7 @@ import type { PathLike } from './path';
 import type { SyncPath } from './syncPath';
 import type { TraceCause, TraceListener } from './trace';
 import { registerTracker, removeTrackers } from './track';
+import { updateAsync, updateSync, updateTries, type UpdateOptions, type UpdateTarget } from './update';
 
 export interface ControllerOptions {
   /**
@@ -38,29 +37,7 @@ export interface ControllerOptions {
   onFollowError?: (error: unknown, change: BackendChange) => void;
 }
 
-export interface UpdateOptions {
-  /** How often `fn` may run before the update gives up with a RestateConflictError (S129). Default 20. */
-  tries?: number;
-}
-
-const DEFAULT_UPDATE_TRIES = 20;
-
-/** A backend that excludes concurrent updates of a path with a lock (the file backends). */
-interface ExclusiveSyncBackend {
-  exclusive<T>(path: string, step: () => T): T;
-}
-interface ExclusiveAsyncBackend {
-  exclusive<T>(path: string, step: () => Promise<T>): Promise<T>;
-}
-/** A backend that writes only if a node is unchanged since it was read (the Redis backend). */
-interface VersionedBackend {
-  readVersioned(path: string): Promise<{ value: unknown; version: string }>;
-  writeIfVersion(path: string, value: unknown, version: string): Promise<boolean>;
-}
-
-function isVersioned(backend: unknown): backend is VersionedBackend {
-  return typeof (backend as Partial<VersionedBackend>).readVersioned === 'function' && typeof (backend as Partial<VersionedBackend>).writeIfVersion === 'function';
-}
+export type { UpdateOptions } from './update';
 
 export interface CallbackOptions {
   forceId?: string;
@@ -77,16 +54,21 @@ export interface ExternalChange {
 /** What both controllers share: callbacks, subscriptions, the graph and the trace. */
 abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
   protected readonly engine: Engine;
+  /** The backend as given (S21); the engine may use it through a wrapper that keeps what the controller knew (S127). */
+  protected readonly givenBackend: AnyBackend;
 
   protected constructor(backend: AnyBackend, isAsync: boolean, options: ControllerOptions | undefined) {
+    this.givenBackend = backend;
     const maxDepth = options?.maxDepth ?? Number.POSITIVE_INFINITY;
     const timeRuns = options?.timeRuns ?? 'when-observed';
     if (timeRuns !== 'always' && timeRuns !== 'when-observed') {
       throw new RestateUsageError('controller', `timeRuns must be 'always' or 'when-observed', got ${JSON.stringify(timeRuns)}`);
     }
-    this.engine = new Engine(backend, isAsync, maxDepth, timeRuns === 'always');
+    const follows = options?.followBackend !== false && typeof backend.watch === 'function';
+    const knowledge = follows ? new Knowledge(() => this.engine.subscriptions) : undefined;
+    this.engine = new Engine(knowledge === undefined ? backend : knowingBackend(backend, knowledge), isAsync, maxDepth, timeRuns === 'always');
     this.engine.facade = this as unknown as C;
-    if (options?.followBackend !== false && typeof backend.watch === 'function') {
+    if (knowledge !== undefined && typeof backend.watch === 'function') {
       const engine = this.engine;
       const onError = options?.onFollowError ?? ((error: unknown, change: BackendChange) => {
         console.error(`[restate] delivering a ${change.kind} of ${change.path} made by someone else failed:`, error);
@@ -95,7 +77,8 @@ abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
         read: (path) => engine.backend.read(path, MISSING),
         notifyChange: (path, change) => (this as unknown as ControllerSync | ControllerAsync).notifyChange(path, change),
         subscriptions: engine.subscriptions,
-      }, onError);
+        trace: engine.trace,
+      }, knowledge, onError);
       const stopWatching = backend.watch((change) => void follower.take(change));
       this.#follower = { follower, stop: stopWatching };
     }
@@ -175,7 +158,7 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
   }
 
   get backend(): Backend {
-    return this.engine.backend as Backend;
+    return this.givenBackend as Backend;
   }
 
   get #now(): SyncPath {
@@ -210,20 +193,26 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
 
   /**
    * Reads the node (`undefined` when missing), writes `fn`'s result (`undefined` deletes it) and notifies as
-   * setState or delState would; returns whether it changed anything (S129). On the file backends other
-   * `update` calls of the node, in any process, wait for this one. Inside a batch it reads and writes
-   * through the batch.
+   * setState or delState would; returns whether it changed anything (S129). On the file backends, and on
+   * caching or hybrid backends over them, other `update` calls of the node, in any process, wait for this
+   * one. On a backend that versions its nodes (`readVersioned`/`writeIfVersion`, synchronous here), a node
+   * changed between the read and the write makes `fn` run again, up to `tries` times, then a
+   * RestateConflictError. Inside a batch it reads and writes through the batch.
    */
-  update(path: PathLike, fn: (value: unknown) => unknown, _opts?: UpdateOptions): boolean {
+  update(path: PathLike, fn: (value: unknown) => unknown, opts?: UpdateOptions): boolean {
     const canonical = resolveConcretePath(path, 'controller');
-    const step = (): boolean => {
-      const next = fn(this.getState(canonical));
-      if (isThenable(next)) throw new RestateUsageError('controller', `the function given to ControllerSync.update for ${canonical} returned a promise; use ControllerAsync.update for async work`);
-      return next === undefined ? this.delState(canonical) : this.setState(canonical, next);
+    return updateSync(this.#updateTarget(), canonical, fn, updateTries(opts, canonical));
+  }
+
+  #updateTarget(): UpdateTarget {
+    return {
+      backend: this.engine.backend,
+      inBatch: this.engine.carrier.current()?.batch !== undefined,
+      getState: (path) => this.getState(path),
+      setState: (path, value) => this.setState(path, value),
+      delState: (path) => this.delState(path),
+      notifyChange: (path, change) => this.notifyChange(path, change),
     };
-    const backend = this.backend as Partial<ExclusiveSyncBackend>;
-    if (this.engine.carrier.current()?.batch !== undefined || typeof backend.exclusive !== 'function') return step();
-    return backend.exclusive(canonical, step);
   }
 
   derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): string {
@@ -258,7 +247,7 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
   }
 
   get backend(): Backend | AsyncBackend {
-    return this.engine.backend;
+    return this.givenBackend;
   }
 
   #run<T>(operation: Operation<T>): Promise<T> {
@@ -291,35 +280,20 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
    * setState or delState would; returns whether it changed anything (S129). If the node changed between the
    * read and the write, `fn` runs again on the new value (so it must be pure), up to `tries` times, then a
    * RestateConflictError. What counts as a change: on Redis, any write or delete of the node by any client;
-   * on the file backends, other `update` calls (they take a lock; a plain write does not). Inside a batch
-   * it reads and writes through the batch.
+   * on the file backends, and caching or hybrid backends over them, other `update` calls (they take a lock,
+   * and `fn` runs once; a plain write does not). Inside a batch it reads and writes through the batch.
    */
   async update(path: PathLike, fn: (value: unknown) => unknown, opts?: UpdateOptions): Promise<boolean> {
     const canonical = resolveConcretePath(path, 'controller');
-    const step = async (): Promise<boolean> => {
-      const next = await fn(await this.getState(canonical));
-      return next === undefined ? this.delState(canonical) : this.setState(canonical, next);
+    const target: UpdateTarget = {
+      backend: this.engine.backend,
+      inBatch: this.engine.carrier.current()?.batch !== undefined,
+      getState: (at) => this.getState(at),
+      setState: (at, value) => this.setState(at, value),
+      delState: (at) => this.delState(at),
+      notifyChange: (at, change) => this.notifyChange(at, change),
     };
-    const backend = this.backend;
-    if (this.engine.carrier.current()?.batch !== undefined) return step();
-    if (isVersioned(backend)) {
-      const tries = opts?.tries ?? DEFAULT_UPDATE_TRIES;
-      for (let attempt = 0; attempt < tries; attempt++) {
-        const { value: read, version } = await backend.readVersioned(canonical);
-        const current = read === MISSING ? undefined : read;
-        const next = await fn(current);
-        if (deepEqual(next, current)) return false;
-        if (await backend.writeIfVersion(canonical, next, version)) {
-          // The storage changed; tell this controller's subscribers as a setState or delState would.
-          await this.notifyChange(canonical, { prevValue: current, newValue: next, cause: 'api' });
-          return true;
-        }
-      }
-      throw new RestateConflictError('controller', canonical, `cannot update ${canonical}: it changed between every read and write, ${tries} times`);
-    }
-    const exclusive = (backend as Partial<ExclusiveAsyncBackend>).exclusive;
-    if (typeof exclusive === 'function') return exclusive.call(backend, canonical, step) as Promise<boolean>;
-    return step();
+    return updateAsync(target, canonical, fn, updateTries(opts, canonical));
   }
 
   derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): Promise<string> {

@@ -28,6 +28,8 @@ export type TraceRecord = TraceCommon &
     | { kind: 'derive-run'; id: string; dest: string; triggerPath: string; durationMs: number; error: string | null }
     | { kind: 'track-run'; id: string; triggerPath: string; reads: string[]; durationMs: number; error: string | null }
     | { kind: 'rollback'; path: string }
+    /** A pass that read again what the controller serves after changes by others may have been missed (S128). */
+    | { kind: 'resync'; path: string; notified: string[] }
   );
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -837,6 +837,25 @@ export class CachingSyncBackend implements Backend {
     this.#core.throwConflict();
   }
 
+  /**
+   * Runs `step` under the inner backend's lock for `path`, for `update` (S129), so that over a file backend
+   * it excludes other `update` calls of the node in any process: pending operations are flushed, the node's
+   * cached reads dropped so that `step` reads what the storage holds, and what `step` wrote is flushed
+   * before the lock is released. Over a backend without `exclusive`, `step` runs as it is.
+   */
+  exclusive<T>(path: string, step: () => T): T {
+    const inner = this.#core.inner as Partial<{ exclusive(path: string, step: () => T): T }>;
+    if (typeof inner.exclusive !== 'function') return step();
+    const canonical = resolveConcretePath(path, COMPONENT);
+    return inner.exclusive(canonical, () => {
+      this.flush();
+      this.invalidate(canonical);
+      const result = step();
+      this.flush();
+      return result;
+    });
+  }
+
   /** Reports the nodes another writer changed underneath this cache, as a flush finds them (S130). */
   watch(onChange: (change: BackendChange) => void): () => void {
     return this.#core.watch(onChange);
@@ -957,6 +976,20 @@ export class CachingAsyncBackend implements AsyncBackend {
     await this.#flushNow();
     this.#core.throwDeferred();
     this.#core.throwConflict();
+  }
+
+  /** Runs `step` under the inner backend's lock for `path`, as CachingSyncBackend.exclusive does (S129). */
+  async exclusive<T>(path: string, step: () => Promise<T>): Promise<T> {
+    const inner = this.#core.inner as Partial<{ exclusive(path: string, step: () => Promise<T>): Promise<T> }>;
+    if (typeof inner.exclusive !== 'function') return step();
+    const canonical = resolveConcretePath(path, COMPONENT);
+    return inner.exclusive(canonical, async () => {
+      await this.flush();
+      this.invalidate(canonical);
+      const result = await step();
+      await this.flush();
+      return result;
+    });
   }
 
   /** Reports the nodes another writer changed underneath this cache, as a flush finds them (S130). */

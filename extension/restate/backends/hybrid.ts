@@ -200,6 +200,17 @@ export class HybridSyncBackend implements Backend {
     this.#core = new HybridCore(root);
   }
 
+  /**
+   * Runs `step` under the lock of the backend that owns `path`, for `update` (S129): a mounted file backend
+   * excludes other `update` calls of the node, in any process, as it does when used alone. A backend
+   * without `exclusive` runs `step` as it is.
+   */
+  exclusive<T>(path: string, step: () => T): T {
+    const owner = this.#core.resolve(resolveConcretePath(path, COMPONENT));
+    const backend = owner.backend as Partial<{ exclusive(path: string, step: () => T): T }>;
+    return typeof backend.exclusive === 'function' ? backend.exclusive(owner.relativePath, step) : step();
+  }
+
   /** Mounts `backend` at `path`; mounts may nest. Mounting at `/` or at a taken path throws a RestateMountError. */
   mount(path: PathLike, backend: Backend): void {
     this.#core.mount(path, backend);
@@ -249,6 +260,13 @@ export class HybridAsyncBackend implements AsyncBackend {
 
   constructor(root: AnyBackend) {
     this.#core = new HybridCore<AnyBackend>(root);
+  }
+
+  /** Runs `step` under the lock of the backend that owns `path`, as HybridSyncBackend.exclusive does (S129). */
+  exclusive<T>(path: string, step: () => Promise<T>): Promise<T> {
+    const owner = this.#core.resolve(resolveConcretePath(path, COMPONENT));
+    const backend = owner.backend as Partial<{ exclusive(path: string, step: () => Promise<T>): Promise<T> }>;
+    return typeof backend.exclusive === 'function' ? backend.exclusive(owner.relativePath, step) : step();
   }
 
   /** Mounts `backend` at `path`; mounts may nest. Mounting at `/` or at a taken path throws a RestateMountError. */

@@ -6,6 +6,7 @@ import { ControllerAsync, MISSING, RestateBackendError, RestateSerializeError, t
 import { RedisBackend, type BackendChange } from '../../../extension/restate/redis';
 import { runConformance } from '../../backends/conformance';
 import { startRedisServer, type RedisServer } from '../../backends/redisServer';
+import { DELETE_SCRIPT, WRITE_SCRIPT } from '../../../extension/restate/backends/redis/scripts';
 
 let server: RedisServer;
 let trees = 0;
@@ -194,6 +195,83 @@ describe('Controllers over RedisBackend follow other processes (S127)', () => {
     // The derivation's own write in b reaches a as a remote change too, and is equal to what a computes: nothing loops.
     assert.equal(await a.getState('/stats/count'), 1);
     a.stopFollowing();
+    b.stopFollowing();
+  });
+
+  it('a parent deleted by another client notifies the subscribed child with the old value this controller read', async () => {
+    const a = new ControllerAsync(backend('parent-delete'));
+    const b = new ControllerAsync(backend('parent-delete'));
+    const seen: string[] = [];
+    b.subscribe('/a/b', (event) => {
+      seen.push(`${event.emittingPath} ${JSON.stringify(event.prevValue)}→${JSON.stringify(event.newValue)}`);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await a.setState('/a/b', 1);
+    await until(() => (seen.length >= 1 ? true : undefined), 'the write in the second controller');
+    await b.followed();
+    assert.equal(await b.getState('/a/b'), 1);
+    seen.length = 0;
+    // The change log holds /a's own old value, which it never had: only what b read tells /a/b's old value.
+    await a.delState('/a');
+    await until(() => (seen.length >= 1 ? true : undefined), 'the delete in the second controller');
+    assert.deepEqual(seen, ['/a/b 1→undefined']);
+    a.stopFollowing();
+    b.stopFollowing();
+  });
+
+  it('after a gap in the change log, a resync notifies exactly what changed since this controller last knew it', async () => {
+    const writer = backend('gap');
+    await writer.write('/users/1/name', 'Alice');
+    await writer.write('/users/2/name', 'Bob');
+    await writer.write('/users/3/name', 'Carol');
+    await writer.write('/keep', 1);
+    await writer.write('/gone', 'x');
+    await writer.write('/cfg', 1);
+    const b = new ControllerAsync(backend('gap'));
+    const seen: string[] = [];
+    const record = (event: { emittingPath: string; prevValue: unknown; newValue: unknown }): void => {
+      seen.push(`${event.emittingPath} ${JSON.stringify(event.prevValue)}→${JSON.stringify(event.newValue)}`);
+    };
+    b.subscribe('/users/*/name', record);
+    b.subscribe('/keep', record);
+    b.subscribe('/gone', record);
+    await b.derive('/double', '/cfg', (value) => (value as number) * 2);
+    await b.getState('/users');
+    await b.getState('/keep');
+    await b.getState('/gone');
+    const traced: TraceRecord[] = [];
+    b.onTrace((entry) => traced.push(entry));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { createClient } = await import('@redis/client');
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    try {
+      // In one transaction: cut the follower's connection, change the tree as another client would, trim the log.
+      const reader = String(await raw.sendCommand(['CLIENT', 'LIST'])).split('\n').find((line) => /\bcmd=xread\b/.test(line));
+      const readerId = reader === undefined ? undefined : /\bid=(\d+)/.exec(reader)?.[1];
+      assert.ok(readerId !== undefined, 'the follower is reading the change log');
+      const keys = ['values', 'children', 'log', 'versions'].map((name) => `restate:{gap}:${name}`);
+      const write = (path: string, value: unknown): string[] => ['EVAL', WRITE_SCRIPT, '4', ...keys, path, JSON.stringify(value), 'elsewhere', '10000', ''];
+      const remove = (path: string): string[] => ['EVAL', DELETE_SCRIPT, '4', ...keys, path, 'elsewhere', '10000', ''];
+      await raw
+        .multi()
+        .addCommand(['CLIENT', 'KILL', 'ID', readerId])
+        .addCommand(write('/users/1/name', 'Alicia'))
+        .addCommand(write('/users/2/name', 'Bob'))
+        .addCommand(remove('/users/3'))
+        .addCommand(remove('/gone'))
+        .addCommand(write('/keep', 1))
+        .addCommand(write('/cfg', 5))
+        .addCommand(['XTRIM', 'restate:{gap}:log', 'MAXLEN', '0'])
+        .exec();
+    } finally {
+      await raw.close();
+    }
+    await until(() => (traced.some((entry) => entry.kind === 'resync') ? true : undefined), 'a resync', 10_000);
+    await b.followed();
+    assert.deepEqual(seen.sort(), ['/gone "x"→undefined', '/users/1/name "Alice"→"Alicia"', '/users/3/name "Carol"→undefined']);
+    assert.equal(await b.getState('/double'), 10);
+    assert.ok(traced.some((entry) => entry.kind === 'delete' && entry.path === '/gone' && entry.cause === 'remote'));
     b.stopFollowing();
   });
 

@@ -1,8 +1,10 @@
 // Controllers follow a backend's reports of changes made by others (S126–S128): notifications with cause
-// 'remote', a resync that re-reads subscribed paths, failures to onFollowError, and followBackend: false.
+// 'remote' and the old value the controller knew, a resync that re-reads what the controller serves and
+// notifies the differences, failures to onFollowError, and followBackend: false.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { InMemoryBackend, type BackendChange, type TraceRecord } from '../../../extension/restate/index';
+import { callbackFor } from './callback-for';
 import { forEachController } from './controllers';
 
 /** An in-memory backend whose "other process" writes straight into the store and reports it. */
@@ -66,6 +68,86 @@ forEachController('following the backend (S127)', (kind) => {
     backend.listener?.({ path: '/', kind: 'resync' });
     await c.followed();
     assert.deepEqual(seen, ['/a/b=7']);
+  });
+
+  it('a resync notifies what differs from what the controller knew, with its old values: changes, deletes, wildcards, derivation and tracker sources', async () => {
+    const backend = new SharedBackend();
+    backend.write('/users/1/name', 'Alice');
+    backend.write('/users/2/name', 'Bob');
+    backend.write('/users/3/name', 'Carol');
+    backend.write('/keep', 1);
+    backend.write('/gone', 'x');
+    backend.write('/cfg', 1);
+    backend.write('/watched', 'w');
+    const c = kind.make(backend);
+    const seen: string[] = [];
+    const record = (event: { emittingPath: string; prevValue: unknown; newValue: unknown }): void => {
+      seen.push(`${event.emittingPath} ${JSON.stringify(event.prevValue)}→${JSON.stringify(event.newValue)}`);
+    };
+    c.subscribe('/users/*/name', record);
+    c.subscribe('/keep', record);
+    c.subscribe('/gone', record);
+    await c.derive('/double', '/cfg', (value) => (value as number) * 2);
+    const tracked: unknown[] = [];
+    await c.track(callbackFor(kind, function* (event) {
+      tracked.push(yield event.getState('/watched'));
+    }));
+    const traced: TraceRecord[] = [];
+    c.onTrace((entry) => traced.push(entry));
+    // What the controller knows: it read these (the derivation and the tracker read their sources).
+    await c.getState('/users');
+    await c.getState('/keep');
+    await c.getState('/gone');
+    // Others change the storage while the change log is lost: nothing is reported but the resync.
+    backend.write('/users/1/name', 'Alicia');
+    backend.write('/users/2/name', 'Bob');
+    backend.delete('/users/3');
+    backend.delete('/gone');
+    backend.write('/keep', 1);
+    backend.write('/cfg', 5);
+    backend.write('/watched', 'w2');
+    backend.listener?.({ path: '/', kind: 'resync' });
+    await c.followed();
+    assert.deepEqual(seen.sort(), ['/gone "x"→undefined', '/users/1/name "Alice"→"Alicia"', '/users/3/name "Carol"→undefined']);
+    assert.equal(await c.getState('/double'), 10, 'the derivation ran on its changed source');
+    assert.deepEqual(tracked, ['w', 'w2'], 'the tracker ran on its changed read');
+    const resyncs = traced.filter((entry) => entry.kind === 'resync');
+    assert.equal(resyncs.length, 1);
+    assert.equal(resyncs[0].cause, 'remote');
+    assert.deepEqual(resyncs[0].kind === 'resync' ? [...resyncs[0].notified].sort() : [], ['/cfg', '/gone', '/users/1/name', '/users/3/name', '/watched']);
+    const changes = traced.filter((entry) => entry.kind === 'set' || entry.kind === 'delete');
+    assert.ok(changes.some((entry) => entry.kind === 'delete' && entry.path === '/gone' && entry.cause === 'remote'));
+    // A second resync with nothing changed notifies nothing.
+    seen.length = 0;
+    backend.listener?.({ path: '/', kind: 'resync' });
+    await c.followed();
+    assert.deepEqual(seen, []);
+  });
+
+  it('the old value of a remote change comes from what the controller knew where the report does not carry it', async () => {
+    const backend = new SharedBackend();
+    backend.write('/a/b', 1);
+    backend.write('/x', 1);
+    const c = kind.make(backend);
+    const seen: string[] = [];
+    const record = (event: { emittingPath: string; prevValue: unknown; newValue: unknown }): void => {
+      seen.push(`${event.emittingPath} ${JSON.stringify(event.prevValue)}→${JSON.stringify(event.newValue)}`);
+    };
+    c.subscribe('/a/b', record);
+    c.subscribe('/x', record);
+    assert.equal(await c.getState('/a/b'), 1);
+    await c.setState('/x', 2);
+    seen.length = 0;
+    // A delete of an ancestor, reported with the ancestor's own old value (none), as the Redis log has it.
+    backend.delete('/a');
+    backend.listener?.({ path: '/a', kind: 'delete', prevValue: undefined });
+    // Writes reported with no old value (as a cache reports a conflict): the controller's own write, then the first report.
+    backend.write('/x', 3);
+    backend.listener?.({ path: '/x', kind: 'write', value: 3 });
+    backend.write('/x', 4);
+    backend.listener?.({ path: '/x', kind: 'write', value: 4 });
+    await c.followed();
+    assert.deepEqual(seen, ['/a/b 1→undefined', '/x 2→3', '/x 3→4']);
   });
 
   it('a callback that throws on a remote change goes to onFollowError; the next change is still delivered', async () => {

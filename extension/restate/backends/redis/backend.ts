@@ -407,7 +407,15 @@ export class RedisBackend implements AsyncBackend {
       return lastId !== '0-0';
     }
     const maxDeleted = replyField(reply, 'max-deleted-entry-id');
-    return maxDeleted !== undefined && maxDeleted !== null && compareIds(String(maxDeleted), lastId) > 0;
+    if (maxDeleted !== undefined && maxDeleted !== null && compareIds(String(maxDeleted), lastId) > 0) return true;
+    // Trimming (MAXLEN) removes from the oldest end and, unlike XDEL, leaves max-deleted-entry-id alone:
+    // entries were added after lastId and the oldest one left is newer than lastId (or none is left). This
+    // also counts a trim that took lastId but nothing after it, which costs a resync and loses nothing.
+    const lastGenerated = replyField(reply, 'last-generated-id');
+    if (lastGenerated === undefined || lastGenerated === null || compareIds(String(lastGenerated), lastId) <= 0) return false;
+    const first = replyField(reply, 'first-entry');
+    const firstId = Array.isArray(first) && first.length > 0 ? String(first[0]) : undefined;
+    return firstId === undefined || compareIds(firstId, lastId) > 0;
   }
 
   /** The value as Python's json.dumps writes it; the writer also refuses nesting deeper than 512 levels (S134). */
