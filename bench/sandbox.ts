@@ -2,12 +2,14 @@
  * What running a workspace transform in the sandbox costs against calling the same function directly:
  *   1. `sources[0] * 2` called as a plain function;
  *   2. the same code through the sandbox (a worker, a fresh context per run), one run at a time;
- *   3. 100 runs through the sandbox started at once, as a burst of 100 derivations does;
+ *   3. 100 runs through the sandbox started at once, each its own request to the worker;
+ *   3b. the same 100 runs in one batch (one request, each answered as soon as it is made), as a burst of 100
+ *       derivations triggered by one burst of file changes now runs them (DefinitionRunner.runAhead);
  *   4. a ControllerAsync derivation (over InMemoryBackend) whose transform runs in the sandbox, its source
  *      written one update at a time: the whole run as the graph's lastRunMs times it, without a disk.
  * Every result is checked. Run alone with `npm run bench:sandbox`.
  */
-import { compileCode, runTransform, Sandbox } from '../extension/definitions/sandbox';
+import { compileCode, runTransform, runTransforms, Sandbox } from '../extension/definitions/sandbox';
 import { ControllerAsync, InMemoryBackend } from '../extension/restate/index';
 import { isEntryPoint, measure, measureAsync, median, printTable, type Row } from './table';
 
@@ -49,6 +51,11 @@ export async function sandboxRows(): Promise<Row[]> {
       check(results.every((result, i) => result === 2 * i), 'a run of the burst gave a wrong result');
     });
 
+    const batched = await measureAsync(BURST, RUNS, async () => {
+      const outcomes = await Promise.all(runTransforms(sandbox, Array.from({ length: BURST }, (_, i) => ({ code, sources: ['/a'], values: [i] })), TIMEOUT_MS));
+      check(outcomes.every((outcome, i) => outcome !== undefined && 'value' in outcome && outcome.value === 2 * i), 'a run of the batch gave a wrong result');
+    });
+
     const controller = new ControllerAsync(new InMemoryBackend(), { timeRuns: 'always' });
     await controller.setState('/source', 0);
     controller.deriveMany('/dest', ['/source'], (data) => runTransform(sandbox, code, ['/source'], [data.get('/source')], TIMEOUT_MS));
@@ -68,6 +75,7 @@ export async function sandboxRows(): Promise<Row[]> {
       { name: 'called directly', opsPerSecond: directRate, note: `${(1e6 / directRate).toFixed(3)} µs per call` },
       { name: 'through the sandbox, one run at a time', opsPerSecond: oneAtATime, note: `${perRun(oneAtATime)}; median latency ${median(latencies).toFixed(3)} ms` },
       { name: `through the sandbox, ${BURST} runs started at once`, opsPerSecond: burst, note: `the burst in ${(1e3 * BURST / burst).toFixed(1)} ms` },
+      { name: `through the sandbox, ${BURST} runs in one batch`, opsPerSecond: batched, note: `the batch in ${(1e3 * BURST / batched).toFixed(1)} ms` },
       { name: 'a ControllerAsync derivation, transform in the sandbox', opsPerSecond: derived, note: `${perRun(derived)} (setState); median lastRunMs ${median(lastRuns).toFixed(3)} ms` },
     ];
   } finally {

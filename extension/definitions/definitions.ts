@@ -190,12 +190,18 @@ export class DefinitionsManager implements vscode.Disposable {
       if (this.#perHost.has(host.id)) continue;
       const timeoutMs = (): number => vscode.workspace.getConfiguration('restate', host.workspaceFolder).get<number>('definitions.timeoutMs', 1000);
       const runner = new DefinitionRunner(host.controller, { timeoutMs, sandbox: this.#sandbox, onLateError: () => this.#scheduleDiagnostics() });
-      const trace = new TraceLog(host.controller, (controllerId) => runner.definitionIdOf(controllerId) ?? controllerId);
-      const detach = trace.onRun((_id, run) => {
+      const trace = new TraceLog(host.controller, (controllerId) => runner.definitionIdOf(controllerId) ?? controllerId, undefined, (controllerId) => runner.ranAheadMs(controllerId));
+      const stopTracing = trace.onRun((_id, run) => {
         this.#runSummary?.add(run.durationMs, run.error !== null);
         // Errors appear and clear with runs; the diagnostics follow, a little later for a burst of runs.
         if (run.error !== null || this.#hasRuntimeDiagnostics) this.#scheduleDiagnostics();
       });
+      // A burst of changes on disk runs its derivations' transforms in one batch in the sandbox.
+      const stopRunningAhead = host.onWillNotifyFileChanges?.((changes) => runner.runAhead(changes));
+      const detach = (): void => {
+        stopTracing();
+        stopRunningAhead?.dispose();
+      };
       const entry = { host, runner, trace, detach };
       this.#perHost.set(host.id, entry);
       added.push(entry);

@@ -88,10 +88,19 @@ interface RunOutput {
 
 type WorkerRequest =
   | { readonly kind: 'run'; readonly id: number; readonly body: string; readonly params: readonly string[]; readonly input: string }
+  | { readonly kind: 'batch'; readonly id: number; readonly runs: readonly BatchRun[] }
   | { readonly kind: 'ping'; readonly check: number };
+
+/** One run of a batch; its id is the batch's id plus its index. */
+interface BatchRun {
+  readonly body: string;
+  readonly params: readonly string[];
+  readonly input: string;
+}
 
 type WorkerReply =
   | { readonly kind: 'run'; readonly id: number; readonly text?: unknown; readonly failure?: string }
+  | { readonly kind: 'batch'; readonly id: number; readonly done?: true; readonly index?: number; readonly text?: unknown; readonly failure?: string; readonly ranMs?: number }
   | { readonly kind: 'late'; readonly message: string };
 
 // Memory the host shares with the worker, readable while either is busy: the id of the run the worker is
@@ -288,9 +297,50 @@ function execute(request) {
   return { kind: 'run', id: request.id, text: typeof text === 'string' ? text : undefined };
 }
 
+// A batch makes its runs one after another, each as a single run is made, and answers each as soon as it
+// is over, so the host can go on with it while the next one runs: one request for the batch, and no round
+// trip per run.
+function executeBatch(request) {
+  const run = (index) => {
+    if (index === request.runs.length) {
+      parentPort.postMessage({ kind: 'batch', id: request.id, done: true });
+      setImmediate(() => {
+        if (current === undefined) spare ??= newContext();
+      });
+      return;
+    }
+    const id = request.id + index;
+    const began = performance.now();
+    clocks[${BEGAN_CLOCK}] = Date.now();
+    Atomics.store(marks, ${RUNNING_SLOT}, id);
+    current = { id, failure: undefined };
+    let text;
+    let failure;
+    try {
+      text = execute({ ...request.runs[index], id }).text;
+    } catch (error) {
+      failure = 'the sandbox could not run it: ' + describe(error);
+    }
+    const ranMs = performance.now() - began;
+    setImmediate(() => {
+      failure ??= current.failure;
+      current = undefined;
+      Atomics.store(marks, ${RUNNING_SLOT}, 0);
+      Atomics.store(marks, ${FINISHED_SLOT}, id);
+      parentPort.postMessage(failure === undefined ? { kind: 'batch', id: request.id, index, text, ranMs } : { kind: 'batch', id: request.id, index, failure, ranMs });
+      run(index + 1);
+    });
+  };
+  run(0);
+}
+
 parentPort.on('message', (request) => {
   if (request.kind === 'ping') {
     Atomics.store(marks, ${ANSWERED_SLOT}, request.check);
+    return;
+  }
+  if (request.kind === 'batch') {
+    executeBatch(request);
     return;
   }
   clocks[${BEGAN_CLOCK}] = Date.now();
@@ -347,6 +397,8 @@ interface LiveWorker {
   readonly clocks: Float64Array;
   /** The run in progress: how to end it with the worker's reply or exit. */
   current: { readonly id: number; readonly reply: (reply: WorkerReply & { kind: 'run' }) => void; readonly exit: () => void } | undefined;
+  /** The batch in progress, likewise; its id is that of its first run. */
+  batch: { readonly id: number; readonly reply: (reply: WorkerReply & { kind: 'batch' }) => void; readonly exit: () => void } | undefined;
   /** The idle check awaiting its answer, and since when. */
   check: { readonly number: number; readonly since: number } | undefined;
 }
@@ -392,6 +444,7 @@ export class Sandbox {
       marks: new Int32Array(shared, 0, SLOTS),
       clocks: new Float64Array(shared, SLOTS * Int32Array.BYTES_PER_ELEMENT, CLOCKS),
       current: undefined,
+      batch: undefined,
       check: undefined,
     };
     worker.on('message', (reply: WorkerReply) => {
@@ -405,6 +458,7 @@ export class Sandbox {
     worker.on('exit', () => {
       this.#stop(live);
       live.current?.exit();
+      live.batch?.exit();
     });
     this.#live = live;
     this.#watchIdle();
@@ -415,6 +469,9 @@ export class Sandbox {
     switch (reply.kind) {
       case 'run':
         if (live.current?.id === reply.id) live.current.reply(reply);
+        return;
+      case 'batch':
+        if (live.batch?.id === reply.id) live.batch.reply(reply);
         return;
       case 'late':
         console.error(`[restate] [sandbox] outside any run: ${reply.message}`);
@@ -470,7 +527,7 @@ export class Sandbox {
         this.#idleTimer = undefined;
         return;
       }
-      if (live.current) return;
+      if (live.current || live.batch) return;
       if (live.check === undefined || Atomics.load(live.marks, ANSWERED_SLOT) === live.check.number) {
         live.check = { number: this.#nextCheck++, since: performance.now() };
         live.worker.postMessage({ kind: 'ping', check: live.check.number } satisfies WorkerRequest);
@@ -597,11 +654,131 @@ export class Sandbox {
     });
   }
 
+  /**
+   * Makes several runs in one request to the worker, in order, each within the time limit: for a burst of runs
+   * whose inputs are known ahead. Each promise resolves to its run's output as soon as the worker has made it;
+   * to TIMED_OUT for a run that exceeded the limit; to undefined for a run the batch did not make (the worker
+   * stopped before it) or whose result was malformed. They never reject: such a run can always be made alone,
+   * which reports its error. A script error left behind (an unhandled rejection) fails its run, as in `run`.
+   */
+  runBatch(runs: readonly BatchRunRequest[], timeoutMs: number): Promise<BatchOutput>[] {
+    const outputs = runs.map(() => {
+      let resolve!: (output: BatchOutput) => void;
+      const promise = new Promise<BatchOutput>((done) => { resolve = done; });
+      return { promise, resolve };
+    });
+    const next = this.#queue.then(() => this.#runBatch(runs, timeoutMs, outputs.map((output) => output.resolve)));
+    this.#queue = next.catch(() => undefined);
+    // Whatever ended the batch, every run's promise settles (resolving a settled one does nothing).
+    void next.catch(() => undefined).then(() => outputs.forEach((output) => output.resolve(undefined)));
+    return outputs.map((output) => output.promise);
+  }
+
+  #runBatch(runs: readonly BatchRunRequest[], timeoutMs: number, settleRun: readonly ((output: BatchOutput) => void)[]): Promise<void> {
+    const limit = Math.max(1, Math.round(timeoutMs));
+    this.#idleLimitMs = Math.max(limit, IDLE_ANSWER_MS);
+    if (runs.length === 0) return Promise.resolve();
+    const request: BatchRun[] = runs.map(({ code, input }) => ({ body: code.body, params: code.params, input: JSON.stringify({ ...input, params: code.params }) }));
+    const live = this.#start();
+    live.check = undefined;
+    const first = this.#nextId;
+    this.#nextId += request.length;
+    const last = first + request.length - 1;
+    runs.forEach((run, index) => this.#remember(first + index, { limit, onLateWork: run.onLateWork }));
+    return new Promise<void>((resolve) => {
+      const settle = (): void => {
+        if (live.batch?.id !== first) return;
+        live.batch = undefined;
+        clearTimeout(timer);
+        resolve();
+      };
+      live.batch = {
+        id: first,
+        reply: (reply) => {
+          if (reply.done) return settle();
+          const index = reply.index ?? -1;
+          if (index < 0 || index >= request.length) return;
+          if (reply.failure !== undefined) settleRun[index]?.({ value: undefined, error: undefined, failure: reply.failure, missing: [], ranMs: reply.ranMs ?? 0, runId: first + index });
+          else settleRun[index]?.(batchOutput(reply.text, reply.ranMs ?? 0, first + index));
+        },
+        exit: settle,
+      };
+      // As for a single run, each run's limit counts from when the worker began it.
+      let progressAt = Date.now();
+      const watch = (): void => {
+        if (live.batch?.id !== first) return;
+        const now = Date.now();
+        const running = Atomics.load(live.marks, RUNNING_SLOT);
+        const late = this.#lateWork(live);
+        if (running >= first && running <= last) {
+          progressAt = now;
+          const left = live.clocks[BEGAN_CLOCK] + limit - now;
+          if (left > 0) {
+            timer = setTimeout(watch, left);
+            return;
+          }
+          // As for a single run: work an earlier run left behind is that run's fault, and this run and the
+          // rest are made alone on a fresh worker; otherwise this run timed out.
+          if (late !== undefined && late.runId !== running) {
+            this.#stopForLateWork(live, late.runId, limit);
+          } else {
+            settleRun[running - first]?.(TIMED_OUT);
+            this.#stop(live, { reason: `timed out after ${limit} ms`, runId: running });
+          }
+          settle();
+          return;
+        }
+        if (late !== undefined && late.ms > limit && Atomics.load(live.marks, FINISHED_SLOT) !== last) {
+          this.#stopForLateWork(live, late.runId, limit);
+          settle();
+          return;
+        }
+        // Between runs, done (its last reply on the way), or not begun yet.
+        if (Atomics.load(live.marks, FINISHED_SLOT) === last || now - progressAt < limit + BEGIN_MARGIN_MS) {
+          timer = setTimeout(watch, Math.min(limit, 100));
+          return;
+        }
+        this.#stop(live);
+        settle();
+      };
+      let timer = setTimeout(watch, limit);
+      try {
+        live.worker.postMessage({ kind: 'batch', id: first, runs: request } satisfies WorkerRequest);
+      } catch {
+        settle();
+      }
+    });
+  }
+
   dispose(): void {
     clearInterval(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#restartListeners.clear();
     if (this.#live) this.#stop(this.#live);
+  }
+}
+
+/** One run of a batch: what `run` takes, with the same handler for work it leaves running after its result. */
+export interface BatchRunRequest {
+  readonly code: CompiledCode;
+  readonly input: RunInput;
+  readonly onLateWork?: LateWorkHandler;
+}
+
+/** A run of a batch that exceeded the time limit. */
+export const TIMED_OUT = Symbol('timed out');
+
+/**
+ * What a batch gives for each run: its output, with `failure` for a run the worker failed as a whole (see
+ * `run`); TIMED_OUT; or undefined when it was not made or its result was malformed.
+ */
+export type BatchOutput = (RunOutput & { readonly failure?: string }) | typeof TIMED_OUT | undefined;
+
+function batchOutput(text: unknown, ranMs: number, runId: number): RunOutput | undefined {
+  try {
+    return { ...readOutput(text), ranMs, runId };
+  } catch {
+    return undefined;
   }
 }
 
@@ -638,11 +815,39 @@ export async function runTransform(
   timeoutMs: number,
   onLateWork?: LateWorkHandler,
 ): Promise<unknown> {
-  const boxed: Record<string, Boxed> = {};
-  sources.forEach((path, index) => { boxed[path] = box(values[index]); });
-  const out = await sandbox.run(code, { values: boxed, sources: values.map((value) => value ?? null), lazy: false }, timeoutMs, onLateWork);
+  const out = await sandbox.run(code, transformInput(sources, values), timeoutMs, onLateWork);
   if (out.error !== undefined) throw new SandboxScriptError(out.error);
   return out.value;
+}
+
+/** What a transform's run gets: see runTransform. */
+export function transformInput(sources: readonly string[], values: readonly unknown[]): RunInput {
+  const boxed: Record<string, Boxed> = {};
+  sources.forEach((path, index) => { boxed[path] = box(values[index]); });
+  return { values: boxed, sources: values.map((value) => value ?? null), lazy: false };
+}
+
+/** A transform's outcome made ahead, in a batch: its value or its error, and how long it ran in the worker. */
+export type TransformOutcome = { readonly value: unknown; readonly ranMs: number } | { readonly error: Error; readonly ranMs: number };
+
+/**
+ * Runs several transforms in one batch (Sandbox.runBatch). Each outcome is what runTransform would have
+ * resolved or rejected with, as soon as it is known, or undefined where the batch could not tell it: that run
+ * must be made alone.
+ */
+export function runTransforms(
+  sandbox: Sandbox,
+  runs: readonly { readonly code: CompiledCode; readonly sources: readonly string[]; readonly values: readonly unknown[]; readonly onLateWork?: LateWorkHandler }[],
+  timeoutMs: number,
+): Promise<TransformOutcome | undefined>[] {
+  const outputs = sandbox.runBatch(runs.map(({ code, sources, values, onLateWork }) => ({ code, input: transformInput(sources, values), onLateWork })), timeoutMs);
+  return outputs.map((output) => output.then((out): TransformOutcome | undefined => {
+    if (out === undefined) return undefined;
+    if (out === TIMED_OUT) return { error: new SandboxTimeoutError(`timed out after ${Math.max(1, Math.round(timeoutMs))} ms`), ranMs: timeoutMs };
+    if (out.failure !== undefined) return { error: new SandboxScriptError(out.failure), ranMs: out.ranMs };
+    if (out.error !== undefined) return { error: new SandboxScriptError(out.error), ranMs: out.ranMs };
+    return { value: out.value, ranMs: out.ranMs };
+  }));
 }
 
 /** Reads beyond this many paths in one run are refused: each one costs a re-run. */

@@ -50,6 +50,7 @@ function isRunCause(cause: TraceCause): cause is `derive:${string}` | `track:${s
 export class TraceLog {
   readonly #capacity: number;
   readonly #idOf: (controllerId: string) => string;
+  readonly #ranAheadMs: (controllerId: string) => number | undefined;
   readonly #runs = new Map<string, { items: RunRecord[]; next: number }>();
   readonly #detach: () => void;
   readonly #listeners = new Set<RunListener>();
@@ -58,10 +59,15 @@ export class TraceLog {
   // The last write by a run to each path, so that a run it sets off knows which write that was.
   readonly #lastRunWrite = new Map<string, { cause: TraceCause; seq: number }>();
 
-  /** `idOf` maps a controller id (`track:3`) to the id the log files it under (`tracker:view`). */
-  constructor(controller: ControllerAsync, idOf: (controllerId: string) => string, capacity = 50) {
+  /**
+   * `idOf` maps a controller id (`track:3`) to the id the log files it under (`tracker:view`). `ranAheadMs`
+   * tells how long a derivation's transform ran ahead of its run (DefinitionRunner.runAhead): a run's
+   * duration is its transform's time plus its own, which the controller's timing of the run does not include.
+   */
+  constructor(controller: ControllerAsync, idOf: (controllerId: string) => string, capacity = 50, ranAheadMs: (controllerId: string) => number | undefined = () => undefined) {
     this.#capacity = capacity;
     this.#idOf = idOf;
+    this.#ranAheadMs = ranAheadMs;
     this.#detach = controller.onTrace((record) => this.#record(record));
   }
 
@@ -85,7 +91,7 @@ export class TraceLog {
       endedAt: Date.now(),
       triggerPath: record.triggerPath,
       cause: record.cause,
-      durationMs: record.durationMs,
+      durationMs: record.kind === 'derive-run' ? record.durationMs + (this.#ranAheadMs(record.id) ?? 0) : record.durationMs,
       error: record.error,
       ...(record.kind === 'track-run' ? { reads: [...record.reads] } : {}),
       writes,

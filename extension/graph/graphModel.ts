@@ -29,14 +29,24 @@ function statsNode(id: string, kind: 'derivation' | 'tracker', label: string, st
 /**
  * @param snapshot the controller's graph, or undefined when nothing runs
  * @param definitionIdOf maps a controller id (`track:3`) to its definition id (`tracker:view`), if any
+ * @param ranAheadMs how long the transform of a derivation's last run ran ahead of it (DefinitionRunner.runAhead),
+ *   which the controller's lastRunMs does not include
  */
-export function buildGraphView(snapshot: GraphSnapshot | undefined, definitions: Definitions, definitionIdOf: (controllerId: string) => string | undefined): GraphView {
+export function buildGraphView(
+  snapshot: GraphSnapshot | undefined,
+  definitions: Definitions,
+  definitionIdOf: (controllerId: string) => string | undefined,
+  ranAheadMs: (controllerId: string) => number | undefined = () => undefined,
+): GraphView {
   const nodes = new Map<string, GraphViewNode>();
   const edges = new Map<string, GraphViewEdge>();
   const paths = new Set<string>();
   const live = new Map<string, Exclude<GraphNode, { kind: 'path' }>>();
   for (const node of snapshot?.nodes ?? []) {
-    if (node.kind !== 'path') live.set(node.kind === 'tracker' ? definitionIdOf(node.id) ?? node.id : node.id, node);
+    if (node.kind === 'path') continue;
+    const ahead = node.kind === 'derivation' && node.stats.lastRunMs !== null ? ranAheadMs(node.id) : undefined;
+    const withAhead = ahead === undefined ? node : { ...node, stats: { ...node.stats, lastRunMs: (node.stats.lastRunMs ?? 0) + ahead } };
+    live.set(node.kind === 'tracker' ? definitionIdOf(node.id) ?? node.id : node.id, withAhead);
   }
   const addEdge = (from: string, to: string, kind: GraphViewEdge['kind']): void => {
     const added = edge(from, to, kind);

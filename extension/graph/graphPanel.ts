@@ -232,7 +232,7 @@ export class GraphPanel implements vscode.Disposable {
     const host = this.#host;
     if (!host) return { nodes: [], edges: [] };
     const runner = this.#deps.definitions.forHost(host.id)?.runner;
-    return buildGraphView(host.controller.graph(), this.#deps.definitions.definitionsOf(host.workspaceFolder), (id) => runner?.definitionIdOf(id));
+    return buildGraphView(host.controller.graph(), this.#deps.definitions.definitionsOf(host.workspaceFolder), (id) => runner?.definitionIdOf(id), (id) => runner?.ranAheadMs(id));
   }
 
   #reset(): void {

@@ -27,6 +27,11 @@ export interface ExternalChangesOptions {
   readonly onReadable?: (path: string, subtree: boolean) => void;
   /** How long a file that fails to read after a change is read again before it is reported (S133). */
   readonly retryForMs?: number;
+  /**
+   * Called with each burst's changes just before they are notified, in the order they will be; what it
+   * returns is called once they have been.
+   */
+  readonly beforeNotify?: (changes: readonly { readonly path: string; readonly newValue: unknown }[]) => () => void;
 }
 
 /** A path that failed to read after a change: when it first failed, and the next read again. */
@@ -258,9 +263,14 @@ export class ExternalChanges {
     if (changes.length === 0) return;
     // Shallow paths first, so a folder that appeared is reported before the files inside it.
     changes.sort((a, b) => a.path.split('/').length - b.path.split('/').length);
-    await controller.batch(async () => {
-      for (const change of changes) await controller.notifyChange(change.path, { ...change, cause: 'file' });
-    });
+    const notified = this.#options.beforeNotify?.(changes);
+    try {
+      await controller.batch(async () => {
+        for (const change of changes) await controller.notifyChange(change.path, { ...change, cause: 'file' });
+      });
+    } finally {
+      notified?.();
+    }
   }
 
   /** Schedules the next read of a path that failed to read, or reports it once its retries are used up. */

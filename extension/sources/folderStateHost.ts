@@ -4,7 +4,7 @@ import { readValueFile } from '../workspace/valueFile';
 import { vscodeFileAdapter } from '../workspace/vscodeFileAdapter';
 import { ExternalChanges } from './externalChanges';
 import { ObservedBackend } from './observedBackend';
-import type { StateChange, StateHost, UnreadableFile } from './stateHost';
+import type { FileChangesListener, StateChange, StateHost, UnreadableFile } from './stateHost';
 import { isAtOrBelow, statePathOfRelative, valueFileSegments } from './statePaths';
 
 export interface FolderStateHostOptions {
@@ -43,6 +43,7 @@ export class FolderStateHost implements StateHost {
   readonly #unreadable = new Map<string, UnreadableFile>();
   /** The last error of each failing derivation, by its dest: a change of it changes what the tree shows. */
   readonly #failingDests = new Map<string, string>();
+  readonly #fileChangesListeners = new Set<FileChangesListener>();
   #collected: StateChange[] = [];
   #changeTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -78,6 +79,18 @@ export class FolderStateHost implements StateHost {
       },
       onUnreadable: (path, error) => this.#markUnreadable(path, error),
       onReadable: (path, subtree) => this.#markReadable(path, subtree),
+      beforeNotify: (changes) => {
+        // Work done ahead only saves time: a listener that fails must not keep the changes from being notified.
+        const after = [...this.#fileChangesListeners].map((listener) => {
+          try {
+            return listener(changes);
+          } catch (error) {
+            console.error('[restate] [explorer] a listener of the changes about to be notified failed:', error);
+            return () => undefined;
+          }
+        });
+        return () => after.forEach((done) => done());
+      },
     });
 
     const detachTrace = this.controller.onTrace((record) => this.#onTrace(record));
@@ -132,6 +145,11 @@ export class FolderStateHost implements StateHost {
       clearTimeout(this.#changeTimer);
       this.#fireChanges();
     }
+  }
+
+  onWillNotifyFileChanges(listener: FileChangesListener): vscode.Disposable {
+    this.#fileChangesListeners.add(listener);
+    return new vscode.Disposable(() => this.#fileChangesListeners.delete(listener));
   }
 
   /** Reports a file event as if the watcher had seen it; for paths changed behind the watcher's back. */

@@ -17,6 +17,9 @@ export interface StateChange {
   readonly kind: 'changed' | 'created' | 'deleted' | 'pinged' | 'status';
 }
 
+/** See StateHost.onWillNotifyFileChanges. */
+export type FileChangesListener = (changes: readonly { readonly path: string; readonly newValue: unknown }[]) => () => void;
+
 /** A value file that cannot be read: the file (as a URI string) and why. */
 export interface UnreadableFile {
   readonly file: string;
@@ -72,6 +75,11 @@ export interface StateHost extends StateFiles, vscode.Disposable {
   deletedLayout?(path: string): readonly string[] | undefined;
   /** Tells the host how reading a node's value file went: the error, or undefined when it could be read. */
   noteRead(path: string, error?: unknown): void;
+  /**
+   * Calls `listener` with each burst of changes seen on disk just before they are notified (cause 'file'),
+   * and what it returns once they have been: for work that can be done for the whole burst ahead.
+   */
+  onWillNotifyFileChanges?(listener: FileChangesListener): vscode.Disposable;
   /** Resolves once every file event received so far has been turned into notifications. */
   settled(): Promise<void>;
   /**

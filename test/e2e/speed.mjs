@@ -28,6 +28,8 @@ const dir = makeTempDir('speed');
 const workspace = join(dir, 'workspace');
 const state = join(workspace, '.state');
 mkdirSync(state, { recursive: true });
+// The definitions file is written later, into a folder that already exists when the workbench starts.
+mkdirSync(join(workspace, '.vscode'), { recursive: true });
 for (let index = 0; index < leaves; index++) writeFileSync(join(state, `${name(index)}.json`), String(index));
 
 function findFiles(root, fileName) {

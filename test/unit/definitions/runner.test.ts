@@ -2,7 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDefinitions } from '../../../extension/definitions/config';
 import { DefinitionRunner } from '../../../extension/definitions/runner';
-import { Sandbox } from '../../../extension/definitions/sandbox';
+import { compileCode, runTransform, Sandbox } from '../../../extension/definitions/sandbox';
 import { TraceLog } from '../../../extension/definitions/traceLog';
 import { buildGraphView } from '../../../extension/graph/graphModel';
 import { ControllerAsync, InMemoryBackend } from '../../../extension/restate/index';
@@ -161,5 +161,117 @@ describe('definition runner', () => {
     assert.deepEqual(runs.map((r) => r.error === null ? 'ok' : r.error), ['SandboxScriptError: Error: three', 'ok', 'ok']);
     assert.ok(runs.every((r) => r.triggerPath === '/a' && r.durationMs >= 0));
     log.dispose();
+  });
+});
+
+/** A sandbox that counts the runs made one at a time and the batches. */
+class CountingSandbox extends Sandbox {
+  single = 0;
+  batches = 0;
+
+  override run(...args: Parameters<Sandbox['run']>): ReturnType<Sandbox['run']> {
+    this.single++;
+    return super.run(...args);
+  }
+
+  override runBatch(...args: Parameters<Sandbox['runBatch']>): ReturnType<Sandbox['runBatch']> {
+    this.batches++;
+    return super.runBatch(...args);
+  }
+}
+
+describe('definition runner: transforms run ahead for a burst of changes', () => {
+  const counting = new CountingSandbox();
+  after(() => counting.dispose());
+
+  // The state as another process leaves it: changed in storage, then notified.
+  let storage = new InMemoryBackend();
+
+  async function setupBurst(count: number, transform = 'sources[0] * 2'): Promise<{ controller: ControllerAsync; runner: DefinitionRunner; log: TraceLog }> {
+    storage = new InMemoryBackend();
+    const controller = new ControllerAsync(storage, { timeRuns: 'always' });
+    const runner = new DefinitionRunner(controller, { timeoutMs: () => 500, sandbox: counting });
+    const log = new TraceLog(controller, (id) => runner.definitionIdOf(id) ?? id, 50, (id) => runner.ranAheadMs(id));
+    for (let index = 0; index < count; index++) await controller.setState(`/s${index}`, index);
+    const derivations = Array.from({ length: count }, (_, index) => ({ dest: `/d${index}`, sources: [`/s${index}`], transform }));
+    assert.deepEqual(await runner.apply(parseDefinitions(file({ derivations })), true), []);
+    counting.single = 0;
+    counting.batches = 0;
+    return { controller, runner, log };
+  }
+
+  /** Notifies `changes` as the explorer's watcher does, with the transforms run ahead for them. */
+  async function notifyBurst(controller: ControllerAsync, runner: DefinitionRunner, changes: { path: string; newValue: unknown }[], notified = changes, workerAhead = false): Promise<void> {
+    for (const change of notified) storage.write(change.path, change.newValue);
+    const done = runner.runAhead(changes);
+    if (workerAhead) {
+      // A run queued behind the batch ends after it: every outcome is in by then, as when the worker is ahead.
+      await runTransform(counting, compileCode('0', ['sources', 'get']), [], [], 500);
+      counting.single--;
+    }
+    try {
+      await controller.batch(async () => {
+        for (const change of notified) await controller.notifyChange(change.path, { prevValue: undefined, newValue: change.newValue, cause: 'file' });
+      });
+    } finally {
+      done();
+    }
+  }
+
+  it('runs the burst\'s transforms in one batch, and each run takes its outcome', async () => {
+    const { controller, runner, log } = await setupBurst(20);
+    const changes = Array.from({ length: 20 }, (_, index) => ({ path: `/s${index}`, newValue: 100 + index }));
+    await notifyBurst(controller, runner, changes, changes, true);
+    for (let index = 0; index < 20; index++) assert.equal(await controller.getState(`/d${index}`), 2 * (100 + index));
+    assert.equal(counting.batches, 1);
+    assert.equal(counting.single, 0, 'no run went to the sandbox on its own');
+    // A run that took a settled outcome counts the transform's time in its duration.
+    const last = log.runsOf('derive:/d19').at(-1);
+    const ahead = runner.ranAheadMs('derive:/d19');
+    assert.ok(last && ahead !== undefined && last.durationMs >= ahead && last.error === null);
+    const graphNode = buildGraphView(controller.graph(), parseDefinitions('{}'), () => undefined, (id) => runner.ranAheadMs(id)).nodes.find((node) => node.id === 'derive:/d19');
+    const controllerNode = controller.graph().nodes.find((node) => node.id === 'derive:/d19');
+    assert.ok(graphNode && controllerNode?.kind === 'derivation' && graphNode.lastRunMs === (controllerNode.stats.lastRunMs ?? 0) + ahead);
+    log.dispose();
+  });
+
+  it('runs a transform alone when its run gets another input than the one run ahead', async () => {
+    const { controller, runner } = await setupBurst(2);
+    await notifyBurst(controller, runner, [{ path: '/s0', newValue: 5 }, { path: '/s1', newValue: 6 }], [{ path: '/s0', newValue: 7 }, { path: '/s1', newValue: 6 }]);
+    assert.equal(await controller.getState('/d0'), 14);
+    assert.equal(await controller.getState('/d1'), 12);
+    assert.equal(counting.single, 1);
+    assert.equal(runner.ranAheadMs('derive:/d0'), undefined);
+  });
+
+  it('gives a run the error its transform threw ahead, as when run alone', async () => {
+    const { controller, runner, log } = await setupBurst(1, "if (sources[0] === 3) throw new Error('three'); return sources[0]");
+    await notifyBurst(controller, runner, [{ path: '/s0', newValue: 3 }]).catch(() => undefined);
+    await controller.setState('/s0', 4);
+    await controller.setState('/s0', 3).catch(() => undefined);
+    const runs = log.runsOf('derive:/d0');
+    // The first run is the one registering the derivation made.
+    assert.deepEqual(runs.map((run) => run.error), [null, 'SandboxScriptError: Error: three', null, 'SandboxScriptError: Error: three']);
+    assert.equal(counting.batches, 1);
+    assert.equal(counting.single, 2);
+    log.dispose();
+  });
+
+  it('drops the outcomes once the burst was notified: a later run with the same input runs its transform', async () => {
+    const { controller, runner } = await setupBurst(1, 'sources[0] + 1');
+    runner.runAhead([{ path: '/s0', newValue: 1 }])();
+    await controller.setState('/s0', 1);
+    assert.equal(counting.single, 1);
+  });
+
+  it('runs nothing ahead for derivations whose sources did not all change', async () => {
+    const controller = new ControllerAsync(new InMemoryBackend());
+    const runner = new DefinitionRunner(controller, { timeoutMs: () => 500, sandbox: counting });
+    await controller.setState('/a', 1);
+    await controller.setState('/b', 2);
+    await runner.apply(parseDefinitions(file({ derivations: [{ dest: '/sum', sources: ['/a', '/b'], transform: 'sources[0] + sources[1]' }] })), true);
+    counting.batches = 0;
+    runner.runAhead([{ path: '/a', newValue: 5 }])();
+    assert.equal(counting.batches, 0);
   });
 });

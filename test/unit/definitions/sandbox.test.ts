@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileCode, runLazy, runTransform, Sandbox, SandboxScriptError, SandboxSyntaxError, SandboxTimeoutError } from '../../../extension/definitions/sandbox';
+import { compileCode, runLazy, runTransform, runTransforms, Sandbox, SandboxScriptError, SandboxSyntaxError, SandboxTimeoutError } from '../../../extension/definitions/sandbox';
 import type { SandboxRestart } from '../../../extension/definitions/sandbox';
 
 const params = ['sources', 'get'];
@@ -232,5 +232,89 @@ describe('sandbox', () => {
         own.dispose();
       }
     });
+
+    it('blames the run of a batch whose finalization callback loops after its result, not the batch\'s other runs', async () => {
+      const { sandbox: own, restarted } = watched();
+      try {
+        const restart = restarted();
+        const lateOf = { first: [] as Error[], looping: [] as Error[] };
+        const looping = `(() => {
+          const registry = new FinalizationRegistry(() => { for (;;) {} });
+          (() => { registry.register({}, 'gone'); })();
+          globalThis.registry = registry;
+          let junk;
+          for (let i = 0; i < 20; i++) junk = new Array(1e6).fill(i);
+          return junk.length;
+        })()`;
+        const [first, second] = runTransforms(own, [
+          { code: compileCode('sources[0] + 1', params), sources: ['/a'], values: [1], onLateWork: (error) => lateOf.first.push(error) },
+          { code: compileCode(looping, params), sources: [], values: [], onLateWork: (error) => lateOf.looping.push(error) },
+        ], 5000);
+        assert.deepEqual(await settlesWithin(first!, 20_000).then((outcome) => outcome !== undefined && 'value' in outcome ? outcome.value : outcome), 2);
+        const outcome = await settlesWithin(second!, 20_000);
+        const { runId } = await restart;
+        assert.ok(runId !== undefined);
+        assert.equal(lateOf.first.length, 0);
+        if (outcome !== undefined && 'value' in outcome) {
+          assert.equal(outcome.value, 1e6);
+          assert.equal(lateOf.looping.length, 1);
+          assert.match(lateOf.looping[0]!.message, lateWork);
+        } else {
+          // The callback ran before the run's result was handed over: the run itself timed out.
+          assert.ok(outcome !== undefined && 'error' in outcome && outcome.error instanceof SandboxTimeoutError, String(outcome));
+        }
+        assert.equal(await runTransform(own, compileCode('sources[0] * 2', params), ['/a'], [4], 3000), 8);
+      } finally {
+        own.dispose();
+      }
+    });
+  });
+});
+
+describe('sandbox batches', () => {
+  const transform = (code: string, values: unknown[]): { code: ReturnType<typeof compileCode>; sources: string[]; values: unknown[] } =>
+    ({ code: compileCode(code, params), sources: values.map((_, index) => `/s${index}`), values });
+  const valueOf = (outcome: Awaited<ReturnType<typeof runTransforms>[number]>): unknown => (outcome && 'value' in outcome ? outcome.value : undefined);
+
+  it('makes several runs in one batch, each with its own input, value or error, and time', async () => {
+    const outcomes = await settlesWithin(Promise.all(runTransforms(sandbox, [
+      transform('sources[0] * 2', [21]),
+      transform("get('/s1') ?? 'none'", [1, undefined]),
+      transform('sources[0].missing.field', [{}]),
+      transform('globalThis.leak = 1; return 7;', []),
+      transform('typeof leak', []),
+    ], 500)));
+    assert.deepEqual(outcomes.map(valueOf), [42, 'none', undefined, 7, 'undefined']);
+    const failed = outcomes[2];
+    assert.ok(failed && 'error' in failed && failed.error instanceof SandboxScriptError && failed.error.message.startsWith('TypeError'));
+    assert.ok(outcomes.every((outcome) => outcome !== undefined && outcome.ranMs >= 0 && outcome.ranMs < 500));
+  });
+
+  it('hands over each outcome as soon as it is made, before the batch is over', async () => {
+    const [quick, slow] = runTransforms(sandbox, [transform('1', []), transform('{ const until = Date.now() + 300; while (Date.now() < until) {} return 2; }', [])], 1000);
+    let slowDone = false;
+    void slow!.then(() => { slowDone = true; });
+    assert.equal(valueOf(await settlesWithin(quick!)), 1);
+    assert.equal(slowDone, false);
+    assert.equal(valueOf(await settlesWithin(slow!)), 2);
+  });
+
+  it('gives the run that exceeds the time limit a timeout, leaves the runs after it to be made alone, and goes on working', async () => {
+    const started = performance.now();
+    const outcomes = await settlesWithin(Promise.all(runTransforms(sandbox, [transform('1', []), transform('while (true) {}', []), transform('3', [])], 100)));
+    assert.ok(performance.now() - started < 2000);
+    assert.equal(valueOf(outcomes[0]), 1);
+    const timedOut = outcomes[1];
+    assert.ok(timedOut && 'error' in timedOut && timedOut.error instanceof SandboxTimeoutError);
+    assert.equal(outcomes[2], undefined);
+    assert.equal(await run('sources[0]'), 2);
+    assert.deepEqual((await Promise.all(runTransforms(sandbox, [transform('4', [])], 500))).map(valueOf), [4]);
+  });
+
+  it('fails the run of a batch that leaves a promise rejection unhandled, and never the next run', async () => {
+    const outcomes = await settlesWithin(Promise.all(runTransforms(sandbox, [transform('Promise.reject(new Error("x")); return 1;', []), transform('2', [])], 500)));
+    const failed = outcomes[0];
+    assert.ok(failed && 'error' in failed && failed.error instanceof SandboxScriptError && /unhandled promise rejection/.test(failed.error.message));
+    assert.equal(valueOf(outcomes[1]), 2);
   });
 });
