@@ -2,8 +2,10 @@ import * as vscode from 'vscode';
 import { RestateBackendError, RestateFormatError } from '../restate';
 import { StateDecorations } from './decorations';
 import { childrenPreview, innerEntries, isExpandable, keyPathText, prettyValue, previewValue, valueIcons, valueKind } from './preview';
-import { readOwnValue, type StateChange, type StateHost, type StateHosts } from '../sources/stateHost';
+import { hasFiles, readOwnValue, type StateChange, type StateHost, type StateHosts } from '../sources/stateHost';
 import { childPath, nameOf, parentPath, topMost } from '../sources/statePaths';
+import { RedisStateHost } from '../sources/redisStateHost';
+import { redisHostItem, redisStateItem } from './redisItems';
 
 /** A state folder, shown as a root only when the workspace has more than one. */
 export interface HostNode {
@@ -214,12 +216,16 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     }
     for (const host of this.hosts.all) {
       if (!this.#hostSubscriptions.has(host.id)) {
-        this.#hostSubscriptions.set(host.id, host.onDidChangeState((changes) => {
+        const subscription = host.onDidChangeState((changes) => {
           this.#onStateChanged(host, changes).catch((error: unknown) => {
             console.error(`[restate] [explorer] cannot refresh the tree after a change in ${host.label}:`, error);
             this.log?.error(`cannot refresh the tree after a change in ${host.label}: ${error instanceof Error ? error.message : String(error)}`);
           });
-        }));
+        });
+        this.#hostSubscriptions.set(host.id, host instanceof RedisStateHost
+          // A root whose server went or came back is read again, with its state shown on its row.
+          ? vscode.Disposable.from(subscription, host.onDidChangeConnection(() => this.#fire(this.#targetFor(host, '/'))))
+          : subscription);
       }
     }
   }
@@ -337,7 +343,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     } catch (error) {
       node.host.noteRead(node.path, error);
       const message = error instanceof RestateFormatError ? error.detail : error instanceof Error ? error.message : String(error);
-      const file = error instanceof RestateFormatError || error instanceof RestateBackendError
+      const file = hasFiles(node.host) && (error instanceof RestateFormatError || error instanceof RestateBackendError)
         ? node.host.fileFor(node.path).toString()
         : undefined;
       return { hasChildren, childCount, hasValue: false, value: undefined, error: { message, ...(file ? { file } : {}) }, derived: false };
@@ -372,10 +378,11 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
   }
 
   #hostItem(node: HostNode): vscode.TreeItem {
+    if (node.host instanceof RedisStateHost) return redisHostItem(node.host, node.id, this.decorations.uriFor(node.host, '/'));
     const item = new vscode.TreeItem(node.host.label, vscode.TreeItemCollapsibleState.Expanded);
     item.id = node.id;
     item.description = node.host.workspaceFolder.name;
-    item.tooltip = node.host.stateFolder.toString(true);
+    if (hasFiles(node.host)) item.tooltip = node.host.stateFolder.toString(true);
     item.iconPath = new vscode.ThemeIcon('database');
     item.contextValue = 'restate.host';
     item.resourceUri = this.decorations.uriFor(node.host, '/');
@@ -384,6 +391,11 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
   }
 
   #stateItem(node: StateNode, info: StateInfo): vscode.TreeItem {
+    const item = this.#folderStateItem(node, info);
+    return node.host instanceof RedisStateHost ? redisStateItem(node.host, item) : item;
+  }
+
+  #folderStateItem(node: StateNode, info: StateInfo): vscode.TreeItem {
     const name = nameOf(node.path);
     const expandable = info.hasChildren || (info.hasValue && isExpandable(info.value));
     const item = new vscode.TreeItem(name, expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
@@ -437,7 +449,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     );
     item.id = node.id;
     item.description = ownValue
-      ? vscode.l10n.t('own value, from {0}', fileName(node.host.fileFor(node.path)))
+      ? hasFiles(node.host) ? vscode.l10n.t('own value, from {0}', fileName(node.host.fileFor(node.path))) : vscode.l10n.t('own value')
       : previewValue(node.value);
     item.iconPath = new vscode.ThemeIcon(valueIcons[valueKind(node.value)]);
     item.tooltip = new vscode.MarkdownString()
@@ -474,6 +486,7 @@ function fileName(uri: vscode.Uri): string {
 
 /** The names of the sub-folders of a node's children folder, or undefined when it cannot be read. */
 async function subfolders(host: StateHost, path: string): Promise<Set<string> | undefined> {
+  if (!hasFiles(host)) return undefined;
   try {
     const entries = await vscode.workspace.fs.readDirectory(host.folderFor(path));
     return new Set(entries.filter(([, type]) => (type & vscode.FileType.Directory) !== 0).map(([name]) => name));

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import { FolderStateHost } from './folderStateHost';
+import { parseRedisRoots, redisRootsSetting } from './redisRoots';
+import { RedisStateHost } from './redisStateHost';
 import type { StateHost, StateHosts } from './stateHost';
 import { isInsideWorkspaceFolder } from '../workspace/stateFolderPath';
 
@@ -37,13 +39,15 @@ export class WorkspaceStateHosts implements StateHosts {
   #existenceWatchers: vscode.Disposable[] = [];
   readonly #subscriptions: vscode.Disposable[];
   #scan: Promise<void> = Promise.resolve();
+  /** The problems of `restate.redisRoots` already shown, so that each is told once. */
+  readonly #toldProblems = new Set<string>();
 
   /** `log`: the Output channel that each state folder's read failures are written to. */
   constructor(private readonly log?: vscode.LogOutputChannel) {
     this.#subscriptions = [
       this.#changed,
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration(`${settingSection}.${settingName}`)) void this.refresh();
+        if (event.affectsConfiguration(`${settingSection}.${settingName}`) || event.affectsConfiguration(redisRootsSetting)) void this.refresh();
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
     ];
@@ -89,12 +93,33 @@ export class WorkspaceStateHosts implements StateHosts {
         label: workspaceFolders.length > 1 ? `${workspaceFolder.name}/${relativePath}` : relativePath,
         log: this.log,
       }));
+    next.push(...this.#redisHosts(previous));
     for (const host of previous) if (!next.includes(host)) host.dispose();
     const same = next.length === previous.length && next.every((host, index) => host === previous[index]);
     this.#hosts = next;
     if (!same) this.#changed.fire();
     // Only the welcome view and menus read the context key: the tree need not wait for the round trip.
     void vscode.commands.executeCommand('setContext', hasStateFolderKey, next.length > 0);
+  }
+
+  /**
+   * One host per entry of `restate.redisRoots`, after the state folders; an entry whose settings did not
+   * change keeps its host and connection. Refused entries are told once each, naming the entry.
+   */
+  #redisHosts(previous: readonly StateHost[]): StateHost[] {
+    const workspaceFolder = vscode.workspace.workspaceFolders?.[0];
+    if (workspaceFolder === undefined) return [];
+    const { roots, problems } = parseRedisRoots(vscode.workspace.getConfiguration().get<unknown>(redisRootsSetting));
+    for (const problem of problems) {
+      if (this.#toldProblems.has(problem)) continue;
+      this.#toldProblems.add(problem);
+      this.log?.error(problem);
+      void vscode.window.showErrorMessage(problem);
+    }
+    return roots.map((root) => {
+      // The id holds everything that decides what the host may do: a host with the same id is the same root.
+      return previous.find((host) => host.id === root.id) ?? new RedisStateHost({ root, workspaceFolder, log: this.log });
+    });
   }
 
   #watchFolderExistence(): void {
