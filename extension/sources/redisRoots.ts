@@ -80,6 +80,11 @@ export function parseRedisRoots(value: unknown): ParsedRedisRoots {
   return { roots, problems };
 }
 
+/** Where the password of a root's server (and user) is kept in VS Code's secret storage. */
+export function passwordKey(root: RedisRootSetting): string {
+  return `restate.redisPassword|${redactedUrl(root.url)}`;
+}
+
 /** How a problem names the entry: its label, else its prefix, when it has one. */
 function nameOf(entry: unknown): string {
   if (entry === null || typeof entry !== 'object') return '';

@@ -9,7 +9,7 @@ export type RedisConnection =
   | { readonly state: 'connecting' }
   | { readonly state: 'connected' }
   | { readonly state: 'reconnecting'; readonly message: string }
-  | { readonly state: 'error'; readonly message: string };
+  | { readonly state: 'error'; readonly message: string; readonly needsPassword?: boolean };
 
 export interface RedisStateHostOptions {
   readonly root: RedisRootSetting;
@@ -19,7 +19,14 @@ export interface RedisStateHostOptions {
   readonly changeDelayMs?: number;
   /** How often a lost server is tried again. */
   readonly retryDelayMs?: number;
+  /**
+   * How often a connected server is asked whether it is still there, so that its loss shows on the root
+   * even while nobody reads; default 2 s.
+   */
+  readonly heartbeatMs?: number;
   readonly log?: vscode.LogOutputChannel;
+  /** The password from VS Code's secret storage, if one was given: never from the settings. */
+  readonly password?: string;
 }
 
 /**
@@ -38,6 +45,8 @@ export class RedisStateHost implements StateHost {
   readonly root: RedisRootSetting;
   readonly redis: RedisBackend;
   readonly controller: ControllerAsync;
+  /** The password it connects with, from the secret storage; undefined for none. */
+  readonly password: string | undefined;
 
   readonly #changed = new vscode.EventEmitter<readonly StateChange[]>();
   readonly onDidChangeState = this.#changed.event;
@@ -48,6 +57,7 @@ export class RedisStateHost implements StateHost {
   readonly #backend: GuardedRedisBackend;
   readonly #changeDelayMs: number;
   readonly #retryDelayMs: number;
+  readonly #heartbeatMs: number;
   readonly #log: vscode.LogOutputChannel | undefined;
   readonly #detachTrace: () => void;
   #connection: RedisConnection = { state: 'connecting' };
@@ -67,9 +77,11 @@ export class RedisStateHost implements StateHost {
     this.workspaceFolder = options.workspaceFolder;
     this.#changeDelayMs = options.changeDelayMs ?? 15;
     this.#retryDelayMs = options.retryDelayMs ?? 1000;
+    this.#heartbeatMs = options.heartbeatMs ?? 2000;
     this.#log = options.log;
+    this.password = options.password;
     this.redis = new RedisBackend({
-      url: root.url,
+      url: withPassword(root.url, options.password),
       prefix: root.prefix,
       connectTimeoutMs: 3000,
       onWarning: (message) => this.#log?.warn(`${this.label}: ${message}`),
@@ -152,8 +164,14 @@ export class RedisStateHost implements StateHost {
       try {
         await this.redis.listChildren('/');
         this.#setConnection({ state: 'connected' });
+        this.#scheduleRetry(this.#heartbeatMs);
       } catch (error) {
         const message = messageOf(error);
+        if (/\b(NOAUTH|WRONGPASS)\b/.test(message)) {
+          // Trying again cannot help: the password is what has to change.
+          this.#setConnection({ state: 'error', message, needsPassword: true });
+          return;
+        }
         // A server that answered before is being waited for; one never reached is an error until it answers.
         this.#setConnection(this.#connection.state === 'connected' || this.#connection.state === 'reconnecting'
           ? { state: 'reconnecting', message }
@@ -166,12 +184,13 @@ export class RedisStateHost implements StateHost {
     return this.#probing;
   }
 
-  #scheduleRetry(): void {
+  /** The next probe: soon after a failure, a heartbeat while connected. */
+  #scheduleRetry(delayMs = this.#retryDelayMs): void {
     if (this.#disposed || this.#retryTimer !== undefined) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       if (!this.#disposed) void this.#probe();
-    }, this.#retryDelayMs);
+    }, delayMs);
   }
 
   #setConnection(next: RedisConnection): void {
@@ -278,6 +297,14 @@ class GuardedRedisBackend implements AsyncBackend {
       throw error;
     }
   }
+}
+
+/** The root's URL with the password from the secret storage; the setting's URL never holds one. */
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const parsed = new URL(url);
+  parsed.password = password;
+  return parsed.toString();
 }
 
 function messageOf(error: unknown): string {

@@ -7,7 +7,7 @@ import { MISSING } from '../../extension/restate';
 import { RedisBackend } from '../../extension/restate/redis';
 import type { StateHost } from '../../extension/sources/stateHost';
 import { startRedisServer, type RedisServer } from '../backends/redisServer';
-import { activatedApi, extensionId, until } from './helpers';
+import { activatedApi, extensionId, until, workspaceFolder } from './helpers';
 
 /** The rows of a node (the top level without one), as the view asks for them. */
 async function children(exports: RestateExtensionApi, node?: ExplorerNode): Promise<ExplorerNode[]> {
@@ -156,6 +156,10 @@ suite('Redis roots', () => {
         return found.length >= 2 ? found : undefined;
       }, 'the Changes view did not record the two writes');
       assert.deepEqual(changes.map((change) => [change.path, change.cause, change.after]), [['/count', 'remote', '4'], ['/users/bob', 'remote', '{"name":"Bob"}']]);
+
+      // Revert in the Changes view writes the value before back to the server.
+      await vscode.commands.executeCommand('restate.changes.revert', { kind: 'entry', id: changes[0].id });
+      assert.equal(await other.read('/count'), 3);
     } finally {
       subscription.dispose();
     }
@@ -189,7 +193,7 @@ suite('Redis roots', () => {
     const hostRow = await rowOf(exports, await hostNodeOf(exports, shared));
     assert.equal(hostRow.contextValue, 'restate.redis.readonly.host');
     assert.match(String(hostRow.description), /read-only/);
-    assert.deepEqual(menuCommands(hostRow.contextValue ?? ''), []);
+    assert.deepEqual(menuCommands(hostRow.contextValue ?? ''), ['restate.redis.enterPassword', 'restate.redis.forgetPassword']);
     const node = await nodeAt(exports, shared, '/motd');
     assert.ok(node);
     const row = await rowOf(exports, node);
@@ -207,15 +211,22 @@ suite('Redis roots', () => {
   });
 
   test("the workspace's derivations write only into the root that allows them", async () => {
-    // .vscode/restate.jsonc derives /doubled from /counter.
-    await app.controller.setState('/counter', 21);
-    await derived.controller.setState('/counter', 21);
-    await until(async () => (await otherDerived.read('/doubled')) === 42, 'the derivation did not run over the root that allows it');
-    await derived.controller.delState('/counter');
-    assert.equal(await other.read('/doubled'), MISSING);
-    assert.equal(await otherShared.read('/doubled'), MISSING);
-    assert.equal(await other.read('/status'), MISSING);
-    await app.controller.delState('/counter');
+    const definitions = vscode.Uri.joinPath(workspaceFolder().uri, '.vscode', 'restate.jsonc');
+    const before = await vscode.workspace.fs.readFile(definitions).then((bytes) => bytes, () => undefined);
+    try {
+      await vscode.workspace.fs.writeFile(definitions, new TextEncoder().encode(
+        '{ "derivations": [{ "dest": "/doubled", "sources": ["/counter"], "transform": "sources[0] * 2" }] }'));
+      await derived.controller.setState('/counter', 21);
+      await until(async () => (await otherDerived.read('/doubled')) === 42, 'the derivation did not run over the root that allows it');
+      await app.controller.setState('/counter', 21);
+      assert.equal(await other.read('/doubled'), MISSING);
+      assert.equal(await otherShared.read('/doubled'), MISSING);
+      await app.controller.delState('/counter');
+      await derived.controller.delState('/counter');
+    } finally {
+      if (before === undefined) await vscode.workspace.fs.delete(definitions);
+      else await vscode.workspace.fs.writeFile(definitions, before);
+    }
   });
 
   test('a lost server shows on the root, commands fail at once, and both recover when it is back', async function () {
@@ -246,5 +257,61 @@ suite('Redis roots', () => {
     }, 'the tree does not show the server\'s data again');
     assert.equal(await vscode.commands.executeCommand('restate.setValue', { path: '/count', host: app.id }, '11'), true);
     assert.equal(await other.read('/count'), 11);
+  });
+});
+
+suite('Redis root passwords', () => {
+  let server: RedisServer;
+  let exports: RestateExtensionApi;
+  const password = 's3cret-for-tests';
+
+  const locked = (): StateHost | undefined => exports.hosts.all.find((host) => host.kind === 'redis' && host.label === 'Locked');
+  const connection = (host: StateHost | undefined): string => {
+    const state = (host as { connection?: { state: string; needsPassword?: boolean } } | undefined)?.connection;
+    return state === undefined ? 'none' : `${state.state}${state.needsPassword === true ? ' (password)' : ''}`;
+  };
+
+  suiteSetup(async function () {
+    this.timeout(60_000);
+    server = await startRedisServer(['--requirepass', password]);
+    exports = await activatedApi();
+    const writer = new RedisBackend({ url: `redis://:${password}@127.0.0.1:${server.port}`, prefix: 'locked' });
+    await writer.write('/secret', 'found');
+    await writer.close();
+    await vscode.workspace.getConfiguration('restate').update('redisRoots', [{ url: server.url, prefix: 'locked', label: 'Locked' }], vscode.ConfigurationTarget.Workspace);
+  });
+
+  suiteTeardown(async function () {
+    this.timeout(30_000);
+    await vscode.workspace.getConfiguration('restate').update('redisRoots', undefined, vscode.ConfigurationTarget.Workspace);
+    await until(() => exports.hosts.all.every((host) => host.kind !== 'redis'), 'the Redis root did not go away');
+    await server?.dispose();
+  });
+
+  test('a server that wants a password says so on the root; the password entered is kept out of the settings and can be forgotten', async function () {
+    this.timeout(60_000);
+    const first = await until(() => {
+      const host = locked();
+      return connection(host) === 'error (password)' ? host : undefined;
+    }, 'the root does not say that it needs a password', { details: () => connection(locked()) });
+    const row = await rowOf(exports, await hostNodeOf(exports, first));
+    assert.match(String(row.description), /error: .*NOAUTH/);
+
+    assert.equal(await vscode.commands.executeCommand('restate.redis.enterPassword', { host: first.id }, password), true);
+    const unlocked = await until(() => {
+      const host = locked();
+      return host !== first && connection(host) === 'connected' ? host : undefined;
+    }, 'the root did not connect with the password', { details: () => connection(locked()) });
+    assert.equal(await shownValue(exports, unlocked, '/secret'), 'found');
+    const shown = await rowOf(exports, await hostNodeOf(exports, unlocked));
+    assert.ok(!tooltipText(shown).includes(password), 'the tooltip shows the password');
+    const settings = JSON.stringify(vscode.workspace.getConfiguration('restate').inspect('redisRoots'));
+    assert.ok(!settings.includes(password), 'the password reached the settings');
+
+    assert.equal(await vscode.commands.executeCommand('restate.redis.forgetPassword', { host: unlocked.id }), true);
+    await until(() => {
+      const host = locked();
+      return host !== unlocked && connection(host) === 'error (password)';
+    }, 'the root still connects after its password was forgotten', { details: () => connection(locked()) });
   });
 });
