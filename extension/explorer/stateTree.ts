@@ -7,7 +7,7 @@ import { childPath, nameOf, parentPath, topMost } from '../sources/statePaths';
 import { RedisStateHost } from '../sources/redisStateHost';
 import { redisHostItem, redisStateItem } from './redisItems';
 
-/** A state folder, shown as a root only when the workspace has more than one. */
+/** A state source, shown as a root when the workspace has more than one, or when it is a Redis root. */
 export interface HostNode {
   readonly kind: 'host';
   readonly id: string;
@@ -125,7 +125,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
       await this.hosts.whenReady();
       const generation = this.#hostsGeneration;
       const all = this.hosts.all;
-      const shown = all.length === 1
+      const shown = all.length === 1 && !this.#showsHostRows()
         ? await this.#stateChildren(all[0], '/')
         : all.map((host) => this.#remember({ kind: 'host', id: host.id, host }));
       // What the tree's own work costs, apart from the workbench's: visible in the log next to activation.
@@ -279,7 +279,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
    */
   #targetFor(host: StateHost, path: string): ExplorerNode | undefined {
     for (let current = path; ; current = parentPath(current)) {
-      if (current === '/') return this.hosts.all.length > 1 ? this.#nodes.get(host.id) : undefined;
+      if (current === '/') return this.#showsHostRows() ? this.#nodes.get(host.id) : undefined;
       const node = this.#nodes.get(stateId(host, current));
       if (node !== undefined) return node;
     }
@@ -357,7 +357,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
 
   #stateOrHost(host: StateHost, path: string): ExplorerNode | undefined {
     if (path !== '/') return this.nodeFor(host, path);
-    return this.hosts.all.length > 1 ? this.#remember({ kind: 'host', id: host.id, host }) : undefined;
+    return this.#showsHostRows() ? this.#remember({ kind: 'host', id: host.id, host }) : undefined;
   }
 
   #inner(host: StateHost, path: string, keys: readonly (string | number)[], value: unknown): InnerNode {
@@ -370,6 +370,12 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
   #remember<N extends ExplorerNode>(node: N): N {
     this.#nodes.set(node.id, node);
     return node;
+  }
+
+  /** A lone state folder is the tree itself; several sources, or a Redis root (whose row shows its connection), get rows. */
+  #showsHostRows(): boolean {
+    const all = this.hosts.all;
+    return all.length > 1 || all.some((host) => host.kind === 'redis');
   }
 
   #pageSize(): number {

@@ -288,6 +288,20 @@ suite('Redis root passwords', () => {
     await server?.dispose();
   });
 
+  test('a lone Redis root is a row of its own, which shows its connection', async () => {
+    const config = vscode.workspace.getConfiguration('restate');
+    await config.update('stateFolders', [], vscode.ConfigurationTarget.Workspace);
+    try {
+      await until(() => exports.hosts.all.length === 1 && locked() !== undefined, 'the state folder did not go away');
+      const top = await children(exports);
+      assert.deepEqual(top.map((node) => (node.kind === 'host' ? `host ${node.host.label}` : node.id)), ['host Locked']);
+      assert.match(String((await rowOf(exports, top[0])).description), /error|connecting/);
+    } finally {
+      await config.update('stateFolders', undefined, vscode.ConfigurationTarget.Workspace);
+      await until(() => exports.hosts.all.length === 2, 'the state folder did not come back');
+    }
+  });
+
   test('a server that wants a password says so on the root; the password entered is kept out of the settings and can be forgotten', async function () {
     this.timeout(60_000);
     const first = await until(() => {
