@@ -245,6 +245,26 @@ suite('Redis roots', () => {
     assert.equal(await vscode.commands.executeCommand('restate.setValue', { path: '/count', host: app.id }, '11'), false);
     assert.ok(Date.now() - started < 5000, `the tree and a command took ${Date.now() - started} ms without a server`);
 
+    // Find still lists the state folder's paths: the lost server hides only its roots' paths.
+    let found: string | undefined;
+    let finished = false;
+    const finding = Promise.resolve(vscode.commands.executeCommand<string | undefined>('restate.find')).then((path) => {
+      found = path;
+      finished = true;
+    });
+    try {
+      await until(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return finished;
+      }, 'Find did not take an item');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+      await finding;
+    }
+    assert.equal(typeof found, 'string', 'Find listed nothing while a Redis server was gone');
+
     await server.restart();
     // The server kept nothing (no persistence): another program fills it again.
     await other.write('/users/dora', { name: 'Dora' }).catch(async () => {
