@@ -7,7 +7,7 @@ import { MISSING } from '../../extension/restate';
 import { RedisBackend } from '../../extension/restate/redis';
 import type { StateHost } from '../../extension/sources/stateHost';
 import { startRedisServer, type RedisServer } from '../backends/redisServer';
-import { activatedApi, extensionId, until, workspaceFolder } from './helpers';
+import { activatedApi, extensionId, outputChannelText, until, workspaceFolder } from './helpers';
 
 /** The rows of a node (the top level without one), as the view asks for them. */
 async function children(exports: RestateExtensionApi, node?: ExplorerNode): Promise<ExplorerNode[]> {
@@ -347,5 +347,16 @@ suite('Redis root passwords', () => {
       const host = locked();
       return host !== unlocked && connection(host) === 'error (password)';
     }, 'the root still connects after its password was forgotten', { details: () => connection(locked()) });
+  });
+
+  test('a URL with a password in the settings is refused with a message naming the root, and nothing connects', async () => {
+    await vscode.workspace.getConfiguration('restate').update('redisRoots', [
+      { url: `redis://:${password}@127.0.0.1:${server.port}`, prefix: 'locked', label: 'Leaky' },
+    ], vscode.ConfigurationTarget.Workspace);
+    const line = await until(() => outputChannelText().split('\n').find((text) => text.includes('restate.redisRoots[0] ("Leaky")')),
+      'the Output channel does not name the refused root');
+    assert.match(line, /\[error\].*its url carries a password, and passwords are never read from settings/);
+    assert.ok(!outputChannelText().includes(password), 'the Output channel shows the password');
+    await until(() => exports.hosts.all.every((host) => host.kind !== 'redis'), 'a root with a password in its URL was opened');
   });
 });
