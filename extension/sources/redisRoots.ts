@@ -1,5 +1,5 @@
-// The `restate.redisRoots` setting, read without vscode so that its checks are tested in plain Node.
-import { redactedUrl } from '../restate/redis';
+// The `restate.redisRoots` setting, read without vscode so that its checks are tested in plain Node. It does
+// not import the Redis backend: the Redis client is loaded only once a root is configured, not at activation.
 
 export const redisRootsSetting = 'restate.redisRoots';
 
@@ -92,6 +92,17 @@ function nameOf(entry: unknown): string {
   if (typeof label === 'string' && label !== '') return ` (${JSON.stringify(label)})`;
   if (typeof prefix === 'string' && prefix !== '') return ` (prefix ${JSON.stringify(prefix)})`;
   return '';
+}
+
+/** The URL with any password replaced, for messages and ids (as the backend's redactedUrl). */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(an invalid URL)';
+  }
 }
 
 function describe(value: unknown): string {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { ControllerAsync, MISSING, RestateUsageError, type AsyncBackend, type TraceRecord } from '../restate';
-import { RedisBackend, type BackendChange } from '../restate/redis';
+import type { BackendChange, RedisBackend } from '../restate/redis';
 import type { RedisRootSetting } from './redisRoots';
 import { ownValueOf, type StateChange, type StateHost, type UnreadableFile } from './stateHost';
 
@@ -13,6 +13,8 @@ export type RedisConnection =
 
 export interface RedisStateHostOptions {
   readonly root: RedisRootSetting;
+  /** The backend class, from `import('../restate/redis')`: the Redis client loads only when a root is configured. */
+  readonly RedisBackend: typeof RedisBackend;
   /** The workspace folder whose settings listed the root. */
   readonly workspaceFolder: vscode.WorkspaceFolder;
   /** How long notified changes are collected before onDidChangeState fires. */
@@ -80,7 +82,7 @@ export class RedisStateHost implements StateHost {
     this.#heartbeatMs = options.heartbeatMs ?? 2000;
     this.#log = options.log;
     this.password = options.password;
-    this.redis = new RedisBackend({
+    this.redis = new options.RedisBackend({
       url: withPassword(root.url, options.password),
       prefix: root.prefix,
       connectTimeoutMs: 3000,

@@ -119,13 +119,15 @@ export class WorkspaceStateHosts implements StateHosts {
       this.log?.error(problem);
       void vscode.window.showErrorMessage(problem);
     }
+    if (roots.length === 0) return [];
+    const { RedisBackend } = await import('../restate/redis');
     return Promise.all(roots.map(async (root) => {
       const password = await this.#passwordOf(root);
       // The id holds everything that decides what the host may do: a host with the same id is the same root,
       // unless its password changed.
       const known = previous.find((host): host is RedisStateHost => host instanceof RedisStateHost && host.id === root.id);
       if (known !== undefined && known.password === password) return known;
-      const host = new RedisStateHost({ root, workspaceFolder, log: this.log, password });
+      const host = new RedisStateHost({ root, RedisBackend, workspaceFolder, log: this.log, password });
       host.onDidChangeConnection((connection) => {
         if (connection.state === 'error' && connection.needsPassword === true) void this.#offerPassword(host, connection.message);
       });
