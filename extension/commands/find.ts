@@ -99,7 +99,8 @@ export class FindInViewCommand implements Command {
   }
 }
 
-async function collect(hosts: readonly StateHost[]): Promise<PathItem[]> {
+/** Every state path of the sources, as Find lists them; exported for the tests. */
+export async function collect(hosts: readonly StateHost[]): Promise<PathItem[]> {
   const items: PathItem[] = [];
   for (const host of hosts) {
     const backend = host.controller.backend;

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ListedChange } from '../../extension/changes/commands';
+import { collect } from '../../extension/commands/find';
 import type { RestateExtensionApi } from '../../extension/extension';
 import type { ExplorerNode, HostNode, StateNode } from '../../extension/explorer/stateTree';
 import { MISSING } from '../../extension/restate';
@@ -208,6 +209,14 @@ suite('Redis roots', () => {
     await assert.rejects(shared.controller.setState('/motd', 'changed'), /Shared is a read-only Redis root/);
     assert.equal(await otherShared.read('/motd'), 'hello');
     assert.equal(await otherShared.read('/x'), MISSING);
+
+    // Reverting another program's write in the Changes view is refused too.
+    await otherShared.write('/motd', 'changed elsewhere');
+    const remote = await until(async () => (await listed()).find((change) => change.hostId === shared.id && change.path === '/motd' && change.cause === 'remote'),
+      'the Changes view did not record the other program\'s write');
+    await vscode.commands.executeCommand('restate.changes.revert', { kind: 'entry', id: remote.id });
+    assert.equal(await otherShared.read('/motd'), 'changed elsewhere');
+    await otherShared.write('/motd', 'hello');
   });
 
   test("the workspace's derivations write only into the root that allows them", async () => {
@@ -246,24 +255,9 @@ suite('Redis roots', () => {
     assert.ok(Date.now() - started < 5000, `the tree and a command took ${Date.now() - started} ms without a server`);
 
     // Find still lists the state folder's paths: the lost server hides only its roots' paths.
-    let found: string | undefined;
-    let finished = false;
-    const finding = Promise.resolve(vscode.commands.executeCommand<string | undefined>('restate.find')).then((path) => {
-      found = path;
-      finished = true;
-    });
-    try {
-      await until(async () => {
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        return finished;
-      }, 'Find did not take an item');
-    } finally {
-      await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-      await finding;
-    }
-    assert.equal(typeof found, 'string', 'Find listed nothing while a Redis server was gone');
+    const found = await collect(exports.hosts.all);
+    assert.ok(found.some((item) => item.host.kind === 'folder'), 'Find listed nothing while a Redis server was gone');
+    assert.ok(found.every((item) => item.host.kind === 'folder'), 'Find listed paths of a root whose server is gone');
 
     await server.restart();
     // The server kept nothing (no persistence): another program fills it again.
