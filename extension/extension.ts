@@ -11,6 +11,7 @@ import { EditValueCommand } from './commands/editValue';
 import { FindCommand, FindInViewCommand } from './commands/find';
 import { OpenFileCommand } from './commands/openFile';
 import { PingCommand } from './commands/ping';
+import { EnterRedisPasswordCommand, ForgetRedisPasswordCommand } from './commands/redisPassword';
 import { RefreshCommand } from './commands/refresh';
 import { RevealCommand } from './commands/reveal';
 import { SetValueCommand } from './commands/setValue';
@@ -35,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
   const started = performance.now();
   const startedAt = new Date();
   const log = vscode.window.createOutputChannel('Restate State Explorer', { log: true });
-  const hosts = new WorkspaceStateHosts(log);
+  const hosts = new WorkspaceStateHosts(log, context.secrets);
   const decorations = new StateDecorations();
   const tree = new StateTreeProvider(hosts, decorations, log);
   const view = vscode.window.createTreeView('restate.explorer', { treeDataProvider: tree, showCollapseAll: true });
@@ -65,6 +66,8 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
       new CollapseAllCommand(),
       new ShowMoreCommand(hosts, tree),
       new CreateStateFolderCommand(hosts),
+      new EnterRedisPasswordCommand(hosts),
+      new ForgetRedisPasswordCommand(hosts),
     ]),
   );
   registerDefinitionsAndGraph(context, hosts, log);

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { RestateFormatError, deepEqual } from '../restate';
-import { readOwnValue, type StateHost, type StateHosts } from '../sources/stateHost';
+import { hasFiles, readOwnValue, type StateHost, type StateHosts } from '../sources/stateHost';
 import type { Command } from './command';
 import { reportFailure, selectedStateNode, targetOf, type ViewSelection } from './targets';
 import { askValue, derivedWarning, valueArgument } from './valueInput';
@@ -56,7 +56,8 @@ export class EditValueCommand implements Command {
       const text = began.unreadable !== undefined
         ? began.unreadable.text
         : began.hasValue ? JSON.stringify(began.value, null, 1)?.replace(/\n\s*/g, ' ') ?? '' : '';
-      if (text.length > inlineLimit && path !== '/') {
+      // A Redis root has no file to open: its values are edited in the box, however long.
+      if (text.length > inlineLimit && path !== '/' && hasFiles(host)) {
         await vscode.window.showTextDocument(host.fileFor(path));
         return false;
       }
@@ -94,7 +95,7 @@ async function readForEdit(host: StateHost, path: string): Promise<OwnValue> {
   try {
     return await readOwnValue(host, path);
   } catch (error) {
-    if (!(error instanceof RestateFormatError)) throw error;
+    if (!(error instanceof RestateFormatError) || !hasFiles(host)) throw error;
     const raw = new TextDecoder().decode(await vscode.workspace.fs.readFile(host.fileFor(path)));
     return { hasValue: false, value: undefined, unreadable: { text: raw.replace(/\s*\n\s*/g, ' ').trim(), detail: error.detail } };
   }
@@ -110,7 +111,7 @@ async function askOnConflict(host: StateHost, path: string, now: OwnValue): Prom
     vscode.l10n.t('{0} was changed by another program since you began editing it.', path),
     {
       modal: true,
-      detail: vscode.l10n.t('{0} now holds {1}. Overwrite it with your value, or keep theirs?', host.fileFor(path).toString(true), shown),
+      detail: vscode.l10n.t('{0} now holds {1}. Overwrite it with your value, or keep theirs?', hasFiles(host) ? host.fileFor(path).toString(true) : `${host.label} ${path}`, shown),
     },
     overwrite,
     keepTheirs,

@@ -99,39 +99,47 @@ export class FindInViewCommand implements Command {
   }
 }
 
-async function collect(hosts: readonly StateHost[]): Promise<PathItem[]> {
+/** Every state path of the sources, as Find lists them; exported for the tests. */
+export async function collect(hosts: readonly StateHost[]): Promise<PathItem[]> {
   const items: PathItem[] = [];
   for (const host of hosts) {
     const backend = host.controller.backend;
     if (backend.listChildren === undefined) continue;
     const queue = ['/'];
-    while (queue.length > 0 && items.length < maxPaths) {
-      const parent = queue.shift()!;
-      const names = await backend.listChildren(parent);
-      const paths = names.map((name) => childPath(parent, name));
-      const entries = await Promise.all(paths.map(async (path) => {
-        const hasChildren = (await backend.listChildren!(path)).length > 0;
-        let description = '';
-        let value: unknown;
-        try {
-          const own = await readOwnValue(host, path);
-          if (own.hasValue) {
-            description = previewValue(own.value);
-            value = own.value;
+    // One source that cannot be read (a Redis root whose server is gone) hides only its own paths.
+    try {
+      while (queue.length > 0 && items.length < maxPaths) {
+        const parent = queue.shift()!;
+        const names = await backend.listChildren(parent);
+        const paths = names.map((name) => childPath(parent, name));
+        const entries = await Promise.all(paths.map(async (path) => {
+          const hasChildren = (await backend.listChildren!(path)).length > 0;
+          let description = '';
+          let value: unknown;
+          try {
+            const own = await readOwnValue(host, path);
+            if (own.hasValue) {
+              description = previewValue(own.value);
+              value = own.value;
+            }
+          } catch {
+            description = vscode.l10n.t('invalid value');
           }
-        } catch {
-          description = vscode.l10n.t('invalid value');
+          return { path, hasChildren, description, value };
+        }));
+        for (const entry of entries) {
+          const folderLabel = hosts.length > 1 ? host.label : undefined;
+          items.push({
+            label: entry.path, description: entry.description, detail: folderLabel, folderLabel, host, path: entry.path,
+            value: entry.value, searchText: entry.value === undefined ? '' : searchTextOf(entry.value),
+          });
+          if (entry.hasChildren) queue.push(entry.path);
         }
-        return { path, hasChildren, description, value };
-      }));
-      for (const entry of entries) {
-        const folderLabel = hosts.length > 1 ? host.label : undefined;
-        items.push({
-          label: entry.path, description: entry.description, detail: folderLabel, folderLabel, host, path: entry.path,
-          value: entry.value, searchText: entry.value === undefined ? '' : searchTextOf(entry.value),
-        });
-        if (entry.hasChildren) queue.push(entry.path);
       }
+    } catch (error) {
+      if (hosts.length === 1) throw error;
+      console.error(`[restate] [find] cannot list the state paths of ${host.label}:`, error);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Cannot list the state paths of {0}: {1}', host.label, error instanceof Error ? error.message : String(error)));
     }
   }
   return items;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { StateHosts } from '../sources/stateHost';
+import { hasFiles, type StateHosts } from '../sources/stateHost';
 import type { Command } from './command';
 import { targetOf } from './targets';
 
@@ -15,6 +15,10 @@ export class OpenFileCommand implements Command {
   async execute(target?: unknown): Promise<vscode.Uri | undefined> {
     const resolved = targetOf(this.hosts, target);
     if (resolved === undefined) return undefined;
+    if (!hasFiles(resolved.host)) {
+      void vscode.window.showInformationMessage(vscode.l10n.t('{0} is kept in Redis ({1}): it has no file to open.', resolved.path, resolved.host.label));
+      return undefined;
+    }
     const file = resolved.host.fileFor(resolved.path);
     if (await exists(file)) {
       await vscode.window.showTextDocument(file, { preview: true });

@@ -13,7 +13,7 @@ export class RefreshCommand implements Command {
 
   async execute(): Promise<void> {
     await this.hosts.refresh();
-    for (const host of this.hosts.all) host.cache.invalidate('/');
+    for (const host of this.hosts.all) host.cache?.invalidate('/');
     this.tree.refresh();
   }
 }

@@ -187,7 +187,8 @@ export class DefinitionsManager implements vscode.Disposable {
     }
     const added: (HostDefinitions & { detach: () => void })[] = [];
     for (const host of this.#hosts.all) {
-      if (this.#perHost.has(host.id)) continue;
+      // A source that does not take the workspace's definitions (a Redis root, unless it allows them) gets none.
+      if (this.#perHost.has(host.id) || host.runsWorkspaceDefinitions === false) continue;
       const timeoutMs = (): number => vscode.workspace.getConfiguration('restate', host.workspaceFolder).get<number>('definitions.timeoutMs', 1000);
       const runner = new DefinitionRunner(host.controller, { timeoutMs, sandbox: this.#sandbox, onLateError: () => this.#scheduleDiagnostics() });
       const trace = new TraceLog(host.controller, (controllerId) => runner.definitionIdOf(controllerId) ?? controllerId, undefined, (controllerId) => runner.ranAheadMs(controllerId));

@@ -2,10 +2,12 @@ import * as vscode from 'vscode';
 import { RestateBackendError, RestateFormatError } from '../restate';
 import { StateDecorations } from './decorations';
 import { childrenPreview, innerEntries, isExpandable, keyPathText, prettyValue, previewValue, valueIcons, valueKind } from './preview';
-import { readOwnValue, type StateChange, type StateHost, type StateHosts } from '../sources/stateHost';
+import { hasFiles, readOwnValue, type StateChange, type StateHost, type StateHosts } from '../sources/stateHost';
 import { childPath, nameOf, parentPath, topMost } from '../sources/statePaths';
+import { RedisStateHost } from '../sources/redisStateHost';
+import { redisHostItem, redisStateItem } from './redisItems';
 
-/** A state folder, shown as a root only when the workspace has more than one. */
+/** A state source, shown as a root when the workspace has more than one, or when it is a Redis root. */
 export interface HostNode {
   readonly kind: 'host';
   readonly id: string;
@@ -124,7 +126,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
       await this.hosts.whenReady();
       const generation = this.#hostsGeneration;
       const all = this.hosts.all;
-      const shown = all.length === 1
+      const shown = all.length === 1 && !this.#showsHostRows()
         ? await this.#stateChildren(all[0], '/')
         : all.map((host) => this.#remember({ kind: 'host', id: host.id, host }));
       // What the tree's own work costs, apart from the workbench's: visible in the log next to activation.
@@ -215,12 +217,16 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     }
     for (const host of this.hosts.all) {
       if (!this.#hostSubscriptions.has(host.id)) {
-        this.#hostSubscriptions.set(host.id, host.onDidChangeState((changes) => {
+        const subscription = host.onDidChangeState((changes) => {
           this.#onStateChanged(host, changes).catch((error: unknown) => {
             console.error(`[restate] [explorer] cannot refresh the tree after a change in ${host.label}:`, error);
             this.log?.error(`cannot refresh the tree after a change in ${host.label}: ${error instanceof Error ? error.message : String(error)}`);
           });
-        }));
+        });
+        this.#hostSubscriptions.set(host.id, host instanceof RedisStateHost
+          // A root whose server went or came back is read again, with its state shown on its row.
+          ? vscode.Disposable.from(subscription, host.onDidChangeConnection(() => this.#fire(this.#targetFor(host, '/'))))
+          : subscription);
       }
     }
   }
@@ -274,7 +280,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
    */
   #targetFor(host: StateHost, path: string): ExplorerNode | undefined {
     for (let current = path; ; current = parentPath(current)) {
-      if (current === '/') return this.hosts.all.length > 1 ? this.#nodes.get(host.id) : undefined;
+      if (current === '/') return this.#showsHostRows() ? this.#nodes.get(host.id) : undefined;
       const node = this.#nodes.get(stateId(host, current));
       if (node !== undefined) return node;
     }
@@ -337,7 +343,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     } catch (error) {
       node.host.noteRead(node.path, error);
       const message = error instanceof RestateFormatError ? error.detail : error instanceof Error ? error.message : String(error);
-      const file = error instanceof RestateFormatError || error instanceof RestateBackendError
+      const file = hasFiles(node.host) && (error instanceof RestateFormatError || error instanceof RestateBackendError)
         ? node.host.fileFor(node.path).toString()
         : undefined;
       return { hasChildren, childCount, hasValue: false, value: undefined, error: { message, ...(file ? { file } : {}) }, derived: false };
@@ -351,7 +357,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
 
   #stateOrHost(host: StateHost, path: string): ExplorerNode | undefined {
     if (path !== '/') return this.nodeFor(host, path);
-    return this.hosts.all.length > 1 ? this.#remember({ kind: 'host', id: host.id, host }) : undefined;
+    return this.#showsHostRows() ? this.#remember({ kind: 'host', id: host.id, host }) : undefined;
   }
 
   #inner(host: StateHost, path: string, keys: readonly (string | number)[], value: unknown): InnerNode {
@@ -366,16 +372,23 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     return node;
   }
 
+  /** A lone state folder is the tree itself; several sources, or a Redis root (whose row shows its connection), get rows. */
+  #showsHostRows(): boolean {
+    const all = this.hosts.all;
+    return all.length > 1 || all.some((host) => host.kind === 'redis');
+  }
+
   #pageSize(): number {
     const size = vscode.workspace.getConfiguration(settingSection).get<number>('pageSize', 200);
     return Number.isInteger(size) && size > 0 ? size : 200;
   }
 
   #hostItem(node: HostNode): vscode.TreeItem {
+    if (node.host instanceof RedisStateHost) return redisHostItem(node.host, node.id, this.decorations.uriFor(node.host, '/'));
     const item = new vscode.TreeItem(node.host.label, vscode.TreeItemCollapsibleState.Expanded);
     item.id = node.id;
     item.description = node.host.workspaceFolder.name;
-    item.tooltip = node.host.stateFolder.toString(true);
+    if (hasFiles(node.host)) item.tooltip = node.host.stateFolder.toString(true);
     item.iconPath = new vscode.ThemeIcon('database');
     item.contextValue = 'restate.host';
     item.resourceUri = this.decorations.uriFor(node.host, '/');
@@ -384,6 +397,11 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
   }
 
   #stateItem(node: StateNode, info: StateInfo): vscode.TreeItem {
+    const item = this.#folderStateItem(node, info);
+    return node.host instanceof RedisStateHost ? redisStateItem(node.host, item) : item;
+  }
+
+  #folderStateItem(node: StateNode, info: StateInfo): vscode.TreeItem {
     const name = nameOf(node.path);
     const expandable = info.hasChildren || (info.hasValue && isExpandable(info.value));
     const item = new vscode.TreeItem(name, expandable ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
@@ -437,7 +455,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     );
     item.id = node.id;
     item.description = ownValue
-      ? vscode.l10n.t('own value, from {0}', fileName(node.host.fileFor(node.path)))
+      ? hasFiles(node.host) ? vscode.l10n.t('own value, from {0}', fileName(node.host.fileFor(node.path))) : vscode.l10n.t('own value')
       : previewValue(node.value);
     item.iconPath = new vscode.ThemeIcon(valueIcons[valueKind(node.value)]);
     item.tooltip = new vscode.MarkdownString()
@@ -474,6 +492,7 @@ function fileName(uri: vscode.Uri): string {
 
 /** The names of the sub-folders of a node's children folder, or undefined when it cannot be read. */
 async function subfolders(host: StateHost, path: string): Promise<Set<string> | undefined> {
+  if (!hasFiles(host)) return undefined;
   try {
     const entries = await vscode.workspace.fs.readDirectory(host.folderFor(path));
     return new Set(entries.filter(([, type]) => (type & vscode.FileType.Directory) !== 0).map(([name]) => name));

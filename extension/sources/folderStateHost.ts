@@ -4,7 +4,7 @@ import { readValueFile } from '../workspace/valueFile';
 import { vscodeFileAdapter } from '../workspace/vscodeFileAdapter';
 import { ExternalChanges } from './externalChanges';
 import { ObservedBackend } from './observedBackend';
-import type { FileChangesListener, StateChange, StateHost, UnreadableFile } from './stateHost';
+import type { FileChangesListener, FileStateHost, StateChange, UnreadableFile } from './stateHost';
 import { isAtOrBelow, statePathOfRelative, valueFileSegments } from './statePaths';
 
 export interface FolderStateHostOptions {
@@ -24,13 +24,15 @@ export interface FolderStateHostOptions {
  * A state folder served by a ControllerAsync over a write-through cache over the file-system backend,
  * with a watcher that reports other processes' changes through notifyChange (S124–S125).
  */
-export class FolderStateHost implements StateHost {
+export class FolderStateHost implements FileStateHost {
+  readonly kind = 'folder';
   readonly id: string;
   readonly label: string;
   readonly stateFolder: vscode.Uri;
   readonly workspaceFolder: vscode.WorkspaceFolder;
   readonly controller: ControllerAsync;
   readonly cache: CachingAsyncBackend;
+  readonly runsWorkspaceDefinitions = true;
   readonly observed: ObservedBackend;
 
   readonly #changed = new vscode.EventEmitter<readonly StateChange[]>();

@@ -41,20 +41,30 @@ export interface StateFiles {
 
 /**
  * A source of state in the workspace with the controller that serves it; every view and command reaches state
- * through one. The only kind today is a state folder (FolderStateHost): its controller sits on a write-through
- * cache over the file-system backend (through vscode.workspace.fs, so remote workspaces work), and a watcher
- * reports changes made by other processes to it with notifyChange (cause 'file').
+ * through one. A state folder (FolderStateHost): its controller sits on a write-through cache over the
+ * file-system backend (through vscode.workspace.fs, so remote workspaces work), and a watcher reports changes
+ * made by other processes to it with notifyChange (cause 'file'). A Redis root (RedisStateHost): its
+ * controller sits on a RedisBackend, whose change feed reports other processes' writes (cause 'remote').
  */
-export interface StateHost extends StateFiles, vscode.Disposable {
-  /** Stable across reloads: `${workspaceFolder.uri}|${state folder relative to it}`. */
+export interface StateHost extends vscode.Disposable {
+  /** Stable across reloads: `${workspaceFolder.uri}|${state folder relative to it}`, or `redis|<url>|<prefix>`. */
   readonly id: string;
+  /** A state folder has value files (see StateFiles); a Redis root has none. */
+  readonly kind: 'folder' | 'redis';
+  /** No command writes to it; the menus offer none that would. */
+  readonly readOnly?: boolean;
+  /** Whether the derivations and trackers of `.vscode/restate.jsonc` run over it (and so write to it). */
+  readonly runsWorkspaceDefinitions?: boolean;
   /** The state folder as configured, e.g. ".state", prefixed by the workspace folder's name in multi-root. */
   readonly label: string;
   /** The workspace folder whose settings and definitions file (`.vscode/restate.jsonc`) apply to this source. */
   readonly workspaceFolder: vscode.WorkspaceFolder;
   readonly controller: ControllerAsync;
-  /** The cache under the controller; invalidate() it after changing files behind the controller's back. */
-  readonly cache: CachingAsyncBackend;
+  /**
+   * The cache under the controller, if it has one; invalidate() it after changing files behind the
+   * controller's back.
+   */
+  readonly cache?: CachingAsyncBackend;
   /** A coalesced burst of notified changes (any cause), in the order they happened. */
   readonly onDidChangeState: vscode.Event<readonly StateChange[]>;
   /**
@@ -88,6 +98,17 @@ export interface StateHost extends StateFiles, vscode.Disposable {
    * start from what is on disk.
    */
   reload(path: string): Promise<void>;
+}
+
+/** A state source made of files: a state folder. */
+export interface FileStateHost extends StateHost, StateFiles {
+  readonly kind: 'folder';
+  readonly cache: CachingAsyncBackend;
+}
+
+/** Whether the source keeps its nodes as files (Open File, Edit Value in an editor, the folder listing). */
+export function hasFiles(host: StateHost): host is FileStateHost {
+  return host.kind === 'folder';
 }
 
 /** Every state source of the workspace, kept in step with the settings and the workspace folders. */

@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import { FolderStateHost } from './folderStateHost';
+import { parseRedisRoots, passwordKey, redisRootsSetting, type RedisRootSetting } from './redisRoots';
+import { RedisStateHost } from './redisStateHost';
 import type { StateHost, StateHosts } from './stateHost';
 import { isInsideWorkspaceFolder } from '../workspace/stateFolderPath';
 
@@ -37,13 +39,18 @@ export class WorkspaceStateHosts implements StateHosts {
   #existenceWatchers: vscode.Disposable[] = [];
   readonly #subscriptions: vscode.Disposable[];
   #scan: Promise<void> = Promise.resolve();
+  /** The problems of `restate.redisRoots` already shown, so that each is told once. */
+  readonly #toldProblems = new Set<string>();
 
-  /** `log`: the Output channel that each state folder's read failures are written to. */
-  constructor(private readonly log?: vscode.LogOutputChannel) {
+  /**
+   * `log`: the Output channel that each state folder's read failures are written to. `secrets`: where the
+   * passwords of Redis roots are kept (asked for when a server wants one).
+   */
+  constructor(private readonly log?: vscode.LogOutputChannel, private readonly secrets?: vscode.SecretStorage) {
     this.#subscriptions = [
       this.#changed,
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration(`${settingSection}.${settingName}`)) void this.refresh();
+        if (event.affectsConfiguration(`${settingSection}.${settingName}`) || event.affectsConfiguration(redisRootsSetting)) void this.refresh();
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
     ];
@@ -89,12 +96,71 @@ export class WorkspaceStateHosts implements StateHosts {
         label: workspaceFolders.length > 1 ? `${workspaceFolder.name}/${relativePath}` : relativePath,
         log: this.log,
       }));
+    next.push(...await this.#redisHosts(previous));
     for (const host of previous) if (!next.includes(host)) host.dispose();
     const same = next.length === previous.length && next.every((host, index) => host === previous[index]);
     this.#hosts = next;
     if (!same) this.#changed.fire();
     // Only the welcome view and menus read the context key: the tree need not wait for the round trip.
     void vscode.commands.executeCommand('setContext', hasStateFolderKey, next.length > 0);
+  }
+
+  /**
+   * One host per entry of `restate.redisRoots`, after the state folders; an entry whose settings did not
+   * change keeps its host and connection. Refused entries are told once each, naming the entry.
+   */
+  async #redisHosts(previous: readonly StateHost[]): Promise<StateHost[]> {
+    const workspaceFolder = vscode.workspace.workspaceFolders?.[0];
+    if (workspaceFolder === undefined) return [];
+    const { roots, problems } = parseRedisRoots(vscode.workspace.getConfiguration().get<unknown>(redisRootsSetting));
+    for (const problem of problems) {
+      if (this.#toldProblems.has(problem)) continue;
+      this.#toldProblems.add(problem);
+      this.log?.error(problem);
+      void vscode.window.showErrorMessage(problem);
+    }
+    if (roots.length === 0) return [];
+    const { RedisBackend } = await import('../restate/redis');
+    return Promise.all(roots.map(async (root) => {
+      const password = await this.#passwordOf(root);
+      // The id holds everything that decides what the host may do: a host with the same id is the same root,
+      // unless its password changed.
+      const known = previous.find((host): host is RedisStateHost => host instanceof RedisStateHost && host.id === root.id);
+      if (known !== undefined && known.password === password) return known;
+      const host = new RedisStateHost({ root, RedisBackend, workspaceFolder, log: this.log, password });
+      host.onDidChangeConnection((connection) => {
+        if (connection.state === 'error' && connection.needsPassword === true) void this.#offerPassword(host, connection.message);
+      });
+      return host;
+    }));
+  }
+
+  async #passwordOf(root: RedisRootSetting): Promise<string | undefined> {
+    try {
+      return await this.secrets?.get(passwordKey(root));
+    } catch (error) {
+      this.log?.error(`cannot read the password of ${root.label} from the secret storage: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  }
+
+  /** A notification, not a prompt that takes the focus: the user enters the password when they choose to. */
+  async #offerPassword(host: RedisStateHost, message: string): Promise<void> {
+    const enter = vscode.l10n.t('Enter Password');
+    const text = host.password === undefined
+      ? vscode.l10n.t('{0} ({1}) needs a password: {2}', host.label, host.address, message)
+      : vscode.l10n.t('{0} ({1}) refused the saved password: {2}', host.label, host.address, message);
+    if (await vscode.window.showErrorMessage(text, enter) === enter) {
+      await vscode.commands.executeCommand('restate.redis.enterPassword', { host: host.id });
+    }
+  }
+
+  /** Keeps (or, with undefined, forgets) a root's password in the secret storage and connects again with it. */
+  async setPassword(host: RedisStateHost, password: string | undefined): Promise<void> {
+    if (this.secrets === undefined) throw new Error('no secret storage to keep the password in');
+    if (password === undefined) await this.secrets.delete(passwordKey(host.root));
+    else await this.secrets.store(passwordKey(host.root), password);
+    await this.refresh();
   }
 
   #watchFolderExistence(): void {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ListedChange } from '../../extension/changes/commands';
-import type { StateHost } from '../../extension/sources/stateHost';
+import type { FileStateHost } from '../../extension/sources/stateHost';
 import { mainHost, until } from './helpers';
 
 /** A subtree of its own, so the other suites' changes to the shared workspace do not get in the way. */
@@ -29,13 +29,13 @@ function writeFromOtherProcess(file: string, text: string): void {
 }
 
 /** Waits until the watcher has reported the extension's own writes, so they do not mix with the next step. */
-async function quiet(host: StateHost): Promise<void> {
+async function quiet(host: FileStateHost): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 500));
   await host.settled();
 }
 
 suite('Changes view', () => {
-  let host: StateHost;
+  let host: FileStateHost;
 
   suiteSetup(async () => {
     host = await mainHost();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ListedChange } from '../../extension/changes/commands';
 import type { RestateExtensionApi } from '../../extension/extension';
-import type { StateChange, StateHost } from '../../extension/sources/stateHost';
+import { hasFiles, type StateChange, type StateHost } from '../../extension/sources/stateHost';
 import type { ExplorerNode, StateNode, StateTreeProvider } from '../../extension/explorer/stateTree';
 import { activatedApi as api, extensionId, stateHostOf as mainHost, outputChannelText, until, workspaceFolder } from './helpers';
 
@@ -86,6 +86,7 @@ suite('State Explorer', () => {
     assert.equal(exports.hosts.all.length, 1);
     const host = exports.hosts.all[0];
     assert.equal(host.label, '.state');
+    assert.ok(hasFiles(host));
     assert.equal(host.stateFolder.fsPath, stateDir());
     assert.equal(host.fileFor('/users/alice').fsPath, join(stateDir(), 'users', 'alice.json'));
     assert.equal(host.fileFor('/').fsPath, `${stateDir()}.json`);

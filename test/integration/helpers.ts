@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RestateExtensionApi } from '../../extension/extension';
-import type { StateHost } from '../../extension/sources/stateHost';
+import { hasFiles, type FileStateHost } from '../../extension/sources/stateHost';
 
 export const extensionId = 'restate.restate-state-explorer';
 
@@ -18,13 +18,14 @@ export async function activatedApi(): Promise<RestateExtensionApi> {
 }
 
 /** The host of the first workspace folder's `.state`. */
-export function stateHostOf(exports: RestateExtensionApi): StateHost {
+export function stateHostOf(exports: RestateExtensionApi): FileStateHost {
   const host = exports.hosts.all.find((candidate) => candidate.label.endsWith('.state'));
   assert.ok(host, 'no host for .state');
+  assert.ok(hasFiles(host), '.state is not a state folder');
   return host;
 }
 
-export async function mainHost(): Promise<StateHost> {
+export async function mainHost(): Promise<FileStateHost> {
   return stateHostOf(await activatedApi());
 }
 
