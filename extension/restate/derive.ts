@@ -6,7 +6,7 @@ import type { ChangeContext, Engine } from './engine';
 import { NO_MARK, type Delivery, type SyncSet } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { CYCLE_LIMIT, runCycleError } from './chain';
-import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
+import { RunRecord, describeRunError, guardedRun, keepRunFailure, runCause, type SystemCallback, type Trigger } from './system';
 import type { LevelLists, Subscription } from './subscriptions';
 import type { WriteTarget } from './syncPath';
 import { MISSING } from './values';
@@ -118,8 +118,8 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     const engine = this.#engine;
     if (this.openLinks + this.openDestLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
     // -1: not timed (a clock reading is never negative).
-    const started = engine.timesRuns ? readRunClock() : -1;
-    clockReadingStale();
+    const started = engine.timesRuns ? engine.clock.read() : -1;
+    engine.clock.stale();
     let nested: SyncSet | undefined;
     try {
       nested = this.#computeNow(trigger);
@@ -138,7 +138,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
 
   endRun(trigger: Trigger, delivery: Delivery, started: number, failed: boolean, failure: unknown): void {
     const timed = started >= 0;
-    const ended = timed ? readRunClock() : 0;
+    const ended = timed ? this.#engine.clock.read() : 0;
     const recorded = failed ? failure : undefined;
     if (timed) this.recordRun(started, ended, recorded);
     else this.recordUntimedRun(recorded);

@@ -14,10 +14,10 @@ import {
   RestateValueError,
 } from './errors';
 import { ControllerEvent, type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
-import { childOf, resolveConcretePath, resolvePattern, type PathLike } from './path';
-import { InterleavedDelivery, NestedDelivery, collectFailure, finishDelivery, triggerAt, type Change, type Delivery, type Emitted } from './notification';
+import { ConcretePaths, childOf, resolvePattern, type PathLike } from './path';
+import { InterleavedDelivery, NestedDelivery, OpenNotifications, collectFailure, finishDelivery, triggerAt, type Change, type Delivery, type Emitted } from './notification';
 import { SubscriptionIndex, type Subscription } from './subscriptions';
-import type { SystemCallback, Trigger } from './system';
+import { SharedReading, type SystemCallback, type Trigger } from './system';
 import { SyncPath } from './syncPath';
 import { TraceHub, type TraceCause } from './trace';
 import { MISSING, OWN_VALUE_KEY, compareNames, deepEqual, isPlainObject } from './values';
@@ -105,9 +105,14 @@ export class Engine {
   readonly callbacks = new CallbackStore();
   readonly subscriptions = new SubscriptionIndex();
   readonly trace = new TraceHub();
+  /** ControllerSync's shared clock reading for run durations (S119). */
+  readonly clock = new SharedReading();
+  readonly paths = new ConcretePaths();
   readonly carrier: ContextCarrier;
   /** ControllerSync's plain-call path (syncPath.ts); `undefined` for ControllerAsync. */
   readonly now: SyncPath | undefined;
+  /** ControllerSync's open notifications, which nest strictly (notification.ts); `undefined` for ControllerAsync. */
+  readonly open: OpenNotifications | undefined;
   facade!: ControllerSync | ControllerAsync;
   /**
    * Whether derivation and tracker runs are timed for the graph's lastRunMs (S119). Reading the clock took
@@ -125,9 +130,11 @@ export class Engine {
     if (isAsync) {
       this.carrier = new AsyncContextCarrier();
       this.now = undefined;
+      this.open = undefined;
     } else {
       const carrier = new FieldCarrier();
       this.carrier = carrier;
+      this.open = new OpenNotifications();
       this.now = new SyncPath(this, carrier);
     }
   }
@@ -153,7 +160,7 @@ export class Engine {
   }
 
   *getState(path: PathLike, opts: GetStateOptions | undefined, context: ChangeContext | undefined): Operation<unknown> {
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.paths.resolve(path, COMPONENT);
     let value = this.backend.read(canonical, MISSING);
     if (isThenable(value)) value = yield value;
     if (value !== MISSING) return value;
@@ -191,7 +198,7 @@ export class Engine {
   }
 
   *setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.paths.resolve(path, COMPONENT);
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
     }
@@ -242,7 +249,7 @@ export class Engine {
   }
 
   *delState(path: PathLike, opts: DelStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.paths.resolve(path, COMPONENT);
     const prevValue = yield* this.readOld(canonical);
     if (prevValue === MISSING) return false;
     const cause = context?.cause ?? opts?.cause ?? 'api';
@@ -272,7 +279,7 @@ export class Engine {
   }
 
   *ping(path: PathLike, opts: PingOptions | undefined, context: ChangeContext | undefined): Operation<void> {
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.paths.resolve(path, COMPONENT);
     const value = yield* this.readWithDefault(canonical, opts?.default);
     const cause = context?.cause ?? opts?.cause ?? 'api';
     this.#checkChange(context?.chain, canonical, cause);
@@ -297,7 +304,7 @@ export class Engine {
     change: { prevValue: unknown; newValue: unknown; payload?: unknown; cause?: TraceCause },
     context: ChangeContext | undefined,
   ): Operation<void> {
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.paths.resolve(path, COMPONENT);
     const { prevValue, newValue, payload } = change;
     if (deepEqual(prevValue, newValue)) return;
     const cause = context?.cause ?? change.cause ?? 'file';
@@ -388,7 +395,7 @@ export class Engine {
 
   /** How one notification keeps its failures and the system callbacks it ran (notification.ts). */
   newDelivery(): Delivery {
-    return this.isAsync ? new InterleavedDelivery() : new NestedDelivery();
+    return this.open === undefined ? new InterleavedDelivery() : new NestedDelivery(this.open);
   }
 
   /** Runs `fn` as one batch (S113–S117): notifications wait for the outermost batch; a failure undoes its writes. */

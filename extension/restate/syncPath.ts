@@ -4,10 +4,10 @@ import { RestateCallbackError, RestateCycleError, RestateFormatError, RestateVal
 import type { ChangeContext, Engine, FieldCarrier } from './engine';
 import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
 import { SyncSet, collectFailure, finishDelivery, triggerAt, type Change, type DestWriter } from './notification';
-import { ancestorAt, resolveConcretePath, type PathLike } from './path';
+import { ancestorAt, type PathLike } from './path';
 import type { ValueHandle } from './backends/backend';
 import type { PathLevels } from './subscriptions';
-import { clockReadingStale, type SystemCallback } from './system';
+import { type SystemCallback } from './system';
 import { MISSING, deepEqual } from './values';
 
 const COMPONENT = 'controller';
@@ -48,7 +48,7 @@ export class SyncPath {
   getState(path: PathLike, opts: GetStateOptions | undefined, context: ChangeContext | undefined): unknown {
     const engine = this.#engine;
     if (opts?.writeDefault === true) return runSync(engine.getState(path, opts, context));
-    return this.getCanonical(resolveConcretePath(path, COMPONENT), opts?.default);
+    return this.getCanonical(this.#engine.paths.resolve(path, COMPONENT), opts?.default);
   }
 
   /** getState of a canonical path, with no default to write. */
@@ -61,7 +61,7 @@ export class SyncPath {
   setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): boolean {
     const engine = this.#engine;
     if (context?.batch !== undefined || engine.trace.active) return runSync(engine.setState(path, value, opts, context));
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.#engine.paths.resolve(path, COMPONENT);
     return this.setCanonical(canonical, value, opts, context?.chain, context?.cause ?? opts?.cause ?? 'api', undefined, context?.runner);
   }
 
@@ -99,7 +99,7 @@ export class SyncPath {
   ): boolean | SyncSet {
     const engine = this.#engine;
     // The runs this change sets off must not take their start from a reading made before it.
-    clockReadingStale();
+    this.#engine.clock.stale();
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
     }
@@ -131,7 +131,7 @@ export class SyncPath {
     const index = engine.subscriptions;
     const lists = target === undefined ? index.levelLists(canonical) : index.levelListsVia(canonical, target);
     if (lists === undefined) return true;
-    const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain, lists, index.version, runner, target);
+    const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain, lists, index.version, runner, target, engine.open!);
     if (target !== undefined) target.openDestLinks++;
     else this.openLink(canonical, runner);
     return change;
@@ -319,7 +319,7 @@ export class SyncPath {
       } finally {
         this.#carrier.leave(previous);
         context.ended = true;
-        clockReadingStale();
+        this.#engine.clock.stale();
       }
       if (isThenable(result)) {
         ignoreRejection(result);
@@ -347,7 +347,7 @@ export class SyncPath {
     } finally {
       this.#carrier.leave(previous);
       context.ended = true;
-      clockReadingStale();
+      this.#engine.clock.stale();
     }
   }
 

@@ -6,10 +6,10 @@ import type { BatchState } from './batch';
 import { CYCLE_LIMIT, runCycleError, type Chain } from './chain';
 import { eventDelState, eventSetState, type DelStateOptions, type GetStateOptions, type SetStateOptions } from './events';
 import type { ControllerAsync, ControllerSync } from './controller';
-import { resolveConcretePath, type PathLike } from './path';
+import type { PathLike } from './path';
 import type { TraceCause } from './trace';
 import type { Subscription } from './subscriptions';
-import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
+import { RunRecord, describeRunError, guardedRun, keepRunFailure, runCause, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
 export class Tracker extends RunRecord implements SystemCallback {
@@ -54,9 +54,10 @@ export class Tracker extends RunRecord implements SystemCallback {
     // runs this once per tracker.
     if (this.openLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
     const run = this.#newRun(trigger);
-    const timed = this.#engine.timesRuns;
-    const started = timed ? readRunClock() : 0;
-    clockReadingStale();
+    const engine = this.#engine;
+    const timed = engine.timesRuns;
+    const started = timed ? engine.clock.read() : 0;
+    engine.clock.stale();
     let failure: unknown;
     try {
       this.#engine.now!.callUser(run, this.fn as (event: TrackedRun) => unknown, run, this.#what);
@@ -64,7 +65,7 @@ export class Tracker extends RunRecord implements SystemCallback {
       failure = error;
       keepRunFailure(error, this.id, trigger, delivery);
     } finally {
-      const ended = timed ? readRunClock() : 0;
+      const ended = timed ? engine.clock.read() : 0;
       if (timed) this.recordRun(started, ended, failure);
       else this.recordUntimedRun(failure);
       this.#end(run, ended - started, failure);
@@ -237,9 +238,9 @@ class TrackedRun implements ChangeContext {
   }
 
   getState(path: PathLike, opts?: GetStateOptions): unknown {
-    const canonical = resolveConcretePath(path, 'track');
-    this.#add(canonical);
     const engine = this.#engine;
+    const canonical = engine.paths.resolve(path, 'track');
+    this.#add(canonical);
     const now = engine.now;
     // ControllerSync reads at once; a default to write, and ControllerAsync, go through the controller.
     if (now !== undefined && opts?.writeDefault !== true) return now.getCanonical(canonical, opts?.default);
