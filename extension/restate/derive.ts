@@ -11,9 +11,6 @@ import type { LevelLists, Subscription } from './subscriptions';
 import type { WriteTarget } from './syncPath';
 import { MISSING } from './values';
 
-/** Marks a source value that the trigger does not carry and has to be read. */
-const READ: unique symbol = Symbol('read the source');
-
 /** Past this many sources, `get` looks a source up in a map instead of scanning the list. */
 const SCAN_LIMIT = 8;
 
@@ -169,7 +166,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     const matched = this.#hasPatterns ? [] : undefined;
     for (let index = 0; index < this.sources.length; index++) {
       const value = this.#sourceValue(index, trigger, matched);
-      values[index] = value === READ ? yield* engine.readWithDefault(matched?.[index] ?? this.sources[index], undefined) : value;
+      values[index] = value === MISSING ? yield* engine.readWithDefault(matched?.[index] ?? this.sources[index], undefined) : value;
     }
     const context: ChangeContext = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch, runner: this };
     const ofValue = this.#ofValue;
@@ -183,30 +180,30 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   /** #compute as plain calls (see syncPath.ts); returns the dest write's change if it is still to be delivered. */
   #computeNow(trigger: Trigger): SyncSet | undefined {
     const engine = this.#engine;
-    const now = engine.now!;
+    const plain = engine.plain!;
     const context: ChangeContext = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch, runner: this };
     let result: unknown;
     if (this.#ofValue !== undefined) {
       // One concrete source, kept in a field of its own: a chain reads it once per link.
       const source = this.#onlySource;
-      const value = trigger.kind !== 'initial' && source === trigger.emittingPath ? trigger.newValue : readResult(source, now.read(source));
-      result = now.callUser(context, this.#ofValue, value, this.#what);
+      const value = trigger.kind !== 'initial' && source === trigger.emittingPath ? trigger.newValue : readResult(source, plain.read(source));
+      result = plain.callUser(context, this.#ofValue, value, this.#what);
     } else {
       const values: unknown[] = [];
       const matched = this.#hasPatterns ? [] : undefined;
       for (let index = 0; index < this.sources.length; index++) {
         const value = this.#sourceValue(index, trigger, matched);
-        if (value !== READ) values[index] = value;
+        if (value !== MISSING) values[index] = value;
         else {
           const path = matched?.[index] ?? this.sources[index];
-          values[index] = readResult(path, now.read(path));
+          values[index] = readResult(path, plain.read(path));
         }
       }
-      result = now.callUser(context, this.transform, new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched), this.#what);
+      result = plain.callUser(context, this.transform, new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched), this.#what);
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
       // Without a payload the write needs no options, and a chain reads one object fewer per link.
-      const written = now.writeCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this, undefined);
+      const written = plain.writeCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this, undefined);
       return typeof written === 'boolean' ? undefined : written;
     }
     if (result === undefined) runSync(engine.delState(this.dest, this.#writeOptions, context));
@@ -216,7 +213,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
 
 
   /**
-   * Source `index`'s value when the trigger carries it (undefined for a pattern it did not match), or READ
+   * Source `index`'s value when the trigger carries it (undefined for a pattern it did not match), or MISSING
    * when it has to be read: from the source, or for a pattern from the path it matched, kept in `matched`.
    */
   #sourceValue(index: number, trigger: Trigger, matched: (string | undefined)[] | undefined): unknown {
@@ -225,9 +222,9 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     if (matched !== undefined && isPattern(source)) {
       if (initial || !patternMatches(source, trigger.levelPath)) return undefined;
       matched[index] = trigger.levelPath;
-      return trigger.levelPath === trigger.emittingPath ? trigger.newValue : READ;
+      return trigger.levelPath === trigger.emittingPath ? trigger.newValue : MISSING;
     }
-    return !initial && source === trigger.emittingPath ? trigger.newValue : READ;
+    return !initial && source === trigger.emittingPath ? trigger.newValue : MISSING;
   }
 }
 

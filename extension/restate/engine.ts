@@ -110,7 +110,7 @@ export class Engine {
   readonly paths = new ConcretePaths();
   readonly carrier: ContextCarrier;
   /** ControllerSync's plain-call path (syncPath.ts); `undefined` for ControllerAsync. */
-  readonly now: SyncPath | undefined;
+  readonly plain: SyncPath | undefined;
   /** ControllerSync's open notifications, which nest strictly (notification.ts); `undefined` for ControllerAsync. */
   readonly open: OpenNotifications | undefined;
   facade!: ControllerSync | ControllerAsync;
@@ -129,13 +129,13 @@ export class Engine {
     this.timesRuns = timesRuns;
     if (isAsync) {
       this.carrier = new AsyncContextCarrier();
-      this.now = undefined;
+      this.plain = undefined;
       this.open = undefined;
     } else {
       const carrier = new FieldCarrier();
       this.carrier = carrier;
       this.open = new OpenNotifications();
-      this.now = new SyncPath(this, carrier);
+      this.plain = new SyncPath(this, carrier);
     }
   }
 
@@ -335,7 +335,7 @@ export class Engine {
     const length = (outer?.length ?? 0) + 1;
     if (length > this.maxDepth) throw depthLimitError(extendChain(outer, path, cause), this.maxDepth);
     if (length <= CYCLE_LIMIT) return;
-    if (this.now !== undefined) this.now.checkWrite(outer, path, undefined);
+    if (this.plain !== undefined) this.plain.checkWrite(outer, path, undefined);
     else checkWriteByWalk(outer, path);
   }
 
@@ -345,7 +345,7 @@ export class Engine {
    * delivered; ControllerAsync's chains may interleave, so it counts along the chain once it is long enough.
    */
   checkRun(system: SystemCallback, chain: Chain | undefined): void {
-    if (this.now !== undefined) this.now.checkRun(system, chain);
+    if (this.plain !== undefined) this.plain.checkRun(system, chain);
     else checkRunByWalk(chain, system.id);
   }
 
@@ -358,7 +358,7 @@ export class Engine {
   *#notify(change: Change, collected?: Delivery): Operation<void> {
     const delivery = collected ?? this.newDelivery();
     // ControllerSync counts the changes being delivered for S132, on this path as on its plain-call path.
-    const counts = this.now;
+    const counts = this.plain;
     counts?.openLink(change.path, change.runner);
     try {
       if (change.descendants !== undefined) {

@@ -160,7 +160,7 @@ export class SubscriptionIndex {
 
   /**
    * Adds a pair that the caller knows is not there and keeps the record of, to remove it with removeKept:
-   * a tracker's read (S68). Such pairs are not listed under the id, so patternsOf and removeId do not see
+   * a tracker's read (S68). Such pairs are not listed under the id, so removeId does not see
    * them. A tracker whose reads change adds and removes a pair per tracker on every change, and this spares
    * that the lookups of add and remove.
    */
@@ -263,11 +263,6 @@ export class SubscriptionIndex {
       this.#nodes.delete(current.pattern);
       if (parent.children!.size === 0) parent.children = undefined;
     }
-  }
-
-  /** The paths and patterns an id is subscribed to, in the order they were added. */
-  patternsOf(id: string): string[] {
-    return [...(this.#patternsById.get(id) ?? [])];
   }
 
   removeId(id: string): void {

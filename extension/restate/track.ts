@@ -60,7 +60,7 @@ export class Tracker extends RunRecord implements SystemCallback {
     engine.clock.stale();
     let failure: unknown;
     try {
-      this.#engine.now!.callUser(run, this.fn as (event: TrackedRun) => unknown, run, this.#what);
+      this.#engine.plain!.callUser(run, this.fn as (event: TrackedRun) => unknown, run, this.#what);
     } catch (error) {
       failure = error;
       keepRunFailure(error, this.id, trigger, delivery);
@@ -241,9 +241,9 @@ class TrackedRun implements ChangeContext {
     const engine = this.#engine;
     const canonical = engine.paths.resolve(path, 'track');
     this.#add(canonical);
-    const now = engine.now;
+    const plain = engine.plain;
     // ControllerSync reads at once; a default to write, and ControllerAsync, go through the controller.
-    if (now !== undefined && opts?.writeDefault !== true) return now.getCanonical(canonical, opts?.default);
+    if (plain !== undefined && opts?.writeDefault !== true) return plain.getCanonical(canonical, opts?.default);
     return (engine.facade as { getState(path: string, opts?: GetStateOptions): unknown }).getState(canonical, opts);
   }
 
