@@ -7,17 +7,16 @@ import { CYCLE_LIMIT, checkRunByWalk, checkWriteByWalk, depthLimitError, extendC
 import { AsyncValueInSyncModeError, Nested, ignoreRejection, isThenable, type Operation } from './drive';
 import {
   RestateCallbackError,
-  RestateCycleError,
   RestateFormatError,
   RestateIdError,
   RestateUsageError,
   RestateValueError,
 } from './errors';
-import { ControllerEvent, type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
+import { type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
 import { ConcretePaths, childOf, resolvePattern, type PathLike } from './path';
-import { InterleavedDelivery, NestedDelivery, OpenNotifications, collectFailure, finishDelivery, triggerAt, type Change, type Delivery, type Emitted } from './notification';
-import { SubscriptionIndex, type Subscription } from './subscriptions';
-import { SharedReading, type SystemCallback, type Trigger } from './system';
+import { InterleavedDelivery, LevelWalk, NestedDelivery, OpenNotifications, WALK_DONE, WALK_RUN, advanceWalk, finishDelivery, settlePlain, type Change, type Delivery } from './notification';
+import { SubscriptionIndex } from './subscriptions';
+import { SharedReading, type SystemCallback } from './system';
 import { SyncPath } from './syncPath';
 import { TraceHub, type TraceCause } from './trace';
 import { MISSING, OWN_VALUE_KEY, compareNames, deepEqual, isPlainObject } from './values';
@@ -50,6 +49,8 @@ export interface ChangeContext {
 interface ContextCarrier {
   current(): ChangeContext | undefined;
   run<R>(context: ChangeContext, fn: () => R): R;
+  /** `run` of `fn(argument)`, without a closure. */
+  call<A, R>(context: ChangeContext, fn: (argument: A) => R, argument: A): R;
 }
 
 export class FieldCarrier implements ContextCarrier {
@@ -79,6 +80,16 @@ export class FieldCarrier implements ContextCarrier {
       this.#context = previous;
     }
   }
+
+  call<A, R>(context: ChangeContext, fn: (argument: A) => R, argument: A): R {
+    const previous = this.#context;
+    this.#context = context;
+    try {
+      return fn(argument);
+    } finally {
+      this.#context = previous;
+    }
+  }
 }
 
 class AsyncContextCarrier implements ContextCarrier {
@@ -91,6 +102,10 @@ class AsyncContextCarrier implements ContextCarrier {
 
   run<R>(context: ChangeContext, fn: () => R): R {
     return this.#storage.run(context, fn);
+  }
+
+  call<A, R>(context: ChangeContext, fn: (argument: A) => R, argument: A): R {
+    return this.#storage.run(context, fn, argument);
   }
 }
 
@@ -361,31 +376,20 @@ export class Engine {
     const counts = this.plain;
     counts?.openLink(change.path, change.runner);
     try {
+      const index = this.subscriptions;
       if (change.descendants !== undefined) {
         for (const descendant of change.descendants) {
-          const list = this.subscriptions.deliveryList(descendant.path);
+          const list = index.deliveryList(descendant.path);
           if (list.length === 0) continue;
+          // S28 step 1: each descendant at its own level only.
           const emitted = { path: descendant.path, prevValue: descendant.prevValue, newValue: undefined };
-          yield* this.#deliverLevel(change, emitted, descendant.path, list, true, delivery);
+          yield* this.#walk(new LevelWalk(change, emitted, delivery, [list], index.version));
         }
       }
-      const index = this.subscriptions;
       // One walk finds every level's list; a subscription added meanwhile makes the rest be looked up again.
       const version = index.version;
       const lists = index.levelLists(change.path);
-      if (lists !== undefined) {
-        let depth = lists.length - 1;
-        let level = change.path;
-        let bubbling = true;
-        while (true) {
-          const list = index.version === version ? lists[depth] : index.deliveryList(level);
-          if (list !== undefined && list.length > 0) bubbling = yield* this.#deliverLevel(change, change, level, list, bubbling, delivery);
-          if (level === '/') break;
-          const slash = level.lastIndexOf('/');
-          level = slash === 0 ? '/' : level.slice(0, slash);
-          depth--;
-        }
-      }
+      if (lists !== undefined) yield* this.#walk(new LevelWalk(change, change, delivery, lists, version));
     } finally {
       counts?.closeLink(change.path, change.runner);
       if (collected === undefined) delivery.close();
@@ -460,62 +464,32 @@ export class Engine {
       if (pending.descendantOnly) {
         const list = this.subscriptions.deliveryList(pending.path);
         const emitted = { path: pending.path, prevValue: pending.prevValue, newValue };
-        if (list.length > 0) yield* this.#deliverLevel(change, emitted, pending.path, list, true, delivery);
+        if (list.length > 0) yield* this.#walk(new LevelWalk(change, emitted, delivery, [list], this.subscriptions.version));
       } else {
         yield* this.#notify(change, delivery);
       }
     }
   }
 
-  /** Delivers one level; returns whether plain callbacks may still run above it (S42). */
-  *#deliverLevel(
-    change: Change,
-    emitted: Emitted,
-    level: string,
-    list: readonly Subscription[],
-    bubbling: boolean,
-    delivery: Delivery,
-  ): Operation<boolean> {
-    // Plain callbacks at a level share one event, made only when one of them is due to run.
-    let event: ControllerEvent | undefined;
-    let trigger: Trigger | undefined;
-    for (const subscription of list) {
-      if (!subscription.live) continue;
-      const id = subscription.id;
-      const entry = this.callbacks.entryOf(subscription);
-      if (entry === undefined) continue;
-      if (entry.system !== undefined) {
-        if (!delivery.claimSystem(entry.system)) continue;
-        trigger ??= triggerAt(change, emitted, level);
-        // From the driver's stack: a chain of derivations nests a change per link (S132).
-        yield new Nested(entry.system.run(trigger, delivery));
+  /** Drives a walk (notification.ts): system callbacks run from the driver's stack, a chain of derivations nesting a change per link (S132). */
+  *#walk(walk: LevelWalk): Operation<void> {
+    while (true) {
+      const step = advanceWalk(this, walk);
+      if (step === WALK_DONE) return;
+      if (step === WALK_RUN) {
+        yield new Nested(walk.system!.run(walk.trigger!, walk.delivery));
         continue;
       }
-      if (event === undefined) {
-        if (!bubbling) continue;
-        event = new ControllerEvent(this.facade, emitted.path, level, emitted.prevValue, emitted.newValue, change.payload, bubbling);
-      }
-      if (!event.bubbling) continue;
-      // Inlined rather than a generator of its own: this runs once per callback per level.
-      const fn = entry.fn as (event: ControllerEvent) => unknown;
-      const context: ChangeContext = { chain: change.chain, cause: entry.cause };
+      let failed = false;
+      let failure: unknown;
       try {
-        const result = this.carrier.run(context, () => fn(event!));
-        if (isThenable(result)) {
-          if (!this.isAsync) {
-            ignoreRejection(result);
-            throw new AsyncValueInSyncModeError(`the callback ${id}`);
-          }
-          yield result;
-        }
+        yield walk.pending;
       } catch (error) {
-        if (error instanceof RestateCycleError) throw error;
-        collectFailure(delivery.failures, id, level, emitted.path, error);
-      } finally {
-        context.ended = true;
+        failed = true;
+        failure = error;
       }
+      settlePlain(walk, failed, failure);
     }
-    return event === undefined ? bubbling : event.bubbling;
   }
 
   /** Runs user code (a callback, transform or tracked function) as part of a change, in the given context. */

@@ -1,7 +1,11 @@
 import type { BatchState } from './batch';
 import type { Chain } from './chain';
-import type { ControllerEvent } from './events';
-import { RestateCallbackError, type CallbackFailure } from './errors';
+import type { CallbackEntry } from './callbacks';
+import { AsyncValueInSyncModeError, ignoreRejection, isThenable } from './drive';
+import type { ChangeContext, Engine } from './engine';
+import { ControllerEvent } from './events';
+import { RestateCallbackError, RestateCycleError, type CallbackFailure } from './errors';
+import { ancestorAt } from './path';
 import type { LevelLists, Subscription } from './subscriptions';
 import type { SystemCallback, Trigger } from './system';
 import type { TraceCause } from './trace';
@@ -194,7 +198,7 @@ export interface DestWriter {
  * chain of derivations is delivered from SyncPath's own stack of these, not from nested calls (S132). A
  * chain of derivations nests one change per link, and this makes one object for each instead of four.
  */
-export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
+export class SyncSet implements Change, Chain, Trigger, NestingDelivery, Walk {
   declare readonly path: string;
   declare readonly prevValue: unknown;
   declare readonly newValue: unknown;
@@ -216,19 +220,24 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
   declare replaced: (SystemCallback | number)[] | undefined;
   /** Made on first use: most notifications have no failure. */
   declare collected: CallbackFailure[] | undefined;
-  // Where the delivery stands, so that it can stop for a nested change and go on after it.
+  // The walk of its delivery (see Walk), so that it can stop for a nested change and go on after it.
+  declare readonly change: SyncSet;
+  declare readonly emitted: SyncSet;
+  declare readonly delivery: SyncSet;
+  declare readonly ownTrigger: SyncSet;
   declare readonly lists: LevelLists;
-  /** The subscription index's version when delivery started: the lists hold while it is unchanged. */
   declare readonly version: number;
-  /** The next level to deliver, as an index into `lists`; -1 once the root is done. */
   declare nextDepth: number;
-  /** The list of the level being delivered, or undefined between levels. */
   declare list: readonly Subscription[] | undefined;
   declare listIndex: number;
   declare level: string;
   declare bubbling: boolean;
   declare event: ControllerEvent | undefined;
   declare trigger: Trigger | undefined;
+  declare system: SystemCallback | undefined;
+  declare pending: PromiseLike<unknown> | undefined;
+  declare pendingId: string;
+  declare pendingContext: ChangeContext | undefined;
   /** The change whose delivery this one interrupted, as a derivation's dest write; undefined for the first. */
   declare parentChange: SyncSet | undefined;
   /** When the writer's run started (a runClock reading), or -1 if it is not timed. */
@@ -262,6 +271,10 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
     this.mark = open.open();
     this.replaced = undefined;
     this.collected = undefined;
+    this.change = this;
+    this.emitted = this;
+    this.delivery = this;
+    this.ownTrigger = this;
     this.lists = lists;
     this.version = version;
     this.nextDepth = lists.length - 1;
@@ -271,6 +284,10 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
     this.bubbling = true;
     this.event = undefined;
     this.trigger = undefined;
+    this.system = undefined;
+    this.pending = undefined;
+    this.pendingId = '';
+    this.pendingContext = undefined;
     this.parentChange = undefined;
     this.runStarted = -1;
   }
@@ -314,6 +331,186 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery {
   close(): void {
     this.open.close(this);
   }
+}
+
+/**
+ * Where the delivery of one emitted path stands, level by level from the path up to the root: the one
+ * statement of delivery order and bubbling (S33, S42), which both controllers advance with `advanceWalk`.
+ * A walk stops for what its driver has to do: run a system callback (the driver runs it as a plain call or
+ * as a generator) or wait for a plain callback's promise (ControllerAsync only).
+ */
+export interface Walk {
+  readonly change: Change;
+  /** What the callbacks see as emitted: the change itself, or one of its S28 descendants. */
+  readonly emitted: Emitted;
+  readonly delivery: Delivery;
+  /** A trigger for a system callback subscribed to the emitted path itself, if the walk has one ready. */
+  readonly ownTrigger: Trigger | undefined;
+  /** The subscription lists of the emitted path's levels, root first, as SubscriptionIndex.levelLists gives them. */
+  readonly lists: LevelLists;
+  /** The subscription index's version when delivery started: the lists hold while it is unchanged. */
+  readonly version: number;
+  /** The next level to deliver, as an index into `lists`; -1 once the root is done. */
+  nextDepth: number;
+  /** The list of the level being delivered, or undefined between levels. */
+  list: readonly Subscription[] | undefined;
+  listIndex: number;
+  level: string;
+  bubbling: boolean;
+  event: ControllerEvent | undefined;
+  /** What a system callback at this level is told; made when the first one is due to run. */
+  trigger: Trigger | undefined;
+  /** The system callback to run, when advanceWalk returns WALK_RUN. */
+  system: SystemCallback | undefined;
+  /** The plain callback's promise to wait for, when advanceWalk returns WALK_AWAIT, with its id and context. */
+  pending: PromiseLike<unknown> | undefined;
+  pendingId: string;
+  pendingContext: ChangeContext | undefined;
+}
+
+/** advanceWalk's answers. */
+export const WALK_DONE = 0;
+export const WALK_RUN = 1;
+export const WALK_AWAIT = 2;
+
+/** A walk of its own, for deliveries whose change is not one (ControllerSync's SyncSet is its own walk). */
+export class LevelWalk implements Walk {
+  readonly change: Change;
+  readonly emitted: Emitted;
+  readonly delivery: Delivery;
+  readonly ownTrigger: undefined = undefined;
+  readonly lists: LevelLists;
+  readonly version: number;
+  nextDepth: number;
+  list: readonly Subscription[] | undefined = undefined;
+  listIndex = 0;
+  level: string;
+  bubbling = true;
+  event: ControllerEvent | undefined = undefined;
+  trigger: Trigger | undefined = undefined;
+  system: SystemCallback | undefined = undefined;
+  pending: PromiseLike<unknown> | undefined = undefined;
+  pendingId = '';
+  pendingContext: ChangeContext | undefined = undefined;
+
+  constructor(change: Change, emitted: Emitted, delivery: Delivery, lists: LevelLists, version: number) {
+    this.change = change;
+    this.emitted = emitted;
+    this.delivery = delivery;
+    this.lists = lists;
+    this.version = version;
+    this.nextDepth = lists.length - 1;
+    this.level = emitted.path;
+  }
+}
+
+/**
+ * Delivers from where `walk` stands until it is done (WALK_DONE), a system callback is due to run
+ * (WALK_RUN: `walk.system`, with `walk.trigger`), or a plain callback returned a promise (WALK_AWAIT:
+ * `walk.pending`, then settlePlain). Plain callbacks run here, in the context of the change (S36).
+ */
+export function advanceWalk(engine: Engine, walk: Walk): number {
+  const index = engine.subscriptions;
+  const emitted = walk.emitted;
+  while (true) {
+    let list = walk.list;
+    if (list === undefined) {
+      const depth = walk.nextDepth;
+      if (depth < 0) return WALK_DONE;
+      walk.nextDepth = depth - 1;
+      const path = emitted.path;
+      const last = walk.lists.length - 1;
+      if (index.version === walk.version) {
+        list = walk.lists[depth];
+        if (list === undefined || list.length === 0) continue;
+        walk.level = depth === last ? path : ancestorAt(path, depth);
+      } else {
+        // A subscription added or removed meanwhile: the rest of the levels are looked up again.
+        const level = depth === last ? path : ancestorAt(path, depth);
+        list = index.deliveryList(level);
+        if (list.length === 0) continue;
+        walk.level = level;
+      }
+      walk.list = list;
+      walk.listIndex = 0;
+      walk.event = undefined;
+      walk.trigger = undefined;
+    }
+    const level = walk.level;
+    const bubbling = walk.bubbling;
+    let event = walk.event;
+    for (let i = walk.listIndex; i < list.length; i++) {
+      const subscription = list[i];
+      if (!subscription.live) continue;
+      const entry = engine.callbacks.entryOf(subscription);
+      if (entry === undefined) continue;
+      // Read from the subscription, which this loop has in hand, rather than from the entry.
+      const system = subscription.system;
+      if (system !== undefined) {
+        // A system callback runs once per notification (S34) and ignores stopBubbling (S59, S70).
+        if (!walk.delivery.claimSystem(system)) continue;
+        walk.trigger ??= level === emitted.path && walk.ownTrigger !== undefined ? walk.ownTrigger : triggerAt(walk.change, emitted, level);
+        walk.listIndex = i + 1;
+        walk.event = event;
+        walk.system = system;
+        return WALK_RUN;
+      }
+      if (event === undefined) {
+        // Plain callbacks at a level share one event, made only when one of them is due to run.
+        if (!bubbling) continue;
+        event = new ControllerEvent(engine.facade, emitted.path, level, emitted.prevValue, emitted.newValue, walk.change.payload, bubbling);
+      }
+      if (!event.bubbling) continue;
+      const pending = callPlain(engine, walk, entry, event, level);
+      if (pending !== undefined) {
+        walk.listIndex = i + 1;
+        walk.event = event;
+        walk.pending = pending;
+        return WALK_AWAIT;
+      }
+    }
+    // Whether plain callbacks may still run above this level (S42).
+    walk.bubbling = event === undefined ? bubbling : event.bubbling;
+    walk.list = undefined;
+  }
+}
+
+/** Runs a plain callback; returns its promise for ControllerAsync to wait for, else collects its failure (S45). */
+function callPlain(engine: Engine, walk: Walk, entry: CallbackEntry, event: ControllerEvent, level: string): PromiseLike<unknown> | undefined {
+  const context: ChangeContext = { chain: walk.change.chain, cause: entry.cause };
+  let result: unknown;
+  try {
+    result = engine.carrier.call(context, entry.fn as (event: ControllerEvent) => unknown, event);
+    if (isThenable(result)) {
+      if (engine.isAsync) {
+        walk.pendingId = entry.id;
+        walk.pendingContext = context;
+        return result;
+      }
+      ignoreRejection(result);
+      throw new AsyncValueInSyncModeError(`the callback ${entry.id}`);
+    }
+  } catch (error) {
+    keepCallbackFailure(walk, entry.id, level, error);
+  } finally {
+    if (walk.pendingContext !== context) context.ended = true;
+    engine.clock.stale();
+  }
+  return undefined;
+}
+
+/** Ends the wait for a plain callback's promise: `failed` with `error` if it rejected. */
+export function settlePlain(walk: Walk, failed: boolean, error: unknown): void {
+  walk.pendingContext!.ended = true;
+  walk.pendingContext = undefined;
+  walk.pending = undefined;
+  if (failed) keepCallbackFailure(walk, walk.pendingId, walk.level, error);
+}
+
+/** A plain callback's failure is collected (S45); a RestateCycleError passes through (S38). */
+function keepCallbackFailure(walk: Walk, id: string, level: string, error: unknown): void {
+  if (error instanceof RestateCycleError) throw error;
+  collectFailure(walk.delivery.failures, id, level, walk.emitted.path, error);
 }
 
 /** What a system callback at `level` is told about the change. */

@@ -1,10 +1,10 @@
 import { CYCLE_LIMIT, depthLimitError, extendChain, runCycleError, writeCycleError, type Chain } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
-import { RestateCallbackError, RestateCycleError, RestateFormatError, RestateValueError } from './errors';
+import { RestateCallbackError, RestateFormatError, RestateValueError } from './errors';
 import type { ChangeContext, Engine, FieldCarrier } from './engine';
-import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
-import { SyncSet, collectFailure, finishDelivery, triggerAt, type Change, type DestWriter } from './notification';
-import { ancestorAt, type PathLike } from './path';
+import type { GetStateOptions, SetStateOptions } from './events';
+import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type DestWriter } from './notification';
+import type { PathLike } from './path';
 import type { ValueHandle } from './backends/backend';
 import type { PathLevels } from './subscriptions';
 import { type SystemCallback } from './system';
@@ -240,95 +240,18 @@ export class SyncPath {
   }
 
   /**
-   * engine.ts's level-by-level delivery of a set, as plain calls, from where the change stands; the change
-   * is its own delivery. Stops when a derivation's run returns its dest write's change, which is returned
-   * to be delivered first, with the level's place kept. Undefined once the root is done.
+   * Delivers `change` from where it stands (advanceWalk), running system callbacks as plain calls. Stops
+   * when a derivation's run returns its dest write's change, which is returned to be delivered first, with
+   * the level's place kept. Undefined once the root is done.
    */
   #advance(change: SyncSet): SyncSet | undefined {
     const engine = this.#engine;
-    const index = engine.subscriptions;
-    while (true) {
-      let list = change.list;
-      if (list === undefined) {
-        const depth = change.nextDepth;
-        if (depth < 0) return undefined;
-        change.nextDepth = depth - 1;
-        const path = change.path;
-        const last = change.lists.length - 1;
-        if (index.version === change.version) {
-          list = change.lists[depth];
-          if (list === undefined || list.length === 0) continue;
-          change.level = depth === last ? path : ancestorAt(path, depth);
-        } else {
-          const level = depth === last ? path : ancestorAt(path, depth);
-          list = index.deliveryList(level);
-          if (list.length === 0) continue;
-          change.level = level;
-        }
-        change.list = list;
-        change.listIndex = 0;
-        change.event = undefined;
-        change.trigger = undefined;
-      }
-      // One level, from where it stands.
-      const level = change.level;
-      const bubbling = change.bubbling;
-      let event = change.event;
-      let trigger = change.trigger;
-      for (let i = change.listIndex; i < list.length; i++) {
-        const subscription = list[i];
-        if (!subscription.live) continue;
-        const id = subscription.id;
-        const entry = engine.callbacks.entryOf(subscription);
-        if (entry === undefined) continue;
-        // Read from the subscription, which this loop has in hand, rather than from the entry.
-        const system = subscription.system;
-        if (system !== undefined) {
-          if (!change.claimSystem(system)) continue;
-          trigger ??= level === change.path ? change : triggerAt(change, change, level);
-          const nested = system.runNow(trigger, change);
-          if (nested !== undefined) {
-            change.listIndex = i + 1;
-            change.event = event;
-            change.trigger = trigger;
-            return nested;
-          }
-          continue;
-        }
-        if (event === undefined) {
-          if (!bubbling) continue;
-          event = new ControllerEvent(engine.facade, change.path, level, change.prevValue, change.newValue, change.payload, bubbling);
-        }
-        if (!event.bubbling) continue;
-        this.#callPlain(change, entry.fn as (event: ControllerEvent) => unknown, entry.cause, event, id, level);
-      }
-      // Whether plain callbacks may still run above this level (S42).
-      change.bubbling = event === undefined ? bubbling : event.bubbling;
-      change.list = undefined;
+    // ControllerSync's walks never wait: advanceWalk refuses a plain callback's promise.
+    while (advanceWalk(engine, change) !== WALK_DONE) {
+      const nested = change.system!.runNow(change.trigger!, change);
+      if (nested !== undefined) return nested;
     }
-  }
-
-  /** Runs a plain callback at a level, collecting its failure (S45); a RestateCycleError passes through (S38). */
-  #callPlain(change: SyncSet, fn: (event: ControllerEvent) => unknown, cause: ChangeContext['cause'], event: ControllerEvent, id: string, level: string): void {
-    const context: ChangeContext = { chain: change.chain, cause };
-    try {
-      const previous = this.#carrier.enter(context);
-      let result: unknown;
-      try {
-        result = fn(event);
-      } finally {
-        this.#carrier.leave(previous);
-        context.ended = true;
-        this.#engine.clock.stale();
-      }
-      if (isThenable(result)) {
-        ignoreRejection(result);
-        throw new AsyncValueInSyncModeError(`the callback ${id}`);
-      }
-    } catch (error) {
-      if (error instanceof RestateCycleError) throw error;
-      collectFailure(change.failures, id, level, change.path, error);
-    }
+    return undefined;
   }
 
   /**
