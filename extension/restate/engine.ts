@@ -14,7 +14,7 @@ import {
 } from './errors';
 import { type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
 import { ConcretePaths, childOf, resolvePattern, type PathLike } from './path';
-import { InterleavedDelivery, LevelWalk, NestedDelivery, OpenNotifications, WALK_DONE, WALK_RUN, advanceWalk, finishDelivery, settlePlain, type Change, type Delivery } from './notification';
+import { InterleavedDelivery, LevelWalk, type DestWriter, NestedDelivery, OpenNotifications, WALK_DONE, WALK_RUN, advanceWalk, finishDelivery, settlePlain, type Change, type Delivery } from './notification';
 import { SubscriptionIndex } from './subscriptions';
 import { SharedReading, type SystemCallback } from './system';
 import { SyncPath } from './syncPath';
@@ -214,9 +214,7 @@ export class Engine {
 
   *setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {
     const canonical = this.paths.resolve(path, COMPONENT);
-    if (value === undefined || value === MISSING) {
-      throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
-    }
+    refuseUnset(canonical, value);
     // Backend calls are inlined on this hot path: a nested generator per call would double its cost.
     let stored: unknown;
     try {
@@ -227,17 +225,16 @@ export class Engine {
       if (!(error instanceof RestateFormatError)) throw error;
       stored = yield* this.readOld(canonical);
     }
-    const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
-    const equal = opts?.eqFunc ?? deepEqual;
+    const prevValue = previousOf(canonical, stored, opts);
     const depth = (context?.chain?.length ?? 0) + 1;
-    if (equal(value, prevValue)) {
+    if (isUnchanged(value, prevValue, opts)) {
       if (this.trace.active) {
         const cause = context?.cause ?? opts?.cause ?? 'api';
         this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: false, notified: false, payload: opts?.payload, batched: false, cause, depth });
       }
       return false;
     }
-    this.#checkChange(context?.chain, canonical, context?.cause ?? opts?.cause ?? 'api');
+    this.checkChange(context?.chain, canonical, context?.cause ?? opts?.cause ?? 'api');
     const batch = context?.batch;
     const log = batch ?? context?.chain?.log;
     if (log !== undefined) yield* log.beforeWrite(this, canonical, stored);
@@ -268,7 +265,7 @@ export class Engine {
     const prevValue = yield* this.readOld(canonical);
     if (prevValue === MISSING) return false;
     const cause = context?.cause ?? opts?.cause ?? 'api';
-    this.#checkChange(context?.chain, canonical, cause);
+    this.checkChange(context?.chain, canonical, cause);
     const chain = extendChain(context?.chain, canonical, cause);
     const payload = opts?.payload;
     const notify = opts?.skipNotify !== true;
@@ -297,7 +294,7 @@ export class Engine {
     const canonical = this.paths.resolve(path, COMPONENT);
     const value = yield* this.readWithDefault(canonical, opts?.default);
     const cause = context?.cause ?? opts?.cause ?? 'api';
-    this.#checkChange(context?.chain, canonical, cause);
+    this.checkChange(context?.chain, canonical, cause);
     const chain = extendChain(context?.chain, canonical, cause);
     const payload = opts?.payload;
     const batch = context?.batch;
@@ -323,7 +320,7 @@ export class Engine {
     const { prevValue, newValue, payload } = change;
     if (deepEqual(prevValue, newValue)) return;
     const cause = context?.cause ?? change.cause ?? 'file';
-    this.#checkChange(context?.chain, canonical, cause);
+    this.checkChange(context?.chain, canonical, cause);
     const chain = extendChain(context?.chain, canonical, cause);
     const isDelete = newValue === undefined;
     const batch = context?.batch;
@@ -345,12 +342,15 @@ export class Engine {
     yield* this.#notify({ kind: isDelete ? 'delete' : 'set', path: canonical, prevValue, newValue, payload, cause, chain, runner: context?.runner, descendants });
   }
 
-  /** Refuses a change of `path` extending `outer` past maxDepth (S38), or as the 101st of the path in the chain (S132). */
-  #checkChange(outer: Chain | undefined, path: string, cause: TraceCause): void {
+  /**
+   * Refuses a change of `path` extending `outer` past maxDepth (S38), or as the 101st of the path in the
+   * chain (S132). A derivation writing its dest on ControllerSync's plain-call path counts its own writes.
+   */
+  checkChange(outer: Chain | undefined, path: string, cause: TraceCause, target?: DestWriter): void {
     const length = (outer?.length ?? 0) + 1;
     if (length > this.maxDepth) throw depthLimitError(extendChain(outer, path, cause), this.maxDepth);
     if (length <= CYCLE_LIMIT) return;
-    if (this.plain !== undefined) this.plain.checkWrite(outer, path, undefined);
+    if (this.plain !== undefined) this.plain.checkWrite(outer, path, target);
     else checkWriteByWalk(outer, path);
   }
 
@@ -612,6 +612,23 @@ export class Engine {
     this.subscriptions.removeId(id);
     return entry !== undefined;
   }
+}
+
+/** setState's refusal of a value that is no value (S13). */
+export function refuseUnset(canonical: string, value: unknown): void {
+  if (value === undefined || value === MISSING) {
+    throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
+  }
+}
+
+/** What a set compares with and reports as the old value: the stored value, else the default; the root at least {} (S18). */
+export function previousOf(canonical: string, stored: unknown, opts: SetStateOptions | undefined): unknown {
+  return stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
+}
+
+/** Whether a set changes nothing (S18): eqFunc's verdict, or deepEqual's. */
+export function isUnchanged(value: unknown, prevValue: unknown, opts: SetStateOptions | undefined): boolean {
+  return opts?.eqFunc === undefined ? deepEqual(value, prevValue) : Boolean(opts.eqFunc(value, prevValue));
 }
 
 function sortDeepestFirst(found: Map<string, unknown>): { path: string; prevValue: unknown }[] {

@@ -1,14 +1,14 @@
-import { CYCLE_LIMIT, depthLimitError, extendChain, runCycleError, writeCycleError, type Chain } from './chain';
+import { CYCLE_LIMIT, runCycleError, writeCycleError, type Chain } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
-import { RestateCallbackError, RestateFormatError, RestateValueError } from './errors';
-import type { ChangeContext, Engine, FieldCarrier } from './engine';
+import { RestateCallbackError, RestateFormatError } from './errors';
+import { isUnchanged, previousOf, refuseUnset, type ChangeContext, type Engine, type FieldCarrier } from './engine';
 import type { GetStateOptions, SetStateOptions } from './events';
 import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type DestWriter } from './notification';
 import type { PathLike } from './path';
 import type { ValueHandle } from './backends/backend';
 import type { PathLevels } from './subscriptions';
 import { type SystemCallback } from './system';
-import { MISSING, deepEqual } from './values';
+import { MISSING } from './values';
 
 const COMPONENT = 'controller';
 
@@ -99,10 +99,8 @@ export class SyncPath {
   ): boolean | SyncSet {
     const engine = this.#engine;
     // The runs this change sets off must not take their start from a reading made before it.
-    this.#engine.clock.stale();
-    if (value === undefined || value === MISSING) {
-      throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
-    }
+    engine.clock.stale();
+    refuseUnset(canonical, value);
     const handle = target?.handle;
     let stored: unknown;
     try {
@@ -112,19 +110,12 @@ export class SyncPath {
       if (!(error instanceof RestateFormatError)) throw error;
       stored = runSync(engine.readOld(canonical));
     }
-    const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
-    if (opts?.eqFunc === undefined ? deepEqual(value, prevValue) : opts.eqFunc(value, prevValue)) return false;
-    const depth = (chain?.length ?? 0) + 1;
-    if (depth > engine.maxDepth) throw depthLimitError(extendChain(chain, canonical, cause), engine.maxDepth);
-    if (chain !== undefined) {
-      if (depth > CYCLE_LIMIT) {
-        const open = this.#openPaths;
-        if (target === undefined) this.checkWrite(chain, canonical, undefined);
-        else if (target.openDestLinks + (open.size === 0 ? 0 : open.get(canonical) ?? 0) >= CYCLE_LIMIT) throw writeCycleError(chain, canonical);
-      }
-      // A write in a batch's flush is logged there, to be undone if the flush is stopped part-way (S132).
-      if (chain.log !== undefined) runSync(chain.log.beforeWrite(engine, canonical, stored));
-    }
+    const prevValue = previousOf(canonical, stored, opts);
+    if (isUnchanged(value, prevValue, opts)) return false;
+    engine.checkChange(chain, canonical, cause, target);
+    // A write in a batch's flush is logged there, to be undone if the flush is stopped part-way (S132).
+    const log = chain?.log;
+    if (log !== undefined) runSync(log.beforeWrite(engine, canonical, stored));
     if (handle !== undefined) handle.write(value);
     else settle(engine.backend.write(canonical, value));
     if (opts?.skipNotify === true) return true;
