@@ -6,7 +6,7 @@ import type { ChangeContext, Engine } from './engine';
 import { NO_MARK, type Delivery, type SyncSet } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { CYCLE_LIMIT, runCycleError } from './chain';
-import { RunRecord, describeRunError, guardedRun, keepRunFailure, runCause, type SystemCallback, type Trigger } from './system';
+import { RunRecord, describeRunError, guardedRun, keepRunFailure, recordRunEnd, runCause, type SystemCallback, type Trigger } from './system';
 import type { LevelLists, Subscription } from './subscriptions';
 import type { WriteTarget } from './syncPath';
 import { MISSING } from './values';
@@ -106,7 +106,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
     this.#engine.checkRun(this, trigger.chain);
-    return guardedRun(this.id, this, this.#engine.timesRuns, trigger, delivery, this.#compute(trigger), (durationMs, failure) => this.#traceRun(trigger, durationMs, failure));
+    return guardedRun(this.#engine.timesRuns, this.#compute(trigger), (started, ended, failed, failure) => this.#finishRun(trigger, delivery, started, ended, failed, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery): SyncSet | undefined {
@@ -134,19 +134,19 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   }
 
   endRun(trigger: Trigger, delivery: Delivery, started: number, failed: boolean, failure: unknown): void {
-    const timed = started >= 0;
-    const ended = timed ? this.#engine.clock.read() : 0;
+    this.#finishRun(trigger, delivery, started, started >= 0 ? this.#engine.clock.read() : 0, failed, failure);
+  }
+
+  /** The end of a run, on either path: its statistics (S119), its trace record, and its failure kept or rethrown (S45). */
+  #finishRun(trigger: Trigger, delivery: Delivery | undefined, started: number, ended: number, failed: boolean, failure: unknown): void {
     const recorded = failed ? failure : undefined;
-    if (timed) this.recordRun(started, ended, recorded);
-    else this.recordUntimedRun(recorded);
-    if (this.#engine.trace.active) this.#traceRun(trigger, timed ? ended - started : 0, recorded);
+    const durationMs = recordRunEnd(this, started, ended, recorded);
+    if (this.#engine.trace.active) this.#traceRun(trigger, durationMs, recorded);
     if (failed) keepRunFailure(failure, this.id, trigger, delivery);
   }
 
   #traceRun(trigger: Trigger, durationMs: number, failure: unknown): void {
-    const engine = this.#engine;
-    if (!engine.trace.active) return;
-    engine.trace.emit({
+    this.#engine.trace.emit({
       kind: 'derive-run',
       id: this.id,
       dest: this.dest,

@@ -145,36 +145,35 @@ export interface SystemCallback extends RunRecord {
 }
 
 /**
- * Runs a derivation's or tracker's body with the rules every system run shares: time it if `timed`, record its
- * statistics, and either collect its error into the notification (S45) or, on a first run, rethrow it.
- * A RestateCycleError always passes through (S38). `onEnd` sees the duration and the error, if any.
+ * Runs a derivation's or tracker's body as a generator, timed if `timed` (-1 for the start of a run that is
+ * not), and hands its end to `finish`, which records it as the plain-call path does (recordRunEnd,
+ * keepRunFailure).
  */
 export function* guardedRun(
-  id: string,
-  stats: RunRecord,
   timed: boolean,
-  trigger: Trigger,
-  delivery: Delivery | undefined,
   body: Operation<void>,
-  onEnd: (durationMs: number, failure: unknown) => void,
+  finish: (started: number, ended: number, failed: boolean, failure: unknown) => void,
 ): Operation<void> {
-  const started = timed ? runClock() : 0;
+  const started = timed ? runClock() : -1;
+  let failed = false;
   let failure: unknown;
   try {
     yield* body;
   } catch (error) {
+    failed = true;
     failure = error;
-    keepRunFailure(error, id, trigger, delivery);
-  } finally {
-    if (timed) {
-      const ended = runClock();
-      stats.recordRun(started, ended, failure);
-      onEnd(ended - started, failure);
-    } else {
-      stats.recordUntimedRun(failure);
-      onEnd(0, failure);
-    }
   }
+  finish(started, timed ? runClock() : 0, failed, failure);
+}
+
+/** Records a run's statistics (S119): timed from `started` to `ended`, unless `started` is -1. Returns its duration in ms, 0 if untimed. */
+export function recordRunEnd(stats: RunRecord, started: number, ended: number, failure: unknown): number {
+  if (started < 0) {
+    stats.recordUntimedRun(failure);
+    return 0;
+  }
+  stats.recordRun(started, ended, failure);
+  return ended - started;
 }
 
 /** What a failed run does with its error: rethrow it on a first run or for a cycle, else collect it (S38, S45). */

@@ -9,7 +9,7 @@ import type { ControllerAsync, ControllerSync } from './controller';
 import type { PathLike } from './path';
 import type { TraceCause } from './trace';
 import type { Subscription } from './subscriptions';
-import { RunRecord, describeRunError, guardedRun, keepRunFailure, runCause, type SystemCallback, type Trigger } from './system';
+import { RunRecord, describeRunError, guardedRun, keepRunFailure, recordRunEnd, runCause, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
 export class Tracker extends RunRecord implements SystemCallback {
@@ -46,31 +46,33 @@ export class Tracker extends RunRecord implements SystemCallback {
     const run = this.#newRun(trigger);
     const fn = this.fn as (event: TrackedRun) => unknown;
     const body = this.#engine.callUser(run, this.#what, () => fn(run));
-    return guardedRun(this.id, this, this.#engine.timesRuns, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, durationMs, failure));
+    return guardedRun(this.#engine.timesRuns, body as Operation<void>, (started, ended, failed, failure) => this.#finishRun(run, trigger, delivery, started, ended, failed, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery): undefined {
-    // guardedRun as plain calls, written out for the reason given in Derivation.runNow: a fan of trackers
-    // runs this once per tracker.
     if (this.openLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
     const run = this.#newRun(trigger);
     const engine = this.#engine;
     const timed = engine.timesRuns;
-    const started = timed ? engine.clock.read() : 0;
+    const started = timed ? engine.clock.read() : -1;
     engine.clock.stale();
+    let failed = false;
     let failure: unknown;
     try {
-      this.#engine.plain!.callUser(run, this.fn as (event: TrackedRun) => unknown, run, this.#what);
+      engine.plain!.callUser(run, this.fn as (event: TrackedRun) => unknown, run, this.#what);
     } catch (error) {
+      failed = true;
       failure = error;
-      keepRunFailure(error, this.id, trigger, delivery);
-    } finally {
-      const ended = timed ? engine.clock.read() : 0;
-      if (timed) this.recordRun(started, ended, failure);
-      else this.recordUntimedRun(failure);
-      this.#end(run, ended - started, failure);
     }
+    this.#finishRun(run, trigger, delivery, started, timed ? engine.clock.read() : 0, failed, failure);
     return undefined;
+  }
+
+  /** The end of a run, on either path: its statistics (S119), its reads (S68), its trace record, and its failure kept or rethrown (S45). */
+  #finishRun(run: TrackedRun, trigger: Trigger, delivery: Delivery | undefined, started: number, ended: number, failed: boolean, failure: unknown): void {
+    const recorded = failed ? failure : undefined;
+    this.#end(run, recordRunEnd(this, started, ended, recorded), recorded);
+    if (failed) keepRunFailure(failure, this.id, trigger, delivery);
   }
 
   #newRun(trigger: Trigger): TrackedRun {
