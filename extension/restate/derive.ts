@@ -1,7 +1,7 @@
 import type { Backend, ValueHandle } from './backends/backend';
 import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateUsageError } from './errors';
-import { runSync, type Operation } from './drive';
+import { isThenable, runSync, type Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import { NO_MARK, type Delivery, type SyncSet } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
@@ -162,26 +162,22 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   /** Computes the dest from the sources and writes it, as a nested change (S60). */
   *#compute(trigger: Trigger): Operation<void> {
     const engine = this.#engine;
-    const values: unknown[] = [];
     const matched = this.#hasPatterns ? [] : undefined;
-    for (let index = 0; index < this.sources.length; index++) {
-      const value = this.#sourceValue(index, trigger, matched);
-      values[index] = value === MISSING ? yield* engine.readWithDefault(matched?.[index] ?? this.sources[index], undefined) : value;
+    const values = this.#sourceValues(trigger, matched, false);
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      if (isThenable(value)) values[index] = readResult(matched?.[index] ?? this.sources[index], yield value);
     }
-    const context: ChangeContext = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch, runner: this };
-    const ofValue = this.#ofValue;
-    const result = yield* engine.callUser(context, this.#what, () =>
-      ofValue !== undefined ? ofValue(values[0]) : this.transform(new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched)),
-    );
-    if (result === undefined) yield* engine.delState(this.dest, this.#writeOptions, context);
-    else yield* engine.setState(this.dest, result, this.#writeOptions, context);
+    const context = this.#runContext(trigger);
+    const result = yield* engine.callUser(context, this.#what, this.#transformOf(), this.#transformInput(trigger, values, matched));
+    yield* this.#write(result, context);
   }
 
   /** #compute as plain calls (see syncPath.ts); returns the dest write's change if it is still to be delivered. */
   #computeNow(trigger: Trigger): SyncSet | undefined {
     const engine = this.#engine;
     const plain = engine.plain!;
-    const context: ChangeContext = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch, runner: this };
+    const context = this.#runContext(trigger);
     let result: unknown;
     if (this.#ofValue !== undefined) {
       // One concrete source, kept in a field of its own: a chain reads it once per link.
@@ -189,28 +185,57 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
       const value = trigger.kind !== 'initial' && source === trigger.emittingPath ? trigger.newValue : readResult(source, plain.read(source));
       result = plain.callUser(context, this.#ofValue, value, this.#what);
     } else {
-      const values: unknown[] = [];
       const matched = this.#hasPatterns ? [] : undefined;
-      for (let index = 0; index < this.sources.length; index++) {
-        const value = this.#sourceValue(index, trigger, matched);
-        if (value !== MISSING) values[index] = value;
-        else {
-          const path = matched?.[index] ?? this.sources[index];
-          values[index] = readResult(path, plain.read(path));
-        }
-      }
-      result = plain.callUser(context, this.transform, new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched), this.#what);
+      const values = this.#sourceValues(trigger, matched, true);
+      result = plain.callUser(context, this.#transformOf(), this.#transformInput(trigger, values, matched), this.#what);
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
       // Without a payload the write needs no options, and a chain reads one object fewer per link.
       const written = plain.writeCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this, undefined);
       return typeof written === 'boolean' ? undefined : written;
     }
-    if (result === undefined) runSync(engine.delState(this.dest, this.#writeOptions, context));
-    else runSync(engine.setState(this.dest, result, this.#writeOptions, context));
+    runSync(this.#write(result, context));
     return undefined;
   }
 
+  #runContext(trigger: Trigger): ChangeContext {
+    return { chain: trigger.chain, cause: this.#cause, batch: trigger.batch, runner: this };
+  }
+
+  /**
+   * The sources' values in a run (S61): carried by the trigger, or read. A read that returns a promise is
+   * left in its place for #compute to wait for, unless `refuse`, which refuses it as ControllerSync does.
+   */
+  #sourceValues(trigger: Trigger, matched: (string | undefined)[] | undefined, refuse: boolean): unknown[] {
+    const values: unknown[] = [];
+    for (let index = 0; index < this.sources.length; index++) {
+      const value = this.#sourceValue(index, trigger, matched);
+      if (value !== MISSING) {
+        values[index] = value;
+        continue;
+      }
+      const path = matched?.[index] ?? this.sources[index];
+      const read = refuse ? this.#engine.plain!.read(path) : this.#engine.backend.read(path, MISSING);
+      values[index] = isThenable(read) ? read : readResult(path, read);
+    }
+    return values;
+  }
+
+  /** The function a run calls: `derive`'s own, on the one source's value, else the transform, on a DeriveData. */
+  #transformOf(): (input: unknown) => unknown {
+    return (this.#ofValue ?? this.transform) as (input: unknown) => unknown;
+  }
+
+  /** What the transform gets: the one source's value for `derive`, else a DeriveData (S61). */
+  #transformInput(trigger: Trigger, values: readonly unknown[], matched: readonly (string | undefined)[] | undefined): unknown {
+    return this.#ofValue !== undefined ? values[0] : new DeriveData(this.#engine.facade, this.sources, trigger.emittingPath, values, matched);
+  }
+
+  /** The dest write of a run (S60): a transform's undefined deletes the dest. */
+  *#write(result: unknown, context: ChangeContext): Operation<void> {
+    if (result === undefined) yield* this.#engine.delState(this.dest, this.#writeOptions, context);
+    else yield* this.#engine.setState(this.dest, result, this.#writeOptions, context);
+  }
 
   /**
    * Source `index`'s value when the trigger carries it (undefined for a pattern it did not match), or MISSING

@@ -492,10 +492,10 @@ export class Engine {
     }
   }
 
-  /** Runs user code (a callback, transform or tracked function) as part of a change, in the given context. */
-  *callUser(context: ChangeContext, what: string, fn: () => unknown): Operation<unknown> {
+  /** Runs user code (a transform or tracked function) on `argument` as part of a change, in the given context. */
+  *callUser<A>(context: ChangeContext, what: string, fn: (argument: A) => unknown, argument: A): Operation<unknown> {
     try {
-      const result = this.carrier.run(context, fn);
+      const result = this.carrier.call(context, fn, argument);
       if (!isThenable(result)) return result;
       if (!this.isAsync) {
         ignoreRejection(result);
@@ -504,6 +504,7 @@ export class Engine {
       return yield result;
     } finally {
       context.ended = true;
+      this.clock.stale();
     }
   }
 

@@ -45,7 +45,7 @@ export class Tracker extends RunRecord implements SystemCallback {
     this.#engine.checkRun(this, trigger.chain);
     const run = this.#newRun(trigger);
     const fn = this.fn as (event: TrackedRun) => unknown;
-    const body = this.#engine.callUser(run, this.#what, () => fn(run));
+    const body = this.#engine.callUser(run, this.#what, fn, run);
     return guardedRun(this.#engine.timesRuns, body as Operation<void>, (started, ended, failed, failure) => this.#finishRun(run, trigger, delivery, started, ended, failed, failure));
   }
 
