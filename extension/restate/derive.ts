@@ -110,8 +110,8 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   }
 
   runNow(trigger: Trigger, delivery: Delivery): SyncSet | undefined {
-    // Written out rather than shared with Tracker: a chain of derivations runs this once per link, and one
-    // more frame with two indirect calls made the chain workload of bench/peers.ts about 15% slower.
+    // Not shared with Tracker.runNow: a chain of derivations runs this once per link (bench/README.md,
+    // "Notes on the code").
     const engine = this.#engine;
     if (this.openLinks + this.openDestLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
     // -1: not timed (a clock reading is never negative).

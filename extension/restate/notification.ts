@@ -88,8 +88,8 @@ export class InterleavedDelivery implements Delivery {
  * What ControllerSync's notifications, which nest strictly, keep for S34: each system callback remembers
  * the mark of the notification that ran it last, which costs no lookup. A nested notification that runs a
  * callback the enclosing one already ran puts the older mark back when it closes. The mark is a number
- * rather than the notification itself: storing a new object in a long-lived callback on every run cost a
- * write barrier, and kept every notification's object alive for the collector to visit.
+ * rather than the notification itself, so that a long-lived callback never holds a short-lived object
+ * (bench/README.md, "Notes on the code").
  */
 interface NestingDelivery extends Delivery {
   readonly mark: number;

@@ -342,10 +342,8 @@ export class SubscriptionIndex {
 
   /**
    * Empties both caches by deleting each entry, not with Map.clear(): in V8, clear() leaves the old table,
-   * entries and all, for iterators that may still walk it. Once promoted to the old generation, that table
-   * kept the young lists it held alive through the next scavenges, and through them their subscription
-   * records. On the dynamic workload of bench:peers, which empties the caches at every flip of its flag, that
-   * was three quarters of the garbage collector's work.
+   * entries and all, for iterators that may still walk it, which keeps the young lists it held alive
+   * (bench/README.md, "Notes on the code").
    */
   #emptyCaches(): void {
     for (const path of this.#levelCache.keys()) this.#levelCache.delete(path);

@@ -132,8 +132,8 @@ export class Tracker extends RunRecord implements SystemCallback {
 }
 
 /**
- * Where `path` is among the first `end` of `paths`, or -1. A loop rather than indexOf, includes or slice:
- * for the few paths a tracker reads, calling the built-ins cost about 8% of a flag flip, counted per tracker.
+ * Where `path` is among the first `end` of `paths`, or -1. A loop rather than indexOf, includes or slice,
+ * which cost more than the scan for the few paths a tracker reads (bench/README.md, "Notes on the code").
  */
 function indexAmong(paths: readonly string[], path: string, end: number): number {
   for (let i = 0; i < end; i++) if (paths[i] === path) return i;
@@ -196,8 +196,8 @@ class TrackedRun implements ChangeContext {
     this.#ownReadSet = undefined;
   }
 
-  // The event's own members, as ControllerEvent has them. Not a subclass of it: V8 did not inline the
-  // construction of a derived class, which made every run a third more instructions.
+  // The event's own members, as ControllerEvent has them. Not a subclass of it, whose construction V8 does
+  // not inline (bench/README.md, "Notes on the code").
   get bubbling(): boolean {
     return this.#bubbling;
   }
