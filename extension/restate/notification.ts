@@ -194,9 +194,10 @@ export interface DestWriter {
 /**
  * A set made on ControllerSync's plain-call path (syncPath.ts), as one object that is at once the change,
  * the link it adds to the chain of causes (S38), the trigger a system callback subscribed to its own path
- * gets, the notification that delivers it (see NestingDelivery), and the place its delivery stands in: a
- * chain of derivations is delivered from SyncPath's own stack of these, not from nested calls (S132). A
- * chain of derivations nests one change per link, and this makes one object for each instead of four.
+ * gets, the notification that delivers it (see NestingDelivery), and the walk of its delivery (Walk): a
+ * chain of derivations is delivered from SyncPath's own stack of these, not from nested calls (S132).
+ * Merged because a chain of derivations makes one per link: one object instead of five, which the chain
+ * workload of bench/peers.ts measures (bench/README.md).
  */
 export class SyncSet implements Change, Chain, Trigger, NestingDelivery, Walk {
   declare readonly path: string;
