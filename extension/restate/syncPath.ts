@@ -23,12 +23,13 @@ export interface WriteTarget extends PathLevels, DestWriter {
 /**
  * ControllerSync's hot path: getState, setState and the notification it sets off, as plain calls.
  *
- * The generators in engine.ts are the one complete statement of every algorithm, and both controllers can
- * run them. But a derivation that runs synchronously would otherwise pass through seven generator frames
- * and a dozen allocations, most of its cost (bench/README.md, "restate's call stack"). So when a call
- * needs none of the rarer machinery (an open batch, a trace listener), ControllerSync takes this path; a
- * call that does need it is handed to the generators, which stay correct under ControllerSync. Every
- * scenario of the unit tests runs on both controllers, which keeps the two in step.
+ * A derivation run through the generators of engine.ts passes through seven generator frames and a dozen
+ * allocations, most of its cost (bench/README.md, "restate's call stack"). So when a call needs none of the
+ * rarer machinery (an open batch, a trace listener), ControllerSync takes this path; a call that does is
+ * handed to the generators. What the two paths decide is stated once and shared: the walk of a delivery
+ * (advanceWalk), a set's checks and equality (engine.ts), a run's inputs, write and end (derive.ts,
+ * track.ts); this path only sequences them without generators. The differential test runs random
+ * sequences through both.
  */
 export class SyncPath {
   readonly #engine: Engine;
