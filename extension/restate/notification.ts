@@ -225,7 +225,6 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery, Walk {
   declare readonly change: SyncSet;
   declare readonly emitted: SyncSet;
   declare readonly delivery: SyncSet;
-  declare readonly ownTrigger: SyncSet;
   declare readonly lists: LevelLists;
   declare readonly version: number;
   declare nextDepth: number;
@@ -275,7 +274,6 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery, Walk {
     this.change = this;
     this.emitted = this;
     this.delivery = this;
-    this.ownTrigger = this;
     this.lists = lists;
     this.version = version;
     this.nextDepth = lists.length - 1;
@@ -345,8 +343,6 @@ export interface Walk {
   /** What the callbacks see as emitted: the change itself, or one of its S28 descendants. */
   readonly emitted: Emitted;
   readonly delivery: Delivery;
-  /** A trigger for a system callback subscribed to the emitted path itself, if the walk has one ready. */
-  readonly ownTrigger: Trigger | undefined;
   /** The subscription lists of the emitted path's levels, root first, as SubscriptionIndex.levelLists gives them. */
   readonly lists: LevelLists;
   /** The subscription index's version when delivery started: the lists hold while it is unchanged. */
@@ -379,7 +375,6 @@ export class LevelWalk implements Walk {
   readonly change: Change;
   readonly emitted: Emitted;
   readonly delivery: Delivery;
-  readonly ownTrigger: undefined = undefined;
   readonly lists: LevelLists;
   readonly version: number;
   nextDepth: number;
@@ -408,9 +403,11 @@ export class LevelWalk implements Walk {
 /**
  * Delivers from where `walk` stands until it is done (WALK_DONE), a system callback is due to run
  * (WALK_RUN: `walk.system`, with `walk.trigger`), or a plain callback returned a promise (WALK_AWAIT:
- * `walk.pending`, then settlePlain). Plain callbacks run here, in the context of the change (S36).
+ * `walk.pending`, then settlePlain). Plain callbacks run here, in the context of the change (S36). A
+ * SyncSet's system callbacks run here too, as plain calls: a derivation's dest write that is still to be
+ * delivered is returned, to be delivered first.
  */
-export function advanceWalk(engine: Engine, walk: Walk): number {
+export function advanceWalk(engine: Engine, walk: Walk): number | SyncSet {
   const index = engine.subscriptions;
   const emitted = walk.emitted;
   while (true) {
@@ -449,8 +446,17 @@ export function advanceWalk(engine: Engine, walk: Walk): number {
       const system = subscription.system;
       if (system !== undefined) {
         // A system callback runs once per notification (S34) and ignores stopBubbling (S59, S70).
+        if (walk instanceof SyncSet) {
+          // ControllerSync's plain-call path runs it at once; a derivation's dest write is delivered first.
+          if (!walk.claimSystem(system)) continue;
+          const nested = system.runNow((walk.trigger ??= level === emitted.path ? walk : triggerAt(walk, walk, level)), walk);
+          if (nested === undefined) continue;
+          walk.listIndex = i + 1;
+          walk.event = event;
+          return nested;
+        }
         if (!walk.delivery.claimSystem(system)) continue;
-        walk.trigger ??= level === emitted.path && walk.ownTrigger !== undefined ? walk.ownTrigger : triggerAt(walk.change, emitted, level);
+        walk.trigger ??= triggerAt(walk.change, emitted, level);
         walk.listIndex = i + 1;
         walk.event = event;
         walk.system = system;

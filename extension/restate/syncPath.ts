@@ -237,13 +237,10 @@ export class SyncPath {
    * the level's place kept. Undefined once the root is done.
    */
   #advance(change: SyncSet): SyncSet | undefined {
-    const engine = this.#engine;
-    // ControllerSync's walks never wait: advanceWalk refuses a plain callback's promise.
-    while (advanceWalk(engine, change) !== WALK_DONE) {
-      const nested = change.system!.runNow(change.trigger!, change);
-      if (nested !== undefined) return nested;
-    }
-    return undefined;
+    // A SyncSet's walk never waits (advanceWalk refuses a plain callback's promise) and runs its system
+    // callbacks itself: it ends, or stops for a nested change.
+    const step = advanceWalk(this.#engine, change);
+    return step === WALK_DONE ? undefined : (step as SyncSet);
   }
 
   /**
