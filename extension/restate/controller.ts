@@ -6,7 +6,7 @@ import { BackendFollower, Knowledge, knowingBackend } from './follow';
 import { MISSING } from './values';
 import { InMemoryBackend } from './backends/memory';
 import { registerDerivation, removeDerivation, type DeriveData } from './derive';
-import { runAsync, runSync, type Operation } from './drive';
+import { runAsync, runSync } from './drive';
 import { Engine } from './engine';
 import type { DelStateOptions, GetStateOptions, PingOptions, SetStateOptions, StateCallback } from './events';
 import { snapshotGraph, type GraphSnapshot } from './graph';
@@ -161,34 +161,30 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
     return this.givenBackend as Backend;
   }
 
-  get #now(): SyncPath {
-    return this.engine.now!;
-  }
-
-  #run<T>(operation: Operation<T>): T {
-    return runSync(operation);
+  get #plain(): SyncPath {
+    return this.engine.plain!;
   }
 
   getState<T = undefined>(path: PathLike, opts?: GetStateOptions<T>): unknown {
     // Only a default that is written makes a change, which needs the current context.
-    return this.#now.getState(path, opts, opts?.writeDefault === true ? this.engine.carrier.current() : undefined);
+    return this.#plain.getState(path, opts, opts?.writeDefault === true ? this.engine.carrier.current() : undefined);
   }
 
   setState(path: PathLike, value: unknown, opts?: SetStateOptions): boolean {
-    return this.#now.setState(path, value, opts, this.engine.carrier.current());
+    return this.#plain.setState(path, value, opts, this.engine.carrier.current());
   }
 
   delState(path: PathLike, opts?: DelStateOptions): boolean {
-    return this.#run(this.engine.delState(path, opts, this.engine.carrier.current()));
+    return runSync(this.engine.delState(path, opts, this.engine.carrier.current()));
   }
 
   ping(path: PathLike, opts?: PingOptions): void {
-    this.#run(this.engine.ping(path, opts, this.engine.carrier.current()));
+    runSync(this.engine.ping(path, opts, this.engine.carrier.current()));
   }
 
   /** Reports a change made to the storage by someone else (S124). */
   notifyChange(path: PathLike, change: ExternalChange): void {
-    this.#run(this.engine.notifyChange(path, change, this.engine.carrier.current()));
+    runSync(this.engine.notifyChange(path, change, this.engine.carrier.current()));
   }
 
   /**
@@ -216,15 +212,15 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
   }
 
   derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): string {
-    return this.#run(registerDerivation(this.engine, dest, [source], (data) => transform(data.get(source)), opts?.payload, this.engine.carrier.current(), transform));
+    return runSync(registerDerivation(this.engine, dest, [source], (data) => transform(data.get(source)), opts?.payload, this.engine.carrier.current(), transform));
   }
 
   deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): string {
-    return this.#run(registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.engine.carrier.current()));
+    return runSync(registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.engine.carrier.current()));
   }
 
   track(cb: StateCallback<ControllerSync>, opts?: { payload?: unknown }): string {
-    return this.#run(registerTracker(this.engine, cb, opts?.payload, this.engine.carrier.current()));
+    return runSync(registerTracker(this.engine, cb, opts?.payload, this.engine.carrier.current()));
   }
 
   /**
@@ -232,7 +228,7 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
    * batch ends, and if `fn` throws every write it made is undone and the error rethrown.
    */
   batch<R>(fn: () => R): R {
-    return this.#run(this.engine.batch(fn, this.engine.carrier.current()));
+    return runSync(this.engine.batch(fn, this.engine.carrier.current()));
   }
 
   atom<T>(path: PathLike, defaultValue?: T): Atom<T> {
@@ -240,7 +236,10 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
   }
 }
 
-/** The asynchronous controller: awaits every backend call and callback, so it takes either kind (S22). */
+/**
+ * The asynchronous controller: awaits every backend call and callback, so it takes either kind (S22). Its
+ * methods start generators inside runAsync, so what they throw (a bad path) is a rejection.
+ */
 export class ControllerAsync extends ControllerBase<ControllerAsync> {
   constructor(backend: Backend | AsyncBackend = new InMemoryBackend(), options?: ControllerOptions) {
     super(backend, true, options);
@@ -250,29 +249,25 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
     return this.givenBackend;
   }
 
-  #run<T>(operation: Operation<T>): Promise<T> {
-    return runAsync(operation);
-  }
-
   getState<T = undefined>(path: PathLike, opts?: GetStateOptions<T>): Promise<unknown> {
-    return this.#start(() => this.engine.getState(path, opts, this.engine.carrier.current()));
+    return runAsync(this.engine.getState(path, opts, this.engine.carrier.current()));
   }
 
   setState(path: PathLike, value: unknown, opts?: SetStateOptions): Promise<boolean> {
-    return this.#start(() => this.engine.setState(path, value, opts, this.engine.carrier.current()));
+    return runAsync(this.engine.setState(path, value, opts, this.engine.carrier.current()));
   }
 
   delState(path: PathLike, opts?: DelStateOptions): Promise<boolean> {
-    return this.#start(() => this.engine.delState(path, opts, this.engine.carrier.current()));
+    return runAsync(this.engine.delState(path, opts, this.engine.carrier.current()));
   }
 
   ping(path: PathLike, opts?: PingOptions): Promise<void> {
-    return this.#start(() => this.engine.ping(path, opts, this.engine.carrier.current()));
+    return runAsync(this.engine.ping(path, opts, this.engine.carrier.current()));
   }
 
   /** Reports a change made to the storage by someone else (S124). */
   notifyChange(path: PathLike, change: ExternalChange): Promise<void> {
-    return this.#start(() => this.engine.notifyChange(path, change, this.engine.carrier.current()));
+    return runAsync(this.engine.notifyChange(path, change, this.engine.carrier.current()));
   }
 
   /**
@@ -297,32 +292,23 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
   }
 
   derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): Promise<string> {
-    return this.#start(() => registerDerivation(this.engine, dest, [source], (data) => transform(data.get(source)), opts?.payload, this.engine.carrier.current(), transform));
+    return runAsync(registerDerivation(this.engine, dest, [source], (data) => transform(data.get(source)), opts?.payload, this.engine.carrier.current(), transform));
   }
 
   deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): Promise<string> {
-    return this.#start(() => registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.engine.carrier.current()));
+    return runAsync(registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.engine.carrier.current()));
   }
 
   track(cb: StateCallback<ControllerAsync>, opts?: { payload?: unknown }): Promise<string> {
-    return this.#start(() => registerTracker(this.engine, cb, opts?.payload, this.engine.carrier.current()));
+    return runAsync(registerTracker(this.engine, cb, opts?.payload, this.engine.carrier.current()));
   }
 
   /** Like ControllerSync.batch; the batch covers the operations in `fn`'s async context (S117). */
   batch<R>(fn: () => R | Promise<R>): Promise<R> {
-    return this.#start(() => this.engine.batch(fn, this.engine.carrier.current())) as Promise<R>;
+    return runAsync(this.engine.batch(fn, this.engine.carrier.current())) as Promise<R>;
   }
 
   atom<T>(path: PathLike, defaultValue?: T): AtomAsync<T> {
     return new AtomAsync<T>(this, path, defaultValue);
-  }
-
-  /** Errors thrown while starting (such as a bad path) become rejections, as callers of a Promise API expect. */
-  #start<T>(start: () => Operation<T>): Promise<T> {
-    try {
-      return this.#run(start());
-    } catch (error) {
-      return Promise.reject(error);
-    }
   }
 }

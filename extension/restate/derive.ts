@@ -1,18 +1,15 @@
 import type { Backend, ValueHandle } from './backends/backend';
 import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateUsageError } from './errors';
-import { runSync, type Operation } from './drive';
+import { isThenable, runSync, type Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import { NO_MARK, type Delivery, type SyncSet } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { CYCLE_LIMIT, runCycleError } from './chain';
-import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
+import { RunRecord, describeRunError, guardedRun, keepRunFailure, recordRunEnd, runCause, type SystemCallback, type Trigger } from './system';
 import type { LevelLists, Subscription } from './subscriptions';
 import type { WriteTarget } from './syncPath';
 import { MISSING } from './values';
-
-/** Marks a source value that the trigger does not carry and has to be read. */
-const READ: unique symbol = Symbol('read the source');
 
 /** Past this many sources, `get` looks a source up in a map instead of scanning the list. */
 const SCAN_LIMIT = 8;
@@ -109,17 +106,17 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
     this.#engine.checkRun(this, trigger.chain);
-    return guardedRun(this.id, this, this.#engine.timesRuns, trigger, delivery, this.#compute(trigger), (durationMs, failure) => this.#traceRun(trigger, durationMs, failure));
+    return guardedRun(this.#engine.timesRuns, this.#compute(trigger), (started, ended, failed, failure) => this.#finishRun(trigger, delivery, started, ended, failed, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery): SyncSet | undefined {
-    // Written out rather than shared with Tracker: a chain of derivations runs this once per link, and one
-    // more frame with two indirect calls made the chain workload of bench/peers.ts about 15% slower.
+    // Not shared with Tracker.runNow: a chain of derivations runs this once per link (bench/README.md,
+    // "Notes on the code").
     const engine = this.#engine;
     if (this.openLinks + this.openDestLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
     // -1: not timed (a clock reading is never negative).
-    const started = engine.timesRuns ? readRunClock() : -1;
-    clockReadingStale();
+    const started = engine.timesRuns ? engine.clock.read() : -1;
+    engine.clock.stale();
     let nested: SyncSet | undefined;
     try {
       nested = this.#computeNow(trigger);
@@ -137,19 +134,19 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   }
 
   endRun(trigger: Trigger, delivery: Delivery, started: number, failed: boolean, failure: unknown): void {
-    const timed = started >= 0;
-    const ended = timed ? readRunClock() : 0;
+    this.#finishRun(trigger, delivery, started, started >= 0 ? this.#engine.clock.read() : 0, failed, failure);
+  }
+
+  /** The end of a run, on either path: its statistics (S119), its trace record, and its failure kept or rethrown (S45). */
+  #finishRun(trigger: Trigger, delivery: Delivery | undefined, started: number, ended: number, failed: boolean, failure: unknown): void {
     const recorded = failed ? failure : undefined;
-    if (timed) this.recordRun(started, ended, recorded);
-    else this.recordUntimedRun(recorded);
-    if (this.#engine.trace.active) this.#traceRun(trigger, timed ? ended - started : 0, recorded);
+    const durationMs = recordRunEnd(this, started, ended, recorded);
+    if (this.#engine.trace.active) this.#traceRun(trigger, durationMs, recorded);
     if (failed) keepRunFailure(failure, this.id, trigger, delivery);
   }
 
   #traceRun(trigger: Trigger, durationMs: number, failure: unknown): void {
-    const engine = this.#engine;
-    if (!engine.trace.active) return;
-    engine.trace.emit({
+    this.#engine.trace.emit({
       kind: 'derive-run',
       id: this.id,
       dest: this.dest,
@@ -165,58 +162,83 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   /** Computes the dest from the sources and writes it, as a nested change (S60). */
   *#compute(trigger: Trigger): Operation<void> {
     const engine = this.#engine;
-    const values: unknown[] = [];
     const matched = this.#hasPatterns ? [] : undefined;
-    for (let index = 0; index < this.sources.length; index++) {
-      const value = this.#sourceValue(index, trigger, matched);
-      values[index] = value === READ ? yield* engine.readWithDefault(matched?.[index] ?? this.sources[index], undefined) : value;
+    const values = this.#sourceValues(trigger, matched, false);
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      if (isThenable(value)) values[index] = readResult(matched?.[index] ?? this.sources[index], yield value);
     }
-    const context: ChangeContext = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch, runner: this };
-    const ofValue = this.#ofValue;
-    const result = yield* engine.callUser(context, this.#what, () =>
-      ofValue !== undefined ? ofValue(values[0]) : this.transform(new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched)),
-    );
-    if (result === undefined) yield* engine.delState(this.dest, this.#writeOptions, context);
-    else yield* engine.setState(this.dest, result, this.#writeOptions, context);
+    const context = this.#runContext(trigger);
+    const result = yield* engine.callUser(context, this.#what, this.#transformOf(), this.#transformInput(trigger, values, matched));
+    yield* this.#write(result, context);
   }
 
   /** #compute as plain calls (see syncPath.ts); returns the dest write's change if it is still to be delivered. */
   #computeNow(trigger: Trigger): SyncSet | undefined {
     const engine = this.#engine;
-    const now = engine.now!;
-    const context: ChangeContext = { chain: trigger.chain, cause: this.#cause, batch: trigger.batch, runner: this };
+    const plain = engine.plain!;
+    const context = this.#runContext(trigger);
     let result: unknown;
     if (this.#ofValue !== undefined) {
       // One concrete source, kept in a field of its own: a chain reads it once per link.
       const source = this.#onlySource;
-      const value = trigger.kind !== 'initial' && source === trigger.emittingPath ? trigger.newValue : readResult(source, now.read(source));
-      result = now.callUser(context, this.#ofValue, value, this.#what);
+      const value = trigger.kind !== 'initial' && source === trigger.emittingPath ? trigger.newValue : readResult(source, plain.read(source));
+      result = plain.callUser(context, this.#ofValue, value, this.#what);
     } else {
-      const values: unknown[] = [];
       const matched = this.#hasPatterns ? [] : undefined;
-      for (let index = 0; index < this.sources.length; index++) {
-        const value = this.#sourceValue(index, trigger, matched);
-        if (value !== READ) values[index] = value;
-        else {
-          const path = matched?.[index] ?? this.sources[index];
-          values[index] = readResult(path, now.read(path));
-        }
-      }
-      result = now.callUser(context, this.transform, new DeriveData(engine.facade, this.sources, trigger.emittingPath, values, matched), this.#what);
+      const values = this.#sourceValues(trigger, matched, true);
+      result = plain.callUser(context, this.#transformOf(), this.#transformInput(trigger, values, matched), this.#what);
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
       // Without a payload the write needs no options, and a chain reads one object fewer per link.
-      const written = now.writeCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this, undefined);
+      const written = plain.writeCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this, undefined);
       return typeof written === 'boolean' ? undefined : written;
     }
-    if (result === undefined) runSync(engine.delState(this.dest, this.#writeOptions, context));
-    else runSync(engine.setState(this.dest, result, this.#writeOptions, context));
+    runSync(this.#write(result, context));
     return undefined;
   }
 
+  #runContext(trigger: Trigger): ChangeContext {
+    return { chain: trigger.chain, cause: this.#cause, batch: trigger.batch, runner: this };
+  }
 
   /**
-   * Source `index`'s value when the trigger carries it (undefined for a pattern it did not match), or READ
+   * The sources' values in a run (S61): carried by the trigger, or read. A read that returns a promise is
+   * left in its place for #compute to wait for, unless `refuse`, which refuses it as ControllerSync does.
+   */
+  #sourceValues(trigger: Trigger, matched: (string | undefined)[] | undefined, refuse: boolean): unknown[] {
+    const values: unknown[] = [];
+    for (let index = 0; index < this.sources.length; index++) {
+      const value = this.#sourceValue(index, trigger, matched);
+      if (value !== MISSING) {
+        values[index] = value;
+        continue;
+      }
+      const path = matched?.[index] ?? this.sources[index];
+      const read = refuse ? this.#engine.plain!.read(path) : this.#engine.backend.read(path, MISSING);
+      values[index] = isThenable(read) ? read : readResult(path, read);
+    }
+    return values;
+  }
+
+  /** The function a run calls: `derive`'s own, on the one source's value, else the transform, on a DeriveData. */
+  #transformOf(): (input: unknown) => unknown {
+    return (this.#ofValue ?? this.transform) as (input: unknown) => unknown;
+  }
+
+  /** What the transform gets: the one source's value for `derive`, else a DeriveData (S61). */
+  #transformInput(trigger: Trigger, values: readonly unknown[], matched: readonly (string | undefined)[] | undefined): unknown {
+    return this.#ofValue !== undefined ? values[0] : new DeriveData(this.#engine.facade, this.sources, trigger.emittingPath, values, matched);
+  }
+
+  /** The dest write of a run (S60): a transform's undefined deletes the dest. */
+  *#write(result: unknown, context: ChangeContext): Operation<void> {
+    if (result === undefined) yield* this.#engine.delState(this.dest, this.#writeOptions, context);
+    else yield* this.#engine.setState(this.dest, result, this.#writeOptions, context);
+  }
+
+  /**
+   * Source `index`'s value when the trigger carries it (undefined for a pattern it did not match), or MISSING
    * when it has to be read: from the source, or for a pattern from the path it matched, kept in `matched`.
    */
   #sourceValue(index: number, trigger: Trigger, matched: (string | undefined)[] | undefined): unknown {
@@ -225,9 +247,9 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     if (matched !== undefined && isPattern(source)) {
       if (initial || !patternMatches(source, trigger.levelPath)) return undefined;
       matched[index] = trigger.levelPath;
-      return trigger.levelPath === trigger.emittingPath ? trigger.newValue : READ;
+      return trigger.levelPath === trigger.emittingPath ? trigger.newValue : MISSING;
     }
-    return !initial && source === trigger.emittingPath ? trigger.newValue : READ;
+    return !initial && source === trigger.emittingPath ? trigger.newValue : MISSING;
   }
 }
 

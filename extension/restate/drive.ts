@@ -38,80 +38,92 @@ export class Nested {
   constructor(readonly operation: Operation<unknown>) {}
 }
 
+/**
+ * Where a driven operation stands: the operation running now and those it is nested in. `advance` runs it
+ * until it finishes or yields a thenable; the two drivers differ only in what they do with the thenable.
+ */
+class Driving {
+  current: Operation<unknown>;
+  /** The operations the current one is nested in, innermost last: made only for the first Nested. */
+  outer: Operation<unknown>[] | undefined = undefined;
+  input: unknown = undefined;
+  failure: unknown = undefined;
+  failed = false;
+  /** The outermost operation's result, once `advance` has returned undefined. */
+  result: unknown = undefined;
+
+  constructor(operation: Operation<unknown>) {
+    this.current = operation;
+  }
+
+  /** Runs until the operation finishes (undefined; what it throws is thrown) or yields a thenable (returned). */
+  advance(): PromiseLike<unknown> | undefined {
+    while (true) {
+      let step: IteratorResult<unknown, unknown>;
+      try {
+        step = this.failed ? this.current.throw(this.failure) : this.current.next(this.input);
+      } catch (error) {
+        const outer = this.outer;
+        if (outer === undefined || outer.length === 0) throw error;
+        this.current = outer.pop()!;
+        this.failure = error;
+        this.failed = true;
+        continue;
+      }
+      this.failed = false;
+      const value = step.value;
+      if (step.done) {
+        const outer = this.outer;
+        if (outer === undefined || outer.length === 0) {
+          this.result = value;
+          return undefined;
+        }
+        this.current = outer.pop()!;
+        this.input = value;
+      } else if (value instanceof Nested) {
+        (this.outer ??= []).push(this.current);
+        this.current = value.operation;
+        this.input = undefined;
+      } else if (isThenable(value)) {
+        return value;
+      } else {
+        this.input = value;
+      }
+    }
+  }
+
+  /** Resumes with what the thenable `advance` returned settled to. */
+  resolve(value: unknown): void {
+    this.input = value;
+  }
+
+  reject(error: unknown): void {
+    this.failure = error;
+    this.failed = true;
+  }
+}
+
 /** Drives an operation synchronously; a promise it yields is refused with the error `refuse` makes. */
 export function runSync<T>(operation: Operation<T>, refuse: () => Error = () => new AsyncValueInSyncModeError('the backend')): T {
-  let current: Operation<unknown> = operation;
-  // The operations the current one is nested in, innermost last: made only for the first Nested.
-  let outer: Operation<unknown>[] | undefined;
-  let input: unknown;
-  let failure: unknown;
-  let failed = false;
+  const driving = new Driving(operation);
   while (true) {
-    let step: IteratorResult<unknown, unknown>;
-    try {
-      step = failed ? current.throw(failure) : current.next(input);
-    } catch (error) {
-      if (outer === undefined || outer.length === 0) throw error;
-      current = outer.pop()!;
-      failure = error;
-      failed = true;
-      continue;
-    }
-    failed = false;
-    const value = step.value;
-    if (step.done) {
-      if (outer === undefined || outer.length === 0) return value as T;
-      current = outer.pop()!;
-      input = value;
-    } else if (value instanceof Nested) {
-      (outer ??= []).push(current);
-      current = value.operation;
-      input = undefined;
-    } else if (isThenable(value)) {
-      ignoreRejection(value);
-      failure = refuse();
-      failed = true;
-    } else {
-      input = value;
-    }
+    const pending = driving.advance();
+    if (pending === undefined) return driving.result as T;
+    ignoreRejection(pending);
+    driving.reject(refuse());
   }
 }
 
 /** Drives an operation, awaiting every promise it yields. */
 export async function runAsync<T>(operation: Operation<T>): Promise<T> {
-  let current: Operation<unknown> = operation;
-  let outer: Operation<unknown>[] | undefined;
-  let input: unknown;
-  let failure: unknown;
-  let failed = false;
+  const driving = new Driving(operation);
   while (true) {
-    let step: IteratorResult<unknown, unknown>;
+    const pending = driving.advance();
+    if (pending === undefined) return driving.result as T;
     try {
-      step = failed ? current.throw(failure) : current.next(input);
+      driving.resolve(await pending);
     } catch (error) {
-      if (outer === undefined || outer.length === 0) throw error;
-      current = outer.pop()!;
-      failure = error;
-      failed = true;
-      continue;
-    }
-    failed = false;
-    const value = step.value;
-    if (step.done) {
-      if (outer === undefined || outer.length === 0) return value as T;
-      current = outer.pop()!;
-      input = value;
-    } else if (value instanceof Nested) {
-      (outer ??= []).push(current);
-      current = value.operation;
-      input = undefined;
-    } else {
-      try {
-        input = await value;
-      } catch (error) {
-        failure = error;
-        failed = true;
-      }
+      driving.reject(error);
     }
   }
 }

@@ -7,17 +7,16 @@ import { CYCLE_LIMIT, checkRunByWalk, checkWriteByWalk, depthLimitError, extendC
 import { AsyncValueInSyncModeError, Nested, ignoreRejection, isThenable, type Operation } from './drive';
 import {
   RestateCallbackError,
-  RestateCycleError,
   RestateFormatError,
   RestateIdError,
   RestateUsageError,
   RestateValueError,
 } from './errors';
-import { ControllerEvent, type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
-import { childOf, resolveConcretePath, resolvePattern, type PathLike } from './path';
-import { InterleavedDelivery, NestedDelivery, collectFailure, finishDelivery, triggerAt, type Change, type Delivery, type Emitted } from './notification';
-import { SubscriptionIndex, type Subscription } from './subscriptions';
-import type { SystemCallback, Trigger } from './system';
+import { type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
+import { ConcretePaths, childOf, resolvePattern, type PathLike } from './path';
+import { InterleavedDelivery, LevelWalk, type DestWriter, NestedDelivery, OpenNotifications, WALK_DONE, WALK_RUN, advanceWalk, finishDelivery, settlePlain, type Change, type Delivery } from './notification';
+import { SubscriptionIndex } from './subscriptions';
+import { SharedReading, type SystemCallback } from './system';
 import { SyncPath } from './syncPath';
 import { TraceHub, type TraceCause } from './trace';
 import { MISSING, OWN_VALUE_KEY, compareNames, deepEqual, isPlainObject } from './values';
@@ -50,6 +49,8 @@ export interface ChangeContext {
 interface ContextCarrier {
   current(): ChangeContext | undefined;
   run<R>(context: ChangeContext, fn: () => R): R;
+  /** `run` of `fn(argument)`, without a closure. */
+  call<A, R>(context: ChangeContext, fn: (argument: A) => R, argument: A): R;
 }
 
 export class FieldCarrier implements ContextCarrier {
@@ -79,6 +80,16 @@ export class FieldCarrier implements ContextCarrier {
       this.#context = previous;
     }
   }
+
+  call<A, R>(context: ChangeContext, fn: (argument: A) => R, argument: A): R {
+    const previous = this.#context;
+    this.#context = context;
+    try {
+      return fn(argument);
+    } finally {
+      this.#context = previous;
+    }
+  }
 }
 
 class AsyncContextCarrier implements ContextCarrier {
@@ -91,6 +102,10 @@ class AsyncContextCarrier implements ContextCarrier {
 
   run<R>(context: ChangeContext, fn: () => R): R {
     return this.#storage.run(context, fn);
+  }
+
+  call<A, R>(context: ChangeContext, fn: (argument: A) => R, argument: A): R {
+    return this.#storage.run(context, fn, argument);
   }
 }
 
@@ -105,9 +120,14 @@ export class Engine {
   readonly callbacks = new CallbackStore();
   readonly subscriptions = new SubscriptionIndex();
   readonly trace = new TraceHub();
+  /** ControllerSync's shared clock reading for run durations (S119). */
+  readonly clock = new SharedReading();
+  readonly paths = new ConcretePaths();
   readonly carrier: ContextCarrier;
   /** ControllerSync's plain-call path (syncPath.ts); `undefined` for ControllerAsync. */
-  readonly now: SyncPath | undefined;
+  readonly plain: SyncPath | undefined;
+  /** ControllerSync's open notifications, which nest strictly (notification.ts); `undefined` for ControllerAsync. */
+  readonly open: OpenNotifications | undefined;
   facade!: ControllerSync | ControllerAsync;
   /**
    * Whether derivation and tracker runs are timed for the graph's lastRunMs (S119). Reading the clock took
@@ -124,11 +144,13 @@ export class Engine {
     this.timesRuns = timesRuns;
     if (isAsync) {
       this.carrier = new AsyncContextCarrier();
-      this.now = undefined;
+      this.plain = undefined;
+      this.open = undefined;
     } else {
       const carrier = new FieldCarrier();
       this.carrier = carrier;
-      this.now = new SyncPath(this, carrier);
+      this.open = new OpenNotifications();
+      this.plain = new SyncPath(this, carrier);
     }
   }
 
@@ -153,7 +175,7 @@ export class Engine {
   }
 
   *getState(path: PathLike, opts: GetStateOptions | undefined, context: ChangeContext | undefined): Operation<unknown> {
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.paths.resolve(path, COMPONENT);
     let value = this.backend.read(canonical, MISSING);
     if (isThenable(value)) value = yield value;
     if (value !== MISSING) return value;
@@ -191,10 +213,8 @@ export class Engine {
   }
 
   *setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {
-    const canonical = resolveConcretePath(path, COMPONENT);
-    if (value === undefined || value === MISSING) {
-      throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
-    }
+    const canonical = this.paths.resolve(path, COMPONENT);
+    refuseUnset(canonical, value);
     // Backend calls are inlined on this hot path: a nested generator per call would double its cost.
     let stored: unknown;
     try {
@@ -205,17 +225,16 @@ export class Engine {
       if (!(error instanceof RestateFormatError)) throw error;
       stored = yield* this.readOld(canonical);
     }
-    const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
-    const equal = opts?.eqFunc ?? deepEqual;
+    const prevValue = previousOf(canonical, stored, opts);
     const depth = (context?.chain?.length ?? 0) + 1;
-    if (equal(value, prevValue)) {
+    if (isUnchanged(value, prevValue, opts)) {
       if (this.trace.active) {
         const cause = context?.cause ?? opts?.cause ?? 'api';
         this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: false, notified: false, payload: opts?.payload, batched: false, cause, depth });
       }
       return false;
     }
-    this.#checkChange(context?.chain, canonical, context?.cause ?? opts?.cause ?? 'api');
+    this.checkChange(context?.chain, canonical, context?.cause ?? opts?.cause ?? 'api');
     const batch = context?.batch;
     const log = batch ?? context?.chain?.log;
     if (log !== undefined) yield* log.beforeWrite(this, canonical, stored);
@@ -242,11 +261,11 @@ export class Engine {
   }
 
   *delState(path: PathLike, opts: DelStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.paths.resolve(path, COMPONENT);
     const prevValue = yield* this.readOld(canonical);
     if (prevValue === MISSING) return false;
     const cause = context?.cause ?? opts?.cause ?? 'api';
-    this.#checkChange(context?.chain, canonical, cause);
+    this.checkChange(context?.chain, canonical, cause);
     const chain = extendChain(context?.chain, canonical, cause);
     const payload = opts?.payload;
     const notify = opts?.skipNotify !== true;
@@ -272,10 +291,10 @@ export class Engine {
   }
 
   *ping(path: PathLike, opts: PingOptions | undefined, context: ChangeContext | undefined): Operation<void> {
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.paths.resolve(path, COMPONENT);
     const value = yield* this.readWithDefault(canonical, opts?.default);
     const cause = context?.cause ?? opts?.cause ?? 'api';
-    this.#checkChange(context?.chain, canonical, cause);
+    this.checkChange(context?.chain, canonical, cause);
     const chain = extendChain(context?.chain, canonical, cause);
     const payload = opts?.payload;
     const batch = context?.batch;
@@ -297,11 +316,11 @@ export class Engine {
     change: { prevValue: unknown; newValue: unknown; payload?: unknown; cause?: TraceCause },
     context: ChangeContext | undefined,
   ): Operation<void> {
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.paths.resolve(path, COMPONENT);
     const { prevValue, newValue, payload } = change;
     if (deepEqual(prevValue, newValue)) return;
     const cause = context?.cause ?? change.cause ?? 'file';
-    this.#checkChange(context?.chain, canonical, cause);
+    this.checkChange(context?.chain, canonical, cause);
     const chain = extendChain(context?.chain, canonical, cause);
     const isDelete = newValue === undefined;
     const batch = context?.batch;
@@ -323,12 +342,15 @@ export class Engine {
     yield* this.#notify({ kind: isDelete ? 'delete' : 'set', path: canonical, prevValue, newValue, payload, cause, chain, runner: context?.runner, descendants });
   }
 
-  /** Refuses a change of `path` extending `outer` past maxDepth (S38), or as the 101st of the path in the chain (S132). */
-  #checkChange(outer: Chain | undefined, path: string, cause: TraceCause): void {
+  /**
+   * Refuses a change of `path` extending `outer` past maxDepth (S38), or as the 101st of the path in the
+   * chain (S132). A derivation writing its dest on ControllerSync's plain-call path counts its own writes.
+   */
+  checkChange(outer: Chain | undefined, path: string, cause: TraceCause, target?: DestWriter): void {
     const length = (outer?.length ?? 0) + 1;
     if (length > this.maxDepth) throw depthLimitError(extendChain(outer, path, cause), this.maxDepth);
     if (length <= CYCLE_LIMIT) return;
-    if (this.now !== undefined) this.now.checkWrite(outer, path, undefined);
+    if (this.plain !== undefined) this.plain.checkWrite(outer, path, target);
     else checkWriteByWalk(outer, path);
   }
 
@@ -338,7 +360,7 @@ export class Engine {
    * delivered; ControllerAsync's chains may interleave, so it counts along the chain once it is long enough.
    */
   checkRun(system: SystemCallback, chain: Chain | undefined): void {
-    if (this.now !== undefined) this.now.checkRun(system, chain);
+    if (this.plain !== undefined) this.plain.checkRun(system, chain);
     else checkRunByWalk(chain, system.id);
   }
 
@@ -351,34 +373,23 @@ export class Engine {
   *#notify(change: Change, collected?: Delivery): Operation<void> {
     const delivery = collected ?? this.newDelivery();
     // ControllerSync counts the changes being delivered for S132, on this path as on its plain-call path.
-    const counts = this.now;
+    const counts = this.plain;
     counts?.openLink(change.path, change.runner);
     try {
+      const index = this.subscriptions;
       if (change.descendants !== undefined) {
         for (const descendant of change.descendants) {
-          const list = this.subscriptions.deliveryList(descendant.path);
+          const list = index.deliveryList(descendant.path);
           if (list.length === 0) continue;
+          // S28 step 1: each descendant at its own level only.
           const emitted = { path: descendant.path, prevValue: descendant.prevValue, newValue: undefined };
-          yield* this.#deliverLevel(change, emitted, descendant.path, list, true, delivery);
+          yield* this.#walk(new LevelWalk(change, emitted, delivery, [list], index.version));
         }
       }
-      const index = this.subscriptions;
       // One walk finds every level's list; a subscription added meanwhile makes the rest be looked up again.
       const version = index.version;
       const lists = index.levelLists(change.path);
-      if (lists !== undefined) {
-        let depth = lists.length - 1;
-        let level = change.path;
-        let bubbling = true;
-        while (true) {
-          const list = index.version === version ? lists[depth] : index.deliveryList(level);
-          if (list !== undefined && list.length > 0) bubbling = yield* this.#deliverLevel(change, change, level, list, bubbling, delivery);
-          if (level === '/') break;
-          const slash = level.lastIndexOf('/');
-          level = slash === 0 ? '/' : level.slice(0, slash);
-          depth--;
-        }
-      }
+      if (lists !== undefined) yield* this.#walk(new LevelWalk(change, change, delivery, lists, version));
     } finally {
       counts?.closeLink(change.path, change.runner);
       if (collected === undefined) delivery.close();
@@ -388,7 +399,7 @@ export class Engine {
 
   /** How one notification keeps its failures and the system callbacks it ran (notification.ts). */
   newDelivery(): Delivery {
-    return this.isAsync ? new InterleavedDelivery() : new NestedDelivery();
+    return this.open === undefined ? new InterleavedDelivery() : new NestedDelivery(this.open);
   }
 
   /** Runs `fn` as one batch (S113–S117): notifications wait for the outermost batch; a failure undoes its writes. */
@@ -453,68 +464,38 @@ export class Engine {
       if (pending.descendantOnly) {
         const list = this.subscriptions.deliveryList(pending.path);
         const emitted = { path: pending.path, prevValue: pending.prevValue, newValue };
-        if (list.length > 0) yield* this.#deliverLevel(change, emitted, pending.path, list, true, delivery);
+        if (list.length > 0) yield* this.#walk(new LevelWalk(change, emitted, delivery, [list], this.subscriptions.version));
       } else {
         yield* this.#notify(change, delivery);
       }
     }
   }
 
-  /** Delivers one level; returns whether plain callbacks may still run above it (S42). */
-  *#deliverLevel(
-    change: Change,
-    emitted: Emitted,
-    level: string,
-    list: readonly Subscription[],
-    bubbling: boolean,
-    delivery: Delivery,
-  ): Operation<boolean> {
-    // Plain callbacks at a level share one event, made only when one of them is due to run.
-    let event: ControllerEvent | undefined;
-    let trigger: Trigger | undefined;
-    for (const subscription of list) {
-      if (!subscription.live) continue;
-      const id = subscription.id;
-      const entry = this.callbacks.entryOf(subscription);
-      if (entry === undefined) continue;
-      if (entry.system !== undefined) {
-        if (!delivery.claimSystem(entry.system)) continue;
-        trigger ??= triggerAt(change, emitted, level);
-        // From the driver's stack: a chain of derivations nests a change per link (S132).
-        yield new Nested(entry.system.run(trigger, delivery));
+  /** Drives a walk (notification.ts): system callbacks run from the driver's stack, a chain of derivations nesting a change per link (S132). */
+  *#walk(walk: LevelWalk): Operation<void> {
+    while (true) {
+      const step = advanceWalk(this, walk);
+      if (step === WALK_DONE) return;
+      if (step === WALK_RUN) {
+        yield new Nested(walk.system!.run(walk.trigger!, walk.delivery));
         continue;
       }
-      if (event === undefined) {
-        if (!bubbling) continue;
-        event = new ControllerEvent(this.facade, emitted.path, level, emitted.prevValue, emitted.newValue, change.payload, bubbling);
-      }
-      if (!event.bubbling) continue;
-      // Inlined rather than a generator of its own: this runs once per callback per level.
-      const fn = entry.fn as (event: ControllerEvent) => unknown;
-      const context: ChangeContext = { chain: change.chain, cause: entry.cause };
+      let failed = false;
+      let failure: unknown;
       try {
-        const result = this.carrier.run(context, () => fn(event!));
-        if (isThenable(result)) {
-          if (!this.isAsync) {
-            ignoreRejection(result);
-            throw new AsyncValueInSyncModeError(`the callback ${id}`);
-          }
-          yield result;
-        }
+        yield walk.pending;
       } catch (error) {
-        if (error instanceof RestateCycleError) throw error;
-        collectFailure(delivery.failures, id, level, emitted.path, error);
-      } finally {
-        context.ended = true;
+        failed = true;
+        failure = error;
       }
+      settlePlain(walk, failed, failure);
     }
-    return event === undefined ? bubbling : event.bubbling;
   }
 
-  /** Runs user code (a callback, transform or tracked function) as part of a change, in the given context. */
-  *callUser(context: ChangeContext, what: string, fn: () => unknown): Operation<unknown> {
+  /** Runs user code (a transform or tracked function) on `argument` as part of a change, in the given context. */
+  *callUser<A>(context: ChangeContext, what: string, fn: (argument: A) => unknown, argument: A): Operation<unknown> {
     try {
-      const result = this.carrier.run(context, fn);
+      const result = this.carrier.call(context, fn, argument);
       if (!isThenable(result)) return result;
       if (!this.isAsync) {
         ignoreRejection(result);
@@ -523,6 +504,7 @@ export class Engine {
       return yield result;
     } finally {
       context.ended = true;
+      this.clock.stale();
     }
   }
 
@@ -631,6 +613,23 @@ export class Engine {
     this.subscriptions.removeId(id);
     return entry !== undefined;
   }
+}
+
+/** setState's refusal of a value that is no value (S13). */
+export function refuseUnset(canonical: string, value: unknown): void {
+  if (value === undefined || value === MISSING) {
+    throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
+  }
+}
+
+/** What a set compares with and reports as the old value: the stored value, else the default; the root at least {} (S18). */
+export function previousOf(canonical: string, stored: unknown, opts: SetStateOptions | undefined): unknown {
+  return stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
+}
+
+/** Whether a set changes nothing (S18): eqFunc's verdict, or deepEqual's. */
+export function isUnchanged(value: unknown, prevValue: unknown, opts: SetStateOptions | undefined): boolean {
+  return opts?.eqFunc === undefined ? deepEqual(value, prevValue) : Boolean(opts.eqFunc(value, prevValue));
 }
 
 function sortDeepestFirst(found: Map<string, unknown>): { path: string; prevValue: unknown }[] {

@@ -96,23 +96,29 @@ export function resolvePath(path: PathLike): string {
   return resolveWith(path, true, 'path');
 }
 
-/**
- * The last two strings found to be canonical concrete paths. A controller call hands the same string to the
- * backend's read and write after checking it, and a tracked function often alternates between two reads,
- * so remembering two strings saves most scans.
- */
-let lastConcrete = '/';
-let previousConcrete = '/';
-
 /** Canonical form of a concrete path: wildcards are rejected (S7). */
 export function resolveConcretePath(path: PathLike, component = 'path'): string {
-  if (path === lastConcrete || path === previousConcrete) return path;
-  const resolved = resolveWith(path, false, component);
-  if (resolved === path) {
-    previousConcrete = lastConcrete;
-    lastConcrete = resolved;
+  return resolveWith(path, false, component);
+}
+
+/**
+ * resolveConcretePath that remembers the last two strings it found canonical. A controller call hands the
+ * same string to the backend's read and write after checking it, and a tracked function often alternates
+ * between two reads, so remembering two strings saves most scans. One per controller.
+ */
+export class ConcretePaths {
+  #last = '/';
+  #previous = '/';
+
+  resolve(path: PathLike, component: string): string {
+    if (path === this.#last || path === this.#previous) return path;
+    const resolved = resolveWith(path, false, component);
+    if (resolved === path) {
+      this.#previous = this.#last;
+      this.#last = resolved;
+    }
+    return resolved;
   }
-  return resolved;
 }
 
 /** Canonical form of a subscription pattern or derive source: wildcards allowed. */

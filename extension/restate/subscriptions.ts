@@ -160,7 +160,7 @@ export class SubscriptionIndex {
 
   /**
    * Adds a pair that the caller knows is not there and keeps the record of, to remove it with removeKept:
-   * a tracker's read (S68). Such pairs are not listed under the id, so patternsOf and removeId do not see
+   * a tracker's read (S68). Such pairs are not listed under the id, so removeId does not see
    * them. A tracker whose reads change adds and removes a pair per tracker on every change, and this spares
    * that the lookups of add and remove.
    */
@@ -265,11 +265,6 @@ export class SubscriptionIndex {
     }
   }
 
-  /** The paths and patterns an id is subscribed to, in the order they were added. */
-  patternsOf(id: string): string[] {
-    return [...(this.#patternsById.get(id) ?? [])];
-  }
-
   removeId(id: string): void {
     const patterns = this.#patternsById.get(id);
     if (patterns === undefined) return;
@@ -347,10 +342,8 @@ export class SubscriptionIndex {
 
   /**
    * Empties both caches by deleting each entry, not with Map.clear(): in V8, clear() leaves the old table,
-   * entries and all, for iterators that may still walk it. Once promoted to the old generation, that table
-   * kept the young lists it held alive through the next scavenges, and through them their subscription
-   * records. On the dynamic workload of bench:peers, which empties the caches at every flip of its flag, that
-   * was three quarters of the garbage collector's work.
+   * entries and all, for iterators that may still walk it, which keeps the young lists it held alive
+   * (bench/README.md, "Notes on the code").
    */
   #emptyCaches(): void {
     for (const path of this.#levelCache.keys()) this.#levelCache.delete(path);

@@ -1,14 +1,14 @@
-import { CYCLE_LIMIT, depthLimitError, extendChain, runCycleError, writeCycleError, type Chain } from './chain';
+import { CYCLE_LIMIT, runCycleError, writeCycleError, type Chain } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
-import { RestateCallbackError, RestateCycleError, RestateFormatError, RestateValueError } from './errors';
-import type { ChangeContext, Engine, FieldCarrier } from './engine';
-import { ControllerEvent, type GetStateOptions, type SetStateOptions } from './events';
-import { SyncSet, collectFailure, finishDelivery, triggerAt, type Change, type DestWriter } from './notification';
-import { ancestorAt, resolveConcretePath, type PathLike } from './path';
+import { RestateCallbackError, RestateFormatError } from './errors';
+import { isUnchanged, previousOf, refuseUnset, type ChangeContext, type Engine, type FieldCarrier } from './engine';
+import type { GetStateOptions, SetStateOptions } from './events';
+import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type DestWriter } from './notification';
+import type { PathLike } from './path';
 import type { ValueHandle } from './backends/backend';
 import type { PathLevels } from './subscriptions';
-import { clockReadingStale, type SystemCallback } from './system';
-import { MISSING, deepEqual } from './values';
+import { type SystemCallback } from './system';
+import { MISSING } from './values';
 
 const COMPONENT = 'controller';
 
@@ -23,12 +23,13 @@ export interface WriteTarget extends PathLevels, DestWriter {
 /**
  * ControllerSync's hot path: getState, setState and the notification it sets off, as plain calls.
  *
- * The generators in engine.ts are the one complete statement of every algorithm, and both controllers can
- * run them. But a derivation that runs synchronously would otherwise pass through seven generator frames
- * and a dozen allocations, most of its cost (bench/README.md, "restate's call stack"). So when a call
- * needs none of the rarer machinery (an open batch, a trace listener), ControllerSync takes this path; a
- * call that does need it is handed to the generators, which stay correct under ControllerSync. Every
- * scenario of the unit tests runs on both controllers, which keeps the two in step.
+ * A derivation run through the generators of engine.ts passes through seven generator frames and a dozen
+ * allocations, most of its cost (bench/README.md, "restate's call stack"). So when a call needs none of the
+ * rarer machinery (an open batch, a trace listener), ControllerSync takes this path; a call that does is
+ * handed to the generators. What the two paths decide is stated once and shared: the walk of a delivery
+ * (advanceWalk), a set's checks and equality (engine.ts), a run's inputs, write and end (derive.ts,
+ * track.ts); this path only sequences them without generators. The differential test runs random
+ * sequences through both.
  */
 export class SyncPath {
   readonly #engine: Engine;
@@ -48,7 +49,7 @@ export class SyncPath {
   getState(path: PathLike, opts: GetStateOptions | undefined, context: ChangeContext | undefined): unknown {
     const engine = this.#engine;
     if (opts?.writeDefault === true) return runSync(engine.getState(path, opts, context));
-    return this.getCanonical(resolveConcretePath(path, COMPONENT), opts?.default);
+    return this.getCanonical(this.#engine.paths.resolve(path, COMPONENT), opts?.default);
   }
 
   /** getState of a canonical path, with no default to write. */
@@ -61,7 +62,7 @@ export class SyncPath {
   setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): boolean {
     const engine = this.#engine;
     if (context?.batch !== undefined || engine.trace.active) return runSync(engine.setState(path, value, opts, context));
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.#engine.paths.resolve(path, COMPONENT);
     return this.setCanonical(canonical, value, opts, context?.chain, context?.cause ?? opts?.cause ?? 'api', undefined, context?.runner);
   }
 
@@ -99,10 +100,8 @@ export class SyncPath {
   ): boolean | SyncSet {
     const engine = this.#engine;
     // The runs this change sets off must not take their start from a reading made before it.
-    clockReadingStale();
-    if (value === undefined || value === MISSING) {
-      throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
-    }
+    engine.clock.stale();
+    refuseUnset(canonical, value);
     const handle = target?.handle;
     let stored: unknown;
     try {
@@ -112,26 +111,19 @@ export class SyncPath {
       if (!(error instanceof RestateFormatError)) throw error;
       stored = runSync(engine.readOld(canonical));
     }
-    const prevValue = stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
-    if (opts?.eqFunc === undefined ? deepEqual(value, prevValue) : opts.eqFunc(value, prevValue)) return false;
-    const depth = (chain?.length ?? 0) + 1;
-    if (depth > engine.maxDepth) throw depthLimitError(extendChain(chain, canonical, cause), engine.maxDepth);
-    if (chain !== undefined) {
-      if (depth > CYCLE_LIMIT) {
-        const open = this.#openPaths;
-        if (target === undefined) this.checkWrite(chain, canonical, undefined);
-        else if (target.openDestLinks + (open.size === 0 ? 0 : open.get(canonical) ?? 0) >= CYCLE_LIMIT) throw writeCycleError(chain, canonical);
-      }
-      // A write in a batch's flush is logged there, to be undone if the flush is stopped part-way (S132).
-      if (chain.log !== undefined) runSync(chain.log.beforeWrite(engine, canonical, stored));
-    }
+    const prevValue = previousOf(canonical, stored, opts);
+    if (isUnchanged(value, prevValue, opts)) return false;
+    engine.checkChange(chain, canonical, cause, target);
+    // A write in a batch's flush is logged there, to be undone if the flush is stopped part-way (S132).
+    const log = chain?.log;
+    if (log !== undefined) runSync(log.beforeWrite(engine, canonical, stored));
     if (handle !== undefined) handle.write(value);
     else settle(engine.backend.write(canonical, value));
     if (opts?.skipNotify === true) return true;
     const index = engine.subscriptions;
     const lists = target === undefined ? index.levelLists(canonical) : index.levelListsVia(canonical, target);
     if (lists === undefined) return true;
-    const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain, lists, index.version, runner, target);
+    const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain, lists, index.version, runner, target, engine.open!);
     if (target !== undefined) target.openDestLinks++;
     else this.openLink(canonical, runner);
     return change;
@@ -240,95 +232,15 @@ export class SyncPath {
   }
 
   /**
-   * engine.ts's level-by-level delivery of a set, as plain calls, from where the change stands; the change
-   * is its own delivery. Stops when a derivation's run returns its dest write's change, which is returned
-   * to be delivered first, with the level's place kept. Undefined once the root is done.
+   * Delivers `change` from where it stands (advanceWalk), running system callbacks as plain calls. Stops
+   * when a derivation's run returns its dest write's change, which is returned to be delivered first, with
+   * the level's place kept. Undefined once the root is done.
    */
   #advance(change: SyncSet): SyncSet | undefined {
-    const engine = this.#engine;
-    const index = engine.subscriptions;
-    while (true) {
-      let list = change.list;
-      if (list === undefined) {
-        const depth = change.nextDepth;
-        if (depth < 0) return undefined;
-        change.nextDepth = depth - 1;
-        const path = change.path;
-        const last = change.lists.length - 1;
-        if (index.version === change.version) {
-          list = change.lists[depth];
-          if (list === undefined || list.length === 0) continue;
-          change.level = depth === last ? path : ancestorAt(path, depth);
-        } else {
-          const level = depth === last ? path : ancestorAt(path, depth);
-          list = index.deliveryList(level);
-          if (list.length === 0) continue;
-          change.level = level;
-        }
-        change.list = list;
-        change.listIndex = 0;
-        change.event = undefined;
-        change.trigger = undefined;
-      }
-      // One level, from where it stands.
-      const level = change.level;
-      const bubbling = change.bubbling;
-      let event = change.event;
-      let trigger = change.trigger;
-      for (let i = change.listIndex; i < list.length; i++) {
-        const subscription = list[i];
-        if (!subscription.live) continue;
-        const id = subscription.id;
-        const entry = engine.callbacks.entryOf(subscription);
-        if (entry === undefined) continue;
-        // Read from the subscription, which this loop has in hand, rather than from the entry.
-        const system = subscription.system;
-        if (system !== undefined) {
-          if (!change.claimSystem(system)) continue;
-          trigger ??= level === change.path ? change : triggerAt(change, change, level);
-          const nested = system.runNow(trigger, change);
-          if (nested !== undefined) {
-            change.listIndex = i + 1;
-            change.event = event;
-            change.trigger = trigger;
-            return nested;
-          }
-          continue;
-        }
-        if (event === undefined) {
-          if (!bubbling) continue;
-          event = new ControllerEvent(engine.facade, change.path, level, change.prevValue, change.newValue, change.payload, bubbling);
-        }
-        if (!event.bubbling) continue;
-        this.#callPlain(change, entry.fn as (event: ControllerEvent) => unknown, entry.cause, event, id, level);
-      }
-      // Whether plain callbacks may still run above this level (S42).
-      change.bubbling = event === undefined ? bubbling : event.bubbling;
-      change.list = undefined;
-    }
-  }
-
-  /** Runs a plain callback at a level, collecting its failure (S45); a RestateCycleError passes through (S38). */
-  #callPlain(change: SyncSet, fn: (event: ControllerEvent) => unknown, cause: ChangeContext['cause'], event: ControllerEvent, id: string, level: string): void {
-    const context: ChangeContext = { chain: change.chain, cause };
-    try {
-      const previous = this.#carrier.enter(context);
-      let result: unknown;
-      try {
-        result = fn(event);
-      } finally {
-        this.#carrier.leave(previous);
-        context.ended = true;
-        clockReadingStale();
-      }
-      if (isThenable(result)) {
-        ignoreRejection(result);
-        throw new AsyncValueInSyncModeError(`the callback ${id}`);
-      }
-    } catch (error) {
-      if (error instanceof RestateCycleError) throw error;
-      collectFailure(change.failures, id, level, change.path, error);
-    }
+    // A SyncSet's walk never waits (advanceWalk refuses a plain callback's promise) and runs its system
+    // callbacks itself: it ends, or stops for a nested change.
+    const step = advanceWalk(this.#engine, change);
+    return step === WALK_DONE ? undefined : (step as SyncSet);
   }
 
   /**
@@ -347,7 +259,7 @@ export class SyncPath {
     } finally {
       this.#carrier.leave(previous);
       context.ended = true;
-      clockReadingStale();
+      this.#engine.clock.stale();
     }
   }
 

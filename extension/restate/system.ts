@@ -24,9 +24,8 @@ export interface Trigger {
 
 /**
  * The clock run durations are measured with (S119). Readings are numbers, kept where storing one allocates
- * nothing: process.hrtime.bigint() was cheaper to call, but each bigint is a new object, and storing it in a
- * long-lived derivation or tracker cost a write barrier on every run (about 13% more instructions per run
- * in the dynamic-dependencies benchmark, counted with cachegrind).
+ * nothing: a bigint clock makes a new object per reading, which a long-lived derivation or tracker would
+ * then hold (see bench/README.md).
  */
 const clock: { now(): number } = performance;
 
@@ -35,27 +34,30 @@ export function runClock(): number {
 }
 
 /**
- * ControllerSync's runs share clock readings, which were a third of a short derivation's cost: a run that
- * starts right after another one ended starts at that reading, and a run whose nested runs have just ended
- * ends at the last one's reading. Sharing is safe only while nothing that takes time happened since the
- * reading, so the plain-call path calls `clockReadingStale` whenever it starts or ends work that may take
- * time: a run's own body, user code, a top-level write. The reading lives in a typed array, where storing a
- * number allocates nothing.
+ * One controller's clock readings for ControllerSync's runs, which share them: a run that starts right
+ * after another one ended starts at that reading, and a run whose nested runs have just ended ends at the
+ * last one's reading. Sharing is right only while nothing that takes time happened since the reading, so
+ * the plain-call path calls `stale` whenever it starts or ends work that may take time: a run's own body,
+ * user code, a top-level write. Each controller has its own: another controller's work is user code to
+ * this one, and a reading must not outlive it.
  */
-const lastReading = new Float64Array(1);
-let lastReadingCurrent = false;
+export class SharedReading {
+  /** A typed array, where storing a number allocates nothing. */
+  readonly #last = new Float64Array(1);
+  #current = false;
 
-/** runClock(), or the last reading while it is still current. */
-export function readRunClock(): number {
-  if (!lastReadingCurrent) {
-    lastReading[0] = runClock();
-    lastReadingCurrent = true;
+  /** runClock(), or the last reading while it is still current. */
+  read(): number {
+    if (!this.#current) {
+      this.#last[0] = runClock();
+      this.#current = true;
+    }
+    return this.#last[0];
   }
-  return lastReading[0];
-}
 
-export function clockReadingStale(): void {
-  lastReadingCurrent = false;
+  stale(): void {
+    this.#current = false;
+  }
 }
 
 /** Run statistics kept for the graph (S119). */
@@ -143,36 +145,35 @@ export interface SystemCallback extends RunRecord {
 }
 
 /**
- * Runs a derivation's or tracker's body with the rules every system run shares: time it if `timed`, record its
- * statistics, and either collect its error into the notification (S45) or, on a first run, rethrow it.
- * A RestateCycleError always passes through (S38). `onEnd` sees the duration and the error, if any.
+ * Runs a derivation's or tracker's body as a generator, timed if `timed` (-1 for the start of a run that is
+ * not), and hands its end to `finish`, which records it as the plain-call path does (recordRunEnd,
+ * keepRunFailure).
  */
 export function* guardedRun(
-  id: string,
-  stats: RunRecord,
   timed: boolean,
-  trigger: Trigger,
-  delivery: Delivery | undefined,
   body: Operation<void>,
-  onEnd: (durationMs: number, failure: unknown) => void,
+  finish: (started: number, ended: number, failed: boolean, failure: unknown) => void,
 ): Operation<void> {
-  const started = timed ? runClock() : 0;
+  const started = timed ? runClock() : -1;
+  let failed = false;
   let failure: unknown;
   try {
     yield* body;
   } catch (error) {
+    failed = true;
     failure = error;
-    keepRunFailure(error, id, trigger, delivery);
-  } finally {
-    if (timed) {
-      const ended = runClock();
-      stats.recordRun(started, ended, failure);
-      onEnd(ended - started, failure);
-    } else {
-      stats.recordUntimedRun(failure);
-      onEnd(0, failure);
-    }
   }
+  finish(started, timed ? runClock() : 0, failed, failure);
+}
+
+/** Records a run's statistics (S119): timed from `started` to `ended`, unless `started` is -1. Returns its duration in ms, 0 if untimed. */
+export function recordRunEnd(stats: RunRecord, started: number, ended: number, failure: unknown): number {
+  if (started < 0) {
+    stats.recordUntimedRun(failure);
+    return 0;
+  }
+  stats.recordRun(started, ended, failure);
+  return ended - started;
 }
 
 /** What a failed run does with its error: rethrow it on a first run or for a cycle, else collect it (S38, S45). */

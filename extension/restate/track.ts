@@ -6,10 +6,10 @@ import type { BatchState } from './batch';
 import { CYCLE_LIMIT, runCycleError, type Chain } from './chain';
 import { eventDelState, eventSetState, type DelStateOptions, type GetStateOptions, type SetStateOptions } from './events';
 import type { ControllerAsync, ControllerSync } from './controller';
-import { resolveConcretePath, type PathLike } from './path';
+import type { PathLike } from './path';
 import type { TraceCause } from './trace';
 import type { Subscription } from './subscriptions';
-import { RunRecord, clockReadingStale, describeRunError, guardedRun, keepRunFailure, readRunClock, runCause, type SystemCallback, type Trigger } from './system';
+import { RunRecord, describeRunError, guardedRun, keepRunFailure, recordRunEnd, runCause, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
 export class Tracker extends RunRecord implements SystemCallback {
@@ -45,31 +45,34 @@ export class Tracker extends RunRecord implements SystemCallback {
     this.#engine.checkRun(this, trigger.chain);
     const run = this.#newRun(trigger);
     const fn = this.fn as (event: TrackedRun) => unknown;
-    const body = this.#engine.callUser(run, this.#what, () => fn(run));
-    return guardedRun(this.id, this, this.#engine.timesRuns, trigger, delivery, body as Operation<void>, (durationMs, failure) => this.#end(run, durationMs, failure));
+    const body = this.#engine.callUser(run, this.#what, fn, run);
+    return guardedRun(this.#engine.timesRuns, body as Operation<void>, (started, ended, failed, failure) => this.#finishRun(run, trigger, delivery, started, ended, failed, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery): undefined {
-    // guardedRun as plain calls, written out for the reason given in Derivation.runNow: a fan of trackers
-    // runs this once per tracker.
     if (this.openLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
     const run = this.#newRun(trigger);
-    const timed = this.#engine.timesRuns;
-    const started = timed ? readRunClock() : 0;
-    clockReadingStale();
+    const engine = this.#engine;
+    const timed = engine.timesRuns;
+    const started = timed ? engine.clock.read() : -1;
+    engine.clock.stale();
+    let failed = false;
     let failure: unknown;
     try {
-      this.#engine.now!.callUser(run, this.fn as (event: TrackedRun) => unknown, run, this.#what);
+      engine.plain!.callUser(run, this.fn as (event: TrackedRun) => unknown, run, this.#what);
     } catch (error) {
+      failed = true;
       failure = error;
-      keepRunFailure(error, this.id, trigger, delivery);
-    } finally {
-      const ended = timed ? readRunClock() : 0;
-      if (timed) this.recordRun(started, ended, failure);
-      else this.recordUntimedRun(failure);
-      this.#end(run, ended - started, failure);
     }
+    this.#finishRun(run, trigger, delivery, started, timed ? engine.clock.read() : 0, failed, failure);
     return undefined;
+  }
+
+  /** The end of a run, on either path: its statistics (S119), its reads (S68), its trace record, and its failure kept or rethrown (S45). */
+  #finishRun(run: TrackedRun, trigger: Trigger, delivery: Delivery | undefined, started: number, ended: number, failed: boolean, failure: unknown): void {
+    const recorded = failed ? failure : undefined;
+    this.#end(run, recordRunEnd(this, started, ended, recorded), recorded);
+    if (failed) keepRunFailure(failure, this.id, trigger, delivery);
   }
 
   #newRun(trigger: Trigger): TrackedRun {
@@ -129,8 +132,8 @@ export class Tracker extends RunRecord implements SystemCallback {
 }
 
 /**
- * Where `path` is among the first `end` of `paths`, or -1. A loop rather than indexOf, includes or slice:
- * for the few paths a tracker reads, calling the built-ins cost about 8% of a flag flip, counted per tracker.
+ * Where `path` is among the first `end` of `paths`, or -1. A loop rather than indexOf, includes or slice,
+ * which cost more than the scan for the few paths a tracker reads (bench/README.md, "Notes on the code").
  */
 function indexAmong(paths: readonly string[], path: string, end: number): number {
   for (let i = 0; i < end; i++) if (paths[i] === path) return i;
@@ -193,8 +196,8 @@ class TrackedRun implements ChangeContext {
     this.#ownReadSet = undefined;
   }
 
-  // The event's own members, as ControllerEvent has them. Not a subclass of it: V8 did not inline the
-  // construction of a derived class, which made every run a third more instructions.
+  // The event's own members, as ControllerEvent has them. Not a subclass of it, whose construction V8 does
+  // not inline (bench/README.md, "Notes on the code").
   get bubbling(): boolean {
     return this.#bubbling;
   }
@@ -237,12 +240,12 @@ class TrackedRun implements ChangeContext {
   }
 
   getState(path: PathLike, opts?: GetStateOptions): unknown {
-    const canonical = resolveConcretePath(path, 'track');
-    this.#add(canonical);
     const engine = this.#engine;
-    const now = engine.now;
+    const canonical = engine.paths.resolve(path, 'track');
+    this.#add(canonical);
+    const plain = engine.plain;
     // ControllerSync reads at once; a default to write, and ControllerAsync, go through the controller.
-    if (now !== undefined && opts?.writeDefault !== true) return now.getCanonical(canonical, opts?.default);
+    if (plain !== undefined && opts?.writeDefault !== true) return plain.getCanonical(canonical, opts?.default);
     return (engine.facade as { getState(path: string, opts?: GetStateOptions): unknown }).getState(canonical, opts);
   }
 

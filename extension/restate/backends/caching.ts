@@ -13,10 +13,12 @@ import type { PathLike } from '../path';
 import { MISSING, compareNames, deepEqual, isPlainObject } from '../values';
 import { findUnreadable } from '../unreadable';
 import type { AnyBackend, AsyncBackend, Backend, BackendChange } from './backend';
-import { NO_VALUE, assembleRead, deleteStep, listStep, readStep, readTolerantStep, runAsync, runSync, splitRead, writeStep } from './drive';
+import { runAsync, runSync } from '../drive';
+import { assembleRead, deleteStep, listStep, readStep, readTolerantStep, refusalOfAsync, splitRead, writeStep } from './drive';
 import type { Steps } from './drive';
 
 const COMPONENT = 'caching';
+const REFUSE_ASYNC = refusalOfAsync(COMPONENT);
 /** setTimeout fires at once for delays above this, so longer intervals are left to the other triggers. */
 const MAX_TIMER_DELAY_MS = 0x7fffffff;
 
@@ -104,11 +106,11 @@ interface OverlayNode {
 }
 
 function newOverlayNode(): OverlayNode {
-  return { value: NO_VALUE, cleared: false, children: undefined };
+  return { value: MISSING, cleared: false, children: undefined };
 }
 
 function isEmptyOverlay(node: OverlayNode): boolean {
-  return node.value === NO_VALUE && !node.cleared && node.children === undefined;
+  return node.value === MISSING && !node.cleared && node.children === undefined;
 }
 
 /** Marks a pending node whose flush is not checked: nothing was known of it before the write. */
@@ -277,7 +279,7 @@ class CachingCore<B extends AnyBackend> {
   #enqueue(op: PendingOp): Steps<void> | undefined {
     const canonical = op.path;
     const { node, hidden } = this.#overlayAt(canonical);
-    const firstForNode = !hidden && (node === undefined || (node.value === NO_VALUE && !node.cleared));
+    const firstForNode = !hidden && (node === undefined || (node.value === MISSING && !node.cleared));
     this.queue.push(op);
     applyToOverlay(this.#overlay, op);
     // Below a pending delete the node is gone by the time this operation flushes, unless that delete loses.
@@ -306,7 +308,7 @@ class CachingCore<B extends AnyBackend> {
     }
     try {
       const own = splitRead(read, yield* this.#innerList(canonical)).own;
-      this.#expected.set(canonical, own === NO_VALUE ? MISSING : own);
+      this.#expected.set(canonical, own);
     } catch {
       this.#expected.set(canonical, UNCHECKED);
     }
@@ -330,7 +332,7 @@ class CachingCore<B extends AnyBackend> {
       const read = yield* readStep(this.inner, canonical);
       if (!isPlainObject(read)) return read;
       const own = splitRead(read, yield* listStep(this.inner, canonical)).own;
-      return own === NO_VALUE ? MISSING : own;
+      return own;
     } catch (error) {
       if (error instanceof RestateFormatError) return UNREADABLE;
       throw error;
@@ -677,14 +679,14 @@ class CachingCore<B extends AnyBackend> {
 
   /** Combines the inner node (unless hidden) with the pending changes at and below it (S107). */
   *#readOverlaid(canonical: string, node: OverlayNode, hidden: boolean, known: { value: unknown } | undefined, tolerant: boolean): Steps<unknown> {
-    let own: unknown = NO_VALUE;
+    let own: unknown = MISSING;
     let children = new Map<string, unknown>();
     if (!hidden) {
       const names = yield* this.#innerList(canonical);
       const read = known !== undefined ? known.value : yield* this.#innerRead(canonical, tolerant);
       ({ own, children } = splitRead(read, names));
     }
-    if (node.value !== NO_VALUE) own = node.value;
+    if (node.value !== MISSING) own = node.value;
     for (const [name, child] of node.children ?? []) {
       const childHidden = hidden || child.cleared;
       const innerChild = !childHidden && children.has(name) ? { value: children.get(name) } : undefined;
@@ -697,7 +699,7 @@ class CachingCore<B extends AnyBackend> {
 
   /** Whether a node exists once the pending changes apply, reading a value only when nothing else decides it. */
   *#existsOverlaid(canonical: string, node: OverlayNode, hidden: boolean, innerListsIt: boolean): Steps<boolean> {
-    if (node.value !== NO_VALUE) return true;
+    if (node.value !== MISSING) return true;
     const innerNames = hidden ? [] : yield* this.#innerList(canonical);
     const listed = new Set(innerNames);
     for (const [name, child] of node.children ?? []) {
@@ -706,7 +708,7 @@ class CachingCore<B extends AnyBackend> {
     if (hidden) return false;
     if (innerNames.some((name) => node.children?.has(name) !== true)) return true;
     if (innerNames.length === 0 && innerListsIt) return true;
-    return splitRead(yield* this.#innerRead(canonical, false), innerNames).own !== NO_VALUE;
+    return splitRead(yield* this.#innerRead(canonical, false), innerNames).own !== MISSING;
   }
 }
 
@@ -733,7 +735,7 @@ function applyToOverlay(root: OverlayNode, op: PendingOp): void {
   if (op.kind === 'write') {
     node.value = op.value;
   } else {
-    node.value = NO_VALUE;
+    node.value = MISSING;
     node.cleared = true;
     node.children = undefined;
   }
@@ -790,7 +792,7 @@ export class CachingSyncBackend implements Backend {
 
   read<D = typeof MISSING>(path: string, dflt?: D): unknown {
     this.#core.checkOpen('read');
-    const value = runSync(this.#core.read(path, false), COMPONENT);
+    const value = runSync(this.#core.read(path, false), REFUSE_ASYNC);
     this.#after('read');
     return value === MISSING ? (arguments.length < 2 ? MISSING : dflt) : value;
   }
@@ -798,7 +800,7 @@ export class CachingSyncBackend implements Backend {
   /** A read in which the inner backend's unparsable values are UnreadableValues (S131); never cached. Counts as a read. */
   readTolerant(path: string): unknown {
     this.#core.checkOpen('read');
-    const value = runSync(this.#core.read(path, true), COMPONENT);
+    const value = runSync(this.#core.read(path, true), REFUSE_ASYNC);
     this.#after('read');
     return value;
   }
@@ -806,7 +808,7 @@ export class CachingSyncBackend implements Backend {
   /** Counts as a read for `flushOnRead`. */
   listChildren(path: string): string[] {
     this.#core.checkOpen('list children');
-    const names = runSync(this.#core.listChildren(path), COMPONENT);
+    const names = runSync(this.#core.listChildren(path), REFUSE_ASYNC);
     this.#after('read');
     return names;
   }
@@ -815,7 +817,7 @@ export class CachingSyncBackend implements Backend {
     this.#core.checkOpen('write');
     this.#core.throwDeferred();
     const expectation = this.#core.enqueueWrite(path, value);
-    if (expectation !== undefined) runSync(expectation, COMPONENT);
+    if (expectation !== undefined) runSync(expectation, REFUSE_ASYNC);
     this.#after('write');
     this.#core.throwConflict();
   }
@@ -824,7 +826,7 @@ export class CachingSyncBackend implements Backend {
     this.#core.checkOpen('delete');
     this.#core.throwDeferred();
     const expectation = this.#core.enqueueDelete(path);
-    if (expectation !== undefined) runSync(expectation, COMPONENT);
+    if (expectation !== undefined) runSync(expectation, REFUSE_ASYNC);
     this.#after('delete');
     this.#core.throwConflict();
   }
@@ -895,7 +897,7 @@ export class CachingSyncBackend implements Backend {
     if (this.#flushing || this.#core.queue.length === 0) return;
     this.#flushing = true;
     try {
-      runSync(this.#core.flush(), COMPONENT);
+      runSync(this.#core.flush(), REFUSE_ASYNC);
     } finally {
       this.#flushing = false;
     }

@@ -1,5 +1,5 @@
 import { RestateFormatError, RestateUsageError } from '../errors';
-import { isThenable, runAsync as runOperationAsync, runSync as runOperationSync, type Operation } from '../drive';
+import { isThenable, type Operation } from '../drive';
 import { MISSING, OWN_VALUE_KEY, compareNames, isPlainObject } from '../values';
 import { UnreadableValue } from '../unreadable';
 import type { AnyBackend } from './backend';
@@ -7,8 +7,8 @@ import type { AnyBackend } from './backend';
 /**
  * The wrappers (hybrid, caching) and the controllers write each algorithm once, as a generator over the
  * backend calls it needs (see ../drive.ts): a call's result is used at once when it is a plain value and
- * yielded when it is a promise. The sync classes drive the generators with `runSync`, which refuses
- * promises; the async ones with `runAsync`, which awaits them.
+ * yielded when it is a promise. The sync classes drive the generators with ../drive.ts's `runSync`, which
+ * refuses promises; the async ones with its `runAsync`, which awaits them.
  */
 export type Steps<T> = Operation<T>;
 
@@ -58,31 +58,20 @@ export function childNamesOfRead(value: unknown): string[] {
     .sort(compareNames);
 }
 
-/** Drives `steps` synchronously; a backend that returns a promise is a usage error (S22). */
-export function runSync<T>(steps: Steps<T>, component: string): T {
-  return runOperationSync(
-    steps,
-    () => new RestateUsageError(component, 'a wrapped backend returned a promise: use the async variant to wrap an async backend'),
-  );
+/** What a sync wrapper's driver (runSync in ../drive.ts) throws when the backend it wraps returns a promise (S22). */
+export function refusalOfAsync(component: string): () => Error {
+  return () => new RestateUsageError(component, 'a wrapped backend returned a promise: use the async variant to wrap an async backend');
 }
-
-/** Drives `steps`, awaiting every backend call, so backends of either kind work. */
-export function runAsync<T>(steps: Steps<T>): Promise<T> {
-  return runOperationAsync(steps);
-}
-
-/** Marks "no own value" while a node's read is being assembled. */
-export const NO_VALUE: unique symbol = Symbol('restate.noValue');
 
 /**
- * A node's read from its own value and its children (S10, S15): MISSING when it has neither, the own
+ * A node's read from its own value (MISSING if it has none) and its children (S10, S15): MISSING when it has neither, the own
  * value alone without children, else a new object with `"/"` first and the children in code-unit order.
  */
 export function assembleRead(own: unknown, children: [string, unknown][]): unknown {
-  if (children.length === 0) return own === NO_VALUE ? MISSING : own;
+  if (children.length === 0) return own;
   children.sort((a, b) => compareNames(a[0], b[0]));
   const result: Record<string, unknown> = {};
-  if (own !== NO_VALUE) result[OWN_VALUE_KEY] = own;
+  if (own !== MISSING) result[OWN_VALUE_KEY] = own;
   for (const [name, value] of children) {
     // defineProperty, because assigning a child named `__proto__` would replace the prototype instead.
     Object.defineProperty(result, name, { value, enumerable: true, writable: true, configurable: true });
@@ -93,11 +82,11 @@ export function assembleRead(own: unknown, children: [string, unknown][]): unkno
 /** Splits a backend's read into own value and children, given the names it lists there. */
 export function splitRead(read: unknown, names: readonly string[]): { own: unknown; children: Map<string, unknown> } {
   const children = new Map<string, unknown>();
-  if (names.length === 0) return { own: read === MISSING ? NO_VALUE : read, children };
-  if (!isPlainObject(read)) return { own: NO_VALUE, children };
+  if (names.length === 0) return { own: read, children };
+  if (!isPlainObject(read)) return { own: MISSING, children };
   for (const name of names) {
     if (Object.prototype.hasOwnProperty.call(read, name)) children.set(name, read[name]);
   }
-  const own = Object.prototype.hasOwnProperty.call(read, OWN_VALUE_KEY) ? read[OWN_VALUE_KEY] : NO_VALUE;
+  const own = Object.prototype.hasOwnProperty.call(read, OWN_VALUE_KEY) ? read[OWN_VALUE_KEY] : MISSING;
   return { own, children };
 }

@@ -4,20 +4,20 @@ import type { PathLike } from '../path';
 import { MISSING, compareNames } from '../values';
 import type { AnyBackend, AsyncBackend, Backend } from './backend';
 import {
-  NO_VALUE,
   assembleRead,
   deleteStep,
   listStep,
   readStep,
   readTolerantStep,
-  runAsync,
-  runSync,
+  refusalOfAsync,
   splitRead,
   writeStep,
 } from './drive';
 import type { Steps } from './drive';
+import { runAsync, runSync } from '../drive';
 
 const COMPONENT = 'hybrid';
+const REFUSE_ASYNC = refusalOfAsync(COMPONENT);
 
 export interface Mount<B> {
   readonly path: string;
@@ -170,7 +170,7 @@ class HybridCore<B extends AnyBackend> {
     }
     if (ownerNames.length === 0 && ownerListsIt) return true;
     const ownerRead = yield* readStep(owner.backend, owner.relativePath);
-    return splitRead(ownerRead, ownerNames).own !== NO_VALUE;
+    return splitRead(ownerRead, ownerNames).own !== MISSING;
   }
 }
 
@@ -232,25 +232,25 @@ export class HybridSyncBackend implements Backend {
   }
 
   read<D = typeof MISSING>(path: string, dflt?: D): unknown {
-    const value = runSync(this.#core.read(path, false), COMPONENT);
+    const value = runSync(this.#core.read(path, false), REFUSE_ASYNC);
     return value === MISSING ? (arguments.length < 2 ? MISSING : dflt) : value;
   }
 
   /** A read in which each mounted backend's unparsable values are UnreadableValues (S131); MISSING for a missing node. */
   readTolerant(path: string): unknown {
-    return runSync(this.#core.read(path, true), COMPONENT);
+    return runSync(this.#core.read(path, true), REFUSE_ASYNC);
   }
 
   write(path: string, value: unknown): void {
-    runSync(this.#core.write(path, value), COMPONENT);
+    runSync(this.#core.write(path, value), REFUSE_ASYNC);
   }
 
   delete(path: string): void {
-    runSync(this.#core.delete(path), COMPONENT);
+    runSync(this.#core.delete(path), REFUSE_ASYNC);
   }
 
   listChildren(path: string): string[] {
-    return runSync(this.#core.listChildren(path), COMPONENT);
+    return runSync(this.#core.listChildren(path), REFUSE_ASYNC);
   }
 }
 

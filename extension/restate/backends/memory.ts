@@ -4,7 +4,6 @@ import { MISSING, OWN_VALUE_KEY, compareNames } from '../values';
 import type { Backend, ValueHandle } from './backend';
 
 const COMPONENT = 'memory';
-const NO_VALUE: unique symbol = Symbol('no own value');
 
 interface MemoryNode {
   value: unknown;
@@ -16,7 +15,7 @@ interface MemoryNode {
  * fresh. A leaf operation costs O(depth) at most, and usually one hash lookup.
  */
 export class InMemoryBackend implements Backend {
-  readonly #root: MemoryNode = { value: NO_VALUE, children: undefined };
+  readonly #root: MemoryNode = { value: MISSING, children: undefined };
   /**
    * Nodes that have been looked up, by canonical path. Callers tend to pass the same path strings again,
    * whose hashes V8 keeps, so one lookup here beats hashing each segment on the way down. Nodes enter on
@@ -70,7 +69,7 @@ export class InMemoryBackend implements Backend {
 
   #deleteNode(canonical: string): void {
     if (canonical === '/') {
-      this.#root.value = NO_VALUE;
+      this.#root.value = MISSING;
       this.#root.children = undefined;
       this.#byPath.clear();
       this.#byPath.set('/', this.#root);
@@ -179,7 +178,7 @@ export class InMemoryBackend implements Backend {
     if (canonical === this.#missedPath && this.#missedParent !== undefined) {
       const parent = this.#missedParent;
       this.#missedParent = undefined;
-      const node: MemoryNode = { value: NO_VALUE, children: undefined };
+      const node: MemoryNode = { value: MISSING, children: undefined };
       parent.children ??= new Map();
       parent.children.set(canonical.slice(canonical.lastIndexOf('/') + 1), node);
       return node;
@@ -193,7 +192,7 @@ export class InMemoryBackend implements Backend {
       node.children ??= new Map();
       let child = node.children.get(name);
       if (child === undefined) {
-        child = { value: NO_VALUE, children: undefined };
+        child = { value: MISSING, children: undefined };
         node.children.set(name, child);
       }
       node = child;
@@ -219,7 +218,7 @@ export class InMemoryBackend implements Backend {
 }
 
 function nodeExists(node: MemoryNode): boolean {
-  return node.value !== NO_VALUE || node.children !== undefined;
+  return node.value !== MISSING || node.children !== undefined;
 }
 
 /** How many levels of a parent read are built by recursion, the fastest way, before a list takes over. */
@@ -229,7 +228,7 @@ function readNode(node: MemoryNode, levelsLeft = RECURSION_LIMIT): unknown {
   if (node.children === undefined) return node.value;
   if (levelsLeft === 0) return readDeepNode(node);
   const result: Record<string, unknown> = {};
-  if (node.value !== NO_VALUE) result[OWN_VALUE_KEY] = node.value;
+  if (node.value !== MISSING) result[OWN_VALUE_KEY] = node.value;
   for (const name of [...node.children.keys()].sort(compareNames)) {
     setKey(result, name, readNode(node.children.get(name)!, levelsLeft - 1));
   }
@@ -242,7 +241,7 @@ function readDeepNode(top: MemoryNode): Record<string, unknown> {
   const pending: [MemoryNode, Record<string, unknown>][] = [[top, topResult]];
   while (pending.length > 0) {
     const [node, result] = pending.pop()!;
-    if (node.value !== NO_VALUE) result[OWN_VALUE_KEY] = node.value;
+    if (node.value !== MISSING) result[OWN_VALUE_KEY] = node.value;
     for (const name of [...node.children!.keys()].sort(compareNames)) {
       const child = node.children!.get(name)!;
       if (child.children === undefined) {

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { FileSystemAsyncBackend, RestateBackendError, RestatePathError, jsonSerializer, nodeFileAdapter } from '../../../extension/restate/index';
 import type { FileAdapter } from '../../../extension/restate/index';
 import { FileLayout } from '../../../extension/restate/backends/filesystem/layout';
-import { AdapterFiles, runAsync } from '../../../extension/restate/backends/filesystem/ops';
+import { AdapterFiles, performAsync } from '../../../extension/restate/backends/filesystem/ops';
 import { freshDir } from './fs-helpers';
 
 /** Like the extension's vscode.workspace.fs adapter: paths are file URIs, names are percent-encoded. */
@@ -93,8 +93,8 @@ describe('FileSystemAsyncBackend over other adapters', () => {
       rename: (from, to, opts) => (failures++ < 3 ? Promise.reject(Object.assign(new Error('busy'), { code: ['EBUSY', 'EPERM', 'EACCES'][failures - 1] })) : nodeFileAdapter.rename(from, to, opts)),
     };
     const layout = new FileLayout({ base: join(dir, 'state'), serializer: jsonSerializer, fsync: false, paths: adapter, resolvesLinks: true, retryRenames: true });
-    await runAsync(layout.write('/a', layout.encode('/a', 5)), new AdapterFiles(adapter));
+    await performAsync(layout.write('/a', layout.encode('/a', 5)), new AdapterFiles(adapter));
     assert.equal(failures, 4);
-    assert.equal(await runAsync(layout.read('/a'), new AdapterFiles(adapter)), 5);
+    assert.equal(await performAsync(layout.read('/a'), new AdapterFiles(adapter)), 5);
   });
 });

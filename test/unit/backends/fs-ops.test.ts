@@ -1,7 +1,7 @@
 // The async driver of the filesystem backends' operations: how a pool of concurrent reads fails (S90).
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { parallel, readFile, runAsync, type AsyncFiles } from '../../../extension/restate/backends/filesystem/ops';
+import { parallel, readFile, performAsync, type AsyncFiles } from '../../../extension/restate/backends/filesystem/ops';
 
 type Op = Parameters<AsyncFiles['execute']>[0];
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -21,14 +21,14 @@ function failingFiles(started: string[]): AsyncFiles {
 it('S90 in a pool of async reads, the earliest task that fails decides the error, however late it fails', async () => {
   const started: string[] = [];
   const pool = parallel([readFile('slow', true, false), readFile('fast', true, false)], 2);
-  await assert.rejects(runAsync(pool, failingFiles(started)), /cannot read slow/);
+  await assert.rejects(performAsync(pool, failingFiles(started)), /cannot read slow/);
   assert.deepEqual(started, ['slow', 'fast']);
 });
 
 it('S90 a pool starts no new task after one has failed, and keeps to its limit', async () => {
   const started: string[] = [];
   const pool = parallel([readFile('fast', true, false), readFile('b', true, false), readFile('c', true, false)], 1);
-  await assert.rejects(runAsync(pool, failingFiles(started)), /cannot read fast/);
+  await assert.rejects(performAsync(pool, failingFiles(started)), /cannot read fast/);
   await delay(10);
   assert.deepEqual(started, ['fast']);
 });

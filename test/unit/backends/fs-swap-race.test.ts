@@ -7,7 +7,7 @@ import { FileSystemAsyncBackend, FileSystemSyncBackend, RestatePathError, jsonSe
 import type { FileAdapter } from '../../../extension/restate/index';
 import { DESCRIPTOR_FOLDER } from '../../../extension/restate/backends/filesystem/adapter';
 import { FileLayout } from '../../../extension/restate/backends/filesystem/layout';
-import { AdapterFiles, FileOpError, NodeSyncFiles, runAsync, runSync } from '../../../extension/restate/backends/filesystem/ops';
+import { AdapterFiles, FileOpError, NodeSyncFiles, performAsync, performSync } from '../../../extension/restate/backends/filesystem/ops';
 import type { FileOp } from '../../../extension/restate/backends/filesystem/ops';
 import { freshDir } from './fs-helpers';
 
@@ -192,8 +192,8 @@ describe('a folder swapped for a symlink at the worst moment of a write or delet
         const files = driver === 'sync' ? new NodeSyncFiles() : new AdapterFiles(nodeFileAdapter);
         const execute = swappingAt(files, at, swap);
         const task = layout(nodeFileAdapter).write('/x/k', '1');
-        if (driver === 'sync') runSync(task, { execute: execute as NodeSyncFiles['execute'] });
-        else await runAsync(task, { execute: execute as AdapterFiles['execute'] });
+        if (driver === 'sync') performSync(task, { execute: execute as NodeSyncFiles['execute'] });
+        else await performAsync(task, { execute: execute as AdapterFiles['execute'] });
         assert.deepEqual(filesBelow(outside), [], driver);
         assert.deepEqual(readdirSync(join(base, 'parked')), ['k.json'], driver);
       }
@@ -210,8 +210,8 @@ describe('a folder swapped for a symlink at the worst moment of a write or delet
       const files = driver === 'sync' ? new NodeSyncFiles() : new AdapterFiles(nodeFileAdapter);
       const execute = swappingAt(files, 'stat', swap);
       const task = layout(nodeFileAdapter).delete('/x/sub');
-      if (driver === 'sync') runSync(task, { execute: execute as NodeSyncFiles['execute'] });
-      else await runAsync(task, { execute: execute as AdapterFiles['execute'] });
+      if (driver === 'sync') performSync(task, { execute: execute as NodeSyncFiles['execute'] });
+      else await performAsync(task, { execute: execute as AdapterFiles['execute'] });
       assert.deepEqual(filesBelow(outside).sort(), ['sub', join('sub', 'keep.json')], driver);
       assert.deepEqual(readdirSync(join(base, 'parked')), [], driver);
     }
@@ -237,12 +237,12 @@ describe('a folder swapped for a symlink at the worst moment of a write or delet
         const outcome = driver === 'sync'
           ? (() => {
               try {
-                return runSync(task, { execute: execute as NodeSyncFiles['execute'] });
+                return performSync(task, { execute: execute as NodeSyncFiles['execute'] });
               } catch (error) {
                 return error;
               }
             })()
-          : await runAsync(task, { execute: execute as AdapterFiles['execute'] }).catch((error: unknown) => error);
+          : await performAsync(task, { execute: execute as AdapterFiles['execute'] }).catch((error: unknown) => error);
         const label = `${driver}, ${removals} removal(s)`;
         if (removals === 1) {
           assert.equal(outcome, undefined, label);
@@ -263,7 +263,7 @@ describe('a folder swapped for a symlink at the worst moment of a write or delet
     const { outside, swap, layout } = setUp();
     const { holdFolder: _unused, ...adapter } = nodeFileAdapter;
     const files = new AdapterFiles(adapter);
-    await assert.rejects(runAsync(layout(adapter).write('/x/k', '1'), { execute: swappingAt(files, 'writeFile', swap) }), RestatePathError);
+    await assert.rejects(performAsync(layout(adapter).write('/x/k', '1'), { execute: swappingAt(files, 'writeFile', swap) }), RestatePathError);
     assert.deepEqual(filesBelow(outside), []);
   });
 });

@@ -294,6 +294,33 @@ it("S119 a timeRuns option other than 'always' or 'when-observed' is refused, na
   }
 });
 
+// Two ControllerSyncs, each sharing clock readings among its own runs only (SharedReading).
+it('S119 lastRunMs with two controllers interleaving: each run counts its own work and no other controller\'s', () => {
+  const a = new ControllerSync(new InMemoryBackend(), { timeRuns: 'always' });
+  const b = new ControllerSync(new InMemoryBackend(), { timeRuns: 'always' });
+  b.derive('/y', '/x', (v) => {
+    if (v === 2) busyWait(40);
+    return v;
+  });
+  // A's derivation works 40 ms before and after B's change; B's derivation runs fast, then slow.
+  a.derive('/d', '/s', (v) => {
+    if (v === undefined) return 0;
+    busyWait(40);
+    b.setState('/x', v);
+    busyWait(40);
+    return v;
+  });
+  a.setState('/s', 1);
+  assert.ok((statsOf(b, 'derive:/y').lastRunMs ?? 99) < 30, `B's run took ${statsOf(b, 'derive:/y').lastRunMs} ms`);
+  assert.ok((statsOf(a, 'derive:/d').lastRunMs ?? 0) >= 79, `A's run took ${statsOf(a, 'derive:/d').lastRunMs} ms`);
+  a.setState('/s', 2);
+  assert.ok((statsOf(b, 'derive:/y').lastRunMs ?? 0) >= 39, `B's run took ${statsOf(b, 'derive:/y').lastRunMs} ms`);
+  assert.ok((statsOf(a, 'derive:/d').lastRunMs ?? 0) >= 119, `A's run took ${statsOf(a, 'derive:/d').lastRunMs} ms`);
+  // A run of B right after one of A: B's run starts at its own reading, not at the end of A's.
+  b.setState('/x', 3);
+  assert.ok((statsOf(b, 'derive:/y').lastRunMs ?? 99) < 30, `B's run took ${statsOf(b, 'derive:/y').lastRunMs} ms`);
+});
+
 // Not per controller: the statistic is kept the same way by both.
 it('S119 lastRunMs keeps the duration of a run to the nanosecond, for runs of microseconds and of hours', () => {
   class Record extends RunRecord {}

@@ -6,9 +6,9 @@ import type { AsyncBackend, BackendChange } from '../backend';
 import { nodeFileAdapter } from './adapter';
 import type { FileAdapter } from './adapter';
 import { jsonSerializer } from './json';
-import { COMPONENT, FileLayout, NO_NODE } from './layout';
+import { COMPONENT, FileLayout } from './layout';
 import { withPathLock } from './locks';
-import { AdapterFiles, runAsync, thisProcess } from './ops';
+import { AdapterFiles, performAsync, thisProcess } from './ops';
 import type { Task } from './ops';
 import type { Serializer } from './serializer';
 import { FolderWatcher } from './watch';
@@ -67,14 +67,14 @@ export class FileSystemAsyncBackend implements AsyncBackend {
     const fallback = arguments.length < 2 ? MISSING : dflt;
     const canonical = resolveConcretePath(path, COMPONENT);
     const result = await this.#run(this.#layout.read(canonical, false), 'read', canonical);
-    return result === NO_NODE ? fallback : result;
+    return result === MISSING ? fallback : result;
   }
 
   /** A read in which each value file that cannot be parsed is an UnreadableValue (S131); MISSING for a missing node. */
   async readTolerant(path: string): Promise<unknown> {
     const canonical = resolveConcretePath(path, COMPONENT);
     const result = await this.#run(this.#layout.read(canonical, true), 'read', canonical);
-    return result === NO_NODE ? MISSING : result;
+    return result;
   }
 
   async write(path: string, value: unknown): Promise<void> {
@@ -150,7 +150,7 @@ export class FileSystemAsyncBackend implements AsyncBackend {
    * files removed. While a sweep runs, the call returns it; errors only leave files in place.
    */
   removeStaleTemporaryFiles(): Promise<string[]> {
-    this.#sweep ??= runAsync(this.#layout.removeStaleTemporaryFiles(), this.#files)
+    this.#sweep ??= performAsync(this.#layout.removeStaleTemporaryFiles(), this.#files)
       .catch(() => [])
       .finally(() => {
         this.#sweep = undefined;
@@ -160,7 +160,7 @@ export class FileSystemAsyncBackend implements AsyncBackend {
 
   async #run<T>(task: Task<T>, verb: string, path: string): Promise<T> {
     try {
-      return await runAsync(task, this.#files);
+      return await performAsync(task, this.#files);
     } catch (error) {
       throw this.#layout.translate(error, verb, path);
     }

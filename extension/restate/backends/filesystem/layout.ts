@@ -11,10 +11,6 @@ import type { Serializer } from './serializer';
 
 export const COMPONENT = 'fs';
 
-/** What a read returns for a node that does not exist. */
-export const NO_NODE: unique symbol = Symbol('no node');
-const NO_VALUE: unique symbol = Symbol('no own value');
-
 // How many files a parent read keeps in flight at once when the driver runs tasks concurrently.
 const READ_CONCURRENCY = 32;
 const RETRYABLE_RENAME_CODES = new Set(['EPERM', 'EACCES', 'EBUSY']);
@@ -118,7 +114,7 @@ export class FileLayout {
   }
 
   /**
-   * The node's read (S10, S86), or NO_NODE. `tolerant` puts an UnreadableValue in place of each value
+   * The node's read (S10, S86), or MISSING. `tolerant` puts an UnreadableValue in place of each value
    * file that cannot be parsed instead of throwing (S131).
    */
   *read(path: string, tolerant = false): Task<unknown> {
@@ -136,7 +132,7 @@ export class FileLayout {
       this.#readValue(this.#paths.join(folder, name + this.suffix), path, false, tolerant),
       stat(this.#paths.join(folder, name)),
     ]);
-    if (folderReal === NOT_FOUND) return NO_NODE;
+    if (folderReal === NOT_FOUND) return MISSING;
     let children: Record<string, unknown> | undefined;
     if (childKind === 'directory' || childKind === 'symlink') {
       const dir = yield* this.#childFolder(folder, folderReal, name, childKind, path, 'read');
@@ -473,20 +469,20 @@ export class FileLayout {
     return (yield* stat(target)) === 'directory' ? { path: target, real: target } : undefined;
   }
 
-  /** A value file's value, or NO_VALUE. `outside` marks the root value file, which lies outside the base. */
+  /** A value file's value, or MISSING. `outside` marks the root value file, which lies outside the base. */
   *#readValue(file: string, path: string, outside: boolean, tolerant: boolean): Task<unknown> {
     let raw = yield* readFile(file, this.#text, true);
     if (raw === IS_SYMLINK) {
       if (!this.#resolvesLinks) throw this.#linkError(file, undefined, path, 'read');
       const target = yield* realpath(file, false);
-      if (target === NOT_FOUND) return NO_VALUE;
+      if (target === NOT_FOUND) return MISSING;
       if (!outside) {
         const baseReal = yield* this.#baseRealPath();
         if (baseReal === NOT_FOUND || !this.#isInside(target, baseReal)) throw this.#linkError(file, target, path, 'read');
       }
       raw = yield* readFile(target, this.#text, false);
     }
-    if (raw === NOT_FOUND || raw === IS_SYMLINK) return NO_VALUE;
+    if (raw === NOT_FOUND || raw === IS_SYMLINK) return MISSING;
     return this.#decode(raw, file, path, tolerant);
   }
 
@@ -568,7 +564,7 @@ export class FileLayout {
     );
     let children: Record<string, unknown> | undefined;
     for (let i = 0; i < names.length; i++) {
-      if (reads[i] === NO_NODE) continue;
+      if (reads[i] === MISSING) continue;
       children ??= {};
       setKey(children, names[i], reads[i]);
     }
@@ -576,7 +572,7 @@ export class FileLayout {
   }
 
   *#readChild(source: ChildSources, path: string, tolerant: boolean): Task<unknown> {
-    let value: unknown = NO_VALUE;
+    let value: unknown = MISSING;
     if (source.file !== undefined) {
       const raw = yield* readFile(source.file, this.#text, false);
       if (raw !== NOT_FOUND && raw !== IS_SYMLINK) value = this.#decode(raw, source.file, path, tolerant);
@@ -661,8 +657,8 @@ function isChildName(name: string): boolean {
 }
 
 function combine(value: unknown, children: Record<string, unknown> | undefined): unknown {
-  if (children === undefined) return value === NO_VALUE ? NO_NODE : value;
-  if (value === NO_VALUE) return children;
+  if (children === undefined) return value;
+  if (value === MISSING) return children;
   const node: Record<string, unknown> = { [OWN_VALUE_KEY]: value };
   for (const name of Object.keys(children)) setKey(node, name, children[name]);
   return node;

@@ -24,8 +24,8 @@ import type { WriterProcess } from './names';
 
 /*
  * The filesystem algorithms are written once, as generators that yield these operations (house style:
- * sync and async without writing everything twice). `runSync` performs them with synchronous node:fs calls,
- * `runAsync` awaits them on a FileAdapter. Both give every operation the same meaning, so the layout code
+ * sync and async without writing everything twice). `performSync` performs them with synchronous node:fs calls,
+ * `performAsync` awaits them on a FileAdapter. Both give every operation the same meaning, so the layout code
  * cannot tell which one drives it.
  */
 
@@ -182,13 +182,13 @@ export interface AsyncFiles {
   execute(op: PrimitiveOp): Promise<unknown>;
 }
 
-export function runSync<T>(task: Task<T>, files: SyncFiles): T {
+export function performSync<T>(task: Task<T>, files: SyncFiles): T {
   let step = task.next();
   while (step.done !== true) {
     const op = step.value;
     let result: unknown;
     try {
-      result = op.op === 'parallel' ? op.tasks.map((sub) => runSync(sub, files)) : files.execute(op);
+      result = op.op === 'parallel' ? op.tasks.map((sub) => performSync(sub, files)) : files.execute(op);
     } catch (error) {
       step = task.throw(error);
       continue;
@@ -198,7 +198,7 @@ export function runSync<T>(task: Task<T>, files: SyncFiles): T {
   return step.value;
 }
 
-export async function runAsync<T>(task: Task<T>, files: AsyncFiles): Promise<T> {
+export async function performAsync<T>(task: Task<T>, files: AsyncFiles): Promise<T> {
   let step = task.next();
   while (step.done !== true) {
     const op = step.value;
@@ -216,14 +216,14 @@ export async function runAsync<T>(task: Task<T>, files: AsyncFiles): Promise<T> 
 
 // A bounded pool: reading a parent with thousands of children must not open thousands of files at once.
 // Tasks start in order and their results are taken in order, so the earliest task that fails decides the
-// error, as in runSync: a leaf read's containment check (S90) wins over a failure of the file reads beside
+// error, as in performSync: a leaf read's containment check (S90) wins over a failure of the file reads beside
 // it, however fast that one fails, and tasks after the failing one are not waited for.
 async function runLimited(tasks: readonly Task<unknown>[], limit: number, files: AsyncFiles): Promise<unknown[]> {
   const runs: Promise<unknown>[] = [];
   let failed = false;
   const start = (): void => {
     if (failed || runs.length >= tasks.length) return;
-    const run = runAsync(tasks[runs.length], files);
+    const run = performAsync(tasks[runs.length], files);
     runs.push(run);
     run.then(start, () => {
       failed = true;

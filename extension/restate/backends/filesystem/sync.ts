@@ -4,9 +4,9 @@ import { MISSING } from '../../values';
 import type { Backend, BackendChange } from '../backend';
 import { nodeFileAdapter } from './adapter';
 import { jsonSerializer } from './json';
-import { COMPONENT, FileLayout, NO_NODE } from './layout';
+import { COMPONENT, FileLayout } from './layout';
 import { withPathLockSync } from './locks';
-import { AdapterFiles, NodeSyncFiles, runAsync, runSync, thisProcess } from './ops';
+import { AdapterFiles, NodeSyncFiles, performAsync, performSync, thisProcess } from './ops';
 import type { Task } from './ops';
 import type { Serializer } from './serializer';
 import { FolderWatcher } from './watch';
@@ -54,14 +54,14 @@ export class FileSystemSyncBackend implements Backend {
     const fallback = arguments.length < 2 ? MISSING : dflt;
     const canonical = resolveConcretePath(path, COMPONENT);
     const result = this.#run(this.#layout.read(canonical, false), 'read', canonical);
-    return result === NO_NODE ? fallback : result;
+    return result === MISSING ? fallback : result;
   }
 
   /** A read in which each value file that cannot be parsed is an UnreadableValue (S131); MISSING for a missing node. */
   readTolerant(path: string): unknown {
     const canonical = resolveConcretePath(path, COMPONENT);
     const result = this.#run(this.#layout.read(canonical, true), 'read', canonical);
-    return result === NO_NODE ? MISSING : result;
+    return result;
   }
 
   write(path: string, value: unknown): void {
@@ -133,7 +133,7 @@ export class FileSystemSyncBackend implements Backend {
    * runs, the call returns it; errors only leave files in place.
    */
   removeStaleTemporaryFiles(): Promise<string[]> {
-    this.#sweep ??= runAsync(this.#layout.removeStaleTemporaryFiles(), new AdapterFiles(nodeFileAdapter))
+    this.#sweep ??= performAsync(this.#layout.removeStaleTemporaryFiles(), new AdapterFiles(nodeFileAdapter))
       .catch(() => [])
       .finally(() => {
         this.#sweep = undefined;
@@ -143,7 +143,7 @@ export class FileSystemSyncBackend implements Backend {
 
   #run<T>(task: Task<T>, verb: string, path: string): T {
     try {
-      return runSync(task, this.#files);
+      return performSync(task, this.#files);
     } catch (error) {
       throw this.#layout.translate(error, verb, path);
     }
