@@ -1,7 +1,9 @@
 // End-to-end tests: a real VS Code workbench (code-server) in headless chromium, driven like a user.
 // Every test/e2e/*.e2e.mjs file is a scenario: `export const workspace` (a fixture folder, copied, or
 // undefined for an empty folder) and `export const steps` ([name, async (context) => {}] pairs, run in
-// order in one workbench page; after a failed step the rest of its scenario is skipped).
+// order in one workbench page; after a failed step the rest of its scenario is skipped). A scenario may also
+// export `setup(context)`, run before the workbench loads (it may add to the context, e.g. a server it
+// started), and `teardown(context)`, run after the scenario whether it passed or not.
 // Screenshots go to test-results/e2e/ (git-ignored).
 //
 //   node test/harness/e2e.mjs [filter]        RESTATE_VERBOSE=1 prints the workbench console.
@@ -58,27 +60,39 @@ try {
     };
     console.log(name);
     let failedStep;
-    for (const [title, run] of [['the workbench loads', async () => {
-      await page.goto(workbenchUrl(host.authority, { folder: workspace }), { timeout: 120_000 });
-      await waitForWorkbench(page);
-    }], ...scenario.steps]) {
-      if (failedStep) {
-        console.log(`  - ${title} (skipped)`);
-        continue;
+    const setup = scenario.setup ? [['setup', scenario.setup]] : [];
+    try {
+      for (const [title, run] of [...setup, ['the workbench loads', async () => {
+        await page.goto(workbenchUrl(host.authority, { folder: workspace }), { timeout: 120_000 });
+        await waitForWorkbench(page);
+      }], ...scenario.steps]) {
+        if (failedStep) {
+          console.log(`  - ${title} (skipped)`);
+          continue;
+        }
+        const stepStarted = Date.now();
+        try {
+          await run(context);
+          passed++;
+          console.log(`  ✓ ${title} (${Date.now() - stepStarted} ms)`);
+        } catch (error) {
+          failed++;
+          failedStep = title;
+          console.log(`  ✗ ${title}\n      ${(error instanceof Error ? error.message : String(error)).split('\n').join('\n      ')}`);
+          console.log(`      screenshot: ${await context.screenshot(`${name}-failure`).catch(() => 'none')}`);
+        }
       }
-      const stepStarted = Date.now();
-      try {
-        await run(context);
-        passed++;
-        console.log(`  ✓ ${title} (${Date.now() - stepStarted} ms)`);
-      } catch (error) {
-        failed++;
-        failedStep = title;
-        console.log(`  ✗ ${title}\n      ${(error instanceof Error ? error.message : String(error)).split('\n').join('\n      ')}`);
-        console.log(`      screenshot: ${await context.screenshot(`${name}-failure`).catch(() => 'none')}`);
+      await page.close();
+    } finally {
+      if (scenario.teardown) {
+        try {
+          await scenario.teardown(context);
+        } catch (error) {
+          failed++;
+          console.log(`  ✗ teardown\n      ${error instanceof Error ? error.message : String(error)}`);
+        }
       }
     }
-    await page.close();
   }
 } catch (error) {
   failed++;
