@@ -70,7 +70,7 @@ export async function startRedisServer(extraArgs: readonly string[] = []): Promi
   const stop = async (options?: { crash?: boolean }): Promise<void> => {
     const running = child;
     child = undefined;
-    if (running === undefined || running.exitCode !== null) return;
+    if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
     const exited = new Promise((resolve) => running.once('exit', resolve));
     running.kill(options?.crash === true ? 'SIGKILL' : 'SIGTERM');
     await exited;
