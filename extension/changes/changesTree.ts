@@ -110,9 +110,10 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
       ? vscode.l10n.t('{0}, {1}, by {2}, undone', entry.path, summary(entry), describeCause(entry.cause))
       : vscode.l10n.t('{0}, {1}, by {2}', entry.path, summary(entry), describeCause(entry.cause));
     item.accessibilityInformation = { label, role: 'treeitem' };
-    item.tooltip = entryTooltip(entry, host);
+    const refusal = revertRefusalOf([entry], this.#hosts);
+    item.tooltip = entryTooltip(entry, host, refusal);
     item.iconPath = entryIcon(entry);
-    item.contextValue = isReverting(revertAction(entry)) ? 'change.revertible' : 'change';
+    item.contextValue = refusal === undefined && isReverting(revertAction(entry)) ? 'change.revertible' : 'change';
     item.command = { command: 'restate.changes.showDiff', title: vscode.l10n.t('Show Change'), arguments: [{ kind: 'entry', id: entry.id } satisfies ChangeNode] };
     return item;
   }
@@ -132,7 +133,7 @@ export class ChangesTreeProvider implements vscode.TreeDataProvider<ChangeNode>,
     if (host !== undefined) parts.unshift(host);
     item.description = parts.join(' · ');
     const actions = group.entries.map(revertAction);
-    const refusal = actions.map(revertRefusal).find((reason) => reason !== undefined);
+    const refusal = revertRefusalOf(group.entries, this.#hosts);
     const lines = [vscode.l10n.t('Changes made in one batch: subscribers were notified once, when it ended.')];
     if (undone) lines.push(vscode.l10n.t('The batch failed and its writes were undone.'));
     if (group.count > 1) lines.push(vscode.l10n.t('{0} batches of the same changes, {1} to {2}; each change shows the value before the first and after the last.', group.count, new Date(group.entries[0].firstTime).toLocaleString(), new Date(group.entries[group.entries.length - 1].time).toLocaleString()));
@@ -172,6 +173,16 @@ function entryIcon(entry: ChangeEntry): vscode.ThemeIcon {
   return new vscode.ThemeIcon(entry.before === undefined ? 'add' : 'edit');
 }
 
+/**
+ * Why Revert is not offered for these changes, in words, or `undefined`: their state source is read-only, or
+ * a value before a change could not be read.
+ */
+export function revertRefusalOf(entries: readonly ChangeEntry[], hosts: StateHosts): string | undefined {
+  const readOnly = entries.map((entry) => hosts.hostFor(entry.sourceId)).find((host) => host?.readOnly === true);
+  if (readOnly !== undefined) return vscode.l10n.t('{0} is read-only', readOnly.label);
+  return entries.map((entry) => revertRefusal(revertAction(entry))).find((reason) => reason !== undefined);
+}
+
 /** Why a change cannot be written back, in words; `undefined` when it can (or has nothing to write back). */
 export function revertRefusal(action: RevertAction): string | undefined {
   if (action.kind !== 'unavailable') return undefined;
@@ -179,7 +190,7 @@ export function revertRefusal(action: RevertAction): string | undefined {
     action.path, action.unreadable.file, action.unreadable.detail);
 }
 
-function entryTooltip(entry: ChangeEntry, host: string | undefined): vscode.MarkdownString {
+function entryTooltip(entry: ChangeEntry, host: string | undefined, refusal: string | undefined): vscode.MarkdownString {
   const tooltip = new vscode.MarkdownString(undefined, true);
   const what = entry.kind === 'ping' ? vscode.l10n.t('pinged') : entry.kind === 'delete' ? vscode.l10n.t('deleted') : vscode.l10n.t('set');
   tooltip.appendMarkdown(`**${escapeMarkdown(entry.path)}** — ${escapeMarkdown(what)}`);
@@ -190,7 +201,6 @@ function entryTooltip(entry: ChangeEntry, host: string | undefined): vscode.Mark
   }
   if (entry.silent) tooltip.appendMarkdown(` · ${escapeMarkdown(vscode.l10n.t('nobody was notified'))}`);
   if (entry.undone) tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Undone: the batch it was made in failed and rolled back.'))}`);
-  const refusal = revertRefusal(revertAction(entry));
   if (refusal !== undefined) tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Revert is not available: {0}.', refusal))}`);
   tooltip.appendMarkdown(`\n\n${escapeMarkdown(vscode.l10n.t('Before:'))}`);
   tooltip.appendCodeblock(shortValue(entry.before, tooltipValueWidth), 'json');

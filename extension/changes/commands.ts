@@ -3,7 +3,7 @@ import type { Command } from '../commands/command';
 import type { StateHosts } from '../sources/stateHost';
 import { resolvePath } from '../restate';
 import type { ChangeDocuments } from './changeDocuments';
-import { revertRefusal, type ChangeNode, type ChangesTreeProvider } from './changesTree';
+import { revertRefusalOf, type ChangeNode, type ChangesTreeProvider } from './changesTree';
 import { describeCause, isAtOrBelow, isReverting, revertAction, type ChangeEntry, type ChangeHistory, type HistoryItem, type MuteRules } from './history';
 import type { TraceCause } from '../restate';
 import type { ChangeRecorder } from './recorder';
@@ -64,7 +64,7 @@ export class RevertChangeCommand implements Command {
       void vscode.window.showInformationMessage(vscode.l10n.t('This change is no longer in the history, so it cannot be reverted.'));
       return;
     }
-    const refusal = all.map(revertRefusal).find((reason) => reason !== undefined);
+    const refusal = revertRefusalOf(entries, hosts);
     if (refusal !== undefined) {
       void vscode.window.showInformationMessage(vscode.l10n.t('Cannot revert: {0}.', refusal));
       return;
@@ -173,7 +173,7 @@ export interface ListedChange {
   readonly time: number;
   /** How many changes the entry stands for (repeats collapse into one entry). */
   readonly count: number;
-  /** Why Revert is disabled for it, when its value before cannot be written back (S131). */
+  /** Why Revert is disabled for it: its source is read-only, or its value before cannot be written back (S131). */
   readonly revertRefusal: string | undefined;
 }
 
@@ -189,7 +189,7 @@ export class ListChangesCommand implements Command {
     const listed = (entry: ChangeEntry): ListedChange => ({
       id: entry.id, groupId: entry.groupId, hostId: entry.sourceId, kind: entry.kind, path: entry.path,
       before: entry.before, after: entry.after, cause: entry.cause, undone: entry.undone, time: entry.time, count: entry.count,
-      revertRefusal: revertRefusal(revertAction(entry)),
+      revertRefusal: revertRefusalOf([entry], this.changes.hosts),
     });
     return this.changes.history.items(this.changes.tree.filter).flatMap((item: HistoryItem) =>
       item.type === 'entry' ? [listed(item.entry)] : [...item.group.entries].reverse().map(listed));

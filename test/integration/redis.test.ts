@@ -92,6 +92,10 @@ suite('Redis roots', () => {
     this.timeout(60_000);
     server = await startRedisServer();
     exports = await activatedApi();
+    // The Changes view records everything, whatever an earlier suite left paused, filtered or muted.
+    await vscode.commands.executeCommand('restate.changes.resume');
+    await vscode.commands.executeCommand('restate.changes.clearFilter');
+    await vscode.commands.executeCommand('restate.changes.unmute', 'all');
     other = new RedisBackend({ url: server.url, prefix: 'app' });
     otherShared = new RedisBackend({ url: server.url, prefix: 'shared' });
     otherDerived = new RedisBackend({ url: server.url, prefix: 'derived' });
@@ -210,10 +214,12 @@ suite('Redis roots', () => {
     assert.equal(await otherShared.read('/motd'), 'hello');
     assert.equal(await otherShared.read('/x'), MISSING);
 
-    // Reverting another program's write in the Changes view is refused too.
+    // Reverting another program's write in the Changes view is not offered, and refused if asked for.
     await otherShared.write('/motd', 'changed elsewhere');
     const remote = await until(async () => (await listed()).find((change) => change.hostId === shared.id && change.path === '/motd' && change.cause === 'remote'),
       'the Changes view did not record the other program\'s write');
+    // The view offers Revert only for a change whose refusal is undefined (the same function decides both).
+    assert.equal(remote.revertRefusal, 'Shared is read-only');
     await vscode.commands.executeCommand('restate.changes.revert', { kind: 'entry', id: remote.id });
     assert.equal(await otherShared.read('/motd'), 'changed elsewhere');
     await otherShared.write('/motd', 'hello');
