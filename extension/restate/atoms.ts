@@ -2,7 +2,7 @@ import type { CallbackOptions, ControllerAsync, ControllerSync } from './control
 import type { DeriveData } from './derive';
 import type { StateCallback } from './events';
 import { resolveConcretePath, type PathLike } from './path';
-import type { EqualityFunction } from './events';
+import type { EqualityFunction } from './options';
 
 interface AtomSetOptions {
   eqFunc?: EqualityFunction;

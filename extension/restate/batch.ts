@@ -1,7 +1,6 @@
 import { RestateBackendError } from './errors';
 import type { Operation } from './drive';
-import type { Engine } from './engine';
-import type { TraceCause } from './trace';
+import type { TraceCause, TraceHub } from './trace';
 import { childOf } from './path';
 import { UnreadableValue } from './unreadable';
 import { MISSING, OWN_VALUE_KEY, isPlainObject } from './values';
@@ -14,6 +13,19 @@ import { MISSING, OWN_VALUE_KEY, isPlainObject } from './values';
 interface NodeSnapshot {
   readonly path: string;
   readonly ownValue: unknown;
+}
+
+/**
+ * What a batch needs of the engine to snapshot and restore what it overwrites: raw reads and writes, and
+ * the trace. Declared here, not taken from store.ts, so that the batch stays below the store.
+ */
+export interface BatchStore {
+  readonly trace: TraceHub;
+  read(path: string): Operation<unknown>;
+  readOld(path: string): Operation<unknown>;
+  listChildren(path: string): Operation<string[]>;
+  rawWrite(path: string, value: unknown): Operation<void>;
+  rawDelete(path: string): Operation<void>;
 }
 
 /** How to undo one write or delete made inside a batch (S116). */
@@ -85,44 +97,44 @@ export class BatchState {
   }
 
   /** Remembers what a write to `path` is about to overwrite. `prevRead` is the backend read before it. */
-  *beforeWrite(engine: Engine, path: string, prevRead: unknown): Operation<void> {
+  *beforeWrite(store: BatchStore, path: string, prevRead: unknown): Operation<void> {
     if (prevRead === MISSING) {
       this.#undo.push({ kind: 'restore-own', path, ownValue: MISSING });
       return;
     }
-    const names = yield* engine.listChildren(path);
+    const names = yield* store.listChildren(path);
     const ownValue = names.length === 0 ? prevRead : ownValueOfMerged(prevRead);
     this.#undo.push({ kind: 'restore-own', path, ownValue });
   }
 
   /** Remembers the subtree a delete of `path` is about to remove. `prevRead` is its merged read. */
-  *beforeDelete(engine: Engine, path: string, prevRead: unknown): Operation<void> {
+  *beforeDelete(store: BatchStore, path: string, prevRead: unknown): Operation<void> {
     const nodes: NodeSnapshot[] = [];
-    yield* snapshotSubtree(engine, path, prevRead, nodes);
+    yield* snapshotSubtree(store, path, prevRead, nodes);
     this.#undo.push({ kind: 'restore-subtree', path, nodes });
   }
 
   /** Undoes, newest first, every step logged since `mark`, and forgets what those steps would have notified. */
-  *rollback(engine: Engine, mark: BatchMark, reason: unknown): Operation<void> {
+  *rollback(store: BatchStore, mark: BatchMark, reason: unknown): Operation<void> {
     try {
       while (this.#undo.length > mark.undo) {
         const step = this.#undo.pop()!;
-        if (engine.trace.active) engine.trace.emit({ kind: 'rollback', path: step.path, cause: 'rollback', depth: 1 });
+        if (store.trace.active) store.trace.emit({ kind: 'rollback', path: step.path, cause: 'rollback', depth: 1 });
         if (step.kind === 'restore-subtree') {
           for (const node of step.nodes) {
-            if (isRestorable(node.ownValue)) yield* engine.rawWrite(node.path, node.ownValue);
+            if (isRestorable(node.ownValue)) yield* store.rawWrite(node.path, node.ownValue);
           }
         } else if (isRestorable(step.ownValue)) {
-          yield* engine.rawWrite(step.path, step.ownValue);
+          yield* store.rawWrite(step.path, step.ownValue);
         } else {
           // The node had no own value: the backend cannot drop just the value, so the node goes and its
           // children come back one by one.
-          const current = yield* engine.read(step.path);
+          const current = yield* store.read(step.path);
           const nodes: NodeSnapshot[] = [];
-          if (current !== MISSING) yield* snapshotSubtree(engine, step.path, current, nodes);
-          yield* engine.rawDelete(step.path);
+          if (current !== MISSING) yield* snapshotSubtree(store, step.path, current, nodes);
+          yield* store.rawDelete(step.path);
           for (const node of nodes) {
-            if (node.path !== step.path && isRestorable(node.ownValue)) yield* engine.rawWrite(node.path, node.ownValue);
+            if (node.path !== step.path && isRestorable(node.ownValue)) yield* store.rawWrite(node.path, node.ownValue);
           }
         }
       }
@@ -156,16 +168,16 @@ function ownValueOfMerged(merged: unknown): unknown {
 }
 
 /** Collects (path, own value) for a subtree, parents first, telling values from children with listChildren. */
-function* snapshotSubtree(engine: Engine, path: string, read: unknown, into: NodeSnapshot[]): Operation<void> {
-  const names = yield* engine.listChildren(path);
+function* snapshotSubtree(store: BatchStore, path: string, read: unknown, into: NodeSnapshot[]): Operation<void> {
+  const names = yield* store.listChildren(path);
   if (names.length === 0) {
     into.push({ path, ownValue: read });
     return;
   }
   into.push({ path, ownValue: ownValueOfMerged(read) });
   for (const name of names) {
-    const childRead = isPlainObject(read) && Object.prototype.hasOwnProperty.call(read, name) ? read[name] : yield* engine.readOld(childOf(path, name));
-    yield* snapshotSubtree(engine, childOf(path, name), childRead, into);
+    const childRead = isPlainObject(read) && Object.prototype.hasOwnProperty.call(read, name) ? read[name] : yield* store.readOld(childOf(path, name));
+    yield* snapshotSubtree(store, childOf(path, name), childRead, into);
   }
 }
 

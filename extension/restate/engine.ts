@@ -12,7 +12,7 @@ import {
   RestateUsageError,
   RestateValueError,
 } from './errors';
-import { type DelStateOptions, type GetStateOptions, type PingOptions, type SetStateOptions } from './events';
+import type { DelStateOptions, GetStateOptions, PingOptions, SetStateOptions } from './options';
 import { ConcretePaths, childOf, resolvePattern, type PathLike } from './path';
 import { InterleavedDelivery, LevelWalk, type DestWriter, NestedDelivery, OpenNotifications, WALK_DONE, WALK_RUN, advanceWalk, finishDelivery, settlePlain, type Change, type Delivery } from './notification';
 import { SubscriptionIndex } from './subscriptions';

@@ -1,31 +1,6 @@
 import type { ControllerAsync, ControllerSync } from './controller';
+import type { DelStateOptions, GetStateOptions, SetStateOptions } from './options';
 import type { PathLike } from './path';
-import type { Cause } from './trace';
-
-/** `(newValue, prevValue)`: truthy means equal, and the write is skipped (S25). */
-export type EqualityFunction = (newValue: unknown, prevValue: unknown) => unknown;
-
-export interface GetStateOptions<T = unknown> {
-  default?: T;
-  writeDefault?: boolean;
-}
-export interface SetStateOptions {
-  eqFunc?: EqualityFunction;
-  default?: unknown;
-  payload?: unknown;
-  skipNotify?: boolean;
-  cause?: Cause;
-}
-export interface DelStateOptions {
-  payload?: unknown;
-  skipNotify?: boolean;
-  cause?: Cause;
-}
-export interface PingOptions {
-  default?: unknown;
-  payload?: unknown;
-  cause?: Cause;
-}
 
 type AnyController = ControllerSync | ControllerAsync;
 type Result<C extends AnyController, T> = C extends ControllerAsync ? Promise<T> : T;

@@ -1,15 +1,24 @@
 import type { AnyBackend, BackendChange, ValueHandle } from './backends/backend';
 import { isThenable } from './drive';
 import { childOf, isAtOrBelow, parentOf, resolveConcretePath, splitPath } from './path';
-import type { SubscriptionIndex } from './subscriptions';
 import type { TraceHub } from './trace';
 import { MISSING, OWN_VALUE_KEY, deepEqual, isPlainObject } from './values';
+
+/**
+ * What Knowledge needs of the controller's SubscriptionIndex: which paths have subscribers, and whether
+ * that changed. Declared here so that following a backend stays below the controller's core.
+ */
+export interface SubscribedPaths {
+  readonly version: number;
+  deliveryList(level: string): readonly unknown[];
+  relativePatternsBelow(path: string): readonly (readonly string[])[];
+}
 
 /** What a follower needs of its controller: reads, notifyChange, its subscriptions and its trace. */
 export interface FollowTarget {
   read(path: string): unknown;
   notifyChange(path: string, change: { prevValue: unknown; newValue: unknown; cause: 'remote' }): unknown;
-  readonly subscriptions: SubscriptionIndex;
+  readonly subscriptions: SubscribedPaths;
   readonly trace: TraceHub;
 }
 
@@ -39,7 +48,7 @@ function newKnownNode(): KnownNode {
  * it, and a lookup lays the deeper entries over the ancestor's. Values are never mutated: lookups copy.
  */
 export class Knowledge {
-  readonly #index: () => SubscriptionIndex;
+  readonly #index: () => SubscribedPaths;
   #root: KnownNode = newKnownNode();
   #version = -1;
   #patterns: string[] = [];
@@ -49,7 +58,7 @@ export class Knowledge {
   readonly #coverage = new Map<string, boolean>();
 
   /** `subscriptions` gives the controller's index once it exists (the backend it wraps comes first). */
-  constructor(subscriptions: () => SubscriptionIndex) {
+  constructor(subscriptions: () => SubscribedPaths) {
     this.#index = subscriptions;
   }
 

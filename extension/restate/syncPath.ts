@@ -2,7 +2,7 @@ import { CYCLE_LIMIT, runCycleError, writeCycleError, type Chain } from './chain
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
 import { RestateCallbackError, RestateFormatError } from './errors';
 import { isUnchanged, previousOf, refuseUnset, type ChangeContext, type Engine, type FieldCarrier } from './engine';
-import type { GetStateOptions, SetStateOptions } from './events';
+import type { GetStateOptions, SetStateOptions } from './options';
 import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type DestWriter } from './notification';
 import type { PathLike } from './path';
 import type { ValueHandle } from './backends/backend';
