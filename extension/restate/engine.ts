@@ -122,7 +122,8 @@ export class Engine {
   readonly trace = new TraceHub();
   /** ControllerSync's shared clock reading for run durations (S119). */
   readonly clock = new SharedReading();
-  readonly paths = new ConcretePaths();
+  /** Checks the paths callers pass (S7); shared with the backend when it offers its own (InMemoryBackend.paths). */
+  readonly paths: ConcretePaths;
   readonly carrier: ContextCarrier;
   /** ControllerSync's plain-call path (syncPath.ts); `undefined` for ControllerAsync. */
   readonly plain: SyncPath | undefined;
@@ -137,8 +138,9 @@ export class Engine {
   timesRuns: boolean;
   #trackerCount = 0;
 
-  constructor(backend: AnyBackend, isAsync: boolean, maxDepth: number, timesRuns: boolean) {
+  constructor(backend: AnyBackend, isAsync: boolean, maxDepth: number, timesRuns: boolean, paths = new ConcretePaths()) {
     this.backend = backend;
+    this.paths = paths;
     this.isAsync = isAsync;
     this.maxDepth = maxDepth;
     this.timesRuns = timesRuns;
