@@ -617,11 +617,16 @@ export class Engine {
   }
 }
 
-/** setState's refusal of a value that is no value (S13). */
+/**
+ * setState's refusal of a value that is no value (S13). The error is made elsewhere: kept this small, the
+ * check is inlined into a derivation's run along with the rest of its write.
+ */
 export function refuseUnset(canonical: string, value: unknown): void {
-  if (value === undefined || value === MISSING) {
-    throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
-  }
+  if (value === undefined || value === MISSING) throw unsetValueError(canonical, value);
+}
+
+function unsetValueError(canonical: string, value: unknown): RestateValueError {
+  return new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
 }
 
 /** What a set compares with and reports as the old value: the stored value, else the default; the root at least {} (S18). */
