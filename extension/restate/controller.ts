@@ -67,7 +67,8 @@ abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
     }
     const follows = options?.followBackend !== false && typeof backend.watch === 'function';
     const knowledge = follows ? new Knowledge(() => this.engine.subscriptions) : undefined;
-    this.engine = new Engine(knowledge === undefined ? backend : knowingBackend(backend, knowledge), isAsync, maxDepth, timeRuns === 'always');
+    const paths = backend instanceof InMemoryBackend ? backend.paths : undefined;
+    this.engine = new Engine(knowledge === undefined ? backend : knowingBackend(backend, knowledge), isAsync, maxDepth, timeRuns === 'always', paths);
     this.engine.facade = this as unknown as C;
     if (knowledge !== undefined && typeof backend.watch === 'function') {
       const engine = this.engine;

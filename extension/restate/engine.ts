@@ -122,7 +122,8 @@ export class Engine {
   readonly trace = new TraceHub();
   /** ControllerSync's shared clock reading for run durations (S119). */
   readonly clock = new SharedReading();
-  readonly paths = new ConcretePaths();
+  /** Checks the paths callers pass (S7); shared with the backend when it offers its own (InMemoryBackend.paths). */
+  readonly paths: ConcretePaths;
   readonly carrier: ContextCarrier;
   /** ControllerSync's plain-call path (syncPath.ts); `undefined` for ControllerAsync. */
   readonly plain: SyncPath | undefined;
@@ -137,8 +138,9 @@ export class Engine {
   timesRuns: boolean;
   #trackerCount = 0;
 
-  constructor(backend: AnyBackend, isAsync: boolean, maxDepth: number, timesRuns: boolean) {
+  constructor(backend: AnyBackend, isAsync: boolean, maxDepth: number, timesRuns: boolean, paths = new ConcretePaths()) {
     this.backend = backend;
+    this.paths = paths;
     this.isAsync = isAsync;
     this.maxDepth = maxDepth;
     this.timesRuns = timesRuns;
@@ -615,11 +617,16 @@ export class Engine {
   }
 }
 
-/** setState's refusal of a value that is no value (S13). */
+/**
+ * setState's refusal of a value that is no value (S13). The error is made elsewhere: kept this small, the
+ * check is inlined into a derivation's run along with the rest of its write.
+ */
 export function refuseUnset(canonical: string, value: unknown): void {
-  if (value === undefined || value === MISSING) {
-    throw new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
-  }
+  if (value === undefined || value === MISSING) throw unsetValueError(canonical, value);
+}
+
+function unsetValueError(canonical: string, value: unknown): RestateValueError {
+  return new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
 }
 
 /** What a set compares with and reports as the old value: the stored value, else the default; the root at least {} (S18). */

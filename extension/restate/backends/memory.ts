@@ -1,5 +1,5 @@
 import { RestateValueError } from '../errors';
-import { resolveConcretePath } from '../path';
+import { ConcretePaths } from '../path';
 import { MISSING, OWN_VALUE_KEY, compareNames } from '../values';
 import type { Backend, ValueHandle } from './backend';
 
@@ -38,16 +38,21 @@ export class InMemoryBackend implements Backend {
   #otherNode: MemoryNode | undefined;
   /** Counts deletes: a node a handle found stays in the tree until the next delete. */
   #deletes = 0;
+  /**
+   * The cache this backend checks paths with. A controller over it checks its callers' paths with the same
+   * one, then hands the backend the same string for a read and a write: only the controller's check scans it.
+   */
+  readonly paths = new ConcretePaths();
 
   read<D = typeof MISSING>(path: string, dflt?: D): unknown {
     const fallback = arguments.length < 2 ? MISSING : dflt;
-    const node = this.#find(resolveConcretePath(path, COMPONENT));
+    const node = this.#find(this.paths.resolve(path, COMPONENT));
     if (node === undefined || !nodeExists(node)) return fallback;
     return readNode(node);
   }
 
   write(path: string, value: unknown): void {
-    const canonical = resolveConcretePath(path, COMPONENT);
+    const canonical = this.paths.resolve(path, COMPONENT);
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot write ${value === undefined ? 'undefined' : 'MISSING'} to ${canonical}: delete the path instead`);
     }
@@ -58,7 +63,7 @@ export class InMemoryBackend implements Backend {
 
   delete(path: string): void {
     this.#deletes++;
-    this.#deleteNode(resolveConcretePath(path, COMPONENT));
+    this.#deleteNode(this.paths.resolve(path, COMPONENT));
     // A delete may have detached the remembered nodes from the tree.
     this.#missedParent = undefined;
     this.#foundPath = '';
@@ -94,7 +99,7 @@ export class InMemoryBackend implements Backend {
 
   /** A path's node, kept from one call to the next until a delete may have taken it out of the tree. */
   handle(path: string): ValueHandle {
-    return new InMemoryBackend.#Handle(this, resolveConcretePath(path, COMPONENT));
+    return new InMemoryBackend.#Handle(this, this.paths.resolve(path, COMPONENT));
   }
 
   /** One object per handle, declared here so that it can reach the backend's private lookups. */
@@ -131,7 +136,7 @@ export class InMemoryBackend implements Backend {
   };
 
   listChildren(path: string): string[] {
-    const node = this.#find(resolveConcretePath(path, COMPONENT));
+    const node = this.#find(this.paths.resolve(path, COMPONENT));
     if (node?.children === undefined) return [];
     return [...node.children.keys()].sort(compareNames);
   }
