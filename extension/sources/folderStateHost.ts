@@ -4,7 +4,7 @@ import { readValueFile } from '../workspace/valueFile';
 import { vscodeFileAdapter } from '../workspace/vscodeFileAdapter';
 import { ExternalChanges } from './externalChanges';
 import { ObservedBackend } from './observedBackend';
-import type { FileChangesListener, FileStateHost, StateChange, UnreadableFile } from './stateHost';
+import { stateChangeOf, type FileChangesListener, type FileStateHost, type StateChange, type UnreadableFile } from './stateHost';
 import { isAtOrBelow, statePathOfRelative, valueFileSegments } from './statePaths';
 
 export interface FolderStateHostOptions {
@@ -234,26 +234,12 @@ export class FolderStateHost implements FileStateHost {
       if (record.kind === 'set') this.#external.ownValueWritten(record.path, record.value);
       else if (record.kind === 'delete') this.#external.forgetOwnValue(record.path);
     }
-    let change: StateChange;
-    switch (record.kind) {
-      case 'set':
-        if (!record.changed) return;
-        change = { path: record.path, cause: record.cause, kind: record.prevValue === undefined ? 'created' : 'changed' };
-        break;
-      case 'delete':
-        if (!record.existed) return;
-        change = { path: record.path, cause: record.cause, kind: 'deleted' };
-        break;
-      case 'ping':
-        change = { path: record.path, cause: record.cause, kind: 'pinged' };
-        break;
-      case 'derive-run':
-        this.#onDeriveRun(record.dest, record.id, record.error);
-        return;
-      default:
-        return;
+    if (record.kind === 'derive-run') {
+      this.#onDeriveRun(record.dest, record.id, record.error);
+      return;
     }
-    this.#collectChange(change);
+    const change = stateChangeOf(record);
+    if (change !== undefined) this.#collectChange(change);
   }
 
   #fireChanges(): void {

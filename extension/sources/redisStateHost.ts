@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { ControllerAsync, MISSING, RestateUsageError, type AsyncBackend, type TraceRecord } from '../restate';
 import type { BackendChange, RedisBackend } from '../restate/redis';
 import type { RedisRootSetting } from './redisRoots';
-import { ownValueOf, type StateChange, type StateHost, type UnreadableFile } from './stateHost';
+import { ownValueOf, stateChangeOf, type StateChange, type StateHost, type UnreadableFile } from './stateHost';
 
 /** How a Redis root's connection is: shown on its row in the State Explorer. */
 export type RedisConnection =
@@ -206,22 +206,8 @@ export class RedisStateHost implements StateHost {
   }
 
   #onTrace(record: TraceRecord): void {
-    let change: StateChange;
-    switch (record.kind) {
-      case 'set':
-        if (!record.changed) return;
-        change = { path: record.path, cause: record.cause, kind: record.prevValue === undefined ? 'created' : 'changed' };
-        break;
-      case 'delete':
-        if (!record.existed) return;
-        change = { path: record.path, cause: record.cause, kind: 'deleted' };
-        break;
-      case 'ping':
-        change = { path: record.path, cause: record.cause, kind: 'pinged' };
-        break;
-      default:
-        return;
-    }
+    const change = stateChangeOf(record);
+    if (change === undefined) return;
     this.#collected.push(change);
     this.#changeTimer ??= setTimeout(() => this.#fireChanges(), this.#changeDelayMs);
   }

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import { MISSING, type CachingAsyncBackend, type ControllerAsync, type TraceCause } from '../restate';
+import { MISSING, type CachingAsyncBackend, type ControllerAsync, type TraceCause, type TraceRecord } from '../restate';
 
 /**
  * One notified change of a state folder, as the controller traced it: a write, a delete or a ping made
@@ -136,4 +136,18 @@ export function ownValueOf(read: unknown, hasChildren: boolean): { hasValue: boo
     return { hasValue: true, value: (read as Record<string, unknown>)['/'] };
   }
   return { hasValue: false, value: undefined };
+}
+
+/** The change a trace record tells the views of: a set that changed, a delete of what existed, a ping; else none. */
+export function stateChangeOf(record: TraceRecord): StateChange | undefined {
+  switch (record.kind) {
+    case 'set':
+      return record.changed ? { path: record.path, cause: record.cause, kind: record.prevValue === undefined ? 'created' : 'changed' } : undefined;
+    case 'delete':
+      return record.existed ? { path: record.path, cause: record.cause, kind: 'deleted' } : undefined;
+    case 'ping':
+      return { path: record.path, cause: record.cause, kind: 'pinged' };
+    default:
+      return undefined;
+  }
 }
