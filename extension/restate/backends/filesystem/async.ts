@@ -11,7 +11,7 @@ import { withPathLock } from './locks';
 import { AdapterFiles, performAsync, thisProcess } from './ops';
 import type { Task } from './ops';
 import type { Serializer } from './serializer';
-import { FolderWatcher } from './watch';
+import { FolderWatching } from './watch';
 
 export interface FileSystemAsyncBackendOptions {
   /** How values become files; `jsonSerializer` (Python-compatible JSON) by default. */
@@ -41,7 +41,13 @@ export class FileSystemAsyncBackend implements AsyncBackend {
   readonly #serializer: Serializer;
   readonly #adapter: FileAdapter;
   #sweep: Promise<string[]> | undefined;
-  #watcher: FolderWatcher | undefined;
+  readonly #watching = new FolderWatching(() => ({
+    base: this.base,
+    rootFile: this.#layout.rootFile,
+    suffix: this.#layout.suffix,
+    serializer: this.#serializer,
+    readTolerant: (path) => this.readTolerant(path),
+  }));
 
   constructor(base: string, options: FileSystemAsyncBackendOptions = {}) {
     const adapter = options.adapter ?? nodeFileAdapter;
@@ -80,7 +86,7 @@ export class FileSystemAsyncBackend implements AsyncBackend {
   async write(path: string, value: unknown): Promise<void> {
     const canonical = resolveConcretePath(path, COMPONENT);
     const data = this.#layout.encode(canonical, value);
-    const written = this.#watcher?.ownWrite(canonical, data);
+    const written = this.#watching.ownWrite(canonical, data);
     try {
       await this.#run(this.#layout.write(canonical, data), 'write', canonical);
     } finally {
@@ -90,7 +96,7 @@ export class FileSystemAsyncBackend implements AsyncBackend {
 
   async delete(path: string): Promise<void> {
     const canonical = resolveConcretePath(path, COMPONENT);
-    const deleted = this.#watcher?.ownDelete(canonical);
+    const deleted = this.#watching.ownDelete(canonical);
     try {
       await this.#run(this.#layout.delete(canonical), 'delete', canonical);
     } finally {
@@ -113,26 +119,17 @@ export class FileSystemAsyncBackend implements AsyncBackend {
     if (this.#adapter !== nodeFileAdapter) {
       throw new RestateUsageError(COMPONENT, `cannot watch ${this.base}: only a folder on this machine (the default adapter) can be watched; pass followBackend: false to the controller and watch it another way`);
     }
-    this.#watcher ??= new FolderWatcher({
-      base: this.base,
-      rootFile: this.#layout.rootFile,
-      suffix: this.#layout.suffix,
-      serializer: this.#serializer,
-      readTolerant: (path) => this.readTolerant(path),
-    });
-    return this.#watcher.watch(onChange);
+    return this.#watching.watch(onChange);
   }
 
   /** Resolves once the folder watcher started by `watch` sees changes (changes made before may go unreported). */
   watching(): Promise<void> {
-    return this.#watcher?.ready() ?? Promise.resolve();
+    return this.#watching.ready();
   }
 
   /** Stops watching the folder; the backend can still read and write. */
   async close(): Promise<void> {
-    const watcher = this.#watcher;
-    this.#watcher = undefined;
-    await watcher?.close();
+    await this.#watching.close();
   }
 
   /**

@@ -9,7 +9,7 @@ import { withPathLockSync } from './locks';
 import { AdapterFiles, NodeSyncFiles, performAsync, performSync, thisProcess } from './ops';
 import type { Task } from './ops';
 import type { Serializer } from './serializer';
-import { FolderWatcher } from './watch';
+import { FolderWatching } from './watch';
 
 export interface FileSystemSyncBackendOptions {
   /** How values become files; `jsonSerializer` (Python-compatible JSON) by default. */
@@ -33,7 +33,13 @@ export class FileSystemSyncBackend implements Backend {
   readonly #files = new NodeSyncFiles();
   readonly #serializer: Serializer;
   #sweep: Promise<string[]> | undefined;
-  #watcher: FolderWatcher | undefined;
+  readonly #watching = new FolderWatching(() => ({
+    base: this.base,
+    rootFile: this.#layout.rootFile,
+    suffix: this.#layout.suffix,
+    serializer: this.#serializer,
+    readTolerant: (path) => this.readTolerant(path),
+  }));
 
   constructor(base: string, options: FileSystemSyncBackendOptions = {}) {
     this.base = resolve(base);
@@ -67,7 +73,7 @@ export class FileSystemSyncBackend implements Backend {
   write(path: string, value: unknown): void {
     const canonical = resolveConcretePath(path, COMPONENT);
     const data = this.#layout.encode(canonical, value);
-    const written = this.#watcher?.ownWrite(canonical, data);
+    const written = this.#watching.ownWrite(canonical, data);
     try {
       this.#run(this.#layout.write(canonical, data), 'write', canonical);
     } finally {
@@ -77,7 +83,7 @@ export class FileSystemSyncBackend implements Backend {
 
   delete(path: string): void {
     const canonical = resolveConcretePath(path, COMPONENT);
-    const deleted = this.#watcher?.ownDelete(canonical);
+    const deleted = this.#watching.ownDelete(canonical);
     try {
       this.#run(this.#layout.delete(canonical), 'delete', canonical);
     } finally {
@@ -97,26 +103,17 @@ export class FileSystemSyncBackend implements Backend {
    * `close()` stops every watcher, so that an idle process can exit.
    */
   watch(onChange: (change: BackendChange) => void): () => void {
-    this.#watcher ??= new FolderWatcher({
-      base: this.base,
-      rootFile: this.#layout.rootFile,
-      suffix: this.#layout.suffix,
-      serializer: this.#serializer,
-      readTolerant: (path) => this.readTolerant(path),
-    });
-    return this.#watcher.watch(onChange);
+    return this.#watching.watch(onChange);
   }
 
   /** Resolves once the folder watcher started by `watch` sees changes (changes made before may go unreported). */
   watching(): Promise<void> {
-    return this.#watcher?.ready() ?? Promise.resolve();
+    return this.#watching.ready();
   }
 
   /** Stops watching the folder; the backend can still read and write. */
   async close(): Promise<void> {
-    const watcher = this.#watcher;
-    this.#watcher = undefined;
-    await watcher?.close();
+    await this.#watching.close();
   }
 
   /**

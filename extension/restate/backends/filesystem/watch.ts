@@ -460,3 +460,41 @@ function isMissing(error: unknown): boolean {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * A file backend's side of watching: the watcher is made by the first `watch`, told of the backend's own
+ * writes and deletes while it exists (so that it never reports them), and stopped by `close`.
+ */
+export class FolderWatching {
+  readonly #options: () => FolderWatcherOptions;
+  #watcher: FolderWatcher | undefined;
+
+  constructor(options: () => FolderWatcherOptions) {
+    this.#options = options;
+  }
+
+  watch(onChange: (change: BackendChange) => void): () => void {
+    this.#watcher ??= new FolderWatcher(this.#options());
+    return this.#watcher.watch(onChange);
+  }
+
+  /** See FolderWatcher.ownWrite; nothing to do when nobody watches. */
+  ownWrite(path: string, data: string | Uint8Array): (() => void) | undefined {
+    return this.#watcher?.ownWrite(path, data);
+  }
+
+  /** See FolderWatcher.ownDelete; nothing to do when nobody watches. */
+  ownDelete(path: string): (() => void) | undefined {
+    return this.#watcher?.ownDelete(path);
+  }
+
+  ready(): Promise<void> {
+    return this.#watcher?.ready() ?? Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    await watcher?.close();
+  }
+}
