@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { ListedChange } from '../../extension/changes/commands';
 import type { RestateExtensionApi } from '../../extension/extension';
-import { hasFiles, type StateChange, type StateHost } from '../../extension/sources/stateHost';
+import { hasFiles, type StateChange } from '../../extension/sources/stateHost';
 import type { ExplorerNode, StateNode, StateTreeProvider } from '../../extension/explorer/stateTree';
-import { activatedApi as api, extensionId, stateHostOf as mainHost, outputChannelText, until, workspaceFolder } from './helpers';
+import { activatedApi as api, children, extensionId, nodeAt, stateHostOf as mainHost, outputChannelText, until, workspaceFolder } from './helpers';
 
 const extension = (): vscode.Extension<RestateExtensionApi> => vscode.extensions.getExtension<RestateExtensionApi>(extensionId)!;
 
@@ -19,29 +19,8 @@ function otherProcess(script: string): void {
   assert.equal(result.status, 0, `the other process failed: ${result.stderr}`);
 }
 
-/** The children of a node (or of the root), as the view would get them. */
-async function children(exports: RestateExtensionApi, node?: ExplorerNode): Promise<ExplorerNode[]> {
-  return exports.tree.getChildren(node);
-}
-
 async function stateChildren(exports: RestateExtensionApi, node?: ExplorerNode): Promise<StateNode[]> {
   return (await children(exports, node)).filter((child): child is StateNode => child.kind === 'state');
-}
-
-/** The node of a path, walking down from the root like a user expanding the tree. */
-async function nodeAt(exports: RestateExtensionApi, host: StateHost, path: string): Promise<StateNode | undefined> {
-  let level: ExplorerNode[] = await children(exports);
-  const hostNode = level.find((node) => node.kind === 'host' && node.host === host);
-  if (hostNode) level = await children(exports, hostNode);
-  let found: StateNode | undefined;
-  const segments = path.split('/').filter(Boolean);
-  for (let depth = 0; depth < segments.length; depth++) {
-    const wanted = `/${segments.slice(0, depth + 1).join('/')}`;
-    found = level.find((node): node is StateNode => node.kind === 'state' && node.path === wanted);
-    if (!found) return undefined;
-    if (depth < segments.length - 1) level = await children(exports, found);
-  }
-  return found;
 }
 
 async function descriptionOf(exports: RestateExtensionApi, node: ExplorerNode): Promise<string> {

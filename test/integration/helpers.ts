@@ -4,7 +4,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { RestateExtensionApi } from '../../extension/extension';
-import { hasFiles, type FileStateHost } from '../../extension/sources/stateHost';
+import type { ExplorerNode, StateNode } from '../../extension/explorer/stateTree';
+import { hasFiles, type FileStateHost, type StateHost } from '../../extension/sources/stateHost';
 
 export const extensionId = 'restate.restate-state-explorer';
 
@@ -74,4 +75,25 @@ export function outputChannelText(): string {
     .filter((file) => file.endsWith(`${extensionId}/Restate State Explorer.log`));
   assert.ok(files.length > 0, `no log file of the Output channel under ${logs}`);
   return files.map((file) => readFileSync(join(logs, file), 'utf8')).join('');
+}
+
+/** The children of a node (or of the root), as the view would get them. */
+export async function children(exports: RestateExtensionApi, node?: ExplorerNode): Promise<ExplorerNode[]> {
+  return (await exports.tree.getChildren(node)) ?? [];
+}
+
+/** The node of a path, walking down from the root (through the source's row, when there is one) like a user expanding the tree. */
+export async function nodeAt(exports: RestateExtensionApi, host: StateHost, path: string): Promise<StateNode | undefined> {
+  let level: ExplorerNode[] = await children(exports);
+  const hostNode = level.find((node) => node.kind === 'host' && node.host === host);
+  if (hostNode) level = await children(exports, hostNode);
+  let found: StateNode | undefined;
+  const segments = path.split('/').filter(Boolean);
+  for (let depth = 0; depth < segments.length; depth++) {
+    const wanted = `/${segments.slice(0, depth + 1).join('/')}`;
+    found = level.find((node): node is StateNode => node.kind === 'state' && node.path === wanted);
+    if (!found) return undefined;
+    if (depth < segments.length - 1) level = await children(exports, found);
+  }
+  return found;
 }

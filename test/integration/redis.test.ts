@@ -3,36 +3,17 @@ import * as vscode from 'vscode';
 import type { ListedChange } from '../../extension/changes/commands';
 import { collect } from '../../extension/commands/find';
 import type { RestateExtensionApi } from '../../extension/extension';
-import type { ExplorerNode, HostNode, StateNode } from '../../extension/explorer/stateTree';
+import type { ExplorerNode, HostNode } from '../../extension/explorer/stateTree';
 import { MISSING } from '../../extension/restate';
 import { RedisBackend } from '../../extension/restate/redis';
 import type { StateHost } from '../../extension/sources/stateHost';
 import { startRedisServer, type RedisServer } from '../backends/redisServer';
-import { activatedApi, extensionId, outputChannelText, until, workspaceFolder } from './helpers';
-
-/** The rows of a node (the top level without one), as the view asks for them. */
-async function children(exports: RestateExtensionApi, node?: ExplorerNode): Promise<ExplorerNode[]> {
-  return (await exports.tree.getChildren(node)) ?? [];
-}
+import { activatedApi, children, extensionId, nodeAt, outputChannelText, until, workspaceFolder } from './helpers';
 
 async function hostNodeOf(exports: RestateExtensionApi, host: StateHost): Promise<HostNode> {
   const node = (await children(exports)).find((candidate): candidate is HostNode => candidate.kind === 'host' && candidate.host === host);
   assert.ok(node, `no row for ${host.label}`);
   return node;
-}
-
-/** The node of a path, walking down from the host's row like a user expanding the tree. */
-async function nodeAt(exports: RestateExtensionApi, host: StateHost, path: string): Promise<StateNode | undefined> {
-  let level = await children(exports, await hostNodeOf(exports, host));
-  let found: StateNode | undefined;
-  const segments = path.split('/').filter(Boolean);
-  for (let depth = 0; depth < segments.length; depth++) {
-    const wanted = `/${segments.slice(0, depth + 1).join('/')}`;
-    found = level.find((node): node is StateNode => node.kind === 'state' && node.path === wanted);
-    if (!found) return undefined;
-    if (depth < segments.length - 1) level = await children(exports, found);
-  }
-  return found;
 }
 
 /** The own value the tree shows for a path, or MISSING when the tree has no such node or it has no value. */
