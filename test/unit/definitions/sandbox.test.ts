@@ -134,6 +134,16 @@ describe('sandbox', () => {
 
   describe('work a run schedules after its result', () => {
     const lateWork = /work it scheduled after its result kept the sandbox busy for more than \d+ ms/;
+    // The allocations make V8 collect the registered object during the run; its cleanup callback runs later, as
+    // a task of the worker: after the run's result, or while the worker settles it.
+    const loopingFinalizer = `(() => {
+      const registry = new FinalizationRegistry(() => { for (;;) {} });
+      (() => { registry.register({}, 'gone'); })();
+      globalThis.registry = registry;
+      let junk;
+      for (let i = 0; i < 20; i++) junk = new Array(1e6).fill(i);
+      return junk.length;
+    })()`;
 
     /** A sandbox of its own, and the restarts of its worker, each told once the stopped worker's thread has ended. */
     function watched(): { sandbox: Sandbox; restarts: SandboxRestart[]; restarted: () => Promise<SandboxRestart> } {
@@ -195,16 +205,7 @@ describe('sandbox', () => {
       try {
         const restart = restarted();
         const late: Error[] = [];
-        // The allocations make V8 collect the registered object during the run; its cleanup callback runs later,
-        // as a task of the worker: after the run's result, or while the worker settles it.
-        const code = `(() => {
-          const registry = new FinalizationRegistry(() => { for (;;) {} });
-          (() => { registry.register({}, 'gone'); })();
-          globalThis.registry = registry;
-          let junk;
-          for (let i = 0; i < 20; i++) junk = new Array(1e6).fill(i);
-          return junk.length;
-        })()`;
+        const code = loopingFinalizer;
         const outcome = await runTransform(own, compileCode(code, params), [], [], 5000, (error) => late.push(error)).then((value) => value, (error: unknown) => error);
         if (outcome instanceof Error) {
           // The callback ran before the result was handed over: the run itself fails.
@@ -238,14 +239,7 @@ describe('sandbox', () => {
       try {
         const restart = restarted();
         const lateOf = { first: [] as Error[], looping: [] as Error[] };
-        const looping = `(() => {
-          const registry = new FinalizationRegistry(() => { for (;;) {} });
-          (() => { registry.register({}, 'gone'); })();
-          globalThis.registry = registry;
-          let junk;
-          for (let i = 0; i < 20; i++) junk = new Array(1e6).fill(i);
-          return junk.length;
-        })()`;
+        const looping = loopingFinalizer;
         const [first, second] = runTransforms(own, [
           { code: compileCode('sources[0] + 1', params), sources: ['/a'], values: [1], onLateWork: (error) => lateOf.first.push(error) },
           { code: compileCode(looping, params), sources: [], values: [], onLateWork: (error) => lateOf.looping.push(error) },
