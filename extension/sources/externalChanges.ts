@@ -167,6 +167,7 @@ export class ExternalChanges {
     if (this.#disposed || paths.length === 0) return;
     const { controller, cache, observed } = this.#options;
     let nodes = paths.filter((path) => path !== '/');
+    const ownWritesBefore = observed.ownWriteMark();
     // Every old value is taken before anything is invalidated: invalidating /a drops the cached /a/b too.
     let knowledge = nodes.map((path) => observed.knowledgeOf(path));
     // A node that could not be read was never known to the controller: whatever it reads as now is new.
@@ -211,7 +212,18 @@ export class ExternalChanges {
       knowledge = knowledge.filter((_, index) => readable[index]);
       before = before.filter((_, index) => readable[index]);
     }
-    const after = read.filter((_, index) => readable[index]);
+    let after = read.filter((_, index) => readable[index]);
+    // A node the controller wrote itself while it was read may read as that write, or as what was there just
+    // before it: either way it is read again in the next burst, against what the controller knows then, so
+    // that its own write is never reported (nor remembered) as a change made by someone else.
+    const readAgain = nodes.filter((path) => observed.ownWriteTouched(path, ownWritesBefore));
+    if (readAgain.length > 0) {
+      const kept = nodes.map((path) => !readAgain.includes(path));
+      nodes = nodes.filter((_, index) => kept[index]);
+      knowledge = knowledge.filter((_, index) => kept[index]);
+      before = before.filter((_, index) => kept[index]);
+      after = after.filter((_, index) => kept[index]);
+    }
     nodes.forEach((path, index) => {
       const old = before[index];
       if (old === UNKNOWN) {
@@ -260,6 +272,7 @@ export class ExternalChanges {
       // The root always exists for the controller (S14): only its own value changed.
       changes.push({ path: '/', prevValue: ownOnly(rootBefore), newValue: ownOnly(rootAfter) });
     }
+    for (const path of readAgain) this.record(path);
     if (changes.length === 0) return;
     // Shallow paths first, so a folder that appeared is reported before the files inside it.
     changes.sort((a, b) => a.path.split('/').length - b.path.split('/').length);

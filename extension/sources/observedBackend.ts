@@ -3,6 +3,8 @@ import { ancestorsOf, isAtOrBelow, nameOf, parentPath, segmentsOf } from './stat
 
 /** How many deleted subtrees' layouts are kept for deletedLayout. */
 const KEPT_LAYOUTS = 32;
+/** How many own writes' starts and ends are kept for ownWriteTouched: far more than happen while a change is read. */
+const KEPT_OWN_WRITES = 1024;
 
 /** Returned by oldValueOf when nothing was seen of a node: the caller falls back to the cache. */
 export const UNSEEN: unique symbol = Symbol('unseen');
@@ -26,8 +28,51 @@ export class ObservedBackend implements AsyncBackend {
   /** The value last handed out per path, by reference; readers must not mutate values (S19). */
   readonly #seen = new Map<string, unknown>();
   readonly #deletedLayouts = new Map<string, string[]>();
+  /** Own writes and deletes as they start and as they end, newest last, for ownWriteTouched. */
+  readonly #ownWrites: { mark: number; path: string }[] = [];
+  /** Own writes and deletes under way, by path: what they do on disk may already be there. */
+  readonly #ownWritesUnderWay = new Map<string, number>();
+  #ownWriteMark = 0;
 
   constructor(readonly inner: AsyncBackend) {}
+
+  /** A mark to pass to ownWriteTouched later. */
+  ownWriteMark(): number {
+    return this.#ownWriteMark;
+  }
+
+  /**
+   * Whether an own write or delete touching the node (at, above or below it) started or ended since the
+   * mark, or is still under way. A read of the node made meanwhile may show that write, which is then not
+   * a change made by someone else.
+   */
+  ownWriteTouched(path: string, mark: number): boolean {
+    const touches = (written: string): boolean => isAtOrBelow(written, path) || isAtOrBelow(path, written);
+    for (const written of this.#ownWritesUnderWay.keys()) if (touches(written)) return true;
+    const log = this.#ownWrites;
+    // Older than what is kept: whether it touched cannot be told, so it is taken as if it did.
+    if (log.length > 0 && log[0].mark > mark + 1) return true;
+    for (let index = log.length - 1; index >= 0 && log[index].mark > mark; index--) if (touches(log[index].path)) return true;
+    return false;
+  }
+
+  async #ownWrite(path: string, write: () => Promise<void>): Promise<void> {
+    this.#noteOwnWrite(path);
+    this.#ownWritesUnderWay.set(path, (this.#ownWritesUnderWay.get(path) ?? 0) + 1);
+    try {
+      await write();
+    } finally {
+      const left = (this.#ownWritesUnderWay.get(path) ?? 1) - 1;
+      if (left === 0) this.#ownWritesUnderWay.delete(path);
+      else this.#ownWritesUnderWay.set(path, left);
+      this.#noteOwnWrite(path);
+    }
+  }
+
+  #noteOwnWrite(path: string): void {
+    this.#ownWrites.push({ mark: ++this.#ownWriteMark, path });
+    if (this.#ownWrites.length > KEPT_OWN_WRITES) this.#ownWrites.splice(0, this.#ownWrites.length - KEPT_OWN_WRITES / 2);
+  }
 
   async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
     const value = await this.inner.read(path, MISSING);
@@ -48,14 +93,14 @@ export class ObservedBackend implements AsyncBackend {
   }
 
   async write(path: string, value: unknown): Promise<void> {
-    await this.inner.write(path, value);
+    await this.#ownWrite(path, () => this.inner.write(path, value));
     this.#learnExists(path);
     for (const stale of [path, ...ancestorsOf(path)]) this.#seen.delete(stale);
   }
 
   async delete(path: string): Promise<void> {
     const layout = await this.#layoutOf(path);
-    await this.inner.delete(path);
+    await this.#ownWrite(path, () => this.inner.delete(path));
     this.#deletedLayouts.delete(path);
     if (layout !== undefined) this.#deletedLayouts.set(path, layout);
     // Read right after the delete, by the trace's listeners: the last few are plenty.

@@ -6,11 +6,11 @@ import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { ExternalChanges } from '../../../extension/sources/externalChanges';
 import { ObservedBackend } from '../../../extension/sources/observedBackend';
-import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING, RestateFormatError } from '../../../extension/restate/index';
-import type { StateEvent, TraceRecord } from '../../../extension/restate/index';
+import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING, RestateFormatError, nodeFileAdapter } from '../../../extension/restate/index';
+import type { FileAdapter, StateEvent, TraceRecord } from '../../../extension/restate/index';
 
 /** A state folder on disk with the explorer's stack on it, and everything the root subscriber saw. */
-async function setUp(t: TestContext, files: Record<string, string> = {}) {
+async function setUp(t: TestContext, files: Record<string, string> = {}, adapter: FileAdapter = nodeFileAdapter) {
   const dir = mkdtempSync(join(tmpdir(), 'restate-explorer-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const base = join(dir, '.state');
@@ -19,7 +19,7 @@ async function setUp(t: TestContext, files: Record<string, string> = {}) {
     mkdirSync(join(base, file, '..'), { recursive: true });
     writeFileSync(join(base, file), text);
   }
-  const cache = new CachingAsyncBackend(new FileSystemAsyncBackend(base), { flushInterval: 0 });
+  const cache = new CachingAsyncBackend(new FileSystemAsyncBackend(base, { adapter }), { flushInterval: 0 });
   const observed = new ObservedBackend(cache);
   const controller = new ControllerAsync(observed);
   const events: { path: string; prev: unknown; next: unknown }[] = [];
@@ -316,5 +316,37 @@ describe('external changes (S124–S125)', () => {
     external.record('/tools/hammer');
     await external.settled();
     assert.deepEqual(events, [{ path: '/tools', prev: undefined, next: { hammer: 1 } }]);
+  });
+
+  test("an own write that lands while a change is being read is not reported as another process's change", async (t) => {
+    // The watcher's read of a.json is held until the controller has written it itself: the read then finds
+    // the controller's own value, which must not come back as a change made by someone else (cause file).
+    let hold: Promise<void> | undefined;
+    let holding!: () => void;
+    const adapter: FileAdapter = {
+      ...nodeFileAdapter,
+      readFile: async (path) => {
+        const held = path.endsWith('a.json') ? hold : undefined;
+        if (held !== undefined) {
+          hold = undefined;
+          holding();
+          await held;
+        }
+        return nodeFileAdapter.readFile(path);
+      },
+    };
+    const { controller, external, events, traces } = await setUp(t, { 'a.json': '1' }, adapter);
+    assert.equal(await controller.getState('/a'), 1);
+    let release!: () => void;
+    hold = new Promise((resolve) => (release = resolve));
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    external.record('/a');
+    const settled = external.settled();
+    await held;
+    await controller.setState('/a', 2);
+    release();
+    await settled;
+    assert.deepEqual(events, [{ path: '/a', prev: 1, next: 2 }]);
+    assert.deepEqual(traces.filter((r) => r.kind === 'set').map((r) => r.cause), ['api']);
   });
 });
