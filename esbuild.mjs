@@ -1,6 +1,7 @@
 // Builds the extension host bundle (Node, CommonJS, vscode external) and the webview bundle (browser).
 // With --tests it also builds the integration tests (test/integration/) into out/test/, one file per
 // test file next to the runner, index.js, which the extension host loads.
+// With --cli it builds only the `restate` command line (extension/restate/cli/) into out/cli/restate.cjs.
 // With --bench it builds only the benchmarks (bench/), into out/bench/: restate is measured bundled, as the
 // extension ships it, while the peer libraries stay external and load from their published builds.
 import * as esbuild from 'esbuild';
@@ -11,9 +12,10 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const tests = process.argv.includes('--tests');
 const bench = process.argv.includes('--bench');
+const cli = process.argv.includes('--cli');
 
 /** @type {import('esbuild').BuildOptions[]} */
-const builds = bench ? [] : [
+const builds = bench || cli ? [] : [
   {
     entryPoints: ['extension/extension.ts'],
     outfile: 'dist/extension.js',
@@ -36,6 +38,19 @@ if (bench) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
+    packages: 'external',
+  });
+} else if (cli) {
+  builds.push({
+    entryPoints: ['extension/restate/cli/bin.ts'],
+    outfile: 'out/cli/restate.cjs',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    // The dependencies load from node_modules, as an installed package has them; the Redis client only
+    // when a command names a Redis server.
     packages: 'external',
   });
 } else if (existsSync('webview/main.ts')) {
