@@ -6,6 +6,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => stopping.abort(signal));
 }
 
+// The library's watchers do not hold the process open (a program that forgets to close them still ends), so
+// the command holds it until main returns: watch waits on the stop signal alone.
+const held = setInterval(() => undefined, 1 << 30);
+
 main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
@@ -18,10 +22,12 @@ main(process.argv.slice(2), {
   stop: stopping.signal,
 }).then(
   (code) => {
+    clearInterval(held);
     process.exitCode = code;
   },
   (error: unknown) => {
     process.stderr.write(`restate: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    clearInterval(held);
     process.exitCode = 1;
   },
 );

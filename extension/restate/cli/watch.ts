@@ -23,6 +23,8 @@ export async function watchCommand(io: CliIo, open: OpenStore, path: string, jso
   try {
     // The controller follows only what someone subscribed to; the callback itself has nothing to do.
     controller.subscribe(path, () => undefined);
+    // What the controller read is what it knows: the old value of the first change to come is taken from it.
+    await controller.getState(path);
     const detach = controller.onTrace((record) => {
       const line = lineOf(record, path, json);
       if (line !== undefined) io.stdout.write(line + '\n');
