@@ -1,13 +1,14 @@
 // Builds the extension host bundle (Node, CommonJS, vscode external) and the webview bundle (browser).
 // With --tests it also builds the integration tests (test/integration/) into out/test/, one file per
 // test file next to the runner, index.js, which the extension host loads.
+// With --cli it builds only the `restate` command line (extension/restate/cli/) into out/cli/restate.cjs.
 // With --bench it builds only the benchmarks (bench/), into out/bench/: restate is measured bundled, as the
 // extension ships it, while the peer libraries stay external and load from their published builds.
-// With --package it builds only the library's npm package (extension/restate/package.json) into
-// extension/restate/dist/: see buildPackage below.
+// With --package it builds only the library's npm package (extension/restate/package.json), the library and
+// its `restate` command, into extension/restate/dist/: see buildPackage below.
 import * as esbuild from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
@@ -16,6 +17,7 @@ const watch = process.argv.includes('--watch');
 const tests = process.argv.includes('--tests');
 const bench = process.argv.includes('--bench');
 const packageBuild = process.argv.includes('--package');
+const cli = process.argv.includes('--cli');
 
 if (packageBuild) {
   await buildPackage();
@@ -23,7 +25,7 @@ if (packageBuild) {
 }
 
 /** @type {import('esbuild').BuildOptions[]} */
-const builds = bench ? [] : [
+const builds = bench || cli ? [] : [
   {
     entryPoints: ['extension/extension.ts'],
     outfile: 'dist/extension.js',
@@ -46,6 +48,19 @@ if (bench) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
+    packages: 'external',
+  });
+} else if (cli) {
+  builds.push({
+    entryPoints: ['extension/restate/cli/bin.ts'],
+    outfile: 'out/cli/restate.cjs',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    // The dependencies load from node_modules, as an installed package has them; the Redis client only
+    // when a command names a Redis server.
     packages: 'external',
   });
 } else if (existsSync('webview/main.ts')) {
@@ -96,6 +111,10 @@ async function buildPackage() {
     target: 'node20',
     logLevel: 'warning',
   });
+  // The `restate` command (the manifest's bin) runs as a program: it starts with the line that says so.
+  const bin = join(dist, 'cjs', 'cli', 'bin.js');
+  writeFileSync(bin, '#!/usr/bin/env node\n' + readFileSync(bin, 'utf8'));
+  chmodSync(bin, 0o755);
   const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', join(library, 'tsconfig.build.json')], { stdio: 'inherit' });
   if (tsc.status !== 0) throw new Error(`tsc could not write the package's declarations (exit code ${tsc.status ?? tsc.signal})`);
 

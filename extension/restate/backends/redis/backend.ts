@@ -8,6 +8,9 @@ import { pythonJsonParse, pythonJsonStringify } from '../filesystem/json';
 import { checkWritableName } from '../filesystem/names';
 import { ValueLocationError } from '../filesystem/serializer';
 import { DELETE_SCRIPT, READ_SCRIPT, WRITE_SCRIPT } from './scripts';
+import { redactedUrl } from '../redisUrl';
+
+export { redactedUrl };
 
 const COMPONENT = 'redis';
 /** The suffix the file backends add to a name; names are checked as if they were files, so trees stay portable. */
@@ -493,17 +496,6 @@ function checkUrl(url: unknown): void {
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new RestateUsageError(COMPONENT, `${redactedUrl(String(url))} is not a redis:// or rediss:// URL`);
-  }
-}
-
-/** The URL with any password replaced, for messages. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an invalid URL)';
   }
 }
 
