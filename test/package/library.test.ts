@@ -125,7 +125,7 @@ describe(`the ${packageName} package`, () => {
     });
   }
 
-  it('gives one copy of the library to a program that both imports and requires it', () => {
+  it('S2 gives one copy of the library to a program that both imports and requires it', () => {
     const file = join(project, 'mixed.mjs');
     writeFileSync(file, `
       import assert from 'node:assert/strict';
