@@ -3,7 +3,11 @@ import { main } from './main';
 
 const stopping = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => stopping.abort(signal));
+  process.on(signal, () => {
+    // A second signal while the command winds down ends it at once, as a signal would without a handler.
+    if (stopping.signal.aborted) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    stopping.abort(signal);
+  });
 }
 
 // The library's watchers do not hold the process open (a program that forgets to close them still ends), so
