@@ -74,7 +74,7 @@ describe(`the ${packageName} package`, () => {
   it('installs only its runtime dependencies: no Redis client for a program that does not use Redis', () => {
     const installed = JSON.parse(readFileSync(join(project, 'node_modules', packageName, 'package.json'), 'utf8')) as { version: string };
     assert.equal(installed.version, manifest.version);
-    assert.deepEqual(Object.keys(manifest.dependencies).sort(), ['chokidar', 'proper-lockfile']);
+    assert.deepEqual(Object.keys(manifest.dependencies).sort(), ['chokidar', 'jsonc-parser', 'proper-lockfile']);
     assert.ok(!JSON.stringify(readFileSync(join(project, 'package-lock.json'), 'utf8')).includes('node_modules/@redis/client'),
       'installing the package installed @redis/client');
     // What the core imports from outside Node itself is what the manifest names, so nothing is missing at run time.
@@ -144,6 +144,20 @@ describe(`the ${packageName} package`, () => {
       console.log('one copy');
     `);
     assert.equal(node([file], project).trim(), 'one copy');
+  });
+
+  it('installs the restate command, which prints its help', () => {
+    const help = run(join(project, 'node_modules', '.bin', 'restate'), ['--help'], project, 60_000);
+    assert.match(help, /\bget PATH\b/);
+    assert.match(help, /\bset PATH VALUE\b/);
+  });
+
+  it('runs the installed restate command: set and get in a state folder', () => {
+    const restate = join(project, 'node_modules', '.bin', 'restate');
+    const folder = join(project, 'cli-state');
+    run(restate, ['--folder', folder, 'set', '/users/1', '{ "name": "Ada", /* a comment */ }'], project, 60_000);
+    assert.deepEqual(JSON.parse(readFileSync(join(folder, 'users', '1.json'), 'utf8')), { name: 'Ada' });
+    assert.deepEqual(JSON.parse(run(restate, ['--folder', folder, 'get', '/users'], project, 60_000)), { 1: { name: 'Ada' } });
   });
 
   it('passes publint', () => {
