@@ -19,7 +19,7 @@ async function sampleFolder(cwd: string, name = '.state'): Promise<string> {
 }
 
 describe('copy between folders and files', () => {
-  it('exports a folder to a JSON file that tells values from children, and imports it into a new folder byte for byte', async () => {
+  it('S135 exports a folder to a JSON file that tells values from children, and imports it into a new folder byte for byte', async () => {
     const cwd = freshDir();
     const base = await sampleFolder(cwd);
     assert.deepEqual(await runCli(['copy', 'folder:.state', 'backup.json'], { cwd }), { code: 0, stdout: '', stderr: '' });
@@ -65,7 +65,7 @@ describe('copy between folders and files', () => {
     assert.equal(existsSync(join(cwd, 'out.json')), false);
   });
 
-  it('refuses a destination that is not empty without --replace, and replaces it whole with it', async () => {
+  it('S135 refuses a destination that is not empty without --replace, and replaces it whole with it', async () => {
     const cwd = freshDir();
     await sampleFolder(cwd);
     const other = new FileSystemAsyncBackend(join(cwd, 'other'));
@@ -95,7 +95,7 @@ describe('copy between folders and files', () => {
   });
 });
 
-describe('copy refuses bad input and writes nothing', () => {
+describe('S135 copy refuses bad input and writes nothing', () => {
   const badFiles: [string, string, RegExp][] = [
     ['a file that is not JSON', '{"format": ', /the file .*in\.json is not JSON/],
     ['JSON that is not a restate tree', '{"a": 1}', /is not a restate tree/],

@@ -95,7 +95,7 @@ describe('commands over Redis', () => {
     assert.deepEqual(snapshot(source), snapshot(PYTHON_FIXTURE), 'the source folder is untouched');
   });
 
-  it('refuses a Redis tree that is not empty without --replace, and replaces it whole with it', async () => {
+  it('S135 refuses a Redis tree that is not empty without --replace, and replaces it whole with it', async () => {
     const cwd = freshDir();
     const prefix = freshPrefix();
     const target = client(prefix);

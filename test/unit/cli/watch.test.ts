@@ -37,7 +37,7 @@ async function startWatch(cwd: string, argv: string[]): Promise<Watching> {
 }
 
 describe('watch over a folder', () => {
-  it('prints a line for each change another writer makes: time, path, cause, old → new', async () => {
+  it('S136 prints a line for each change another writer makes: time, path, cause, old → new', async () => {
     const cwd = freshDir();
     const other = new FileSystemAsyncBackend(join(cwd, '.state'));
     await other.write('/a', { x: 1 });
@@ -54,7 +54,7 @@ describe('watch over a folder', () => {
     assert.match(deleted, / \/a remote \{"\/": \{"x": 1\}, "b": 2\} → \(missing\)$/);
   });
 
-  it('--json prints one object a line, leaving out a missing value; only changes at or below PATH', async () => {
+  it('S136 --json prints one object a line, leaving out a missing value; only changes at or below PATH', async () => {
     const cwd = freshDir();
     const other = new FileSystemAsyncBackend(join(cwd, '.state'));
     await other.write('/elsewhere', 0);
