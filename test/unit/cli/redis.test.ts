@@ -1,6 +1,8 @@
 // The command line over a Redis tree, in-process, against a redis-server of its own: the commands, watch
 // seeing another client's write, copy through Redis, and an unreachable server or a password in the URL.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EXIT_FAILURE, EXIT_OK } from '../../../extension/restate/cli/main';
@@ -108,6 +110,33 @@ describe('commands over Redis', () => {
     assert.deepEqual(await target.listChildren('/'), ['keep', 'old']);
     assert.equal((await runCli(['copy', `folder:${source}`, `${server.url}#${prefix}`, '--replace'], { cwd })).code, EXIT_OK);
     assert.deepEqual(await target.listChildren('/'), ['roadmap', 'settings', 'team']);
+  });
+});
+
+describe('S135 a Redis destination that fails midway', () => {
+  it('says how many values it wrote and that the tree is incomplete, with exit 1', async () => {
+    const cwd = freshDir();
+    const prefix = freshPrefix();
+    const count = 40;
+    const big = 'x'.repeat(50_000);
+    const children = Object.fromEntries(Array.from({ length: count }, (_, i) => [`n${String(i).padStart(2, '0')}`, { value: big }]));
+    writeFileSync(join(cwd, 'big.json'), JSON.stringify({ format: 'restate-tree', version: 1, root: { children } }));
+    const cli = (...args: string[]): string => execFileSync('redis-cli', ['-p', String(server.port), ...args], { encoding: 'utf8' });
+    // Room for about half of the values: the server then refuses writes (out of memory, no eviction).
+    const used = Number(/used_memory:(\d+)/.exec(cli('INFO', 'memory'))?.[1]);
+    cli('CONFIG', 'SET', 'maxmemory', String(used + (count / 2) * big.length));
+    try {
+      const run = await runCli(['copy', 'big.json', `${server.url}#${prefix}`], { cwd });
+      assert.equal(run.code, EXIT_FAILURE);
+      assert.ok(oneLine(run.stderr), run.stderr);
+      const written = /is incomplete \((\d+) of 40 values written\); run the copy again with --replace/.exec(run.stderr);
+      assert.ok(written, run.stderr);
+      assert.ok(Number(written[1]) > 0 && Number(written[1]) < count, run.stderr);
+    } finally {
+      cli('CONFIG', 'SET', 'maxmemory', '0');
+    }
+    assert.equal((await runCli(['copy', 'big.json', `${server.url}#${prefix}`, '--replace'], { cwd })).code, EXIT_OK);
+    assert.equal((await client(prefix).listChildren('/')).length, count);
   });
 });
 
