@@ -10,6 +10,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// A reader that went away (`restate watch | head -1`) ends the command as Ctrl-C would, not with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  stopping.abort('EPIPE');
+});
+
 // The library's watchers do not hold the process open (a program that forgets to close them still ends), so
 // the command holds it until main returns: watch waits on the stop signal alone.
 const held = setInterval(() => undefined, 1 << 30);
