@@ -3,8 +3,18 @@ import { main } from './main';
 
 const stopping = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => stopping.abort(signal));
+  process.on(signal, () => {
+    // A second signal while the command winds down ends it at once, as a signal would without a handler.
+    if (stopping.signal.aborted) process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    stopping.abort(signal);
+  });
 }
+
+// A reader that went away (`restate watch | head -1`) ends the command as Ctrl-C would, not with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  stopping.abort('EPIPE');
+});
 
 // The library's watchers do not hold the process open (a program that forgets to close them still ends), so
 // the command holds it until main returns: watch waits on the stop signal alone.

@@ -140,14 +140,19 @@ async function writePlace(io: CliIo, place: Place, tree: TreeNode, replace: bool
 async function writeStoreNodeByNode(open: OpenStore, tree: TreeNode, replace: boolean): Promise<void> {
   const total = [...valuesOf(tree, '/')].length;
   let written = 0;
+  let cleared = false;
   try {
-    if (replace) await open.backend.delete('/');
+    if (replace) {
+      await open.backend.delete('/');
+      cleared = true;
+    }
     for (const { path, value } of valuesOf(tree, '/')) {
       await open.backend.write(path, value);
       written++;
     }
   } catch (error) {
-    const state = replace || written > 0 ? `: ${open.description} is incomplete (${written} of ${total} values written${replace ? ', its old tree deleted' : ''}); run the copy again with --replace` : '';
+    const changed = cleared || written > 0;
+    const state = changed ? `: ${open.description} is incomplete (${written} of ${total} values written${cleared ? ', its old tree deleted' : ''}); run the copy again with --replace` : ', and changed nothing';
     throw new CliError(EXIT_FAILURE, `copying into ${open.description} failed: ${messageOf(error)}${state}`);
   }
 }

@@ -13,7 +13,7 @@ import { watchCommand } from './watch';
 export type { CliIo } from './io';
 export { EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE } from './io';
 
-const STORE_HELP = `Where (every command but copy):
+const STORE_HELP = `Where:
   --folder DIR            a state folder (default: ./${DEFAULT_FOLDER})
   --redis URL --prefix P  the tree P on a Redis server, URL redis://[user[:password]@]host[:port][/db]
                           (or rediss:// for TLS); --prefix alone takes the URL from RESTATE_REDIS_URL,
@@ -25,8 +25,8 @@ interface Command {
   readonly details: string;
   /** Positionals: how many at least and at most. */
   readonly args: readonly [number, number];
-  /** Options besides --help and the store's. */
-  readonly flags: readonly string[];
+  /** Options besides --help and the store's, with what each does. */
+  readonly flags: readonly { readonly name: 'json' | 'replace'; readonly help: string }[];
   readonly usesStore: boolean;
   run(context: CommandContext): Promise<number>;
 }
@@ -146,7 +146,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       '--json prints one JSON object a line instead: {"time", "path", "kind", "cause", "old", "new"}, where\n' +
       'a missing old or new value leaves its key out. Runs until SIGINT or SIGTERM, then exits 0.',
     args: [0, 1],
-    flags: ['json'],
+    flags: [{ name: 'json', help: 'one JSON object a line instead of text' }],
     usesStore: true,
     run: async ({ io, args, flags, store, warn }) => {
       const path = statePath(args[0] ?? '/');
@@ -159,7 +159,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     details:
       'SRC and DEST are each one of:\n' +
       '  folder:DIR                          a state folder\n' +
-      '  redis://[user[:password]@]host[:port][/db]#PREFIX   the tree PREFIX on a Redis server (or rediss://)\n' +
+      '  redis://[user[:password]@]host[:port][/db]#PREFIX\n' +
+      '                                      the tree PREFIX on a Redis server (or rediss://)\n' +
       '  FILE.json  or  file:FILE            a JSON file in restate\'s tree format\n' +
       '  -                                   standard input (SRC) or output (DEST), as JSON\n' +
       'DEST must be empty (or missing) unless --replace is given; then its tree is replaced whole.\n' +
@@ -167,7 +168,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       'tree or the new one. A Redis DEST is written one node at a time after every value and name was\n' +
       'checked: if the server fails midway, the tree at PREFIX is incomplete and the error says so.',
     args: [2, 2],
-    flags: ['replace'],
+    flags: [{ name: 'replace', help: 'replace the tree of a DEST that is not empty (a file: overwrite it)' }],
     usesStore: false,
     run: async ({ io, args, flags, warn }) => copyCommand(io, args[0], args[1], flags.replace, warn),
   },
@@ -182,7 +183,7 @@ ${Object.values(COMMANDS)
   .map((command) => `  ${command.usage.padEnd(16)}${command.summary}`)
   .join('\n')}
 
-${STORE_HELP}
+${STORE_HELP.replace('Where:', 'Where (every command but copy, which names its places in SRC and DEST):')}
 
 PATH is a state path such as /settings/theme (the leading / may be left out).
 Run restate COMMAND --help for a command's details.
@@ -190,7 +191,7 @@ Exit codes: 0 done, 1 failed (I/O, server), 2 bad usage or input, 3 nothing at P
 `;
 
 function commandHelp(command: Command): string {
-  const flags = command.flags.map((flag) => `  --${flag}`).join('\n');
+  const flags = command.flags.map((flag) => `  --${flag.name.padEnd(22)}${flag.help}`).join('\n');
   return `Usage: restate ${command.usage} [options]\n\n${command.summary[0].toUpperCase()}${command.summary.slice(1)}.\n${command.details}\n${
     flags === '' ? '' : `\nOptions:\n${flags}\n`
   }${command.usesStore ? `\n${STORE_HELP}\n` : ''}`;
@@ -232,7 +233,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return EXIT_OK;
   }
   for (const flag of ['json', 'replace'] as const) {
-    if (values[flag] !== undefined && !command.flags.includes(flag)) throw usageError(`${name} takes no --${flag} (see restate ${name} --help)`);
+    if (values[flag] !== undefined && !command.flags.some((allowed) => allowed.name === flag)) throw usageError(`${name} takes no --${flag} (see restate ${name} --help)`);
   }
   const givesStore = values.folder !== undefined || values.redis !== undefined || values.prefix !== undefined;
   if (!command.usesStore && givesStore) throw usageError(`${name} takes its places as SRC and DEST, not --folder, --redis or --prefix`);

@@ -56,13 +56,19 @@ function isFolder(path: string): boolean {
 type RedisModule = typeof import('../redis');
 type RedisBackend = InstanceType<RedisModule['RedisBackend']>;
 
-/** The Redis client is loaded here, on first use, so that the folder commands need none installed. */
+/**
+ * The Redis backend, and with it the Redis client, is loaded here, on first use, so that the folder commands
+ * need no client installed. The specifier names the file as Node's import() needs it in the package's
+ * unbundled build; TypeScript and esbuild map it to redis.ts.
+ */
 async function openRedis(url: string, prefix: string, onWarning: (message: string) => void): Promise<RedisBackend> {
   let module: RedisModule;
   try {
-    module = await import('../redis');
+    module = await import('../redis.js');
   } catch (error) {
-    throw new CliError(EXIT_FAILURE, `cannot load the Redis client (@redis/client): ${error instanceof Error ? error.message : String(error)}`);
+    const message = error instanceof Error ? error.message : String(error);
+    const clientMissing = /@redis\/client/.test(message);
+    throw new CliError(EXIT_FAILURE, clientMissing ? `cannot load the Redis client (@redis/client): ${message.split('\n', 1)[0]}` : `cannot load the Redis backend: ${message.split('\n', 1)[0]}`);
   }
   return new module.RedisBackend({ url, prefix, onWarning, evictionPolicy: 'warn' });
 }
