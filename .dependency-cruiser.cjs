@@ -102,6 +102,8 @@ module.exports = {
   ],
   options: {
     includeOnly: '^(extension|webview)/',
+    // The library package's build output (node esbuild.mjs --package) is not part of the source.
+    exclude: { path: '^extension/restate/dist/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: 'node_modules' },

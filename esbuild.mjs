@@ -1,19 +1,31 @@
 // Builds the extension host bundle (Node, CommonJS, vscode external) and the webview bundle (browser).
 // With --tests it also builds the integration tests (test/integration/) into out/test/, one file per
 // test file next to the runner, index.js, which the extension host loads.
+// With --cli it builds only the `restate` command line (extension/restate/cli/) into out/cli/restate.cjs.
 // With --bench it builds only the benchmarks (bench/), into out/bench/: restate is measured bundled, as the
 // extension ships it, while the peer libraries stay external and load from their published builds.
+// With --package it builds only the library's npm package (extension/restate/package.json), the library and
+// its `restate` command, into extension/restate/dist/: see buildPackage below.
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const tests = process.argv.includes('--tests');
 const bench = process.argv.includes('--bench');
+const packageBuild = process.argv.includes('--package');
+const cli = process.argv.includes('--cli');
+
+if (packageBuild) {
+  await buildPackage();
+  process.exit(0);
+}
 
 /** @type {import('esbuild').BuildOptions[]} */
-const builds = bench ? [] : [
+const builds = bench || cli ? [] : [
   {
     entryPoints: ['extension/extension.ts'],
     outfile: 'dist/extension.js',
@@ -36,6 +48,19 @@ if (bench) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
+    packages: 'external',
+  });
+} else if (cli) {
+  builds.push({
+    entryPoints: ['extension/restate/cli/bin.ts'],
+    outfile: 'out/cli/restate.cjs',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    // The dependencies load from node_modules, as an installed package has them; the Redis client only
+    // when a command names a Redis server.
     packages: 'external',
   });
 } else if (existsSync('webview/main.ts')) {
@@ -63,6 +88,47 @@ if (tests) {
     // The tests import extension code that uses jsonc-parser: see the extension build above.
     mainFields: ['module', 'main'],
   });
+}
+
+/**
+ * The library's npm package. The CommonJS build is the real code: every module of extension/restate/ compiled
+ * on its own (not bundled) into dist/cjs/, with tsc's declarations beside it. The ES module entries in dist/esm/
+ * only re-export it, so a program that both imports and requires the package still gets one copy of every
+ * module: one MISSING, one class per error, whichever way each part of it loaded the package.
+ */
+async function buildPackage() {
+  const library = 'extension/restate';
+  const dist = join(library, 'dist');
+  rmSync(dist, { recursive: true, force: true });
+  const sources = findFiles(library, '.ts').filter((file) => !file.startsWith(dist + '/') && !file.endsWith('.d.ts'));
+  await esbuild.build({
+    entryPoints: sources,
+    outbase: library,
+    outdir: join(dist, 'cjs'),
+    bundle: false,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  // The `restate` command (the manifest's bin) runs as a program: it starts with the line that says so.
+  const bin = join(dist, 'cjs', 'cli', 'bin.js');
+  writeFileSync(bin, '#!/usr/bin/env node\n' + readFileSync(bin, 'utf8'));
+  chmodSync(bin, 0o755);
+  const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', join(library, 'tsconfig.build.json')], { stdio: 'inherit' });
+  if (tsc.status !== 0) throw new Error(`tsc could not write the package's declarations (exit code ${tsc.status ?? tsc.signal})`);
+
+  const require = createRequire(import.meta.url);
+  mkdirSync(join(dist, 'esm'), { recursive: true });
+  for (const entry of ['index', 'redis']) {
+    const names = Object.keys(require(resolve(dist, 'cjs', `${entry}.js`))).filter((name) => name !== '__esModule').sort();
+    const header = `// The ES module entry of restate-tree${entry === 'index' ? '' : '/' + entry}: the CommonJS build's exports, so that\n`
+      + '// import and require share one copy of the library.\n';
+    writeFileSync(join(dist, 'esm', `${entry}.mjs`), `${header}import library from '../cjs/${entry}.js';\n\n`
+      + `export const {\n${names.map((name) => `  ${name},\n`).join('')}} = library;\n`);
+    writeFileSync(join(dist, 'esm', `${entry}.d.mts`), `${header}export * from '../cjs/${entry}.js';\n`);
+  }
+  console.log(`[package] built ${dist}/ (${sources.length} modules)`);
 }
 
 function findFiles(dir, suffix) {

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'media/dist/', 'test/vscode-host/', '**/*.mjs', '**/*.cjs', '**/*.js'] },
+  { ignores: ['node_modules/', 'dist/', 'out/', 'extension/restate/dist/', 'media/dist/', 'test/vscode-host/', '**/*.mjs', '**/*.cjs', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

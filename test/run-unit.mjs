@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const skipped = new Set(['integration', 'e2e', 'vscode-host', 'node_modules', 'fixtures']);
+const skipped = new Set(['integration', 'e2e', 'package', 'vscode-host', 'node_modules', 'fixtures']);
 
 function collect(dir) {
   const found = [];

@@ -17,6 +17,7 @@ import type { TraceCause, TraceListener } from './trace';
 import { registerTracker, removeTrackers } from './track';
 import { updateAsync, updateSync, updateTries, type UpdateOptions, type UpdateTarget } from './update';
 
+/** Options of the controllers' constructors. */
 export interface ControllerOptions {
   /**
    * An optional limit on the length of a chain of nested changes: a change past it is refused with a
@@ -40,15 +41,23 @@ export interface ControllerOptions {
 
 export type { UpdateOptions } from './update';
 
+/** Options of `registerCallback` and `subscribe`. */
 export interface CallbackOptions {
+  /** Register under this id instead of a generated one; an id already taken throws a RestateIdError unless `replace`. */
   forceId?: string;
+  /** With `forceId`, replace the callback already registered under that id (keeping its subscriptions). */
   replace?: boolean;
 }
 
+/** A change made to the storage by someone else, as `notifyChange` reports it. */
 export interface ExternalChange {
+  /** The node's value before the change (`undefined`: none). */
   prevValue: unknown;
+  /** The node's value after it (`undefined`: deleted). */
   newValue: unknown;
+  /** Anything, handed to the callbacks in their event and to the trace. */
   payload?: unknown;
+  /** Who made the change, for the trace and the callbacks (default `'file'`). */
   cause?: TraceCause;
 }
 
@@ -100,6 +109,11 @@ abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
     return this.#follower?.follower.settled() ?? Promise.resolve();
   }
 
+  /**
+   * Registers a callback without subscribing it anywhere and returns its id, for `subscribeById` (S47): the
+   * function's own id if it has one. A `forceId` that holds another function throws a RestateIdError unless
+   * `replace` is set.
+   */
   registerCallback(cb: StateCallback<C>, opts?: CallbackOptions): string {
     return this.engine.registerCallback(cb, opts);
   }
@@ -109,6 +123,10 @@ abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
     return this.engine.subscribe(path, cb, opts);
   }
 
+  /**
+   * Subscribes the callback registered as `id` at `path` (wildcards allowed) and returns the id (S50). An
+   * unknown id throws a RestateIdError unless `ignoreMissing`; a derivation's or tracker's id throws one too.
+   */
   subscribeById(path: PathLike, id: string, opts?: { ignoreMissing?: boolean }): string {
     return this.engine.subscribeById(path, id, opts);
   }
@@ -121,6 +139,7 @@ abstract class ControllerBase<C extends ControllerSync | ControllerAsync> {
     return this.engine.unsubscribe(path, cbOrId);
   }
 
+  /** Removes the subscription of `id` at exactly `path`; returns whether there was one (S51). */
   unsubscribeById(path: PathLike, id: string): boolean {
     return this.engine.unsubscribe(path, id);
   }
@@ -159,6 +178,7 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
     super(backend, false, options);
   }
 
+  /** The backend the controller was made with. */
   get backend(): Backend {
     return this.givenBackend as Backend;
   }
@@ -167,19 +187,31 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
     return this.engine.plain!;
   }
 
+  /**
+   * The node's value (S10): its own value, or for a node with children a fresh object with one key per child
+   * plus `"/"` for its own value; `opts.default` (`undefined` unless given) when it is missing (S24). Throws a
+   * RestatePathError for a bad path and a RestateFormatError for a value file that cannot be parsed.
+   */
   getState<T = undefined>(path: PathLike, opts?: GetStateOptions<T>): unknown {
     // Only a default that is written makes a change, which needs the current context.
     return this.#plain.getState(path, opts, opts?.writeDefault === true ? this.engine.carrier.current() : undefined);
   }
 
+  /**
+   * Writes the node's own value and, if it changed (S25), notifies the path and its ancestors, running the
+   * derivations and trackers it sets off; returns whether it wrote. `undefined` throws a RestateValueError; a
+   * callback that throws makes it throw a RestateCallbackError after every callback ran (the write stays).
+   */
   setState(path: PathLike, value: unknown, opts?: SetStateOptions): boolean {
     return this.#plain.setState(path, value, opts, this.engine.carrier.current());
   }
 
+  /** Deletes the node and its subtree and notifies as setState does; returns whether there was anything to delete (S27). */
   delState(path: PathLike, opts?: DelStateOptions): boolean {
     return runSync(this.engine.delState(path, opts, this.engine.carrier.current()));
   }
 
+  /** Notifies the node's subscribers of its current value without writing it (S29). */
   ping(path: PathLike, opts?: PingOptions): void {
     runSync(this.engine.ping(path, opts, this.engine.carrier.current()));
   }
@@ -213,14 +245,24 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
     };
   }
 
+  /**
+   * Keeps `dest` equal to `transform` of the value at `source` (a path or pattern), recomputed on every change
+   * at or below it and once now; returns the derivation's id (S57–S60). Deriving the same dest again replaces
+   * the derivation; `underive` removes it.
+   */
   derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): string {
     return runSync(registerDerivation(this.engine, dest, [source], (data) => transform(data.get(source)), opts?.payload, this.engine.carrier.current(), transform));
   }
 
+  /** Like `derive` over several sources: `transform` reads each through its DeriveData (S61). */
   deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): string {
     return runSync(registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.engine.carrier.current()));
   }
 
+  /**
+   * Runs `cb` now and again whenever a path it read through its event's `getState` changes, following the
+   * paths it reads in its latest run (S66–S68); returns the tracker's id, for `untrack`.
+   */
   track(cb: StateCallback<ControllerSync>, opts?: { payload?: unknown }): string {
     return runSync(registerTracker(this.engine, cb, opts?.payload, this.engine.carrier.current()));
   }
@@ -233,6 +275,7 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
     return runSync(this.engine.batch(fn, this.engine.carrier.current()));
   }
 
+  /** An Atom: a handle on one path of this controller, with `defaultValue` for reads of a missing node. */
   atom<T>(path: PathLike, defaultValue?: T): Atom<T> {
     return new Atom<T>(this, path, defaultValue);
   }
@@ -247,22 +290,27 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
     super(backend, true, options);
   }
 
+  /** The backend the controller was made with. */
   get backend(): Backend | AsyncBackend {
     return this.givenBackend;
   }
 
+  /** As {@link ControllerSync.getState}, resolving to the value. */
   getState<T = undefined>(path: PathLike, opts?: GetStateOptions<T>): Promise<unknown> {
     return runAsync(this.engine.getState(path, opts, this.engine.carrier.current()));
   }
 
+  /** As {@link ControllerSync.setState}, resolving once every callback it set off has run. */
   setState(path: PathLike, value: unknown, opts?: SetStateOptions): Promise<boolean> {
     return runAsync(this.engine.setState(path, value, opts, this.engine.carrier.current()));
   }
 
+  /** As {@link ControllerSync.delState}. */
   delState(path: PathLike, opts?: DelStateOptions): Promise<boolean> {
     return runAsync(this.engine.delState(path, opts, this.engine.carrier.current()));
   }
 
+  /** As {@link ControllerSync.ping}. */
   ping(path: PathLike, opts?: PingOptions): Promise<void> {
     return runAsync(this.engine.ping(path, opts, this.engine.carrier.current()));
   }
@@ -293,14 +341,17 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
     return updateAsync(target, canonical, fn, updateTries(opts, canonical));
   }
 
+  /** As {@link ControllerSync.derive}; `transform` may return a promise. */
   derive(dest: PathLike, source: PathLike, transform: (value: unknown) => unknown, opts?: { payload?: unknown }): Promise<string> {
     return runAsync(registerDerivation(this.engine, dest, [source], (data) => transform(data.get(source)), opts?.payload, this.engine.carrier.current(), transform));
   }
 
+  /** As {@link ControllerSync.deriveMany}; `transform` may return a promise. */
   deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): Promise<string> {
     return runAsync(registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.engine.carrier.current()));
   }
 
+  /** As {@link ControllerSync.track}; `cb` may be async. */
   track(cb: StateCallback<ControllerAsync>, opts?: { payload?: unknown }): Promise<string> {
     return runAsync(registerTracker(this.engine, cb, opts?.payload, this.engine.carrier.current()));
   }
@@ -310,6 +361,7 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
     return runAsync(this.engine.batch(fn, this.engine.carrier.current())) as Promise<R>;
   }
 
+  /** An AtomAsync: a handle on one path of this controller, with `defaultValue` for reads of a missing node. */
   atom<T>(path: PathLike, defaultValue?: T): AtomAsync<T> {
     return new AtomAsync<T>(this, path, defaultValue);
   }

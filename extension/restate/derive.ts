@@ -16,7 +16,9 @@ const SCAN_LIMIT = 8;
 
 /** What a derivation's transform receives (S61). */
 export class DeriveData {
+  /** The controller running the derivation. */
   readonly controller: ControllerSync | ControllerAsync;
+  /** The derivation's sources, canonical, in the order given. */
   readonly sources: readonly string[];
   /** `/` on the first run. */
   readonly emittingPath: string;

@@ -1,7 +1,4 @@
-/**
- * Every deliberate error thrown by restate is a RestateError with a `code` (S1). Messages read
- * `[restate] [component] what happened: detail` and name the path or file concerned.
- */
+/** Which kind of {@link RestateError} an error is: one code per subclass, so a handler can switch on it. */
 export type RestateErrorCode =
   | 'path'
   | 'name'
@@ -16,8 +13,15 @@ export type RestateErrorCode =
   | 'mount'
   | 'usage';
 
+/**
+ * Every deliberate error thrown by restate is a RestateError with a `code` (S1). Messages read
+ * `[restate] [component] what happened: detail` and name the path or file concerned. Catch it to tell
+ * restate's refusals and storage failures from other errors; `code` says which subclass it is.
+ */
 export class RestateError extends Error {
+  /** The kind of error, one per subclass (`'path'`, `'backend'`, …). */
   readonly code: RestateErrorCode;
+  /** The part of restate that threw it (`'path'`, `'filesystem'`, `'redis'`, `'notify'`, …), also shown in the message. */
   readonly component: string;
 
   constructor(code: RestateErrorCode, component: string, message: string, options?: { cause?: unknown }) {
@@ -26,6 +30,7 @@ export class RestateError extends Error {
     this.component = component;
   }
 
+  /** The subclass's name, such as `RestatePathError`, as stack traces and `console.log` show it. */
   override get name(): string {
     return this.constructor.name;
   }
@@ -33,6 +38,7 @@ export class RestateError extends Error {
 
 /** A malformed or disallowed path (S3–S7, S90). `input` is what the caller passed, as text. */
 export class RestatePathError extends RestateError {
+  /** The path as the caller gave it, as text. */
   readonly input: string;
 
   constructor(component: string, input: string, message: string, code: RestateErrorCode = 'path') {
@@ -43,6 +49,7 @@ export class RestatePathError extends RestateError {
 
 /** A path segment that cannot be a file name on every operating system (S89). */
 export class RestateNameError extends RestatePathError {
+  /** The segment that cannot be a file name. */
   readonly segment: string;
 
   constructor(component: string, input: string, segment: string, reason: string) {
@@ -53,6 +60,7 @@ export class RestateNameError extends RestatePathError {
 
 /** `undefined` or MISSING written (S13). */
 export class RestateValueError extends RestateError {
+  /** The state path of the refused write. */
   readonly path: string;
 
   constructor(component: string, path: string, message: string) {
@@ -63,7 +71,9 @@ export class RestateValueError extends RestateError {
 
 /** A value that a persistent backend cannot store (S94). `location` is the place inside the value, like `.tags[2]`. */
 export class RestateSerializeError extends RestateError {
+  /** The state path of the value. */
   readonly path: string;
+  /** Where inside the value the problem is, like `.tags[2]`; empty for the value itself. */
   readonly location: string;
 
   constructor(component: string, path: string, location: string, detail: string, options?: { cause?: unknown }) {
@@ -75,8 +85,11 @@ export class RestateSerializeError extends RestateError {
 
 /** File content that cannot be parsed (S86). */
 export class RestateFormatError extends RestateError {
+  /** The state path whose file failed to parse. */
   readonly path: string;
+  /** The file that failed to parse. */
   readonly file: string;
+  /** What the parser said. */
   readonly detail: string;
 
   constructor(component: string, path: string, file: string, detail: string, options?: { cause?: unknown }) {
@@ -89,7 +102,9 @@ export class RestateFormatError extends RestateError {
 
 /** Storage I/O failed; `cause` holds the underlying error. */
 export class RestateBackendError extends RestateError {
+  /** The state path concerned, where one is. */
   readonly path: string | undefined;
+  /** The file concerned, for the file backends. */
   readonly file: string | undefined;
 
   constructor(component: string, message: string, details: { path?: string; file?: string; cause?: unknown } = {}) {
@@ -99,17 +114,23 @@ export class RestateBackendError extends RestateError {
   }
 }
 
+/** One callback that threw during a notification, as listed by {@link RestateCallbackError.failures}. */
 export interface CallbackFailure {
+  /** The id of the callback that threw. */
   readonly callbackId: string;
   /** The level at which the callback ran. */
   readonly path: string;
+  /** The path that changed. */
   readonly emittingPath: string;
+  /** What the callback threw. */
   readonly error: unknown;
 }
 
 /** One or more callbacks failed during a notification (S45). Like AggregateError, it carries `errors`. */
 export class RestateCallbackError extends RestateError {
+  /** Every callback that threw, in the order they ran. */
   readonly failures: readonly CallbackFailure[];
+  /** What each failed callback threw, in the order of `failures`. */
   readonly errors: readonly unknown[];
 
   constructor(failures: readonly CallbackFailure[]) {
@@ -137,8 +158,11 @@ export class RestateCallbackError extends RestateError {
  * the caller set, not a cycle; `limit` is then maxDepth.
  */
 export class RestateCycleError extends RestateError {
+  /** The chain of changes that was refused, as the paths written or the derivations and trackers run, in order. */
   readonly chain: readonly string[];
+  /** 100 for a cycle; the `maxDepth` option for a chain that reached it. */
   readonly limit: number;
+  /** `'cycle'` for a chain that does not settle, `'maxDepth'` for one that reached the caller's limit. */
   readonly reason: 'cycle' | 'maxDepth';
 
   constructor(chain: readonly string[], limit: number, repeated?: string) {
@@ -166,8 +190,11 @@ export class RestateCycleError extends RestateError {
  * `undefined` for a node that is (or would have been) absent.
  */
 export class RestateConflictError extends RestateError {
+  /** The node whose write lost. */
   readonly path: string;
+  /** What the dropped operations would have left at `path` (`undefined`: nothing). */
   readonly droppedValue: unknown;
+  /** What the storage holds at `path` (`undefined`: nothing). */
   readonly winningValue: unknown;
 
   constructor(component: string, path: string, message: string, details: { droppedValue?: unknown; winningValue?: unknown } = {}) {
@@ -186,6 +213,7 @@ function ordinal(n: number): string {
 
 /** An unknown, taken or reserved callback id (S46–S50). */
 export class RestateIdError extends RestateError {
+  /** The callback id concerned. */
   readonly id: string;
 
   constructor(id: string, message: string) {
@@ -196,6 +224,7 @@ export class RestateIdError extends RestateError {
 
 /** An invalid mount operation (S105). */
 export class RestateMountError extends RestateError {
+  /** The mount path concerned. */
   readonly path: string;
 
   constructor(path: string, message: string) {

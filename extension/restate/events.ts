@@ -2,25 +2,34 @@ import type { ControllerAsync, ControllerSync } from './controller';
 import type { DelStateOptions, GetStateOptions, SetStateOptions } from './options';
 import type { PathLike } from './path';
 
-type AnyController = ControllerSync | ControllerAsync;
-type Result<C extends AnyController, T> = C extends ControllerAsync ? Promise<T> : T;
+/** Either controller. */
+export type AnyController = ControllerSync | ControllerAsync;
+/** What an event helper returns: `T` for ControllerSync, a promise of it for ControllerAsync. */
+export type Result<C extends AnyController, T> = C extends ControllerAsync ? Promise<T> : T;
 
 /** What a callback receives (S40). `C` is the controller kind: helpers return promises for ControllerAsync. */
 export interface StateEvent<C extends AnyController = ControllerSync> {
+  /** The controller that delivers the event. */
   readonly controller: C;
   /** The path that was set, deleted or pinged. */
   readonly emittingPath: string;
   /** The level being delivered. */
   readonly currentPath: string;
+  /** The value at `emittingPath` before the change (`undefined`: none). */
   readonly prevValue: unknown;
   /** `undefined` after a delete. */
   readonly newValue: unknown;
+  /** The `payload` option of the call that made the change. */
   readonly payload: unknown;
   /** `false` after stopBubbling(). */
   readonly bubbling: boolean;
+  /** Stops delivery to the levels above this one (derivations and trackers still run) (S42). */
   stopBubbling(): void;
+  /** The controller's getState; in a tracker, the path read is followed (S67). */
   getState(path: PathLike, opts?: GetStateOptions): Result<C, unknown>;
+  /** The controller's setState, as a change nested in this one (S36, S43). */
   setState(path: PathLike, value: unknown, opts?: SetStateOptions): Result<C, boolean>;
+  /** The controller's delState, as a change nested in this one (S36, S43). */
   delState(path: PathLike, opts?: DelStateOptions): Result<C, boolean>;
 }
 

@@ -6,20 +6,41 @@ import { compareNames } from './values';
 
 export type { RunStats } from './system';
 
+/** A node of a {@link GraphSnapshot}: a state path, a derivation or a tracker. */
 export type GraphNode =
-  | { kind: 'path'; id: string }
-  | { kind: 'derivation'; id: string; dest: string; sources: string[]; stats: RunStats }
-  | { kind: 'tracker'; id: string; reads: string[]; stats: RunStats };
+  | {
+      /** A state path that a derivation reads or writes or a tracker read. */ kind: 'path';
+      /** The path. */ id: string;
+    }
+  | {
+      /** A derivation (`derive`, `deriveMany`). */ kind: 'derivation';
+      /** Its id. */ id: string;
+      /** The path it writes. */ dest: string;
+      /** The paths and patterns it reads. */ sources: string[];
+      /** Its runs so far. */ stats: RunStats;
+    }
+  | {
+      /** A tracker (`track`). */ kind: 'tracker';
+      /** Its id. */ id: string;
+      /** The paths it read in its last run. */ reads: string[];
+      /** Its runs so far. */ stats: RunStats;
+    };
 
+/** An edge of a {@link GraphSnapshot}, from what is read to what reads it, or from a derivation to its dest. */
 export interface GraphEdge {
+  /** The path or the derivation's id it starts from. */
   from: string;
+  /** The derivation's or tracker's id, or the dest path, it leads to. */
   to: string;
+  /** A derivation's source, a derivation's dest, or a tracker's read. */
   kind: 'source' | 'dest' | 'read';
 }
 
 /** A plain-data picture of the derivations and trackers (S118–S119). */
 export interface GraphSnapshot {
+  /** The paths, then the derivations, then the trackers, each sorted by id. */
   nodes: GraphNode[];
+  /** The edges, sorted by `from`, then `to`. */
   edges: GraphEdge[];
 }
 

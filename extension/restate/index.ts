@@ -1,6 +1,9 @@
 /**
  * restate: hierarchical, path-addressed state in pluggable storage backends, with subscriptions that
- * bubble from a changed path to its ancestors. This module is the library's only public entry point.
+ * bubble from a changed path to its ancestors. This module is the library's public entry point, the package's
+ * `restate-tree`; the Redis backend is the other, `restate-tree/redis`.
+ *
+ * @module restate-tree
  */
 export {
   RestateError,
@@ -28,13 +31,14 @@ export { ControllerSync, ControllerAsync } from './controller';
 export type { ControllerOptions, CallbackOptions, ExternalChange, UpdateOptions } from './controller';
 export { DeriveData } from './derive';
 export { Atom, AtomAsync } from './atoms';
-export type { StateEvent, StateCallback } from './events';
+export type { AtomSetOptions } from './atoms';
+export type { StateEvent, StateCallback, AnyController, Result } from './events';
 export type { EqualityFunction, GetStateOptions, SetStateOptions, DelStateOptions, PingOptions } from './options';
 export type { GraphSnapshot, GraphNode, GraphEdge, RunStats } from './graph';
-export type { TraceRecord, TraceCause, Cause, TraceListener } from './trace';
+export type { TraceRecord, TraceCommon, TraceCause, Cause, TraceListener } from './trace';
 
 // Backends
-export type { Backend, AsyncBackend, ValueHandle, BackendChange, WatchableBackend } from './backends/backend';
+export type { Backend, AsyncBackend, AnyBackend, ValueHandle, BackendChange, WatchableBackend } from './backends/backend';
 export { InMemoryBackend } from './backends/memory';
 export { FileSystemSyncBackend } from './backends/filesystem/sync';
 export type { FileSystemSyncBackendOptions } from './backends/filesystem/sync';

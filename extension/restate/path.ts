@@ -1,7 +1,10 @@
 import { RestatePathError } from './errors';
 
 /** A string path, a StatePath, or any object with a `path` (atoms are paths this way). S3. */
-export type PathLike = string | StatePath | { readonly path: PathLike };
+export type PathLike = string | StatePath | {
+  /** The path the object stands for. */
+  readonly path: PathLike;
+};
 
 const MAX_HOPS = 16;
 export const WILDCARD = '*';
@@ -188,6 +191,7 @@ export function patternMatches(pattern: string, path: string): boolean {
 
 /** An immutable, canonical state path (S8). */
 export class StatePath {
+  /** The path as a canonical string, such as `/users/1`. */
   readonly path: string;
   #segments: readonly string[] | undefined;
 
@@ -195,19 +199,23 @@ export class StatePath {
     this.path = resolvePath(path);
   }
 
+  /** Its segments, from the root down (`[]` for the root). */
   get segments(): readonly string[] {
     this.#segments ??= Object.freeze(splitPath(this.path));
     return this.#segments;
   }
 
+  /** Its last segment (`''` for the root). */
   get name(): string {
     return this.path === '/' ? '' : this.path.slice(this.path.lastIndexOf('/') + 1);
   }
 
+  /** The path one level up; the root is its own parent. */
   get parent(): StatePath {
     return this.isRoot ? this : new StatePath(parentOf(this.path));
   }
 
+  /** Whether it is `/`. */
   get isRoot(): boolean {
     return this.path === '/';
   }
@@ -217,9 +225,11 @@ export class StatePath {
     return new StatePath(this.path + '/' + parts.join('/'));
   }
 
+  /** The canonical string, as `path`. */
   toString(): string {
     return this.path;
   }
 }
 
+/** The root path, `/`. */
 export const ROOT_PATH: StatePath = new StatePath('/');

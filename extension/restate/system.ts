@@ -62,9 +62,17 @@ export class SharedReading {
 
 /** Run statistics kept for the graph (S119). */
 export interface RunStats {
+  /** How many times it ran. */
   runCount: number;
+  /** How long its last run took, in milliseconds; `null` before a timed run (runs are timed once observed). */
   lastRunMs: number | null;
-  lastError: { name: string; message: string } | null;
+  /** What its last run threw, or `null` when it succeeded. */
+  lastError: {
+    /** The error's name, such as `TypeError`. */
+    name: string;
+    /** The error's message. */
+    message: string;
+  } | null;
 }
 
 /**

@@ -13,28 +13,81 @@ export type TraceCause =
 /** The `cause` option of setState, delState and ping. */
 export type Cause = 'api' | 'file' | 'remote';
 
-interface TraceCommon {
+/** What every trace record has, whatever its kind. */
+export interface TraceCommon {
+  /** The record's number in the controller's stream, from 1, one up per record. */
   seq: number;
+  /** When it happened, as `performance.now()`. */
   time: number;
+  /** Who caused it: the API, a file watcher, another process, a derivation or tracker (by id), a callback. */
   cause: TraceCause;
+  /** How deep in a chain of nested changes it happened: 0 for a change the program made itself. */
   depth: number;
 }
 
+/**
+ * One record of the trace stream that `onTrace` delivers (S120–S123): a set, a delete or a ping, a run of a
+ * derivation or a tracker, a rollback, or a resync; `kind` tells which.
+ */
 export type TraceRecord = TraceCommon &
   (
-    | { kind: 'set'; path: string; prevValue: unknown; value: unknown; changed: boolean; notified: boolean; payload: unknown; batched: boolean }
-    | { kind: 'delete'; path: string; prevValue: unknown; existed: boolean; notified: boolean; payload: unknown; batched: boolean }
-    | { kind: 'ping'; path: string; value: unknown; payload: unknown; batched: boolean }
-    | { kind: 'derive-run'; id: string; dest: string; triggerPath: string; durationMs: number; error: string | null }
-    | { kind: 'track-run'; id: string; triggerPath: string; reads: string[]; durationMs: number; error: string | null }
-    | { kind: 'rollback'; path: string }
-    /** A pass that read again what the controller serves after changes by others may have been missed (S128). */
-    | { kind: 'resync'; path: string; notified: string[] }
+    | {
+        /** A setState (or a write by a derivation, a tracker or another process). */ kind: 'set';
+        /** The path written. */ path: string;
+        /** The node's value before (`undefined`: none). */ prevValue: unknown;
+        /** The value written. */ value: unknown;
+        /** Whether it differed from the old value, so that the write happened (S25). */ changed: boolean;
+        /** Whether subscribers were told. */ notified: boolean;
+        /** The caller's `payload` option. */ payload: unknown;
+        /** Whether it happened inside a batch. */ batched: boolean;
+      }
+    | {
+        /** A delState. */ kind: 'delete';
+        /** The path deleted. */ path: string;
+        /** The subtree's value before (`undefined`: none). */ prevValue: unknown;
+        /** Whether there was anything to delete. */ existed: boolean;
+        /** Whether subscribers were told. */ notified: boolean;
+        /** The caller's `payload` option. */ payload: unknown;
+        /** Whether it happened inside a batch. */ batched: boolean;
+      }
+    | {
+        /** A ping: subscribers told of the path's current value. */ kind: 'ping';
+        /** The path pinged. */ path: string;
+        /** Its value. */ value: unknown;
+        /** The caller's `payload` option. */ payload: unknown;
+        /** Whether it happened inside a batch. */ batched: boolean;
+      }
+    | {
+        /** A run of a derivation. */ kind: 'derive-run';
+        /** The derivation's id. */ id: string;
+        /** The path it writes. */ dest: string;
+        /** The change that made it run. */ triggerPath: string;
+        /** How long the run took, in milliseconds (0 while runs are not timed). */ durationMs: number;
+        /** The message of what the run threw, or `null`. */ error: string | null;
+      }
+    | {
+        /** A run of a tracker. */ kind: 'track-run';
+        /** The tracker's id. */ id: string;
+        /** The change that made it run. */ triggerPath: string;
+        /** The paths it read in this run, which it now follows. */ reads: string[];
+        /** How long the run took, in milliseconds (0 while runs are not timed). */ durationMs: number;
+        /** The message of what the run threw, or `null`. */ error: string | null;
+      }
+    | {
+        /** A write of a failed batch or refused chain, undone. */ kind: 'rollback';
+        /** The path put back. */ path: string;
+      }
+    | {
+        /** A pass that read again what the controller serves after changes by others may have been missed (S128). */ kind: 'resync';
+        /** The subtree read again. */ path: string;
+        /** The paths whose difference was notified. */ notified: string[];
+      }
   );
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type TraceDraft = DistributiveOmit<TraceRecord, 'seq' | 'time'>;
 
+/** A function that `onTrace` calls with each record; what it throws is ignored (S123). */
 export type TraceListener = (record: TraceRecord) => void;
 
 /**

@@ -3,6 +3,7 @@ import { RestateConflictError, RestateUsageError } from './errors';
 import type { TraceCause } from './trace';
 import { MISSING, deepEqual } from './values';
 
+/** Options of `update`. */
 export interface UpdateOptions {
   /**
    * How often `fn` may run before the update gives up with a RestateConflictError (S129), on a backend that

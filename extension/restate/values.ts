@@ -1,5 +1,6 @@
 /** The unique marker for "no value here" (S13). Backends return it for missing nodes; it is never stored. */
 export const MISSING: unique symbol = Symbol('restate.MISSING');
+/** The type of {@link MISSING}. */
 export type Missing = typeof MISSING;
 
 /** The key under which a parent read carries the node's own value (S10). */

@@ -1,30 +1,18 @@
 // The README's library example, taken from README.md itself: type-checked as the project's code is, then run
-// in a temporary folder, and held to what its comments say it logs and computes.
+// in a temporary folder against the sources, and held to what its comments say it logs and computes. The
+// packed package runs the same example in test/package/library.test.ts.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
+import { assertExampleRan, libraryExample, libraryImport, repositoryRoot as root } from '../package/readmeExample';
 
-const root = join(__dirname, '..', '..');
-const libraryImport = "'./extension/restate'";
-
-/** The first TypeScript block after the "## The library" heading, as the README shows it. */
-function libraryExample(): string {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const section = readme.indexOf('\n## The library\n');
-  assert.ok(section >= 0, 'README.md has no "## The library" section');
-  const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(section));
-  assert.ok(block, 'the "## The library" section of README.md has no ```ts block');
-  return block[1];
-}
-
-/** The example as a file of its own: the library imported by absolute path, so it runs from any folder. */
+/** The example as a file of its own: the library imported from its sources by absolute path, so it runs from any folder. */
 function writeRunnable(folder: string, example: string): string {
-  assert.ok(example.includes(libraryImport), `the README example no longer imports the library as ${libraryImport}`);
   const file = join(folder, 'example.ts');
   writeFileSync(file, example.replace(libraryImport, JSON.stringify(join(root, 'extension', 'restate', 'index'))));
   return file;
@@ -37,13 +25,6 @@ function typeErrors(file: string): string[] {
   return ts.getPreEmitDiagnostics(program)
     .filter((diagnostic) => diagnostic.file?.fileName === file || diagnostic.file === undefined)
     .map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
-}
-
-/** The text a `// <label> …` comment on the line containing `code` says, up to an ellipsis. */
-function claimedAfter(example: string, code: string, label: string): string {
-  const line = example.split('\n').find((candidate) => candidate.includes(code) && candidate.includes(`// ${label}`));
-  assert.ok(line, `no line with ${code} and a "// ${label}" comment in the README example`);
-  return line.slice(line.indexOf(`// ${label}`) + `// ${label}`.length).split('…')[0].trim();
 }
 
 describe('README library example', () => {
@@ -64,17 +45,7 @@ describe('README library example', () => {
       const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
       const run = spawnSync(process.execPath, ['--import', tsx, file], { cwd: folder, encoding: 'utf8', timeout: 30_000 });
       assert.equal(run.status, 0, `the example failed:\n${run.stderr}`);
-
-      const logged = run.stdout.split('\n').filter((line) => line !== '');
-      assert.equal(logged.length, 1, `the example logged ${JSON.stringify(logged)}`);
-      assert.ok(logged[0].startsWith(claimedAfter(example, "'/users/3'", 'logs:')), `logged ${logged[0]}`);
-      assert.equal(logged[0], "/users/3 undefined → { name: 'Carol', role: 'admin' }");
-
-      // The example's last line reads the derived count; the derivation wrote the same value to its file.
-      const admins = JSON.parse(readFileSync(join(folder, '.state', 'stats', 'admins.json'), 'utf8'));
-      assert.equal(String(admins), claimedAfter(example, "getState('/stats/admins')", ''));
-      assert.equal(admins, 2);
-      assert.deepEqual(JSON.parse(readFileSync(join(folder, '.state', 'users', '3.json'), 'utf8')), { name: 'Carol', role: 'admin' });
+      assertExampleRan(example, run.stdout, folder);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

@@ -39,27 +39,47 @@ export interface Backend {
  * `path` must be read again.
  */
 export type BackendChange =
-  | { readonly path: string; readonly kind: 'write'; readonly value?: unknown; readonly prevValue?: unknown }
-  | { readonly path: string; readonly kind: 'delete'; readonly prevValue?: unknown }
-  | { readonly path: string; readonly kind: 'resync' };
+  | {
+      /** The node written. */ readonly path: string;
+      /** A write of the node's own value. */ readonly kind: 'write';
+      /** The value written, where the report carries it. */ readonly value?: unknown;
+      /** The node's value before, where the backend knows it. */ readonly prevValue?: unknown;
+    }
+  | {
+      /** The node deleted, with its subtree. */ readonly path: string;
+      /** A delete. */ readonly kind: 'delete';
+      /** The subtree's value before, where the backend knows it. */ readonly prevValue?: unknown;
+    }
+  | {
+      /** The subtree to read again (`/`: everything). */ readonly path: string;
+      /** Changes may have been missed. */ readonly kind: 'resync';
+    };
 
 /** What a backend that reports others' changes offers (S126); returns the function that stops watching. */
 export interface WatchableBackend {
+  /** Calls `onChange` with each change others make, in the order the storage applied them; returns the function that stops it. */
   watch(onChange: (change: BackendChange) => void): () => void;
 }
 
 /** One path's value, read and written without looking the path up each time; see Backend.handle. */
 export interface ValueHandle {
+  /** As `read(path, MISSING)` of the backend. */
   read(): unknown;
+  /** As `write(path, value)` of the backend. */
   write(value: unknown): void;
 }
 
 /** The asynchronous form of Backend: the same methods, returning promises. */
 export interface AsyncBackend {
+  /** As {@link Backend.read}. */
   read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown>;
+  /** As {@link Backend.write}. */
   write(path: string, value: unknown): Promise<void>;
+  /** As {@link Backend.delete}. */
   delete(path: string): Promise<void>;
+  /** As {@link Backend.listChildren}. */
   listChildren?(path: string): Promise<string[]>;
+  /** As {@link Backend.readTolerant}. */
   readTolerant?(path: string): Promise<unknown>;
   /** Optional: reports changes made by others (S126); a controller follows them (S127). */
   watch?(onChange: (change: BackendChange) => void): () => void;

@@ -22,6 +22,7 @@ const REFUSE_ASYNC = refusalOfAsync(COMPONENT);
 /** setTimeout fires at once for delays above this, so longer intervals are left to the other triggers. */
 const MAX_TIMER_DELAY_MS = 0x7fffffff;
 
+/** Options of CachingSyncBackend and CachingAsyncBackend. */
 export interface CachingOptions {
   /** Seconds between flushes (S108); default 5. `0` flushes on every trigger operation; `Infinity` never by time. */
   flushInterval?: number;
@@ -65,6 +66,7 @@ export interface CachingClock {
    * timer must not keep the process alive on its own.
    */
   setTimeout(callback: () => void, delayMs: number): unknown;
+  /** Cancels a timer that `setTimeout` returned and that has not fired. */
   clearTimeout(timer: unknown): void;
 }
 
@@ -80,6 +82,7 @@ const systemClock: CachingClock = {
   clearTimeout: (timer) => clearTimeout(timer as ReturnType<typeof setTimeout>),
 };
 
+/** Options of `invalidate`. */
 export interface InvalidateOptions {
   /**
    * Whether the cached reads below the path go too; default true. `false` drops only the node's own read
@@ -781,6 +784,7 @@ export class CachingSyncBackend implements Backend {
     registerExitFlush(this.#backgroundFlush);
   }
 
+  /** The backend the cache is in front of. */
   get inner(): Backend {
     return this.#core.inner;
   }
@@ -920,6 +924,7 @@ export class CachingAsyncBackend implements AsyncBackend {
     this.#core = new CachingCore<AnyBackend>(inner, options);
   }
 
+  /** The backend the cache is in front of. */
   get inner(): AnyBackend {
     return this.#core.inner;
   }

@@ -19,15 +19,21 @@ import { runAsync, runSync } from '../drive';
 const COMPONENT = 'hybrid';
 const REFUSE_ASYNC = refusalOfAsync(COMPONENT);
 
+/** A backend mounted at a path of a hybrid backend's tree, as `mounts()` lists it. */
 export interface Mount<B> {
+  /** The mount path. */
   readonly path: string;
+  /** The backend that holds the subtree. */
   readonly backend: B;
 }
 
 /** Where an operation on a path goes (S102): the owning backend and the path as that backend sees it. */
 export interface ResolvedMount<B> {
+  /** The backend that holds the path. */
   readonly backend: B;
+  /** Where that backend is mounted. */
   readonly mountPath: string;
+  /** The path inside that backend. */
   readonly relativePath: string;
 }
 

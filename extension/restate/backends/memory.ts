@@ -41,6 +41,8 @@ export class InMemoryBackend implements Backend {
   /**
    * The cache this backend checks paths with. A controller over it checks its callers' paths with the same
    * one, then hands the backend the same string for a read and a write: only the controller's check scans it.
+   *
+   * @internal
    */
   readonly paths = new ConcretePaths();
 

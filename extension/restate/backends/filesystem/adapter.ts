@@ -26,21 +26,34 @@ export type EntryKind = 'file' | 'directory' | 'symlink' | 'other';
  * error with the adapter's error as its cause.
  */
 export interface FileAdapter {
+  /** The path of `name` inside the folder `dir`. */
   join(dir: string, name: string): string;
+  /** The folder a path is in. */
   dirname(path: string): string;
+  /** The last part of a path: a file's or folder's name. */
   basename(path: string): string;
   /** The file's bytes; a missing file fails with code 'ENOENT'. */
   readFile(path: string): Promise<Uint8Array>;
   /** Creates or replaces the file; with `fsync`, the data is on disk when the promise resolves (if the adapter can). */
   writeFile(path: string, data: Uint8Array, opts: { fsync: boolean }): Promise<void>;
   /** The entries of a folder, symlinks reported as 'symlink'; a missing folder fails with code 'ENOENT'. */
-  readDirectory(path: string): Promise<{ name: string; kind: EntryKind }[]>;
+  readDirectory(path: string): Promise<{
+    /** The entry's name in the folder. */
+    name: string;
+    /** What it is. */
+    kind: EntryKind;
+  }[]>;
   /**
    * What is at `path` without following a final symlink, or undefined when nothing is there. `mtimeMs`, the
    * last modification in milliseconds since 1970, lets the backend remove temporary files that dead writers
    * left (S87); an adapter without it never has them removed.
    */
-  stat(path: string): Promise<{ kind: EntryKind; mtimeMs?: number } | undefined>;
+  stat(path: string): Promise<{
+    /** What is there. */
+    kind: EntryKind;
+    /** Its last modification, in milliseconds since 1970. */
+    mtimeMs?: number;
+  } | undefined>;
   /** Removes a file, a symlink or (with `recursive`) a folder; a missing path is not an error. */
   delete(path: string, opts: { recursive: boolean }): Promise<void>;
   /** Moves `from` over `to`, replacing a file there; with `fsync`, also syncs the folder (if the adapter can). */
@@ -59,7 +72,14 @@ export interface FileAdapter {
    * A missing folder fails with code 'ENOENT'; undefined where the adapter cannot hold folders, and then
    * each write checks the folder's real path just before it renames, which leaves a short window.
    */
-  holdFolder?(path: string): Promise<{ path: string; real: string; release(): Promise<void> } | undefined>;
+  holdFolder?(path: string): Promise<{
+    /** A path that reaches the held folder itself. */
+    path: string;
+    /** Where the folder was when opened, symlinks resolved. */
+    real: string;
+    /** Closes the folder. */
+    release(): Promise<void>;
+  } | undefined>;
 }
 
 export function direntKind(entry: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryKind {

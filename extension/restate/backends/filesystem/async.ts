@@ -13,6 +13,7 @@ import type { Task } from './ops';
 import type { Serializer } from './serializer';
 import { FolderWatching } from './watch';
 
+/** Options of FileSystemAsyncBackend. */
 export interface FileSystemAsyncBackendOptions {
   /** How values become files; `jsonSerializer` (Python-compatible JSON) by default. */
   serializer?: Serializer;
@@ -34,6 +35,7 @@ export interface FileSystemAsyncBackendOptions {
  * adapters receive `base` exactly as given.
  */
 export class FileSystemAsyncBackend implements AsyncBackend {
+  /** The state folder, as the adapter names it. */
   readonly base: string;
   readonly #layout: FileLayout;
   readonly #files: AdapterFiles;

@@ -3,9 +3,13 @@
  * Text serializers exchange strings and the files are UTF-8; binary ones exchange bytes.
  */
 export interface Serializer {
+  /** The value files' extension, without the dot (`json`). */
   readonly extension: string;
+  /** Whether it exchanges bytes rather than text; default false. */
   readonly binary?: boolean;
+  /** A value as file content; throw for a value it cannot write (the backend reports a RestateSerializeError). */
   serialize(value: unknown): string | Uint8Array;
+  /** File content as a value; throw for content it cannot read (the backend reports a RestateFormatError). */
   deserialize(raw: string | Uint8Array): unknown;
 }
 

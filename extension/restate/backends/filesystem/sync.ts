@@ -11,6 +11,7 @@ import type { Task } from './ops';
 import type { Serializer } from './serializer';
 import { FolderWatching } from './watch';
 
+/** Options of FileSystemSyncBackend. */
 export interface FileSystemSyncBackendOptions {
   /** How values become files; `jsonSerializer` (Python-compatible JSON) by default. */
   serializer?: Serializer;
@@ -28,6 +29,7 @@ export interface FileSystemSyncBackendOptions {
  * `base` need not exist yet; relative paths are resolved against the working directory now.
  */
 export class FileSystemSyncBackend implements Backend {
+  /** The state folder, as an absolute path. */
   readonly base: string;
   readonly #layout: FileLayout;
   readonly #files = new NodeSyncFiles();

@@ -268,6 +268,13 @@ export class FolderWatcher {
     return ancestorsAndSelf(path).some((candidate) => this.#deleted.has(candidate)) ? null : undefined;
   }
 
+  /** The node's own value as far as the watcher knows its value file, or undefined for nothing known. */
+  #knownOwnValue(path: string): unknown {
+    const file = this.#valueFile(path);
+    const content = this.#known.get(file);
+    return content === undefined || content === null ? undefined : this.#parseOrUnreadable(path, file, content);
+  }
+
   /** The node's read as far as the watcher knows the files, or undefined for nothing known. */
   #knownValue(path: string): unknown {
     interface Node { content: Buffer | undefined; file: string; children: Map<string, Node> | undefined }
@@ -344,7 +351,9 @@ export class FolderWatcher {
         let top = path;
         while (top !== '/' && !(await this.#nodeExists(parentOf(top)))) top = parentOf(top);
         if (ownChanges !== this.#ownChanges) continue;
-        const prevValue = this.#knownValue(top);
+        // The node's own old value, as the Redis change log reports a delete: a receiver knows the children
+        // it follows, and would otherwise take the whole old read for the own value.
+        const prevValue = this.#knownOwnValue(top);
         this.#forgetBelow(top);
         this.#emit({ path: top, kind: 'delete', prevValue });
         return;

@@ -8,6 +8,9 @@ import { pythonJsonParse, pythonJsonStringify } from '../filesystem/json';
 import { checkWritableName } from '../filesystem/names';
 import { ValueLocationError } from '../filesystem/serializer';
 import { DELETE_SCRIPT, READ_SCRIPT, WRITE_SCRIPT } from './scripts';
+import { redactedUrl } from '../redisUrl';
+
+export { redactedUrl };
 
 const COMPONENT = 'redis';
 /** The suffix the file backends add to a name; names are checked as if they were files, so trees stay portable. */
@@ -32,7 +35,10 @@ export interface RedisBackendOptions {
    * A Redis Cluster: the URLs of some of its nodes (`redis://host:port`, with credentials if needed), from
    * which the client learns the others and follows slots that move and replicas that take over.
    */
-  readonly cluster?: { readonly rootNodes: readonly string[] };
+  readonly cluster?: {
+    /** The URLs of some of the cluster's nodes. */
+    readonly rootNodes: readonly string[];
+  };
   /** Names the tree: its keys are `restate:{<prefix>}:…`, so several trees share one server or cluster. */
   readonly prefix: string;
   /** How many entries the change log keeps, about (it is trimmed with `MAXLEN ~`). Default 10,000. */
@@ -113,6 +119,7 @@ const SCRIPTS = { write: script(WRITE_SCRIPT), delete: script(DELETE_SCRIPT), re
  * report other clients' changes.
  */
 export class RedisBackend implements AsyncBackend {
+  /** The tree's name, as given in the options. */
   readonly prefix: string;
   /** Identifies this instance's entries in the change log, so that `watch` does not report its own writes. */
   readonly clientId = randomUUID();
@@ -161,7 +168,12 @@ export class RedisBackend implements AsyncBackend {
    * The node's read and its version in one atomic step, for `update` (S129): the version changes with every
    * write or delete of the node (or of an ancestor that took it along); `'-'` for a node never written.
    */
-  async readVersioned(path: string): Promise<{ value: unknown; version: string }> {
+  async readVersioned(path: string): Promise<{
+    /** The node's read, or MISSING. */
+    value: unknown;
+    /** The node's version. */
+    version: string;
+  }> {
     const canonical = resolveConcretePath(path, COMPONENT);
     const reply = await this.#run(SCRIPTS.read, [this.#keys.values, this.#keys.children, this.#keys.versions], [canonical], canonical);
     if (!Array.isArray(reply) || reply.length < 2) throw this.#unexpected(canonical, reply);
@@ -493,17 +505,6 @@ function checkUrl(url: unknown): void {
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new RestateUsageError(COMPONENT, `${redactedUrl(String(url))} is not a redis:// or rediss:// URL`);
-  }
-}
-
-/** The URL with any password replaced, for messages. */
-export function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an invalid URL)';
   }
 }
 
