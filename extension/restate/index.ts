@@ -1,6 +1,9 @@
 /**
  * restate: hierarchical, path-addressed state in pluggable storage backends, with subscriptions that
- * bubble from a changed path to its ancestors. This module is the library's only public entry point.
+ * bubble from a changed path to its ancestors. This module is the library's public entry point, the package's
+ * `restate-tree`; the Redis backend is the other, `restate-tree/redis`.
+ *
+ * @module restate-tree
  */
 export {
   RestateError,

@@ -110,7 +110,8 @@ export const NO_MARK = 0;
 export class OpenNotifications {
   lastMark = NO_MARK;
   depth = 0;
-  marks = new Float64Array(64);
+  // Typed without a buffer type argument, so that the declarations read in TypeScript before 5.7 too.
+  marks: Float64Array = new Float64Array(64);
 
   /** Opens a notification: its mark, at the depth `depth` had before. */
   open(): number {

@@ -1,5 +1,8 @@
 /**
  * restate's Redis backend: a module of its own, so that importing the core library needs no Redis client.
+ * It needs the package `@redis/client` beside restate-tree.
+ *
+ * @module restate-tree/redis
  */
 export { RedisBackend, redactedUrl } from './backends/redis/backend';
 export type { RedisBackendOptions } from './backends/redis/backend';

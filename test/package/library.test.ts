@@ -36,6 +36,8 @@ function node(args: string[], cwd: string): string {
 }
 
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+/** The oldest TypeScript the package's declarations are held to (the README names it). */
+const OLDEST_TYPESCRIPT = '5.0.4';
 const bin = (name: string): string => join(root, 'node_modules', '.bin', name);
 
 let work: string;
@@ -125,7 +127,21 @@ describe(`the ${packageName} package`, () => {
     });
   }
 
-  it('gives one copy of the library to a program that both imports and requires it', () => {
+  it("type-checks the README's library example with the oldest TypeScript it supports, 5.0", () => {
+    const folder = join(project, 'types-oldest');
+    mkdirSync(folder);
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', `typescript@${OLDEST_TYPESCRIPT}`], project);
+    writeFileSync(join(folder, 'example.ts'), libraryExample());
+    for (const [module, resolution] of [['node16', 'node16'], ['esnext', 'bundler']]) {
+      writeFileSync(join(folder, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { module, moduleResolution: resolution, target: 'es2022', strict: true, noEmit: true, types: ['node'] },
+        files: ['example.ts'],
+      }, null, 2));
+      run(process.execPath, [join(project, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', folder], folder);
+    }
+  });
+
+  it('S2 gives one copy of the library to a program that both imports and requires it', () => {
     const file = join(project, 'mixed.mjs');
     writeFileSync(file, `
       import assert from 'node:assert/strict';
