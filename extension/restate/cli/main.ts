@@ -19,7 +19,7 @@ const STORE_HELP = `Where:
                           (or rediss:// for TLS); --prefix alone takes the URL from RESTATE_REDIS_URL,
                           so that a password need not be on the command line`;
 
-interface Command {
+interface CommandBase {
   readonly usage: string;
   readonly summary: string;
   readonly details: string;
@@ -27,17 +27,22 @@ interface Command {
   readonly args: readonly [number, number];
   /** Options besides --help and the store's, with what each does. */
   readonly flags: readonly { readonly name: 'json' | 'replace'; readonly help: string }[];
-  readonly usesStore: boolean;
-  run(context: CommandContext): Promise<number>;
 }
+
+/** A command over the store of --folder or --redis; copy names its places in its arguments instead. */
+type Command =
+  | (CommandBase & { readonly usesStore: true; run(context: StoreContext): Promise<number> })
+  | (CommandBase & { readonly usesStore: false; run(context: CommandContext): Promise<number> });
 
 interface CommandContext {
   readonly io: CliIo;
   readonly args: readonly string[];
   readonly flags: ParsedFlags;
-  /** The store of --folder or --redis (not used by copy). */
-  readonly store: StoreSpec;
   readonly warn: (message: string) => void;
+}
+
+interface StoreContext extends CommandContext {
+  readonly store: StoreSpec;
 }
 
 interface ParsedFlags {
@@ -74,7 +79,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   set: {
     usage: 'set PATH VALUE',
     summary: 'write VALUE (JSON; comments and trailing commas allowed) at PATH',
-    details: 'VALUE "-" reads the value from standard input. Strings need JSON quotes: restate set /name \'"Ada"\'.\nChildren of PATH stay as they are.',
+    details:
+      'VALUE "-" reads the value from standard input. Strings need JSON quotes: restate set /name \'"Ada"\'.\n' +
+      'A negative number goes after --, so that it is not taken for an option: restate set /t -- -5.\n' +
+      'Children of PATH stay as they are.',
     args: [2, 2],
     flags: [],
     usesStore: true,
@@ -215,6 +223,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const unknown = /^Unknown option '([^']*)'/.exec(message);
+    if (unknown !== null && /^-[\d.]/.test(unknown[1])) throw usageError(`unknown option ${unknown[1]}: a value that starts with - goes after --, as in restate set /t -- ${unknown[1]}`);
     throw usageError(`${unknown !== null ? `unknown option ${unknown[1]}` : message.split('. ')[0]} (see restate --help)`);
   }
   const { values, positionals } = parsed;
@@ -244,13 +253,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const warn = (message: string): void => {
     io.stderr.write(`restate: warning: ${message}\n`);
   };
-  return command.run({
-    io,
-    args,
-    flags: { json: values.json === true, replace: values.replace === true },
-    store: command.usesStore ? storeOf(values, io) : { kind: 'folder', folder: io.cwd },
-    warn,
-  });
+  const context: CommandContext = { io, args, flags: { json: values.json === true, replace: values.replace === true }, warn };
+  return command.usesStore ? command.run({ ...context, store: storeOf(values, io) }) : command.run(context);
 }
 
 function storeOf(values: { folder?: string; redis?: string; prefix?: string }, io: CliIo): StoreSpec {

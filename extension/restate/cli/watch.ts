@@ -30,6 +30,7 @@ export async function watchCommand(io: CliIo, open: OpenStore, path: string, jso
       if (line !== undefined) io.stdout.write(line + '\n');
     });
     try {
+      // Both the folder and the Redis backend say when their watch sees changes: "watching" is true from then on.
       const backend = open.backend as { watching?: () => Promise<void> };
       if (typeof backend.watching === 'function') await backend.watching();
       if (!io.stop.aborted) io.stderr.write(`restate: watching ${path} in ${open.description}; Ctrl-C stops\n`);

@@ -76,7 +76,8 @@ describe('RedisBackend', () => {
     const seen: BackendChange[] = [];
     const stop = mine.watch((change) => seen.push(change));
     try {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Once watching() resolves, the very next write of another client is reported.
+      await mine.watching();
       await mine.write('/own', 1);
       await theirs.write('/a/b', { n: 1 });
       await theirs.write('/a/b', { n: 2 });
@@ -90,6 +91,25 @@ describe('RedisBackend', () => {
     } finally {
       stop();
     }
+  });
+
+  it('S126 watching() resolves once watch follows the log: a write right after it is reported', async () => {
+    const mine = backend('watching');
+    const theirs = backend('watching');
+    // Both connected already, so that the other client's write is as quick as it gets.
+    await Promise.all([mine.read('/'), theirs.read('/')]);
+    const seen: BackendChange[] = [];
+    const stop = mine.watch((change) => seen.push(change));
+    try {
+      await mine.watching();
+      await theirs.write('/first', 1);
+      await until(() => (seen.length >= 1 ? true : undefined), 'the write made right after watching()');
+      assert.deepEqual(seen, [{ path: '/first', kind: 'write', value: 1, prevValue: undefined }]);
+    } finally {
+      stop();
+    }
+    // A stopped watch no longer holds watching() up.
+    await mine.watching();
   });
 
   it('a key under the prefix that holds something else gives a typed error naming the prefix', async () => {

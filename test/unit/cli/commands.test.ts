@@ -136,6 +136,15 @@ describe('set', () => {
     assert.equal(readFileSync(join(cwd, '.state', 'cfg', 'theme.json'), 'utf8'), '{"name": "dark", "size": 3}');
   });
 
+  it('takes a negative number after --, and says a bare one is taken for an option', async () => {
+    const cwd = freshDir();
+    const bare = await runCli(['set', '/t', '-5'], { cwd });
+    assert.equal(bare.code, EXIT_USAGE);
+    assert.equal(bare.stderr, 'restate: unknown option -5: a value that starts with - goes after --, as in restate set /t -- -5\n');
+    assert.equal((await runCli(['set', '/t', '--', '-5'], { cwd })).code, EXIT_OK);
+    assert.equal((await runCli(['get', '/t'], { cwd })).stdout, '-5\n');
+  });
+
   it('reads the value from standard input for -', async () => {
     const cwd = freshDir();
     assert.equal((await runCli(['set', '/list', '-'], { cwd, stdin: '[1, 2, /* three */ 3]\n' })).code, EXIT_OK);

@@ -131,6 +131,8 @@ export class RedisBackend implements AsyncBackend {
   #client: Link | undefined;
   #connecting: Promise<Link> | undefined;
   readonly #watchers = new Set<() => void>();
+  /** One promise per watch started: settled once its reader knows where the log stands (or it stopped or failed). */
+  #watchesStarting: Promise<void>[] = [];
   #closed = false;
 
   constructor(options: RedisBackendOptions) {
@@ -241,6 +243,9 @@ export class RedisBackend implements AsyncBackend {
       reader?.destroy();
     };
     this.#watchers.add(stop);
+    let started: () => void = () => undefined;
+    const starting = new Promise<void>((resolve) => (started = resolve));
+    this.#watchesStarting.push(starting);
     const follow = async (): Promise<void> => {
       const main = await this.#connected();
       // Reconnection is the reader's own business; the loop below sees failed reads and resumes.
@@ -252,6 +257,8 @@ export class RedisBackend implements AsyncBackend {
       reader = connected;
       let lastId = await this.#lastLogId(reader);
       let runId = await serverRunId(reader);
+      // Every change the server applies from here on is reported.
+      started();
       let failing = false;
       while (!stopped) {
         let reply: Reply;
@@ -291,10 +298,23 @@ export class RedisBackend implements AsyncBackend {
         }
       }
     };
-    follow().catch((error: unknown) => {
-      if (!stopped) this.#warn(`cannot follow the change log of ${this.prefix} on ${this.address}: ${describe(error)}`);
-    });
+    follow()
+      .catch((error: unknown) => {
+        if (!stopped) this.#warn(`cannot follow the change log of ${this.prefix} on ${this.address}: ${describe(error)}`);
+      })
+      .finally(() => {
+        started();
+        this.#watchesStarting = this.#watchesStarting.filter((promise) => promise !== starting);
+      });
     return stop;
+  }
+
+  /**
+   * Resolves once every `watch` started so far follows the change log: changes applied after that are
+   * reported (changes before may not be). A watch that could not start (it warned) or was stopped counts too.
+   */
+  async watching(): Promise<void> {
+    await Promise.all(this.#watchesStarting);
   }
 
   /** Releases every connection; later calls fail with a RestateBackendError. */
