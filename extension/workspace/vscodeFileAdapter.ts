@@ -1,3 +1,4 @@
+import { constants, readFile } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { nodeFileAdapter } from '../restate';
@@ -17,12 +18,22 @@ export function vscodeFileAdapter(scheme: string): FileAdapter {
 
 const fsPath = (path: string): string => vscode.Uri.parse(path, true).fsPath;
 
+// Opening without following a final symlink tells a value file from a link in one call, where the
+// platform can (not on Windows); node:fs takes numeric flags though its typings admit only strings.
+const NO_FOLLOW_READ = constants.O_NOFOLLOW === undefined ? undefined : ((constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string);
+
+// The callback form costs less than fs.promises' FileHandle-based one, as in nodeFileAdapter.
+function readNoFollow(path: string, flag: string): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => readFile(path, { flag }, (error, data) => (error ? reject(error) : resolve(data))));
+}
+
 /** nodeFileAdapter on `file` URI strings. */
 const localFileAdapter: FileAdapter = {
   join: joinUri,
   dirname: dirnameUri,
   basename: basenameUri,
   readFile: (path) => nodeFileAdapter.readFile(fsPath(path)),
+  ...(NO_FOLLOW_READ === undefined ? {} : { readFileNoFollow: (path: string) => readNoFollow(fsPath(path), NO_FOLLOW_READ) }),
   writeFile: (path, data, opts) => nodeFileAdapter.writeFile(fsPath(path), data, opts),
   readDirectory: (path) => nodeFileAdapter.readDirectory(fsPath(path)),
   stat: (path) => nodeFileAdapter.stat(fsPath(path)),

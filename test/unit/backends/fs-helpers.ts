@@ -1,9 +1,10 @@
-// Shared by the filesystem backend tests: fresh temporary bases, and both backends behind one async face.
+// Shared by the filesystem backend tests: fresh temporary bases, and the backends behind one async face.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after } from 'node:test';
-import { FileSystemAsyncBackend, FileSystemSyncBackend } from '../../../extension/restate/index';
+import { FileSystemAsyncBackend, FileSystemSyncBackend, nodeFileAdapter } from '../../../extension/restate/index';
+import { nodeReadFileNoFollow } from '../../../extension/restate/backends/filesystem/adapter';
 import type { FileAdapter, Serializer } from '../../../extension/restate/index';
 
 export interface FsBackendOptions {
@@ -50,7 +51,29 @@ export const fsBackendKinds: readonly FsBackendKind[] = [
       };
     },
   },
+  {
+    name: "FileSystemAsyncBackend over an adapter like the extension's",
+    make(base, options = {}) {
+      const backend = new FileSystemAsyncBackend(base, { ...options, adapter: options.adapter ?? localLikeAdapter() });
+      return {
+        read: (...args: [string, unknown?]) => (args.length < 2 ? backend.read(args[0]) : backend.read(args[0], args[1])),
+        write: (path, value) => backend.write(path, value),
+        delete: (path) => backend.delete(path),
+        listChildren: (path) => backend.listChildren(path),
+      };
+    },
+  },
 ];
+
+/**
+ * An adapter shaped like the extension's for folders on this machine: node:fs, but not the default adapter
+ * itself, so the backend cannot hold folders open (each write checks its folder before and after writing the
+ * temporary file) and reads value files through `readFileNoFollow` where the platform has it.
+ */
+export function localLikeAdapter(): FileAdapter {
+  const { holdFolder: _notHeld, ...adapter } = nodeFileAdapter;
+  return nodeReadFileNoFollow === undefined ? adapter : { ...adapter, readFileNoFollow: nodeReadFileNoFollow };
+}
 
 const roots: string[] = [];
 after(() => {
