@@ -1,7 +1,6 @@
-import { constants, lstatSync, readFileSync, realpathSync, renameSync, writeFileSync, type Stats } from 'node:fs';
 import * as vscode from 'vscode';
-import { nodeFileAdapter } from '../restate';
 import type { EntryKind, FileAdapter } from '../restate';
+import { localFolderAdapter } from './localFolderAdapter';
 import { basenameUri, dirnameUri, joinUri } from './uriPaths';
 
 /**
@@ -15,61 +14,14 @@ export function vscodeFileAdapter(scheme: string): FileAdapter {
   return scheme === 'file' ? localFileAdapter : workspaceFsAdapter();
 }
 
-const fsPath = (path: string): string => vscode.Uri.parse(path, true).fsPath;
-
-// node:fs takes numeric open flags wherever it takes a flag string, though its typings admit only strings.
-const flags = (value: number): string => value as unknown as string;
-// A read that refuses a final symlink tells a value file from a link in one call (not on Windows).
-const NO_FOLLOW_READ = constants.O_NOFOLLOW === undefined ? undefined : flags(constants.O_RDONLY | constants.O_NOFOLLOW);
-// As nodeFileAdapter's writes: a symlink planted at the name of the file being written is not followed.
-const WRITE = flags(constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0));
-
-/*
- * nodeFileAdapter on `file` URI strings, with the calls of a value's read and write made synchronously: the
- * folder's real path, the value file read without following a link, the child folder's stat, the temporary
- * file and the rename. Each is one or a few system calls on one small file, a few microseconds on a local
- * disk; made asynchronously, each went through libuv's thread pool and waited for the extension host's next
- * turn, and a derivation's run (its dest read for the conflict check of S130, then written) made about ten
- * such round trips, 60–75% of the run on a busy machine. Folder listings, the reads of a parent's children
- * (thousands of files for a large folder), deletes and folder creation stay asynchronous, as do writes with
- * fsync, which wait for the disk.
- */
-const localFileAdapter: FileAdapter = {
+/** nodeFileAdapter on `file` URI strings, with single value files read and written synchronously. */
+const localFileAdapter: FileAdapter = localFolderAdapter({
   join: joinUri,
   dirname: dirnameUri,
   basename: basenameUri,
-  readFile: (path) => nodeFileAdapter.readFile(fsPath(path)),
-  ...(NO_FOLLOW_READ === undefined ? {} : { readFileNoFollow: async (path: string) => readFileSync(fsPath(path), { flag: NO_FOLLOW_READ }) }),
-  async writeFile(path, data, opts) {
-    if (opts.fsync) return nodeFileAdapter.writeFile(fsPath(path), data, opts);
-    writeFileSync(fsPath(path), data, { flag: WRITE });
-  },
-  readDirectory: (path) => nodeFileAdapter.readDirectory(fsPath(path)),
-  async stat(path) {
-    let info: Stats | undefined;
-    try {
-      info = lstatSync(fsPath(path), { throwIfNoEntry: false });
-    } catch (error) {
-      if (error instanceof Error && 'code' in error && error.code === 'ENOTDIR') return undefined;
-      throw error;
-    }
-    return info === undefined ? undefined : { kind: kindOfStats(info), mtimeMs: info.mtimeMs };
-  },
-  delete: (path, opts) => nodeFileAdapter.delete(fsPath(path), opts),
-  async rename(from, to, opts) {
-    if (opts.fsync) return nodeFileAdapter.rename(fsPath(from), fsPath(to), opts);
-    renameSync(fsPath(from), fsPath(to));
-  },
-  mkdir: (path) => nodeFileAdapter.mkdir(fsPath(path)),
-  realpath: async (path) => vscode.Uri.file(realpathSync.native(fsPath(path))).toString(),
-};
-
-function kindOfStats(info: Stats): EntryKind {
-  if (info.isFile()) return 'file';
-  if (info.isDirectory()) return 'directory';
-  if (info.isSymbolicLink()) return 'symlink';
-  return 'other';
-}
+  toFsPath: (path) => vscode.Uri.parse(path, true).fsPath,
+  fromFsPath: (fsPath) => vscode.Uri.file(fsPath).toString(),
+});
 
 function workspaceFsAdapter(): FileAdapter {
   const fs = vscode.workspace.fs;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after } from 'node:test';
 import { FileSystemAsyncBackend, FileSystemSyncBackend, nodeFileAdapter } from '../../../extension/restate/index';
-import { nodeReadFileNoFollow } from '../../../extension/restate/backends/filesystem/adapter';
+import { localFolderAdapter } from '../../../extension/workspace/localFolderAdapter';
 import type { FileAdapter, Serializer } from '../../../extension/restate/index';
 
 export interface FsBackendOptions {
@@ -52,9 +52,9 @@ export const fsBackendKinds: readonly FsBackendKind[] = [
     },
   },
   {
-    name: "FileSystemAsyncBackend over an adapter like the extension's",
+    name: "FileSystemAsyncBackend over the extension's adapter for local folders",
     make(base, options = {}) {
-      const backend = new FileSystemAsyncBackend(base, { ...options, adapter: options.adapter ?? localLikeAdapter() });
+      const backend = new FileSystemAsyncBackend(base, { ...options, adapter: options.adapter ?? extensionLocalAdapter() });
       return {
         read: (...args: [string, unknown?]) => (args.length < 2 ? backend.read(args[0]) : backend.read(args[0], args[1])),
         write: (path, value) => backend.write(path, value),
@@ -65,14 +65,9 @@ export const fsBackendKinds: readonly FsBackendKind[] = [
   },
 ];
 
-/**
- * An adapter shaped like the extension's for folders on this machine: node:fs, but not the default adapter
- * itself, so the backend cannot hold folders open (each write checks its folder before and after writing the
- * temporary file) and reads value files through `readFileNoFollow` where the platform has it.
- */
-export function localLikeAdapter(): FileAdapter {
-  const { holdFolder: _notHeld, ...adapter } = nodeFileAdapter;
-  return nodeReadFileNoFollow === undefined ? adapter : { ...adapter, readFileNoFollow: nodeReadFileNoFollow };
+/** The extension's adapter for state folders on this machine, on plain paths. */
+export function extensionLocalAdapter(): FileAdapter {
+  return localFolderAdapter({ join: nodeFileAdapter.join, dirname: nodeFileAdapter.dirname, basename: nodeFileAdapter.basename, toFsPath: (path) => path, fromFsPath: (path) => path });
 }
 
 const roots: string[] = [];
