@@ -7,10 +7,19 @@
  *       derivations triggered by one burst of file changes now runs them (DefinitionRunner.runAhead);
  *   4. a ControllerAsync derivation (over InMemoryBackend) whose transform runs in the sandbox, its source
  *      written one update at a time: the whole run as the graph's lastRunMs times it, without a disk.
+ * and a second table, the derivation as the extension runs it on a state folder: a ControllerAsync over
+ * CachingAsyncBackend (flushInterval 0) over FileSystemAsyncBackend, its source changed on disk and notified
+ * (as the extension's watcher does), the transform called directly or through the sandbox, with the
+ * extension's adapter for local folders (synchronous calls for one value's read and write) and with the same
+ * operations made asynchronously through node:fs. Each row counts the adapter calls of a run.
  * Every result is checked. Run alone with `npm run bench:sandbox`.
  */
-import { compileCode, runTransform, runTransforms, Sandbox } from '../extension/definitions/sandbox';
-import { ControllerAsync, InMemoryBackend } from '../extension/restate/index';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileCode, runTransform, runTransforms, Sandbox, type CompiledCode } from '../extension/definitions/sandbox';
+import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, InMemoryBackend, nodeFileAdapter, type FileAdapter } from '../extension/restate/index';
+import { localFolderAdapter } from '../extension/workspace/localFolderAdapter';
 import { isEntryPoint, measure, measureAsync, median, printTable, type Row } from './table';
 
 const RUNS = 5;
@@ -83,10 +92,116 @@ export async function sandboxRows(): Promise<Row[]> {
   }
 }
 
+const FOLDER_RUNS = 200;
+const FOLDER_BURST = 100;
+
+/** Wraps every call of an adapter so that the calls can be counted. */
+function counted(adapter: FileAdapter): { adapter: FileAdapter; calls: () => number } {
+  let calls = 0;
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, member] of Object.entries(adapter)) {
+    const pathOnly = name === 'join' || name === 'dirname' || name === 'basename';
+    wrapped[name] = typeof member !== 'function' || pathOnly ? member : (...args: unknown[]) => {
+      calls++;
+      return (member as (...parameters: unknown[]) => unknown)(...args);
+    };
+  }
+  return { adapter: wrapped as unknown as FileAdapter, calls: () => calls };
+}
+
+/** node:fs through its asynchronous calls, without folders held open: the extension's adapter before it made them synchronous. */
+function asyncLocalAdapter(): FileAdapter {
+  const { holdFolder: _notHeld, ...adapter } = nodeFileAdapter;
+  return adapter;
+}
+
+function extensionLocalAdapter(): FileAdapter {
+  return localFolderAdapter({ join: nodeFileAdapter.join, dirname: nodeFileAdapter.dirname, basename: nodeFileAdapter.basename, toFsPath: (path) => path, fromFsPath: (path) => path });
+}
+
+/**
+ * `FOLDER_BURST` derivations `/out/d<i>` = `/src/s<i>` * 2 on a folder, as the extension runs them: single
+ * changes of `/src/s0` written to disk and notified one at a time (the median lastRunMs and the adapter calls
+ * per run), then every source changed on disk and notified in one batch (the burst's time).
+ */
+async function folderRows(label: string, adapter: FileAdapter, transform: (value: number) => unknown): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'restate-bench-derive-'));
+  const base = join(dir, 'state');
+  const calls = counted(adapter);
+  const cache = new CachingAsyncBackend(new FileSystemAsyncBackend(base, { adapter: calls.adapter, removeStaleTemporaryFiles: false }), { flushInterval: 0 });
+  const controller = new ControllerAsync(cache, { timeRuns: 'always', followBackend: false });
+  try {
+    mkdirSync(join(base, 'src'), { recursive: true });
+    for (let i = 0; i < FOLDER_BURST; i++) writeFileSync(join(base, 'src', `s${i}.json`), String(i));
+    for (let i = 0; i < FOLDER_BURST; i++) await controller.deriveMany(`/out/d${i}`, [`/src/s${i}`], (data) => transform(data.get(`/src/s${i}`) as number));
+    // What the extension's watcher does for a changed file: the cached read goes, and the change is notified.
+    const changed = async (index: number, value: number): Promise<void> => {
+      const path = `/src/s${index}`;
+      const prevValue = await cache.read(path);
+      writeFileSync(join(base, 'src', `s${index}.json`), String(value));
+      cache.invalidate(path);
+      await controller.notifyChange(path, { prevValue, newValue: await cache.read(path), cause: 'file' });
+    };
+    const runMs: number[] = [];
+    const callsPerRun: number[] = [];
+    let value = 1000;
+    const single = await measureAsync(FOLDER_RUNS, RUNS, async () => {
+      for (let i = 0; i < FOLDER_RUNS; i++) {
+        value++;
+        const path = '/src/s0';
+        const prevValue = await cache.read(path);
+        writeFileSync(join(base, 'src', 's0.json'), String(value));
+        cache.invalidate(path);
+        const newValue = await cache.read(path);
+        const before = calls.calls();
+        await controller.notifyChange(path, { prevValue, newValue, cause: 'file' });
+        callsPerRun.push(calls.calls() - before);
+        const node = controller.graph().nodes.find((candidate) => candidate.kind === 'derivation' && candidate.id === 'derive:/out/d0');
+        if (node?.kind === 'derivation' && node.stats.lastRunMs !== null) runMs.push(node.stats.lastRunMs);
+      }
+      check((await cache.read('/out/d0')) === 2 * value, `${label}: the derivation wrote a wrong value`);
+    });
+    let round = 0;
+    const burst = await measureAsync(FOLDER_BURST, RUNS, async () => {
+      round++;
+      await controller.batch(async () => {
+        for (let i = 0; i < FOLDER_BURST; i++) await changed(i, 10_000 * round + i);
+      });
+      for (let i = 0; i < FOLDER_BURST; i++) check((await cache.read(`/out/d${i}`)) === 2 * (10_000 * round + i), `${label}: a dest of the burst is wrong`);
+    });
+    return [
+      { name: `${label}: a single change, one run`, opsPerSecond: single, note: `median lastRunMs ${median(runMs).toFixed(3)} ms; ${median(callsPerRun)} adapter calls per run` },
+      { name: `${label}: ${FOLDER_BURST} sources changed in one batch`, opsPerSecond: burst, note: `the burst in ${(1e3 * FOLDER_BURST / burst).toFixed(1)} ms, its changes read and notified` },
+    ];
+  } finally {
+    await cache.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function derivationFolderRows(): Promise<Row[]> {
+  const sandbox = new Sandbox();
+  const code: CompiledCode = compileCode('sources[0] * 2', ['sources', 'get']);
+  try {
+    const direct = (value: number): number => value * 2;
+    const sandboxed = (value: number): Promise<unknown> => runTransform(sandbox, code, ['/a'], [value], TIMEOUT_MS);
+    return [
+      ...(await folderRows('called directly, the extension\'s adapter', extensionLocalAdapter(), direct)),
+      ...(await folderRows('called directly, asynchronous node:fs calls', asyncLocalAdapter(), direct)),
+      ...(await folderRows('through the sandbox, the extension\'s adapter', extensionLocalAdapter(), sandboxed)),
+      ...(await folderRows('through the sandbox, asynchronous node:fs calls', asyncLocalAdapter(), sandboxed)),
+    ];
+  } finally {
+    sandbox.dispose();
+  }
+}
+
 export async function runSandboxBench(): Promise<Row[]> {
   const rows = await sandboxRows();
   printTable(`sandbox: the transform sources[0] * 2 through the sandbox and called directly (runs/s, median of ${RUNS})`, rows);
-  return rows;
+  const folder = await derivationFolderRows();
+  printTable(`a derivation sources[0] * 2 on a state folder, as the extension runs it (changes/s, median of ${RUNS})`, folder);
+  return [...rows, ...folder];
 }
 
 if (isEntryPoint('sandbox')) void runSandboxBench();

@@ -102,8 +102,8 @@ export class BatchState {
       this.#undo.push({ kind: 'restore-own', path, ownValue: MISSING });
       return;
     }
-    const names = yield* store.listChildren(path);
-    const ownValue = names.length === 0 ? prevRead : ownValueOfMerged(prevRead);
+    // Only a plain object can hold children (S10): any other read is the node's own value, with nothing to list.
+    const ownValue = !isPlainObject(prevRead) || (yield* store.listChildren(path)).length === 0 ? prevRead : ownValueOfMerged(prevRead);
     this.#undo.push({ kind: 'restore-own', path, ownValue });
   }
 

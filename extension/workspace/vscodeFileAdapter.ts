@@ -1,7 +1,6 @@
-import { realpath } from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { nodeFileAdapter } from '../restate';
 import type { EntryKind, FileAdapter } from '../restate';
+import { localFolderAdapter } from './localFolderAdapter';
 import { basenameUri, dirnameUri, joinUri } from './uriPaths';
 
 /**
@@ -15,22 +14,14 @@ export function vscodeFileAdapter(scheme: string): FileAdapter {
   return scheme === 'file' ? localFileAdapter : workspaceFsAdapter();
 }
 
-const fsPath = (path: string): string => vscode.Uri.parse(path, true).fsPath;
-
-/** nodeFileAdapter on `file` URI strings. */
-const localFileAdapter: FileAdapter = {
+/** nodeFileAdapter on `file` URI strings, with single value files read and written synchronously. */
+const localFileAdapter: FileAdapter = localFolderAdapter({
   join: joinUri,
   dirname: dirnameUri,
   basename: basenameUri,
-  readFile: (path) => nodeFileAdapter.readFile(fsPath(path)),
-  writeFile: (path, data, opts) => nodeFileAdapter.writeFile(fsPath(path), data, opts),
-  readDirectory: (path) => nodeFileAdapter.readDirectory(fsPath(path)),
-  stat: (path) => nodeFileAdapter.stat(fsPath(path)),
-  delete: (path, opts) => nodeFileAdapter.delete(fsPath(path), opts),
-  rename: (from, to, opts) => nodeFileAdapter.rename(fsPath(from), fsPath(to), opts),
-  mkdir: (path) => nodeFileAdapter.mkdir(fsPath(path)),
-  realpath: async (path) => vscode.Uri.file(await realpath(fsPath(path))).toString(),
-};
+  toFsPath: (path) => vscode.Uri.parse(path, true).fsPath,
+  fromFsPath: (fsPath) => vscode.Uri.file(fsPath).toString(),
+});
 
 function workspaceFsAdapter(): FileAdapter {
   const fs = vscode.workspace.fs;

@@ -79,9 +79,22 @@ async function watchRow(view, label) {
   }, label);
 }
 
-/** The summaries of runs the extension logged after line `from`: [count, span ms, median ms] each. */
-function runSummaries(userData, from) {
-  return logLines(userData).slice(from)
+/** A time as the extension's log stamps its lines (local time): `2026-12-07 02:30:01.591`. */
+function logStamp(date) {
+  const pad = (value, length = 2) => String(value).padStart(length, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+}
+
+/**
+ * The summaries of runs the extension logged at or after `since` (a Date): [count, span ms, median ms] each.
+ * Lines are told apart by their time stamps, not by their place: the log may be spread over more than one
+ * file, and a line found twice counts once.
+ */
+function runSummaries(userData, since) {
+  const from = logStamp(since);
+  return [...new Set(logLines(userData))]
+    .filter((line) => line.slice(0, from.length) >= from)
+    .sort()
     .map((line) => /derivation and tracker runs: (\d+) within (\d+) ms, median ([\d.]+) ms/.exec(line))
     .filter(Boolean)
     .map((match) => [Number(match[1]), Number(match[2]), Number(match[3])]);
@@ -120,7 +133,7 @@ async function measureDerivations(page, userData) {
   });
   await page.waitForTimeout(1000);
 
-  const singleFrom = logLines(userData).length;
+  const singleFrom = new Date();
   const editToDest = [];
   for (let edit = 0; edit < singleEdits; edit++) {
     const value = 1000 + edit;
@@ -133,7 +146,7 @@ async function measureDerivations(page, userData) {
   }
   const singles = runSummaries(userData, singleFrom).filter(([count]) => count === 1).map(([, , ms]) => ms);
 
-  const burstFrom = logLines(userData).length;
+  const burstFrom = new Date();
   const written = performance.now();
   for (let index = 0; index < derivationCount; index++) writeFileSync(join(state, 'dsrc', `s${index}.json`), String(5000 + index));
   await until(() => Array.from({ length: derivationCount }, (_, index) => valueOf(`dout/d${index}.json`)).every((value, index) => value === 2 * (5000 + index)),

@@ -331,13 +331,18 @@ class CachingCore<B extends AnyBackend> {
    * parsed. Reads the children only of an object read, to split the own value from them.
    */
   *#readOwn(canonical: string): Steps<unknown> {
+    return (yield* this.#readOwnAndChildren(canonical)).own;
+  }
+
+  /** #readOwn, and whether the node has no children now (false when that is not known). */
+  *#readOwnAndChildren(canonical: string): Steps<{ own: unknown; childless: boolean }> {
     try {
       const read = yield* readStep(this.inner, canonical);
-      if (!isPlainObject(read)) return read;
-      const own = splitRead(read, yield* listStep(this.inner, canonical)).own;
-      return own;
+      if (!isPlainObject(read)) return { own: read, childless: true };
+      const names = yield* listStep(this.inner, canonical);
+      return { own: splitRead(read, names).own, childless: names.length === 0 };
     } catch (error) {
-      if (error instanceof RestateFormatError) return UNREADABLE;
+      if (error instanceof RestateFormatError) return { own: UNREADABLE, childless: false };
       throw error;
     }
   }
@@ -412,6 +417,8 @@ class CachingCore<B extends AnyBackend> {
     let done = 0;
     let failure: { error: unknown } | undefined;
     const checked = new Set<string>();
+    // Nodes the conflict check just read without children: once written, their read is the value written.
+    const childless = new Set<string>();
     const conflicts: { path: string; winning: unknown; error: RestateConflictError }[] = [];
     try {
       while (done < count) {
@@ -420,7 +427,8 @@ class CachingCore<B extends AnyBackend> {
           checked.add(op.path);
           const expected = this.#expected.has(op.path) ? this.#expected.get(op.path) : UNCHECKED;
           if (expected !== UNCHECKED) {
-            const current = yield* this.#readOwn(op.path);
+            const { own: current, childless: noChildren } = yield* this.#readOwnAndChildren(op.path);
+            if (noChildren) childless.add(op.path);
             if (!deepEqual(current, expected)) {
               const dropped = this.#dropPending(op.path, done);
               count -= dropped.before(count);
@@ -435,6 +443,9 @@ class CachingCore<B extends AnyBackend> {
           yield* writeStep(this.inner, op.path, op.value);
           this.#forget([op.path]);
           this.#setKnown(op.path, op.value);
+          // The next read of the node (a derivation's next run reads its dest's old value) needs no trip to the
+          // inner backend. Plain objects are left out: the caller still holds them and could change them.
+          if (childless.has(op.path) && !isPlainObject(op.value)) this.#cacheRead(op.path, op.value);
           // What later operations on the node, queued meanwhile, must find there.
           this.#expected.set(op.path, op.value);
         } else {
@@ -509,6 +520,13 @@ class CachingCore<B extends AnyBackend> {
     } catch {
       // As for onFlushError: nobody up the stack of a flush started by the timer could catch it.
     }
+  }
+
+  /** Keeps `value` as the node's read, as a read from the inner backend would have. */
+  #cacheRead(path: string, value: unknown): void {
+    this.#values.set(path, value);
+    if (this.#maxAgeMs !== Infinity) this.#valueTimes.set(path, this.#clock.now());
+    this.#indexPath(path);
   }
 
   #setKnown(path: string, own: unknown): void {

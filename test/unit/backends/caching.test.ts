@@ -388,6 +388,27 @@ for (const kind of kinds) {
       assert.equal(inner.read('/x'), 'v4', 'once the cache has seen the newer value, its writes go through');
     });
 
+    test('S110 a written node that the conflict check found without children reads from the cache after the flush; an object or a node with children is read again', async (t) => {
+      const inner = new FlakyBackend();
+      inner.write('/leaf', 1);
+      inner.write('/parent', 'own');
+      inner.write('/parent/child', 2);
+      inner.write('/object', 0);
+      const cache = open(t, kind, inner, { flushInterval: 0 });
+      for (const path of ['/leaf', '/parent', '/object']) await cache.read(path);
+      await cache.write('/leaf', [1, 2]);
+      await cache.write('/parent', 'new own');
+      await cache.write('/object', { a: 1 });
+      inner.calls.length = 0;
+      assert.deepEqual(await cache.read('/leaf'), [1, 2]);
+      assert.deepEqual(await cache.read('/parent'), { '/': 'new own', child: 2 });
+      assert.deepEqual(await cache.read('/object'), { a: 1 });
+      assert.deepEqual(inner.calls.filter((call) => call.op === 'read').map((call) => call.path), ['/parent', '/object']);
+      // The kept read goes with any change below it, as every cached read does.
+      await cache.write('/leaf/below', 3);
+      assert.deepEqual(await cache.read('/leaf'), { '/': [1, 2], below: 3 });
+    });
+
     test('S130 a change since the cache last wrote the node is a conflict too', async (t) => {
       const inner = new InMemoryBackend();
       const conflicts: RestateConflictError[] = [];

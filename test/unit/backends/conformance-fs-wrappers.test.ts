@@ -16,6 +16,7 @@ import type { CachingOptions } from '../../../extension/restate/index';
 import { runConformance } from '../../backends/conformance';
 import type { ConformanceFixture } from '../../backends/conformance';
 import { promisedBackend } from '../../backends/helpers';
+import { extensionLocalAdapter } from './fs-helpers';
 
 /** A value file that is not JSON, where the layout keeps the value of `statePath` (S82). */
 function corruptFile(base: string, statePath: string): void {
@@ -80,6 +81,29 @@ for (const [label, options] of cachingVariants) {
     };
   }, capabilities);
 }
+
+// The stack the extension serves a local state folder with: a cache flushing at once, over the extension's adapter.
+runConformance("CachingAsyncBackend (flushInterval 0) over FileSystemAsyncBackend over the extension's adapter for local folders", async (): Promise<ConformanceFixture> => {
+  const folder = tempFolder();
+  const make = (): CachingAsyncBackend => new CachingAsyncBackend(new FileSystemAsyncBackend(folder.base, { adapter: extensionLocalAdapter() }), { flushInterval: 0 });
+  let current = make();
+  return {
+    backend: current,
+    reopen: async () => {
+      await current.close();
+      current = make();
+      return current;
+    },
+    corruptFile: async (statePath) => corruptFile(folder.base, statePath),
+    cleanup: async () => {
+      try {
+        await current.close();
+      } finally {
+        folder.remove();
+      }
+    },
+  };
+}, { persistent: true, fsBacked: true, rejectsUnserializable: true });
 
 // Mount points on the paths the contract uses, so its reads and deletes cross them.
 const MEMORY_MOUNTS = ['/a/b', '/t/gone', '/u/v'];

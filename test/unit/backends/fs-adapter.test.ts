@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { FileSystemAsyncBackend, RestateBackendError, RestatePathError, jsonSerializer, nodeFileAdapter } from '../../../extension/restate/index';
 import type { FileAdapter } from '../../../extension/restate/index';
+import { nodeReadFileNoFollow } from '../../../extension/restate/backends/filesystem/adapter';
 import { FileLayout } from '../../../extension/restate/backends/filesystem/layout';
 import { AdapterFiles, performAsync } from '../../../extension/restate/backends/filesystem/ops';
 import { freshDir } from './fs-helpers';
@@ -51,6 +52,29 @@ describe('FileSystemAsyncBackend over other adapters', () => {
     await assert.rejects(backend.read('/alias/a'), RestatePathError);
     assert.deepEqual(await backend.listChildren('/'), ['real']);
     assert.equal(await backend.read('/real/a'), 1);
+  });
+
+  it('S90 an adapter with readFileNoFollow reads a value file in one call, follows a symlinked value file inside the base and refuses one leading out', { skip: nodeReadFileNoFollow === undefined }, async () => {
+    const dir = freshDir();
+    const base = join(dir, 'state');
+    const calls: string[] = [];
+    const { holdFolder: _unused, ...plain } = nodeFileAdapter;
+    const adapter: FileAdapter = {
+      ...plain,
+      readFile: (path) => (calls.push(`readFile ${basename(path)}`), plain.readFile(path)),
+      stat: (path) => (calls.push(`stat ${basename(path)}`), plain.stat(path)),
+      readFileNoFollow: (path) => (calls.push(`readFileNoFollow ${basename(path)}`), nodeReadFileNoFollow!(path)),
+    };
+    const backend = new FileSystemAsyncBackend(base, { adapter, removeStaleTemporaryFiles: false });
+    await backend.write('/a', 1);
+    calls.length = 0;
+    assert.equal(await backend.read('/a'), 1);
+    assert.deepEqual(calls.sort(), ['readFileNoFollow a.json', 'stat a']);
+    symlinkSync(join(base, 'a.json'), join(base, 'alias.json'));
+    writeFileSync(join(dir, 'outside.json'), '2');
+    symlinkSync(join(dir, 'outside.json'), join(base, 'out.json'));
+    assert.equal(await backend.read('/alias'), 1);
+    await assert.rejects(backend.read('/out'), RestatePathError);
   });
 
   it('S86 an adapter failure is a RestateBackendError with path, file and cause', async () => {

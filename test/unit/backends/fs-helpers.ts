@@ -1,9 +1,10 @@
-// Shared by the filesystem backend tests: fresh temporary bases, and both backends behind one async face.
+// Shared by the filesystem backend tests: fresh temporary bases, and the backends behind one async face.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after } from 'node:test';
-import { FileSystemAsyncBackend, FileSystemSyncBackend } from '../../../extension/restate/index';
+import { FileSystemAsyncBackend, FileSystemSyncBackend, nodeFileAdapter } from '../../../extension/restate/index';
+import { localFolderAdapter } from '../../../extension/workspace/localFolderAdapter';
 import type { FileAdapter, Serializer } from '../../../extension/restate/index';
 
 export interface FsBackendOptions {
@@ -50,7 +51,24 @@ export const fsBackendKinds: readonly FsBackendKind[] = [
       };
     },
   },
+  {
+    name: "FileSystemAsyncBackend over the extension's adapter for local folders",
+    make(base, options = {}) {
+      const backend = new FileSystemAsyncBackend(base, { ...options, adapter: options.adapter ?? extensionLocalAdapter() });
+      return {
+        read: (...args: [string, unknown?]) => (args.length < 2 ? backend.read(args[0]) : backend.read(args[0], args[1])),
+        write: (path, value) => backend.write(path, value),
+        delete: (path) => backend.delete(path),
+        listChildren: (path) => backend.listChildren(path),
+      };
+    },
+  },
 ];
+
+/** The extension's adapter for state folders on this machine, on plain paths. */
+export function extensionLocalAdapter(): FileAdapter {
+  return localFolderAdapter({ join: nodeFileAdapter.join, dirname: nodeFileAdapter.dirname, basename: nodeFileAdapter.basename, toFsPath: (path) => path, fromFsPath: (path) => path });
+}
 
 const roots: string[] = [];
 after(() => {

@@ -378,6 +378,29 @@ forEachController('S116 rollback', (kind) => {
     assert.deepEqual(seen.map((s) => [s.emittingPath, s.prevValue, s.newValue]), [['/outer', undefined, 1], ['/shared', 0, 1], ['/pinged-before', undefined, undefined], ['/after', undefined, 3]]);
   });
 
+  it('S116 a write over a value that is not an object lists no children to remember what it overwrites; over a node with children it does', async () => {
+    const backend = new InMemoryBackend();
+    const listed: string[] = [];
+    const listChildren = backend.listChildren.bind(backend);
+    backend.listChildren = (path: string) => {
+      listed.push(path);
+      return listChildren(path);
+    };
+    const c = kind.make(backend);
+    await c.setState('/leaf', [1, 2]);
+    await c.setState('/tree', 'own');
+    await c.setState('/tree/x', 1);
+    listed.length = 0;
+    await assert.rejects(runBatch(kind, c, function* () {
+      yield c.setState('/leaf', 'new');
+      yield c.setState('/tree', 'replaced');
+      throw new Boom();
+    }), Boom);
+    assert.deepEqual(listed.filter((path) => path === '/leaf' || path === '/tree'), ['/tree']);
+    assert.deepEqual(await c.getState('/leaf'), [1, 2]);
+    assert.deepEqual(await c.getState('/tree'), { '/': 'own', x: 1 });
+  });
+
   it('S116 a failed undo throws RestateBackendError "rollback incomplete" with the batch error as cause', async () => {
     const flaky = new FlakyBackend();
     const c = kind.make(flaky);

@@ -34,6 +34,11 @@ export interface FileAdapter {
   basename(path: string): string;
   /** The file's bytes; a missing file fails with code 'ENOENT'. */
   readFile(path: string): Promise<Uint8Array>;
+  /**
+   * `readFile` that fails (code 'ELOOP', 'EMLINK' or 'EFTYPE') instead of following a final symlink, so that one
+   * call tells a value file from a link (S90). Without it, a read that must tell them apart also asks `stat`.
+   */
+  readFileNoFollow?(path: string): Promise<Uint8Array>;
   /** Creates or replaces the file; with `fsync`, the data is on disk when the promise resolves (if the adapter can). */
   writeFile(path: string, data: Uint8Array, opts: { fsync: boolean }): Promise<void>;
   /** The entries of a folder, symlinks reported as 'symlink'; a missing folder fails with code 'ENOENT'. */

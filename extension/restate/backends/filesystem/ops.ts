@@ -445,7 +445,7 @@ export class AdapterFiles implements AsyncFiles {
   constructor(adapter: FileAdapter) {
     this.#adapter = adapter;
     // Only the frozen default adapter is known to be plain node:fs; a copy may have replaced readFile.
-    this.#readNoFollow = adapter === nodeFileAdapter ? nodeReadFileNoFollow : undefined;
+    this.#readNoFollow = adapter.readFileNoFollow?.bind(adapter) ?? (adapter === nodeFileAdapter ? nodeReadFileNoFollow : undefined);
   }
 
   async execute(op: PrimitiveOp): Promise<unknown> {
