@@ -167,6 +167,8 @@ export interface Inspector {
   readonly announcement: InspectAnnouncement;
   /** How many explorers are connected now. */
   readonly connections: number;
+  /** Where the TCP listener is bound, when the app asked for one. */
+  readonly tcp: { host: string; port: number } | undefined;
   /** Says bye to every explorer, closes the socket and removes the announcement. Safe to call twice. */
   dispose(): Promise<void>;
 }
