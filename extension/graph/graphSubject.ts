@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { EMPTY_DEFINITIONS } from '../definitions/config';
 import type { DefinitionsManager } from '../definitions/definitions';
-import type { TraceLog } from '../definitions/traceLog';
+import type { TraceLog } from '../sources/traceLog';
 import type { LiveApp } from '../sources/liveApps';
 import type { StateHost } from '../sources/stateHost';
 import type { GraphView } from '../protocol';
@@ -120,7 +120,9 @@ export class AppGraphSubject implements GraphSubject {
       else if (record.kind === 'set' || record.kind === 'delete' || record.kind === 'ping') listener.flash([record.path]);
     });
     const detachGraph = this.app.onDidChangeGraph(() => listener.changed());
-    return { dispose: () => { detachTrace(); detachGraph(); } };
+    // The app sends its graph and trace only while it is followed: while the panel shows it.
+    const unfollow = this.app.follow();
+    return { dispose: () => { unfollow(); detachTrace(); detachGraph(); } };
   }
 
   async open(id: string): Promise<void> {

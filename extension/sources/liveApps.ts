@@ -1,4 +1,4 @@
-import type { TraceLog } from '../definitions/traceLog';
+import type { TraceLog } from './traceLog';
 import type { GraphSnapshot, TraceListener } from '../restate';
 
 /**
@@ -23,8 +23,10 @@ export interface LiveApp {
   readonly graph: GraphSnapshot | undefined;
   readonly trace: TraceLog;
   onDidChangeGraph(listener: () => void): () => void;
-  /** The trace records it sends while someone is subscribed. */
+  /** The trace records it sends while it is followed. */
   onTrace(listener: TraceListener): () => void;
+  /** Asks the app for its graph and its trace until the function returned is called. */
+  follow(): () => void;
 }
 
 /** The live apps of every state root of the workspace. */
