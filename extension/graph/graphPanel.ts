@@ -83,6 +83,7 @@ export class GraphPanel implements vscode.Disposable {
   #ready = false;
   #sent: GraphView | undefined;
   #flashes = new Set<string>();
+  #lastFlash: readonly string[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastLayout: LayoutReport | undefined;
   /** The node the webview has selected, as it last said. */
@@ -133,6 +134,11 @@ export class GraphPanel implements vscode.Disposable {
   /** The graph as the webview has it now (the last one sent). */
   get view(): GraphView | undefined {
     return this.#sent;
+  }
+
+  /** The ids of the last flash sent to the webview. */
+  get lastFlash(): readonly string[] {
+    return this.#lastFlash;
   }
 
   /** The node selected in the webview, as it last reported. */
@@ -284,7 +290,8 @@ export class GraphPanel implements vscode.Disposable {
     this.#sent = next;
     if (!isEmptyDiff(diff)) this.#post({ type: 'diff', diff });
     if (this.#flashes.size > 0) {
-      this.#post({ type: 'flash', ids: [...this.#flashes] });
+      this.#lastFlash = [...this.#flashes];
+      this.#post({ type: 'flash', ids: this.#lastFlash });
       this.#flashes.clear();
     }
   }
