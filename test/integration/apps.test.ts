@@ -72,6 +72,10 @@ suite('running apps', () => {
 
   suiteTeardown(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    // The suites share the workspace: the next ones expect the fixture's state folder as it was.
+    const host = stateHostOf(await activatedApi());
+    await host.controller.delState(base);
+    await until(async () => (await nodeAt(await activatedApi(), host, base)) === undefined || undefined, `${base} is still shown`);
   });
 
   test('an app in another process is listed, shows its graph with flashes and runs, and is forgotten when killed', async () => {
