@@ -24,8 +24,8 @@ import { UnreadableFilesView } from './explorer/unreadableFiles';
 import { registerDefinitionsAndGraph } from './graph/register';
 import { WorkspaceStateHosts } from './sources/workspaceStateHosts';
 import { InspectedApps } from './sources/inspectedApps';
+import { inspectedRootOf } from './sources/inspectedRoots';
 import type { LiveApps } from './sources/liveApps';
-import { hasFiles } from './sources/stateHost';
 
 /** What activate() returns: used by the integration tests and the speed script, and by other extensions. */
 export interface RestateExtensionApi {
@@ -44,8 +44,7 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
   const hosts = new WorkspaceStateHosts(log, context.secrets);
   const decorations = new StateDecorations();
   const apps = new InspectedApps({ log: (line) => log.warn(line) });
-  // Only a folder on this machine can have apps announced for it: the announcements sit in a local directory.
-  const watchAppsOf = (): void => apps.setRoots(hosts.all.flatMap((host) => (hasFiles(host) && host.stateFolder.scheme === 'file' ? [{ id: host.id, stateFolder: host.stateFolder.fsPath }] : [])));
+  const watchAppsOf = (): void => apps.setRoots(hosts.all.flatMap((host) => inspectedRootOf(host) ?? []));
   const tree = new StateTreeProvider(hosts, decorations, log, apps);
   const view = vscode.window.createTreeView('restate.explorer', { treeDataProvider: tree, showCollapseAll: true });
   const find = new FindCommand(hosts, tree, view);

@@ -8,18 +8,30 @@ import type { LiveApp, LiveApps } from './liveApps';
  * The running apps of every state root, found through their announcements. Nothing here depends on VS Code.
  */
 
-/** A state root whose apps are looked for: its StateHost id, and the folder on this machine. */
+/** A state root whose apps are looked for. */
 export interface InspectedRoot {
+  /** Its StateHost id. */
   readonly id: string;
-  readonly stateFolder: string;
+  /** Where its apps announce themselves, for the log: a folder on this machine, a Redis tree. */
+  readonly where: string;
+  /** What decides where to look: a root given again with another key is looked for anew. */
+  readonly key: string;
+  /** Finds its apps: inspectorDiscovery for a state folder, redisInspectorDiscovery for a Redis tree. */
+  discover(): InspectorDiscovery | Promise<InspectorDiscovery>;
+}
+
+/** The apps of a state folder on this machine. */
+export function folderRoot(id: string, stateFolder: string): InspectedRoot {
+  return { id, where: stateFolder, key: stateFolder, discover: () => inspectorDiscovery(stateFolder) };
 }
 
 export interface InspectedAppsOptions {
   /** Where a failure is told, in one line: a connection that broke, a peer that sent too much. */
   readonly log: (line: string) => void;
-  /** Finds the apps of a state folder (tests give a directory of their own). */
-  readonly discover?: (stateFolder: string) => InspectorDiscovery;
-  /** Connects to an app; by default connectToInspector, which tells the log of lines it cannot read. */
+  /**
+   * Connects to an app on a local socket; by default connectToInspector, which tells the log of lines it
+   * cannot read. Apps announced over Redis are connected to by their root's discovery.
+   */
   readonly connect?: (announcement: InspectAnnouncement) => InspectorConnection;
 }
 
@@ -36,8 +48,9 @@ function isFailure(reason: string, connection: InspectorConnection): boolean {
 
 interface RootWatch {
   readonly root: InspectedRoot;
-  readonly discovery: InspectorDiscovery;
-  readonly stop: () => void;
+  /** Undefined while it is being made. */
+  discovery: InspectorDiscovery | undefined;
+  stop: () => void;
   /** Every announcement seen, by key: its connection, and its app once it said hello. */
   readonly connections: Map<string, { connection: InspectorConnection; app?: InspectedApp }>;
 }
@@ -54,7 +67,6 @@ function keyOf(announcement: InspectAnnouncement): string {
  */
 export class InspectedApps implements LiveApps {
   readonly #log: (line: string) => void;
-  readonly #discover: (stateFolder: string) => InspectorDiscovery;
   readonly #connectTo: (announcement: InspectAnnouncement) => InspectorConnection;
   readonly #roots = new Map<string, RootWatch>();
   readonly #listeners = new Set<(rootId: string) => void>();
@@ -63,7 +75,6 @@ export class InspectedApps implements LiveApps {
 
   constructor(options: InspectedAppsOptions) {
     this.#log = options.log;
-    this.#discover = options.discover ?? ((stateFolder) => inspectorDiscovery(stateFolder));
     this.#connectTo = options.connect ?? ((announcement) => connectToInspector(announcement, this.#log));
   }
 
@@ -91,24 +102,31 @@ export class InspectedApps implements LiveApps {
     if (this.#disposed) return;
     const wanted = new Map(roots.map((root) => [root.id, root]));
     for (const [id, watch] of this.#roots) {
-      if (wanted.get(id)?.stateFolder !== watch.root.stateFolder) this.#unwatch(id);
+      if (wanted.get(id)?.key !== watch.root.key) this.#unwatch(id);
     }
     for (const root of roots) if (!this.#roots.has(root.id)) this.#watch(root);
   }
 
   #watch(root: InspectedRoot): void {
-    let discovery: InspectorDiscovery;
-    try {
-      discovery = this.#discover(root.stateFolder);
-    } catch (error) {
-      this.#log(`cannot look for running apps of ${root.stateFolder}: ${messageOf(error)}`);
-      return;
-    }
-    const connections = new Map<string, { connection: InspectorConnection; app?: InspectedApp }>();
-    const watch: RootWatch = { root, discovery, connections, stop: () => undefined };
+    const watch: RootWatch = { root, discovery: undefined, connections: new Map(), stop: () => undefined };
     this.#roots.set(root.id, watch);
-    const stop = discovery.watch((announcements) => this.#announced(watch, announcements));
-    this.#roots.set(root.id, { ...watch, stop });
+    const started = (discovery: InspectorDiscovery): void => {
+      // The root may have been dropped while its discovery was being made.
+      if (this.#roots.get(root.id) !== watch) {
+        discovery.dispose();
+        return;
+      }
+      watch.discovery = discovery;
+      watch.stop = discovery.watch((announcements) => this.#announced(watch, announcements));
+    };
+    const failed = (error: unknown): void => this.#log(`cannot look for running apps of ${root.where}: ${messageOf(error)}`);
+    try {
+      const discovery = root.discover();
+      if (discovery instanceof Promise) discovery.then(started, failed);
+      else started(discovery);
+    } catch (error) {
+      failed(error);
+    }
   }
 
   #unwatch(id: string): void {
@@ -116,7 +134,7 @@ export class InspectedApps implements LiveApps {
     if (watch === undefined) return;
     this.#roots.delete(id);
     watch.stop();
-    watch.discovery.dispose();
+    watch.discovery?.dispose();
     const listed = [...watch.connections.values()].some((entry) => entry.app !== undefined);
     for (const { connection, app } of watch.connections.values()) {
       app?.dispose();
@@ -127,7 +145,7 @@ export class InspectedApps implements LiveApps {
   }
 
   #announced(watch: RootWatch, announcements: readonly InspectAnnouncement[]): void {
-    if (this.#roots.get(watch.root.id)?.connections !== watch.connections) return;
+    if (this.#roots.get(watch.root.id) !== watch) return;
     const live = new Set(announcements.map(keyOf));
     // An announcement that went takes its app along, even if the connection has not noticed yet.
     let changed = false;
@@ -149,7 +167,7 @@ export class InspectedApps implements LiveApps {
     const described = `${announcement.name} (pid ${announcement.pid})`;
     let connection: InspectorConnection;
     try {
-      connection = this.#connectTo(announcement);
+      connection = announcement.transport === 'redis' && watch.discovery !== undefined ? watch.discovery.connect(announcement) : this.#connectTo(announcement);
     } catch (error) {
       this.#log(`cannot connect to the inspector of ${described}: ${messageOf(error)}`);
       return;
@@ -166,7 +184,7 @@ export class InspectedApps implements LiveApps {
       const app = entry.app;
       entry.app = undefined;
       app?.dispose();
-      if (isFailure(reason, connection)) this.#log(`inspector of ${described} for ${watch.root.stateFolder}: ${reason}`);
+      if (isFailure(reason, connection)) this.#log(`inspector of ${described} for ${watch.root.where}: ${reason}`);
       if (app !== undefined) this.#fire(watch.root.id);
     });
   }

@@ -43,8 +43,8 @@ describe('running apps of a state folder', () => {
   });
 
   function watchApps(log: string[] = []): InspectedApps {
-    const apps = new InspectedApps({ log: (line) => log.push(line), discover: (folder) => inspectorDiscovery(folder, runtime) });
-    apps.setRoots([{ id: 'root', stateFolder }]);
+    const apps = new InspectedApps({ log: (line) => log.push(line) });
+    apps.setRoots([{ id: 'root', where: stateFolder, key: stateFolder, discover: () => inspectorDiscovery(stateFolder, runtime) }]);
     return apps;
   }
 
