@@ -72,7 +72,7 @@ for (const kind of ['sync', 'async'] as const) {
       fixture.dispose();
     });
 
-    it('finds the app, gets its hello and graph, and the trace of a run with its cause, duration and error', async () => {
+    it('S137 finds the app, gets its hello and graph, and the trace of a run with its cause, duration and error', async () => {
       const app = new App(kind, fixture.stateFolder, 'worker app');
       apps.push(app);
       const announced = await app.ready();
@@ -121,7 +121,7 @@ for (const kind of ['sync', 'async'] as const) {
       discovery.dispose();
     });
 
-    it('is gone from discovery when it exits, and ignored (then cleaned) when it is killed', async () => {
+    it('S137 is gone from discovery when it exits, and ignored (then cleaned) when it is killed', async () => {
       const first = new App(kind, fixture.stateFolder, 'exits');
       const second = new App(kind, fixture.stateFolder, 'killed');
       apps.push(first, second);

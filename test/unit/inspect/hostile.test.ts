@@ -62,7 +62,7 @@ describe('inspector against hostile peers', () => {
     fixture.dispose();
   });
 
-  it('attaches its trace listener only while an explorer is subscribed', async () => {
+  it('S139 attaches its trace listener only while an explorer is subscribed', async () => {
     assert.equal(traceActive(controller), false);
     const connection = inspectorDiscovery(fixture.stateFolder).connect(inspector.announcement);
     const recorded = new Recorded(connection);
@@ -79,7 +79,7 @@ describe('inspector against hostile peers', () => {
     await until(() => !traceActive(controller), 'the listener to be detached on close');
   });
 
-  it('ignores garbage and still serves the explorer that sent it', async () => {
+  it('S139 ignores garbage and still serves the explorer that sent it', async () => {
     const peer = await rawConnection(inspector);
     sockets.push(peer.socket);
     peer.socket.write(Buffer.from([0, 255, 10, 123, 10, 0x7b, 0x22, 10]));
@@ -92,7 +92,7 @@ describe('inspector against hostile peers', () => {
     assert.equal(peer.closed(), false);
   });
 
-  it('drops an explorer that sends a message over the limit, and serves the others', async () => {
+  it('S139 drops an explorer that sends a message over the limit, and serves the others', async () => {
     const huge = await rawConnection(inspector);
     const polite = inspectorDiscovery(fixture.stateFolder).connect(inspector.announcement);
     const recorded = new Recorded(polite);
@@ -104,7 +104,7 @@ describe('inspector against hostile peers', () => {
     polite.close();
   });
 
-  it('drops an explorer that does not read while the app writes 100,000 times, without stalling or growing', async () => {
+  it('S139 drops an explorer that does not read while the app writes 100,000 times, without stalling or growing', async () => {
     const peer = await rawConnection(inspector);
     sockets.push(peer.socket);
     peer.socket.write('{"v":1,"type":"subscribe"}\n');
@@ -124,7 +124,7 @@ describe('inspector against hostile peers', () => {
     await until(() => !traceActive(controller), 'the listener to be detached');
   });
 
-  it('turns away connections past its limit and goes on serving', async () => {
+  it('S139 turns away connections past its limit and goes on serving', async () => {
     const many = await Promise.all(Array.from({ length: 60 }, () => rawConnection(inspector)));
     sockets.push(...many.map((peer) => peer.socket));
     await until(() => many.filter((peer) => peer.closed()).length >= 28, 'the connections past the limit to be closed');
@@ -137,7 +137,7 @@ describe('inspector against hostile peers', () => {
     connection.close();
   });
 
-  it('says bye, closes and removes its socket and announcement on dispose', async () => {
+  it('S139 says bye, closes and removes its socket and announcement on dispose', async () => {
     const connection = inspectorDiscovery(fixture.stateFolder).connect(inspector.announcement);
     const recorded = new Recorded(connection);
     await until(() => recorded.hello, 'the hello');
@@ -161,7 +161,7 @@ describe('inspector trust', () => {
     fixture.dispose();
   });
 
-  it('announces for the folder of a file backend, never inside it, with private modes', async () => {
+  it('S137 announces for the folder of a file backend, never inside it, with private modes', async () => {
     const controller = new ControllerSync(new FileSystemSyncBackend(fixture.stateFolder));
     controller.setState('/a', 1);
     const inspector = await inspect(controller, { name: 'files' });
@@ -183,14 +183,14 @@ describe('inspector trust', () => {
     }
   });
 
-  it('refuses a controller without a folder, and bad options, with a clear error', async () => {
+  it('S137 refuses a controller without a folder, and bad options, with a clear error', async () => {
     await assert.rejects(inspect(new ControllerSync(), { name: 'x' }), (error: unknown) => error instanceof RestateUsageError && /stateFolder/.test(error.message));
     await assert.rejects(inspect(new ControllerSync(), { name: '' , stateFolder: fixture.stateFolder }), RestateUsageError);
     await assert.rejects(inspect(new ControllerSync(), { name: 'x', stateFolder: join(fixture.root, 'missing') }), /missing/);
     await assert.rejects(inspect(new ControllerSync(), { name: 'x', stateFolder: fixture.stateFolder, maxBufferedBytes: -1 }), /maxBufferedBytes/);
   });
 
-  it('refuses a runtime directory that others can use or that is a symbolic link', { skip: process.platform === 'win32' }, async () => {
+  it('S139 refuses a runtime directory that others can use or that is a symbolic link', { skip: process.platform === 'win32' }, async () => {
     const controller = new ControllerSync();
     const inspector = await inspect(controller, { name: 'x', stateFolder: fixture.stateFolder });
     await inspector.dispose();
@@ -204,7 +204,7 @@ describe('inspector trust', () => {
     await assert.rejects(inspect(controller, { name: 'x', stateFolder: fixture.stateFolder }), /symbolic link/);
   });
 
-  it('ignores announcements that are foreign, misplaced or links', { skip: process.platform === 'win32' }, async () => {
+  it('S139 ignores announcements that are foreign, misplaced or links', { skip: process.platform === 'win32' }, async () => {
     const controller = new ControllerSync();
     const inspector = await inspect(controller, { name: 'real', stateFolder: fixture.stateFolder });
     try {
@@ -242,7 +242,7 @@ describe('inspector trust', () => {
     }
   });
 
-  it('refuses a runtime directory owned by another user', { skip: process.getuid?.() !== 0 }, async () => {
+  it('S139 refuses a runtime directory owned by another user', { skip: process.getuid?.() !== 0 }, async () => {
     const controller = new ControllerSync();
     const inspector = await inspect(controller, { name: 'x', stateFolder: fixture.stateFolder });
     try {
@@ -255,7 +255,7 @@ describe('inspector trust', () => {
     }
   });
 
-  it('works for an async controller as well', async () => {
+  it('S139 works for an async controller as well', async () => {
     const controller = new ControllerAsync(new InMemoryBackend());
     const inspector = await inspect(controller, { name: 'async', stateFolder: fixture.stateFolder });
     try {

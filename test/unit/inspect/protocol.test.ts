@@ -24,12 +24,12 @@ const line = (value: unknown): string => JSON.stringify(value);
 const hello = { v, type: 'hello', protocol: v, name: 'app', pid: 42, host: 'h', started: 1, library: { name: 'restate', version: '0.1.0' }, async: false };
 
 describe('inspector protocol: explorer messages', () => {
-  it('takes subscribe and unsubscribe, dropping fields it does not know', () => {
+  it('S138 takes subscribe and unsubscribe, dropping fields it does not know', () => {
     assert.deepEqual(decodeExplorerMessage(line({ v, type: 'subscribe', extra: [1, 2] })), { v, type: 'subscribe' });
     assert.deepEqual(decodeExplorerMessage(line({ v, type: 'unsubscribe' })), { v, type: 'unsubscribe' });
   });
 
-  it('ignores other versions, unknown types, non-objects and text that is not JSON', () => {
+  it('S139 ignores other versions, unknown types, non-objects and text that is not JSON', () => {
     for (const input of [
       line({ v: v + 1, type: 'subscribe' }),
       line({ type: 'subscribe' }),
@@ -50,7 +50,7 @@ describe('inspector protocol: explorer messages', () => {
 });
 
 describe('inspector protocol: app messages', () => {
-  it('takes a well-formed hello and ignores one with a malformed field', () => {
+  it('S138 takes a well-formed hello and ignores one with a malformed field', () => {
     assert.deepEqual(decodeAppMessage(line(hello)), hello);
     assert.equal(decodeAppMessage(line({ ...hello, pid: '42' })), undefined);
     assert.equal(decodeAppMessage(line({ ...hello, library: 'restate' })), undefined);
@@ -58,7 +58,7 @@ describe('inspector protocol: app messages', () => {
     assert.equal(decodeAppMessage(line({ ...hello, type: 'welcome' })), undefined);
   });
 
-  it('ignores a graph with a malformed node or edge', () => {
+  it('S138 ignores a graph with a malformed node or edge', () => {
     const graph = {
       nodes: [
         { kind: 'derivation', id: 'd', dest: '/b', sources: ['/a'], stats: { runCount: 1, lastRunMs: 0.5, lastError: null } },
@@ -73,7 +73,7 @@ describe('inspector protocol: app messages', () => {
     assert.equal(decodeAppMessage(line({ v, type: 'graph' })), undefined);
   });
 
-  it('keeps the well-formed records of a trace message and leaves out the malformed ones', () => {
+  it('S139 keeps the well-formed records of a trace message and leaves out the malformed ones', () => {
     const good = { seq: 1, time: 2, cause: 'derive:d', depth: 1, kind: 'derive-run', id: 'd', dest: '/b', triggerPath: '/a', durationMs: 0.2, error: 'Error: boom' };
     const set = { seq: 2, time: 3, cause: 'api', depth: 0, kind: 'set', path: '/a', prevValue: { kind: 'missing' }, value: { kind: 'json', json: { x: 1 } }, changed: true, notified: true, payload: { kind: 'undefined' }, batched: false };
     const decoded = decodeAppMessage(line({
@@ -84,28 +84,28 @@ describe('inspector protocol: app messages', () => {
     assert.deepEqual(decoded, { v, type: 'trace', records: [good, set] });
   });
 
-  it('takes a bye with or without its reason', () => {
+  it('S138 takes a bye with or without its reason', () => {
     assert.deepEqual(decodeAppMessage(line({ v, type: 'bye', reason: 'done' })), { v, type: 'bye', reason: 'done' });
     assert.deepEqual(decodeAppMessage(line({ v, type: 'bye', reason: 7 })), { v, type: 'bye', reason: '' });
   });
 });
 
 describe('inspector protocol: framing', () => {
-  it('splits lines that arrive in pieces and several at once', () => {
+  it('S138 splits lines that arrive in pieces and several at once', () => {
     const decoder = new FrameDecoder(100);
     assert.deepEqual(decoder.push(Buffer.from('{"a"')), []);
     assert.deepEqual(decoder.push(Buffer.from(':1}\n{"b":2}\n{"c"')), ['{"a":1}', '{"b":2}']);
     assert.deepEqual(decoder.push(Buffer.from(':3}\n')), ['{"c":3}']);
   });
 
-  it('keeps a character split between two chunks whole', () => {
+  it('S138 keeps a character split between two chunks whole', () => {
     const decoder = new FrameDecoder(100);
     const bytes = Buffer.from('"é"\n');
     assert.deepEqual(decoder.push(bytes.subarray(0, 2)), []);
     assert.deepEqual(decoder.push(bytes.subarray(2)), ['"é"']);
   });
 
-  it('reports overflow for a line over the limit, whether or not it has ended', () => {
+  it('S138 reports overflow for a line over the limit, whether or not it has ended', () => {
     assert.equal(new FrameDecoder(10).push(Buffer.from('x'.repeat(11) + '\n')), 'overflow');
     const decoder = new FrameDecoder(10);
     assert.deepEqual(decoder.push(Buffer.from('x'.repeat(6))), []);
@@ -113,19 +113,19 @@ describe('inspector protocol: framing', () => {
     assert.deepEqual(new FrameDecoder(10).push(Buffer.from('x'.repeat(10) + '\n')), ['x'.repeat(10)]);
   });
 
-  it('encodes a message as one line that decodes to itself', () => {
+  it('S138 encodes a message as one line that decodes to itself', () => {
     const frame = encodeFrame({ v, type: 'subscribe' });
     assert.ok(frame.endsWith('\n') && !frame.slice(0, -1).includes('\n'));
     assert.deepEqual(decodeExplorerMessage(frame.slice(0, -1)), { v, type: 'subscribe' });
   });
 
-  it('ignores a message longer than the limit even without framing', () => {
+  it('S138 ignores a message longer than the limit even without framing', () => {
     assert.equal(decodeAppMessage(JSON.stringify({ ...hello, name: 'x'.repeat(MAX_MESSAGE_BYTES) })), undefined);
   });
 });
 
 describe('inspector protocol: values', () => {
-  it('sends JSON values as they are and a placeholder for anything else', () => {
+  it('S138 sends JSON values as they are and a placeholder for anything else', () => {
     const unreadable = new UnreadableValue(new RestateFormatError('fs', '/a', '/s/a.json', 'Unexpected token'));
     const circular: Record<string, unknown> = {};
     circular.self = circular;
@@ -140,7 +140,7 @@ describe('inspector protocol: values', () => {
     assert.deepEqual(toWireValue('x'.repeat(MAX_VALUE_BYTES + 1)), { kind: 'too-large', bytes: MAX_VALUE_BYTES + 3 });
   });
 
-  it('sends the records of a real trace so that they decode to what was sent', () => {
+  it('S138 sends the records of a real trace so that they decode to what was sent', () => {
     const controller = new ControllerSync();
     const records: TraceRecord[] = [];
     controller.onTrace((record) => records.push(record));
@@ -168,7 +168,7 @@ describe('inspector protocol: values', () => {
 describe('inspector protocol: announcements', () => {
   const announcement: InspectAnnouncement = { protocol: v, name: 'app', pid: 42, host: 'h', started: 1, transport: 'unix', address: '/run/x.sock', stateFolder: '/s' };
 
-  it('takes a well-formed announcement and ignores others', () => {
+  it('S138 takes a well-formed announcement and ignores others', () => {
     assert.deepEqual(decodeAnnouncement(JSON.stringify(announcement)), announcement);
     for (const broken of [
       { ...announcement, protocol: v + 1 },

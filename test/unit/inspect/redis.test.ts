@@ -51,7 +51,7 @@ describe('inspector over Redis', () => {
     return { controller, inspector, prefix, discovery };
   }
 
-  it('is found under its prefix and serves hello, graph and the trace of runs', async () => {
+  it('S140 is found under its prefix and serves hello, graph and the trace of runs', async () => {
     const { controller, inspector, discovery } = await app('redis app');
     const [found, ...others] = await discovery.list();
     assert.deepEqual(others, []);
@@ -86,7 +86,7 @@ describe('inspector over Redis', () => {
     await until(() => !traceActive(controller), 'the trace listener to be detached once nobody listens', 5_000);
   });
 
-  it('ignores garbage on its channel and says bye on dispose', async () => {
+  it('S140 ignores garbage on its channel and says bye on dispose', async () => {
     const { controller, inspector, prefix, discovery } = await app('target');
     const connection = discovery.connect(inspector.announcement);
     const recorded = new Recorded(connection);
@@ -109,7 +109,7 @@ describe('inspector over Redis', () => {
     assert.deepEqual(await discovery.list(), []);
   });
 
-  it('forgets an app that crashed once its announcement expires', async () => {
+  it('S140 forgets an app that crashed once its announcement expires', async () => {
     const prefix = `inspect-${process.pid}-${++prefixes}`;
     const child = spawn(process.execPath, ['--import', 'tsx', join('test', 'unit', 'inspect', 'redisApp.mts'), server.url, prefix, 'crashing', '600'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
