@@ -46,6 +46,7 @@ export class GraphPanel implements vscode.Disposable {
     const current = GraphPanel.#current;
     if (current) {
       current.#panel.reveal();
+      if (hostId) current.#awaited = undefined;
       if (hostId && hostId !== current.#hostId) current.#switchTo(hostId);
       return current;
     }
@@ -80,6 +81,8 @@ export class GraphPanel implements vscode.Disposable {
   #hostDisposables: vscode.Disposable[] = [];
   #hostId: string | undefined;
   #subject: GraphSubject | undefined;
+  /** The app the panel showed when it went away: shown again if it comes back (restarted) while the panel shows its root. */
+  #awaited: { readonly rootId: string; readonly name: string } | undefined;
   #ready = false;
   #sent: GraphView | undefined;
   #flashes = new Set<string>();
@@ -236,8 +239,19 @@ export class GraphPanel implements vscode.Disposable {
   #hostsChanged(): void {
     const gone = this.#hostId === undefined || (!this.#deps.hosts.hostFor(this.#hostId) && !this.#deps.apps?.appFor(this.#hostId));
     if (gone) {
-      const root = this.#subject instanceof AppGraphSubject ? this.#subject.rootId : undefined;
-      this.#switchTo(root !== undefined && this.#deps.hosts.hostFor(root) ? root : this.#deps.hosts.all[0]?.id);
+      const subject = this.#subject;
+      const root = subject instanceof AppGraphSubject && this.#deps.hosts.hostFor(subject.rootId) ? subject.rootId : undefined;
+      this.#awaited = subject instanceof AppGraphSubject && root !== undefined ? { rootId: root, name: subject.name } : undefined;
+      this.#switchTo(root ?? this.#deps.hosts.all[0]?.id);
+      return;
+    }
+    const awaited = this.#awaited;
+    const back = awaited !== undefined && this.#hostId === awaited.rootId
+      ? this.#deps.apps?.appsOf(awaited.rootId).find((app) => app.name === awaited.name)
+      : undefined;
+    if (back !== undefined) {
+      this.#awaited = undefined;
+      this.#switchTo(back.id);
       return;
     }
     this.#post({ type: 'hosts', hosts: this.#choices(), trusted: this.#subject?.trusted ?? true });
@@ -322,6 +336,8 @@ export class GraphPanel implements vscode.Disposable {
         });
         return;
       case 'selectHost':
+        // The user chose: an app that went away is no longer waited for.
+        this.#awaited = undefined;
         this.#switchTo(message.hostId);
         return;
       case 'laidOut':

@@ -96,6 +96,11 @@ export class AppGraphSubject implements GraphSubject {
     return this.app.label;
   }
 
+  /** The name the app gave itself: a restarted app has the same. */
+  get name(): string {
+    return this.app.name;
+  }
+
   /** The state root the app works on. */
   get rootId(): string {
     return this.app.rootId;

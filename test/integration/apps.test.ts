@@ -78,7 +78,7 @@ suite('running apps', () => {
     await until(async () => (await nodeAt(await activatedApi(), host, base)) === undefined || undefined, `${base} is still shown`);
   });
 
-  test('an app in another process is listed, shows its graph with flashes and runs, and is forgotten when killed', async () => {
+  test('an app in another process is listed, shows its graph with flashes and runs, is forgotten when killed and followed when restarted', async () => {
     const exports = await activatedApi();
     const host = stateHostOf(exports);
     const app = new AppProcess(host.stateFolder.fsPath, 'suite-app');
@@ -122,6 +122,17 @@ suite('running apps', () => {
     await until(async () => (await appRows(exports, host)).length === 0 || undefined, 'the killed app is still listed');
     assert.equal(exports.apps.appsOf(host.id).length, 0);
     await until(async () => (await graphState())?.hostId === host.id || undefined, 'the graph panel did not go back to the state folder');
+
+    // Started again, it is listed again, and the panel that showed it shows it again.
+    const restarted = new AppProcess(host.stateFolder.fsPath, 'suite-app');
+    started.push(restarted);
+    await restarted.ready();
+    const again = await until(async () => (await appRows(exports, host)).find((node) => node.app.pid === restarted.child.pid), 'the restarted app was not listed');
+    assert.notEqual(again.app.id, row.app.id);
+    await until(async () => {
+      const state = await graphState();
+      return state?.hostId === again.app.id && state.view?.nodes.some((node) => node.id === derivation) ? state : undefined;
+    }, 'the graph panel did not follow the restarted app');
   });
 
   test('peers that send garbage, a huge message or never read are told in the log, and the explorer goes on', async () => {
