@@ -350,6 +350,8 @@ function showDetails(): void {
     + (node.kind === 'path' ? '' : ` · ${statsText(node)}`)
     + (node.owner === undefined ? '' : ` · runs in ${node.owner}`);
   detailsOpen.textContent = node.kind === 'path' ? 'Reveal in Explorer' : 'Open Definition';
+  // Another process's derivation or tracker is defined in its code, which the extension cannot open.
+  detailsOpen.hidden = node.owner !== undefined;
 }
 
 function labelOf(id: string): string {

@@ -238,10 +238,13 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     return [this.#remember({ kind: 'apps', id: appsId(host), host })];
   }
 
-  /** An app came or went: the root's row is read again (the whole tree, for a lone state folder). */
+  /**
+   * An app came or went: the root's row is read again (the whole tree, for a lone state folder). Even before
+   * the first top level was shown: a read of it may be under way, started before the app was listed.
+   */
   #appsChanged(rootId: string): void {
     const host = this.hosts.hostFor(rootId);
-    if (host === undefined || !this.#topLevelShown) return;
+    if (host === undefined) return;
     this.#fire(this.#showsHostRows() ? this.#nodes.get(host.id) : undefined);
   }
 

@@ -47,12 +47,15 @@ export const steps = [
     await tracker.first().waitFor({ timeout: 10_000 });
   }],
 
-  ['the writer\'s runs flash and count up', async ({ page }) => {
+  ['the writer\'s runs flash and count up', async ({ page, screenshot }) => {
     const node = graphNode(page, 'derive:/writer/parity');
     const flashes = async () => Number((await node.getAttribute('data-flashes')) ?? '0');
     const before = await flashes();
     await until(async () => (await flashes()) >= before + 2, 'the derivation did not flash on the writer\'s runs', { timeout: 15_000 });
     await until(async () => /derivation derive \/writer\/parity, [2-9]\d* runs?/.test((await node.getAttribute('aria-label')) ?? ''), 'the run count did not follow', { timeout: 15_000 });
+    await node.click();
+    await graph(page).locator('li.run').first().waitFor({ timeout: 15_000 });
+    await screenshot('apps-graph');
   }],
 
   ['the panel switches back to the workspace\'s own graph', async ({ page }) => {
