@@ -12,6 +12,7 @@ import {
   FileSystemSyncBackend,
   InMemoryBackend,
   RestateUsageError,
+  connectInspector,
   inspect,
   inspectorDiscovery,
   type Inspector,
@@ -253,6 +254,27 @@ describe('inspector trust', () => {
       chownSync(fixture.directory, 0, 0);
       await inspector.dispose();
     }
+  });
+
+  it('S137 listens on TCP only when asked, and serves the same messages there', async () => {
+    const controller = new ControllerSync();
+    const local = await inspect(controller, { name: 'local only', stateFolder: fixture.stateFolder });
+    assert.equal(local.tcp, undefined);
+    await local.dispose();
+    const inspector = await inspect(controller, { name: 'tcp too', stateFolder: fixture.stateFolder, tcp: { host: '127.0.0.1', port: 0 } });
+    try {
+      const bound = inspector.tcp;
+      assert.ok(bound !== undefined && bound.port > 0);
+      const connection = connectInspector({ ...inspector.announcement, transport: 'tcp', address: `${bound.host}:${bound.port}` });
+      const recorded = new Recorded(connection);
+      await until(() => recorded.hello, 'the hello over TCP');
+      connection.subscribe();
+      await until(() => recorded.graphs[0], 'the graph over TCP');
+      connection.close();
+    } finally {
+      await inspector.dispose();
+    }
+    await assert.rejects(inspect(controller, { name: 'x', stateFolder: fixture.stateFolder, tcp: { host: '127.0.0.1', port: 70000 } }), /tcp must be/);
   });
 
   it('S139 works for an async controller as well', async () => {
