@@ -15,7 +15,7 @@ import { MISSING, isPlainObject } from '../values';
 
 /** The version of this protocol; messages and announcements of another version are ignored. */
 export const INSPECT_PROTOCOL_VERSION = 1;
-/** The longest message either side sends or accepts, in bytes of UTF-8, newline excluded. A longer one ends the connection. */
+/** The longest message an app sends and an explorer accepts, in bytes of UTF-8, newline excluded; a longer one ends the connection. (An app accepts far less: explorers only subscribe and unsubscribe.) */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** The longest JSON text of one value inside a trace record; a longer value travels as a `too-large` placeholder. */
 export const MAX_VALUE_BYTES = 64 * 1024;
@@ -23,7 +23,7 @@ export const MAX_VALUE_BYTES = 64 * 1024;
 export const MAX_TRACE_BATCH = 500;
 /** The library's name, as hello reports it. */
 export const LIBRARY_NAME = 'restate';
-/** The library's version, as hello reports it. */
+/** The library's version, as hello reports it (the package's version; a test holds them equal). */
 export const LIBRARY_VERSION = '0.1.0';
 
 // ---------------------------------------------------------------------------------------------------------

@@ -191,8 +191,16 @@ export async function inspect(controller: ControllerSync | ControllerAsync, opti
     stateFolder,
   };
   const temporary = `${announcementFile}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(temporary, JSON.stringify(announcement, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-  renameSync(temporary, announcementFile);
+  try {
+    writeFileSync(temporary, JSON.stringify(announcement, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    renameSync(temporary, announcementFile);
+  } catch (error) {
+    process.off('exit', removeFiles);
+    for (const server of servers) server.close();
+    removeQuietly(temporary);
+    removeFiles();
+    throw new RestateUsageError(COMPONENT, `cannot write the inspector's announcement ${announcementFile}: ${(error as Error).message}`, { cause: error });
+  }
 
   let disposed: Promise<void> | undefined;
   return {

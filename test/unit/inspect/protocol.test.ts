@@ -1,10 +1,13 @@
 // The inspector protocol read as untrusted input: what it does not understand is ignored, never thrown.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ControllerSync, MISSING, RestateFormatError, UnreadableValue } from '../../../extension/restate/index';
 import {
   FrameDecoder,
   INSPECT_PROTOCOL_VERSION,
+  LIBRARY_VERSION,
   MAX_MESSAGE_BYTES,
   MAX_VALUE_BYTES,
   decodeAnnouncement,
@@ -172,6 +175,13 @@ describe('inspector protocol: values', () => {
     assert.deepEqual(decodeAppMessage(encodeTraceFrame(records.map(encodeWireRecord)).slice(0, -1)), message);
     assert.ok(wire.some((record) => record.kind === 'derive-run' && record.error !== null && record.error.includes('bad input')));
     assert.ok(wire.some((record) => record.kind === 'set' && record.payload.kind === 'unserializable'));
+  });
+});
+
+describe('inspector protocol: hello', () => {
+  it('S138 reports the package version as the library version', () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    assert.equal(LIBRARY_VERSION, version);
   });
 });
 
