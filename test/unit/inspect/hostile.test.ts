@@ -93,6 +93,20 @@ describe('inspector against hostile peers', () => {
     assert.equal(peer.closed(), false);
   });
 
+  it('S139 drops an explorer that floods it with lines, however short or well-formed', async () => {
+    for (const flood of ['x\n'.repeat(1000), '{"v":1,"type":"subscribe"}\n'.repeat(1000)]) {
+      const peer = await rawConnection(inspector);
+      sockets.push(peer.socket);
+      peer.socket.write(flood);
+      await until(() => peer.closed(), 'the app to drop the flooding peer');
+    }
+    const polite = inspectorDiscovery(fixture.stateFolder).connect(inspector.announcement);
+    const recorded = new Recorded(polite);
+    polite.subscribe();
+    await until(() => recorded.graphs[0], 'the graph for a polite explorer');
+    polite.close();
+  });
+
   it('S139 drops an explorer that sends a message over the limit, and serves the others', async () => {
     const huge = await rawConnection(inspector);
     const polite = inspectorDiscovery(fixture.stateFolder).connect(inspector.announcement);
