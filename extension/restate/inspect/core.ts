@@ -8,9 +8,9 @@ import {
   MAX_MESSAGE_BYTES,
   MAX_TRACE_BATCH,
   encodeFrame,
-  toWireRecord,
+  encodeTraceFrame,
+  encodeWireRecord,
   type HelloMessage,
-  type WireTraceRecord,
 } from './protocol';
 
 export type InspectedController = ControllerSync | ControllerAsync;
@@ -33,7 +33,9 @@ export class InspectorCore {
   readonly #graphIntervalMs: number;
   readonly hello: HelloMessage;
   #detachTrace: (() => void) | undefined;
-  #pending: WireTraceRecord[] = [];
+  /** The JSON text of each record not sent yet. */
+  #pending: string[] = [];
+  #pendingRuns = false;
   #flushScheduled = false;
   #graphTimer: NodeJS.Timeout | undefined;
   #lastGraph = '';
@@ -99,11 +101,13 @@ export class InspectorCore {
     clearInterval(this.#graphTimer);
     this.#graphTimer = undefined;
     this.#pending = [];
+    this.#pendingRuns = false;
   }
 
   #take(record: TraceRecord): void {
     // Values are made JSON now: the app may change an object it passed to setState after the call returns.
-    this.#pending.push(toWireRecord(record));
+    this.#pending.push(encodeWireRecord(record));
+    if (record.kind === 'derive-run' || record.kind === 'track-run') this.#pendingRuns = true;
     if (this.#pending.length >= MAX_TRACE_BATCH) {
       this.#flush();
     } else if (!this.#flushScheduled) {
@@ -118,8 +122,9 @@ export class InspectorCore {
   #flush(): void {
     if (this.#pending.length === 0) return;
     const records = this.#pending;
+    const hasRuns = this.#pendingRuns;
     this.#pending = [];
-    const hasRuns = records.some((record) => record.kind === 'derive-run' || record.kind === 'track-run');
+    this.#pendingRuns = false;
     for (const frame of traceFrames(records)) this.#broadcast(frame);
     if (hasRuns) this.#checkGraph();
   }
@@ -139,8 +144,8 @@ export class InspectorCore {
 }
 
 /** The records as trace frames, each within MAX_MESSAGE_BYTES (a batch too large is split). */
-function traceFrames(records: WireTraceRecord[]): string[] {
-  const frame = encodeFrame({ v: INSPECT_PROTOCOL_VERSION, type: 'trace', records });
+function traceFrames(records: string[]): string[] {
+  const frame = encodeTraceFrame(records);
   if (frame.length <= MAX_MESSAGE_BYTES / 3 || Buffer.byteLength(frame) - 1 <= MAX_MESSAGE_BYTES) return [frame];
   if (records.length === 1) return [];
   const half = records.length >> 1;

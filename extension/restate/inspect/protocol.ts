@@ -11,11 +11,11 @@
 import type { GraphEdge, GraphNode, GraphSnapshot, RunStats } from '../graph';
 import type { TraceCause, TraceRecord } from '../trace';
 import { UnreadableValue } from '../unreadable';
-import { MISSING } from '../values';
+import { MISSING, isPlainObject } from '../values';
 
 /** The version of this protocol; messages and announcements of another version are ignored. */
 export const INSPECT_PROTOCOL_VERSION = 1;
-/** The longest message either side sends or accepts, in bytes of UTF-8, newline excluded. A longer one ends the connection. */
+/** The longest message an app sends and an explorer accepts, in bytes of UTF-8, newline excluded; a longer one ends the connection. (An app accepts far less: explorers only subscribe and unsubscribe.) */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 /** The longest JSON text of one value inside a trace record; a longer value travels as a `too-large` placeholder. */
 export const MAX_VALUE_BYTES = 64 * 1024;
@@ -23,7 +23,7 @@ export const MAX_VALUE_BYTES = 64 * 1024;
 export const MAX_TRACE_BATCH = 500;
 /** The library's name, as hello reports it. */
 export const LIBRARY_NAME = 'restate';
-/** The library's version, as hello reports it. */
+/** The library's version, as hello reports it (the package's version; a test holds them equal). */
 export const LIBRARY_VERSION = '0.1.0';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -42,6 +42,7 @@ export type WireValue =
   | { kind: 'undefined' }
   | { kind: 'unreadable'; file: string; message: string }
   | { kind: 'unserializable'; description: string }
+  /** `bytes`: the length of its JSON text, or a lower bound when it was too large to write out. */
   | { kind: 'too-large'; bytes: number };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -435,20 +436,94 @@ function decodeTraceRecord(raw: unknown): WireTraceRecord | undefined {
 // ---------------------------------------------------------------------------------------------------------
 // Encoding trace records
 
-/** A value made safe to send: JSON as it is, anything else a placeholder that says what it was. */
-export function toWireValue(value: unknown, maxBytes = MAX_VALUE_BYTES): WireValue {
+/**
+ * A value's JSON text, or the placeholder that takes its place: `undefined`, MISSING, an UnreadableValue, a
+ * value that is not JSON as S17 defines it (naming what is not), or one longer than `maxBytes` as JSON.
+ */
+function wireValueOrText(value: unknown, maxBytes: number): WireValue | string {
   if (value === undefined) return { kind: 'undefined' };
   if (value === MISSING) return { kind: 'missing' };
   if (value instanceof UnreadableValue) return { kind: 'unreadable', file: value.file, message: value.error.message };
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value, jsonOnly);
-  } catch (error) {
-    return { kind: 'unserializable', description: `${describeType(value)}: ${error instanceof Error ? error.message : String(error)}` };
-  }
-  if (text === undefined) return { kind: 'unserializable', description: describeType(value) };
+  const problem = notJson(value, maxBytes);
+  if (problem === 'too-large') return { kind: 'too-large', bytes: maxBytes + 1 };
+  if (problem !== undefined) return { kind: 'unserializable', description: problem };
+  const text = JSON.stringify(value);
   if (text.length > maxBytes) return { kind: 'too-large', bytes: Buffer.byteLength(text) };
-  return { kind: 'json', json: JSON.parse(text) as JsonValue };
+  return text;
+}
+
+/**
+ * What in a value is not JSON (S17: null, booleans, finite numbers, strings, arrays, plain objects), or
+ * 'too-large' when it has more parts than its text could hold within `maxBytes`. Walked with a stack of its
+ * own, so that a deep or circular value ends the walk rather than the stack.
+ */
+function notJson(value: unknown, maxBytes: number): string | undefined {
+  const pending: unknown[] = [value];
+  let parts = 0;
+  while (pending.length > 0) {
+    const part = pending.pop();
+    if (++parts > maxBytes / 2) return 'too-large';
+    switch (typeof part) {
+      case 'string':
+      case 'boolean':
+        continue;
+      case 'number':
+        if (Number.isFinite(part)) continue;
+        return `the number ${String(part)}`;
+      case 'object':
+        if (part === null) continue;
+        if (Array.isArray(part)) {
+          for (const item of part as unknown[]) pending.push(item);
+          continue;
+        }
+        if (part instanceof UnreadableValue) return `an unreadable value (${part.file})`;
+        if (!isPlainObject(part)) return `a ${describeType(part)}`;
+        for (const key in part) pending.push(part[key]);
+        continue;
+      default:
+        return `a ${typeof part}`;
+    }
+  }
+  return undefined;
+}
+
+/** A value made safe to send: JSON as it is, anything else a placeholder that says what it was. */
+export function toWireValue(value: unknown, maxBytes = MAX_VALUE_BYTES): WireValue {
+  const wire = wireValueOrText(value, maxBytes);
+  return typeof wire === 'string' ? { kind: 'json', json: JSON.parse(wire) as JsonValue } : wire;
+}
+
+function wireValueText(value: unknown): string {
+  const wire = wireValueOrText(value, MAX_VALUE_BYTES);
+  return typeof wire === 'string' ? `{"kind":"json","json":${wire}}` : JSON.stringify(wire);
+}
+
+/**
+ * A trace record's JSON text as a WireTraceRecord, made as the record is taken: its values are written out
+ * now, as they are at the time of the change, and no copy of them is kept.
+ */
+export function encodeWireRecord(record: TraceRecord): string {
+  switch (record.kind) {
+    case 'set': {
+      const { prevValue, value, payload, ...rest } = record;
+      return `${JSON.stringify(rest).slice(0, -1)},"prevValue":${wireValueText(prevValue)},"value":${wireValueText(value)},"payload":${wireValueText(payload)}}`;
+    }
+    case 'delete': {
+      const { prevValue, payload, ...rest } = record;
+      return `${JSON.stringify(rest).slice(0, -1)},"prevValue":${wireValueText(prevValue)},"payload":${wireValueText(payload)}}`;
+    }
+    case 'ping': {
+      const { value, payload, ...rest } = record;
+      return `${JSON.stringify(rest).slice(0, -1)},"value":${wireValueText(value)},"payload":${wireValueText(payload)}}`;
+    }
+    default:
+      return JSON.stringify(record);
+  }
+}
+
+/** Trace records encoded by `encodeWireRecord` as one frame. */
+export function encodeTraceFrame(records: readonly string[]): string {
+  return `{"v":${INSPECT_PROTOCOL_VERSION},"type":"trace","records":[${records.join(',')}]}\n`;
 }
 
 /** A short text for a wire value, for a list or a tooltip. */
@@ -491,12 +566,4 @@ function describeType(value: unknown): string {
   if (typeof value !== 'object' || value === null) return typeof value;
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
   return typeof name === 'string' ? name : 'object';
-}
-
-/** JSON.stringify's replacer: refuses what JSON would silently change (a bigint throws already; functions, symbols, NaN vanish or turn null). */
-function jsonOnly(this: unknown, key: string, value: unknown): unknown {
-  if (typeof value === 'function' || typeof value === 'symbol') throw new TypeError(`holds a ${typeof value} at ${JSON.stringify(key)}`);
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`holds ${String(value)} at ${JSON.stringify(key)}`);
-  if (value instanceof UnreadableValue) throw new TypeError(`holds an unreadable value at ${JSON.stringify(key)} (${value.file})`);
-  return value;
 }

@@ -25,6 +25,11 @@ const MAX_INCOMING_MESSAGE_BYTES = 4 * 1024;
 /** More explorers than this at once are turned away. */
 const MAX_CONNECTIONS = 32;
 const BYE_GRACE_MS = 500;
+/**
+ * An explorer subscribes once and may unsubscribe: one that sends more lines than this in a second (each a
+ * subscribe would have the graph made again) is flooding the app, and is dropped.
+ */
+const MAX_LINES_PER_SECOND = 50;
 
 /**
  * One explorer's connection. Writing never waits: what the socket has not sent yet stays in its buffer, and
@@ -135,6 +140,8 @@ export async function inspect(controller: ControllerSync | ControllerAsync, opti
     sockets.add(socket);
     const peer = new SocketPeer(socket, maxBuffered);
     const decoder = new FrameDecoder(MAX_INCOMING_MESSAGE_BYTES);
+    let windowStart = Date.now();
+    let linesInWindow = 0;
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       sockets.delete(socket);
@@ -143,6 +150,16 @@ export async function inspect(controller: ControllerSync | ControllerAsync, opti
     socket.on('data', (chunk: Buffer) => {
       const lines = decoder.push(chunk);
       if (lines === 'overflow') {
+        socket.destroy();
+        return;
+      }
+      const now = Date.now();
+      if (now - windowStart >= 1_000) {
+        windowStart = now;
+        linesInWindow = 0;
+      }
+      linesInWindow += lines.length;
+      if (linesInWindow > MAX_LINES_PER_SECOND) {
         socket.destroy();
         return;
       }
@@ -191,8 +208,16 @@ export async function inspect(controller: ControllerSync | ControllerAsync, opti
     stateFolder,
   };
   const temporary = `${announcementFile}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(temporary, JSON.stringify(announcement, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-  renameSync(temporary, announcementFile);
+  try {
+    writeFileSync(temporary, JSON.stringify(announcement, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    renameSync(temporary, announcementFile);
+  } catch (error) {
+    process.off('exit', removeFiles);
+    for (const server of servers) server.close();
+    removeQuietly(temporary);
+    removeFiles();
+    throw new RestateUsageError(COMPONENT, `cannot write the inspector's announcement ${announcementFile}: ${(error as Error).message}`, { cause: error });
+  }
 
   let disposed: Promise<void> | undefined;
   return {

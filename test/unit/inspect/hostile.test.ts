@@ -12,6 +12,7 @@ import {
   FileSystemSyncBackend,
   InMemoryBackend,
   RestateUsageError,
+  connectInspector,
   inspect,
   inspectorDiscovery,
   type Inspector,
@@ -90,6 +91,20 @@ describe('inspector against hostile peers', () => {
     await until(() => peer.received().includes('"type":"trace"'), 'the trace after the garbage');
     assert.equal(controller.getState('/a'), 1, 'nothing an explorer sends changes the state');
     assert.equal(peer.closed(), false);
+  });
+
+  it('S139 drops an explorer that floods it with lines, however short or well-formed', async () => {
+    for (const flood of ['x\n'.repeat(1000), '{"v":1,"type":"subscribe"}\n'.repeat(1000)]) {
+      const peer = await rawConnection(inspector);
+      sockets.push(peer.socket);
+      peer.socket.write(flood);
+      await until(() => peer.closed(), 'the app to drop the flooding peer');
+    }
+    const polite = inspectorDiscovery(fixture.stateFolder).connect(inspector.announcement);
+    const recorded = new Recorded(polite);
+    polite.subscribe();
+    await until(() => recorded.graphs[0], 'the graph for a polite explorer');
+    polite.close();
   });
 
   it('S139 drops an explorer that sends a message over the limit, and serves the others', async () => {
@@ -253,6 +268,27 @@ describe('inspector trust', () => {
       chownSync(fixture.directory, 0, 0);
       await inspector.dispose();
     }
+  });
+
+  it('S137 listens on TCP only when asked, and serves the same messages there', async () => {
+    const controller = new ControllerSync();
+    const local = await inspect(controller, { name: 'local only', stateFolder: fixture.stateFolder });
+    assert.equal(local.tcp, undefined);
+    await local.dispose();
+    const inspector = await inspect(controller, { name: 'tcp too', stateFolder: fixture.stateFolder, tcp: { host: '127.0.0.1', port: 0 } });
+    try {
+      const bound = inspector.tcp;
+      assert.ok(bound !== undefined && bound.port > 0);
+      const connection = connectInspector({ ...inspector.announcement, transport: 'tcp', address: `${bound.host}:${bound.port}` });
+      const recorded = new Recorded(connection);
+      await until(() => recorded.hello, 'the hello over TCP');
+      connection.subscribe();
+      await until(() => recorded.graphs[0], 'the graph over TCP');
+      connection.close();
+    } finally {
+      await inspector.dispose();
+    }
+    await assert.rejects(inspect(controller, { name: 'x', stateFolder: fixture.stateFolder, tcp: { host: '127.0.0.1', port: 70000 } }), /tcp must be/);
   });
 
   it('S139 works for an async controller as well', async () => {

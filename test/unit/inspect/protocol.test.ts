@@ -1,16 +1,21 @@
 // The inspector protocol read as untrusted input: what it does not understand is ignored, never thrown.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ControllerSync, MISSING, RestateFormatError, UnreadableValue } from '../../../extension/restate/index';
 import {
   FrameDecoder,
   INSPECT_PROTOCOL_VERSION,
+  LIBRARY_VERSION,
   MAX_MESSAGE_BYTES,
   MAX_VALUE_BYTES,
   decodeAnnouncement,
   decodeAppMessage,
   decodeExplorerMessage,
   encodeFrame,
+  encodeTraceFrame,
+  encodeWireRecord,
   toWireRecord,
   toWireValue,
   type InspectAnnouncement,
@@ -133,11 +138,18 @@ describe('inspector protocol: values', () => {
     assert.deepEqual(toWireValue(MISSING), { kind: 'missing' });
     assert.deepEqual(toWireValue(undefined), { kind: 'undefined' });
     assert.deepEqual(toWireValue(unreadable), { kind: 'unreadable', file: '/s/a.json', message: unreadable.error.message });
-    for (const value of [10n, () => 1, Symbol('s'), { f: () => 1 }, { n: Number.NaN }, [Infinity], circular, { u: unreadable }]) {
+    for (const value of [10n, () => 1, Symbol('s'), { f: () => 1 }, { n: Number.NaN }, [Infinity], { u: unreadable }, new Date(0), new Map(), { toJSON: () => 1 }]) {
       const wire = toWireValue(value);
       assert.equal(wire.kind, 'unserializable', String(typeof value));
     }
+    assert.deepEqual(toWireValue({ when: new Date(0) }), { kind: 'unserializable', description: 'a Date' });
     assert.deepEqual(toWireValue('x'.repeat(MAX_VALUE_BYTES + 1)), { kind: 'too-large', bytes: MAX_VALUE_BYTES + 3 });
+    // A circular value never ends, and one nested deeper than the stack is no trouble: both are too large.
+    let deep: unknown[] = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    assert.equal(toWireValue(circular).kind, 'too-large');
+    assert.equal(toWireValue(deep).kind, 'too-large');
+    assert.deepEqual(toWireValue({ a: [[[1]]], b: { c: 'x' } }, 100), { kind: 'json', json: { a: [[[1]]], b: { c: 'x' } } });
   });
 
   it('S138 sends the records of a real trace so that they decode to what was sent', () => {
@@ -158,10 +170,18 @@ describe('inspector protocol: values', () => {
     controller.ping('/b');
     const wire = records.map(toWireRecord);
     const message: TraceMessage = { v, type: 'trace', records: wire };
-    const decoded = decodeAppMessage(encodeFrame(message).slice(0, -1));
-    assert.deepEqual(decoded, message);
+    assert.deepEqual(decodeAppMessage(encodeFrame(message).slice(0, -1)), message);
+    // The text the app sends, written out record by record, is the same message.
+    assert.deepEqual(decodeAppMessage(encodeTraceFrame(records.map(encodeWireRecord)).slice(0, -1)), message);
     assert.ok(wire.some((record) => record.kind === 'derive-run' && record.error !== null && record.error.includes('bad input')));
     assert.ok(wire.some((record) => record.kind === 'set' && record.payload.kind === 'unserializable'));
+  });
+});
+
+describe('inspector protocol: hello', () => {
+  it('S138 reports the package version as the library version', () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    assert.equal(LIBRARY_VERSION, version);
   });
 });
 
