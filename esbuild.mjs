@@ -41,7 +41,7 @@ const builds = bench || cli ? [] : [
 if (bench) {
   rmSync('out/bench', { recursive: true, force: true });
   builds.push({
-    entryPoints: ['bench/run.ts', 'bench/peers.ts', 'bench/core.ts', 'bench/batch.ts', 'bench/fs.ts', 'bench/count.ts', 'bench/sandbox.ts', 'bench/redis.ts'],
+    entryPoints: ['bench/run.ts', 'bench/peers.ts', 'bench/core.ts', 'bench/batch.ts', 'bench/fs.ts', 'bench/count.ts', 'bench/sandbox.ts', 'bench/redis.ts', 'bench/inspect.ts'],
     outdir: 'out/bench',
     outExtension: { '.js': '.mjs' },
     bundle: true,

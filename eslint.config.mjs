@@ -15,16 +15,16 @@ export default tseslint.config(
   },
   // The library is usable outside VS Code: nothing under extension/restate/ may import vscode or reach out
   // of its folder into the glue around it. One block per folder depth, since patterns match import text.
-  // Only the Redis entry (redis.ts and backends/redis/) may import the Redis client, so that importing the
-  // core needs none.
+  // Only the Redis entry (redis.ts, backends/redis/ and the inspector's Redis transport) may import the Redis
+  // client, so that importing the core needs none.
   ...['extension/restate/*.ts', 'extension/restate/*/*.ts', 'extension/restate/*/*/*.ts'].map((files, depth) => {
-    const redisAllowed = ['extension/restate/redis.ts', 'extension/restate/backends/redis/*.ts'];
+    const redisAllowed = ['extension/restate/redis.ts', 'extension/restate/backends/redis/*.ts', 'extension/restate/inspect/redis.ts'];
     const rule = (allowRedis) => ['error', {
       paths: [{ name: 'vscode', message: 'extension/restate/ is editor-independent: it must not import vscode.' }],
       patterns: [
         { group: ['vscode/*'], message: 'extension/restate/ must not import vscode.' },
         { group: ['../'.repeat(depth + 1) + '*'], message: 'extension/restate/ must not import code outside its folder.' },
-        ...(allowRedis ? [] : [{ group: ['@redis/*', 'redis', 'ioredis'], message: 'only extension/restate/redis.ts and backends/redis/ may import a Redis client.' }]),
+        ...(allowRedis ? [] : [{ group: ['@redis/*', 'redis', 'ioredis'], message: 'only extension/restate/redis.ts, backends/redis/ and inspect/redis.ts may import a Redis client.' }]),
       ],
     }];
     const allowedHere = redisAllowed.filter((allowed) => allowed.split('/').length === files.split('/').length);

@@ -1,6 +1,7 @@
 /** Runs every benchmark suite, one after the other, and prints one table per suite. */
 import { runBatchBench } from './batch';
 import { runCoreBench } from './core';
+import { runInspectBench } from './inspect';
 import { benchFs, formatFsBench } from './fs';
 import { runPeersBench } from './peers';
 import { runSandboxBench } from './sandbox';
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
   console.log(formatFsBench(await benchFs()));
   await runBatchBench();
   await runSandboxBench();
+  await runInspectBench();
   runPeersBench();
 }
 

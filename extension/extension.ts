@@ -23,6 +23,9 @@ import { StateTreeProvider, type ExplorerNode } from './explorer/stateTree';
 import { UnreadableFilesView } from './explorer/unreadableFiles';
 import { registerDefinitionsAndGraph } from './graph/register';
 import { WorkspaceStateHosts } from './sources/workspaceStateHosts';
+import { InspectedApps } from './sources/inspectedApps';
+import { inspectedRootOf } from './sources/inspectedRoots';
+import type { LiveApps } from './sources/liveApps';
 
 /** What activate() returns: used by the integration tests and the speed script, and by other extensions. */
 export interface RestateExtensionApi {
@@ -30,6 +33,8 @@ export interface RestateExtensionApi {
   readonly tree: StateTreeProvider;
   readonly view: vscode.TreeView<ExplorerNode>;
   readonly decorations: StateDecorations;
+  /** The running apps with an inspector open over the workspace's state folders. */
+  readonly apps: LiveApps;
 }
 
 export function activate(context: vscode.ExtensionContext): RestateExtensionApi {
@@ -38,13 +43,17 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
   const log = vscode.window.createOutputChannel('Restate State Explorer', { log: true });
   const hosts = new WorkspaceStateHosts(log, context.secrets);
   const decorations = new StateDecorations();
-  const tree = new StateTreeProvider(hosts, decorations, log);
+  const apps = new InspectedApps({ log: (line) => log.warn(line) });
+  const watchAppsOf = (): void => apps.setRoots(hosts.all.flatMap((host) => inspectedRootOf(host) ?? []));
+  const tree = new StateTreeProvider(hosts, decorations, log, apps);
   const view = vscode.window.createTreeView('restate.explorer', { treeDataProvider: tree, showCollapseAll: true });
   const find = new FindCommand(hosts, tree, view);
   const selection = new ViewSelection(view, tree);
   context.subscriptions.push(
     hosts,
     log,
+    apps,
+    hosts.onDidChangeHosts(watchAppsOf),
     decorations,
     tree,
     view,
@@ -70,12 +79,13 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
       new ForgetRedisPasswordCommand(hosts),
     ]),
   );
-  registerDefinitionsAndGraph(context, hosts, log);
+  watchAppsOf();
+  registerDefinitionsAndGraph(context, hosts, log, apps);
   registerChangesView(context, hosts);
   // Start-up cost as a user pays it, in the log: activation itself, then the scan for state folders.
   log.info(`activated in ${(performance.now() - started).toFixed(0)} ms (began at ${startedAt.toISOString()})`);
   void hosts.whenReady().then(() => log.info(`${hosts.all.length} state folder(s) found ${(performance.now() - started).toFixed(0)} ms after activation began`));
-  return { hosts, tree, view, decorations };
+  return { hosts, tree, view, decorations, apps };
 }
 
 export function deactivate(): void {}

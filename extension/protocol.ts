@@ -13,6 +13,11 @@ export interface GraphViewNode {
   readonly lastError: string | null;
   /** Defined in the file but not running: the workspace is not trusted. */
   readonly inactive: boolean;
+  /**
+   * The process a derivation or tracker runs in, when it is not this window: a running app seen through its
+   * inspector (`demo-writer, pid 4242`). Absent for paths and for the workspace's own definitions.
+   */
+  readonly owner?: string;
 }
 
 export type GraphEdgeKind = 'source' | 'dest' | 'read' | 'write';

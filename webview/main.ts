@@ -167,13 +167,13 @@ function statsText(node: GraphViewNode): string {
 }
 
 function nodeClasses(node: GraphViewNode): string {
-  return ['node', `kind-${node.kind}`, node.lastError ? 'error' : '', node.inactive ? 'inactive' : ''].filter(Boolean).join(' ');
+  return ['node', `kind-${node.kind}`, node.lastError ? 'error' : '', node.inactive ? 'inactive' : '', node.owner === undefined ? '' : 'owned'].filter(Boolean).join(' ');
 }
 
 function describeNode(node: GraphViewNode): string {
   if (node.kind === 'path') return `state ${node.label}`;
   const kind = node.kind === 'derivation' ? 'derivation' : 'tracker';
-  return `${kind} ${node.label}, ${statsText(node)}${node.lastError ? `: ${node.lastError}` : ''}`;
+  return `${kind} ${node.label}, ${statsText(node)}${node.lastError ? `: ${node.lastError}` : ''}${node.owner === undefined ? '' : `, runs in ${node.owner}`}`;
 }
 
 /** Fills a node's group from its data; used when it is drawn and when its statistics change. */
@@ -182,8 +182,15 @@ function fillNode(group: SVGGElement, node: GraphViewNode, width: number, height
   group.replaceChildren();
   group.setAttribute('class', [nodeClasses(node), ...marks].join(' '));
   group.setAttribute('aria-label', describeNode(node));
-  svgChild(group, 'title').textContent = node.lastError ? `${node.label}\n${node.lastError}` : node.label;
+  svgChild(group, 'title').textContent = [node.label, node.owner === undefined ? '' : `runs in ${node.owner}`, node.lastError ?? ''].filter(Boolean).join('\n');
   svgChild(group, 'rect', { width: String(width), height: String(height), rx: node.kind === 'path' ? '13' : '4' });
+  // A derivation or tracker of another process carries a strip on its left edge; the tooltip names the process.
+  if (node.owner !== undefined) {
+    group.dataset.owner = node.owner;
+    svgChild(group, 'rect', { class: 'owner-mark', width: '4', height: String(height), rx: '2' });
+  } else {
+    delete group.dataset.owner;
+  }
   const room = width - 2 * TEXT_X;
   const label = svgChild(group, 'text', { x: String(TEXT_X), y: node.kind === 'path' ? '17' : '16', class: 'label' });
   label.textContent = fitText(node.label, room, (text) => textWidth(text, 'label'));
@@ -340,8 +347,11 @@ function showDetails(): void {
   detailsTitle.title = node.id;
   const dependents = around.downstream.size;
   detailsSummary.textContent = `${kindName(node)} · depends on ${around.upstream.size} · ${dependents} depend${dependents === 1 ? 's' : ''} on it`
-    + (node.kind === 'path' ? '' : ` · ${statsText(node)}`);
+    + (node.kind === 'path' ? '' : ` · ${statsText(node)}`)
+    + (node.owner === undefined ? '' : ` · runs in ${node.owner}`);
   detailsOpen.textContent = node.kind === 'path' ? 'Reveal in Explorer' : 'Open Definition';
+  // Another process's derivation or tracker is defined in its code, which the extension cannot open.
+  detailsOpen.hidden = node.owner !== undefined;
 }
 
 function labelOf(id: string): string {

@@ -23,6 +23,8 @@ function isNode(value: object): value is ExplorerNode {
 export function targetOf(hosts: StateHosts, argument: unknown): StateTarget | undefined {
   if (argument === undefined || argument === null) return undefined;
   if (typeof argument === 'object' && isNode(argument)) {
+    // A running app's row names no state node: the commands on state do not apply to it.
+    if (argument.kind === 'apps' || argument.kind === 'app') return undefined;
     return { host: argument.host, path: argument.kind === 'host' ? '/' : argument.path };
   }
   let path: unknown;

@@ -9,7 +9,7 @@ import { DefinitionRunner } from './runner';
 import { Sandbox } from './sandbox';
 import type { ApplyFailure } from './runner';
 import { RunSummary } from './runSummary';
-import { TraceLog } from './traceLog';
+import { TraceLog } from '../sources/traceLog';
 
 /** Whether workspace code may run; VS Code's workspace trust, replaced in tests. */
 export interface TrustGate {

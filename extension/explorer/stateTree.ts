@@ -6,6 +6,8 @@ import { hasFiles, readOwnValue, type StateChange, type StateHost, type StateHos
 import { childPath, nameOf, parentPath, topMost } from '../sources/statePaths';
 import { RedisStateHost } from '../sources/redisStateHost';
 import { redisHostItem, redisStateItem } from './redisItems';
+import type { LiveApp, LiveApps } from '../sources/liveApps';
+import { appItem, appsGroupItem } from './appItems';
 
 /** A state source, shown as a root when the workspace has more than one, or when it is a Redis root. */
 export interface HostNode {
@@ -58,7 +60,22 @@ export interface MoreNode {
   readonly total: number;
 }
 
-export type ExplorerNode = HostNode | StateNode | InnerNode | MoreNode;
+/** "Running apps": the processes with an inspector open over a state root, first among its children. */
+export interface AppsNode {
+  readonly kind: 'apps';
+  readonly id: string;
+  readonly host: StateHost;
+}
+
+/** One running app of a state root. */
+export interface AppNode {
+  readonly kind: 'app';
+  readonly id: string;
+  readonly host: StateHost;
+  readonly app: LiveApp;
+}
+
+export type ExplorerNode = HostNode | StateNode | InnerNode | MoreNode | AppsNode | AppNode;
 
 const settingSection = 'restate.explorer';
 
@@ -89,6 +106,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     private readonly hosts: StateHosts,
     private readonly decorations: StateDecorations,
     private readonly log?: vscode.LogOutputChannel,
+    private readonly apps?: LiveApps,
   ) {
     this.#subscriptions = [
       this.#changed,
@@ -102,6 +120,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
         if (event.affectsConfiguration(`${settingSection}.pageSize`)) this.refresh();
       }),
     ];
+    if (apps) this.#subscriptions.push({ dispose: apps.onDidChangeApps((rootId) => this.#appsChanged(rootId)) });
     this.#subscribeHosts();
   }
 
@@ -117,6 +136,8 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
       case 'state': return node.info ? this.#stateItem(node, node.info) : this.#load(node).then((info) => this.#stateItem(node, info));
       case 'inner': return this.#innerItem(node);
       case 'more': return this.#moreItem(node);
+      case 'apps': return appsGroupItem(node.id, this.apps?.appsOf(node.host.id).length ?? 0);
+      case 'app': return appItem(node.id, node.app);
     }
   }
 
@@ -127,7 +148,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
       const generation = this.#hostsGeneration;
       const all = this.hosts.all;
       const shown = all.length === 1 && !this.#showsHostRows()
-        ? await this.#stateChildren(all[0], '/')
+        ? [...this.#appsGroup(all[0]), ...await this.#stateChildren(all[0], '/')]
         : all.map((host) => this.#remember({ kind: 'host', id: host.id, host }));
       // What the tree's own work costs, apart from the workbench's: visible in the log next to activation.
       this.log?.info(`top level read: ${shown.length} item(s) in ${(performance.now() - started).toFixed(0)} ms`);
@@ -136,7 +157,9 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
       return shown;
     }
     switch (node.kind) {
-      case 'host': return this.#stateChildren(node.host, '/');
+      case 'host': return [...this.#appsGroup(node.host), ...await this.#stateChildren(node.host, '/')];
+      case 'apps': return (this.apps?.appsOf(node.host.id) ?? []).map((app) => this.#remember({ kind: 'app', id: app.id, host: node.host, app }));
+      case 'app': return [];
       case 'state': {
         const info = node.info ?? await this.#load(node);
         const children: ExplorerNode[] = [];
@@ -161,6 +184,8 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
         ? this.nodeFor(node.host, node.path)
         : this.#inner(node.host, node.path, node.keys.slice(0, -1), undefined);
       case 'more': return this.#stateOrHost(node.host, node.path);
+      case 'apps': return this.#stateOrHost(node.host, '/');
+      case 'app': return this.#nodes.get(appsId(node.host)) ?? this.#remember({ kind: 'apps', id: appsId(node.host), host: node.host });
     }
   }
 
@@ -205,6 +230,22 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
   dispose(): void {
     for (const disposable of [...this.#subscriptions, ...this.#hostSubscriptions.values()]) disposable.dispose();
     this.#hostSubscriptions.clear();
+  }
+
+  /** The "Running apps" row of a state root, while it has any. */
+  #appsGroup(host: StateHost): AppsNode[] {
+    if ((this.apps?.appsOf(host.id).length ?? 0) === 0) return [];
+    return [this.#remember({ kind: 'apps', id: appsId(host), host })];
+  }
+
+  /**
+   * An app came or went: the root's row is read again (the whole tree, for a lone state folder). Even before
+   * the first top level was shown: a read of it may be under way, started before the app was listed.
+   */
+  #appsChanged(rootId: string): void {
+    const host = this.hosts.hostFor(rootId);
+    if (host === undefined) return;
+    this.#fire(this.#showsHostRows() ? this.#nodes.get(host.id) : undefined);
   }
 
   #subscribeHosts(): void {
@@ -480,6 +521,11 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
     item.accessibilityInformation = { label, role: 'treeitem' };
     return item;
   }
+}
+
+/** The id of a state root's "Running apps" row: `#` cannot start a state path's segment list. */
+function appsId(host: StateHost): string {
+  return `${host.id}#apps`;
 }
 
 export function stateId(host: StateHost, path: string): string {

@@ -5,7 +5,7 @@ import type { GraphDiff, GraphView, GraphViewNode } from '../protocol';
 
 function sameNode(a: GraphViewNode, b: GraphViewNode): boolean {
   return a.kind === b.kind && a.label === b.label && a.runCount === b.runCount && a.lastRunMs === b.lastRunMs
-    && a.lastError === b.lastError && a.inactive === b.inactive;
+    && a.lastError === b.lastError && a.inactive === b.inactive && a.owner === b.owner;
 }
 
 /** The changes that turn `before` into `after`. */

@@ -14,7 +14,7 @@ function edge(from: string, to: string, kind: GraphViewEdge['kind']): GraphViewE
   return { id: `${from}->${to}`, from, to, kind };
 }
 
-function statsNode(id: string, kind: 'derivation' | 'tracker', label: string, stats: RunStats, inactive: boolean): GraphViewNode {
+function statsNode(id: string, kind: 'derivation' | 'tracker', label: string, stats: RunStats, inactive: boolean, owner?: string): GraphViewNode {
   return {
     id,
     kind,
@@ -23,6 +23,7 @@ function statsNode(id: string, kind: 'derivation' | 'tracker', label: string, st
     lastRunMs: stats.lastRunMs,
     lastError: stats.lastError ? `${stats.lastError.name}: ${stats.lastError.message}` : null,
     inactive,
+    ...(owner === undefined ? {} : { owner }),
   };
 }
 
@@ -31,12 +32,14 @@ function statsNode(id: string, kind: 'derivation' | 'tracker', label: string, st
  * @param definitionIdOf maps a controller id (`track:3`) to its definition id (`tracker:view`), if any
  * @param ranAheadMs how long the transform of a derivation's last run ran ahead of it (DefinitionRunner.runAhead),
  *   which the controller's lastRunMs does not include
+ * @param owner the process the snapshot's derivations and trackers run in, when it is not this window
  */
 export function buildGraphView(
   snapshot: GraphSnapshot | undefined,
   definitions: Definitions,
   definitionIdOf: (controllerId: string) => string | undefined,
   ranAheadMs: (controllerId: string) => number | undefined = () => undefined,
+  owner?: string,
 ): GraphView {
   const nodes = new Map<string, GraphViewNode>();
   const edges = new Map<string, GraphViewEdge>();
@@ -78,7 +81,7 @@ export function buildGraphView(
   // Derivations and trackers registered by other code on the same controller show as they are.
   for (const [id, node] of live) {
     if (nodes.has(id)) continue;
-    nodes.set(id, statsNode(id, node.kind, node.kind === 'derivation' ? `derive ${node.dest}` : id, node.stats, false));
+    nodes.set(id, statsNode(id, node.kind, node.kind === 'derivation' ? `derive ${node.dest}` : id, node.stats, false, owner));
     if (node.kind === 'derivation') {
       for (const source of node.sources) {
         paths.add(source);

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { DefinitionsManager } from '../definitions/definitions';
-import type { StateHost, StateHosts } from '../sources/stateHost';
+import type { LiveApps } from '../sources/liveApps';
+import type { StateHosts } from '../sources/stateHost';
 import type { FromWebview, GraphView, GraphWebviewState, HostChoice, RunView, ToWebview } from '../protocol';
 import { diffGraphViews, isEmptyDiff } from './graphDiff';
-import { buildGraphView } from './graphModel';
+import { AppGraphSubject, WorkspaceGraphSubject, type GraphSubject } from './graphSubject';
 import { runViewsFor } from './runViews';
 import { isFromWebview } from './webviewMessages';
 
@@ -12,6 +13,8 @@ export interface GraphPanelDeps {
   readonly extensionUri: vscode.Uri;
   readonly hosts: StateHosts;
   readonly definitions: DefinitionsManager;
+  /** The running apps whose inspectors the explorer lists: each is a host the panel can show. */
+  readonly apps?: LiveApps;
 }
 
 /** The last layout the webview reported. */
@@ -27,8 +30,8 @@ const REFRESH_DELAY_MS = 30;
 const RUNS_INTERVAL_MS = 16;
 
 /**
- * The dependency graph of one state folder in a webview panel. There is at most one panel; it follows one
- * host at a time and can switch. After the webview says it is ready it gets the whole graph once, then only
+ * The dependency graph of one state folder, or of one running app, in a webview panel. There is at most one
+ * panel; it follows one host (GraphSubject) at a time and can switch. After the webview says it is ready it gets the whole graph once, then only
  * diffs and flashes.
  */
 export class GraphPanel implements vscode.Disposable {
@@ -43,6 +46,7 @@ export class GraphPanel implements vscode.Disposable {
     const current = GraphPanel.#current;
     if (current) {
       current.#panel.reveal();
+      if (hostId) current.#awaited = undefined;
       if (hostId && hostId !== current.#hostId) current.#switchTo(hostId);
       return current;
     }
@@ -76,9 +80,13 @@ export class GraphPanel implements vscode.Disposable {
   readonly #disposables: vscode.Disposable[] = [];
   #hostDisposables: vscode.Disposable[] = [];
   #hostId: string | undefined;
+  #subject: GraphSubject | undefined;
+  /** The app the panel showed when it went away: shown again if it comes back (restarted) while the panel shows its root. */
+  #awaited: { readonly rootId: string; readonly name: string } | undefined;
   #ready = false;
   #sent: GraphView | undefined;
   #flashes = new Set<string>();
+  #lastFlash: readonly string[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastLayout: LayoutReport | undefined;
   /** The node the webview has selected, as it last said. */
@@ -112,11 +120,9 @@ export class GraphPanel implements vscode.Disposable {
         else console.warn('[restate] [graph] dropped a malformed message from the webview', message);
       }),
       deps.hosts.onDidChangeHosts(() => this.#hostsChanged()),
-      deps.definitions.onDidChange(() => {
-        this.#attachRuns();
-        this.#schedule();
-      }),
+      deps.definitions.onDidChange(() => this.#hostsChanged()),
     );
+    if (deps.apps) this.#disposables.push({ dispose: deps.apps.onDidChangeApps(() => this.#hostsChanged()) });
     this.#switchTo(hostId ?? deps.hosts.all[0]?.id);
   }
 
@@ -133,6 +139,11 @@ export class GraphPanel implements vscode.Disposable {
     return this.#sent;
   }
 
+  /** The ids of the last flash sent to the webview. */
+  get lastFlash(): readonly string[] {
+    return this.#lastFlash;
+  }
+
   /** The node selected in the webview, as it last reported. */
   get selected(): string | undefined {
     return this.#selected;
@@ -143,8 +154,13 @@ export class GraphPanel implements vscode.Disposable {
     return this.#runsSent;
   }
 
-  get #host(): StateHost | undefined {
-    return this.#hostId === undefined ? undefined : this.#deps.hosts.hostFor(this.#hostId);
+  /** The workspace's state source, or the running app, that `id` names. */
+  #subjectFor(id: string | undefined): GraphSubject | undefined {
+    if (id === undefined) return undefined;
+    const host = this.#deps.hosts.hostFor(id);
+    if (host) return new WorkspaceGraphSubject(host, this.#deps.definitions);
+    const app = this.#deps.apps?.appFor(id);
+    return app && new AppGraphSubject(app, this.#deps.hosts.hostFor(app.rootId));
   }
 
   #switchTo(hostId: string | undefined): void {
@@ -156,31 +172,28 @@ export class GraphPanel implements vscode.Disposable {
     this.#sent = undefined;
     this.#selected = undefined;
     this.#runsSent = [];
-    const host = this.#host;
-    this.#panel.title = host ? vscode.l10n.t('State Graph: {0}', host.label) : vscode.l10n.t('State Graph');
-    if (host) {
-      const detach = host.controller.onTrace((record) => {
-        if (record.kind !== 'derive-run' && record.kind !== 'track-run') return;
-        const id = record.kind === 'track-run' ? this.#deps.definitions.forHost(host.id)?.runner.definitionIdOf(record.id) ?? record.id : record.id;
-        this.#flashes.add(id);
-        this.#schedule();
-      });
-      this.#hostDisposables.push(
-        { dispose: detach },
-        host.onDidChangeState((changes) => {
-          for (const change of changes) this.#flashes.add(change.path);
+    const subject = this.#subject = this.#subjectFor(hostId);
+    this.#panel.title = subject ? vscode.l10n.t('State Graph: {0}', subject.label) : vscode.l10n.t('State Graph');
+    if (subject) {
+      this.#hostDisposables.push(subject.watch({
+        flash: (ids) => {
+          for (const id of ids) this.#flashes.add(id);
           this.#schedule();
-        }),
-      );
+        },
+        changed: () => {
+          this.#attachRuns();
+          this.#schedule();
+        },
+      }));
     }
     this.#attachRuns();
     if (this.#ready) this.#reset();
   }
 
-  /** Follows the runs of the current state folder, once its definitions manager has it. */
+  /** Follows the runs of the current host, once there is a log of them. */
   #attachRuns(): void {
-    if (this.#detachRuns || this.#hostId === undefined) return;
-    const log = this.#deps.definitions.forHost(this.#hostId)?.trace;
+    if (this.#detachRuns) return;
+    const log = this.#subject?.trace;
     if (!log) return;
     this.#detachRuns = log.onRun((id, run) => {
       const selected = this.#selected;
@@ -202,7 +215,7 @@ export class GraphPanel implements vscode.Disposable {
 
   #sendRuns(): void {
     const selected = this.#selected;
-    const log = this.#hostId === undefined ? undefined : this.#deps.definitions.forHost(this.#hostId)?.trace;
+    const log = this.#subject?.trace;
     if (selected === undefined) {
       this.#runsSent = [];
       return;
@@ -219,31 +232,55 @@ export class GraphPanel implements vscode.Disposable {
     else this.#pendingSelection = id;
   }
 
+  /**
+   * The hosts, the apps or the definitions changed. A host that went is replaced: an app that exited by its
+   * state root, a state folder by the first one left.
+   */
   #hostsChanged(): void {
-    if (!this.#host) this.#switchTo(this.#deps.hosts.all[0]?.id);
-    else this.#post({ type: 'hosts', hosts: this.#choices(), trusted: this.#deps.definitions.trusted });
+    const gone = this.#hostId === undefined || (!this.#deps.hosts.hostFor(this.#hostId) && !this.#deps.apps?.appFor(this.#hostId));
+    if (gone) {
+      const subject = this.#subject;
+      const root = subject instanceof AppGraphSubject && this.#deps.hosts.hostFor(subject.rootId) ? subject.rootId : undefined;
+      this.#awaited = subject instanceof AppGraphSubject && root !== undefined ? { rootId: root, name: subject.name } : undefined;
+      this.#switchTo(root ?? this.#deps.hosts.all[0]?.id);
+      return;
+    }
+    const awaited = this.#awaited;
+    const back = awaited !== undefined && this.#hostId === awaited.rootId
+      ? this.#deps.apps?.appsOf(awaited.rootId).find((app) => app.name === awaited.name)
+      : undefined;
+    if (back !== undefined) {
+      this.#awaited = undefined;
+      this.#switchTo(back.id);
+      return;
+    }
+    this.#post({ type: 'hosts', hosts: this.#choices(), trusted: this.#subject?.trusted ?? true });
+    this.#attachRuns();
+    this.#schedule();
   }
 
+  /** Every state source, each followed by the running apps over it. */
   #choices(): HostChoice[] {
-    return this.#deps.hosts.all.map((host) => ({ id: host.id, label: host.label }));
+    const apps = this.#deps.apps;
+    return this.#deps.hosts.all.flatMap((host) => [
+      { id: host.id, label: host.label },
+      ...(apps?.appsOf(host.id) ?? []).map((app) => ({ id: app.id, label: vscode.l10n.t('{0} › app {1}', host.label, app.label) })),
+    ]);
   }
 
   #build(): GraphView {
-    const host = this.#host;
-    if (!host) return { nodes: [], edges: [] };
-    const runner = this.#deps.definitions.forHost(host.id)?.runner;
-    return buildGraphView(host.controller.graph(), this.#deps.definitions.definitionsOf(host.workspaceFolder), (id) => runner?.definitionIdOf(id), (id) => runner?.ranAheadMs(id));
+    return this.#subject?.build() ?? { nodes: [], edges: [] };
   }
 
   #reset(): void {
-    const host = this.#host;
+    const subject = this.#subject;
     this.#sent = this.#build();
     this.#flashes.clear();
     this.#post({
       type: 'reset',
-      host: host ? { id: host.id, label: host.label } : { id: '', label: vscode.l10n.t('no state folder') },
+      host: subject ? { id: subject.id, label: subject.label } : { id: '', label: vscode.l10n.t('no state folder') },
       hosts: this.#choices(),
-      trusted: this.#deps.definitions.trusted,
+      trusted: subject?.trusted ?? true,
       graph: this.#sent,
     });
   }
@@ -267,7 +304,8 @@ export class GraphPanel implements vscode.Disposable {
     this.#sent = next;
     if (!isEmptyDiff(diff)) this.#post({ type: 'diff', diff });
     if (this.#flashes.size > 0) {
-      this.#post({ type: 'flash', ids: [...this.#flashes] });
+      this.#lastFlash = [...this.#flashes];
+      this.#post({ type: 'flash', ids: this.#lastFlash });
       this.#flashes.clear();
     }
   }
@@ -298,6 +336,8 @@ export class GraphPanel implements vscode.Disposable {
         });
         return;
       case 'selectHost':
+        // The user chose: an app that went away is no longer waited for.
+        this.#awaited = undefined;
         this.#switchTo(message.hostId);
         return;
       case 'laidOut':
@@ -312,19 +352,7 @@ export class GraphPanel implements vscode.Disposable {
   }
 
   async #open(id: string): Promise<void> {
-    const host = this.#host;
-    if (!host) return;
-    const node = this.#sent?.nodes.find((n) => n.id === id);
-    if (node?.kind === 'path') {
-      await vscode.commands.executeCommand('restate.reveal', host.id, id);
-      return;
-    }
-    const location = this.#deps.definitions.locate(host.workspaceFolder, id);
-    if (!location) {
-      void vscode.window.showInformationMessage(vscode.l10n.t('{0} is not defined in .vscode/restate.jsonc (it was registered by other code).', id));
-      return;
-    }
-    await vscode.window.showTextDocument(location.uri, { selection: location.range, viewColumn: vscode.ViewColumn.Beside });
+    await this.#subject?.open(id);
   }
 
   #post(message: ToWebview): void {

@@ -1,4 +1,4 @@
-import type { RunRecord, TraceLog } from '../definitions/traceLog';
+import type { RunRecord, TraceLog } from '../sources/traceLog';
 import type { CauseChain, RunCauseKind, RunOrigin, RunView } from '../protocol';
 import type { TraceCause } from '../restate';
 

@@ -23,14 +23,14 @@ export class ShowGraphCommand implements Command {
 
 /**
  * Not in the command palette: what the open panel shows (host, graph as last sent, last layout, the selection
- * the webview reports and the runs last sent for it), for
+ * the webview reports, the runs last sent for it and the nodes last flashed), for
  * automation and other extensions.
  */
 export class GraphStateCommand implements Command {
   readonly id = 'restate.graph.state';
 
-  execute(): { hostId: string | undefined; view: unknown; lastLayout: unknown; selected: string | undefined; runs: unknown } | undefined {
+  execute(): { hostId: string | undefined; view: unknown; lastLayout: unknown; selected: string | undefined; runs: unknown; lastFlash: readonly string[] } | undefined {
     const panel = GraphPanel.current;
-    return panel && { hostId: panel.hostId, view: panel.view, lastLayout: panel.lastLayout, selected: panel.selected, runs: panel.runs };
+    return panel && { hostId: panel.hostId, view: panel.view, lastLayout: panel.lastLayout, selected: panel.selected, runs: panel.runs, lastFlash: panel.lastFlash };
   }
 }

@@ -52,3 +52,20 @@ export { HybridSyncBackend, HybridAsyncBackend } from './backends/hybrid';
 export type { Mount, ResolvedMount } from './backends/hybrid';
 export { CachingSyncBackend, CachingAsyncBackend } from './backends/caching';
 export type { CachingClock, CachingOptions, InvalidateOptions } from './backends/caching';
+
+// Inspector: lets a State Explorer watch a running app's graph and trace
+export { inspect } from './inspect/server';
+export { inspectorDiscovery, connectInspector } from './inspect/client';
+export { INSPECT_PROTOCOL_VERSION, describeWireValue } from './inspect/protocol';
+export type {
+  InspectOptions,
+  Inspector,
+  InspectAnnouncement,
+  InspectorConnection,
+  InspectorConnectionEvents,
+  InspectorDiscovery,
+  HelloMessage,
+  WireTraceRecord,
+  WireValue,
+  JsonValue,
+} from './inspect/protocol';

@@ -7,3 +7,6 @@
 export { RedisBackend, redactedUrl } from './backends/redis/backend';
 export type { RedisBackendOptions } from './backends/redis/backend';
 export type { BackendChange } from './backends/backend';
+export { inspectOverRedis, redisInspectorDiscovery } from './inspect/redis';
+export type { RedisInspectOptions } from './inspect/redis';
+export type { RedisInspectRoot } from './inspect/protocol';

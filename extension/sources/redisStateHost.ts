@@ -288,7 +288,7 @@ class GuardedRedisBackend implements AsyncBackend {
 }
 
 /** The root's URL with the password from the secret storage; the setting's URL never holds one. */
-function withPassword(url: string, password: string | undefined): string {
+export function withPassword(url: string, password: string | undefined): string {
   if (password === undefined) return url;
   const parsed = new URL(url);
   parsed.password = password;

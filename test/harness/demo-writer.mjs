@@ -1,13 +1,14 @@
-// Keeps the demo's state changing, as an app using restate would. In a state folder, every second it writes
-// /clock ({"time": …, "date": …}) and /counter, atomically (a hidden .tmp file renamed into place) and in
-// the bytes Python's json.dumps produces. With --redis, it seeds a small tree in Redis through restate's
-// RedisBackend, then every second bumps /requests and starts one session under /sessions and ends the oldest.
+// Keeps the demo's state changing, as an app using restate would. In a state folder, it opens restate's
+// ControllerAsync on the folder, defines two derivations and a tracker in code (under /writer), and opens an
+// inspector, so the State Explorer lists it under "Running apps" and shows its graph; then every second it
+// writes /clock ({"time": …, "date": …}) and /counter through the controller (atomic writes, in the bytes
+// Python's json.dumps produces), which sets off its derivations and tracker. With --redis, it seeds a small
+// tree in Redis through restate's RedisBackend, then every second bumps /requests and starts one session
+// under /sessions and ends the oldest. restate loads through tsx, so that this stays plain .mjs like the harness.
 //
 //   node test/harness/demo-writer.mjs <state folder> [interval ms]
 //   node test/harness/demo-writer.mjs --redis <redis://host:port> <prefix> [interval ms]
-import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pythonJson } from './python-json.mjs';
+import { tsImport } from 'tsx/esm/api';
 
 const usage = 'usage: node test/harness/demo-writer.mjs <state folder> [interval ms]\n'
   + '       node test/harness/demo-writer.mjs --redis <redis://host:port> <prefix> [interval ms]';
@@ -22,23 +23,42 @@ if (!target || (redis && !prefix)) {
 const intervalMs = Number(intervalArg ?? 1000);
 
 if (redis) await writeRedis(target, prefix);
-else writeFolder(target);
+else await writeFolder(target);
 
-function writeFolder(stateFolder) {
-  const write = (name, value) => {
-    const file = join(stateFolder, `${name}.json`);
-    const temporary = join(stateFolder, `.${name}.json.${process.pid}.tmp`);
-    writeFileSync(temporary, pythonJson(value));
-    renameSync(temporary, file);
-  };
+async function writeFolder(stateFolder) {
+  const { ControllerAsync, FileSystemAsyncBackend, inspect } = await tsImport('../../extension/restate/index.ts', import.meta.url);
+  const state = new ControllerAsync(new FileSystemAsyncBackend(stateFolder));
+  // The app's own derived state: the workspace's .vscode/restate.jsonc defines more, which the explorer runs.
+  await state.derive('/writer/parity', '/counter', (counter) => (typeof counter === 'number' ? (counter % 2 === 0 ? 'even' : 'odd') : null));
+  await state.derive('/writer/minute', '/clock', (clock) => (typeof clock?.time === 'string' ? clock.time.slice(0, 5) : null));
+  await state.track(async (event) => {
+    const counter = await event.getState('/counter');
+    const parity = await event.getState('/writer/parity');
+    await state.setState('/writer/summary', `counter ${counter} is ${parity}`);
+  });
+  const inspector = await inspect(state, { name: 'demo-writer' });
   let counter = 0;
-  const tick = () => {
+  let busy = false;
+  const tick = async () => {
     const now = new Date();
-    write('clock', { time: now.toTimeString().slice(0, 8), date: now.toISOString().slice(0, 10) });
-    write('counter', ++counter);
+    await state.setState('/clock', { time: now.toTimeString().slice(0, 8), date: now.toISOString().slice(0, 10) });
+    await state.setState('/counter', ++counter);
   };
-  tick();
-  setInterval(tick, intervalMs);
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    tick().catch((error) => console.error(`[demo-writer] cannot write to ${stateFolder}: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => {
+        busy = false;
+      });
+  }, intervalMs);
+  await tick();
+  const stop = () => {
+    clearInterval(timer);
+    void inspector.dispose().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 async function writeRedis(url, treePrefix) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseDefinitions } from '../../../extension/definitions/config';
 import { DefinitionRunner } from '../../../extension/definitions/runner';
 import { compileCode, runTransform, Sandbox } from '../../../extension/definitions/sandbox';
-import { TraceLog } from '../../../extension/definitions/traceLog';
+import { TraceLog } from '../../../extension/sources/traceLog';
 import { buildGraphView } from '../../../extension/graph/graphModel';
 import { ControllerAsync, InMemoryBackend } from '../../../extension/restate/index';
 

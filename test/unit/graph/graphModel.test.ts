@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDefinitions } from '../../../extension/definitions/config';
+import { EMPTY_DEFINITIONS, parseDefinitions } from '../../../extension/definitions/config';
 import { applyGraphDiff, diffGraphViews, isEmptyDiff } from '../../../extension/graph/graphDiff';
 import { buildGraphView } from '../../../extension/graph/graphModel';
 import type { GraphSnapshot } from '../../../extension/restate/index';
@@ -55,5 +55,15 @@ describe('graph model', () => {
     assert.deepEqual(diff.changedNodes.map((n) => [n.id, n.runCount, n.lastError]), [['derive:/sum', 2, 'SandboxTimeoutError: timed out after 1000 ms']]);
     assert.equal(diff.addedNodes.length + diff.removedNodes.length + diff.addedEdges.length + diff.removedEdges.length, 0);
     assert.ok(isEmptyDiff(diffGraphViews(after, after)));
+  });
+
+  it('marks the derivations and trackers of another process with their owner, and a change of owner is a diff', () => {
+    const app = buildGraphView(snapshot(['/flag']), EMPTY_DEFINITIONS, () => undefined, undefined, 'writer, pid 42');
+    assert.deepEqual(app.nodes.filter((n) => n.owner !== undefined).map((n) => `${n.id} ${n.owner}`), ['derive:/sum writer, pid 42', 'track:7 writer, pid 42']);
+    const own = buildGraphView(snapshot(['/flag']), EMPTY_DEFINITIONS, () => undefined);
+    assert.ok(own.nodes.every((n) => n.owner === undefined));
+    const diff = diffGraphViews(own, app);
+    assert.deepEqual(diff.changedNodes.map((n) => n.id), ['derive:/sum', 'track:7']);
+    assert.deepEqual(applyGraphDiff(own, diff), app);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { TraceLog } from '../../../extension/definitions/traceLog';
+import { TraceLog } from '../../../extension/sources/traceLog';
 import { causeChainOf, runViewsFor } from '../../../extension/graph/runViews';
 import { ControllerAsync, InMemoryBackend } from '../../../extension/restate/index';
 

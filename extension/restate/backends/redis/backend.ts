@@ -112,6 +112,9 @@ function script(source: string): Script {
 
 const SCRIPTS = { write: script(WRITE_SCRIPT), delete: script(DELETE_SCRIPT), read: script(READ_SCRIPT) } as const;
 
+/** The options a backend was made with, for the inspector's own connections; not part of the public API. */
+export let redisBackendOptions: (backend: RedisBackend) => RedisBackendOptions;
+
 /**
  * A tree kept in Redis (or one node of a Redis Cluster), with the same semantics as InMemoryBackend: parent
  * reads merge the subtree, deletes take the subtree, values are opaque JSON. Each write and delete is one
@@ -134,6 +137,10 @@ export class RedisBackend implements AsyncBackend {
   /** One promise per watch started: settled once its reader knows where the log stands (or it stopped or failed). */
   #watchesStarting: Promise<void>[] = [];
   #closed = false;
+
+  static {
+    redisBackendOptions = (backend) => backend.#options;
+  }
 
   constructor(options: RedisBackendOptions) {
     if (typeof options.prefix !== 'string' || options.prefix === '' || /[{}]/.test(options.prefix)) {

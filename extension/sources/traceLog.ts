@@ -1,4 +1,9 @@
-import type { ControllerAsync, TraceCause, TraceRecord } from '../restate';
+import type { TraceCause, TraceListener, TraceRecord } from '../restate';
+
+/** Where a log's trace records come from: a controller here, or a running app seen through its inspector. */
+export interface TraceSource {
+  onTrace(listener: TraceListener): () => void;
+}
 
 /** A write made by a run, with its trace record's `seq`. */
 export interface RunWrite {
@@ -64,11 +69,11 @@ export class TraceLog {
    * tells how long a derivation's transform ran ahead of its run (DefinitionRunner.runAhead): a run's
    * duration is its transform's time plus its own, which the controller's timing of the run does not include.
    */
-  constructor(controller: ControllerAsync, idOf: (controllerId: string) => string, capacity = 50, ranAheadMs: (controllerId: string) => number | undefined = () => undefined) {
+  constructor(source: TraceSource, idOf: (controllerId: string) => string, capacity = 50, ranAheadMs: (controllerId: string) => number | undefined = () => undefined) {
     this.#capacity = capacity;
     this.#idOf = idOf;
     this.#ranAheadMs = ranAheadMs;
-    this.#detach = controller.onTrace((record) => this.#record(record));
+    this.#detach = source.onTrace((record) => this.#record(record));
   }
 
   #record(record: TraceRecord): void {
