@@ -35,6 +35,10 @@ const COMPONENT = 'inspect';
 const DEFAULT_TTL_MS = 5_000;
 const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 5_000;
+/** What explorers may send on an app's channel, together, in a second; the rest is ignored. */
+const MAX_MESSAGES_PER_SECOND = 50;
+/** Explorers only subscribe and unsubscribe: a longer message is not one of theirs. */
+const MAX_INCOMING_MESSAGE_BYTES = 4 * 1024;
 /** How often an explorer looks whether the apps it lists or watches are still announced. */
 const POLL_MS = 1_000;
 
@@ -158,8 +162,16 @@ export async function inspectOverRedis(controller: ControllerSync | ControllerAs
       // The server is away: what is published meanwhile is lost anyway; the next refresh looks again.
     }
   };
+  let windowStart = Date.now();
+  let messagesInWindow = 0;
   await listener.subscribe(keys.in(id), (text: string) => {
-    if (disposed || text.length > MAX_MESSAGE_BYTES) return;
+    const now = Date.now();
+    if (now - windowStart >= 1_000) {
+      windowStart = now;
+      messagesInWindow = 0;
+    }
+    // Anyone who can publish on the channel can send: past a few dozen a second, messages are ignored.
+    if (disposed || ++messagesInWindow > MAX_MESSAGES_PER_SECOND || text.length > MAX_INCOMING_MESSAGE_BYTES) return;
     const message = decodeExplorerMessage(text);
     if (message?.type === 'subscribe') {
       publish(keys.out(id), core.helloFrame);
