@@ -55,7 +55,8 @@ export type { CachingClock, CachingOptions, InvalidateOptions } from './backends
 
 // Inspector: lets a State Explorer watch a running app's graph and trace
 export { inspect } from './inspect/server';
-export { inspectorDiscovery, connectInspector } from './inspect/client';
+export { inspectorDiscovery, connectInspector, MAX_UNDECODABLE_LINES } from './inspect/client';
+export type { ConnectInspectorOptions } from './inspect/client';
 export { INSPECT_PROTOCOL_VERSION, describeWireValue } from './inspect/protocol';
 export type {
   InspectOptions,

@@ -110,8 +110,20 @@ export class ConnectionBase implements InspectorConnection {
   }
 }
 
+/** After this many lines that are not messages of the protocol, a peer is taken for something else and dropped. */
+export const MAX_UNDECODABLE_LINES = 100;
+
+/** Options of connectInspector. */
+export interface ConnectInspectorOptions {
+  /**
+   * Told of the first line of a connection that is not a message of the protocol (an old or unknown message, or
+   * garbage), which is passed over; a peer that sends MAX_UNDECODABLE_LINES of them is disconnected.
+   */
+  readonly onIgnored?: (line: string) => void;
+}
+
 /** Connects to an app's local inspector (or its TCP listener, for `tcp` announcements). */
-export function connectInspector(announcement: InspectAnnouncement): InspectorConnection {
+export function connectInspector(announcement: InspectAnnouncement, options: ConnectInspectorOptions = {}): InspectorConnection {
   let socket: Socket;
   if (announcement.transport === 'tcp') {
     const colon = announcement.address.lastIndexOf(':');
@@ -129,6 +141,7 @@ export function connectInspector(announcement: InspectAnnouncement): InspectorCo
     () => socket.destroy(),
   );
   const decoder = new FrameDecoder(MAX_MESSAGE_BYTES);
+  let undecodable = 0;
   socket.on('data', (chunk: Buffer) => {
     const lines = decoder.push(chunk);
     if (lines === 'overflow') {
@@ -137,7 +150,15 @@ export function connectInspector(announcement: InspectAnnouncement): InspectorCo
     }
     for (const line of lines) {
       const message = decodeAppMessage(line);
-      if (message !== undefined) connection.received(message);
+      if (message !== undefined) {
+        connection.received(message);
+        continue;
+      }
+      if (++undecodable === 1) options.onIgnored?.(line);
+      if (undecodable >= MAX_UNDECODABLE_LINES) {
+        connection.ended(`${announcement.name} sent ${undecodable} lines that are not inspector messages`);
+        return;
+      }
     }
   });
   socket.on('error', (error) => connection.ended(`the connection to ${announcement.name} failed: ${error.message}`));

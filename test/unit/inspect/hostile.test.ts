@@ -1,7 +1,7 @@
 // The inspector against peers that break the rules, and the places it refuses to trust.
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -11,6 +11,7 @@ import {
   ControllerSync,
   FileSystemSyncBackend,
   InMemoryBackend,
+  MAX_UNDECODABLE_LINES,
   RestateUsageError,
   connectInspector,
   inspect,
@@ -307,6 +308,31 @@ describe('inspector trust', () => {
       connection.close();
     } finally {
       await inspector.dispose();
+    }
+  });
+});
+
+describe('explorer against a hostile app', () => {
+  it('S139 tells of the first line that is no message, passes over the others, and drops an app that sends many', async () => {
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.write('not json\n');
+      socket.write(`${JSON.stringify({ v: 99, type: 'hello' })}\n`.repeat(MAX_UNDECODABLE_LINES + 10));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const ignored: string[] = [];
+    try {
+      const connection = connectInspector(
+        { protocol: 1, name: 'noisy', pid: process.pid, host: 'here', started: Date.now(), transport: 'tcp', address: `127.0.0.1:${port}`, stateFolder: null },
+        { onIgnored: (line) => ignored.push(line) },
+      );
+      const reason = await new Promise<string>((resolve) => connection.on('close', resolve));
+      assert.deepEqual(ignored, ['not json']);
+      assert.match(reason, new RegExp(`noisy sent ${MAX_UNDECODABLE_LINES} lines that are not inspector messages`));
+      assert.equal(connection.hello, undefined);
+    } finally {
+      server.close();
     }
   });
 });
