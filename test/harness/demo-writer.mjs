@@ -62,9 +62,18 @@ async function writeFolder(stateFolder) {
 }
 
 async function writeRedis(url, treePrefix) {
-  const { openRedisBackend, seedDemoTree, tickDemoTree } = await import('./demo-redis.mjs');
-  const backend = await openRedisBackend(url, treePrefix);
-  await seedDemoTree(backend);
+  const { seedDemoTree, tickDemoTree } = await import('./demo-redis.mjs');
+  // One load of the library's modules, so that the backend is the RedisBackend the inspector knows.
+  const { ControllerAsync, RedisBackend, inspectOverRedis } = await tsImport('./demo-service.ts', import.meta.url);
+  const backend = new RedisBackend({ url, prefix: treePrefix });
+  // The service writes through a controller with derived state of its own, and opens an inspector over
+  // Redis: the explorer lists it under the Redis root and shows its graph.
+  const state = new ControllerAsync(backend);
+  const writes = { write: (path, value) => state.setState(path, value), delete: (path) => state.delState(path) };
+  await seedDemoTree(writes);
+  await state.derive('/stats/activeUsers', '/sessions', (sessions) =>
+    new Set(Object.values(sessions ?? {}).map((session) => session?.user)).size);
+  const inspector = await inspectOverRedis(state, { name: 'demo-service' });
   let tick = 0;
   let busy = false;
   let failing = false;
@@ -72,7 +81,7 @@ async function writeRedis(url, treePrefix) {
     // A tick waits for the one before it: while the server is away, writes wait for the reconnection.
     if (busy) return;
     busy = true;
-    tickDemoTree(backend, tick + 1).then(() => {
+    tickDemoTree(writes, tick + 1).then(() => {
       tick++;
       failing = false;
     }, (error) => {
@@ -85,7 +94,7 @@ async function writeRedis(url, treePrefix) {
   }, intervalMs);
   const stop = () => {
     clearInterval(timer);
-    void backend.close().finally(() => process.exit(0));
+    void inspector.dispose().finally(() => backend.close()).finally(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
