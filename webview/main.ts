@@ -2,6 +2,7 @@ import { applyGraphDiff } from '../extension/graph/graphDiff';
 import type { FromWebview, GraphView, GraphViewEdge, GraphViewNode, GraphWebviewState, HostChoice, RunView, ToWebview } from '../extension/protocol';
 import { fitText, fittedView, layoutGraph } from './layout';
 import type { GraphLayout } from './layout';
+import { workerLayoutEngine } from './layoutWorker';
 import { chainOnGraph, neighbourhoodOf } from './neighbourhood';
 
 // The graph panel's page: keeps the graph the host sent, lays it out with elkjs when nodes or edges come or
@@ -57,8 +58,9 @@ let view = state.view ?? { x: 0, y: 0, scale: 1 };
 let autoFit = state.view === undefined;
 const nodeElements = new Map<string, SVGGElement>();
 const edgeElements = new Map<string, SVGPathElement>();
-// Layouts are asynchronous: a newer request makes an older result stale.
+// Layouts are asynchronous, in a web worker: a newer request makes an older result stale.
 let layoutGeneration = 0;
+const layoutEngine = workerLayoutEngine();
 let runs: readonly RunView[] = [];
 // When each run was first sent and shown, by seq, for whoever measures how quickly runs appear.
 const runShownAt = new Map<number, { sentAt: number; shownAt: number }>();
@@ -235,13 +237,17 @@ function updateNode(node: GraphViewNode): void {
 async function relayout(): Promise<void> {
   const generation = ++layoutGeneration;
   const started = performance.now();
-  const next = await layoutGraph(graph, nodeBoxSize);
+  // data-layout says whether a layout is under way, data-layout-ms how long the last one took (drawing included).
+  svg.dataset.layout = 'running';
+  const next = await layoutGraph(graph, layoutEngine, nodeBoxSize);
   if (generation !== layoutGeneration) return;
-  const ms = performance.now() - started;
   layout = next;
   draw();
   status.textContent = `${graph.nodes.length} nodes · ${graph.edges.length} edges`;
   if (autoFit) fit();
+  const ms = performance.now() - started;
+  svg.dataset.layout = 'done';
+  svg.dataset.layoutMs = ms.toFixed(0);
   post({ type: 'laidOut', nodes: graph.nodes.length, edges: graph.edges.length, ms });
 }
 
@@ -406,9 +412,12 @@ function renderRuns(): void {
   }
 }
 
-// Flashing: the animation restarts on each flash; data-flashes counts them, for whoever inspects the page.
+// Flashing: the animation restarts on each flash; data-flashes counts them, and data-flash-noticed-at and
+// data-flash-shown-at tell when the host heard of the last one and when the page showed it (both Date.now()
+// clocks), for whoever inspects the page.
 
-function flash(ids: readonly string[]): void {
+function flash(ids: readonly string[], noticedAt: number): void {
+  const shownAt = String(performance.timeOrigin + performance.now());
   for (const id of ids) {
     const group = nodeElements.get(id);
     if (!group) continue;
@@ -417,6 +426,8 @@ function flash(ids: readonly string[]): void {
     void group.getBoundingClientRect();
     group.classList.add('flash');
     group.dataset.flashes = String(Number(group.dataset.flashes ?? '0') + 1);
+    group.dataset.flashNoticedAt = String(noticedAt);
+    group.dataset.flashShownAt = shownAt;
   }
 }
 
@@ -462,7 +473,7 @@ function receive(message: ToWebview): void {
       return;
     }
     case 'flash':
-      flash(message.ids);
+      flash(message.ids, message.noticedAt);
       return;
     case 'hosts':
       setHosts(message.hosts, state.hostId);

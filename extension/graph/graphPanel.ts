@@ -79,6 +79,8 @@ export class GraphPanel implements vscode.Disposable {
   #ready = false;
   #sent: GraphView | undefined;
   #flashes = new Set<string>();
+  /** When the first of #flashes was noticed (Date.now()). */
+  #flashesNoticedAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastLayout: LayoutReport | undefined;
   /** The node the webview has selected, as it last said. */
@@ -162,14 +164,12 @@ export class GraphPanel implements vscode.Disposable {
       const detach = host.controller.onTrace((record) => {
         if (record.kind !== 'derive-run' && record.kind !== 'track-run') return;
         const id = record.kind === 'track-run' ? this.#deps.definitions.forHost(host.id)?.runner.definitionIdOf(record.id) ?? record.id : record.id;
-        this.#flashes.add(id);
-        this.#schedule();
+        this.#noteFlash(id);
       });
       this.#hostDisposables.push(
         { dispose: detach },
         host.onDidChangeState((changes) => {
-          for (const change of changes) this.#flashes.add(change.path);
-          this.#schedule();
+          for (const change of changes) this.#noteFlash(change.path);
         }),
       );
     }
@@ -248,6 +248,12 @@ export class GraphPanel implements vscode.Disposable {
     });
   }
 
+  #noteFlash(id: string): void {
+    if (this.#flashes.size === 0) this.#flashesNoticedAt = Date.now();
+    this.#flashes.add(id);
+    this.#schedule();
+  }
+
   #schedule(): void {
     if (this.#timer || !this.#ready) return;
     this.#timer = setTimeout(() => {
@@ -267,7 +273,7 @@ export class GraphPanel implements vscode.Disposable {
     this.#sent = next;
     if (!isEmptyDiff(diff)) this.#post({ type: 'diff', diff });
     if (this.#flashes.size > 0) {
-      this.#post({ type: 'flash', ids: [...this.#flashes] });
+      this.#post({ type: 'flash', ids: [...this.#flashes], noticedAt: this.#flashesNoticedAt });
       this.#flashes.clear();
     }
   }
@@ -341,6 +347,8 @@ export class GraphPanel implements vscode.Disposable {
       `style-src ${webview.cspSource}`,
       `img-src ${webview.cspSource}`,
       `script-src 'nonce-${nonce}'`,
+      // The page lays the graph out in a web worker started from a blob URL (webview/layoutWorker.ts).
+      'worker-src blob:',
     ].join('; ');
     return `<!DOCTYPE html>
 <html lang="en">
