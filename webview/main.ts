@@ -155,7 +155,7 @@ function nodeBoxSize(node: GraphViewNode): { width: number; height: number } {
 
 // Drawing
 
-function svgChild<K extends keyof SVGElementTagNameMap>(parent: Element, tag: K, attributes: Record<string, string> = {}): SVGElementTagNameMap[K] {
+function svgChild<K extends keyof SVGElementTagNameMap>(parent: Element | DocumentFragment, tag: K, attributes: Record<string, string> = {}): SVGElementTagNameMap[K] {
   const child = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attributes)) child.setAttribute(name, value);
   parent.appendChild(child);
@@ -199,32 +199,67 @@ function edgePath(points: readonly { x: number; y: number }[]): string {
   return points.map((point, index) => `${index === 0 ? 'M' : 'L'}${point.x.toFixed(1)} ${point.y.toFixed(1)}`).join(' ');
 }
 
-function draw(): void {
-  edgeLayer.replaceChildren();
-  nodeLayer.replaceChildren();
+/** How long the page builds the drawing before it lets input, flashes and messages through. */
+const DRAW_SLICE_MS = 8;
+// Nodes whose data changed while a new drawing was being built from the data before: filled again once it shows.
+let changedWhileDrawing: Set<string> | undefined;
+
+/**
+ * Draws `next` in place of the current drawing. The elements are built off the page in slices of a few
+ * milliseconds, so that a big graph (thousands of elements) leaves the page answering input meanwhile, and
+ * swapped in at once; undefined when a newer layout made this one stale before it was done.
+ */
+async function draw(next: GraphLayout, generation: number): Promise<boolean> {
+  const edges = document.createDocumentFragment();
+  const nodes = document.createDocumentFragment();
+  const newEdges = new Map<string, SVGPathElement>();
+  const newNodes = new Map<string, SVGGElement>();
+  const drawn = graph;
+  changedWhileDrawing = new Set();
+  let sliceStarted = performance.now();
+  const pause = async (): Promise<boolean> => {
+    if (performance.now() - sliceStarted < DRAW_SLICE_MS) return true;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    sliceStarted = performance.now();
+    return generation === layoutGeneration;
+  };
+  for (const edge of drawn.edges) {
+    const points = next.edges.get(edge.id);
+    if (!points || points.length < 2) continue;
+    const path = svgChild(edges, 'path', { d: edgePath(points), class: `edge kind-${edge.kind}`, 'marker-end': 'url(#arrow)', 'data-id': edge.id });
+    newEdges.set(edge.id, path);
+    if (!(await pause())) return false;
+  }
+  for (const node of drawn.nodes) {
+    const box = next.nodes.get(node.id);
+    if (!box) continue;
+    const group = svgChild(nodes, 'g', { transform: `translate(${box.x} ${box.y})`, role: 'button', tabindex: '0', 'data-id': node.id });
+    fillNode(group, node, box.width, box.height);
+    newNodes.set(node.id, group);
+    if (!(await pause())) return false;
+  }
+  layout = next;
+  edgeLayer.replaceChildren(edges);
+  nodeLayer.replaceChildren(nodes);
   nodeElements.clear();
   edgeElements.clear();
+  for (const [id, path] of newEdges) edgeElements.set(id, path);
+  for (const [id, group] of newNodes) nodeElements.set(id, group);
   emptyHint.hidden = graph.nodes.length > 0;
-  if (!layout) return;
-  for (const edge of graph.edges) {
-    const points = layout.edges.get(edge.id);
-    if (!points || points.length < 2) continue;
-    const path = svgChild(edgeLayer, 'path', { d: edgePath(points), class: `edge kind-${edge.kind}`, 'marker-end': 'url(#arrow)', 'data-id': edge.id });
-    edgeElements.set(edge.id, path);
-  }
-  for (const node of graph.nodes) {
-    const box = layout.nodes.get(node.id);
-    if (!box) continue;
-    const group = svgChild(nodeLayer, 'g', { transform: `translate(${box.x} ${box.y})`, role: 'button', tabindex: '0', 'data-id': node.id });
-    fillNode(group, node, box.width, box.height);
-    nodeElements.set(node.id, group);
+  const changed = changedWhileDrawing;
+  changedWhileDrawing = undefined;
+  for (const id of changed) {
+    const node = nodeOf(id);
+    if (node) updateNode(node);
   }
   applyFilter();
   applySelection();
   showDetails();
+  return true;
 }
 
 function updateNode(node: GraphViewNode): void {
+  changedWhileDrawing?.add(node.id);
   const group = nodeElements.get(node.id);
   const box = layout?.nodes.get(node.id);
   if (group && box) {
@@ -251,8 +286,7 @@ async function relayout(): Promise<void> {
   const next = await layoutGraph(graph, layoutEngine, timedSize);
   if (generation !== layoutGeneration) return;
   const drawStarted = performance.now();
-  layout = next;
-  draw();
+  if (!(await draw(next, generation))) return;
   status.textContent = `${graph.nodes.length} nodes · ${graph.edges.length} edges`;
   if (autoFit) fit();
   const ended = performance.now();

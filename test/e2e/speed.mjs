@@ -350,6 +350,53 @@ async function measureExplorer(page) {
   console.log(`  ${derivationCount} source files written at once → all ${derivationCount} dests written   ${ms(derived.burstMs)}   (target well under 1000 ms)`);
   console.log(`  the burst's runs in the log: ${burstRunCount} run(s) in ${derived.burstRuns.length} line(s): ${derived.burstRuns.map(([count, span, median]) => `${count} within ${span} ms, median ${median} ms`).join('; ')}`);
   console.log(`  from the extension's log: activation ${activation.join(', ')} ms; the tree's read of the top level ${topLevel.join(', ')} ms`);
+  return cold;
+}
+
+/**
+ * The baseline the explorer's first display is compared with: a minimal extension whose view, in an activity
+ * bar container of its own, shows 16 fixed items; written into the run's folder and loaded on its own.
+ */
+function writeBaselineExtension() {
+  const folder = join(dir, 'baseline-extension');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'package.json'), JSON.stringify({
+    name: 'speed-baseline',
+    publisher: 'restate-tests',
+    version: '0.0.1',
+    engines: { vscode: '^1.100.0' },
+    main: './extension.js',
+    activationEvents: ['onView:speedBaseline.items'],
+    contributes: {
+      viewsContainers: { activitybar: [{ id: 'speedBaseline', title: 'Baseline', icon: '$(list-flat)' }] },
+      views: { speedBaseline: [{ id: 'speedBaseline.items', name: 'Baseline Items' }] },
+    },
+  }, null, 2));
+  writeFileSync(join(folder, 'extension.js'), `const vscode = require('vscode');
+exports.activate = (context) => {
+  const items = Array.from({ length: 16 }, (_, index) => 'item' + String(index).padStart(2, '0'));
+  context.subscriptions.push(vscode.window.createTreeView('speedBaseline.items', {
+    treeDataProvider: { getChildren: (element) => (element ? [] : items), getTreeItem: (label) => new vscode.TreeItem(label) },
+  }));
+};
+`);
+  return folder;
+}
+
+/** Loads a workbench with only the baseline extension, and times a click on its tab until its first item shows. */
+async function measureBaseline(baselineFolder) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    await page.goto(workbenchUrl(host.authority, { folder: workspace, extensionDevelopmentPath: baselineFolder }), { timeout: 120_000 });
+    await waitForWorkbench(page);
+    await page.getByRole('tab', { name: 'Baseline' }).waitFor({ timeout: 60_000 });
+    const opened = performance.now();
+    await openViewContainer(page, 'Baseline');
+    await tree(page, 'Baseline Items').getByRole('treeitem', { name: 'item00', exact: true }).waitFor({ timeout: 60_000 });
+    return performance.now() - opened;
+  } finally {
+    await page.close();
+  }
 }
 
 /** `node test/e2e/speed.mjs [explorer] [graph]`: the sections named, or all. */
@@ -362,13 +409,21 @@ let failed = false;
 try {
   host = await startCodeServer({ dir: join(dir, 'vscode') });
   browser = await launchChromium({ dir: join(dir, 'chromium') });
+  // The baseline's workbench loads first, so the explorer's does not find the browser's cache any colder.
+  const baselineMs = runsSection('explorer') ? [await measureBaseline(writeBaselineExtension())] : [];
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   // A loaded machine can take longer than the default 30 s to serve the workbench.
   await page.goto(workbenchUrl(host.authority, { folder: workspace }), { timeout: 120_000 });
   await waitForWorkbench(page);
   // Wait for the activity-bar entry (the extension host is up), then time opening the view.
   await page.getByRole('tab', { name: 'Restate' }).waitFor({ timeout: 60_000 });
-  if (runsSection('explorer')) await measureExplorer(page);
+  if (runsSection('explorer')) {
+    const cold = await measureExplorer(page);
+    baselineMs.push(await measureBaseline(join(dir, 'baseline-extension')));
+    const ratio = cold / Math.min(...baselineMs);
+    console.log(`  baseline: a minimal extension's static 16-item tree, click on its tab → first item shown   ${baselineMs.map((ms) => `${ms.toFixed(0)} ms`).join(', ')} (before and after)`);
+    console.log(`  the explorer's cold first display / the faster baseline   ${ratio.toFixed(2)}×   (target ≤ 1.3×)`);
+  }
   if (runsSection('graph')) {
     const measured = await measureGraph(page);
     const ms = (value) => `${value.toFixed(0).padStart(6)} ms`;
