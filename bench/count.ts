@@ -1,5 +1,5 @@
 /**
- * Workloads 1–4 of bench/peers.ts, counted instead of timed: each library's code for a workload runs under
+ * Workloads 1–4 and 4b of bench/peers.ts (4b is number 5 on the command line), counted instead of timed: each library's code for a workload runs under
  * valgrind's cachegrind, which counts the instructions executed and simulates the CPU's first-level data
  * cache. Counts do not depend on what else the machine is doing, so two builds, or two libraries, can be
  * compared on a shared machine where timings move by ±20% from one run to the next. Each workload runs
@@ -27,6 +27,7 @@ const STRETCHES: readonly { warmUp: number; measured: number }[] = [
   { warmUp: 400, measured: 300 },
   { warmUp: 600, measured: 1_000 },
   { warmUp: 600, measured: 1_500 },
+  { warmUp: 200_000, measured: 100_000 },
   { warmUp: 200_000, measured: 100_000 },
 ];
 

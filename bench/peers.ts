@@ -1,6 +1,6 @@
 /**
  * restate side by side with the reactive libraries people would otherwise pick: alien-signals,
- * @preact/signals-core, MobX and Valtio, on five workloads written idiomatically for each library.
+ * @preact/signals-core, MobX and Valtio, on six workloads written idiomatically for each library.
  * bench/README.md says what each workload does in each library. Every run is checked against the values
  * it must have computed, so no library is timed doing nothing.
  *
@@ -428,105 +428,137 @@ const userNamePaths = Array.from({ length: USERS }, (_, i) => `/users/${i}/name`
 const initialName = (i: number): string => `user ${i}`;
 const writtenName = (k: number): string => `name ${k}`;
 
-/** The k-th write renames user k mod USERS. */
-function expectedName(user: number, updates: number): string {
-  const last = updates - ((updates - user) % USERS + USERS) % USERS;
-  return last >= 1 && last <= updates ? writtenName(last) : initialName(user);
+/**
+ * The users that the random-order variant's writes rename, write k taking entry k mod USER_WRITES: a fixed
+ * pseudo-random sequence (xorshift32 from a fixed seed), the same for every library and every run, so that a
+ * cache that helps only when consecutive writes go to the same or neighbouring paths does not help here.
+ */
+const randomUsers: Uint16Array = (() => {
+  const users = new Uint16Array(USER_WRITES);
+  let state = 0x9e3779b9;
+  for (let k = 0; k < USER_WRITES; k++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    users[k] = (state >>> 0) % USERS;
+  }
+  return users;
+})();
+
+interface WriteOrder {
+  readonly title: string;
+  /** The user that the k-th write renames. */
+  readonly userOf: (k: number) => number;
 }
 
-function verifyUsers(nameOf: (user: number) => unknown, notified: number, updates: number, extraNotifications: number): void {
-  for (let i = 0; i < USERS; i++) check(nameOf(i) === expectedName(i, updates), `user ${i} is named ${String(nameOf(i))}, expected ${expectedName(i, updates)}`);
+const sequentialOrder: WriteOrder = { title: '4. nested writes', userOf: (k) => k % USERS };
+const randomOrder: WriteOrder = { title: '4b. nested writes in random order', userOf: (k) => randomUsers[k % USER_WRITES] };
+
+/** Each user's name after `updates` writes in `order`. */
+function expectedNames(order: WriteOrder, updates: number): string[] {
+  const names = Array.from({ length: USERS }, (_, i) => initialName(i));
+  for (let k = 1; k <= updates; k++) names[order.userOf(k)] = writtenName(k);
+  return names;
+}
+
+function verifyUsers(order: WriteOrder, nameOf: (user: number) => unknown, notified: number, updates: number, extraNotifications: number): void {
+  const expected = expectedNames(order, updates);
+  for (let i = 0; i < USERS; i++) check(nameOf(i) === expected[i], `user ${i} is named ${String(nameOf(i))}, expected ${expected[i]}`);
   check(notified === updates + extraNotifications, `parent notified ${notified} times, expected ${updates + extraNotifications}`);
 }
 
-const nestedWorkload: Workload = {
-  title: `4. nested writes: ${USERS.toLocaleString('en-US')} users, one subscriber on the parent; ops = writes of one user's name`,
-  updates: USER_WRITES,
-  contenders: [
-    {
-      name: 'restate',
-      note: "subscribe('/users'), setState('/users/<i>/name')",
-      prepare: () => {
-        const controller = newController();
-        for (let i = 0; i < USERS; i++) controller.setState(userNamePaths[i], initialName(i));
-        let notified = 0;
-        controller.subscribe('/users', () => void notified++);
-        return {
-          update: (k) => void controller.setState(userNamePaths[k % USERS], writtenName(k)),
-          verify: (n) => verifyUsers((i) => controller.getState(userNamePaths[i]), notified, n, 0),
-        };
+function nestedWorkload(order: WriteOrder): Workload {
+  // Every library reads the user from the same place, so the lookup costs each of them the same.
+  const userOf = order.userOf;
+  return {
+    title: `${order.title}: ${USERS.toLocaleString('en-US')} users, one subscriber on the parent; ops = writes of one user's name`,
+    updates: USER_WRITES,
+    contenders: [
+      {
+        name: 'restate',
+        note: "subscribe('/users'), setState('/users/<i>/name')",
+        prepare: () => {
+          const controller = newController();
+          for (let i = 0; i < USERS; i++) controller.setState(userNamePaths[i], initialName(i));
+          let notified = 0;
+          controller.subscribe('/users', () => void notified++);
+          return {
+            update: (k) => void controller.setState(userNamePaths[userOf(k)], writtenName(k)),
+            verify: (n) => verifyUsers(order, (i) => controller.getState(userNamePaths[i]), notified, n, 0),
+          };
+        },
       },
-    },
-    {
-      name: 'alien-signals',
-      note: 'a signal per name; one effect reading every name',
-      prepare: () => {
-        const names = Array.from({ length: USERS }, (_, i) => alien.signal(initialName(i)));
-        let notified = 0;
-        alien.effect(() => {
-          for (const name of names) name();
-          notified++;
-        });
-        return { update: (k) => names[k % USERS](writtenName(k)), verify: (n) => verifyUsers((i) => names[i](), notified, n, 1) };
+      {
+        name: 'alien-signals',
+        note: 'a signal per name; one effect reading every name',
+        prepare: () => {
+          const names = Array.from({ length: USERS }, (_, i) => alien.signal(initialName(i)));
+          let notified = 0;
+          alien.effect(() => {
+            for (const name of names) name();
+            notified++;
+          });
+          return { update: (k) => names[userOf(k)](writtenName(k)), verify: (n) => verifyUsers(order, (i) => names[i](), notified, n, 1) };
+        },
       },
-    },
-    {
-      name: '@preact/signals-core',
-      note: 'a signal per name; one effect reading every name',
-      prepare: () => {
-        const names = Array.from({ length: USERS }, (_, i) => preact.signal(initialName(i)));
-        let notified = 0;
-        preact.effect(() => {
-          for (const name of names) void name.value;
-          notified++;
-        });
-        return {
-          update: (k) => void (names[k % USERS].value = writtenName(k)),
-          verify: (n) => verifyUsers((i) => names[i].peek(), notified, n, 1),
-        };
+      {
+        name: '@preact/signals-core',
+        note: 'a signal per name; one effect reading every name',
+        prepare: () => {
+          const names = Array.from({ length: USERS }, (_, i) => preact.signal(initialName(i)));
+          let notified = 0;
+          preact.effect(() => {
+            for (const name of names) void name.value;
+            notified++;
+          });
+          return {
+            update: (k) => void (names[userOf(k)].value = writtenName(k)),
+            verify: (n) => verifyUsers(order, (i) => names[i].peek(), notified, n, 1),
+          };
+        },
       },
-    },
-    {
-      name: 'mobx (reaction)',
-      note: 'deep observable; reaction on users.map(u => u.name)',
-      prepare: () => {
-        const store = observable({ users: Array.from({ length: USERS }, (_, i) => ({ name: initialName(i) })) });
-        let notified = 0;
-        reaction(() => store.users.map((user) => user.name), () => void notified++);
-        const rename = action((k: number) => {
-          store.users[k % USERS].name = writtenName(k);
-        });
-        return { update: rename, verify: (n) => verifyUsers((i) => store.users[i].name, notified, n, 0) };
+      {
+        name: 'mobx (reaction)',
+        note: 'deep observable; reaction on users.map(u => u.name)',
+        prepare: () => {
+          const store = observable({ users: Array.from({ length: USERS }, (_, i) => ({ name: initialName(i) })) });
+          let notified = 0;
+          reaction(() => store.users.map((user) => user.name), () => void notified++);
+          const rename = action((k: number) => {
+            store.users[userOf(k)].name = writtenName(k);
+          });
+          return { update: rename, verify: (n) => verifyUsers(order, (i) => store.users[i].name, notified, n, 0) };
+        },
       },
-    },
-    {
-      name: 'mobx (observe each)',
-      note: 'deep observable; observe() on every user object',
-      prepare: () => {
-        const store = observable({ users: Array.from({ length: USERS }, (_, i) => ({ name: initialName(i) })) });
-        let notified = 0;
-        for (const user of store.users) observe(user, () => void notified++);
-        const rename = action((k: number) => {
-          store.users[k % USERS].name = writtenName(k);
-        });
-        return { update: rename, verify: (n) => verifyUsers((i) => store.users[i].name, notified, n, 0) };
+      {
+        name: 'mobx (observe each)',
+        note: 'deep observable; observe() on every user object',
+        prepare: () => {
+          const store = observable({ users: Array.from({ length: USERS }, (_, i) => ({ name: initialName(i) })) });
+          let notified = 0;
+          for (const user of store.users) observe(user, () => void notified++);
+          const rename = action((k: number) => {
+            store.users[userOf(k)].name = writtenName(k);
+          });
+          return { update: rename, verify: (n) => verifyUsers(order, (i) => store.users[i].name, notified, n, 0) };
+        },
       },
-    },
-    {
-      name: 'valtio',
-      note: 'subscribe(state.users, cb, true) (sync)',
-      prepare: () => {
-        const state = proxy({ users: Array.from({ length: USERS }, (_, i) => ({ name: initialName(i) })) });
-        let notified = 0;
-        subscribe(state.users, () => void notified++, true);
-        return {
-          update: (k) => void (state.users[k % USERS].name = writtenName(k)),
-          verify: (n) => verifyUsers((i) => state.users[i].name, notified, n, 0),
-        };
+      {
+        name: 'valtio',
+        note: 'subscribe(state.users, cb, true) (sync)',
+        prepare: () => {
+          const state = proxy({ users: Array.from({ length: USERS }, (_, i) => ({ name: initialName(i) })) });
+          let notified = 0;
+          subscribe(state.users, () => void notified++, true);
+          return {
+            update: (k) => void (state.users[userOf(k)].name = writtenName(k)),
+            verify: (n) => verifyUsers(order, (i) => state.users[i].name, notified, n, 0),
+          };
+        },
       },
-    },
-  ],
-};
+    ],
+  };
+}
 
 // ---- measuring -------------------------------------------------------------------------------------
 
@@ -534,27 +566,38 @@ function collectGarbage(): void {
   globalThis.gc?.();
 }
 
+interface Run {
+  /** Updates per second of CPU time: the rate the tables compare. */
+  readonly rate: number;
+  /** Updates per second of wall time, over the same updates. */
+  readonly wallRate: number;
+  readonly done: number;
+}
+
 /**
  * One timed run on a fresh instance: updates until all are done or the budget is spent. The rate counts CPU
  * time (the process's, so a library's GC threads count too): on a shared machine, wall time also counts the
- * time another process held the core.
+ * time another process held the core. The wall-time rate of the same updates is kept beside it.
  */
-function timedRun(instance: Instance, updates: number): { rate: number; done: number } {
+function timedRun(instance: Instance, updates: number): Run {
   const cpuBefore = process.cpuUsage();
-  const deadline = performance.now() + RUN_BUDGET_MS;
+  const started = performance.now();
+  const deadline = started + RUN_BUDGET_MS;
   let done = 0;
+  let now = started;
   while (done < updates) {
     instance.update(++done);
-    if (performance.now() > deadline) break;
+    now = performance.now();
+    if (now > deadline) break;
   }
   const cpu = process.cpuUsage(cpuBefore);
   instance.verify(done);
-  return { rate: done / ((cpu.user + cpu.system) / 1e6), done };
+  return { rate: done / ((cpu.user + cpu.system) / 1e6), wallRate: done / ((now - started) / 1000), done };
 }
 
 interface Measured {
   readonly contender: Contender;
-  readonly runs: { rate: number; done: number }[];
+  readonly runs: Run[];
   failure?: string;
 }
 
@@ -585,9 +628,14 @@ function runWorkload(workload: Workload): Row[] {
     if (failure !== undefined) return { name: contender.name, opsPerSecond: 0, note: failure };
     const fewest = Math.min(...runs.map((run) => run.done));
     const partial = fewest < workload.updates ? `; ran ${fewest.toLocaleString('en-US')}+ of ${workload.updates.toLocaleString('en-US')} updates per run` : '';
-    return { name: contender.name, opsPerSecond: median(runs.map((run) => run.rate)), note: (contender.note ?? '') + partial };
+    return {
+      name: contender.name,
+      opsPerSecond: median(runs.map((run) => run.rate)),
+      wallOpsPerSecond: median(runs.map((run) => run.wallRate)),
+      note: (contender.note ?? '') + partial,
+    };
   });
-  printTable(`${workload.title} (median of ${RUNS} runs; ops per second of CPU time)`, rows, 'restate', 'library');
+  printTable(`${workload.title} (median of ${RUNS} runs; ops per second of CPU time, and of wall time beside it)`, rows, 'restate', 'library');
   return rows;
 }
 
@@ -680,10 +728,10 @@ function runMemory(): void {
   printCells(title, header, body);
 }
 
-/** Workloads 1–4, for bench/count.ts to run the same code under cachegrind. */
-export const peerWorkloads: readonly Workload[] = [chainWorkload, fanWorkload, dynamicWorkload, nestedWorkload];
+/** Workloads 1–4 and 4b (the nested writes in random order), for bench/count.ts to run the same code under cachegrind. */
+export const peerWorkloads: readonly Workload[] = [chainWorkload, fanWorkload, dynamicWorkload, nestedWorkload(sequentialOrder), nestedWorkload(randomOrder)];
 
-/** Runs the five workloads and prints one table each; ratios above 1 mean faster than restate. */
+/** Runs the six workloads and prints one table each; ratios above 1 mean faster than restate. */
 export function runPeersBench(): void {
   for (const workload of peerWorkloads) runWorkload(workload);
   runMemory();

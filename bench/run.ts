@@ -8,7 +8,7 @@ import { runSandboxBench } from './sandbox';
 
 async function main(): Promise<void> {
   runCoreBench();
-  console.log('\nfilesystem backends against bare node:fs (best of 3 rounds)\n');
+  console.log('\nfilesystem backends against bare node:fs (best of 3 rounds, by CPU time)\n');
   console.log(formatFsBench(await benchFs()));
   await runBatchBench();
   await runSandboxBench();

@@ -12,6 +12,8 @@ export function isEntryPoint(name: string): boolean {
 export interface Row {
   readonly name: string;
   readonly opsPerSecond: number;
+  /** The same updates' rate by wall time, where the row's own rate is by CPU time. */
+  readonly wallOpsPerSecond?: number;
   readonly note?: string;
 }
 
@@ -52,11 +54,26 @@ export function formatRate(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
-/** Prints rows with their rate and the ratio to `baseline` (the first row unless named). */
+/**
+ * Prints rows with their rate and the ratio to `baseline` (the first row unless named), and the wall-time
+ * rate and its ratio in two more columns when the rows have one.
+ */
 export function printTable(title: string, rows: readonly Row[], baselineName = rows[0]?.name, firstColumn = 'workload'): void {
-  const baseline = rows.find((row) => row.name === baselineName)?.opsPerSecond ?? 1;
+  const baselineRow = rows.find((row) => row.name === baselineName);
+  const baseline = baselineRow?.opsPerSecond ?? 1;
+  const ratio = (rate: number, base: number): string => (rate / base).toFixed(2) + '×';
+  if (rows.some((row) => row.wallOpsPerSecond !== undefined)) {
+    const wallBaseline = baselineRow?.wallOpsPerSecond ?? 1;
+    const header = [firstColumn, 'ops/s (CPU)', `ratio to "${baselineName}"`, 'ops/s (wall)', 'ratio (wall)', 'note'];
+    const body = rows.map((row) => {
+      const wall = row.wallOpsPerSecond;
+      return [row.name, formatRate(row.opsPerSecond), ratio(row.opsPerSecond, baseline), wall === undefined ? '' : formatRate(wall), wall === undefined ? '' : ratio(wall, wallBaseline), row.note ?? ''];
+    });
+    printCells(title, header, body);
+    return;
+  }
   const header = [firstColumn, 'ops/s', `ratio to "${baselineName}"`, 'note'];
-  const body = rows.map((row) => [row.name, formatRate(row.opsPerSecond), (row.opsPerSecond / baseline).toFixed(2) + '×', row.note ?? '']);
+  const body = rows.map((row) => [row.name, formatRate(row.opsPerSecond), ratio(row.opsPerSecond, baseline), row.note ?? '']);
   printCells(title, header, body);
 }
 

@@ -90,8 +90,11 @@ export type ToWebview =
   /** The whole graph: on ready, and when the panel switches to another state folder. */
   | { readonly type: 'reset'; readonly host: HostChoice; readonly hosts: readonly HostChoice[]; readonly trusted: boolean; readonly graph: GraphView }
   | { readonly type: 'diff'; readonly diff: GraphDiff }
-  /** Nodes that just changed (paths) or ran (derivations, trackers). */
-  | { readonly type: 'flash'; readonly ids: readonly string[] }
+  /**
+   * Nodes that just changed (paths) or ran (derivations, trackers); `noticedAt` is when the host heard of the
+   * first of them (Date.now()), so the page can tell how long a flash took to show.
+   */
+  | { readonly type: 'flash'; readonly ids: readonly string[]; readonly noticedAt: number }
   | { readonly type: 'hosts'; readonly hosts: readonly HostChoice[]; readonly trusted: boolean }
   /** Select a node (Trace…); the webview answers with its own `select`. */
   | { readonly type: 'select'; readonly id: string }

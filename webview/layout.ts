@@ -1,10 +1,10 @@
-import ELK from 'elkjs/lib/elk.bundled.js';
-import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk.bundled.js';
+import type { ELK, ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api.js';
 import type { GraphView, GraphViewNode } from '../extension/protocol';
 
-// The graph's layout, by elkjs's layered algorithm (sources left, what they feed to the right). No DOM here:
-// the page passes node sizes from its measured text; without them they come from the label lengths, so the
-// same code is measured in plain Node by the unit tests.
+// The graph's layout, by elkjs's layered algorithm (sources left, what they feed to the right). No DOM here,
+// and no elkjs of its own: the page passes an elkjs that runs in a web worker (layoutWorker.ts) and node sizes
+// from its measured text; the unit tests pass elkjs's in-process bundle and sizes from the label lengths, so
+// the same code is measured in plain Node.
 
 export interface Point {
   readonly x: number;
@@ -39,7 +39,7 @@ export function nodeSize(node: GraphViewNode): { width: number; height: number }
 // Tuned for speed at a few hundred nodes (measured by test/unit/graph/layout.test.ts): one crossing-
 // minimisation pass and no greedy switch (both cost seconds on wide layers, for few crossings saved), and
 // polyline routing, which is cheaper than orthogonal.
-const LAYOUT_OPTIONS = {
+const LAYOUT_OPTIONS: Record<string, string> = {
   'elk.algorithm': 'layered',
   'elk.direction': 'RIGHT',
   'elk.edgeRouting': 'POLYLINE',
@@ -50,22 +50,30 @@ const LAYOUT_OPTIONS = {
   'elk.padding': '[top=20,left=20,bottom=20,right=20]',
 };
 
-let elk: InstanceType<typeof ELK> | undefined;
+/**
+ * From this many nodes on, nodes are placed in their layers by the simple strategy instead of Brandes and
+ * Köpf's, which straightens more edges but took half of a 2,000-node layout's time (3.0 s of CPU against
+ * 1.5 s, bench in test/unit/graph/layout.test.ts).
+ */
+export const LARGE_GRAPH_NODES = 1_000;
+const LARGE_GRAPH_OPTIONS: Record<string, string> = { ...LAYOUT_OPTIONS, 'elk.layered.nodePlacement.strategy': 'SIMPLE' };
+
+/** What lays a graph out: elkjs in a web worker on the page, elkjs's in-process bundle in the unit tests. */
+export type LayoutEngine = Pick<ELK, 'layout'>;
 
 export type NodeSizer = (node: GraphViewNode) => { width: number; height: number };
 
-export async function layoutGraph(view: GraphView, sizeOf: NodeSizer = nodeSize): Promise<GraphLayout> {
-  elk ??= new ELK();
+export async function layoutGraph(view: GraphView, engine: LayoutEngine, sizeOf: NodeSizer = nodeSize): Promise<GraphLayout> {
   const ids = new Set(view.nodes.map((node) => node.id));
   const graph: ElkNode = {
     id: '__root',
-    layoutOptions: LAYOUT_OPTIONS,
+    layoutOptions: view.nodes.length >= LARGE_GRAPH_NODES ? LARGE_GRAPH_OPTIONS : LAYOUT_OPTIONS,
     children: view.nodes.map((node) => ({ id: node.id, ...sizeOf(node) })),
     edges: view.edges
       .filter((edge) => ids.has(edge.from) && ids.has(edge.to))
       .map((edge): ElkExtendedEdge => ({ id: edge.id, sources: [edge.from], targets: [edge.to] })),
   };
-  const result = await elk.layout(graph);
+  const result = await engine.layout(graph);
   const nodes = new Map<string, NodeBox>();
   for (const child of result.children ?? []) {
     nodes.set(child.id, { x: child.x ?? 0, y: child.y ?? 0, width: child.width ?? 0, height: child.height ?? 0 });

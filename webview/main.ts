@@ -2,6 +2,7 @@ import { applyGraphDiff } from '../extension/graph/graphDiff';
 import type { FromWebview, GraphView, GraphViewEdge, GraphViewNode, GraphWebviewState, HostChoice, RunView, ToWebview } from '../extension/protocol';
 import { fitText, fittedView, layoutGraph } from './layout';
 import type { GraphLayout } from './layout';
+import { workerLayoutEngine } from './layoutWorker';
 import { chainOnGraph, neighbourhoodOf } from './neighbourhood';
 
 // The graph panel's page: keeps the graph the host sent, lays it out with elkjs when nodes or edges come or
@@ -57,8 +58,9 @@ let view = state.view ?? { x: 0, y: 0, scale: 1 };
 let autoFit = state.view === undefined;
 const nodeElements = new Map<string, SVGGElement>();
 const edgeElements = new Map<string, SVGPathElement>();
-// Layouts are asynchronous: a newer request makes an older result stale.
+// Layouts are asynchronous, in a web worker: a newer request makes an older result stale.
 let layoutGeneration = 0;
+const layoutEngine = workerLayoutEngine();
 let runs: readonly RunView[] = [];
 // When each run was first sent and shown, by seq, for whoever measures how quickly runs appear.
 const runShownAt = new Map<number, { sentAt: number; shownAt: number }>();
@@ -153,7 +155,7 @@ function nodeBoxSize(node: GraphViewNode): { width: number; height: number } {
 
 // Drawing
 
-function svgChild<K extends keyof SVGElementTagNameMap>(parent: Element, tag: K, attributes: Record<string, string> = {}): SVGElementTagNameMap[K] {
+function svgChild<K extends keyof SVGElementTagNameMap>(parent: Element | DocumentFragment, tag: K, attributes: Record<string, string> = {}): SVGElementTagNameMap[K] {
   const child = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attributes)) child.setAttribute(name, value);
   parent.appendChild(child);
@@ -204,32 +206,67 @@ function edgePath(points: readonly { x: number; y: number }[]): string {
   return points.map((point, index) => `${index === 0 ? 'M' : 'L'}${point.x.toFixed(1)} ${point.y.toFixed(1)}`).join(' ');
 }
 
-function draw(): void {
-  edgeLayer.replaceChildren();
-  nodeLayer.replaceChildren();
+/** How long the page builds the drawing before it lets input, flashes and messages through. */
+const DRAW_SLICE_MS = 8;
+// Nodes whose data changed while a new drawing was being built from the data before: filled again once it shows.
+let changedWhileDrawing: Set<string> | undefined;
+
+/**
+ * Draws `next` in place of the current drawing. The elements are built off the page in slices of a few
+ * milliseconds, so that a big graph (thousands of elements) leaves the page answering input meanwhile, and
+ * swapped in at once; undefined when a newer layout made this one stale before it was done.
+ */
+async function draw(next: GraphLayout, generation: number): Promise<boolean> {
+  const edges = document.createDocumentFragment();
+  const nodes = document.createDocumentFragment();
+  const newEdges = new Map<string, SVGPathElement>();
+  const newNodes = new Map<string, SVGGElement>();
+  const drawn = graph;
+  changedWhileDrawing = new Set();
+  let sliceStarted = performance.now();
+  const pause = async (): Promise<boolean> => {
+    if (performance.now() - sliceStarted < DRAW_SLICE_MS) return true;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    sliceStarted = performance.now();
+    return generation === layoutGeneration;
+  };
+  for (const edge of drawn.edges) {
+    const points = next.edges.get(edge.id);
+    if (!points || points.length < 2) continue;
+    const path = svgChild(edges, 'path', { d: edgePath(points), class: `edge kind-${edge.kind}`, 'marker-end': 'url(#arrow)', 'data-id': edge.id });
+    newEdges.set(edge.id, path);
+    if (!(await pause())) return false;
+  }
+  for (const node of drawn.nodes) {
+    const box = next.nodes.get(node.id);
+    if (!box) continue;
+    const group = svgChild(nodes, 'g', { transform: `translate(${box.x} ${box.y})`, role: 'button', tabindex: '0', 'data-id': node.id });
+    fillNode(group, node, box.width, box.height);
+    newNodes.set(node.id, group);
+    if (!(await pause())) return false;
+  }
+  layout = next;
+  edgeLayer.replaceChildren(edges);
+  nodeLayer.replaceChildren(nodes);
   nodeElements.clear();
   edgeElements.clear();
+  for (const [id, path] of newEdges) edgeElements.set(id, path);
+  for (const [id, group] of newNodes) nodeElements.set(id, group);
   emptyHint.hidden = graph.nodes.length > 0;
-  if (!layout) return;
-  for (const edge of graph.edges) {
-    const points = layout.edges.get(edge.id);
-    if (!points || points.length < 2) continue;
-    const path = svgChild(edgeLayer, 'path', { d: edgePath(points), class: `edge kind-${edge.kind}`, 'marker-end': 'url(#arrow)', 'data-id': edge.id });
-    edgeElements.set(edge.id, path);
-  }
-  for (const node of graph.nodes) {
-    const box = layout.nodes.get(node.id);
-    if (!box) continue;
-    const group = svgChild(nodeLayer, 'g', { transform: `translate(${box.x} ${box.y})`, role: 'button', tabindex: '0', 'data-id': node.id });
-    fillNode(group, node, box.width, box.height);
-    nodeElements.set(node.id, group);
+  const changed = changedWhileDrawing;
+  changedWhileDrawing = undefined;
+  for (const id of changed) {
+    const node = nodeOf(id);
+    if (node) updateNode(node);
   }
   applyFilter();
   applySelection();
   showDetails();
+  return true;
 }
 
 function updateNode(node: GraphViewNode): void {
+  changedWhileDrawing?.add(node.id);
   const group = nodeElements.get(node.id);
   const box = layout?.nodes.get(node.id);
   if (group && box) {
@@ -242,13 +279,29 @@ function updateNode(node: GraphViewNode): void {
 async function relayout(): Promise<void> {
   const generation = ++layoutGeneration;
   const started = performance.now();
-  const next = await layoutGraph(graph, nodeBoxSize);
+  // data-layout says whether a layout is under way, data-layout-ms how long the last one took (drawing included).
+  svg.dataset.layout = 'running';
+  // The page's own parts of a layout, measuring the labels before and drawing after, are kept apart in
+  // data-measure-ms and data-draw-ms: they run on the page's thread, the layout itself does not.
+  let measureMs = 0;
+  const timedSize = (node: GraphViewNode): { width: number; height: number } => {
+    const before = performance.now();
+    const size = nodeBoxSize(node);
+    measureMs += performance.now() - before;
+    return size;
+  };
+  const next = await layoutGraph(graph, layoutEngine, timedSize);
   if (generation !== layoutGeneration) return;
-  const ms = performance.now() - started;
-  layout = next;
-  draw();
+  const drawStarted = performance.now();
+  if (!(await draw(next, generation))) return;
   status.textContent = `${graph.nodes.length} nodes · ${graph.edges.length} edges`;
   if (autoFit) fit();
+  const ended = performance.now();
+  const ms = ended - started;
+  svg.dataset.layout = 'done';
+  svg.dataset.layoutMs = ms.toFixed(0);
+  svg.dataset.measureMs = measureMs.toFixed(0);
+  svg.dataset.drawMs = (ended - drawStarted).toFixed(0);
   post({ type: 'laidOut', nodes: graph.nodes.length, edges: graph.edges.length, ms });
 }
 
@@ -416,9 +469,12 @@ function renderRuns(): void {
   }
 }
 
-// Flashing: the animation restarts on each flash; data-flashes counts them, for whoever inspects the page.
+// Flashing: the animation restarts on each flash; data-flashes counts them, and data-flash-noticed-at and
+// data-flash-shown-at tell when the host heard of the last one and when the page showed it (both Date.now()
+// clocks), for whoever inspects the page.
 
-function flash(ids: readonly string[]): void {
+function flash(ids: readonly string[], noticedAt: number): void {
+  const shownAt = String(performance.timeOrigin + performance.now());
   for (const id of ids) {
     const group = nodeElements.get(id);
     if (!group) continue;
@@ -427,6 +483,8 @@ function flash(ids: readonly string[]): void {
     void group.getBoundingClientRect();
     group.classList.add('flash');
     group.dataset.flashes = String(Number(group.dataset.flashes ?? '0') + 1);
+    group.dataset.flashNoticedAt = String(noticedAt);
+    group.dataset.flashShownAt = shownAt;
   }
 }
 
@@ -472,7 +530,7 @@ function receive(message: ToWebview): void {
       return;
     }
     case 'flash':
-      flash(message.ids);
+      flash(message.ids, message.noticedAt);
       return;
     case 'hosts':
       setHosts(message.hosts, state.hostId);

@@ -87,6 +87,8 @@ export class GraphPanel implements vscode.Disposable {
   #sent: GraphView | undefined;
   #flashes = new Set<string>();
   #lastFlash: readonly string[] = [];
+  /** When the first of #flashes was noticed (Date.now()). */
+  #flashesNoticedAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastLayout: LayoutReport | undefined;
   /** The node the webview has selected, as it last said. */
@@ -177,8 +179,7 @@ export class GraphPanel implements vscode.Disposable {
     if (subject) {
       this.#hostDisposables.push(subject.watch({
         flash: (ids) => {
-          for (const id of ids) this.#flashes.add(id);
-          this.#schedule();
+          for (const id of ids) this.#noteFlash(id);
         },
         changed: () => {
           this.#attachRuns();
@@ -285,6 +286,12 @@ export class GraphPanel implements vscode.Disposable {
     });
   }
 
+  #noteFlash(id: string): void {
+    if (this.#flashes.size === 0) this.#flashesNoticedAt = Date.now();
+    this.#flashes.add(id);
+    this.#schedule();
+  }
+
   #schedule(): void {
     if (this.#timer || !this.#ready) return;
     this.#timer = setTimeout(() => {
@@ -305,7 +312,7 @@ export class GraphPanel implements vscode.Disposable {
     if (!isEmptyDiff(diff)) this.#post({ type: 'diff', diff });
     if (this.#flashes.size > 0) {
       this.#lastFlash = [...this.#flashes];
-      this.#post({ type: 'flash', ids: this.#lastFlash });
+      this.#post({ type: 'flash', ids: this.#lastFlash, noticedAt: this.#flashesNoticedAt });
       this.#flashes.clear();
     }
   }
@@ -369,6 +376,8 @@ export class GraphPanel implements vscode.Disposable {
       `style-src ${webview.cspSource}`,
       `img-src ${webview.cspSource}`,
       `script-src 'nonce-${nonce}'`,
+      // The page lays the graph out in a web worker started from a blob URL (webview/layoutWorker.ts).
+      'worker-src blob:',
     ].join('; ');
     return `<!DOCTYPE html>
 <html lang="en">

@@ -12,7 +12,13 @@
 //      another process writing all 100 sources at once until all 100 dests are written.
 // The extension's log adds its own timings (activation, the tree's read of the top level), so the tree's
 // share is told apart from the workbench's.
-// Not part of `npm run test:e2e` (it is not a *.e2e.mjs scenario): run `node esbuild.mjs && node test/e2e/speed.mjs`.
+// And the graph panel at 2,000 nodes and 3,000 edges (500 workspace derivations of 5 sources each): the time
+// of its complete layout (in a web worker) with the page's own parts, measuring labels and drawing, apart; a
+// relayout after one more derivation, during which the page is probed (the longest gap of a 10 ms timer, a
+// wheel zoom and a click on a node, each timed to the next frame) and sources are written; and the time from
+// the host's notice of a change to the page's flash of the node, during that relayout and at rest.
+// Not part of `npm run test:e2e` (it is not a *.e2e.mjs scenario): run
+// `node esbuild.mjs && node test/e2e/speed.mjs [explorer] [graph]` (the sections named, or both).
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium, makeTempDir, removeDir, startCodeServer, workbenchUrl } from '../harness/host.mjs';
@@ -159,25 +165,154 @@ async function measureDerivations(page, userData) {
   return { singles, editToDest, burstMs, burstRuns };
 }
 
-let host;
-let browser;
-let failed = false;
-try {
-  host = await startCodeServer({ dir: join(dir, 'vscode') });
-  browser = await launchChromium({ dir: join(dir, 'chromium') });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  // A loaded machine can take longer than the default 30 s to serve the workbench.
-  await page.goto(workbenchUrl(host.authority, { folder: workspace }), { timeout: 120_000 });
-  await waitForWorkbench(page);
-  // Wait for the activity-bar entry (the extension host is up), then time opening the view.
-  await page.getByRole('tab', { name: 'Restate' }).waitFor({ timeout: 60_000 });
+const graphFrame = (page) => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+const graphSources = 1_000;
+const graphDerivations = 500;
+
+/**
+ * 500 derivations, each reading 5 of 1,000 sources and writing its own dest: 2,000 nodes and 3,000 edges.
+ * `extra` more derivations over the same sources add 2 nodes and 2 edges each.
+ */
+function bigGraphDefinitions(extra = 0) {
+  const source = (index) => `/gsrc/s${index % graphSources}`;
+  const derivations = Array.from({ length: graphDerivations + extra }, (_, i) => ({
+    dest: `/gout/d${i}`,
+    sources: i < graphDerivations ? [2 * i, 2 * i + 1, 2 * i + 250, 2 * i + 500, 2 * i + 750].map(source) : [source(i)],
+    transform: 'sources.reduce((sum, value) => sum + (value ?? 0), 0)',
+  }));
+  return { derivations };
+}
+
+/** The graph page's state: node and edge counts from its status line, and data-layout / data-layout-ms. */
+async function graphStatus(page) {
+  return graphFrame(page).locator('body').evaluate(() => {
+    const svg = document.getElementById('graph');
+    const counts = /(\d+) nodes · (\d+) edges/.exec(document.getElementById('status').textContent ?? '');
+    return {
+      nodes: Number(counts?.[1] ?? 0),
+      edges: Number(counts?.[2] ?? 0),
+      layout: svg.dataset.layout,
+      layoutMs: Number(svg.dataset.layoutMs ?? NaN),
+      measureMs: Number(svg.dataset.measureMs ?? NaN),
+      drawMs: Number(svg.dataset.drawMs ?? NaN),
+    };
+  });
+}
+
+/**
+ * Starts, in the graph page, a probe of how the page answers while a layout runs: a 10 ms timer notes the
+ * longest gap between its ticks (a long task holds it up), and every 150 ms a wheel zoom or a click on a node
+ * is dispatched and timed until the frame after it (requestAnimationFrame, then a task), checking that the
+ * view zoomed or the node was selected. It ends when the next layout is done.
+ */
+async function probeDuringLayout(page) {
+  return graphFrame(page).locator('body').evaluate(() => new Promise((resolve) => {
+    const svg = document.getElementById('graph');
+    const nodes = [...document.querySelectorAll('#nodes g.node')];
+    const result = { sawRunning: false, maxGapMs: 0, zoomMs: [], selectMs: [], failures: [] };
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      result.maxGapMs = Math.max(result.maxGapMs, now - last);
+      last = now;
+    }, 10);
+    let turn = 0;
+    const act = setInterval(() => {
+      if (svg.dataset.layout === 'running') result.sawRunning = true;
+      if (!result.sawRunning) return;
+      const started = performance.now();
+      if (turn++ % 2 === 0) {
+        const before = svg.dataset.scale;
+        const bounds = svg.getBoundingClientRect();
+        svg.dispatchEvent(new WheelEvent('wheel', { deltaY: turn % 4 === 1 ? -100 : 100, clientX: bounds.left + bounds.width / 2, clientY: bounds.top + bounds.height / 2, bubbles: true, cancelable: true }));
+        // The handlers run inside dispatchEvent: what they did is checked at once, the frame is waited for.
+        if (svg.dataset.scale === before) result.failures.push('a wheel did not zoom');
+        requestAnimationFrame(() => setTimeout(() => result.zoomMs.push(performance.now() - started), 0));
+      } else {
+        const node = nodes[(turn * 37) % nodes.length];
+        node?.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+        if (node?.isConnected && !node.classList.contains('selected')) result.failures.push(`clicking ${node.dataset.id} did not select it`);
+        requestAnimationFrame(() => setTimeout(() => result.selectMs.push(performance.now() - started), 0));
+      }
+    }, 150);
+    const watch = setInterval(() => {
+      if (svg.dataset.layout === 'running') result.sawRunning = true;
+      if (result.sawRunning && svg.dataset.layout === 'done') {
+        clearInterval(ticker);
+        clearInterval(act);
+        clearInterval(watch);
+        resolve({ ...result, layoutMs: Number(svg.dataset.layoutMs), measureMs: Number(svg.dataset.measureMs), drawMs: Number(svg.dataset.drawMs) });
+      }
+    }, 20);
+  }));
+}
+
+/** How long the flash of node `id` took from the host's notice to the page's showing it, or undefined before it flashed `after` times. */
+async function flashLatency(page, id, after) {
+  return graphFrame(page).locator(`g.node[data-id="${id}"]`).evaluate((group, count) => {
+    if (Number(group.dataset.flashes ?? '0') <= count) return undefined;
+    return Number(group.dataset.flashShownAt) - Number(group.dataset.flashNoticedAt);
+  }, after);
+}
+
+async function flashCount(page, id) {
+  return Number((await graphFrame(page).locator(`g.node[data-id="${id}"]`).getAttribute('data-flashes')) ?? '0');
+}
+
+/** Writes source `index` and returns how long its node's flash took to show after the host noticed the change. */
+async function timeFlash(page, index, value) {
+  const id = `/gsrc/s${index}`;
+  const before = await flashCount(page, id);
+  writeFileSync(join(state, 'gsrc', `s${index}.json`), String(value));
+  return until(() => flashLatency(page, id, before), `${id} did not flash`, { timeout: 20_000, interval: 10 });
+}
+
+/**
+ * The graph at 2,000 nodes and 3,000 edges: its first complete layout, a relayout after one more derivation
+ * (with the page probed meanwhile, and sources written so that nodes flash during it), and flashes at rest.
+ */
+async function measureGraph(page) {
+  mkdirSync(join(state, 'gsrc'), { recursive: true });
+  for (const index of [1, 3, 5, 7, 9, 11, 13]) writeFileSync(join(state, 'gsrc', `s${index}.json`), '0');
+  writeFileSync(join(workspace, '.vscode', 'restate.jsonc'), JSON.stringify(bigGraphDefinitions(), null, 2));
+  await runCommand(page, 'Restate: Show Graph');
+  const nodes = 2 * (graphSources / 2 + graphDerivations);
+  await until(async () => {
+    const status = await graphStatus(page).catch(() => undefined);
+    return status && status.nodes >= nodes && status.layout === 'done' ? status : undefined;
+  }, `the graph did not reach ${nodes} nodes`, { timeout: 600_000, interval: 200 });
+  // Let the derivations' first runs pass: each is a flash and a changed node.
+  await page.waitForTimeout(5_000);
+  const first = await graphStatus(page);
+
+  const probe = probeDuringLayout(page);
+  writeFileSync(join(workspace, '.vscode', 'restate.jsonc'), JSON.stringify(bigGraphDefinitions(1), null, 2));
+  await until(async () => (await graphStatus(page)).layout === 'running', 'the relayout did not start', { timeout: 60_000, interval: 10 });
+  const duringLayout = [];
+  for (const [round, index] of [1, 3, 5].entries()) {
+    if ((await graphStatus(page)).layout !== 'running') break;
+    duringLayout.push(await timeFlash(page, index, 100 + round));
+  }
+  const relayout = await probe;
+  const after = await graphStatus(page);
+  await page.waitForTimeout(1_000);
+  const atRest = [];
+  for (const [round, index] of [7, 9, 11, 13, 7, 9, 11].entries()) {
+    atRest.push(await timeFlash(page, index, 200 + round));
+    await page.waitForTimeout(300);
+  }
+  return { first, relayout, after, duringLayout, atRest };
+}
+
+/** The explorer's first display, Refresh, a burst of external writes, and workspace derivations; prints its table. */
+async function measureExplorer(page) {
+  const userData = join(dir, 'vscode', 'user-data');
   const view = tree(page, 'State Explorer');
   const opened = performance.now();
   const clickedAt = new Date();
   await openViewContainer(page, 'Restate');
   await view.getByRole('treeitem', { name: name(0), exact: true }).waitFor({ timeout: 60_000 });
   const cold = performance.now() - opened;
-  const userData = join(dir, 'vscode', 'user-data');
   await page.waitForTimeout(1000);
 
   // Warm: Refresh forgets every cached read, so the tree reads the folder again as on first display.
@@ -228,6 +363,91 @@ try {
   console.log(`  ${derivationCount} source files written at once → all ${derivationCount} dests written   ${ms(derived.burstMs)}   (target well under 1000 ms)`);
   console.log(`  the burst's runs in the log: ${burstRunCount} run(s) in ${derived.burstRuns.length} line(s): ${derived.burstRuns.map(([count, span, median]) => `${count} within ${span} ms, median ${median} ms`).join('; ')}`);
   console.log(`  from the extension's log: activation ${activation.join(', ')} ms; the tree's read of the top level ${topLevel.join(', ')} ms`);
+  return cold;
+}
+
+/**
+ * The baseline the explorer's first display is compared with: a minimal extension whose view, in an activity
+ * bar container of its own, shows 16 fixed items; written into the run's folder and loaded on its own.
+ */
+function writeBaselineExtension() {
+  const folder = join(dir, 'baseline-extension');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'package.json'), JSON.stringify({
+    name: 'speed-baseline',
+    publisher: 'restate-tests',
+    version: '0.0.1',
+    engines: { vscode: '^1.100.0' },
+    main: './extension.js',
+    activationEvents: ['onView:speedBaseline.items'],
+    contributes: {
+      viewsContainers: { activitybar: [{ id: 'speedBaseline', title: 'Baseline', icon: '$(list-flat)' }] },
+      views: { speedBaseline: [{ id: 'speedBaseline.items', name: 'Baseline Items' }] },
+    },
+  }, null, 2));
+  writeFileSync(join(folder, 'extension.js'), `const vscode = require('vscode');
+exports.activate = (context) => {
+  const items = Array.from({ length: 16 }, (_, index) => 'item' + String(index).padStart(2, '0'));
+  context.subscriptions.push(vscode.window.createTreeView('speedBaseline.items', {
+    treeDataProvider: { getChildren: (element) => (element ? [] : items), getTreeItem: (label) => new vscode.TreeItem(label) },
+  }));
+};
+`);
+  return folder;
+}
+
+/** Loads a workbench with only the baseline extension, and times a click on its tab until its first item shows. */
+async function measureBaseline(baselineFolder) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  try {
+    await page.goto(workbenchUrl(host.authority, { folder: workspace, extensionDevelopmentPath: baselineFolder }), { timeout: 120_000 });
+    await waitForWorkbench(page);
+    await page.getByRole('tab', { name: 'Baseline' }).waitFor({ timeout: 60_000 });
+    const opened = performance.now();
+    await openViewContainer(page, 'Baseline');
+    await tree(page, 'Baseline Items').getByRole('treeitem', { name: 'item00', exact: true }).waitFor({ timeout: 60_000 });
+    return performance.now() - opened;
+  } finally {
+    await page.close();
+  }
+}
+
+/** `node test/e2e/speed.mjs [explorer] [graph]`: the sections named, or all. */
+const sections = process.argv.slice(2);
+const runsSection = (section) => sections.length === 0 || sections.includes(section);
+
+let host;
+let browser;
+let failed = false;
+try {
+  host = await startCodeServer({ dir: join(dir, 'vscode') });
+  browser = await launchChromium({ dir: join(dir, 'chromium') });
+  // The baseline's workbench loads first, so the explorer's does not find the browser's cache any colder.
+  const baselineMs = runsSection('explorer') ? [await measureBaseline(writeBaselineExtension())] : [];
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // A loaded machine can take longer than the default 30 s to serve the workbench.
+  await page.goto(workbenchUrl(host.authority, { folder: workspace }), { timeout: 120_000 });
+  await waitForWorkbench(page);
+  // Wait for the activity-bar entry (the extension host is up), then time opening the view.
+  await page.getByRole('tab', { name: 'Restate' }).waitFor({ timeout: 60_000 });
+  if (runsSection('explorer')) {
+    const cold = await measureExplorer(page);
+    baselineMs.push(await measureBaseline(join(dir, 'baseline-extension')));
+    const ratio = cold / Math.min(...baselineMs);
+    console.log(`  baseline: a minimal extension's static 16-item tree, click on its tab → first item shown   ${baselineMs.map((ms) => `${ms.toFixed(0)} ms`).join(', ')} (before and after)`);
+    console.log(`  the explorer's cold first display / the faster baseline   ${ratio.toFixed(2)}×   (target ≤ 1.3×)`);
+  }
+  if (runsSection('graph')) {
+    const measured = await measureGraph(page);
+    const ms = (value) => `${value.toFixed(0).padStart(6)} ms`;
+    const list = (values) => values.map((value) => value.toFixed(0)).join(', ');
+    const { relayout } = measured;
+    console.log(`Graph speed (${measured.first.nodes} nodes, ${measured.first.edges} edges; laid out in a web worker)`);
+    console.log(`  layout of the complete graph, drawing included                ${ms(measured.first.layoutMs)}   (target < 4000 ms); on the page's thread: measuring labels ${measured.first.measureMs} ms, drawing ${measured.first.drawMs} ms`);
+    console.log(`  relayout after one more derivation (${measured.after.nodes} nodes, ${measured.after.edges} edges)   ${ms(relayout.layoutMs)}   (target < 4000 ms); on the page's thread: measuring labels ${relayout.measureMs} ms, drawing ${relayout.drawMs} ms`);
+    console.log(`  during it: longest gap of a 10 ms timer ${relayout.maxGapMs.toFixed(0)} ms; wheel zoom → next frame ${list(relayout.zoomMs)} ms; click select → next frame ${list(relayout.selectMs)} ms${relayout.failures.length ? `; FAILED: ${relayout.failures.join('; ')}` : ''}`);
+    console.log(`  a source written → its flash shown, from the host's notice: during the relayout ${list(measured.duringLayout)} ms; at rest ${list(measured.atRest)} ms   (target < 100 ms)`);
+  }
 } catch (error) {
   failed = true;
   console.error(error);

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GraphView, GraphViewEdge, GraphViewNode } from '../../../extension/protocol';
-import { MAX_FIT_SCALE, fitText, fittedView, layoutGraph } from '../../../webview/layout';
+import ELK from 'elkjs/lib/elk.bundled.js';
+import { LARGE_GRAPH_NODES, MAX_FIT_SCALE, fitText, fittedView, layoutGraph } from '../../../webview/layout';
 
 /** A graph like a big definitions file: 100 derivations over 4 sources each, so 500 nodes in all. */
 function bigGraph(derivations: number): GraphView {
@@ -24,11 +25,29 @@ function bigGraph(derivations: number): GraphView {
 }
 
 describe('graph layout (elkjs, layered)', () => {
+  const elk = new ELK();
   it('places every node and routes every edge', async () => {
     const graph = bigGraph(5);
-    const layout = await layoutGraph(graph);
+    const layout = await layoutGraph(graph, elk);
     assert.equal(layout.nodes.size, graph.nodes.length);
     assert.equal(layout.edges.size, graph.edges.length);
+    const sum = layout.nodes.get('derive:/totals/t0')!;
+    assert.ok(layout.nodes.get('/data/item0')!.x < sum.x && sum.x < layout.nodes.get('/totals/t0')!.x, 'sources left, destinations right');
+  });
+
+  it(`lays out a graph of ${LARGE_GRAPH_NODES} nodes or more with the cheaper node placement, every node in its own place`, async () => {
+    const graph = bigGraph(LARGE_GRAPH_NODES / 5);
+    assert.equal(graph.nodes.length, LARGE_GRAPH_NODES);
+    const layout = await layoutGraph(graph, elk);
+    assert.equal(layout.nodes.size, graph.nodes.length);
+    assert.equal(layout.edges.size, graph.edges.length);
+    const boxes = [...layout.nodes.values()].sort((a, b) => a.x - b.x || a.y - b.y);
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length && boxes[j].x < boxes[i].x + boxes[i].width; j++) {
+        const overlap = boxes[j].y < boxes[i].y + boxes[i].height && boxes[i].y < boxes[j].y + boxes[j].height;
+        assert.ok(!overlap, `two nodes overlap at ${boxes[i].x},${boxes[i].y} and ${boxes[j].x},${boxes[j].y}`);
+      }
+    }
     const sum = layout.nodes.get('derive:/totals/t0')!;
     assert.ok(layout.nodes.get('/data/item0')!.x < sum.x && sum.x < layout.nodes.get('/totals/t0')!.x, 'sources left, destinations right');
   });
@@ -39,10 +58,10 @@ describe('graph layout (elkjs, layered)', () => {
     const graph = bigGraph(100);
     assert.equal(graph.nodes.length, 500);
     // The first layouts run elkjs's code cold; the panel lays out again on every structural change.
-    await layoutGraph(graph);
+    await layoutGraph(graph, elk);
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
-    const layout = await layoutGraph(graph);
+    const layout = await layoutGraph(graph, elk);
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const ms = performance.now() - started;
