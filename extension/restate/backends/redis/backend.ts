@@ -16,6 +16,11 @@ const DEFAULT_LOG_LENGTH = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** How long one blocking read of the change log waits before it looks whether it should stop. */
 const WATCH_BLOCK_MS = 1_000;
+/**
+ * The most entries one read of the change log takes: a follower far behind gets its backlog in replies of
+ * this size, each decoded and delivered before the next is asked for, rather than in one reply of any size.
+ */
+const WATCH_BATCH = 1_000;
 /** Between two attempts to reach a server that went away, at most. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
@@ -307,7 +312,7 @@ export class RedisBackend implements AsyncBackend {
               onChange({ path: '/', kind: 'resync' });
             }
           }
-          reply = await reader.send(['XREAD', 'BLOCK', String(WATCH_BLOCK_MS), 'STREAMS', this.#keys.log, lastId]);
+          reply = await reader.send(['XREAD', 'COUNT', String(WATCH_BATCH), 'BLOCK', String(WATCH_BLOCK_MS), 'STREAMS', this.#keys.log, lastId]);
         } catch {
           if (stopped) return;
           failing = true;
@@ -602,10 +607,14 @@ function streamEntryList(reply: Reply): StreamEntry[] {
     if (!Array.isArray(item) || item.length < 2 || !Array.isArray(item[1])) continue;
     const list = item[1] as Reply[];
     const fields: Record<string, string> = {};
-    for (let i = 0; i + 1 < list.length; i += 2) fields[String(list[i])] = String(list[i + 1]);
+    for (let i = 0; i + 1 < list.length; i += 2) fields[asText(list[i])] = asText(list[i + 1]);
     entries.push({ id: String(item[0]), fields });
   }
   return entries;
+}
+
+function asText(reply: Reply): string {
+  return typeof reply === 'string' ? reply : String(reply);
 }
 
 /** Orders two stream ids (`<ms>-<seq>`). */
