@@ -196,7 +196,7 @@ async function follow(url: string, prefix: string, mode: string, count: number):
     while (performance.now() < until) {
       // busy on purpose
     }
-    countFrom = performance.now();
+    countFrom = performance.timeOrigin + performance.now();
     receivedBeforeCount = received;
   });
   process.stdout.write('ready\n');
