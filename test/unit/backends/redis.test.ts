@@ -92,6 +92,29 @@ describe('RedisBackend', () => {
     }
   });
 
+  it('a follower far behind gets every change of its backlog, in order, however many replies it takes', async () => {
+    const mine = backend('backlog');
+    const seen: BackendChange[] = [];
+    const stop = mine.watch((change) => seen.push(change));
+    const { createClient } = await import('@redis/client');
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // One transaction: 2,500 entries land in the log at once, more than one read of it takes.
+      const keys = ['values', 'children', 'log', 'versions'].map((name) => `restate:{backlog}:${name}`);
+      const multi = raw.multi();
+      for (let i = 0; i < 2_500; i++) multi.addCommand(['EVAL', WRITE_SCRIPT, '4', ...keys, '/n', String(i), 'elsewhere', '10000', '']);
+      await multi.exec();
+      await until(() => (seen.length >= 2_500 ? true : undefined), '2,500 changes', 10_000);
+      assert.equal(seen.length, 2_500);
+      seen.forEach((change, i) => assert.deepEqual(change, { path: '/n', kind: 'write', value: i, prevValue: i === 0 ? undefined : i - 1 }));
+    } finally {
+      stop();
+      await raw.close();
+    }
+  });
+
   it('a key under the prefix that holds something else gives a typed error naming the prefix', async () => {
     const b = backend('garbage');
     await b.write('/fine', 1);
