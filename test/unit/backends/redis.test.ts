@@ -2,7 +2,7 @@
 // layout a user reads with redis-cli, atomic subtree operations, the change log and its follower.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ControllerAsync, MISSING, RestateBackendError, RestateSerializeError, type TraceRecord } from '../../../extension/restate/index';
+import { ControllerAsync, MISSING, RestateBackendError, RestateNameError, RestateSerializeError, RestateValueError, type TraceRecord } from '../../../extension/restate/index';
 import { RedisBackend, type BackendChange } from '../../../extension/restate/redis';
 import { runConformance } from '../../backends/conformance';
 import { startRedisServer, type RedisServer } from '../../backends/redisServer';
@@ -110,6 +110,29 @@ describe('RedisBackend', () => {
     }
     // A stopped watch no longer holds watching() up.
     await mine.watching();
+  });
+
+  it('a follower far behind gets every change of its backlog, in order, however many replies it takes', async () => {
+    const mine = backend('backlog');
+    const seen: BackendChange[] = [];
+    const stop = mine.watch((change) => seen.push(change));
+    const { createClient } = await import('@redis/client');
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    try {
+      await mine.watching();
+      // One transaction: 2,500 entries land in the log at once, more than one read of it takes.
+      const keys = ['values', 'children', 'log', 'versions'].map((name) => `restate:{backlog}:${name}`);
+      const multi = raw.multi();
+      for (let i = 0; i < 2_500; i++) multi.addCommand(['EVAL', WRITE_SCRIPT, '4', ...keys, '/n', String(i), 'elsewhere', '10000', '']);
+      await multi.exec();
+      await until(() => (seen.length >= 2_500 ? true : undefined), '2,500 changes', 10_000);
+      assert.equal(seen.length, 2_500);
+      seen.forEach((change, i) => assert.deepEqual(change, { path: '/n', kind: 'write', value: i, prevValue: i === 0 ? undefined : i - 1 }));
+    } finally {
+      stop();
+      await raw.close();
+    }
   });
 
   it('a key under the prefix that holds something else gives a typed error naming the prefix', async () => {
@@ -293,6 +316,70 @@ describe('Controllers over RedisBackend follow other processes (S127)', () => {
     assert.equal(await b.getState('/double'), 10);
     assert.ok(traced.some((entry) => entry.kind === 'delete' && entry.path === '/gone' && entry.cause === 'remote'));
     b.stopFollowing();
+  });
+
+  it('sends its scripts again with their source when the server has forgotten them', async () => {
+    const b = backend('flushed');
+    await b.write('/a/b', 1);
+    const { createClient } = await import('@redis/client');
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    try {
+      await raw.sendCommand(['SCRIPT', 'FLUSH']);
+      await b.write('/a/c', 2);
+      await raw.sendCommand(['SCRIPT', 'FLUSH']);
+      assert.deepEqual(await b.read('/a'), { b: 1, c: 2 });
+      await raw.sendCommand(['SCRIPT', 'FLUSH']);
+      await b.delete('/a/b');
+      assert.deepEqual(await b.read('/a'), { c: 2 });
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('checks every write of a path it has written before: the value each time, names again once it forgot them', async () => {
+    const b = backend('checked');
+    await b.write('/ok/x', 1);
+    await assert.rejects(() => b.write('/ok/x', undefined), (error: unknown) => error instanceof RestateValueError && error.path === '/ok/x');
+    await assert.rejects(() => b.write('/ok/x', MISSING), (error: unknown) => error instanceof RestateValueError && error.path === '/ok/x');
+    await assert.rejects(() => b.write('/ok/x', () => 1), (error: unknown) => error instanceof RestateSerializeError && error.path === '/ok/x');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await assert.rejects(() => b.write('/ok/a:b', 1), (error: unknown) => error instanceof RestateNameError && /a:b/.test(error.message));
+      await assert.rejects(() => b.write('/ok/con', 1), (error: unknown) => error instanceof RestateNameError && /device/.test(error.message));
+    }
+    // More paths than it remembers as checked: the first ones are checked again, and a bad name is still refused.
+    await Promise.all(Array.from({ length: 10_050 }, (_, i) => b.write(`/many/${i}`, i)));
+    await b.write('/ok/x', 2);
+    await assert.rejects(() => b.write('/ok/nul', 1), (error: unknown) => error instanceof RestateNameError);
+    assert.deepEqual(await b.read('/ok'), { x: 2 });
+    assert.equal(await b.read('/many/10049'), 10049);
+  });
+
+  it('overwriting a value leaves the children index as it was, and the tree reads and deletes as before', async () => {
+    const b = backend('overwritten');
+    const { createClient } = await import('@redis/client');
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    try {
+      const index = async (): Promise<string[]> => ((await raw.sendCommand(['ZRANGE', 'restate:{overwritten}:children', '0', '-1'])) as string[]).map(String);
+      await b.write('/a/b/c', 1);
+      await b.write('/a/d', 2);
+      const linked = await index();
+      assert.deepEqual(linked, ['/\u0000a', '/a\u0000b', '/a\u0000d', '/a/b\u0000c']);
+      await b.write('/a/b/c', { v: 3 });
+      await b.write('/a/d', 4);
+      assert.deepEqual(await index(), linked);
+      assert.deepEqual(await b.read('/a'), { b: { c: { v: 3 } }, d: 4 });
+      await b.delete('/a/b');
+      await b.write('/a/b/c', 5);
+      assert.deepEqual(await index(), linked, 'a node written again after its subtree went is linked again');
+      await b.delete('/a/b/c');
+      await b.delete('/a/d');
+      assert.deepEqual(await index(), [], 'deletes prune the ancestors they leave empty');
+      assert.equal(await b.read('/a', MISSING), MISSING);
+    } finally {
+      await raw.close();
+    }
   });
 
   it('followBackend: false follows nothing', async () => {

@@ -19,6 +19,11 @@ const DEFAULT_LOG_LENGTH = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** How long one blocking read of the change log waits before it looks whether it should stop. */
 const WATCH_BLOCK_MS = 1_000;
+/**
+ * The most entries one read of the change log takes: a follower far behind gets its backlog in replies of
+ * this size, each decoded and delivered before the next is asked for, rather than in one reply of any size.
+ */
+const WATCH_BATCH = 1_000;
 /** Between two attempts to reach a server that went away, at most. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
 
@@ -57,7 +62,8 @@ type Reply = unknown;
 
 /** A connection to where the tree lives, a server or the cluster node that holds the tree's hash slot. */
 interface Link {
-  send(args: readonly string[]): Promise<Reply>;
+  /** Sends one command; `args` is the caller's to give away (a fresh array each call), so it is not copied. */
+  send(args: string[]): Promise<Reply>;
   /** Another connection of its own, for reads that block (the change log's follower). */
   duplicate(): Promise<Link>;
   close(): Promise<void>;
@@ -66,7 +72,7 @@ interface Link {
 
 function clientLink(client: Client): Link {
   return {
-    send: (args) => client.sendCommand([...args]),
+    send: (args) => client.sendCommand(args),
     duplicate: async () => {
       const copy = client.duplicate();
       copy.on('error', ignoreError);
@@ -83,7 +89,7 @@ function clientLink(client: Client): Link {
 /** Every command goes to the node that holds `routeKey`'s slot, which holds the whole tree. */
 function clusterLink(cluster: Cluster, routeKey: string): Link {
   return {
-    send: (args) => cluster.sendCommand(routeKey, false, [...args]),
+    send: (args) => cluster.sendCommand(routeKey, false, args),
     duplicate: async () => {
       const copy = cluster.duplicate();
       copy.on('error', ignoreError);
@@ -111,6 +117,17 @@ function script(source: string): Script {
 }
 
 const SCRIPTS = { write: script(WRITE_SCRIPT), delete: script(DELETE_SCRIPT), read: script(READ_SCRIPT) } as const;
+const SCRIPT_SOURCES = new Map(Object.values(SCRIPTS).map(({ sha, source }) => [sha, source]));
+
+/**
+ * How many canonical paths a backend remembers as having passed the checks of a write (S89's portable
+ * names), so that writing the same path again skips them. Cleared when full.
+ */
+const MAX_CHECKED_PATHS = 10_000;
+
+function nothing(): void {
+  // A write's reply says nothing its caller needs.
+}
 
 /** The options a backend was made with, for the inspector's own connections; not part of the public API. */
 export let redisBackendOptions: (backend: RedisBackend) => RedisBackendOptions;
@@ -129,6 +146,7 @@ export class RedisBackend implements AsyncBackend {
   readonly #urls: readonly string[];
   readonly #isCluster: boolean;
   readonly #keys: { readonly values: string; readonly children: string; readonly log: string; readonly versions: string };
+  readonly #writablePaths = new Set<string>();
   readonly #logLength: string;
   readonly #options: RedisBackendOptions;
   #client: Link | undefined;
@@ -167,10 +185,21 @@ export class RedisBackend implements AsyncBackend {
     return this.#isCluster ? `the cluster at ${urls.join(', ')}` : urls[0];
   }
 
-  async read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
+  // The methods below that every call goes through (read, write) return their promise chains instead of
+  // being async functions that await each other: one round trip costs one promise and no extra turns.
+
+  read<D = typeof MISSING>(path: string, dflt?: D): Promise<unknown> {
     const fallback = arguments.length < 2 ? MISSING : dflt;
-    const { value } = await this.readVersioned(resolveConcretePath(path, COMPONENT));
-    return value === MISSING ? fallback : value;
+    let canonical: string;
+    try {
+      canonical = resolveConcretePath(path, COMPONENT);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#readCommand(canonical).then((reply) => {
+      const value = this.#readValue(canonical, reply);
+      return value === MISSING ? fallback : value;
+    });
   }
 
   /**
@@ -184,12 +213,22 @@ export class RedisBackend implements AsyncBackend {
     version: string;
   }> {
     const canonical = resolveConcretePath(path, COMPONENT);
-    const reply = await this.#run(SCRIPTS.read, [this.#keys.values, this.#keys.children, this.#keys.versions], [canonical], canonical);
+    const reply = await this.#readCommand(canonical);
+    const value = this.#readValue(canonical, reply);
+    const version = (reply as Reply[])[0];
+    return { value, version: version === null || version === undefined ? '-' : String(version) };
+  }
+
+  #readCommand(canonical: string): Promise<Reply> {
+    return this.#send(['EVALSHA', SCRIPTS.read.sha, '3', this.#keys.values, this.#keys.children, this.#keys.versions, canonical], canonical);
+  }
+
+  /** The read script's reply as the node's read: its own value, or its subtree assembled. */
+  #readValue(canonical: string, reply: Reply): unknown {
     if (!Array.isArray(reply) || reply.length < 2) throw this.#unexpected(canonical, reply);
-    const [version, own, ...below] = reply as Reply[];
-    const versionText = version === null || version === undefined ? '-' : String(version);
-    if (below.length === 0) return { value: own === null || own === undefined ? MISSING : this.#parse(canonical, own), version: versionText };
-    return { value: this.#assemble(canonical, own, below), version: versionText };
+    const own: Reply = reply[1];
+    if (reply.length === 2) return own === null || own === undefined ? MISSING : this.#parse(canonical, own);
+    return this.#assemble(canonical, own, reply as Reply[]);
   }
 
   /**
@@ -198,39 +237,59 @@ export class RedisBackend implements AsyncBackend {
    */
   async writeIfVersion(path: string, value: unknown, version: string): Promise<boolean> {
     const canonical = resolveConcretePath(path, COMPONENT);
-    const keys = [this.#keys.values, this.#keys.children, this.#keys.log, this.#keys.versions];
     if (value === undefined) {
       // A missing node that is still missing: nothing to delete, and nobody changed it.
       if (version === '-' && (await this.read(canonical)) === MISSING) return true;
-      return (await this.#run(SCRIPTS.delete, keys, [canonical, this.clientId, this.#logLength, version], canonical)) === 1;
+      return (await this.#deleteCommand(canonical, version)) === 1;
     }
-    const text = this.#encode(canonical, value);
-    return (await this.#run(SCRIPTS.write, keys, [canonical, text, this.clientId, this.#logLength, version], canonical)) === 1;
+    this.#checkNames(canonical);
+    const text = this.#serialize(canonical, value);
+    return (await this.#writeCommand(canonical, text, version)) === 1;
   }
 
-  async write(path: string, value: unknown): Promise<void> {
-    const canonical = resolveConcretePath(path, COMPONENT);
-    if (value === undefined || value === MISSING) {
-      throw new RestateValueError(COMPONENT, canonical, `cannot write ${value === undefined ? 'undefined' : 'MISSING'} to ${canonical}: delete the path instead`);
+  write(path: string, value: unknown): Promise<void> {
+    let canonical: string;
+    let text: string;
+    try {
+      const checked = this.#writablePaths.has(path);
+      canonical = checked ? path : resolveConcretePath(path, COMPONENT);
+      if (value === undefined || value === MISSING) {
+        throw new RestateValueError(COMPONENT, canonical, `cannot write ${value === undefined ? 'undefined' : 'MISSING'} to ${canonical}: delete the path instead`);
+      }
+      if (!checked) this.#checkNames(canonical);
+      text = this.#serialize(canonical, value);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const text = this.#encode(canonical, value);
-    await this.#run(SCRIPTS.write, [this.#keys.values, this.#keys.children, this.#keys.log, this.#keys.versions], [canonical, text, this.clientId, this.#logLength, ''], canonical);
+    return this.#writeCommand(canonical, text, '').then(nothing);
   }
 
-  /** The value's text, after the checks every write makes: portable names, depth, serialisable. */
-  #encode(canonical: string, value: unknown): string {
+  #writeCommand(canonical: string, text: string, version: string): Promise<Reply> {
+    const keys = this.#keys;
+    return this.#send(['EVALSHA', SCRIPTS.write.sha, '4', keys.values, keys.children, keys.log, keys.versions, canonical, text, this.clientId, this.#logLength, version], canonical);
+  }
+
+  #deleteCommand(canonical: string, version: string): Promise<Reply> {
+    const keys = this.#keys;
+    return this.#send(['EVALSHA', SCRIPTS.delete.sha, '4', keys.values, keys.children, keys.log, keys.versions, canonical, this.clientId, this.#logLength, version], canonical);
+  }
+
+  /** The checks every write makes of the names on its path: portable names (S89). A path that passed is remembered. */
+  #checkNames(canonical: string): void {
+    if (this.#writablePaths.has(canonical)) return;
     for (const segment of canonical.split('/').slice(1)) if (segment !== '') checkWritableName(segment, canonical, PORTABLE_SUFFIX, COMPONENT);
-    return this.#serialize(canonical, value);
+    if (this.#writablePaths.size >= MAX_CHECKED_PATHS) this.#writablePaths.clear();
+    this.#writablePaths.add(canonical);
   }
 
   async delete(path: string): Promise<void> {
     const canonical = resolveConcretePath(path, COMPONENT);
-    await this.#run(SCRIPTS.delete, [this.#keys.values, this.#keys.children, this.#keys.log, this.#keys.versions], [canonical, this.clientId, this.#logLength, ''], canonical);
+    await this.#deleteCommand(canonical, '');
   }
 
   async listChildren(path: string): Promise<string[]> {
     const canonical = resolveConcretePath(path, COMPONENT);
-    const reply = await this.#command(['ZRANGEBYLEX', this.#keys.children, `[${canonical}\u0000`, `(${canonical}\u0001`], canonical);
+    const reply = await this.#send(['ZRANGEBYLEX', this.#keys.children, `[${canonical}\u0000`, `(${canonical}\u0001`], canonical);
     if (!Array.isArray(reply)) throw this.#unexpected(canonical, reply);
     return reply.map((member) => String(member).slice(canonical.length + 1)).sort(compareNames);
   }
@@ -279,7 +338,7 @@ export class RedisBackend implements AsyncBackend {
               onChange({ path: '/', kind: 'resync' });
             }
           }
-          reply = await reader.send(['XREAD', 'BLOCK', String(WATCH_BLOCK_MS), 'STREAMS', this.#keys.log, lastId]);
+          reply = await reader.send(['XREAD', 'COUNT', String(WATCH_BATCH), 'BLOCK', String(WATCH_BLOCK_MS), 'STREAMS', this.#keys.log, lastId]);
         } catch {
           if (stopped) return;
           failing = true;
@@ -408,27 +467,33 @@ export class RedisBackend implements AsyncBackend {
     this.#warn(message);
   }
 
-  async #run(which: Script, keys: string[], args: string[], path: string): Promise<Reply> {
-    const command = ['EVALSHA', which.sha, String(keys.length), ...keys, ...args];
-    try {
-      return await this.#command(command, path, true);
-    } catch (error) {
-      if (!(error instanceof Error) || !String(error.message).includes('NOSCRIPT')) throw error;
-      return this.#command(['EVAL', which.source, String(keys.length), ...keys, ...args], path);
-    }
+  /**
+   * Sends a command for `path` once connected. A script the server does not know (it restarted, or another
+   * node took over) is sent again with its source; any other failure becomes a RestateBackendError.
+   */
+  #send(command: string[], path: string): Promise<Reply> {
+    const link = this.#client;
+    if (link === undefined) return this.#connected().then((connected) => this.#sendOn(connected, command, path));
+    return this.#sendOn(link, command, path);
   }
 
-  async #command(args: string[], path: string, passNoScript = false): Promise<Reply> {
-    const client = await this.#connected();
-    try {
-      return await client.send(args);
-    } catch (error) {
-      if (passNoScript && error instanceof Error && String(error.message).includes('NOSCRIPT')) throw error;
-      if (error instanceof Error && /WRONGTYPE/.test(error.message)) {
-        throw new RestateBackendError(COMPONENT, `a key of ${this.prefix} on ${this.address} holds data of another kind than restate writes (${error.message}); state path ${path}`, { path, cause: error });
-      }
-      throw new RestateBackendError(COMPONENT, `Redis at ${this.address} failed for ${path}: ${describe(error)}`, { path, cause: error });
+  #sendOn(link: Link, command: string[], path: string): Promise<Reply> {
+    return link.send(command).then(undefined, (error: unknown) => {
+      const source = command[0] === 'EVALSHA' && error instanceof Error && error.message.includes('NOSCRIPT') ? SCRIPT_SOURCES.get(command[1]) : undefined;
+      if (source === undefined) throw this.#failure(error, path);
+      const withSource = ['EVAL', source, ...command.slice(2)];
+      return this.#connected().then((connected) => connected.send(withSource)).then(undefined, (retryError: unknown) => {
+        throw retryError instanceof RestateError ? retryError : this.#failure(retryError, path);
+      });
+    });
+  }
+
+  #failure(error: unknown, path: string): RestateError {
+    if (error instanceof RestateError) return error;
+    if (error instanceof Error && /WRONGTYPE/.test(error.message)) {
+      return new RestateBackendError(COMPONENT, `a key of ${this.prefix} on ${this.address} holds data of another kind than restate writes (${error.message}); state path ${path}`, { path, cause: error });
     }
+    return new RestateBackendError(COMPONENT, `Redis at ${this.address} failed for ${path}: ${describe(error)}`, { path, cause: error });
   }
 
   async #lastLogId(reader: Link): Promise<string> {
@@ -476,8 +541,8 @@ export class RedisBackend implements AsyncBackend {
     }
   }
 
-  /** Builds a parent read from its own value and its descendants' (path, value) pairs. */
-  #assemble(canonical: string, own: Reply, below: Reply[]): unknown {
+  /** Builds a parent read from its own value and its descendants' (path, value) pairs, which start at `reply[2]`. */
+  #assemble(canonical: string, own: Reply, reply: Reply[]): unknown {
     interface Node { value: unknown; hasValue: boolean; children: Map<string, Node> | undefined }
     const root: Node = { value: undefined, hasValue: false, children: undefined };
     if (own !== null && own !== undefined) {
@@ -485,8 +550,8 @@ export class RedisBackend implements AsyncBackend {
       root.hasValue = true;
     }
     const skip = canonical === '/' ? 1 : canonical.length + 1;
-    for (let i = 0; i + 1 < below.length; i += 2) {
-      const path = String(below[i]);
+    for (let i = 2; i + 1 < reply.length; i += 2) {
+      const path = String(reply[i]);
       let node = root;
       for (const name of path.slice(skip).split('/')) {
         node.children ??= new Map();
@@ -497,7 +562,7 @@ export class RedisBackend implements AsyncBackend {
         }
         node = child;
       }
-      node.value = this.#parse(path, below[i + 1]);
+      node.value = this.#parse(path, reply[i + 1]);
       node.hasValue = true;
     }
     const build = (node: Node): unknown => {
@@ -570,10 +635,14 @@ function streamEntryList(reply: Reply): StreamEntry[] {
     if (!Array.isArray(item) || item.length < 2 || !Array.isArray(item[1])) continue;
     const list = item[1] as Reply[];
     const fields: Record<string, string> = {};
-    for (let i = 0; i + 1 < list.length; i += 2) fields[String(list[i])] = String(list[i + 1]);
+    for (let i = 0; i + 1 < list.length; i += 2) fields[asText(list[i])] = asText(list[i + 1]);
     entries.push({ id: String(item[0]), fields });
   }
   return entries;
+}
+
+function asText(reply: Reply): string {
+  return typeof reply === 'string' ? reply : String(reply);
 }
 
 /** Orders two stream ids (`<ms>-<seq>`). */
