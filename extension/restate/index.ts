@@ -67,6 +67,8 @@ export type {
   InspectorDiscovery,
   HelloMessage,
   WireTraceRecord,
+  WireRecordOf,
   WireValue,
   JsonValue,
+  LibraryInfo,
 } from './inspect/protocol';

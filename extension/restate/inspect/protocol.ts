@@ -29,6 +29,7 @@ export const LIBRARY_VERSION = '0.1.0';
 // ---------------------------------------------------------------------------------------------------------
 // Values
 
+/** A value JSON can hold (S17): what a `json` WireValue carries. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /**
@@ -37,38 +38,74 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * large to send). Wrapping every value keeps a stored object that happens to look like a placeholder apart.
  */
 export type WireValue =
-  | { kind: 'json'; json: JsonValue }
-  | { kind: 'missing' }
-  | { kind: 'undefined' }
-  | { kind: 'unreadable'; file: string; message: string }
-  | { kind: 'unserializable'; description: string }
-  /** `bytes`: the length of its JSON text, or a lower bound when it was too large to write out. */
-  | { kind: 'too-large'; bytes: number };
+  | {
+      /** The value is JSON and travels as it is. */
+      kind: 'json';
+      /** The value itself. */
+      json: JsonValue;
+    }
+  | {
+      /** The value was MISSING, the backends' mark of a node that does not exist. */
+      kind: 'missing';
+    }
+  | {
+      /** The value was `undefined`: the value before a set that created the node, or a payload not given, say. */
+      kind: 'undefined';
+    }
+  | {
+      /** A stored file that is not valid JSON (an UnreadableValue, S131). */
+      kind: 'unreadable';
+      /** The path of that file. */
+      file: string;
+      /** Why it could not be parsed. */
+      message: string;
+    }
+  | {
+      /** A value JSON cannot hold (S17), such as a Map, a function or `NaN`. */
+      kind: 'unserializable';
+      /** What it was, such as `a Map` or `the number NaN`. */
+      description: string;
+    }
+  | {
+      /** A value whose JSON text is longer than MAX_VALUE_BYTES. */
+      kind: 'too-large';
+      /** The length of its JSON text in bytes of UTF-8, or a lower bound when it was too large to write out. */
+      bytes: number;
+    };
 
 // ---------------------------------------------------------------------------------------------------------
 // Messages from the app to the explorer
 
 /** The trace record as it travels: TraceRecord with each value (prevValue, value, payload) a WireValue. */
 export type WireTraceRecord = TraceRecord extends infer R ? (R extends TraceRecord ? WireRecordOf<R> : never) : never;
-type ValueField = 'prevValue' | 'value' | 'payload';
-type WireRecordOf<R> = { [K in keyof R]: K extends ValueField ? WireValue : R[K] };
+/** One kind of trace record `R` as it travels: its `prevValue`, `value` and `payload` each a WireValue, its other fields as they are. */
+export type WireRecordOf<R> = { [K in keyof R]: K extends 'prevValue' | 'value' | 'payload' ? WireValue : R[K] };
 
+/** The library an app inspects with, as its hello reports it. */
 export interface LibraryInfo {
+  /** The library's name: `restate` (LIBRARY_NAME). */
   name: string;
+  /** Its version, such as `0.1.0`: the version of the restate-tree package. */
   version: string;
 }
 
 /** The first message of the app on every connection. */
 export interface HelloMessage {
+  /** The protocol version of this message, INSPECT_PROTOCOL_VERSION. */
   v: typeof INSPECT_PROTOCOL_VERSION;
+  /** Says what message this is. */
   type: 'hello';
   /** The protocol version the app speaks (the same as `v`, kept apart so that later versions may list several). */
   protocol: number;
+  /** The name the app gave `inspect` or `inspectOverRedis`, for the explorer to show. */
   name: string;
+  /** The app's process id. */
   pid: number;
+  /** The name of the machine the app runs on (`os.hostname()`). */
   host: string;
   /** When the inspector started, in ms since the epoch. */
   started: number;
+  /** The library and version the app inspects with. */
   library: LibraryInfo;
   /** Whether the controller is a ControllerAsync. */
   async: boolean;
@@ -123,14 +160,19 @@ export type ExplorerMessage = SubscribeMessage | UnsubscribeMessage;
  * a key with a short expiry under the tree's prefix.
  */
 export interface InspectAnnouncement {
+  /** The protocol version the app speaks; announcements of another version are ignored. */
   protocol: number;
+  /** The name the app gave `inspect` or `inspectOverRedis`, for the explorer to show. */
   name: string;
+  /** The app's process id; a local announcement whose process is dead is ignored and removed. */
   pid: number;
+  /** The name of the machine the app runs on (`os.hostname()`); a local announcement must name this one. */
   host: string;
   /** When the inspector started, in ms since the epoch. */
   started: number;
   /** `unix`: a Unix domain socket path; `pipe`: a Windows named pipe; `tcp`: `host:port`; `redis`: the app's channel id. */
   transport: 'unix' | 'pipe' | 'tcp' | 'redis';
+  /** Where to connect, as `transport` says: the socket's path, the pipe's name, `host:port` or the app's channel id (never empty). */
   address: string;
   /** The real path of the state folder inspected, or null when the app named none (a Redis tree, say). */
   stateFolder: string | null;
@@ -149,7 +191,12 @@ export interface InspectOptions {
    */
   stateFolder?: string;
   /** Listen on TCP as well as on the local socket, which lets anyone who can reach the port watch: off unless given. */
-  tcp?: { host: string; port: number };
+  tcp?: {
+    /** The address to listen on, such as `127.0.0.1` to keep the port to this machine. */
+    host: string;
+    /** The port, from 0 to 65535; 0 lets the system pick a free one, which `Inspector.tcp` then tells. */
+    port: number;
+  };
   /** How often the graph is looked at for changes while an explorer is subscribed, in ms. Default 1,000. */
   graphIntervalMs?: number;
   /** The most bytes waiting to be sent to one explorer; one that reads slower is disconnected. Default 8 MiB. */
@@ -158,7 +205,9 @@ export interface InspectOptions {
 
 /** A Redis tree, as the explorer's `restate.redisRoots` names it. */
 export interface RedisInspectRoot {
+  /** The Redis server's URL, such as `redis://localhost:6379`: one server, as the app's RedisBackend uses. */
   url: string;
+  /** The tree's prefix, as its RedisBackend names it: the tree's keys are `restate:{<prefix>}:…`. */
   prefix: string;
 }
 
@@ -168,16 +217,26 @@ export interface Inspector {
   readonly announcement: InspectAnnouncement;
   /** How many explorers are connected now. */
   readonly connections: number;
-  /** Where the TCP listener is bound, when the app asked for one. */
-  readonly tcp: { host: string; port: number } | undefined;
+  /** Where the TCP listener is bound, when the app asked for one; undefined otherwise, and always over Redis. */
+  readonly tcp:
+    | {
+        /** The address it listens on, as the system reports it (`127.0.0.1`, `::1`, …). */
+        host: string;
+        /** The port it listens on: the one picked by the system when the app asked for port 0. */
+        port: number;
+      }
+    | undefined;
   /** Says bye to every explorer, closes the socket and removes the announcement. Safe to call twice. */
   dispose(): Promise<void>;
 }
 
 /** Told what a connection to an inspecting app receives. */
 export interface InspectorConnectionEvents {
+  /** The app's hello, the first message on the connection (before any subscribe). */
   hello: (message: HelloMessage) => void;
+  /** The app's graph: once after each subscribe, then whenever it changed, while subscribed. */
   graph: (graph: GraphSnapshot) => void;
+  /** Trace records in the order the controller made them, while subscribed; never an empty batch. Malformed records are left out. */
   trace: (records: WireTraceRecord[]) => void;
   /** The connection is closed (by `close`, a bye, the app going away, or the app sending too much); once. */
   close: (reason: string) => void;
@@ -185,15 +244,19 @@ export interface InspectorConnectionEvents {
 
 /** A connection from an explorer to one inspecting app. */
 export interface InspectorConnection {
+  /** The announcement this connection was made from. */
   readonly announcement: InspectAnnouncement;
   /** The app's hello, once it came. */
   readonly hello: HelloMessage | undefined;
+  /** Whether the connection is closed (the `close` event came); a closed connection sends and tells nothing more. */
   readonly closed: boolean;
   /** Adds a listener; returns the function that removes it. */
   on<E extends keyof InspectorConnectionEvents>(event: E, listener: InspectorConnectionEvents[E]): () => void;
   /** Asks for the graph and the trace; the app sends the graph at once and trace records as they happen. */
   subscribe(): void;
+  /** Stops the graph and the trace; the connection stays open and `subscribe` starts them again. */
   unsubscribe(): void;
+  /** Closes the connection; the `close` event follows at once, and listeners are removed. Safe to call twice. */
   close(): void;
 }
 
@@ -203,6 +266,10 @@ export interface InspectorDiscovery {
   list(): Promise<InspectAnnouncement[]>;
   /** Calls `onChange` with the live announcements whenever they may have changed, first at once; returns the function that stops it. */
   watch(onChange: (announcements: InspectAnnouncement[]) => void): () => void;
+  /**
+   * Connects to the app of one of the announcements, at once (failures come as the `close` event). A local
+   * discovery takes `unix`, `pipe` and `tcp` announcements, a Redis one takes `redis` ones; another throws a TypeError.
+   */
   connect(announcement: InspectAnnouncement): InspectorConnection;
   /** Stops every watch and releases what discovery holds (a Redis connection); connections stay open. */
   dispose(): void;

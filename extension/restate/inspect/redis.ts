@@ -44,6 +44,7 @@ const POLL_MS = 1_000;
 
 type Client = ReturnType<typeof createClient>;
 
+/** What `inspectOverRedis` takes. */
 export interface RedisInspectOptions {
   /** What the explorer shows for this app. */
   name: string;
