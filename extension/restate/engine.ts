@@ -110,8 +110,9 @@ class AsyncContextCarrier implements ContextCarrier {
 }
 
 /**
- * The algorithms behind both controllers, each written once as a generator (see drive.ts). The public
- * classes in controller.ts drive them synchronously or asynchronously.
+ * The algorithms behind both controllers, each written once: as a generator (see drive.ts), which the
+ * public classes in controller.ts drive synchronously or asynchronously, or, for a set's steps, which
+ * ControllerSync's plain-call path also runs, as plain calls that wait only for a promise (writeValue).
  */
 export class Engine {
   readonly backend: AnyBackend;

@@ -25,10 +25,12 @@ export interface WriteTarget extends PathLevels, DestWriter {
  * A derivation run through the generators of engine.ts passes through seven generator frames and a dozen
  * allocations, most of its cost (bench/README.md, "restate's call stack"). So when a call needs none of the
  * rarer machinery (an open batch, a trace listener), ControllerSync takes this path; a call that does is
- * handed to the generators. What the two paths decide is stated once and shared: the walk of a delivery
- * (advanceWalk), a set's checks and equality (engine.ts), a run's inputs, write and end (derive.ts,
- * track.ts); this path only sequences them without generators. The differential test runs random
- * sequences through both.
+ * handed to the generators. Neither path has steps of its own to keep in step with the other: a set's
+ * steps are writeValue's (engine.ts), a delivery's walk is advanceWalk's (notification.ts), a run's start
+ * and end are startRun's and recordRunEnd's (system.ts), and a chain of derivations nests on the stack of
+ * the one driver (drive.ts), which steps a SyncSet as it steps a generator. What is this path's own is how
+ * it sequences them without generators, and the counts of changes being delivered (S132). The
+ * differential test runs random sequences through both.
  */
 export class SyncPath {
   readonly #engine: Engine;
