@@ -8,7 +8,6 @@ import { InMemoryBackend } from './backends/memory';
 import { registerDerivation, removeDerivation, type DeriveData } from './derive';
 import { runAsync, runSync } from './drive';
 import { Engine } from './engine';
-import type { StateCallback } from './events';
 import type { DelStateOptions, GetStateOptions, PingOptions, SetStateOptions } from './options';
 import { snapshotGraph, type GraphSnapshot } from './graph';
 import type { PathLike } from './path';
@@ -16,6 +15,31 @@ import type { SyncPath } from './syncPath';
 import type { TraceCause, TraceListener } from './trace';
 import { registerTracker, removeTrackers } from './track';
 import { updateAsync, updateSync, updateTries, type UpdateOptions, type UpdateTarget } from './update';
+
+type AnyController = ControllerSync | ControllerAsync;
+type Result<C extends AnyController, T> = C extends ControllerAsync ? Promise<T> : T;
+
+/** What a callback receives (S40). `C` is the controller kind: helpers return promises for ControllerAsync. */
+export interface StateEvent<C extends AnyController = ControllerSync> {
+  readonly controller: C;
+  /** The path that was set, deleted or pinged. */
+  readonly emittingPath: string;
+  /** The level being delivered. */
+  readonly currentPath: string;
+  readonly prevValue: unknown;
+  /** `undefined` after a delete. */
+  readonly newValue: unknown;
+  readonly payload: unknown;
+  /** `false` after stopBubbling(). */
+  readonly bubbling: boolean;
+  stopBubbling(): void;
+  getState(path: PathLike, opts?: GetStateOptions): Result<C, unknown>;
+  setState(path: PathLike, value: unknown, opts?: SetStateOptions): Result<C, boolean>;
+  delState(path: PathLike, opts?: DelStateOptions): Result<C, boolean>;
+}
+
+/** A subscriber. Its result is ignored by ControllerSync and awaited by ControllerAsync. */
+export type StateCallback<C extends AnyController = ControllerSync> = (event: StateEvent<C>) => unknown;
 
 export interface ControllerOptions {
   /**

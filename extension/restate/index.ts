@@ -28,7 +28,7 @@ export { ControllerSync, ControllerAsync } from './controller';
 export type { ControllerOptions, CallbackOptions, ExternalChange, UpdateOptions } from './controller';
 export { DeriveData } from './derive';
 export { Atom, AtomAsync } from './atoms';
-export type { StateEvent, StateCallback } from './events';
+export type { StateEvent, StateCallback } from './controller';
 export type { EqualityFunction, GetStateOptions, SetStateOptions, DelStateOptions, PingOptions } from './options';
 export type { GraphSnapshot, GraphNode, GraphEdge, RunStats } from './graph';
 export type { TraceRecord, TraceCause, Cause, TraceListener } from './trace';
