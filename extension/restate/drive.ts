@@ -39,37 +39,21 @@ export class Nested {
 }
 
 /**
- * What a driver runs: a generator, or an object that steps as one without being one (ControllerSync's
- * SyncSet, whose delivery runs as plain calls and stops only for a change to deliver first). Such an
- * object is yielded as itself rather than in a Nested, and marks itself with `nestsInDriver`.
- */
-export interface Steppable {
-  next(input: unknown): IteratorResult<unknown, unknown>;
-  throw(error: unknown): IteratorResult<unknown, unknown>;
-}
-
-/** Whether a yielded value is a Steppable to run nested (see Steppable). */
-function nestsInDriver(value: unknown): value is Steppable {
-  return typeof value === 'object' && value !== null && (value as { nestsInDriver?: unknown }).nestsInDriver === true;
-}
-
-/**
  * Where a driven operation stands: the operation running now and those it is nested in. `advance` runs it
  * until it finishes or yields a thenable; the two drivers differ only in what they do with the thenable.
  */
 class Driving {
-  current: Steppable;
-  /** The operations the current one is nested in, innermost last: made only for the first nesting. */
-  outer: Steppable[] | undefined;
+  current: Operation<unknown>;
+  /** The operations the current one is nested in, innermost last: made only for the first Nested. */
+  outer: Operation<unknown>[] | undefined = undefined;
   input: unknown = undefined;
   failure: unknown = undefined;
   failed = false;
   /** The outermost operation's result, once `advance` has returned undefined. */
   result: unknown = undefined;
 
-  constructor(operation: Steppable, outer: Steppable[] | undefined) {
+  constructor(operation: Operation<unknown>) {
     this.current = operation;
-    this.outer = outer;
   }
 
   /** Runs until the operation finishes (undefined; what it throws is thrown) or yields a thenable (returned). */
@@ -96,9 +80,9 @@ class Driving {
         }
         this.current = outer.pop()!;
         this.input = value;
-      } else if (value instanceof Nested || nestsInDriver(value)) {
+      } else if (value instanceof Nested) {
         (this.outer ??= []).push(this.current);
-        this.current = value instanceof Nested ? value.operation : value;
+        this.current = value.operation;
         this.input = undefined;
       } else if (isThenable(value)) {
         return value;
@@ -121,21 +105,10 @@ class Driving {
 
 /** Drives an operation synchronously; a promise it yields is refused with the error `refuse` makes. */
 export function runSync<T>(operation: Operation<T>, refuse: () => Error = () => new AsyncValueInSyncModeError('the backend')): T {
-  return driveSync(new Driving(operation, undefined), refuse) as T;
-}
-
-/**
- * Drives `nested`, which `outer` has just yielded, then `outer` on from there, synchronously: for a
- * Steppable that ran its first step itself, to need no driver when it yields nothing.
- */
-export function runNestedSync(outer: Steppable, nested: Steppable): unknown {
-  return driveSync(new Driving(nested, [outer]), () => new AsyncValueInSyncModeError('the backend'));
-}
-
-function driveSync(driving: Driving, refuse: () => Error): unknown {
+  const driving = new Driving(operation);
   while (true) {
     const pending = driving.advance();
-    if (pending === undefined) return driving.result;
+    if (pending === undefined) return driving.result as T;
     ignoreRejection(pending);
     driving.reject(refuse());
   }
@@ -143,7 +116,7 @@ function driveSync(driving: Driving, refuse: () => Error): unknown {
 
 /** Drives an operation, awaiting every promise it yields. */
 export async function runAsync<T>(operation: Operation<T>): Promise<T> {
-  const driving = new Driving(operation, undefined);
+  const driving = new Driving(operation);
   while (true) {
     const pending = driving.advance();
     if (pending === undefined) return driving.result as T;

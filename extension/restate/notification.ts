@@ -226,9 +226,8 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery, Walk {
   declare pending: PromiseLike<unknown> | undefined;
   declare pendingId: string;
   declare pendingContext: ChangeContext | undefined;
-  /** The change a derivation's run made during this one's delivery, being delivered first; its run ends with it. */
-  declare nested: SyncSet | undefined;
-  declare readonly engine: Engine;
+  /** The change whose delivery this one interrupted, as a derivation's dest write; undefined for the first. */
+  declare parentChange: SyncSet | undefined;
   /** When the writer's run started (a runClock reading), or -1 if it is not timed. */
   declare runStarted: number;
 
@@ -243,7 +242,7 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery, Walk {
     version: number,
     runner: SystemCallback | undefined,
     writer: DestWriter | undefined,
-    engine: Engine,
+    open: OpenNotifications,
   ) {
     this.path = path;
     this.prevValue = prevValue;
@@ -255,8 +254,6 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery, Walk {
     this.log = outer === undefined ? undefined : outer.log;
     this.runner = runner;
     this.writer = writer;
-    this.engine = engine;
-    const open = engine.open!;
     this.open = open;
     this.depth = open.depth;
     this.mark = open.open();
@@ -278,7 +275,7 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery, Walk {
     this.pending = undefined;
     this.pendingId = '';
     this.pendingContext = undefined;
-    this.nested = undefined;
+    this.parentChange = undefined;
     this.runStarted = -1;
   }
 
@@ -320,75 +317,6 @@ export class SyncSet implements Change, Chain, Trigger, NestingDelivery, Walk {
 
   close(): void {
     this.open.close(this);
-  }
-
-  /**
-   * The delivery as a Steppable (drive.ts), which the same driver as the generators' runs: it delivers as
-   * plain calls (advanceWalk) and stops for the change a derivation's run made (S63), which the driver
-   * delivers first, nested, then hands back here to end that run. A chain of derivations is thus
-   * delivered from the driver's stack, not from nested calls (S132). Ends closed, however it ends.
-   */
-  get nestsInDriver(): true {
-    return true;
-  }
-
-  next(): IteratorResult<unknown, unknown> {
-    const nested = this.nested;
-    if (nested !== undefined) {
-      this.nested = undefined;
-      // As when the dest write threw its notification's failures into the run: they are the run's (S45).
-      const failed = nested.failed;
-      this.#endRunOf(nested, failed, failed ? new RestateCallbackError(nested.failures) : undefined);
-    }
-    return this.#deliver();
-  }
-
-  /** The nested change's delivery failed: its run ends with the error, which it collects here or rethrows. */
-  throw(error: unknown): IteratorResult<unknown, unknown> {
-    const nested = this.nested!;
-    this.nested = undefined;
-    this.#endRunOf(nested, true, error);
-    return this.#deliver();
-  }
-
-  #endRunOf(nested: SyncSet, failed: boolean, failure: unknown): void {
-    try {
-      nested.writer!.endRun(this.trigger!, this, nested.runStarted, failed, failure);
-    } catch (error) {
-      this.#closeDelivery();
-      throw error;
-    }
-  }
-
-  #deliver(): IteratorResult<unknown, unknown> {
-    const step = this.engine.plain!.step;
-    let result: number | SyncSet;
-    try {
-      result = advanceWalk(this.engine, this);
-    } catch (error) {
-      this.#closeDelivery();
-      throw error;
-    }
-    if (result !== WALK_DONE) {
-      // A SyncSet's walk never waits (advanceWalk refuses a plain callback's promise) and runs its system
-      // callbacks itself: it ends, or stops for a nested change.
-      this.nested = result as SyncSet;
-      step.done = false;
-      step.value = result;
-      return step;
-    }
-    this.#closeDelivery();
-    step.done = true;
-    step.value = undefined;
-    return step;
-  }
-
-  /** Closes the notification and stops counting the change (S132): for the derivation that wrote it, or by path. */
-  #closeDelivery(): void {
-    this.open.close(this);
-    const writer = this.writer;
-    if (writer !== undefined) writer.openDestLinks--;
-    else this.engine.plain!.closeLink(this.path, this.runner);
   }
 }
 

@@ -1,8 +1,9 @@
 import { CYCLE_LIMIT, runCycleError, writeCycleError, type Chain } from './chain';
-import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runNestedSync, runSync } from './drive';
+import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
+import { RestateCallbackError } from './errors';
 import { NOT_NOTIFIED, UNCHANGED, writeValue, type ChangeContext, type Engine, type FieldCarrier } from './engine';
 import type { GetStateOptions, SetStateOptions } from './options';
-import { SyncSet, finishDelivery, type Change, type DestWriter } from './notification';
+import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type DestWriter } from './notification';
 import type { PathLike } from './path';
 import type { ValueHandle } from './backends/backend';
 import type { PathLevels } from './subscriptions';
@@ -41,8 +42,6 @@ export class SyncPath {
    * this path are counted in the derivation instead (WriteTarget), which costs a chain no map lookups.
    */
   readonly #openPaths = new Map<string, number>();
-  /** The answer of a SyncSet's step to the driver, one object for every step: the driver reads it at once. */
-  readonly step: { done: boolean; value: unknown } = { done: false, value: undefined };
 
   constructor(engine: Engine, carrier: FieldCarrier) {
     this.#engine = engine;
@@ -111,7 +110,7 @@ export class SyncPath {
     const index = engine.subscriptions;
     const lists = target === undefined ? index.levelLists(canonical) : index.levelListsVia(canonical, target);
     if (lists === undefined) return true;
-    const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain, lists, index.version, runner, target, engine);
+    const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain, lists, index.version, runner, target, engine.open!);
     if (target !== undefined) target.openDestLinks++;
     else this.openLink(canonical, runner);
     return change;
@@ -153,15 +152,82 @@ export class SyncPath {
   }
 
   /**
-   * Delivers `first` and every change a derivation's dest write makes during it. A SyncSet steps as a
-   * generator would (drive.ts's Steppable): its first step runs here, and only a nested change needs the
-   * driver, whose stack then holds the chain (S63, S132). A failure collected on the way is thrown at the
-   * end (S45).
+   * Delivers `first` and every change a derivation's dest write makes during it, from a stack of changes
+   * rather than nested calls: a change that a derivation's run returns is delivered before the one it
+   * interrupted goes on (S63), and ends that run when done. Depth-first, as nested calls would be.
    */
   #deliver(first: SyncSet): void {
-    const step = first.next();
-    if (!step.done) runNestedSync(first, step.value as SyncSet);
-    finishDelivery(first);
+    let change = first;
+    while (true) {
+      let nested: SyncSet | undefined;
+      try {
+        nested = this.#advance(change);
+      } catch (error) {
+        change = this.#unwind(change, first, error);
+        continue;
+      }
+      if (nested !== undefined) {
+        nested.parentChange = change;
+        change = nested;
+        continue;
+      }
+      this.#close(change);
+      if (change === first) {
+        finishDelivery(change);
+        return;
+      }
+      const parent = change.parentChange!;
+      try {
+        // As when the dest write threw its notification's failures into the run: they are the run's (S45).
+        const failed = change.failed;
+        change.writer!.endRun(parent.trigger!, parent, change.runStarted, failed, failed ? new RestateCallbackError(change.failures) : undefined);
+      } catch (error) {
+        change = this.#unwind(parent, first, error);
+        continue;
+      }
+      change = parent;
+    }
+  }
+
+  /**
+   * An error escaped `change`'s delivery: it ends the run that made the change, which collects it into the
+   * change it interrupted, where delivery goes on (returned), or rethrows it (a RestateCycleError) to the
+   * next one out, up to `first`, whose caller gets it.
+   */
+  #unwind(change: SyncSet, first: SyncSet, error: unknown): SyncSet {
+    let current = change;
+    let thrown = error;
+    while (true) {
+      this.#close(current);
+      if (current === first) throw thrown;
+      const parent = current.parentChange!;
+      try {
+        current.writer!.endRun(parent.trigger!, parent, current.runStarted, true, thrown);
+        return parent;
+      } catch (next) {
+        thrown = next;
+        current = parent;
+      }
+    }
+  }
+
+  #close(change: SyncSet): void {
+    change.close();
+    const writer = change.writer;
+    if (writer !== undefined) writer.openDestLinks--;
+    else this.closeLink(change.path, change.runner);
+  }
+
+  /**
+   * Delivers `change` from where it stands (advanceWalk), running system callbacks as plain calls. Stops
+   * when a derivation's run returns its dest write's change, which is returned to be delivered first, with
+   * the level's place kept. Undefined once the root is done.
+   */
+  #advance(change: SyncSet): SyncSet | undefined {
+    // A SyncSet's walk never waits (advanceWalk refuses a plain callback's promise) and runs its system
+    // callbacks itself: it ends, or stops for a nested change.
+    const step = advanceWalk(this.#engine, change);
+    return step === WALK_DONE ? undefined : (step as SyncSet);
   }
 
   /**
