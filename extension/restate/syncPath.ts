@@ -28,9 +28,10 @@ export interface WriteTarget extends PathLevels, DestWriter {
  * rarer machinery (an open batch, a trace listener), ControllerSync takes this path; a call that does is
  * handed to the generators. Neither path has steps of its own to keep in step with the other: a set's
  * steps are writeValue's (engine.ts), a delivery's walk is advanceWalk's (notification.ts), a run's start
- * and end are startRun's and recordRunEnd's (system.ts), and a chain of derivations nests on the stack of
- * the one driver (drive.ts), which steps a SyncSet as it steps a generator. What is this path's own is how
- * it sequences them without generators, and the counts of changes being delivered (S132). The
+ * and end are startRun's and recordRunEnd's (system.ts). What is this path's own is how it sequences them
+ * without generators: a chain of derivations' dest writes is delivered from a stack of SyncSets (#deliver)
+ * rather than from drive.ts's driver, which costs a chain about a sixth more instructions per link
+ * (bench/README.md, "restate's call stack"); and the counts of changes being delivered (S132). The
  * differential test runs random sequences through both.
  */
 export class SyncPath {
