@@ -617,17 +617,25 @@ export class PendingWrite {
   constructor(readonly settled: Promise<SettledWrite>) {}
 }
 
+/** Where writeValue takes its steps up again once a promise settled (ControllerAsync): after the read, the log, the write. */
+const WRITE_START = 0;
+const WRITE_READ = 1;
+const WRITE_LOGGED = 2;
+const WRITE_STORED = 3;
+
 /**
  * The steps of a set (S13, S18, S113, S131, S132), the one statement of them that both paths run: the
  * generator setState and ControllerSync's plain-call path (SyncPath.writeCanonical), which deliver what it
  * reports each in their own way. Plain calls while every step answers at once; when a backend call returns
- * a promise, ControllerSync refuses it, and for ControllerAsync the rest of the steps go on when it settles
- * (a PendingWrite). The answer: UNCHANGED, NOT_NOTIFIED, or the old value of a change to notify.
+ * a promise, ControllerSync refuses it, and for ControllerAsync the steps go on from there when it settles
+ * (`from`, with the `stored` value read), the answer being a PendingWrite. The answer: UNCHANGED,
+ * NOT_NOTIFIED, or the old value of a change to notify.
  *
- * Written as plain calls rather than a generator because a derivation's run on the plain-call path writes
- * its dest through it, once per link of a chain: a generator's frame and object would be most of the
- * write's cost (bench/README.md, "restate's call stack"). A `target` (a derivation writing its dest) reads
- * and writes through the backend's handle on the path and counts its own writes (S132).
+ * Plain calls rather than a generator, and one function rather than one per step, because a derivation's
+ * run on the plain-call path writes its dest through it once per link of a chain: a generator's frame and
+ * object, or a call per step, would be a large part of the write's cost (bench/README.md, "restate's call
+ * stack"). A `target` (a derivation writing its dest) reads and writes through the backend's handle on the
+ * path and counts its own writes (S132).
  */
 export function writeValue(
   engine: Engine,
@@ -638,95 +646,55 @@ export function writeValue(
   cause: TraceCause,
   batch: BatchState | undefined,
   target: WriteTarget | undefined,
+  from = WRITE_START,
+  resumedStored?: unknown,
 ): unknown {
-  // The runs this change sets off must not take their start from a reading made before it.
-  engine.clock.stale();
-  refuseUnset(canonical, value);
-  const handle = target?.handle;
-  let stored: unknown;
-  try {
-    stored = handle !== undefined ? handle.read() : engine.backend.read(canonical, MISSING);
-  } catch (error) {
-    stored = readUnparsable(engine, canonical, error);
+  let stored = resumedStored;
+  if (from === WRITE_START) {
+    // The runs this change sets off must not take their start from a reading made before it.
+    engine.clock.stale();
+    refuseUnset(canonical, value);
+    const handle = target?.handle;
+    try {
+      stored = handle !== undefined ? handle.read() : engine.backend.read(canonical, MISSING);
+    } catch (error) {
+      stored = readUnparsable(engine, canonical, error);
+    }
+    if (isThenable(stored)) {
+      const read = later(engine, stored).then(undefined, (error: unknown) => readUnparsable(engine, canonical, error));
+      return pending(read.then((settled) => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_READ, settled)));
+    }
   }
-  if (isThenable(stored)) {
-    const read = later(engine, stored).then(undefined, (error: unknown) => readUnparsable(engine, canonical, error));
-    return pending(read.then((settled) => compareAndStore(engine, canonical, value, opts, chain, cause, batch, target, settled)));
-  }
-  return compareAndStore(engine, canonical, value, opts, chain, cause, batch, target, stored);
-}
-
-/** S131: a stored value that cannot be parsed is overwritten all the same; its old value is read tolerantly. */
-function readUnparsable(engine: Engine, canonical: string, error: unknown): unknown {
-  if (!(error instanceof RestateFormatError)) throw error;
-  return engine.isAsync ? runAsync(engine.readOld(canonical)) : runSync(engine.readOld(canonical));
-}
-
-/** writeValue once the stored value is known: compared (S18), checked (S38, S132), logged in a batch, written. */
-function compareAndStore(
-  engine: Engine,
-  canonical: string,
-  value: unknown,
-  opts: SetStateOptions | undefined,
-  chain: Chain | undefined,
-  cause: TraceCause,
-  batch: BatchState | undefined,
-  target: WriteTarget | undefined,
-  stored: unknown,
-): unknown {
   const prevValue = previousOf(canonical, stored, opts);
-  if (isUnchanged(value, prevValue, opts)) {
-    if (engine.trace.active) {
-      engine.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: false, notified: false, payload: opts?.payload, batched: false, cause, depth: (chain?.length ?? 0) + 1 });
+  if (from <= WRITE_READ) {
+    if (isUnchanged(value, prevValue, opts)) {
+      if (engine.trace.active) {
+        engine.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: false, notified: false, payload: opts?.payload, batched: false, cause, depth: (chain?.length ?? 0) + 1 });
+      }
+      return UNCHANGED;
     }
-    return UNCHANGED;
-  }
-  engine.checkChange(chain, canonical, cause, target);
-  // A write in a batch, or in a batch's flush, is logged there, to be undone if the batch fails (S116, S132).
-  const log = batch ?? chain?.log;
-  if (log !== undefined) {
-    if (engine.isAsync) {
-      const logged = runAsync(log.beforeWrite(engine, canonical, stored));
-      return pending(logged.then(() => store(engine, canonical, value, opts, chain, cause, batch, target, stored, prevValue)));
+    engine.checkChange(chain, canonical, cause, target);
+    // A write in a batch, or in a batch's flush, is logged there, to be undone if the batch fails (S116, S132).
+    const log = batch ?? chain?.log;
+    if (log !== undefined) {
+      if (engine.isAsync) {
+        const logged = runAsync(log.beforeWrite(engine, canonical, stored));
+        return pending(logged.then(() => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_LOGGED, stored)));
+      }
+      runSync(log.beforeWrite(engine, canonical, stored));
     }
-    runSync(log.beforeWrite(engine, canonical, stored));
   }
-  return store(engine, canonical, value, opts, chain, cause, batch, target, stored, prevValue);
-}
-
-function store(
-  engine: Engine,
-  canonical: string,
-  value: unknown,
-  opts: SetStateOptions | undefined,
-  chain: Chain | undefined,
-  cause: TraceCause,
-  batch: BatchState | undefined,
-  target: WriteTarget | undefined,
-  stored: unknown,
-  prevValue: unknown,
-): unknown {
-  const handle = target?.handle;
-  if (handle !== undefined) handle.write(value);
-  else {
-    const written = engine.backend.write(canonical, value);
-    if (isThenable(written)) return pending(later(engine, written).then(() => afterWrite(engine, canonical, value, opts, chain, cause, batch, stored, prevValue)));
+  if (from <= WRITE_LOGGED) {
+    const handle = target?.handle;
+    if (handle !== undefined) handle.write(value);
+    else {
+      const written = engine.backend.write(canonical, value);
+      if (isThenable(written)) {
+        return pending(later(engine, written).then(() => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_STORED, stored)));
+      }
+    }
   }
-  return afterWrite(engine, canonical, value, opts, chain, cause, batch, stored, prevValue);
-}
-
-/** writeValue once the value is written: a batch records the change for its flush (S115); the trace is told. */
-function afterWrite(
-  engine: Engine,
-  canonical: string,
-  value: unknown,
-  opts: SetStateOptions | undefined,
-  chain: Chain | undefined,
-  cause: TraceCause,
-  batch: BatchState | undefined,
-  stored: unknown,
-  prevValue: unknown,
-): unknown {
+  // Written: a batch records the change for its flush (S115); the trace is told.
   const notify = opts?.skipNotify !== true;
   if (batch !== undefined && notify) batch.recordChange(canonical, stored === MISSING ? undefined : stored, opts?.payload, 'change', cause);
   if (engine.trace.active) {
@@ -734,6 +702,12 @@ function afterWrite(
     engine.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: notify && !batched, payload: opts?.payload, batched, cause, depth: (chain?.length ?? 0) + 1 });
   }
   return notify && batch === undefined ? prevValue : NOT_NOTIFIED;
+}
+
+/** S131: a stored value that cannot be parsed is overwritten all the same; its old value is read tolerantly. */
+function readUnparsable(engine: Engine, canonical: string, error: unknown): unknown {
+  if (!(error instanceof RestateFormatError)) throw error;
+  return engine.isAsync ? runAsync(engine.readOld(canonical)) : runSync(engine.readOld(canonical));
 }
 
 /** A backend call's promise, which ControllerSync refuses (S39) and ControllerAsync waits for. */

@@ -1,4 +1,4 @@
-import { CYCLE_LIMIT, runCycleError, writeCycleError, type Chain } from './chain';
+import { CYCLE_LIMIT, writeCycleError, type Chain } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
 import { RestateCallbackError } from './errors';
 import { NOT_NOTIFIED, UNCHANGED, writeValue, type ChangeContext, type Engine, type FieldCarrier } from './engine';
@@ -7,7 +7,7 @@ import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type Dest
 import type { PathLike } from './path';
 import type { ValueHandle } from './backends/backend';
 import type { PathLevels } from './subscriptions';
-import { type SystemCallback } from './system';
+import { refuseRepeatedRun, type SystemCallback } from './system';
 import { MISSING } from './values';
 
 const COMPONENT = 'controller';
@@ -128,7 +128,7 @@ export class SyncPath {
 
   /** Refuses a run of `system` that would be its CYCLE_LIMIT + 1st in the chain that set it off (S132). */
   checkRun(system: SystemCallback, chain: Chain | undefined): void {
-    if (system.openLinks + system.openDestLinks >= CYCLE_LIMIT) throw runCycleError(chain, system.id);
+    refuseRepeatedRun(system, chain);
   }
 
   /** Counts a change being delivered (S132): by path, and for the derivation or tracker that made it. */

@@ -2,7 +2,7 @@ import { RestateCycleError, collectFailure, type CallbackFailure } from './error
 import type { Operation } from './drive';
 import type { TraceCause } from './trace';
 import type { BatchState } from './batch';
-import type { Chain } from './chain';
+import { CYCLE_LIMIT, runCycleError, type Chain } from './chain';
 import type { Subscription } from './subscriptions';
 
 /** What set off a run of a derivation or tracker: the change, seen at the level where it matched. */
@@ -179,11 +179,23 @@ export interface RunHost {
  * reading stale for the run's own work; a generator may wait between its steps, so it reads the clock.
  */
 export function startRun(host: RunHost, system: SystemCallback, chain: Chain | undefined, plainCall: boolean): number {
-  host.checkRun(system, chain);
-  if (!plainCall) return host.timesRuns ? runClock() : -1;
+  if (!plainCall) {
+    host.checkRun(system, chain);
+    return host.timesRuns ? runClock() : -1;
+  }
+  // What host.checkRun does on ControllerSync, the only controller with a plain-call path, without its two calls.
+  refuseRepeatedRun(system, chain);
   const started = host.timesRuns ? host.clock.read() : -1;
   host.clock.stale();
   return started;
+}
+
+/**
+ * ControllerSync's refusal of a run that would be the system callback's CYCLE_LIMIT + 1st in the chain that
+ * set it off (S132): its changes nest strictly, so it counts the callback's changes being delivered.
+ */
+export function refuseRepeatedRun(system: SystemCallback, chain: Chain | undefined): void {
+  if (system.openLinks + system.openDestLinks >= CYCLE_LIMIT) throw runCycleError(chain, system.id);
 }
 
 /** The clock reading at the end of a run that startRun started at `started` (0 when it is not timed). */
