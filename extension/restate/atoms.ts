@@ -1,6 +1,5 @@
-import type { CallbackOptions, ControllerAsync, ControllerSync } from './controller';
+import type { CallbackOptions, ControllerAsync, ControllerSync, StateCallback } from './controller';
 import type { DeriveData } from './derive';
-import type { StateCallback } from './events';
 import { resolveConcretePath, type PathLike } from './path';
 import type { EqualityFunction } from './options';
 

@@ -8,7 +8,6 @@ import { InMemoryBackend } from './backends/memory';
 import { registerDerivation, removeDerivation, type DeriveData } from './derive';
 import { runAsync, runSync } from './drive';
 import { Engine } from './engine';
-import type { StateCallback } from './events';
 import type { DelStateOptions, GetStateOptions, PingOptions, SetStateOptions } from './options';
 import { snapshotGraph, type GraphSnapshot } from './graph';
 import type { PathLike } from './path';
@@ -16,6 +15,40 @@ import type { SyncPath } from './syncPath';
 import type { TraceCause, TraceListener } from './trace';
 import { registerTracker, removeTrackers } from './track';
 import { updateAsync, updateSync, updateTries, type UpdateOptions, type UpdateTarget } from './update';
+
+/** Either controller. */
+export type AnyController = ControllerSync | ControllerAsync;
+/** What an event helper returns: `T` for ControllerSync, a promise of it for ControllerAsync. */
+export type Result<C extends AnyController, T> = C extends ControllerAsync ? Promise<T> : T;
+
+/** What a callback receives (S40). `C` is the controller kind: helpers return promises for ControllerAsync. */
+export interface StateEvent<C extends AnyController = ControllerSync> {
+  /** The controller that delivers the event. */
+  readonly controller: C;
+  /** The path that was set, deleted or pinged. */
+  readonly emittingPath: string;
+  /** The level being delivered. */
+  readonly currentPath: string;
+  /** The value at `emittingPath` before the change (`undefined`: none). */
+  readonly prevValue: unknown;
+  /** `undefined` after a delete. */
+  readonly newValue: unknown;
+  /** The `payload` option of the call that made the change. */
+  readonly payload: unknown;
+  /** `false` after stopBubbling(). */
+  readonly bubbling: boolean;
+  /** Stops delivery to the levels above this one (derivations and trackers still run) (S42). */
+  stopBubbling(): void;
+  /** The controller's getState; in a tracker, the path read is followed (S67). */
+  getState(path: PathLike, opts?: GetStateOptions): Result<C, unknown>;
+  /** The controller's setState, as a change nested in this one (S36, S43). */
+  setState(path: PathLike, value: unknown, opts?: SetStateOptions): Result<C, boolean>;
+  /** The controller's delState, as a change nested in this one (S36, S43). */
+  delState(path: PathLike, opts?: DelStateOptions): Result<C, boolean>;
+}
+
+/** A subscriber. Its result is ignored by ControllerSync and awaited by ControllerAsync. */
+export type StateCallback<C extends AnyController = ControllerSync> = (event: StateEvent<C>) => unknown;
 
 /** Options of the controllers' constructors. */
 export interface ControllerOptions {

@@ -230,7 +230,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
 
   /** What the transform gets: the one source's value for `derive`, else a DeriveData (S61). */
   #transformInput(trigger: Trigger, values: readonly unknown[], matched: readonly (string | undefined)[] | undefined): unknown {
-    return this.#ofValue !== undefined ? values[0] : new DeriveData(this.#engine.facade, this.sources, trigger.emittingPath, values, matched);
+    return this.#ofValue !== undefined ? values[0] : new DeriveData(this.#engine.facade as ControllerSync | ControllerAsync, this.sources, trigger.emittingPath, values, matched);
   }
 
   /** The dest write of a run (S60): a transform's undefined deletes the dest. */

@@ -20,7 +20,7 @@ import { SharedReading, type SystemCallback } from './system';
 import { SyncPath } from './syncPath';
 import { TraceHub, type TraceCause } from './trace';
 import { MISSING, OWN_VALUE_KEY, compareNames, deepEqual, isPlainObject } from './values';
-import type { ControllerAsync, ControllerSync } from './controller';
+import type { EventController } from './events';
 
 const COMPONENT = 'controller';
 
@@ -129,7 +129,11 @@ export class Engine {
   readonly plain: SyncPath | undefined;
   /** ControllerSync's open notifications, which nest strictly (notification.ts); `undefined` for ControllerAsync. */
   readonly open: OpenNotifications | undefined;
-  facade!: ControllerSync | ControllerAsync;
+  /**
+   * The controller (ControllerSync or ControllerAsync) that drives this engine, which events and
+   * derivations hand to user code; typed here by what the engine itself calls on it.
+   */
+  facade!: EventController;
   /**
    * Whether derivation and tracker runs are timed for the graph's lastRunMs (S119). Reading the clock took
    * a quarter or more of a short tracked run's time, and only graph() and the trace show durations, so by

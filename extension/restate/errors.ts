@@ -248,3 +248,9 @@ export function describeError(error: unknown): string {
     return 'unprintable error';
   }
 }
+
+/** Adds a callback's failure to a notification's (S45): a RestateCallbackError's own failures, each on its own. */
+export function collectFailure(failures: CallbackFailure[], callbackId: string, path: string, emittingPath: string, error: unknown): void {
+  if (error instanceof RestateCallbackError) failures.push(...error.failures);
+  else failures.push({ callbackId, path, emittingPath, error });
+}

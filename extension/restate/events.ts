@@ -1,42 +1,11 @@
-import type { ControllerAsync, ControllerSync } from './controller';
 import type { DelStateOptions, GetStateOptions, SetStateOptions } from './options';
 import type { PathLike } from './path';
 
-/** Either controller. */
-export type AnyController = ControllerSync | ControllerAsync;
-/** What an event helper returns: `T` for ControllerSync, a promise of it for ControllerAsync. */
-export type Result<C extends AnyController, T> = C extends ControllerAsync ? Promise<T> : T;
-
-/** What a callback receives (S40). `C` is the controller kind: helpers return promises for ControllerAsync. */
-export interface StateEvent<C extends AnyController = ControllerSync> {
-  /** The controller that delivers the event. */
-  readonly controller: C;
-  /** The path that was set, deleted or pinged. */
-  readonly emittingPath: string;
-  /** The level being delivered. */
-  readonly currentPath: string;
-  /** The value at `emittingPath` before the change (`undefined`: none). */
-  readonly prevValue: unknown;
-  /** `undefined` after a delete. */
-  readonly newValue: unknown;
-  /** The `payload` option of the call that made the change. */
-  readonly payload: unknown;
-  /** `false` after stopBubbling(). */
-  readonly bubbling: boolean;
-  /** Stops delivery to the levels above this one (derivations and trackers still run) (S42). */
-  stopBubbling(): void;
-  /** The controller's getState; in a tracker, the path read is followed (S67). */
-  getState(path: PathLike, opts?: GetStateOptions): Result<C, unknown>;
-  /** The controller's setState, as a change nested in this one (S36, S43). */
-  setState(path: PathLike, value: unknown, opts?: SetStateOptions): Result<C, boolean>;
-  /** The controller's delState, as a change nested in this one (S36, S43). */
-  delState(path: PathLike, opts?: DelStateOptions): Result<C, boolean>;
-}
-
-/** A subscriber. Its result is ignored by ControllerSync and awaited by ControllerAsync. */
-export type StateCallback<C extends AnyController = ControllerSync> = (event: StateEvent<C>) => unknown;
-
-interface EventController {
+/**
+ * What an event needs of its controller (S43): the public types of events (StateEvent, in controller.ts)
+ * say which controller it is.
+ */
+export interface EventController {
   getState(path: PathLike, opts?: GetStateOptions): unknown;
   setState(path: PathLike, value: unknown, opts?: SetStateOptions): unknown;
   delState(path: PathLike, opts?: DelStateOptions): unknown;
@@ -48,7 +17,7 @@ interface EventController {
  * defined: the constructor's assignments are then all it costs.
  */
 export class ControllerEvent {
-  declare readonly controller: AnyController;
+  declare readonly controller: EventController;
   declare readonly emittingPath: string;
   declare readonly currentPath: string;
   declare readonly prevValue: unknown;
@@ -57,7 +26,7 @@ export class ControllerEvent {
   #bubbling: boolean;
 
   constructor(
-    controller: AnyController,
+    controller: EventController,
     emittingPath: string,
     currentPath: string,
     prevValue: unknown,
@@ -83,7 +52,7 @@ export class ControllerEvent {
   }
 
   getState(path: PathLike, opts?: GetStateOptions): unknown {
-    return (this.controller as EventController).getState(path, opts);
+    return this.controller.getState(path, opts);
   }
 
   setState(path: PathLike, value: unknown, opts?: SetStateOptions): unknown {
@@ -96,11 +65,11 @@ export class ControllerEvent {
 }
 
 /** An event's setState: the controller's (S43). Shared with a tracked run's event (track.ts). */
-export function eventSetState(controller: AnyController, path: PathLike, value: unknown, opts: SetStateOptions | undefined): unknown {
-  return (controller as EventController).setState(path, value, opts);
+export function eventSetState(controller: EventController, path: PathLike, value: unknown, opts: SetStateOptions | undefined): unknown {
+  return controller.setState(path, value, opts);
 }
 
 /** An event's delState: the controller's (S43). */
-export function eventDelState(controller: AnyController, path: PathLike, opts: DelStateOptions | undefined): unknown {
-  return (controller as EventController).delState(path, opts);
+export function eventDelState(controller: EventController, path: PathLike, opts: DelStateOptions | undefined): unknown {
+  return controller.delState(path, opts);
 }

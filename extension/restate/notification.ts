@@ -4,10 +4,12 @@ import type { CallbackEntry } from './callbacks';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import { ControllerEvent } from './events';
-import { RestateCallbackError, RestateCycleError, type CallbackFailure } from './errors';
+import { RestateCallbackError, RestateCycleError, collectFailure, type CallbackFailure } from './errors';
 import { ancestorAt } from './path';
 import type { LevelLists, Subscription } from './subscriptions';
-import type { SystemCallback, Trigger } from './system';
+import type { Delivery, SystemCallback, Trigger } from './system';
+
+export type { Delivery } from './system';
 import type { TraceCause } from './trace';
 
 /** One state change on its way to the subscribers. */
@@ -30,20 +32,6 @@ export interface Emitted {
   readonly path: string;
   readonly prevValue: unknown;
   readonly newValue: unknown;
-}
-
-/**
- * What one notification collects while it delivers: the failures thrown together at its end (S45), and
- * the system callbacks that already ran, since each runs at most once per notification (S34). `close`
- * must be called when the notification ends, however it ends.
- */
-export interface Delivery {
-  /** Made on first use: most notifications have no failure. */
-  readonly failures: CallbackFailure[];
-  readonly failed: boolean;
-  /** Marks a system callback as run; false if it already ran in this notification. */
-  claimSystem(system: SystemCallback): boolean;
-  close(): void;
 }
 
 /** Ends a whole notification: its failures, if any, are thrown together. */
@@ -454,7 +442,8 @@ export function advanceWalk(engine: Engine, walk: Walk): number | SyncSet {
           if (nested === undefined) continue;
           walk.listIndex = i + 1;
           walk.event = event;
-          return nested;
+          // What a run returns to deliver first is a derivation's dest write, made on this path: a SyncSet.
+          return nested as SyncSet;
         }
         if (!walk.delivery.claimSystem(system)) continue;
         walk.trigger ??= triggerAt(walk.change, emitted, level);
@@ -535,7 +524,3 @@ export function triggerAt(change: Change, emitted: Emitted, level: string): Trig
   };
 }
 
-export function collectFailure(failures: CallbackFailure[], callbackId: string, path: string, emittingPath: string, error: unknown): void {
-  if (error instanceof RestateCallbackError) failures.push(...error.failures);
-  else failures.push({ callbackId, path, emittingPath, error });
-}

@@ -1,5 +1,4 @@
-import { RestateCycleError } from './errors';
-import { collectFailure, type Delivery, type SyncSet } from './notification';
+import { RestateCycleError, collectFailure, type CallbackFailure } from './errors';
 import type { Operation } from './drive';
 import type { TraceCause } from './trace';
 import type { BatchState } from './batch';
@@ -121,6 +120,28 @@ function describeError(error: unknown): { name: string; message: string } {
 }
 
 /**
+ * What one notification collects while it delivers: the failures thrown together at its end (S45), and
+ * the system callbacks that already ran, since each runs at most once per notification (S34). `close`
+ * must be called when the notification ends, however it ends.
+ */
+export interface Delivery {
+  /** Made on first use: most notifications have no failure. */
+  readonly failures: CallbackFailure[];
+  readonly failed: boolean;
+  /** Marks a system callback as run; false if it already ran in this notification. */
+  claimSystem(system: SystemCallback): boolean;
+  close(): void;
+}
+
+/**
+ * A change a run made on ControllerSync's plain-call path that is still to be delivered, before the run
+ * ends (notification.ts's SyncSet, which SyncPath delivers): the run's start is kept in it.
+ */
+export interface NestedChange extends Delivery {
+  runStarted: number;
+}
+
+/**
  * A derivation or a tracker: a callback the controller owns, which runs at most once per state change
  * and ignores stopBubbling (S34, S59, S70).
  */
@@ -149,7 +170,7 @@ export interface SystemCallback extends RunRecord {
    * `run` as plain calls, for ControllerSync outside a batch (see syncPath.ts). A derivation returns the
    * change its dest write made, still to be delivered: the run ends when that delivery ends.
    */
-  runNow(trigger: Trigger, delivery: Delivery): SyncSet | undefined;
+  runNow(trigger: Trigger, delivery: Delivery): NestedChange | undefined;
 }
 
 /**

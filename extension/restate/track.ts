@@ -4,9 +4,8 @@ import type { ChangeContext, Engine } from './engine';
 import { NO_MARK, type Delivery } from './notification';
 import type { BatchState } from './batch';
 import { CYCLE_LIMIT, runCycleError, type Chain } from './chain';
-import { eventDelState, eventSetState } from './events';
+import { eventDelState, eventSetState, type EventController } from './events';
 import type { DelStateOptions, GetStateOptions, SetStateOptions } from './options';
-import type { ControllerAsync, ControllerSync } from './controller';
 import type { PathLike } from './path';
 import type { TraceCause } from './trace';
 import type { Subscription } from './subscriptions';
@@ -156,7 +155,8 @@ const READ_SCAN_LIMIT = 16;
  * that differs.
  */
 class TrackedRun implements ChangeContext {
-  declare readonly controller: ControllerSync | ControllerAsync;
+  /** The controller, which the callback sees as its own kind (StateEvent in controller.ts). */
+  declare readonly controller: EventController;
   declare readonly emittingPath: string;
   declare readonly currentPath: string;
   declare readonly prevValue: unknown;
@@ -247,7 +247,7 @@ class TrackedRun implements ChangeContext {
     const plain = engine.plain;
     // ControllerSync reads at once; a default to write, and ControllerAsync, go through the controller.
     if (plain !== undefined && opts?.writeDefault !== true) return plain.getCanonical(canonical, opts?.default);
-    return (engine.facade as { getState(path: string, opts?: GetStateOptions): unknown }).getState(canonical, opts);
+    return engine.facade.getState(canonical, opts);
   }
 
   /** Records a read; reads through the event after the run ended are not the run's. */
