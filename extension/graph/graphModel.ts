@@ -81,7 +81,7 @@ export function buildGraphView(
   // Derivations and trackers registered by other code on the same controller show as they are.
   for (const [id, node] of live) {
     if (nodes.has(id)) continue;
-    nodes.set(id, statsNode(id, node.kind, node.kind === 'derivation' ? `derive ${node.dest}` : id, node.stats, false, owner));
+    nodes.set(id, statsNode(id, node.kind, node.kind === 'derivation' ? `derive ${node.dest}` : node.name ?? id, node.stats, false, owner));
     if (node.kind === 'derivation') {
       for (const source of node.sources) {
         paths.add(source);

@@ -8,7 +8,7 @@ import { InMemoryBackend } from './backends/memory';
 import { registerDerivation, removeDerivation, type DeriveData } from './derive';
 import { runAsync, runSync } from './drive';
 import { Engine } from './engine';
-import type { DelStateOptions, GetStateOptions, PingOptions, SetStateOptions } from './options';
+import type { DelStateOptions, GetStateOptions, PingOptions, SetStateOptions, TrackOptions } from './options';
 import { snapshotGraph, type GraphSnapshot } from './graph';
 import type { PathLike } from './path';
 import type { SyncPath } from './syncPath';
@@ -294,10 +294,11 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
 
   /**
    * Runs `cb` now and again whenever a path it read through its event's `getState` changes, following the
-   * paths it reads in its latest run (S66–S68); returns the tracker's id, for `untrack`.
+   * paths it reads in its latest run (S66–S68); returns the tracker's id, for `untrack`. `name` (default: the
+   * callback's own name, if it has one) is what the graph and an inspecting explorer show for it.
    */
-  track(cb: StateCallback<ControllerSync>, opts?: { payload?: unknown }): string {
-    return runSync(registerTracker(this.engine, cb, opts?.payload, this.engine.carrier.current()));
+  track(cb: StateCallback<ControllerSync>, opts?: TrackOptions): string {
+    return runSync(registerTracker(this.engine, cb, opts, this.engine.carrier.current()));
   }
 
   /**
@@ -385,8 +386,8 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
   }
 
   /** As {@link ControllerSync.track}; `cb` may be async. */
-  track(cb: StateCallback<ControllerAsync>, opts?: { payload?: unknown }): Promise<string> {
-    return runAsync(registerTracker(this.engine, cb, opts?.payload, this.engine.carrier.current()));
+  track(cb: StateCallback<ControllerAsync>, opts?: TrackOptions): Promise<string> {
+    return runAsync(registerTracker(this.engine, cb, opts, this.engine.carrier.current()));
   }
 
   /** Like ControllerSync.batch; the batch covers the operations in `fn`'s async context (S117). */

@@ -22,6 +22,7 @@ export type GraphNode =
   | {
       /** A tracker (`track`). */ kind: 'tracker';
       /** Its id. */ id: string;
+      /** Its name (`track`'s `name` option, else its callback's name), when it has one. */ name?: string;
       /** The paths it read in its last run. */ reads: string[];
       /** Its runs so far. */ stats: RunStats;
     };
@@ -60,7 +61,7 @@ export function snapshotGraph(engine: Engine): GraphSnapshot {
       paths.add(system.dest);
       edges.push({ from: system.id, to: system.dest, kind: 'dest' });
     } else if (system instanceof Tracker) {
-      nodes.push({ kind: 'tracker', id: system.id, reads: [...system.reads], stats: system.runStats() });
+      nodes.push({ kind: 'tracker', id: system.id, ...(system.name === undefined ? {} : { name: system.name }), reads: [...system.reads], stats: system.runStats() });
       for (const read of system.reads) {
         paths.add(read);
         edges.push({ from: read, to: system.id, kind: 'read' });

@@ -33,7 +33,7 @@ export { DeriveData } from './derive';
 export { Atom, AtomAsync } from './atoms';
 export type { AtomSetOptions } from './atoms';
 export type { StateEvent, StateCallback, AnyController, Result } from './controller';
-export type { EqualityFunction, GetStateOptions, SetStateOptions, DelStateOptions, PingOptions } from './options';
+export type { EqualityFunction, GetStateOptions, SetStateOptions, DelStateOptions, PingOptions, TrackOptions } from './options';
 export type { GraphSnapshot, GraphNode, GraphEdge, RunStats } from './graph';
 export type { TraceRecord, TraceCommon, TraceCause, Cause, TraceListener } from './trace';
 

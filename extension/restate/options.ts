@@ -41,3 +41,11 @@ export interface PingOptions {
   /** Who the ping is reported as coming from (default `'api'`). */
   cause?: Cause;
 }
+
+/** Options of `track`. */
+export interface TrackOptions {
+  /** Handed to the callback in its event and to the trace. */
+  payload?: unknown;
+  /** What the graph and an inspecting explorer show for the tracker; default the callback's own name, if any. */
+  name?: string;
+}

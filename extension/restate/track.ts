@@ -5,7 +5,7 @@ import { NO_MARK, type Delivery } from './notification';
 import type { BatchState } from './batch';
 import { CYCLE_LIMIT, runCycleError, type Chain } from './chain';
 import { eventDelState, eventSetState, type EventController } from './events';
-import type { DelStateOptions, GetStateOptions, SetStateOptions } from './options';
+import type { DelStateOptions, GetStateOptions, SetStateOptions, TrackOptions } from './options';
 import type { PathLike } from './path';
 import type { TraceCause } from './trace';
 import type { Subscription } from './subscriptions';
@@ -34,6 +34,8 @@ export class Tracker extends RunRecord implements SystemCallback {
     readonly id: string,
     readonly fn: (event: never) => unknown,
     readonly payload: unknown,
+    /** What the graph shows for it, when it has a name. */
+    readonly name: string | undefined,
   ) {
     super();
     this.#engine = engine;
@@ -326,9 +328,14 @@ class TrackedRun implements ChangeContext {
 }
 
 /** Registers a tracker and runs it once (S66). */
-export function* registerTracker(engine: Engine, fn: unknown, payload: unknown, context: ChangeContext | undefined): Operation<string> {
+export function* registerTracker(engine: Engine, fn: unknown, opts: TrackOptions | undefined, context: ChangeContext | undefined): Operation<string> {
   if (typeof fn !== 'function') throw new RestateUsageError('track', 'track() needs a callback function');
-  const tracker = new Tracker(engine, engine.nextTrackerId(), fn as (event: never) => unknown, payload);
+  if (opts?.name !== undefined && (typeof opts.name !== 'string' || opts.name.trim() === '')) {
+    throw new RestateUsageError('track', `a tracker's name must be a non-empty string, got ${JSON.stringify(opts.name)}`);
+  }
+  const name = opts?.name ?? (fn.name === '' ? undefined : fn.name);
+  const payload = opts?.payload;
+  const tracker = new Tracker(engine, engine.nextTrackerId(), fn as (event: never) => unknown, payload, name);
   engine.callbacks.registerSystem(tracker.id, tracker);
   const trigger: Trigger = { kind: 'initial', emittingPath: '/', levelPath: '/', prevValue: undefined, newValue: undefined, payload, cause: 'initial', chain: context?.chain, batch: context?.batch };
   yield* tracker.run(trigger, undefined);

@@ -31,7 +31,7 @@ async function writeFolder(stateFolder) {
   // The app's own derived state: the workspace's .vscode/restate.jsonc defines more, which the explorer runs.
   await state.derive('/writer/parity', '/counter', (counter) => (typeof counter === 'number' ? (counter % 2 === 0 ? 'even' : 'odd') : null));
   await state.derive('/writer/minute', '/clock', (clock) => (typeof clock?.time === 'string' ? clock.time.slice(0, 5) : null));
-  await state.track(async (event) => {
+  await state.track(async function summary(event) {
     const counter = await event.getState('/counter');
     const parity = await event.getState('/writer/parity');
     await state.setState('/writer/summary', `counter ${counter} is ${parity}`);

@@ -419,8 +419,8 @@ function decodeGraph(value: unknown): GraphSnapshot | undefined {
       nodes.push({ kind: 'derivation', id: node.id, dest: node.dest, sources: node.sources, stats });
     } else if (node.kind === 'tracker') {
       const stats = decodeStats(node.stats);
-      if (!isStringArray(node.reads) || stats === undefined) return undefined;
-      nodes.push({ kind: 'tracker', id: node.id, reads: node.reads, stats });
+      if (!isStringArray(node.reads) || stats === undefined || (node.name !== undefined && !isString(node.name))) return undefined;
+      nodes.push({ kind: 'tracker', id: node.id, ...(node.name === undefined ? {} : { name: node.name }), reads: node.reads, stats });
     } else {
       return undefined;
     }

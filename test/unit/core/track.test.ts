@@ -40,6 +40,19 @@ forEachController('S66 track', (kind) => {
     assert.equal(await kind.make().track(() => undefined), 'track:1');
   });
 
+  it('S119 a tracker shows in the graph by its name option, else by its callback\'s name, else by id alone', async () => {
+    const c = kind.make();
+    const named = await c.track(() => undefined, { name: 'visible items' });
+    const byFunction = await c.track(function summary() {
+      return undefined;
+    });
+    const anonymous = await c.track(() => undefined);
+    const names = Object.fromEntries(c.graph().nodes.filter((n) => n.kind === 'tracker').map((n) => [n.id, n.kind === 'tracker' ? n.name : undefined]));
+    assert.deepEqual(names, { [named]: 'visible items', [byFunction]: 'summary', [anonymous]: undefined });
+    assert.ok(!('name' in c.graph().nodes.find((n) => n.id === anonymous)!), 'an unnamed tracker has no name field');
+    await assert.rejects(async () => c.track(() => undefined, { name: ' ' }), /a tracker's name must be a non-empty string/);
+  });
+
   it('S66 the first run happens at once, with a root event carrying the payload', async () => {
     const c = kind.make();
     const seen: SeenEvent[] = [];

@@ -66,4 +66,12 @@ describe('graph model', () => {
     assert.deepEqual(diff.changedNodes.map((n) => n.id), ['derive:/sum', 'track:7']);
     assert.deepEqual(applyGraphDiff(own, diff), app);
   });
+
+  it('labels a tracker of other code by its name when the snapshot has one, else by its id', () => {
+    const named = snapshot(['/flag']);
+    named.nodes = named.nodes.map((n) => (n.kind === 'tracker' ? { ...n, name: 'summary' } : n));
+    const label = (view: ReturnType<typeof buildGraphView>) => view.nodes.find((n) => n.id === 'track:7')?.label;
+    assert.equal(label(buildGraphView(named, EMPTY_DEFINITIONS, () => undefined, undefined, 'writer, pid 42')), 'summary');
+    assert.equal(label(buildGraphView(snapshot(['/flag']), EMPTY_DEFINITIONS, () => undefined, undefined, 'writer, pid 42')), 'track:7');
+  });
 });

@@ -76,6 +76,10 @@ describe('inspector protocol: app messages', () => {
     assert.equal(decodeAppMessage(line({ v, type: 'graph', graph: { ...graph, edges: [{ from: '/a', to: 3, kind: 'source' }] } })), undefined);
     assert.equal(decodeAppMessage(line({ v, type: 'graph', graph: { nodes: [{ kind: 'tracker', id: 't', reads: [], stats: { runCount: 'x' } }], edges: [] } })), undefined);
     assert.equal(decodeAppMessage(line({ v, type: 'graph' })), undefined);
+    const tracker = { kind: 'tracker', id: 't', reads: ['/a'], stats: { runCount: 1, lastRunMs: null, lastError: null } };
+    const named = { nodes: [{ ...tracker, name: 'summary' }], edges: [] };
+    assert.deepEqual(decodeAppMessage(line({ v, type: 'graph', graph: named })), { v, type: 'graph', graph: named });
+    assert.equal(decodeAppMessage(line({ v, type: 'graph', graph: { nodes: [{ ...tracker, name: 7 }], edges: [] } })), undefined);
   });
 
   it('S139 keeps the well-formed records of a trace message and leaves out the malformed ones', () => {
