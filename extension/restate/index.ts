@@ -22,6 +22,7 @@ export {
 } from './errors';
 export type { RestateErrorCode, CallbackFailure } from './errors';
 export { StatePath, ROOT_PATH, resolvePath } from './path';
+export { redactedUrl } from './backends/redisUrl';
 export type { PathLike } from './path';
 export { MISSING, deepEqual } from './values';
 export { UnreadableValue } from './unreadable';

@@ -1,5 +1,6 @@
 // The `restate.redisRoots` setting, read without vscode so that its checks are tested in plain Node. It does
 // not import the Redis backend: the Redis client is loaded only once a root is configured, not at activation.
+import { redactedUrl } from '../restate';
 
 export const redisRootsSetting = 'restate.redisRoots';
 
@@ -94,16 +95,6 @@ function nameOf(entry: unknown): string {
   return '';
 }
 
-/** The URL with any password replaced, for messages and ids (as the backend's redactedUrl). */
-function redactedUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an invalid URL)';
-  }
-}
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
