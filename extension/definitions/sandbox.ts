@@ -119,11 +119,13 @@ const LATE_CLOCK = 1;
 const CLOCKS = 2;
 const SHARED_BYTES = SLOTS * Int32Array.BYTES_PER_ELEMENT + CLOCKS * Float64Array.BYTES_PER_ELEMENT;
 
-// Runs in each run's context, before the script. It takes what it needs from the worker (the input as one JSON
-// string, the compiled function) and deletes it from the global object, and it keeps its own JSON and Promise
-// functions, so that nothing the script replaces changes the result's form: the result is one JSON string put
-// together here. A lazy read of an unknown path records it in `missing` and throws, which ends the
-// run there. A thenable result is awaited: the context's microtasks run before the time limit ends, and as
+// Runs in each run's context as the worker makes it, before any script. It keeps its own JSON and Promise
+// functions, so that nothing the script replaces changes the result's form, and leaves __restateRun, which the
+// run calls (RUN): that takes what it needs from the worker (the input as one JSON string, the compiled
+// function, the run's id) and deletes it, and itself, from the global object before the script runs. Only
+// that call is part of the run: the rest is made with the spare context, while the worker waits. The result
+// is one JSON string put together here. A lazy read of an unknown path records it in `missing` and throws,
+// which ends the run there. A thenable result is awaited: the context's microtasks run before the time limit ends, and as
 // the script has no timers or I/O, a promise that is still pending then never settles.
 // Once the result is there, the prelude marks the shared memory (see LATE_SLOT) with the run's id: whatever
 // code of the context runs from then on (the microtasks still queued, a finalization callback, which V8 runs
@@ -138,16 +140,11 @@ const PRELUDE = `(() => {
   const now = Date.now;
   const resolvePromise = Promise.resolve.bind(Promise);
   const then = Promise.prototype.then;
-  const input = parse(__input);
-  const fn = __fn;
   const marks = __marks;
   const clocks = __clocks;
-  const run = __run;
-  delete globalThis.__input;
-  delete globalThis.__fn;
   delete globalThis.__marks;
   delete globalThis.__clocks;
-  delete globalThis.__run;
+  let run = 0;
   const beginLate = () => {
     const before = load(marks, ${LATE_SLOT});
     clocks[${LATE_CLOCK}] = now();
@@ -172,24 +169,8 @@ const PRELUDE = `(() => {
   defineProperty(GuardedRegistry, 'prototype', { value: registryPrototype });
   defineProperty(registryPrototype, 'constructor', { value: GuardedRegistry, writable: true, configurable: true });
   defineProperty(globalThis, 'FinalizationRegistry', { value: GuardedRegistry, writable: true, configurable: true });
-  const known = new Map(Object.entries(input.values));
-  const missing = [];
-  Object.setPrototypeOf(missing, null);
   class Missing {}
   const normalise = (path) => '/' + String(path).split('/').filter((s) => s !== '' && s !== '.').join('/');
-  const get = (path) => {
-    const key = normalise(path);
-    const box = known.get(key);
-    if (box === undefined) {
-      if (!input.lazy) return undefined;
-      let seen = false;
-      for (let i = 0; i < missing.length; i++) if (missing[i] === key) seen = true;
-      if (!seen) missing[missing.length] = key;
-      throw new Missing();
-    }
-    return box.v;
-  };
-  const args = { sources: input.sources, get };
   const describe = (error) => {
     try {
       if (error instanceof Error) return String(error.name) + ': ' + String(error.message);
@@ -198,40 +179,67 @@ const PRELUDE = `(() => {
       return 'an error that cannot be printed';
     }
   };
-  const finish = (outcome) => {
-    const text = '{"missing":' + stringify(missing) + outcome + '}';
-    beginLate();
-    return text;
-  };
-  const failed = (error) => finish(error instanceof Missing || missing.length > 0 ? '' : ',"error":' + stringify(describe(error)));
-  const succeeded = (value) => {
-    if (value === undefined) return finish('');
-    let text;
+  const begin = () => {
+    delete globalThis.__restateRun;
+    const input = parse(__input);
+    const fn = __fn;
+    run = __run;
+    delete globalThis.__input;
+    delete globalThis.__fn;
+    delete globalThis.__run;
+    const known = new Map(Object.entries(input.values));
+    const missing = [];
+    Object.setPrototypeOf(missing, null);
+    const get = (path) => {
+      const key = normalise(path);
+      const box = known.get(key);
+      if (box === undefined) {
+        if (!input.lazy) return undefined;
+        let seen = false;
+        for (let i = 0; i < missing.length; i++) if (missing[i] === key) seen = true;
+        if (!seen) missing[missing.length] = key;
+        throw new Missing();
+      }
+      return box.v;
+    };
+    const args = { sources: input.sources, get };
+    const finish = (outcome) => {
+      const text = '{"missing":' + stringify(missing) + outcome + '}';
+      beginLate();
+      return text;
+    };
+    const failed = (error) => finish(error instanceof Missing || missing.length > 0 ? '' : ',"error":' + stringify(describe(error)));
+    const succeeded = (value) => {
+      if (value === undefined) return finish('');
+      let text;
+      try {
+        text = stringify(value);
+      } catch (error) {
+        return failed(error);
+      }
+      if (text === undefined) return finish(',"error":' + stringify('the result is not JSON data: ' + typeof value));
+      return finish(',"value":' + text);
+    };
+    let result;
+    defineProperty(globalThis, '__restateCollect', {
+      value: () => result ?? finish(',"error":' + stringify('its promise never settled')),
+      writable: false,
+      configurable: false,
+    });
     try {
-      text = stringify(value);
+      const value = fn(...input.params.map((name) => args[name]));
+      if ((typeof value === 'object' || typeof value === 'function') && value !== null && typeof value.then === 'function') {
+        apply(then, resolvePromise(value), [(settled) => { result = succeeded(settled); }, (error) => { result = failed(error); }]);
+        return undefined;
+      }
+      return succeeded(value);
     } catch (error) {
       return failed(error);
     }
-    if (text === undefined) return finish(',"error":' + stringify('the result is not JSON data: ' + typeof value));
-    return finish(',"value":' + text);
   };
-  let result;
-  defineProperty(globalThis, '__restateCollect', {
-    value: () => result ?? finish(',"error":' + stringify('its promise never settled')),
-    writable: false,
-    configurable: false,
-  });
-  try {
-    const value = fn(...input.params.map((name) => args[name]));
-    if ((typeof value === 'object' || typeof value === 'function') && value !== null && typeof value.then === 'function') {
-      apply(then, resolvePromise(value), [(settled) => { result = succeeded(settled); }, (error) => { result = failed(error); }]);
-      return undefined;
-    }
-    return succeeded(value);
-  } catch (error) {
-    return failed(error);
-  }
+  defineProperty(globalThis, '__restateRun', { value: begin, writable: false, configurable: true });
 })()`;
+const RUN = '__restateRun()';
 
 // The worker's program. It owns the unhandled rejections and uncaught exceptions of the scripts, which would
 // otherwise end it: one during a run fails that run (the reply waits one turn of the event loop, after which
@@ -243,6 +251,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const marks = new Int32Array(workerData.marks, 0, ${SLOTS});
 const clocks = new Float64Array(workerData.marks, ${SLOTS * Int32Array.BYTES_PER_ELEMENT}, ${CLOCKS});
 const prelude = new vm.Script(${JSON.stringify(PRELUDE)}, { filename: 'restate-sandbox' });
+const begin = new vm.Script(${JSON.stringify(RUN)}, { filename: 'restate-sandbox' });
 const collect = new vm.Script('__restateCollect()', { filename: 'restate-sandbox' });
 let current;
 
@@ -273,23 +282,44 @@ const blame = (message) => {
 process.on('unhandledRejection', (reason) => blame('an unhandled promise rejection: ' + describe(reason)));
 process.on('uncaughtException', (error) => blame('an uncaught exception: ' + describe(error)));
 
-// A context costs more than the rest of a trivial run: the next one is made while the worker waits.
-const newContext = () => vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' });
+// A context costs more than the rest of a trivial run: the next one is made while the worker waits, and the
+// code of the last run is compiled in it, which the next run takes when it has the same code (a derivation's
+// next run, mostly). Compiling runs none of the script's code: the context is as fresh as one made for the run.
+const newContext = () => {
+  const context = vm.createContext(Object.create(null), { codeGeneration: { strings: false, wasm: false }, microtaskMode: 'afterEvaluate' });
+  context.__marks = marks;
+  context.__clocks = clocks;
+  prelude.runInContext(context);
+  return context;
+};
 let spare;
+let last;
+const newSpare = () => {
+  const context = newContext();
+  if (last === undefined) return { context };
+  try {
+    return { context, body: last.body, params: last.params, fn: vm.compileFunction(last.body, last.params, { parsingContext: context }) };
+  } catch {
+    return { context };
+  }
+};
+const sameParams = (a, b) => a.length === b.length && a.every((name, index) => name === b[index]);
 
 // No timeout option: Node starts a watchdog thread for every call that has one, which cost more than the
 // run itself. The host holds the time limit and terminates the worker when a run exceeds it.
 function execute(request) {
-  const context = spare ?? newContext();
+  const prepared = spare;
   spare = undefined;
+  const context = prepared?.context ?? newContext();
+  last = { body: request.body, params: request.params };
   context.__input = request.input;
-  context.__marks = marks;
-  context.__clocks = clocks;
   context.__run = request.id;
-  context.__fn = vm.compileFunction(request.body, request.params, { parsingContext: context });
+  context.__fn = prepared?.fn !== undefined && prepared.body === request.body && sameParams(prepared.params, request.params)
+    ? prepared.fn
+    : vm.compileFunction(request.body, request.params, { parsingContext: context });
   let text;
   try {
-    text = prelude.runInContext(context);
+    text = begin.runInContext(context);
     if (typeof text !== 'string') text = collect.runInContext(context);
   } finally {
     Atomics.store(marks, ${LATE_SLOT}, 0);
@@ -305,7 +335,7 @@ function executeBatch(request) {
     if (index === request.runs.length) {
       parentPort.postMessage({ kind: 'batch', id: request.id, done: true });
       setImmediate(() => {
-        if (current === undefined) spare ??= newContext();
+        if (current === undefined) spare ??= newSpare();
       });
       return;
     }
@@ -359,7 +389,7 @@ parentPort.on('message', (request) => {
     Atomics.store(marks, ${FINISHED_SLOT}, request.id);
     parentPort.postMessage(failure !== undefined && reply.text !== undefined ? { kind: 'run', id: request.id, failure } : reply);
     setImmediate(() => {
-      if (current === undefined) spare ??= newContext();
+      if (current === undefined) spare ??= newSpare();
     });
   });
 });

@@ -82,6 +82,29 @@ describe('sandbox', () => {
     assert.equal(await run('typeof leftover'), 'undefined');
   });
 
+  it('leaves none of its own names on the global object but the one that collects an async result', async () => {
+    assert.deepEqual(await run("Object.getOwnPropertyNames(globalThis).filter((name) => name.startsWith('__'))"), ['__restateCollect']);
+    assert.equal(await run('typeof __restateRun + typeof __marks + typeof __clocks + typeof __run'), 'undefinedundefinedundefinedundefined');
+  });
+
+  it('runs the code it compiled ahead for the next run only when that run has the same code and parameters', async () => {
+    // The worker compiles the last run's code in the next run's context while it waits: give it the time to.
+    const idle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 50));
+    const counted = compileCode('globalThis.runs = (globalThis.runs ?? 0) + 1', params);
+    assert.equal(await runTransform(sandbox, counted, ['/a'], [1], 500), 1);
+    await idle();
+    assert.equal(await runTransform(sandbox, counted, ['/a'], [1], 500), 1);
+    await idle();
+    assert.equal(await run('sources[0]'), 2);
+    await idle();
+    assert.equal(await run('sources[1]'), 3);
+    await idle();
+    const body = '"use strict";\nreturn typeof get;';
+    assert.equal(await runTransform(sandbox, { form: 'body', body, params: ['sources', 'get'] }, ['/a'], [1], 500), 'function');
+    await idle();
+    assert.equal(await runTransform(sandbox, { form: 'body', body, params: ['get', 'sources'] }, ['/a'], [1], 500), 'function');
+  });
+
   it('reads lazily through an async reader, recording exactly the final run\'s reads in order', async () => {
     const state: Record<string, unknown> = { '/flag': true, '/new': 'N', '/old': 'O' };
     const asked: string[] = [];
