@@ -58,7 +58,7 @@ export type { CachingClock, CachingOptions, InvalidateOptions } from './backends
 export { inspect } from './inspect/server';
 export { inspectorDiscovery, connectInspector, MAX_UNDECODABLE_LINES } from './inspect/client';
 export type { ConnectInspectorOptions } from './inspect/client';
-export { INSPECT_PROTOCOL_VERSION, describeWireValue } from './inspect/protocol';
+export { INSPECT_PROTOCOL_VERSION, describeWireValue, fromWireRecord } from './inspect/protocol';
 export type {
   InspectOptions,
   Inspector,

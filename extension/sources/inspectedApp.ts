@@ -1,29 +1,10 @@
-import type { GraphSnapshot, HelloMessage, InspectAnnouncement, InspectorConnection, TraceListener, TraceRecord, WireTraceRecord, WireValue } from '../restate';
+import { fromWireRecord, type GraphSnapshot, type HelloMessage, type InspectAnnouncement, type InspectorConnection, type TraceListener } from '../restate';
 import { appLabel, appOwner, type LiveApp } from './liveApps';
 import { TraceLog } from './traceLog';
 
 /*
  * One running app, seen through its inspector connection. Nothing here depends on VS Code.
  */
-
-/** A traced value as the views use it: the JSON value, or undefined for a placeholder (missing, too large, …). */
-function valueOf(value: WireValue): unknown {
-  return value.kind === 'json' ? value.json : undefined;
-}
-
-/** A trace record as it came from an app, with its values back as plain values. */
-export function traceRecordOf(record: WireTraceRecord): TraceRecord {
-  switch (record.kind) {
-    case 'set':
-      return { ...record, prevValue: valueOf(record.prevValue), value: valueOf(record.value), payload: valueOf(record.payload) };
-    case 'delete':
-      return { ...record, prevValue: valueOf(record.prevValue), payload: valueOf(record.payload) };
-    case 'ping':
-      return { ...record, value: valueOf(record.value), payload: valueOf(record.payload) };
-    default:
-      return record;
-  }
-}
 
 /**
  * A LiveApp over one InspectorConnection. It subscribes while someone follows it (the graph panel shows it)
@@ -67,7 +48,7 @@ export class InspectedApp implements LiveApp {
       }),
       connection.on('trace', (records) => {
         for (const wire of records) {
-          const record = traceRecordOf(wire);
+          const record = fromWireRecord(wire);
           for (const listener of [...this.#traceListeners]) listener(record);
         }
       }),

@@ -634,3 +634,21 @@ function describeType(value: unknown): string {
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
   return typeof name === 'string' ? name : 'object';
 }
+
+/**
+ * A trace record as an app sent it, with its values back as plain values: a placeholder (missing, unreadable,
+ * not JSON, too large) becomes `undefined`. The inverse of toWireRecord for JSON values.
+ */
+export function fromWireRecord(record: WireTraceRecord): TraceRecord {
+  const plain = (value: WireValue): unknown => (value.kind === 'json' ? value.json : undefined);
+  switch (record.kind) {
+    case 'set':
+      return { ...record, prevValue: plain(record.prevValue), value: plain(record.value), payload: plain(record.payload) };
+    case 'delete':
+      return { ...record, prevValue: plain(record.prevValue), payload: plain(record.payload) };
+    case 'ping':
+      return { ...record, value: plain(record.value), payload: plain(record.payload) };
+    default:
+      return record;
+  }
+}

@@ -6,6 +6,7 @@ import { before, describe, it } from 'node:test';
 import { buildSync } from 'esbuild';
 import { FileSystemAsyncBackend, FileSystemSyncBackend, nodeFileAdapter } from '../../../extension/restate/index';
 import { freshDir } from './fs-helpers';
+import { until } from '../until';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -53,13 +54,6 @@ function age(file: string, ageMs: number): void {
   utimesSync(file, when, when);
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('temporary files (S87)', () => {
   let host = '';

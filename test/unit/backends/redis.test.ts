@@ -7,6 +7,7 @@ import { RedisBackend, type BackendChange } from '../../../extension/restate/red
 import { runConformance } from '../../backends/conformance';
 import { startRedisServer, type RedisServer } from '../../backends/redisServer';
 import { DELETE_SCRIPT, WRITE_SCRIPT } from '../../../extension/restate/backends/redis/scripts';
+import { until } from '../until';
 
 let server: RedisServer;
 let trees = 0;
@@ -39,15 +40,6 @@ runConformance('RedisBackend', async () => {
   };
 }, { persistent: true, rejectsUnserializable: true });
 
-async function until<T>(check: () => T | undefined, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('RedisBackend', () => {
   it('keeps a tree under its prefix, apart from other trees on the same server', async () => {

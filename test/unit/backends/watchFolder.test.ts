@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { FileSystemAsyncBackend, FileSystemSyncBackend, UnreadableValue, nodeFileAdapter, type BackendChange } from '../../../extension/restate/index';
+import { until } from '../until';
 
 const folders: string[] = [];
 
@@ -137,14 +138,6 @@ describe('the file backends\' watch in one process', () => {
     watched.watch((change) => changes.push(change));
     await watched.watching();
     return { folder, writer, watched, changes };
-  }
-
-  async function until(check: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 5_000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
   }
 
   for (const kind of ['sync', 'async'] as const) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after } from 'node:test';
 import { main } from '../../../extension/restate/cli/main';
+export { until } from '../until';
 
 export interface CliRun {
   readonly code: number;
@@ -92,12 +93,3 @@ export function oneLine(text: string): boolean {
   return text.endsWith('\n') && text.indexOf('\n') === text.length - 1;
 }
 
-export async function until<T>(probe: () => T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

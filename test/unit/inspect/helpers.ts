@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GraphSnapshot, HelloMessage, InspectorConnection, WireTraceRecord } from '../../../extension/restate/index';
+export { until } from '../until';
 
 /**
  * A temporary runtime directory (as XDG_RUNTIME_DIR, for this process and the apps it starts) and a state
@@ -47,12 +48,3 @@ export class Recorded {
   }
 }
 
-export async function until<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -16,6 +16,7 @@ import {
   encodeFrame,
   encodeTraceFrame,
   encodeWireRecord,
+  fromWireRecord,
   toWireRecord,
   toWireValue,
   type InspectAnnouncement,
@@ -179,6 +180,14 @@ describe('inspector protocol: values', () => {
     assert.deepEqual(decodeAppMessage(encodeTraceFrame(records.map(encodeWireRecord)).slice(0, -1)), message);
     assert.ok(wire.some((record) => record.kind === 'derive-run' && record.error !== null && record.error.includes('bad input')));
     assert.ok(wire.some((record) => record.kind === 'set' && record.payload.kind === 'unserializable'));
+    // Back on the explorer's side: JSON values as they were, placeholders (the bigint payload, an object holding
+    // undefined) as undefined, and records without values unchanged.
+    const back = wire.map(fromWireRecord);
+    const ofA = (list: TraceRecord[]) => list.filter((record) => record.kind !== 'derive-run' && record.kind !== 'track-run' && 'path' in record && record.path === '/a');
+    assert.deepEqual(ofA(back), ofA(records).map((record) => ('payload' in record && typeof record.payload === 'bigint' ? { ...record, payload: undefined } : record)));
+    assert.deepEqual(back.filter((record) => record.kind === 'derive-run'), records.filter((record) => record.kind === 'derive-run'));
+    const firstWriteOfB = back.find((record) => record.kind === 'set' && record.path === '/b');
+    assert.equal(firstWriteOfB?.kind === 'set' ? firstWriteOfB.value : 'none', undefined);
   });
 });
 

@@ -6,6 +6,7 @@ import { ControllerAsync } from '../../../extension/restate';
 import { RedisBackend, inspectOverRedis, redisInspectorDiscovery } from '../../../extension/restate/redis';
 import { InspectedApps } from '../../../extension/sources/inspectedApps';
 import { startRedisServer, type RedisServer } from '../../backends/redisServer';
+import { until } from '../until';
 
 let server: RedisServer;
 
@@ -17,15 +18,6 @@ after(async () => {
   await server.dispose();
 });
 
-async function until<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('running apps of a Redis root', () => {
   it('lists an app of the tree, follows its graph and runs, and forgets it when it stops', async () => {

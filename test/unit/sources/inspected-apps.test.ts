@@ -8,16 +8,8 @@ import { InspectedApps } from '../../../extension/sources/inspectedApps';
 import { appLabel, appOwner } from '../../../extension/sources/liveApps';
 import { MAX_MESSAGE_BYTES } from '../../../extension/restate/inspect/protocol';
 import { helloLine, startFakeApp } from '../../inspect/fakeApp';
+import { until } from '../until';
 
-async function until<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('running apps of a state folder', () => {
   let base: string;
