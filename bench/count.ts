@@ -31,7 +31,7 @@ const STRETCHES: readonly { warmUp: number; measured: number }[] = [
   { warmUp: 200_000, measured: 100_000 },
 ];
 
-const NODE_FLAGS = ['--single-threaded', '--hash-seed=1', '--random-seed=1', '--stack-size=4000'];
+const NODE_FLAGS = ['--single-threaded', '--hash-seed=1', '--random-seed=1'];
 
 interface Counts {
   instructions: number;
