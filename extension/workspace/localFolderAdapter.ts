@@ -25,8 +25,8 @@ const KEPT_OPEN_LIMIT = 16;
  * Value files read without following a link stay open until the end of the event loop's turn, then close on
  * libuv's thread pool. A derivation's dest write reads its file back for the conflict check (S130) and renames
  * the new file over it in the same turn: while the old file is still open, the rename only unlinks it, and
- * freeing its inode and blocks, most of a single write's time on ext4 after a pause (bench/README.md, "A single
- * edit's run"), is left to the close, off the extension host's thread. An open descriptor takes no lock on
+ * freeing its inode and blocks, most of a single write's time on ext4 after a pause (bench/README.md, "The
+ * rename: freeing the file it replaces"), is left to the close, off the extension host's thread. An open descriptor takes no lock on
  * Linux or macOS, and the rename replaces the name all the same; on an NFS mount the client keeps the replaced
  * file under a hidden `.nfs…` name until the close, which no listing of the state takes for a value file.
  */
