@@ -12,9 +12,12 @@
  * (as the extension's watcher does), the transform called directly or through the sandbox, with the
  * extension's adapter for local folders (synchronous calls for one value's read and write) and with the same
  * operations made asynchronously through node:fs. Each row counts the adapter calls of a run.
+ * and a third, single changes each after a pause (as a user's edits come), the extension's adapter against
+ * the same adapter closing each value file as soon as it is read, alternating change by change: the run's
+ * duration, and the rename of the dest's new file over the old one.
  * Every result is checked. Run alone with `npm run bench:sandbox`.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileCode, runTransform, runTransforms, Sandbox, type CompiledCode } from '../extension/definitions/sandbox';
@@ -196,12 +199,81 @@ export async function derivationFolderRows(): Promise<Row[]> {
   }
 }
 
+const PAUSED_CHANGES = 40;
+const PAUSE_MS = 200;
+
+/** The extension's adapter, but each value file read without following a link is closed at once, as before. */
+function closingReadsAdapter(): FileAdapter {
+  const noFollow = (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string;
+  return { ...extensionLocalAdapter(), readFileNoFollow: async (path: string) => readFileSync(path, { flag: noFollow }) };
+}
+
+/** Times each call of the adapter's rename. */
+function timedRenames(adapter: FileAdapter): { adapter: FileAdapter; renameMs: number[] } {
+  const renameMs: number[] = [];
+  const rename: FileAdapter['rename'] = async (from, to, opts) => {
+    const started = performance.now();
+    await adapter.rename(from, to, opts);
+    renameMs.push(performance.now() - started);
+  };
+  return { adapter: { ...adapter, rename }, renameMs };
+}
+
+/**
+ * The derivation `/out/d0` = `/src/s0` * 2 on a folder of 100 dests, called directly, with single changes of
+ * its source each after a pause of `PAUSE_MS`, the adapters alternating change by change.
+ */
+export async function pausedChangeRows(): Promise<Row[]> {
+  const setups = await Promise.all([
+    { label: 'the extension\'s adapter (the read-back kept open until the turn ends)', adapter: extensionLocalAdapter() },
+    { label: 'each value file closed as soon as it is read', adapter: closingReadsAdapter() },
+  ].map(async ({ label, adapter }) => {
+    const dir = mkdtempSync(join(tmpdir(), 'restate-bench-paused-'));
+    const base = join(dir, 'state');
+    const timed = timedRenames(adapter);
+    const cache = new CachingAsyncBackend(new FileSystemAsyncBackend(base, { adapter: timed.adapter, removeStaleTemporaryFiles: false }), { flushInterval: 0 });
+    const controller = new ControllerAsync(cache, { timeRuns: 'always', followBackend: false });
+    mkdirSync(join(base, 'src'), { recursive: true });
+    for (let i = 0; i < FOLDER_BURST; i++) writeFileSync(join(base, 'src', `s${i}.json`), String(i));
+    for (let i = 0; i < FOLDER_BURST; i++) await controller.deriveMany(`/out/d${i}`, [`/src/s${i}`], (data) => (data.get(`/src/s${i}`) as number) * 2);
+    return { label, dir, base, cache, controller, renameMs: timed.renameMs, runMs: [] as number[] };
+  }));
+  try {
+    for (const setup of setups) setup.renameMs.length = 0;
+    for (let change = 0; change < PAUSED_CHANGES; change++) {
+      for (const setup of setups) {
+        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+        const value = 1000 + change;
+        const prevValue = await setup.cache.read('/src/s0');
+        writeFileSync(join(setup.base, 'src', 's0.json'), String(value));
+        setup.cache.invalidate('/src/s0');
+        await setup.controller.notifyChange('/src/s0', { prevValue, newValue: await setup.cache.read('/src/s0'), cause: 'file' });
+        const node = setup.controller.graph().nodes.find((candidate) => candidate.kind === 'derivation' && candidate.id === 'derive:/out/d0');
+        if (node?.kind === 'derivation' && node.stats.lastRunMs !== null) setup.runMs.push(node.stats.lastRunMs);
+        check((await setup.cache.read('/out/d0')) === 2 * value, `${setup.label}: the derivation wrote a wrong value`);
+      }
+    }
+    return setups.map((setup) => ({
+      name: setup.label,
+      opsPerSecond: 1e3 / median(setup.runMs),
+      note: `median lastRunMs ${median(setup.runMs).toFixed(3)} ms; the rename ${median(setup.renameMs).toFixed(3)} ms`,
+    }));
+  } finally {
+    for (const setup of setups) {
+      await setup.cache.close();
+      rmSync(setup.dir, { recursive: true, force: true });
+    }
+  }
+}
+
 export async function runSandboxBench(): Promise<Row[]> {
   const rows = await sandboxRows();
   printTable(`sandbox: the transform sources[0] * 2 through the sandbox and called directly (runs/s, median of ${RUNS})`, rows);
   const folder = await derivationFolderRows();
   printTable(`a derivation sources[0] * 2 on a state folder, as the extension runs it (changes/s, median of ${RUNS})`, folder);
-  return [...rows, ...folder];
+  const paused = await pausedChangeRows();
+  printTable(`the same derivation, ${PAUSED_CHANGES} single changes each after ${PAUSE_MS} ms, the adapters alternating (runs/s of the median lastRunMs)`, paused);
+  return [...rows, ...folder, ...paused];
 }
 
 if (isEntryPoint('sandbox')) void runSandboxBench();

@@ -1,4 +1,4 @@
-import { constants, lstatSync, readFileSync, realpathSync, renameSync, writeFileSync, type Stats } from 'node:fs';
+import { close, closeSync, constants, lstatSync, openSync, readFileSync, realpathSync, renameSync, writeFileSync, type Stats } from 'node:fs';
 import { nodeFileAdapter } from '../restate';
 import type { EntryKind, FileAdapter } from '../restate';
 
@@ -18,6 +18,66 @@ const NO_FOLLOW_READ = constants.O_NOFOLLOW === undefined ? undefined : flags(co
 // As nodeFileAdapter's writes: a symlink planted at the name of the file being written is not followed.
 const WRITE = flags(constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0));
 
+// How many value files just read stay open at once (see ReadsKeptOpen); a burst's reads beyond it close at once.
+const KEPT_OPEN_LIMIT = 16;
+
+/**
+ * Value files read without following a link stay open until the end of the event loop's turn, then close on
+ * libuv's thread pool. A derivation's dest write reads its file back for the conflict check (S130) and renames
+ * the new file over it in the same turn: while the old file is still open, the rename only unlinks it, and
+ * freeing its inode and blocks, most of a single write's time on ext4 after a pause (bench/README.md, "The
+ * rename: freeing the file it replaces"), is left to the close, off the extension host's thread. An open descriptor takes no lock on
+ * Linux or macOS, and the rename replaces the name all the same; on an NFS mount the client keeps the replaced
+ * file under a hidden `.nfs…` name until the close, which no listing of the state takes for a value file.
+ */
+class ReadsKeptOpen {
+  readonly #open = new Map<string, number>();
+  #closeScheduled = false;
+
+  /** The file's bytes, read through a descriptor that refuses a final symlink and stays open for this turn. */
+  read(file: string, flag: string): Buffer {
+    const fd = openSync(file, flag);
+    let data: Buffer;
+    try {
+      data = readFileSync(fd);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    this.#keep(file, fd);
+    return data;
+  }
+
+  /** Closes, on the thread pool, the descriptor of `file` read in this turn, if any: it was just replaced. */
+  release(file: string): void {
+    const fd = this.#open.get(file);
+    if (fd === undefined) return;
+    this.#open.delete(file);
+    closeLater(fd);
+  }
+
+  #keep(file: string, fd: number): void {
+    this.release(file);
+    if (this.#open.size >= KEPT_OPEN_LIMIT) {
+      const [oldest] = this.#open.keys();
+      this.release(oldest);
+    }
+    this.#open.set(file, fd);
+    if (this.#closeScheduled) return;
+    this.#closeScheduled = true;
+    setImmediate(() => {
+      this.#closeScheduled = false;
+      for (const kept of this.#open.values()) closeLater(kept);
+      this.#open.clear();
+    });
+  }
+}
+
+// A close of a read descriptor has nothing to report: the data was read, and the descriptor is gone either way.
+function closeLater(fd: number): void {
+  close(fd, () => undefined);
+}
+
 /**
  * A FileAdapter (S96) for a folder on this machine: nodeFileAdapter's operations on the paths `paths` maps,
  * with the calls of one value's read and write made synchronously: the folder's real path, the value file
@@ -31,12 +91,13 @@ const WRITE = flags(constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC |
  */
 export function localFolderAdapter(paths: LocalPaths): FileAdapter {
   const fsPath = paths.toFsPath;
+  const kept = new ReadsKeptOpen();
   return {
     join: paths.join,
     dirname: paths.dirname,
     basename: paths.basename,
     readFile: (path) => nodeFileAdapter.readFile(fsPath(path)),
-    ...(NO_FOLLOW_READ === undefined ? {} : { readFileNoFollow: async (path: string) => readFileSync(fsPath(path), { flag: NO_FOLLOW_READ }) }),
+    ...(NO_FOLLOW_READ === undefined ? {} : { readFileNoFollow: async (path: string) => kept.read(fsPath(path), NO_FOLLOW_READ) }),
     async writeFile(path, data, opts) {
       if (opts.fsync) return nodeFileAdapter.writeFile(fsPath(path), data, opts);
       writeFileSync(fsPath(path), data, { flag: WRITE });
@@ -55,7 +116,9 @@ export function localFolderAdapter(paths: LocalPaths): FileAdapter {
     delete: (path, opts) => nodeFileAdapter.delete(fsPath(path), opts),
     async rename(from, to, opts) {
       if (opts.fsync) return nodeFileAdapter.rename(fsPath(from), fsPath(to), opts);
-      renameSync(fsPath(from), fsPath(to));
+      const target = fsPath(to);
+      renameSync(fsPath(from), target);
+      kept.release(target);
     },
     mkdir: (path) => nodeFileAdapter.mkdir(fsPath(path)),
     realpath: async (path) => paths.fromFsPath(realpathSync.native(fsPath(path))),
