@@ -412,7 +412,7 @@ export class GraphPanel implements vscode.Disposable {
 <div id="banner" class="banner" hidden></div>
 <main class="panes">
   <div class="graph-area">
-    <svg id="graph" role="img" aria-label="${t('state graph')}"><g id="viewport"><g id="edges"></g><g id="nodes"></g></g></svg>
+    <div id="graph" role="img" aria-label="${t('state graph')}"><div id="stage"><svg id="drawing"><g id="viewport"><g id="edges"></g><g id="nodes"></g></g></svg></div></div>
     <div id="empty" class="empty" hidden>
       <p>${t('No derivations or tracked computations in this state folder yet. Define one, and it shows here with the paths it reads and writes.')}</p>
       <div class="empty-actions">

@@ -438,7 +438,14 @@ try {
     console.log(`  the explorer's cold first display / the faster baseline   ${ratio.toFixed(2)}×   (target ≤ 1.3×)`);
   }
   if (runsSection('graph')) {
+    // RESTATE_SPEED_TRACE=<file> records a Chrome trace of the graph section (every process, the webview's
+    // included, with CPU samples), to open in the browser's Performance panel or read with a script.
+    const tracePath = process.env.RESTATE_SPEED_TRACE;
+    if (tracePath) {
+      await browser.startTracing(undefined, { path: tracePath, screenshots: false, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', 'v8.execute', 'disabled-by-default-v8.cpu_profiler', 'blink.user_timing', 'toplevel'] });
+    }
     const measured = await measureGraph(page);
+    if (tracePath) await browser.stopTracing();
     const ms = (value) => `${value.toFixed(0).padStart(6)} ms`;
     const list = (values) => values.map((value) => value.toFixed(0)).join(', ');
     const { relayout } = measured;
