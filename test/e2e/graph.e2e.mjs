@@ -144,6 +144,20 @@ export const steps = [
     await until(async () => /^42\b/.test(await descriptionOf(treeItem(explorer(page), 'doubled'))), 'doubled does not show 42', { timeout: 15_000 });
     await until(async () => Number(await graphNode(page, 'derive:/doubled').getAttribute('data-flashes')) >= 1, 'the derivation did not flash', { timeout: 10_000 });
     await until(async () => Number(await graphNode(page, '/counter').getAttribute('data-flashes')) >= 1, 'the source did not flash', { timeout: 10_000 });
+    // Another change flashes the node again: its animation starts over rather than running on from the last.
+    const flashes = Number(await graphNode(page, '/counter').getAttribute('data-flashes'));
+    const firstShownAt = Number(await graphNode(page, '/counter').getAttribute('data-flash-shown-at'));
+    await page.waitForTimeout(300);
+    writeFileSync(join(workspace, '.state', 'counter.json'), pythonJson(23));
+    await until(async () => Number(await graphNode(page, '/counter').getAttribute('data-flashes')) > flashes, 'the source did not flash again', { timeout: 10_000 });
+    const restarted = await graphNode(page, '/counter').evaluate((node) => {
+      const animation = node.querySelector('rect').getAnimations()[0];
+      return { sinceShown: Date.now() - Number(node.dataset.flashShownAt), played: animation?.currentTime ?? null };
+    });
+    const sinceFirst = Date.now() - firstShownAt;
+    if (restarted.played === null || restarted.played > restarted.sinceShown + 50 || restarted.played >= sinceFirst - 100) {
+      throw new Error(`the second flash did not start the animation again: ${JSON.stringify({ ...restarted, sinceFirst })}`);
+    }
   }],
 
   ['choosing a run draws its cause chain, back through the derivations that set it off', async ({ page, workspace, screenshot }) => {
@@ -190,8 +204,16 @@ export const steps = [
         { dest: '/e', sources: ['/counter'], transform: "throw new Error('the demo fails on purpose')" },
         { dest: '/settings/a/rather/long/path/that/goes/on/and/on/well/beyond/any/node/width', sources: ['/counter'], transform: 'sources[0]' },
       ],
-      trackers: [{ name: 'themeWatch', expression: "get('/settings/beta') ? get('/settings/theme') : 'default'" }],
+      trackers: [
+        { name: 'themeWatch', expression: "get('/settings/beta') ? get('/settings/theme') : 'default'" },
+        // Markup's own characters in a label are text, drawn as they are.
+        { name: 'a<b> & "c\'', expression: "get('/settings/beta')" },
+      ],
     });
+    const oddName = 'a<b> & "c\'';
+    await until(() => inGraph(page, (_body, name) => [...document.querySelectorAll('#nodes g.node')]
+      .some((node) => node.dataset.id === `tracker:${name}` && node.querySelector('text.label')?.textContent === name && node.querySelector('title')?.textContent === name), oddName),
+    'the tracker named with markup characters is not labelled by its name', { timeout: 20_000 });
     await until(async () => /error/.test((await graphNode(page, 'derive:/e').getAttribute('aria-label')) ?? ''), 'the failing derivation does not show its error', { timeout: 20_000 });
     const overflowing = await inGraph(page, () => [...document.querySelectorAll('#nodes g.node')].flatMap((node) => {
       const width = Number(node.querySelector('rect').getAttribute('width'));
