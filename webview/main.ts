@@ -237,12 +237,9 @@ function parseInto(target: Node, markup: string): void {
   while (parser.firstChild) target.appendChild(parser.firstChild);
 }
 
-const PAGE_MARKS = ['selected', 'upstream', 'downstream', 'faded', 'chain', 'dim', 'flash', 'flash-again'];
+const PAGE_MARKS = ['selected', 'upstream', 'downstream', 'faded', 'chain', 'dim'];
 
-/**
- * Fills a node's group again from its changed data (statistics, error, owner), in place: its box, and with it
- * a flash under way, stays.
- */
+/** Fills a node's group again from its changed data (statistics, error, owner), in place: its box stays. */
 function refillNode(group: SVGGElement, node: GraphViewNode): void {
   const marks = PAGE_MARKS.filter((mark) => group.classList.contains(mark));
   group.setAttribute('class', [nodeClasses(node), ...marks].join(' '));
@@ -333,6 +330,7 @@ async function draw(next: GraphLayout, generation: number): Promise<boolean> {
     }
   }
   layout = next;
+  dropFlashMarks();
   drawing.setAttribute('width', String(Math.ceil(next.width)));
   drawing.setAttribute('height', String(Math.ceil(next.height)));
   edgeLayer.replaceChildren(edges);
@@ -562,16 +560,44 @@ function renderRuns(): void {
 // clocks), for whoever inspects the page. A flash touches its node's group only: it waits for no layout, and
 // makes the page lay out nothing.
 
+// A flash is a mark over the node, an HTML element in #stage that fades out: its opacity is animated by the
+// compositor, so a flash repaints nothing of the drawing, frame after frame, while it fades. The marks are
+// made as nodes flash and dropped with the drawing they were placed on.
+const flashMarks = new Map<string, HTMLDivElement>();
+
+function flashMark(id: string, box: { x: number; y: number; width: number; height: number }, kind: GraphViewNode['kind']): HTMLDivElement {
+  let mark = flashMarks.get(id);
+  if (!mark) {
+    mark = document.createElement('div');
+    mark.className = `flash-mark kind-${kind}`;
+    mark.dataset.id = id;
+    mark.style.left = `${box.x}px`;
+    mark.style.top = `${box.y}px`;
+    mark.style.width = `${box.width}px`;
+    mark.style.height = `${box.height}px`;
+    stage.appendChild(mark);
+    flashMarks.set(id, mark);
+  }
+  return mark;
+}
+
+function dropFlashMarks(): void {
+  for (const mark of flashMarks.values()) mark.remove();
+  flashMarks.clear();
+}
+
 function flash(ids: readonly string[], noticedAt: number): void {
   const shownAt = String(performance.timeOrigin + performance.now());
   for (const id of ids) {
     const group = nodeElements.get(id);
-    if (!group) continue;
+    const box = layout?.nodes.get(id);
+    if (!group || !box) continue;
+    const mark = flashMark(id, box, nodeOf(id)?.kind ?? 'path');
     // Two classes with the same animation under two names, taken in turn: a new animation name starts the
     // animation again, where taking the class off and on would need a layout in between to do so.
-    const again = group.classList.contains('flash');
-    group.classList.toggle('flash', !again);
-    group.classList.toggle('flash-again', again);
+    const again = mark.classList.contains('flash');
+    mark.classList.toggle('flash', !again);
+    mark.classList.toggle('flash-again', again);
     group.dataset.flashes = String(Number(group.dataset.flashes ?? '0') + 1);
     group.dataset.flashNoticedAt = String(noticedAt);
     group.dataset.flashShownAt = shownAt;

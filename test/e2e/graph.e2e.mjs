@@ -151,9 +151,15 @@ export const steps = [
     writeFileSync(join(workspace, '.state', 'counter.json'), pythonJson(23));
     await until(async () => Number(await graphNode(page, '/counter').getAttribute('data-flashes')) > flashes, 'the source did not flash again', { timeout: 10_000 });
     const restarted = await graphNode(page, '/counter').evaluate((node) => {
-      const animation = node.querySelector('rect').getAnimations()[0];
-      return { sinceShown: Date.now() - Number(node.dataset.flashShownAt), played: animation?.currentTime ?? null };
+      const mark = [...node.ownerDocument.querySelectorAll('.flash-mark')].find((candidate) => candidate.dataset.id === node.dataset.id);
+      const animation = mark?.getAnimations()[0];
+      // The mark lies over the node's box, wherever the view is panned or zoomed to.
+      const box = node.querySelector('rect').getBoundingClientRect();
+      const over = mark?.getBoundingClientRect();
+      const covers = over !== undefined && ['left', 'top', 'width', 'height'].every((side) => Math.abs(over[side] - box[side]) < 2);
+      return { sinceShown: Date.now() - Number(node.dataset.flashShownAt), played: animation?.currentTime ?? null, covers };
     });
+    if (!restarted.covers) throw new Error('the flash is not drawn over its node');
     const sinceFirst = Date.now() - firstShownAt;
     if (restarted.played === null || restarted.played > restarted.sinceShown + 50 || restarted.played >= sinceFirst - 100) {
       throw new Error(`the second flash did not start the animation again: ${JSON.stringify({ ...restarted, sinceFirst })}`);
