@@ -333,12 +333,21 @@ async function draw(next: GraphLayout, generation: number): Promise<boolean> {
   dropFlashMarks();
   drawing.setAttribute('width', String(Math.ceil(next.width)));
   drawing.setAttribute('height', String(Math.ceil(next.height)));
+  const flashed = [...nodeElements].filter(([, group]) => group.dataset.flashes !== undefined);
   edgeLayer.replaceChildren(edges);
   nodeLayer.replaceChildren(nodes);
   nodeElements.clear();
   edgeElements.clear();
   for (const path of edgeLayer.children) if (path instanceof SVGPathElement && path.dataset.id !== undefined) edgeElements.set(path.dataset.id, path);
   for (const group of nodeLayer.children) if (group instanceof SVGGElement && group.dataset.id !== undefined) nodeElements.set(group.dataset.id, group);
+  // A node's count of flashes, and the times of its last, go on across drawings.
+  for (const [id, before] of flashed) {
+    const group = nodeElements.get(id);
+    if (!group) continue;
+    group.dataset.flashes = before.dataset.flashes;
+    if (before.dataset.flashNoticedAt !== undefined) group.dataset.flashNoticedAt = before.dataset.flashNoticedAt;
+    if (before.dataset.flashShownAt !== undefined) group.dataset.flashShownAt = before.dataset.flashShownAt;
+  }
   emptyHint.hidden = graph.nodes.length > 0;
   const changed = changedWhileDrawing;
   changedWhileDrawing = undefined;

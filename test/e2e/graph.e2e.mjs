@@ -203,6 +203,7 @@ export const steps = [
   }],
 
   ['text stays inside its node, also a long label and an error\'s stats line', async ({ page, workspace }) => {
+    const flashesBefore = Number(await graphNode(page, '/counter').getAttribute('data-flashes'));
     writeDefinitions(workspace, {
       derivations: [
         { dest: '/doubled', sources: ['/counter'], transform: 'sources[0] * 2' },
@@ -220,6 +221,9 @@ export const steps = [
     await until(() => inGraph(page, (_body, name) => [...document.querySelectorAll('#nodes g.node')]
       .some((node) => node.dataset.id === `tracker:${name}` && node.querySelector('text.label')?.textContent === name && node.querySelector('title')?.textContent === name), oddName),
     'the tracker named with markup characters is not labelled by its name', { timeout: 20_000 });
+    // The graph was drawn anew for the new definitions: a node's count of flashes goes on.
+    const flashesAfter = Number(await graphNode(page, '/counter').getAttribute('data-flashes'));
+    if (!(flashesBefore >= 2 && flashesAfter >= flashesBefore)) throw new Error(`/counter had flashed ${flashesBefore} times before the graph was drawn anew, and ${flashesAfter} after`);
     await until(async () => /error/.test((await graphNode(page, 'derive:/e').getAttribute('aria-label')) ?? ''), 'the failing derivation does not show its error', { timeout: 20_000 });
     const overflowing = await inGraph(page, () => [...document.querySelectorAll('#nodes g.node')].flatMap((node) => {
       const width = Number(node.querySelector('rect').getAttribute('width'));
