@@ -21,7 +21,9 @@ function startWorker(): Worker {
  * for every stale one queued before it. The stopped layout's promise never settles.
  */
 export function workerLayoutEngine(): LayoutEngine {
-  let elk: ELK | undefined;
+  // The first worker starts at once: loading elkjs's script in it (about half a second of a loaded machine's
+  // time) overlaps with the host's sending of the graph, instead of delaying the first layout.
+  let elk: ELK | undefined = new ElkConstructor({ workerFactory: startWorker });
   let running = 0;
   return {
     layout: (graph, args) => {

@@ -32,8 +32,12 @@ function svgElement(id: string): SVGGElement | SVGSVGElement {
   return found;
 }
 
-const svg = svgElement('graph') as SVGSVGElement;
-const viewport = svgElement('viewport') as SVGGElement;
+// #graph is the panel, which takes the input and carries the page's data-* marks; #stage holds the drawing and
+// is moved and scaled by a CSS transform, on a layer of its own (will-change in graph.css): panning and zooming
+// then only move that layer, instead of laying out and painting thousands of SVG elements again each frame.
+const graphPanel = element('graph', 'div');
+const stage = element('stage', 'div');
+const drawing = svgElement('drawing') as SVGSVGElement;
 const edgeLayer = svgElement('edges') as SVGGElement;
 const nodeLayer = svgElement('nodes') as SVGGElement;
 const hostSelect = element('host', 'select');
@@ -52,6 +56,8 @@ const runsEmpty = element('runs-empty', 'p');
 
 let state: GraphWebviewState = vscode.getState() ?? {};
 let graph: GraphView = { nodes: [], edges: [] };
+// The nodes of `graph` by id, made again whenever `graph` is replaced.
+let nodesById = new Map<string, GraphViewNode>();
 let layout: GraphLayout | undefined;
 let view = state.view ?? { x: 0, y: 0, scale: 1 };
 // Until the user pans or zooms, the graph stays fitted to the panel, whatever its size does.
@@ -75,15 +81,20 @@ function post(message: FromWebview): void {
   vscode.postMessage(message);
 }
 
+function setGraph(next: GraphView): void {
+  graph = next;
+  nodesById = new Map(next.nodes.map((node) => [node.id, node]));
+}
+
 function nodeOf(id: string): GraphViewNode | undefined {
-  return graph.nodes.find((node) => node.id === id);
+  return nodesById.get(id);
 }
 
 // View: pan and zoom
 
 function applyView(): void {
-  viewport.setAttribute('transform', `translate(${view.x} ${view.y}) scale(${view.scale})`);
-  svg.dataset.scale = view.scale.toFixed(3);
+  stage.style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.scale})`;
+  graphPanel.dataset.scale = view.scale.toFixed(3);
 }
 
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -95,9 +106,18 @@ function viewMoved(): void {
   saveTimer = setTimeout(() => saveState({ view }), 150);
 }
 
+// The panel's size and place, as the ResizeObserver last told: reading them from the page instead would make it
+// lay out whatever changed first, which with thousands of elements can take as long as a frame or more.
+let panelBounds: { left: number; top: number; width: number; height: number } | undefined;
+
+function panel(): { left: number; top: number; width: number; height: number } {
+  panelBounds ??= graphPanel.getBoundingClientRect();
+  return panelBounds;
+}
+
 function fit(): void {
   if (!layout) return;
-  const bounds = svg.getBoundingClientRect();
+  const bounds = panel();
   const fitted = fittedView(bounds, layout);
   if (!fitted) return;
   view = fitted;
@@ -107,8 +127,9 @@ function fit(): void {
 }
 
 new ResizeObserver(() => {
+  panelBounds = graphPanel.getBoundingClientRect();
   if (autoFit) fit();
-}).observe(svg);
+}).observe(graphPanel);
 
 // Text: measured in the font the nodes use, so node boxes fit their labels and the stats line fits its box.
 
@@ -178,28 +199,69 @@ function describeNode(node: GraphViewNode): string {
   return `${kind} ${node.label}, ${statsText(node)}${node.lastError ? `: ${node.lastError}` : ''}${node.owner === undefined ? '' : `, runs in ${node.owner}`}`;
 }
 
-/** Fills a node's group from its data; used when it is drawn and when its statistics change. */
-function fillNode(group: SVGGElement, node: GraphViewNode, width: number, height: number): void {
-  const marks = ['selected', 'upstream', 'downstream', 'faded', 'chain', 'dim', 'flash'].filter((mark) => group.classList.contains(mark));
-  group.replaceChildren();
+/** Text for XML markup: content or a double-quoted attribute value. */
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+function nodeTitle(node: GraphViewNode): string {
+  return [node.label, node.owner === undefined ? '' : `runs in ${node.owner}`, node.lastError ?? ''].filter(Boolean).join('\n');
+}
+
+/**
+ * The markup of a node's group: its title (the tooltip), its box, the owner's strip of another process's
+ * derivation or tracker, its label and, but for a path, its statistics.
+ */
+function nodeMarkup(node: GraphViewNode, box: { x: number; y: number; width: number; height: number }): string {
+  const room = box.width - 2 * TEXT_X;
+  const owner = node.owner === undefined ? '' : ` data-owner="${escapeXml(node.owner)}"`;
+  const label = fitText(node.label, room, (text) => textWidth(text, 'label'));
+  return `<g class="${nodeClasses(node)}" transform="translate(${box.x} ${box.y})" role="button" tabindex="0" data-id="${escapeXml(node.id)}"${owner} aria-label="${escapeXml(describeNode(node))}">`
+    + `<title>${escapeXml(nodeTitle(node))}</title>`
+    + `<rect width="${box.width}" height="${box.height}" rx="${node.kind === 'path' ? 13 : 4}"/>`
+    + (node.owner === undefined ? '' : `<rect class="owner-mark" width="4" height="${box.height}" rx="2"/>`)
+    + `<text x="${TEXT_X}" y="${node.kind === 'path' ? 17 : 16}" class="label">${escapeXml(label)}</text>`
+    + (node.kind === 'path' ? '' : `<text x="${TEXT_X}" y="32" class="stats">${escapeXml(fitText(statsText(node), room, (text) => textWidth(text, 'stats')))}</text>`)
+    + '</g>';
+}
+
+function edgeMarkup(edge: GraphViewEdge, points: readonly { x: number; y: number }[]): string {
+  return `<path d="${edgePath(points)}" class="edge kind-${edge.kind}" marker-end="url(#arrow)" data-id="${escapeXml(edge.id)}"/>`;
+}
+
+// A detached group to parse markup in: the elements it makes are SVG elements, moved out into the drawing.
+const parser = document.createElementNS(SVG, 'g');
+
+function parseInto(target: Node, markup: string): void {
+  parser.innerHTML = markup;
+  while (parser.firstChild) target.appendChild(parser.firstChild);
+}
+
+const PAGE_MARKS = ['selected', 'upstream', 'downstream', 'faded', 'chain', 'dim'];
+
+/** Fills a node's group again from its changed data (statistics, error, owner), in place: its box stays. */
+function refillNode(group: SVGGElement, node: GraphViewNode): void {
+  const marks = PAGE_MARKS.filter((mark) => group.classList.contains(mark));
   group.setAttribute('class', [nodeClasses(node), ...marks].join(' '));
   group.setAttribute('aria-label', describeNode(node));
-  svgChild(group, 'title').textContent = [node.label, node.owner === undefined ? '' : `runs in ${node.owner}`, node.lastError ?? ''].filter(Boolean).join('\n');
-  svgChild(group, 'rect', { width: String(width), height: String(height), rx: node.kind === 'path' ? '13' : '4' });
-  // A derivation or tracker of another process carries a strip on its left edge; the tooltip names the process.
-  if (node.owner !== undefined) {
-    group.dataset.owner = node.owner;
-    svgChild(group, 'rect', { class: 'owner-mark', width: '4', height: String(height), rx: '2' });
-  } else {
-    delete group.dataset.owner;
+  if (node.owner === undefined) delete group.dataset.owner;
+  else group.dataset.owner = node.owner;
+  const box = group.querySelector('rect');
+  const width = Number(box?.getAttribute('width') ?? 0);
+  const height = Number(box?.getAttribute('height') ?? 0);
+  const title = group.querySelector('title');
+  if (title) title.textContent = nodeTitle(node);
+  let ownerMark = group.querySelector('rect.owner-mark');
+  if (node.owner === undefined) ownerMark?.remove();
+  else if (!ownerMark && box) {
+    ownerMark = svgChild(group, 'rect', { class: 'owner-mark', width: '4', height: String(height), rx: '2' });
+    box.after(ownerMark);
   }
   const room = width - 2 * TEXT_X;
-  const label = svgChild(group, 'text', { x: String(TEXT_X), y: node.kind === 'path' ? '17' : '16', class: 'label' });
-  label.textContent = fitText(node.label, room, (text) => textWidth(text, 'label'));
-  if (node.kind !== 'path') {
-    const stats = svgChild(group, 'text', { x: String(TEXT_X), y: '32', class: 'stats' });
-    stats.textContent = fitText(statsText(node), room, (text) => textWidth(text, 'stats'));
-  }
+  const label = group.querySelector('text.label');
+  if (label) label.textContent = fitText(node.label, room, (text) => textWidth(text, 'label'));
+  const stats = group.querySelector('text.stats');
+  if (stats) stats.textContent = fitText(statsText(node), room, (text) => textWidth(text, 'stats'));
 }
 
 function edgePath(points: readonly { x: number; y: number }[]): string {
@@ -211,47 +273,81 @@ const DRAW_SLICE_MS = 8;
 // Nodes whose data changed while a new drawing was being built from the data before: filled again once it shows.
 let changedWhileDrawing: Set<string> | undefined;
 
+interface Scheduler {
+  yield(): Promise<void>;
+}
+
 /**
- * Draws `next` in place of the current drawing. The elements are built off the page in slices of a few
- * milliseconds, so that a big graph (thousands of elements) leaves the page answering input meanwhile, and
- * swapped in at once; undefined when a newer layout made this one stale before it was done.
+ * Lets whatever waits (input, messages, a frame) run, and comes back as soon as it has: by the browser's
+ * scheduler.yield where there is one, else by a message to itself (a timer would wait at least 4 ms once nested).
+ */
+function yieldToPage(): Promise<void> {
+  const scheduler = (globalThis as { scheduler?: Partial<Scheduler> }).scheduler;
+  if (typeof scheduler?.yield === 'function') return scheduler.yield();
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(undefined);
+  });
+}
+
+/**
+ * Draws `next` in place of the current drawing. The elements are made off the page from markup (the
+ * browser's parser makes thousands of elements far faster than a call per element and attribute), in slices
+ * of a few milliseconds, so that a big graph leaves the page answering input meanwhile, and swapped in at
+ * once; false when a newer layout made this one stale before it was done.
  */
 async function draw(next: GraphLayout, generation: number): Promise<boolean> {
   const edges = document.createDocumentFragment();
   const nodes = document.createDocumentFragment();
-  const newEdges = new Map<string, SVGPathElement>();
-  const newNodes = new Map<string, SVGGElement>();
   const drawn = graph;
   changedWhileDrawing = new Set();
-  let sliceStarted = performance.now();
-  const pause = async (): Promise<boolean> => {
-    if (performance.now() - sliceStarted < DRAW_SLICE_MS) return true;
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    sliceStarted = performance.now();
-    return generation === layoutGeneration;
-  };
+  const items: { target: DocumentFragment; markup: string }[] = [];
   for (const edge of drawn.edges) {
     const points = next.edges.get(edge.id);
-    if (!points || points.length < 2) continue;
-    const path = svgChild(edges, 'path', { d: edgePath(points), class: `edge kind-${edge.kind}`, 'marker-end': 'url(#arrow)', 'data-id': edge.id });
-    newEdges.set(edge.id, path);
-    if (!(await pause())) return false;
+    if (points && points.length >= 2) items.push({ target: edges, markup: edgeMarkup(edge, points) });
   }
   for (const node of drawn.nodes) {
     const box = next.nodes.get(node.id);
-    if (!box) continue;
-    const group = svgChild(nodes, 'g', { transform: `translate(${box.x} ${box.y})`, role: 'button', tabindex: '0', 'data-id': node.id });
-    fillNode(group, node, box.width, box.height);
-    newNodes.set(node.id, group);
-    if (!(await pause())) return false;
+    if (box) items.push({ target: nodes, markup: nodeMarkup(node, box) });
+  }
+  // Parsed a batch at a time; the batch grows or shrinks so that each slice takes about DRAW_SLICE_MS.
+  let batch = 100;
+  for (let index = 0; index < items.length;) {
+    const sliceStarted = performance.now();
+    const end = Math.min(items.length, index + batch);
+    const target = items[index]!.target;
+    let markup = '';
+    let cut = index;
+    while (cut < end && items[cut]!.target === target) markup += items[cut++]!.markup;
+    parseInto(target, markup);
+    const took = performance.now() - sliceStarted;
+    batch = Math.max(20, Math.min(2000, Math.round((cut - index) * DRAW_SLICE_MS / Math.max(took, 0.5))));
+    index = cut;
+    if (index < items.length) {
+      await yieldToPage();
+      if (generation !== layoutGeneration) return false;
+    }
   }
   layout = next;
+  dropFlashMarks();
+  drawing.setAttribute('width', String(Math.ceil(next.width)));
+  drawing.setAttribute('height', String(Math.ceil(next.height)));
+  const flashed = [...nodeElements].filter(([, group]) => group.dataset.flashes !== undefined);
   edgeLayer.replaceChildren(edges);
   nodeLayer.replaceChildren(nodes);
   nodeElements.clear();
   edgeElements.clear();
-  for (const [id, path] of newEdges) edgeElements.set(id, path);
-  for (const [id, group] of newNodes) nodeElements.set(id, group);
+  for (const path of edgeLayer.children) if (path instanceof SVGPathElement && path.dataset.id !== undefined) edgeElements.set(path.dataset.id, path);
+  for (const group of nodeLayer.children) if (group instanceof SVGGElement && group.dataset.id !== undefined) nodeElements.set(group.dataset.id, group);
+  // A node's count of flashes, and the times of its last, go on across drawings.
+  for (const [id, before] of flashed) {
+    const group = nodeElements.get(id);
+    if (!group) continue;
+    group.dataset.flashes = before.dataset.flashes;
+    if (before.dataset.flashNoticedAt !== undefined) group.dataset.flashNoticedAt = before.dataset.flashNoticedAt;
+    if (before.dataset.flashShownAt !== undefined) group.dataset.flashShownAt = before.dataset.flashShownAt;
+  }
   emptyHint.hidden = graph.nodes.length > 0;
   const changed = changedWhileDrawing;
   changedWhileDrawing = undefined;
@@ -268,9 +364,8 @@ async function draw(next: GraphLayout, generation: number): Promise<boolean> {
 function updateNode(node: GraphViewNode): void {
   changedWhileDrawing?.add(node.id);
   const group = nodeElements.get(node.id);
-  const box = layout?.nodes.get(node.id);
-  if (group && box) {
-    fillNode(group, node, box.width, box.height);
+  if (group) {
+    refillNode(group, node);
     applyFilterTo(node.id, group);
   }
   if (node.id === state.selected) showDetails();
@@ -280,7 +375,7 @@ async function relayout(): Promise<void> {
   const generation = ++layoutGeneration;
   const started = performance.now();
   // data-layout says whether a layout is under way, data-layout-ms how long the last one took (drawing included).
-  svg.dataset.layout = 'running';
+  graphPanel.dataset.layout = 'running';
   // The page's own parts of a layout, measuring the labels before and drawing after, are kept apart in
   // data-measure-ms and data-draw-ms: they run on the page's thread, the layout itself does not.
   let measureMs = 0;
@@ -298,10 +393,10 @@ async function relayout(): Promise<void> {
   if (autoFit) fit();
   const ended = performance.now();
   const ms = ended - started;
-  svg.dataset.layout = 'done';
-  svg.dataset.layoutMs = ms.toFixed(0);
-  svg.dataset.measureMs = measureMs.toFixed(0);
-  svg.dataset.drawMs = (ended - drawStarted).toFixed(0);
+  graphPanel.dataset.layout = 'done';
+  graphPanel.dataset.layoutMs = ms.toFixed(0);
+  graphPanel.dataset.measureMs = measureMs.toFixed(0);
+  graphPanel.dataset.drawMs = (ended - drawStarted).toFixed(0);
   post({ type: 'laidOut', nodes: graph.nodes.length, edges: graph.edges.length, ms });
 }
 
@@ -347,7 +442,7 @@ function applySelection(): void {
   const around = selected === undefined ? undefined : neighbourhoodOf(graph, selected);
   const run = selectedRun();
   const chain = run ? chainOnGraph(graph, run.chain) : undefined;
-  svg.classList.toggle('has-selection', selected !== undefined);
+  graphPanel.classList.toggle('has-selection', selected !== undefined);
   for (const [id, group] of nodeElements) {
     const role = id === selected ? 'selected' : around?.upstream.has(id) ? 'upstream' : around?.downstream.has(id) ? 'downstream' : undefined;
     group.classList.toggle('selected', role === 'selected');
@@ -365,8 +460,8 @@ function applySelection(): void {
     path.classList.toggle('faded', selected !== undefined && role === undefined && !chain?.edges.has(id));
     path.classList.toggle('chain', chain?.edges.has(id) ?? false);
   }
-  svg.dataset.selected = selected ?? '';
-  svg.dataset.run = run ? String(run.seq) : '';
+  graphPanel.dataset.selected = selected ?? '';
+  graphPanel.dataset.run = run ? String(run.seq) : '';
 }
 
 function select(id: string | undefined): void {
@@ -471,17 +566,47 @@ function renderRuns(): void {
 
 // Flashing: the animation restarts on each flash; data-flashes counts them, and data-flash-noticed-at and
 // data-flash-shown-at tell when the host heard of the last one and when the page showed it (both Date.now()
-// clocks), for whoever inspects the page.
+// clocks), for whoever inspects the page. A flash touches its node's group only: it waits for no layout, and
+// makes the page lay out nothing.
+
+// A flash is a mark over the node, an HTML element in #stage that fades out: its opacity is animated by the
+// compositor, so a flash repaints nothing of the drawing, frame after frame, while it fades. The marks are
+// made as nodes flash and dropped with the drawing they were placed on.
+const flashMarks = new Map<string, HTMLDivElement>();
+
+function flashMark(id: string, box: { x: number; y: number; width: number; height: number }, kind: GraphViewNode['kind']): HTMLDivElement {
+  let mark = flashMarks.get(id);
+  if (!mark) {
+    mark = document.createElement('div');
+    mark.className = `flash-mark kind-${kind}`;
+    mark.dataset.id = id;
+    mark.style.left = `${box.x}px`;
+    mark.style.top = `${box.y}px`;
+    mark.style.width = `${box.width}px`;
+    mark.style.height = `${box.height}px`;
+    stage.appendChild(mark);
+    flashMarks.set(id, mark);
+  }
+  return mark;
+}
+
+function dropFlashMarks(): void {
+  for (const mark of flashMarks.values()) mark.remove();
+  flashMarks.clear();
+}
 
 function flash(ids: readonly string[], noticedAt: number): void {
   const shownAt = String(performance.timeOrigin + performance.now());
   for (const id of ids) {
     const group = nodeElements.get(id);
-    if (!group) continue;
-    group.classList.remove('flash');
-    // Reading the layout between remove and add restarts the CSS animation.
-    void group.getBoundingClientRect();
-    group.classList.add('flash');
+    const box = layout?.nodes.get(id);
+    if (!group || !box) continue;
+    const mark = flashMark(id, box, nodeOf(id)?.kind ?? 'path');
+    // Two classes with the same animation under two names, taken in turn: a new animation name starts the
+    // animation again, where taking the class off and on would need a layout in between to do so.
+    const again = mark.classList.contains('flash');
+    mark.classList.toggle('flash', !again);
+    mark.classList.toggle('flash-again', again);
     group.dataset.flashes = String(Number(group.dataset.flashes ?? '0') + 1);
     group.dataset.flashNoticedAt = String(noticedAt);
     group.dataset.flashShownAt = shownAt;
@@ -514,7 +639,7 @@ function receive(message: ToWebview): void {
         autoFit = true;
         runs = [];
       }
-      graph = message.graph;
+      setGraph(message.graph);
       setHosts(message.hosts, message.host.id);
       setTrusted(message.trusted);
       showDetails();
@@ -524,7 +649,7 @@ function receive(message: ToWebview): void {
       return;
     case 'diff': {
       const structural = message.diff.addedNodes.length + message.diff.removedNodes.length + message.diff.addedEdges.length + message.diff.removedEdges.length > 0;
-      graph = applyGraphDiff(graph, message.diff);
+      setGraph(applyGraphDiff(graph, message.diff));
       if (structural) void relayout();
       else for (const node of message.diff.changedNodes) updateNode(node);
       return;
@@ -558,9 +683,9 @@ function receive(message: ToWebview): void {
 // Input: wheel zooms about the pointer, dragging the background pans, clicking a node selects it, double-
 // clicking opens it (reveals a path in the tree, opens a definition's entry).
 
-svg.addEventListener('wheel', (event) => {
+graphPanel.addEventListener('wheel', (event) => {
   event.preventDefault();
-  const bounds = svg.getBoundingClientRect();
+  const bounds = panel();
   const px = event.clientX - bounds.left;
   const py = event.clientY - bounds.top;
   const scale = Math.min(4, Math.max(0.05, view.scale * Math.exp(-event.deltaY * 0.0015)));
@@ -569,13 +694,13 @@ svg.addEventListener('wheel', (event) => {
 }, { passive: false });
 
 let drag: { x: number; y: number; startX: number; startY: number; pointer: number; moved: boolean } | undefined;
-svg.addEventListener('pointerdown', (event) => {
+graphPanel.addEventListener('pointerdown', (event) => {
   if ((event.target as Element).closest('.node')) return;
   drag = { x: view.x, y: view.y, startX: event.clientX, startY: event.clientY, pointer: event.pointerId, moved: false };
-  svg.setPointerCapture(event.pointerId);
-  svg.classList.add('panning');
+  graphPanel.setPointerCapture(event.pointerId);
+  graphPanel.classList.add('panning');
 });
-svg.addEventListener('pointermove', (event) => {
+graphPanel.addEventListener('pointermove', (event) => {
   if (!drag || event.pointerId !== drag.pointer) return;
   const dx = event.clientX - drag.startX;
   const dy = event.clientY - drag.startY;
@@ -584,15 +709,15 @@ svg.addEventListener('pointermove', (event) => {
   view = { ...view, x: drag.x + dx, y: drag.y + dy };
   viewMoved();
 });
-svg.addEventListener('pointerup', () => {
+graphPanel.addEventListener('pointerup', () => {
   // A click on the background, not a drag, clears the selection.
   if (drag && !drag.moved) select(undefined);
   drag = undefined;
-  svg.classList.remove('panning');
+  graphPanel.classList.remove('panning');
 });
-svg.addEventListener('pointercancel', () => {
+graphPanel.addEventListener('pointercancel', () => {
   drag = undefined;
-  svg.classList.remove('panning');
+  graphPanel.classList.remove('panning');
 });
 
 function nodeIdOf(target: EventTarget | null): string | undefined {
@@ -647,7 +772,7 @@ filterInput.addEventListener('input', () => {
 });
 hostSelect.addEventListener('change', () => post({ type: 'selectHost', hostId: hostSelect.value }));
 
-const defs = svgChild(svg, 'defs');
+const defs = svgChild(drawing, 'defs');
 // An arrowhead per look of edge: a marker takes its colour from its own style, not from the edge's. Sized in
 // the graph's units, so a thicker edge keeps the same arrowhead.
 for (const [id, look] of [['arrow', ''], ['arrow-faded', 'faded'], ['arrow-chain', 'chain']]) {

@@ -90,6 +90,7 @@ export class GraphPanel implements vscode.Disposable {
   /** When the first of #flashes was noticed (Date.now()). */
   #flashesNoticedAt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #flashTimer: ReturnType<typeof setImmediate> | undefined;
   #lastLayout: LayoutReport | undefined;
   /** The node the webview has selected, as it last said. */
   #selected: string | undefined;
@@ -286,10 +287,28 @@ export class GraphPanel implements vscode.Disposable {
     });
   }
 
+  /**
+   * A flash goes to the webview on its own, as soon as the changes noticed at the same time are collected:
+   * it waits neither for the graph's next diff (REFRESH_DELAY_MS, then a build of the whole graph) nor for
+   * the webview's layout, and touches only the nodes it names there.
+   */
   #noteFlash(id: string): void {
     if (this.#flashes.size === 0) this.#flashesNoticedAt = Date.now();
     this.#flashes.add(id);
+    // What flashed may have run or changed: its statistics follow in the next diff.
     this.#schedule();
+    if (this.#flashTimer || !this.#ready) return;
+    this.#flashTimer = setImmediate(() => {
+      this.#flashTimer = undefined;
+      this.#sendFlashes();
+    });
+  }
+
+  #sendFlashes(): void {
+    if (!this.#ready || this.#flashes.size === 0) return;
+    this.#lastFlash = [...this.#flashes];
+    this.#post({ type: 'flash', ids: this.#lastFlash, noticedAt: this.#flashesNoticedAt });
+    this.#flashes.clear();
   }
 
   #schedule(): void {
@@ -310,11 +329,6 @@ export class GraphPanel implements vscode.Disposable {
     const diff = diffGraphViews(this.#sent, next);
     this.#sent = next;
     if (!isEmptyDiff(diff)) this.#post({ type: 'diff', diff });
-    if (this.#flashes.size > 0) {
-      this.#lastFlash = [...this.#flashes];
-      this.#post({ type: 'flash', ids: this.#lastFlash, noticedAt: this.#flashesNoticedAt });
-      this.#flashes.clear();
-    }
   }
 
   #receive(message: FromWebview): void {
@@ -398,7 +412,7 @@ export class GraphPanel implements vscode.Disposable {
 <div id="banner" class="banner" hidden></div>
 <main class="panes">
   <div class="graph-area">
-    <svg id="graph" role="img" aria-label="${t('state graph')}"><g id="viewport"><g id="edges"></g><g id="nodes"></g></g></svg>
+    <div id="graph" role="img" aria-label="${t('state graph')}"><div id="stage"><svg id="drawing"><g id="viewport"><g id="edges"></g><g id="nodes"></g></g></svg></div></div>
     <div id="empty" class="empty" hidden>
       <p>${t('No derivations or tracked computations in this state folder yet. Define one, and it shows here with the paths it reads and writes.')}</p>
       <div class="empty-actions">
@@ -438,6 +452,7 @@ export class GraphPanel implements vscode.Disposable {
     this.#disposed = true;
     if (GraphPanel.#current === this) GraphPanel.#current = undefined;
     clearTimeout(this.#timer);
+    clearImmediate(this.#flashTimer);
     clearTimeout(this.#runsTimer);
     this.#detachRuns?.();
     for (const disposable of this.#hostDisposables) disposable.dispose();

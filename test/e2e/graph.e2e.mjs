@@ -144,6 +144,26 @@ export const steps = [
     await until(async () => /^42\b/.test(await descriptionOf(treeItem(explorer(page), 'doubled'))), 'doubled does not show 42', { timeout: 15_000 });
     await until(async () => Number(await graphNode(page, 'derive:/doubled').getAttribute('data-flashes')) >= 1, 'the derivation did not flash', { timeout: 10_000 });
     await until(async () => Number(await graphNode(page, '/counter').getAttribute('data-flashes')) >= 1, 'the source did not flash', { timeout: 10_000 });
+    // Another change flashes the node again: its animation starts over rather than running on from the last.
+    const flashes = Number(await graphNode(page, '/counter').getAttribute('data-flashes'));
+    const firstShownAt = Number(await graphNode(page, '/counter').getAttribute('data-flash-shown-at'));
+    await page.waitForTimeout(300);
+    writeFileSync(join(workspace, '.state', 'counter.json'), pythonJson(23));
+    await until(async () => Number(await graphNode(page, '/counter').getAttribute('data-flashes')) > flashes, 'the source did not flash again', { timeout: 10_000 });
+    const restarted = await graphNode(page, '/counter').evaluate((node) => {
+      const mark = [...node.ownerDocument.querySelectorAll('.flash-mark')].find((candidate) => candidate.dataset.id === node.dataset.id);
+      const animation = mark?.getAnimations()[0];
+      // The mark lies over the node's box, wherever the view is panned or zoomed to.
+      const box = node.querySelector('rect').getBoundingClientRect();
+      const over = mark?.getBoundingClientRect();
+      const covers = over !== undefined && ['left', 'top', 'width', 'height'].every((side) => Math.abs(over[side] - box[side]) < 2);
+      return { sinceShown: Date.now() - Number(node.dataset.flashShownAt), played: animation?.currentTime ?? null, covers };
+    });
+    if (!restarted.covers) throw new Error('the flash is not drawn over its node');
+    const sinceFirst = Date.now() - firstShownAt;
+    if (restarted.played === null || restarted.played > restarted.sinceShown + 50 || restarted.played >= sinceFirst - 100) {
+      throw new Error(`the second flash did not start the animation again: ${JSON.stringify({ ...restarted, sinceFirst })}`);
+    }
   }],
 
   ['choosing a run draws its cause chain, back through the derivations that set it off', async ({ page, workspace, screenshot }) => {
@@ -183,6 +203,7 @@ export const steps = [
   }],
 
   ['text stays inside its node, also a long label and an error\'s stats line', async ({ page, workspace }) => {
+    const flashesBefore = Number(await graphNode(page, '/counter').getAttribute('data-flashes'));
     writeDefinitions(workspace, {
       derivations: [
         { dest: '/doubled', sources: ['/counter'], transform: 'sources[0] * 2' },
@@ -190,8 +211,19 @@ export const steps = [
         { dest: '/e', sources: ['/counter'], transform: "throw new Error('the demo fails on purpose')" },
         { dest: '/settings/a/rather/long/path/that/goes/on/and/on/well/beyond/any/node/width', sources: ['/counter'], transform: 'sources[0]' },
       ],
-      trackers: [{ name: 'themeWatch', expression: "get('/settings/beta') ? get('/settings/theme') : 'default'" }],
+      trackers: [
+        { name: 'themeWatch', expression: "get('/settings/beta') ? get('/settings/theme') : 'default'" },
+        // Markup's own characters in a label are text, drawn as they are.
+        { name: 'a<b> & "c\'', expression: "get('/settings/beta')" },
+      ],
     });
+    const oddName = 'a<b> & "c\'';
+    await until(() => inGraph(page, (_body, name) => [...document.querySelectorAll('#nodes g.node')]
+      .some((node) => node.dataset.id === `tracker:${name}` && node.querySelector('text.label')?.textContent === name && node.querySelector('title')?.textContent === name), oddName),
+    'the tracker named with markup characters is not labelled by its name', { timeout: 20_000 });
+    // The graph was drawn anew for the new definitions: a node's count of flashes goes on.
+    const flashesAfter = Number(await graphNode(page, '/counter').getAttribute('data-flashes'));
+    if (!(flashesBefore >= 2 && flashesAfter >= flashesBefore)) throw new Error(`/counter had flashed ${flashesBefore} times before the graph was drawn anew, and ${flashesAfter} after`);
     await until(async () => /error/.test((await graphNode(page, 'derive:/e').getAttribute('aria-label')) ?? ''), 'the failing derivation does not show its error', { timeout: 20_000 });
     const overflowing = await inGraph(page, () => [...document.querySelectorAll('#nodes g.node')].flatMap((node) => {
       const width = Number(node.querySelector('rect').getAttribute('width'));

@@ -209,8 +209,25 @@ async function probeDuringLayout(page) {
   return graphFrame(page).locator('body').evaluate(() => new Promise((resolve) => {
     const svg = document.getElementById('graph');
     const nodes = [...document.querySelectorAll('#nodes g.node')];
-    const result = { sawRunning: false, maxGapMs: 0, zoomMs: [], selectMs: [], failures: [] };
+    const result = { sawRunning: false, maxGapMs: 0, zoomMs: [], selectMs: [], failures: [], frames: 0, maxFrameGapMs: 0, longTasks: [] };
     let last = performance.now();
+    // Long tasks of the renderer's thread, which the page shares with the workbench: each with its attribution
+    // (self: the graph page's own), and the frames drawn meanwhile.
+    let done = false;
+    const longTasks = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) if (result.sawRunning) result.longTasks.push({ ms: entry.duration, name: entry.name });
+    });
+    longTasks.observe({ type: 'longtask' });
+    let lastFrame;
+    const onFrame = (time) => {
+      if (result.sawRunning) {
+        result.frames++;
+        if (lastFrame !== undefined) result.maxFrameGapMs = Math.max(result.maxFrameGapMs, time - lastFrame);
+        lastFrame = time;
+      }
+      if (!done) requestAnimationFrame(onFrame);
+    };
+    requestAnimationFrame(onFrame);
     const ticker = setInterval(() => {
       const now = performance.now();
       result.maxGapMs = Math.max(result.maxGapMs, now - last);
@@ -238,6 +255,8 @@ async function probeDuringLayout(page) {
     const watch = setInterval(() => {
       if (svg.dataset.layout === 'running') result.sawRunning = true;
       if (result.sawRunning && svg.dataset.layout === 'done') {
+        done = true;
+        longTasks.disconnect();
         clearInterval(ticker);
         clearInterval(act);
         clearInterval(watch);
@@ -438,7 +457,14 @@ try {
     console.log(`  the explorer's cold first display / the faster baseline   ${ratio.toFixed(2)}×   (target ≤ 1.3×)`);
   }
   if (runsSection('graph')) {
+    // RESTATE_SPEED_TRACE=<file> records a Chrome trace of the graph section (every process, the webview's
+    // included, with CPU samples), to open in the browser's Performance panel or read with a script.
+    const tracePath = process.env.RESTATE_SPEED_TRACE;
+    if (tracePath) {
+      await browser.startTracing(undefined, { path: tracePath, screenshots: false, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame', 'v8.execute', 'disabled-by-default-v8.cpu_profiler', 'blink.user_timing', 'toplevel'] });
+    }
     const measured = await measureGraph(page);
+    if (tracePath) await browser.stopTracing();
     const ms = (value) => `${value.toFixed(0).padStart(6)} ms`;
     const list = (values) => values.map((value) => value.toFixed(0)).join(', ');
     const { relayout } = measured;
@@ -446,6 +472,10 @@ try {
     console.log(`  layout of the complete graph, drawing included                ${ms(measured.first.layoutMs)}   (target < 4000 ms); on the page's thread: measuring labels ${measured.first.measureMs} ms, drawing ${measured.first.drawMs} ms`);
     console.log(`  relayout after one more derivation (${measured.after.nodes} nodes, ${measured.after.edges} edges)   ${ms(relayout.layoutMs)}   (target < 4000 ms); on the page's thread: measuring labels ${relayout.measureMs} ms, drawing ${relayout.drawMs} ms`);
     console.log(`  during it: longest gap of a 10 ms timer ${relayout.maxGapMs.toFixed(0)} ms; wheel zoom → next frame ${list(relayout.zoomMs)} ms; click select → next frame ${list(relayout.selectMs)} ms${relayout.failures.length ? `; FAILED: ${relayout.failures.join('; ')}` : ''}`);
+    const tasks = relayout.longTasks;
+    const own = tasks.filter((task) => task.name === 'self');
+    const sum = (values) => values.reduce((total, value) => total + value, 0);
+    console.log(`  during it: ${relayout.frames} frames, the longest gap between two ${relayout.maxFrameGapMs.toFixed(0)} ms; long tasks (over 50 ms) ${tasks.length}, ${sum(tasks.map((task) => task.ms)).toFixed(0)} ms in all, the longest ${Math.max(0, ...tasks.map((task) => task.ms)).toFixed(0)} ms; of them the graph page's own ${own.length}, ${sum(own.map((task) => task.ms)).toFixed(0)} ms`);
     console.log(`  a source written → its flash shown, from the host's notice: during the relayout ${list(measured.duringLayout)} ms; at rest ${list(measured.atRest)} ms   (target < 100 ms)`);
   }
 } catch (error) {

@@ -57,6 +57,15 @@ describe('graph model', () => {
     assert.ok(isEmptyDiff(diffGraphViews(after, after)));
   });
 
+  it('applies a diff of statistics only without sorting the graph again: the same order, the same edges', () => {
+    const before = buildGraphView(snapshot(['/flag', '/old']), definitions, idOf);
+    const after = buildGraphView(snapshot(['/flag', '/old'], 3), definitions, idOf);
+    const applied = applyGraphDiff(before, diffGraphViews(before, after));
+    assert.deepEqual(applied, after);
+    assert.equal(applied.edges, before.edges);
+    assert.equal(applyGraphDiff(after, diffGraphViews(after, after)), after);
+  });
+
   it('marks the derivations and trackers of another process with their owner, and a change of owner is a diff', () => {
     const app = buildGraphView(snapshot(['/flag']), EMPTY_DEFINITIONS, () => undefined, undefined, 'writer, pid 42');
     assert.deepEqual(app.nodes.filter((n) => n.owner !== undefined).map((n) => `${n.id} ${n.owner}`), ['derive:/sum writer, pid 42', 'track:7 writer, pid 42']);
