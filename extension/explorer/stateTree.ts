@@ -8,6 +8,7 @@ import { RedisStateHost } from '../sources/redisStateHost';
 import { redisHostItem, redisStateItem } from './redisItems';
 import type { LiveApp, LiveApps } from '../sources/liveApps';
 import { appItem, appsGroupItem } from './appItems';
+import { readDirectoryTypes } from '../workspace/fileAccess';
 
 /** A state source, shown as a root when the workspace has more than one, or when it is a Redis root. */
 export interface HostNode {
@@ -540,7 +541,7 @@ function fileName(uri: vscode.Uri): string {
 async function subfolders(host: StateHost, path: string): Promise<Set<string> | undefined> {
   if (!hasFiles(host)) return undefined;
   try {
-    const entries = await vscode.workspace.fs.readDirectory(host.folderFor(path));
+    const entries = await readDirectoryTypes(host.folderFor(path));
     return new Set(entries.filter(([, type]) => (type & vscode.FileType.Directory) !== 0).map(([name]) => name));
   } catch {
     return undefined;
