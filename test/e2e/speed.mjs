@@ -494,6 +494,8 @@ async function measureColdDisplay({ keepExplorer }) {
     for (const side of pair) {
       const result = await coldDisplay(coldSides[side]);
       times[side].push(result.ms);
+      // RESTATE_SPEED_DEBUG=1 prints each explorer round's log, to line it up with the click.
+      if (side === 'explorer' && process.env.RESTATE_SPEED_DEBUG) console.log(`round ${round + 1}: ${result.ms.toFixed(0)} ms\n${result.log.join('\n')}`);
       if (side === 'explorer') {
         activation.push(...msIn(result.log, /activated in (\d+) ms/));
         topLevel.push(...msIn(result.log, /top level read: \d+ item\(s\) in (\d+) ms/));
