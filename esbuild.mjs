@@ -38,6 +38,25 @@ const redisClientApart = {
   },
 };
 
+/**
+ * proper-lockfile (with graceful-fs, which copies and patches node:fs when it loads, and signal-exit) is
+ * evaluated when the bundle loads, since the file-system backend imports it; the extension never takes its
+ * locks (its adapter is not node:fs's default one), yet it cost 130 ms of a loaded extension host's start-up.
+ * In the extension's bundle the import gets a stand-in that loads the package on first use.
+ * @type {import('esbuild').Plugin}
+ */
+const lockfileOnFirstUse = {
+  name: 'lockfile-on-first-use',
+  setup(build) {
+    build.onResolve({ filter: /^proper-lockfile$/ }, (args) => (args.namespace === 'on-first-use' ? undefined : { path: args.path, namespace: 'on-first-use' }));
+    build.onLoad({ filter: /.*/, namespace: 'on-first-use' }, (args) => ({
+      contents: `let loaded;\nmodule.exports = new Proxy({}, { get: (_, key) => (loaded ??= require(${JSON.stringify(args.path)}))[key] });\n`,
+      resolveDir: process.cwd(),
+      loader: 'js',
+    }));
+  },
+};
+
 /** @type {import('esbuild').BuildOptions[]} */
 const builds = bench || cli ? [] : [
   {
@@ -50,7 +69,7 @@ const builds = bench || cli ? [] : [
     external: ['vscode'],
     // jsonc-parser's UMD main build loads its parts with a dynamic require that bundling breaks; its ESM build bundles.
     mainFields: ['module', 'main'],
-    plugins: [redisClientApart],
+    plugins: [redisClientApart, lockfileOnFirstUse],
     metafile: true,
   },
   {
