@@ -145,6 +145,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
   async getChildren(node?: ExplorerNode): Promise<ExplorerNode[]> {
     if (node === undefined) {
       const started = performance.now();
+      const startedAt = new Date();
       await this.hosts.whenReady();
       const generation = this.#hostsGeneration;
       const all = this.hosts.all;
@@ -152,7 +153,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
         ? [...this.#appsGroup(all[0]), ...await this.#stateChildren(all[0], '/')]
         : all.map((host) => this.#remember({ kind: 'host', id: host.id, host }));
       // What the tree's own work costs, apart from the workbench's: visible in the log next to activation.
-      this.log?.info(`top level read: ${shown.length} item(s) in ${(performance.now() - started).toFixed(0)} ms`);
+      this.log?.info(`top level read: ${shown.length} item(s) in ${(performance.now() - started).toFixed(0)} ms (began at ${startedAt.toISOString()})`);
       this.#topLevelShown = true;
       if (generation !== this.#hostsGeneration) this.refresh();
       return shown;

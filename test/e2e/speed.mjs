@@ -66,11 +66,6 @@ function refreshesLogged(userData) {
   return logLines(userData).filter((line) => line.includes('] refresh ')).length;
 }
 
-/** The numbers in ms of the log lines that match, in order, e.g. `top level read: 201 item(s) in 35 ms`. */
-function loggedMs(userData, pattern) {
-  return logLines(userData).map((line) => pattern.exec(line)).filter(Boolean).map((match) => Number(match[1]));
-}
-
 /**
  * Starts recording, in the page, when the row of `label` is next rendered: VS Code renders a row's template
  * again when the tree gives it a new item, which is when refreshed children are shown.
@@ -407,10 +402,16 @@ const rounds = Number(process.env.RESTATE_SPEED_ROUNDS ?? 5);
 /** How long the page must have run no long task (50 ms or more) before the click. */
 const quietMs = 1000;
 
-/** The two sides of the cold comparison: where the extension is, its tab, its view and the row waited for. */
+/**
+ * The sides of the cold comparison: where the extension is, its tab, its view and the row waited for.
+ * RESTATE_SPEED_BEFORE names another build of the explorer (a folder with its package.json and dist/), measured
+ * as a third side in the same rounds: before and after a change, on the same machine at the same time.
+ */
+const explorerSide = (extensionDevelopmentPath) => ({ extensionDevelopmentPath, tab: 'Restate', treeName: 'State Explorer', firstRow: name(0) });
 const coldSides = {
-  explorer: { extensionDevelopmentPath: repoRoot, tab: 'Restate', treeName: 'State Explorer', firstRow: name(0) },
+  explorer: explorerSide(repoRoot),
   baseline: { extensionDevelopmentPath: join(dir, 'baseline-extension'), tab: 'Baseline', treeName: 'Baseline Items', firstRow: 'item00' },
+  ...(process.env.RESTATE_SPEED_BEFORE ? { before: explorerSide(process.env.RESTATE_SPEED_BEFORE) } : {}),
 };
 
 /** The extension log files present now, to tell a round's own log from the earlier rounds'. */
@@ -465,7 +466,30 @@ async function coldDisplay(side) {
     `the ${side.treeName} view did not show ${side.firstRow}`, { timeout: 60_000, interval: 20 });
   const ownLogFiles = [...logFiles(userData)].filter((file) => !logsBefore.has(file));
   const log = ownLogFiles.flatMap((file) => readFileSync(file, 'utf8').split('\n'));
-  return { ms: timing.shownAt - timing.clickedAt, waitedForQuietMs: quiet, context, page, log, ownLogFiles };
+  const origin = await page.evaluate(() => performance.timeOrigin);
+  // The page's times as times of day, to line them up with the times the extension logs (its log lines' own
+  // stamps are written later, when the line reaches the log).
+  const epoch = { clicked: origin + timing.clickedAt, inDocument: origin + timing.inDocumentAt, shown: origin + timing.shownAt };
+  return { ms: timing.shownAt - timing.clickedAt, waitedForQuietMs: quiet, context, page, log, ownLogFiles, epoch };
+}
+
+/**
+ * Where a round's time went, in ms from the click: when activation began (negative: before the click), when
+ * the tree was asked for its top level and when it had read it, and when the first row was in the document.
+ */
+function timeline({ log, epoch }) {
+  const beganAt = (pattern) => {
+    const match = log.map((line) => pattern.exec(line)).find(Boolean);
+    return match ? Date.parse(match[1]) - epoch.clicked : undefined;
+  };
+  const topLevelBegan = beganAt(/top level read: .* \(began at ([^)]+)\)/);
+  const [topLevelMs] = msIn(log, /top level read: \d+ item\(s\) in (\d+) ms/);
+  return {
+    activationBegan: beganAt(/activated in \d+ ms \(began at ([^)]+)\)/),
+    topLevelBegan,
+    topLevelRead: topLevelBegan === undefined || topLevelMs === undefined ? undefined : topLevelBegan + topLevelMs,
+    inDocument: epoch.inDocument - epoch.clicked,
+  };
 }
 
 /** The numbers in ms of the log lines that match, e.g. `top level read: 201 item(s) in 35 ms`. */
@@ -474,45 +498,54 @@ function msIn(lines, pattern) {
 }
 
 /**
- * The explorer's cold first display against the baseline's: one warm-up round of each (not counted: the
- * browser's, the server's and the disk's caches are filled for both), then `rounds` rounds of each,
- * alternating, each side first in every other pair (E B, B E, …), so that a slow spell of the shared machine
- * falls on both. Keeps the last explorer round's page open when `keepExplorer` and returns it.
+ * The explorer's cold first display against the baseline's: one warm-up round of each side (not counted: the
+ * browser's, the server's and the disk's caches are filled for all), then `rounds` rounds of each, the sides
+ * taking turns and each round starting one side later (E B, B E, … or E B P, B P E, P E B with a build before),
+ * so that a slow spell of the shared machine falls on every side. Keeps the last explorer round's page open
+ * when `keepExplorer` and returns it.
  */
 async function measureColdDisplay({ keepExplorer }) {
-  const times = { explorer: [], baseline: [] };
-  const activation = [];
-  const topLevel = [];
+  const order = Object.keys(coldSides);
+  const times = Object.fromEntries(order.map((side) => [side, []]));
+  const logged = Object.fromEntries(order.map((side) => [side, { activation: [], topLevel: [], timeline: [] }]));
   let kept;
-  const order = ['explorer', 'baseline'];
   for (const side of order) {
     const warmUp = await coldDisplay(coldSides[side]);
     await warmUp.context.close();
   }
   for (let round = 0; round < rounds; round++) {
-    const pair = round % 2 === 0 ? order : [...order].reverse();
-    for (const side of pair) {
+    const turn = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
+    for (const side of turn) {
       const result = await coldDisplay(coldSides[side]);
       times[side].push(result.ms);
       // RESTATE_SPEED_DEBUG=1 prints each explorer round's log, to line it up with the click.
-      if (side === 'explorer' && process.env.RESTATE_SPEED_DEBUG) console.log(`round ${round + 1}: ${result.ms.toFixed(0)} ms\n${result.log.join('\n')}`);
-      if (side === 'explorer') {
-        activation.push(...msIn(result.log, /activated in (\d+) ms/));
-        topLevel.push(...msIn(result.log, /top level read: \d+ item\(s\) in (\d+) ms/));
-      }
+      if (side !== 'baseline' && process.env.RESTATE_SPEED_DEBUG) console.log(`${side} round ${round + 1}: ${result.ms.toFixed(0)} ms; clicked at ${new Date(result.epoch.clicked).toISOString()}\n${result.log.join('\n')}`);
+      logged[side].activation.push(...msIn(result.log, /activated in (\d+) ms/));
+      logged[side].topLevel.push(...msIn(result.log, /top level read: \d+ item\(s\) in (\d+) ms/));
+      if (side !== 'baseline') logged[side].timeline.push(timeline(result));
       if (keepExplorer && side === 'explorer' && times.explorer.length === rounds) kept = result;
       else await result.context.close();
     }
   }
   const ms = (value) => `${value.toFixed(0)} ms`;
   const spread = (values) => `${ms(Math.min(...values))}–${ms(Math.max(...values))}`;
-  const ratios = times.explorer.map((value, index) => value / times.baseline[index]);
-  const ratio = median(times.explorer) / median(times.baseline);
-  console.log(`Cold first display (${leaves} leaves; ${rounds} rounds of each side, alternating, after one warm-up round each; click after ${quietMs} ms without a long task)`);
-  console.log(`  explorer: click on the Restate tab → root's children shown   median ${ms(median(times.explorer)).padStart(7)}   (${spread(times.explorer)}; ${times.explorer.map(ms).join(', ')})`);
-  console.log(`  baseline: click on its tab → first of 16 static items shown   median ${ms(median(times.baseline)).padStart(7)}   (${spread(times.baseline)}; ${times.baseline.map(ms).join(', ')})`);
-  console.log(`  median explorer / median baseline   ${ratio.toFixed(2)}×   (target ≤ 1.3×); per pair ${ratios.map((value) => `${value.toFixed(2)}×`).join(', ')}`);
-  console.log(`  from the explorer's log: activation ${activation.join(', ')} ms; the tree's read of the top level ${topLevel.join(', ')} ms`);
+  const titles = {
+    explorer: 'explorer: click on the Restate tab → root\'s children shown',
+    before: 'explorer as built before (RESTATE_SPEED_BEFORE), the same',
+    baseline: 'baseline: click on its tab → first of 16 static items shown',
+  };
+  console.log(`Cold first display (${leaves} leaves; ${rounds} rounds of each side, taking turns, after one warm-up round each; click after ${quietMs} ms without a long task)`);
+  for (const side of order) {
+    console.log(`  ${titles[side].padEnd(62)} median ${ms(median(times[side])).padStart(7)}   (${spread(times[side])}; ${times[side].map(ms).join(', ')})`);
+  }
+  for (const side of order.filter((side) => side !== 'baseline')) {
+    const ratio = median(times[side]) / median(times.baseline);
+    const ratios = times[side].map((value, index) => value / times.baseline[index]);
+    console.log(`  ${side}: median / baseline's median   ${ratio.toFixed(2)}×   (target ≤ 1.3×); round by round ${ratios.map((value) => `${value.toFixed(2)}×`).join(', ')}`);
+    console.log(`  ${side}, from its log: activation ${logged[side].activation.join(', ')} ms; the tree's read of the top level ${logged[side].topLevel.join(', ')} ms`);
+    const part = (key) => logged[side].timeline.map((parts) => (parts[key] === undefined ? '?' : parts[key].toFixed(0))).join(', ');
+    console.log(`  ${side}, from the click (ms, round by round): activation began ${part('activationBegan')}; the tree asked for its top level ${part('topLevelBegan')}; read ${part('topLevelRead')}; the first row in the document ${part('inDocument')}`);
+  }
   return kept;
 }
 
