@@ -8,6 +8,7 @@ import { RedisStateHost } from '../sources/redisStateHost';
 import { redisHostItem, redisStateItem } from './redisItems';
 import type { LiveApp, LiveApps } from '../sources/liveApps';
 import { appItem, appsGroupItem } from './appItems';
+import { readDirectoryTypes } from '../workspace/fileAccess';
 
 /** A state source, shown as a root when the workspace has more than one, or when it is a Redis root. */
 export interface HostNode {
@@ -144,6 +145,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
   async getChildren(node?: ExplorerNode): Promise<ExplorerNode[]> {
     if (node === undefined) {
       const started = performance.now();
+      const startedAt = new Date();
       await this.hosts.whenReady();
       const generation = this.#hostsGeneration;
       const all = this.hosts.all;
@@ -151,7 +153,7 @@ export class StateTreeProvider implements vscode.TreeDataProvider<ExplorerNode>,
         ? [...this.#appsGroup(all[0]), ...await this.#stateChildren(all[0], '/')]
         : all.map((host) => this.#remember({ kind: 'host', id: host.id, host }));
       // What the tree's own work costs, apart from the workbench's: visible in the log next to activation.
-      this.log?.info(`top level read: ${shown.length} item(s) in ${(performance.now() - started).toFixed(0)} ms`);
+      this.log?.info(`top level read: ${shown.length} item(s) in ${(performance.now() - started).toFixed(0)} ms (began at ${startedAt.toISOString()})`);
       this.#topLevelShown = true;
       if (generation !== this.#hostsGeneration) this.refresh();
       return shown;
@@ -540,7 +542,7 @@ function fileName(uri: vscode.Uri): string {
 async function subfolders(host: StateHost, path: string): Promise<Set<string> | undefined> {
   if (!hasFiles(host)) return undefined;
   try {
-    const entries = await vscode.workspace.fs.readDirectory(host.folderFor(path));
+    const entries = await readDirectoryTypes(host.folderFor(path));
     return new Set(entries.filter(([, type]) => (type & vscode.FileType.Directory) !== 0).map(([name]) => name));
   } catch {
     return undefined;

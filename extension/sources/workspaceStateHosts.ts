@@ -3,6 +3,7 @@ import { FolderStateHost } from './folderStateHost';
 import { parseRedisRoots, passwordKey, redisRootsSetting, type RedisRootSetting } from './redisRoots';
 import { RedisStateHost } from './redisStateHost';
 import type { StateHost, StateHosts } from './stateHost';
+import { fileTypeOf } from '../workspace/fileAccess';
 import { isInsideWorkspaceFolder } from '../workspace/stateFolderPath';
 
 const settingSection = 'restate';
@@ -186,7 +187,7 @@ export class WorkspaceStateHosts implements StateHosts {
 
 async function isDirectory(uri: vscode.Uri): Promise<boolean> {
   try {
-    return ((await vscode.workspace.fs.stat(uri)).type & vscode.FileType.Directory) !== 0;
+    return ((await fileTypeOf(uri)) & vscode.FileType.Directory) !== 0;
   } catch {
     return false;
   }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { MISSING, RestateBackendError, RestateFormatError, jsonSerializer } from '../restate';
+import { readFileBytes } from './fileAccess';
 
 const component = 'explorer';
 
@@ -15,7 +16,7 @@ const component = 'explorer';
 export async function readValueFile(file: vscode.Uri, path: string): Promise<unknown> {
   let data: Uint8Array;
   try {
-    data = await vscode.workspace.fs.readFile(file);
+    data = await readFileBytes(file);
   } catch (error) {
     // A folder without a value file has no own value, and neither has a name that is a folder (S84).
     if (absentCodes.has(codeOf(error))) return MISSING;

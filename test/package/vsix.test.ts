@@ -55,12 +55,22 @@ after(() => {
 describe('the State Explorer .vsix', () => {
   it('holds the bundles, media, README, CHANGELOG, LICENSE and manifests, and nothing else', () => {
     const names = [...zipEntries(readFileSync(vsix)).keys()].filter((name) => name.startsWith('extension/')).map((name) => name.slice('extension/'.length));
-    for (const expected of ['package.json', 'package.nls.json', 'readme.md', 'changelog.md', 'LICENSE.txt', 'dist/extension.js', 'media/dist/webview.js',
+    for (const expected of ['package.json', 'package.nls.json', 'readme.md', 'changelog.md', 'LICENSE.txt', 'dist/extension.js', 'dist/redisClient.js', 'media/dist/webview.js',
       'media/restate.svg', 'media/graph.css', 'media/restate-definitions.schema.json', 'media/screenshot-explorer.png']) {
       assert.ok(names.includes(expected), `the .vsix has no ${expected}: ${names.join(', ')}`);
     }
-    const allowed = /^(package\.json|package\.nls(\.[\w-]+)?\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/extension\.js|media\/dist\/webview\.js|media\/[\w.-]+\.(css|json|png|svg))$/;
+    const allowed = /^(package\.json|package\.nls(\.[\w-]+)?\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|redisClient)\.js|media\/dist\/webview\.js|media\/[\w.-]+\.(css|json|png|svg))$/;
     assert.deepEqual(names.filter((name) => !allowed.test(name)), [], 'the .vsix holds files it should not (sources, tests, maps, packages)');
+  });
+
+  it('leaves the Redis client out of the bundle the extension host loads at start-up', () => {
+    const entries = zipEntries(readFileSync(vsix));
+    const extension = entries.get('extension/dist/extension.js')?.().toString('utf8') ?? '';
+    const redisClient = entries.get('extension/dist/redisClient.js')?.().toString('utf8') ?? '';
+    // The extension reaches the client only through a require of its own bundle, made when Redis is first used.
+    assert.ok(extension.includes('require("./redisClient.js")'), 'dist/extension.js does not load dist/redisClient.js');
+    assert.ok(redisClient.length > extension.length, `dist/redisClient.js (${redisClient.length} bytes) is not the larger part: dist/extension.js has ${extension.length}`);
+    assert.ok(!extension.includes('RESP3'), 'dist/extension.js holds the Redis client\'s code');
   });
 
   it('shows the README\'s images from files inside the .vsix, as VS Code\'s extension page reads them', () => {
