@@ -41,8 +41,9 @@ export class InMemoryBackend implements Backend {
   /**
    * Nodes that have been looked up, by canonical path. Callers tend to pass the same path strings again,
    * whose hashes V8 keeps, so one lookup here beats hashing each segment on the way down. Nodes enter on
-   * their first read rather than on creation, so writing many new leaves does not pay for a large index
-   * (nor for a node object per leaf: a bare leaf is made a node when it is first found).
+   * their first read rather than on creation (a parent when a child of it is looked up), so writing many
+   * new leaves does not pay for a large index, nor for a node object per leaf: a bare leaf is made a node
+   * when it is first found.
    */
   readonly #byPath = new Map<string, MemoryNode>([['/', this.#root]]);
   /**
@@ -53,6 +54,9 @@ export class InMemoryBackend implements Backend {
   #missedPath = '';
   #missedParent: MemoryNode | undefined;
   #missedName = '';
+  /** The last parent found by its path for a child missing from the index (see #parentAt). Deletes forget it. */
+  #parentPath = '';
+  #parentNode: MemoryNode | undefined;
   /**
    * The last two nodes found, by their paths: a controller reads a path just before it writes it, and a
    * tracked or derived computation often reads the same two paths in turn (a flag, then what it selects).
@@ -106,6 +110,7 @@ export class InMemoryBackend implements Backend {
     this.#deleteNode(this.paths.resolve(path, COMPONENT));
     // A delete may have detached the remembered nodes from the tree.
     this.#missedParent = undefined;
+    this.#parentNode = undefined;
     this.#foundPath = '';
     this.#foundNode = undefined;
     this.#otherPath = '';
@@ -206,31 +211,57 @@ export class InMemoryBackend implements Backend {
       this.#remember(canonical, known);
       return known;
     }
+    if (canonical === '/') return this.#root;
+    const slash = canonical.lastIndexOf('/');
+    const parent = this.#parentAt(canonical, slash);
+    if (parent === undefined) return undefined;
+    const name = canonical.slice(slash + 1);
+    const child = parent.children?.get(name);
+    if (child === undefined) {
+      this.#missedPath = canonical;
+      this.#missedParent = parent;
+      this.#missedName = name;
+      return undefined;
+    }
+    let node: MemoryNode;
+    if (isNode(child)) {
+      node = child;
+    } else {
+      node = new MemoryNode(child, undefined);
+      parent.children!.set(name, node);
+    }
+    this.#byPath.set(canonical, node);
+    return node;
+  }
+
+  /**
+   * The parent of the node at a canonical path other than the root, whose last slash is at `slash`.
+   * Siblings tend to be used one after the other, so the last parent found is checked first, with no
+   * string made; then the index, then the tree from the root.
+   */
+  #parentAt(canonical: string, slash: number): MemoryNode | undefined {
+    if (slash === 0) return this.#root;
+    const lastPath = this.#parentPath;
+    if (slash === lastPath.length && this.#parentNode !== undefined && canonical.startsWith(lastPath)) return this.#parentNode;
+    const parentPath = canonical.slice(0, slash);
+    const parent = this.#byPath.get(parentPath) ?? this.#walk(parentPath);
+    if (parent !== undefined) {
+      this.#parentPath = parentPath;
+      this.#parentNode = parent;
+    }
+    return parent;
+  }
+
+  /** The node at a canonical path, found from the root and then indexed; none for a bare leaf. */
+  #walk(canonical: string): MemoryNode | undefined {
     let node = this.#root;
     let start = 1;
     while (start < canonical.length) {
       let end = canonical.indexOf('/', start);
       if (end === -1) end = canonical.length;
-      const name = canonical.slice(start, end);
-      const child = node.children?.get(name);
-      if (child === undefined) {
-        if (end === canonical.length) {
-          this.#missedPath = canonical;
-          this.#missedParent = node;
-          this.#missedName = name;
-        }
-        return undefined;
-      }
-      if (isNode(child)) {
-        node = child;
-      } else if (end === canonical.length) {
-        const boxed = new MemoryNode(child, undefined);
-        node.children!.set(name, boxed);
-        node = boxed;
-      } else {
-        // A bare leaf has no children.
-        return undefined;
-      }
+      const child = node.children?.get(canonical.slice(start, end));
+      if (!isNode(child)) return undefined;
+      node = child;
       start = end + 1;
     }
     this.#byPath.set(canonical, node);
@@ -241,6 +272,16 @@ export class InMemoryBackend implements Backend {
   #writeNew(canonical: string, value: unknown): void {
     // The parent a missed read remembers may be about to gain this child, or lose its place to a new node.
     this.#missedParent = undefined;
+    const slash = canonical.lastIndexOf('/');
+    const parent = this.#parentAt(canonical, slash);
+    if (parent !== undefined) {
+      const name = canonical.slice(slash + 1);
+      parent.children ??= new Map();
+      const child = parent.children.get(name);
+      if (isNode(child)) child.value = value;
+      else parent.children.set(name, leafEntry(value));
+      return;
+    }
     let node = this.#root;
     let start = 1;
     for (;;) {

@@ -182,4 +182,20 @@ describe('InMemoryBackend specifics', () => {
     backend.write('/h/leaf/below', 4);
     assert.deepEqual(handle.read(), { '/': 3, below: 4 });
   });
+  it('S79 S80 writes that move between parents whose paths share a beginning land under the right one, across deletes', () => {
+    const backend = new InMemoryBackend();
+    const parents = ['/a', '/b', '/ab', '/a/b', '/a/bc', '/b/a'];
+    for (let round = 0; round < 3; round++) {
+      for (const parent of parents) for (const name of ['x', 'y']) backend.write(`${parent}/${name}`, `${parent}/${name} ${round}`);
+      for (const parent of parents) {
+        for (const name of ['x', 'y']) assert.equal(backend.read(`${parent}/${name}`), `${parent}/${name} ${round}`);
+      }
+      assert.deepEqual(backend.listChildren('/a'), ['b', 'bc', 'x', 'y']);
+      backend.delete(round === 0 ? '/a' : round === 1 ? '/a/b' : '/');
+      assert.equal(backend.read('/a/b/x'), MISSING);
+      backend.write('/a/b/z', round);
+      assert.deepEqual(backend.read('/a/b'), { z: round });
+      backend.delete('/a/b/z');
+    }
+  });
 });
