@@ -5,9 +5,31 @@ import type { Backend, ValueHandle } from './backend';
 
 const COMPONENT = 'memory';
 
-interface MemoryNode {
+/**
+ * A node kept as an object: the root, a node with children, a leaf whose value is an object, and a leaf
+ * that a lookup by path or a handle holds on to. Any other leaf is stored bare, as its value in its
+ * parent's `children`, so that it costs one map entry and its name: telling the two apart is then a
+ * `typeof`, since a node is the only object a map of children holds.
+ */
+class MemoryNode {
+  /** MISSING when the node only holds children (S80). */
   value: unknown;
-  children: Map<string, MemoryNode> | undefined;
+  children: Map<string, unknown> | undefined;
+
+  constructor(value: unknown, children: Map<string, unknown> | undefined) {
+    this.value = value;
+    this.children = children;
+  }
+}
+
+/** Whether an entry of a map of children is a node rather than a bare leaf's value. */
+function isNode(child: unknown): child is MemoryNode {
+  return typeof child === 'object' && child !== null;
+}
+
+/** What a leaf holding `value` is stored as in its parent's map. */
+function leafEntry(value: unknown): unknown {
+  return isNode(value) ? new MemoryNode(value, undefined) : value;
 }
 
 /**
@@ -15,19 +37,26 @@ interface MemoryNode {
  * fresh. A leaf operation costs O(depth) at most, and usually one hash lookup.
  */
 export class InMemoryBackend implements Backend {
-  readonly #root: MemoryNode = { value: MISSING, children: undefined };
+  readonly #root = new MemoryNode(MISSING, undefined);
   /**
    * Nodes that have been looked up, by canonical path. Callers tend to pass the same path strings again,
    * whose hashes V8 keeps, so one lookup here beats hashing each segment on the way down. Nodes enter on
-   * their first read rather than on creation, so writing many new leaves does not pay for a large index.
+   * their first read rather than on creation (a parent when a child of it is looked up), so writing many
+   * new leaves does not pay for a large index, nor for a node object per leaf: a bare leaf is made a node
+   * when it is first found.
    */
   readonly #byPath = new Map<string, MemoryNode>([['/', this.#root]]);
   /**
-   * Where the last lookup of a missing path stopped: its parent, when that exists. A controller reads a
-   * path before writing it, so creating a new leaf can start there instead of at the root.
+   * Where the last lookup of a missing path stopped: its parent, when that exists, and its name. A
+   * controller reads a path before writing it, so creating a new leaf can start there instead of at the
+   * root. Any write that may add children, and any delete, forgets it.
    */
   #missedPath = '';
   #missedParent: MemoryNode | undefined;
+  #missedName = '';
+  /** The last parent found by its path for a child missing from the index (see #parentAt). Deletes forget it. */
+  #parentPath = '';
+  #parentNode: MemoryNode | undefined;
   /**
    * The last two nodes found, by their paths: a controller reads a path just before it writes it, and a
    * tracked or derived computation often reads the same two paths in turn (a flag, then what it selects).
@@ -58,9 +87,22 @@ export class InMemoryBackend implements Backend {
     if (value === undefined || value === MISSING) {
       throw new RestateValueError(COMPONENT, canonical, `cannot write ${value === undefined ? 'undefined' : 'MISSING'} to ${canonical}: delete the path instead`);
     }
-    const known = this.#remembered(canonical) ?? this.#byPath.get(canonical);
-    if (known !== undefined) known.value = value;
-    else this.#create(canonical).value = value;
+    const known = this.#remembered(canonical);
+    if (known !== undefined) {
+      known.value = value;
+      return;
+    }
+    const parent = this.#missedParent;
+    if (parent !== undefined && canonical === this.#missedPath) {
+      // The read just before found no such child: it can be added without looking for it again.
+      this.#missedParent = undefined;
+      parent.children ??= new Map();
+      parent.children.set(this.#missedName, leafEntry(value));
+      return;
+    }
+    const indexed = this.#byPath.get(canonical);
+    if (indexed !== undefined) indexed.value = value;
+    else this.#writeNew(canonical, value);
   }
 
   delete(path: string): void {
@@ -68,6 +110,7 @@ export class InMemoryBackend implements Backend {
     this.#deleteNode(this.paths.resolve(path, COMPONENT));
     // A delete may have detached the remembered nodes from the tree.
     this.#missedParent = undefined;
+    this.#parentNode = undefined;
     this.#foundPath = '';
     this.#foundNode = undefined;
     this.#otherPath = '';
@@ -82,20 +125,23 @@ export class InMemoryBackend implements Backend {
       this.#byPath.set('/', this.#root);
       return;
     }
-    const node = this.#find(canonical);
-    if (node === undefined) return;
-    this.#forgetSubtree(canonical, node);
+    const slash = canonical.lastIndexOf('/');
+    const parentPath = slash === 0 ? '/' : canonical.slice(0, slash);
+    const name = canonical.slice(slash + 1);
+    const child = this.#find(parentPath)?.children?.get(name);
+    if (child === undefined) return;
+    if (isNode(child)) this.#forgetSubtree(canonical, child);
     // Unlink the node, then every ancestor left with neither a value nor children (S80).
-    let child = canonical;
-    while (child !== '/') {
-      const slash = child.lastIndexOf('/');
-      const parentPath = slash === 0 ? '/' : child.slice(0, slash);
-      const parent = this.#find(parentPath)!;
-      parent.children!.delete(child.slice(slash + 1));
-      if (parent.children!.size === 0) parent.children = undefined;
-      if (parentPath === '/' || nodeExists(parent)) break;
-      this.#byPath.delete(parentPath);
-      child = parentPath;
+    let childPath = canonical;
+    while (childPath !== '/') {
+      const at = childPath.lastIndexOf('/');
+      const ancestorPath = at === 0 ? '/' : childPath.slice(0, at);
+      const ancestor = this.#find(ancestorPath)!;
+      ancestor.children!.delete(childPath.slice(at + 1));
+      if (ancestor.children!.size === 0) ancestor.children = undefined;
+      if (ancestorPath === '/' || nodeExists(ancestor)) break;
+      this.#byPath.delete(ancestorPath);
+      childPath = ancestorPath;
     }
   }
 
@@ -149,30 +195,72 @@ export class InMemoryBackend implements Backend {
     return canonical === this.#otherPath ? this.#otherNode : undefined;
   }
 
+  #remember(canonical: string, node: MemoryNode): void {
+    this.#otherPath = this.#foundPath;
+    this.#otherNode = this.#foundNode;
+    this.#foundPath = canonical;
+    this.#foundNode = node;
+  }
+
+  /** The node at a canonical path; a bare leaf found there is made a node first, and indexed. */
   #find(canonical: string): MemoryNode | undefined {
     const remembered = this.#remembered(canonical);
     if (remembered !== undefined) return remembered;
     const known = this.#byPath.get(canonical);
     if (known !== undefined) {
-      this.#otherPath = this.#foundPath;
-      this.#otherNode = this.#foundNode;
-      this.#foundPath = canonical;
-      this.#foundNode = known;
+      this.#remember(canonical, known);
       return known;
     }
-    let node: MemoryNode | undefined = this.#root;
+    if (canonical === '/') return this.#root;
+    const slash = canonical.lastIndexOf('/');
+    const parent = this.#parentAt(canonical, slash);
+    if (parent === undefined) return undefined;
+    const name = canonical.slice(slash + 1);
+    const child = parent.children?.get(name);
+    if (child === undefined) {
+      this.#missedPath = canonical;
+      this.#missedParent = parent;
+      this.#missedName = name;
+      return undefined;
+    }
+    let node: MemoryNode;
+    if (isNode(child)) {
+      node = child;
+    } else {
+      node = new MemoryNode(child, undefined);
+      parent.children!.set(name, node);
+    }
+    this.#byPath.set(canonical, node);
+    return node;
+  }
+
+  /**
+   * The parent of the node at a canonical path other than the root, whose last slash is at `slash`.
+   * Siblings tend to be used one after the other, so the last parent found is checked first, with no
+   * string made; then the index, then the tree from the root.
+   */
+  #parentAt(canonical: string, slash: number): MemoryNode | undefined {
+    if (slash === 0) return this.#root;
+    const lastPath = this.#parentPath;
+    if (slash === lastPath.length && this.#parentNode !== undefined && canonical.startsWith(lastPath)) return this.#parentNode;
+    const parentPath = canonical.slice(0, slash);
+    const parent = this.#byPath.get(parentPath) ?? this.#walk(parentPath);
+    if (parent !== undefined) {
+      this.#parentPath = parentPath;
+      this.#parentNode = parent;
+    }
+    return parent;
+  }
+
+  /** The node at a canonical path, found from the root and then indexed; none for a bare leaf. */
+  #walk(canonical: string): MemoryNode | undefined {
+    let node = this.#root;
     let start = 1;
     while (start < canonical.length) {
       let end = canonical.indexOf('/', start);
       if (end === -1) end = canonical.length;
-      const child: MemoryNode | undefined = node.children?.get(canonical.slice(start, end));
-      if (child === undefined) {
-        if (end === canonical.length) {
-          this.#missedPath = canonical;
-          this.#missedParent = node;
-        }
-        return undefined;
-      }
+      const child = node.children?.get(canonical.slice(start, end));
+      if (!isNode(child)) return undefined;
       node = child;
       start = end + 1;
     }
@@ -180,32 +268,44 @@ export class InMemoryBackend implements Backend {
     return node;
   }
 
-  /** Creates the node at a canonical path that has none, and any missing ancestors. */
-  #create(canonical: string): MemoryNode {
-    if (canonical === this.#missedPath && this.#missedParent !== undefined) {
-      const parent = this.#missedParent;
-      this.#missedParent = undefined;
-      const node: MemoryNode = { value: MISSING, children: undefined };
+  /** Writes a canonical path that may not exist yet, creating its missing ancestors. */
+  #writeNew(canonical: string, value: unknown): void {
+    // The parent a missed read remembers may be about to gain this child, or lose its place to a new node.
+    this.#missedParent = undefined;
+    const slash = canonical.lastIndexOf('/');
+    const parent = this.#parentAt(canonical, slash);
+    if (parent !== undefined) {
+      const name = canonical.slice(slash + 1);
       parent.children ??= new Map();
-      parent.children.set(canonical.slice(canonical.lastIndexOf('/') + 1), node);
-      return node;
+      const child = parent.children.get(name);
+      if (isNode(child)) child.value = value;
+      else parent.children.set(name, leafEntry(value));
+      return;
     }
     let node = this.#root;
     let start = 1;
-    while (start < canonical.length) {
+    for (;;) {
       let end = canonical.indexOf('/', start);
       if (end === -1) end = canonical.length;
       const name = canonical.slice(start, end);
       node.children ??= new Map();
-      let child = node.children.get(name);
-      if (child === undefined) {
-        child = { value: MISSING, children: undefined };
-        node.children.set(name, child);
+      const child = node.children.get(name);
+      if (end === canonical.length) {
+        if (isNode(child)) child.value = value;
+        else node.children.set(name, leafEntry(value));
+        return;
       }
-      node = child;
+      let next: MemoryNode;
+      if (isNode(child)) {
+        next = child;
+      } else {
+        // A missing ancestor, or a bare leaf that is about to have a child.
+        next = new MemoryNode(child === undefined ? MISSING : child, undefined);
+        node.children.set(name, next);
+      }
+      node = next;
       start = end + 1;
     }
-    return node;
   }
 
   #forgetSubtree(path: string, node: MemoryNode): void {
@@ -216,6 +316,8 @@ export class InMemoryBackend implements Backend {
     while (pending.length > 0) {
       const [parentPath, parent] = pending.pop()!;
       for (const [name, child] of parent.children!) {
+        // Bare leaves are never indexed.
+        if (!isNode(child)) continue;
         const childPath = parentPath + '/' + name;
         this.#byPath.delete(childPath);
         if (child.children !== undefined) pending.push([childPath, child]);
@@ -237,7 +339,8 @@ function readNode(node: MemoryNode, levelsLeft = RECURSION_LIMIT): unknown {
   const result: Record<string, unknown> = {};
   if (node.value !== MISSING) result[OWN_VALUE_KEY] = node.value;
   for (const name of [...node.children.keys()].sort(compareNames)) {
-    setKey(result, name, readNode(node.children.get(name)!, levelsLeft - 1));
+    const child = node.children.get(name);
+    setKey(result, name, isNode(child) ? readNode(child, levelsLeft - 1) : child);
   }
   return result;
 }
@@ -250,8 +353,10 @@ function readDeepNode(top: MemoryNode): Record<string, unknown> {
     const [node, result] = pending.pop()!;
     if (node.value !== MISSING) result[OWN_VALUE_KEY] = node.value;
     for (const name of [...node.children!.keys()].sort(compareNames)) {
-      const child = node.children!.get(name)!;
-      if (child.children === undefined) {
+      const child = node.children!.get(name);
+      if (!isNode(child)) {
+        setKey(result, name, child);
+      } else if (child.children === undefined) {
         setKey(result, name, child.value);
       } else {
         // The key goes in now, in order; the object is filled when its turn comes.
