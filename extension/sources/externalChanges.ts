@@ -32,6 +32,16 @@ export interface ExternalChangesOptions {
    * returns is called once they have been.
    */
   readonly beforeNotify?: (changes: readonly { readonly path: string; readonly newValue: unknown }[]) => () => void;
+  /** Called once a burst was reported: how many paths it read and how long that took, then the same for its notifications. */
+  readonly onReported?: (report: BurstReport) => void;
+}
+
+/** What reporting one burst of changed paths cost. */
+export interface BurstReport {
+  readonly pathsRead: number;
+  readonly readMs: number;
+  readonly changesNotified: number;
+  readonly notifyMs: number;
 }
 
 /** A path that failed to read after a change: when it first failed, and the next read again. */
@@ -165,6 +175,7 @@ export class ExternalChanges {
 
   async #report(paths: readonly string[]): Promise<void> {
     if (this.#disposed || paths.length === 0) return;
+    const started = performance.now();
     const { controller, cache, observed } = this.#options;
     let nodes = paths.filter((path) => path !== '/');
     const ownWritesBefore = observed.ownWriteMark();
@@ -273,7 +284,11 @@ export class ExternalChanges {
       changes.push({ path: '/', prevValue: ownOnly(rootBefore), newValue: ownOnly(rootAfter) });
     }
     for (const path of readAgain) this.record(path);
-    if (changes.length === 0) return;
+    const readMs = performance.now() - started;
+    if (changes.length === 0) {
+      this.#options.onReported?.({ pathsRead: paths.length, readMs, changesNotified: 0, notifyMs: 0 });
+      return;
+    }
     // Shallow paths first, so a folder that appeared is reported before the files inside it.
     changes.sort((a, b) => a.path.split('/').length - b.path.split('/').length);
     const notified = this.#options.beforeNotify?.(changes);
@@ -284,6 +299,7 @@ export class ExternalChanges {
     } finally {
       notified?.();
     }
+    this.#options.onReported?.({ pathsRead: paths.length, readMs, changesNotified: changes.length, notifyMs: performance.now() - started - readMs });
   }
 
   /** Schedules the next read of a path that failed to read, or reports it once its retries are used up. */
