@@ -8,6 +8,7 @@ import { RedisStateHost } from '../sources/redisStateHost';
 import { redisHostItem, redisStateItem } from './redisItems';
 import type { LiveApp, LiveApps } from '../sources/liveApps';
 import { appItem, appsGroupItem } from './appItems';
+import { subfolderNames } from '../workspace/subfolders';
 
 /** A state source, shown as a root when the workspace has more than one, or when it is a Redis root. */
 export interface HostNode {
@@ -538,13 +539,7 @@ function fileName(uri: vscode.Uri): string {
 
 /** The names of the sub-folders of a node's children folder, or undefined when it cannot be read. */
 async function subfolders(host: StateHost, path: string): Promise<Set<string> | undefined> {
-  if (!hasFiles(host)) return undefined;
-  try {
-    const entries = await vscode.workspace.fs.readDirectory(host.folderFor(path));
-    return new Set(entries.filter(([, type]) => (type & vscode.FileType.Directory) !== 0).map(([name]) => name));
-  } catch {
-    return undefined;
-  }
+  return hasFiles(host) ? subfolderNames(host.folderFor(path)) : undefined;
 }
 
 /** The destination paths of the host's derivations (S118), each with its derivation's last error, if any. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { MISSING, RestateBackendError, RestateFormatError, jsonSerializer } from '../restate';
 
@@ -10,12 +11,14 @@ const component = 'explorer';
  * children separately.
  *
  * Throws a RestateFormatError when the file cannot be parsed and a RestateBackendError when it cannot be
- * read, like the backend does for the same file.
+ * read, like the backend does for the same file. A `file` value file is read with node:fs, synchronously, as
+ * the backend reads one value: vscode.workspace.fs relays every call through the workbench (10–50 ms a call
+ * in code-server), and the tree reads a page of value files at once, Find every one.
  */
 export async function readValueFile(file: vscode.Uri, path: string): Promise<unknown> {
   let data: Uint8Array;
   try {
-    data = await vscode.workspace.fs.readFile(file);
+    data = file.scheme === 'file' ? readFileSync(file.fsPath) : await vscode.workspace.fs.readFile(file);
   } catch (error) {
     // A folder without a value file has no own value, and neither has a name that is a folder (S84).
     if (absentCodes.has(codeOf(error))) return MISSING;
