@@ -70,7 +70,7 @@ export class ExternalChanges {
    * Own values of nodes with children as the tree last read them from their value files (readOwnValue),
    * bypassing the cache: the only old value known for such a node when nobody read its whole subtree.
    */
-  readonly #ownValues = new Map<string, unknown>();
+  readonly #ownValues = new PathMap<unknown>();
   /** Paths that failed to read after a change and are read again later, so their burst is not held back. */
   readonly #retries = new Map<string, Retry>();
   /** Paths whose last read failed, whether they are read again or were reported: they must be read next time. */
@@ -109,7 +109,7 @@ export class ExternalChanges {
   /** Forgets the remembered own values at and below a node: the controller deleted it. */
   forgetOwnValue(path: string): void {
     if (path === '/') this.#rootValue = Promise.resolve(MISSING);
-    for (const known of [...this.#ownValues.keys()]) if (isAtOrBelow(known, path)) this.#ownValues.delete(known);
+    this.#ownValues.deleteAtOrBelow(path);
   }
 
   /**
@@ -367,6 +367,49 @@ export class ExternalChanges {
       if (ancestor !== '/' && this.#options.observed.knowledgeOf(ancestor) === 'missing') return MISSING;
     }
     return UNKNOWN;
+  }
+}
+
+/**
+ * A map keyed by state path that also counts, per path, the keys strictly below it: dropping a leaf's key
+ * and what lies below it costs one lookup, not a look at every key (Find remembers every leaf's value).
+ */
+export class PathMap<V> {
+  readonly #values = new Map<string, V>();
+  readonly #below = new Map<string, number>();
+
+  get size(): number {
+    return this.#values.size;
+  }
+
+  has(path: string): boolean {
+    return this.#values.has(path);
+  }
+
+  get(path: string): V | undefined {
+    return this.#values.get(path);
+  }
+
+  set(path: string, value: V): void {
+    if (!this.#values.has(path)) for (const ancestor of ancestorsOf(path)) this.#below.set(ancestor, (this.#below.get(ancestor) ?? 0) + 1);
+    this.#values.set(path, value);
+  }
+
+  delete(path: string): boolean {
+    if (!this.#values.delete(path)) return false;
+    for (const ancestor of ancestorsOf(path)) {
+      const left = (this.#below.get(ancestor) ?? 1) - 1;
+      if (left === 0) this.#below.delete(ancestor);
+      else this.#below.set(ancestor, left);
+    }
+    return true;
+  }
+
+  /** Deletes the key `path` and every key below it. */
+  deleteAtOrBelow(path: string): void {
+    this.delete(path);
+    if (!this.#below.has(path)) return;
+    for (const known of [...this.#values.keys()]) if (isAtOrBelow(known, path)) this.delete(known);
   }
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { ExternalChanges } from '../../../extension/sources/externalChanges';
+import { ExternalChanges, PathMap } from '../../../extension/sources/externalChanges';
 import { ObservedBackend } from '../../../extension/sources/observedBackend';
 import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING, RestateFormatError, nodeFileAdapter } from '../../../extension/restate/index';
 import type { FileAdapter, StateEvent, TraceRecord } from '../../../extension/restate/index';
@@ -348,5 +348,28 @@ describe('external changes (S124–S125)', () => {
     await settled;
     assert.deepEqual(events, [{ path: '/a', prev: 1, next: 2 }]);
     assert.deepEqual(traces.filter((r) => r.kind === 'set').map((r) => r.cause), ['api']);
+  });
+});
+
+describe('PathMap: own values kept by path', () => {
+  test('deleteAtOrBelow drops the key and the keys below it, and nothing else', () => {
+    const map = new PathMap<number>();
+    for (const [index, path] of ['/a', '/a/b', '/a/b/c', '/a/bc', '/x'].entries()) map.set(path, index);
+    map.set('/a/b/c', 9);
+    assert.equal(map.size, 5);
+    map.deleteAtOrBelow('/a/b');
+    assert.deepEqual(['/a', '/a/b', '/a/b/c', '/a/bc', '/x'].filter((path) => map.has(path)), ['/a', '/a/bc', '/x']);
+    map.deleteAtOrBelow('/x');
+    map.deleteAtOrBelow('/nothing');
+    assert.deepEqual(['/a', '/a/bc', '/x'].filter((path) => map.has(path)), ['/a', '/a/bc']);
+    // Counts below a path follow deletes: /a has one key below it now, then none.
+    map.delete('/a/bc');
+    map.set('/a/b', 1);
+    map.deleteAtOrBelow('/a');
+    assert.equal(map.size, 0);
+    map.set('/p/q', 1);
+    map.set('/r', 2);
+    map.deleteAtOrBelow('/');
+    assert.equal(map.size, 0);
   });
 });
