@@ -7,14 +7,16 @@ import type { ExplorerNode, StateTreeProvider } from '../explorer/stateTree';
 import type { Command } from './command';
 import { revealNode } from './reveal';
 import { targetOf } from './targets';
-import { describeMatches, matchesInValue, mayContain, searchTextOf } from './valueMatches';
+import { findPaths, searchTextOf, type SearchablePath } from './valueMatches';
 
+/** How many matching paths the quick pick is given; typing narrows them down. */
+const maxShown = 1000;
 /** How many value files Find reads before it lets the extension host do other work. */
 const valueReadsPerTurn = 256;
 /** Values are searched once typing pauses this long, not on every keystroke. */
 const searchDelayMs = 80;
 
-interface PathItem extends vscode.QuickPickItem {
+interface PathItem extends vscode.QuickPickItem, SearchablePath {
   readonly host: StateHost;
   readonly path: string;
   /** The node's own value, searched for the typed text; undefined when it has none. */
@@ -27,8 +29,8 @@ interface PathItem extends vscode.QuickPickItem {
 
 /**
  * Finds a node and reveals it in the tree: `restate.find(target?)`. Without a target it shows a quick pick
- * over every path with its value; the typed text is also searched inside the values, and an item shows
- * where its value matched. Returns the path revealed.
+ * over every path with its value (see findPaths); the typed text is also searched inside the values, and an
+ * item shows where its value matched. Returns the path revealed.
  */
 export class FindCommand implements Command {
   readonly id = 'restate.find';
@@ -50,8 +52,6 @@ export class FindCommand implements Command {
     await this.hosts.whenReady();
     const quickPick = vscode.window.createQuickPick<PathItem>();
     quickPick.placeholder = vscode.l10n.t('Find a state path, or text in a value');
-    quickPick.matchOnDescription = true;
-    quickPick.matchOnDetail = true;
     quickPick.busy = true;
     quickPick.show();
     const chosen = new Promise<PathItem | undefined>((resolve) => {
@@ -60,10 +60,15 @@ export class FindCommand implements Command {
     });
     let all: readonly PathItem[] = [];
     let closed = false;
-    // The quick pick filters on what it shows: each item's detail shows its value's matches of the typed text.
+    // The search runs here, over every path: a quick pick handed 100,000 items took the workbench many
+    // seconds to take them. It is shown the first matches, each always shown (the quick pick filters on
+    // its own words only) with its detail saying where its value matched.
     const showMatches = (): void => {
-      const items = all.map((item) => withMatches(item, quickPick.value));
-      if (items.some((item, index) => item.detail !== quickPick.items[index]?.detail)) quickPick.items = items;
+      const { shown, count } = findPaths(all, quickPick.value, maxShown);
+      const active = new Set(quickPick.activeItems.map(itemKey));
+      quickPick.items = shown.map((item) => ({ ...item, alwaysShow: true }));
+      if (active.size > 0) quickPick.activeItems = quickPick.items.filter((item) => active.has(itemKey(item)));
+      quickPick.title = count > shown.length ? vscode.l10n.t('{0} of {1} paths shown: type to narrow them down', shown.length, count) : undefined;
     };
     let pending: ReturnType<typeof setTimeout> | undefined;
     quickPick.onDidChangeValue(() => {
@@ -71,20 +76,17 @@ export class FindCommand implements Command {
       pending = setTimeout(showMatches, searchDelayMs);
     });
     // Every path is listed first, its value filled in once all values are read: a large state is searchable
-    // by path at once. The item under the cursor stays the active one when the values come.
+    // by path at once.
     const started = performance.now();
     let listedMs = 0;
     collectPaths(this.hosts.all).then(async (paths) => {
       listedMs = performance.now() - started;
       all = paths;
-      quickPick.items = paths;
+      showMatches();
       const valued = await withValues(paths);
       if (closed) return;
-      const active = new Set(quickPick.activeItems.map((item) => `${item.host.id}:${item.path}`));
       all = valued;
       quickPick.keepScrollPosition = true;
-      quickPick.items = valued;
-      if (active.size > 0) quickPick.activeItems = valued.filter((item) => active.has(`${item.host.id}:${item.path}`));
       showMatches();
       quickPick.busy = false;
       this.log?.info(`find: ${valued.length} path(s) listed in ${listedMs.toFixed(0)} ms, values read in ${(performance.now() - started - listedMs).toFixed(0)} ms`);
@@ -177,8 +179,6 @@ export async function withValues(items: readonly PathItem[]): Promise<PathItem[]
   return result;
 }
 
-function withMatches(item: PathItem, query: string): PathItem {
-  const matches = mayContain(item.searchText, query) ? describeMatches(matchesInValue(item.value, query)) : '';
-  const detail = [item.folderLabel, matches].filter((part) => part !== undefined && part !== '').join('  ·  ') || undefined;
-  return detail === item.detail ? item : { ...item, detail };
+function itemKey(item: PathItem): string {
+  return `${item.host.id}:${item.path}`;
 }
