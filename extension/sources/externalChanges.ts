@@ -32,6 +32,13 @@ export interface ExternalChangesOptions {
    * returns is called once they have been.
    */
   readonly beforeNotify?: (changes: readonly { readonly path: string; readonly newValue: unknown }[]) => () => void;
+  /**
+   * Whether a node exists now, told without listing its parent: true or false when that can be told for
+   * sure, undefined when only the parent's listing can tell (S84). For a node whose old value is unknown,
+   * whose removal alone can be reported: a burst of a few such nodes in a large folder then costs a few file
+   * calls instead of one listing of the whole folder per burst.
+   */
+  readonly exists?: (path: string) => Promise<boolean | undefined>;
   /** Called once a burst was reported: how many paths it read and how long that took, then the same for its notifications. */
   readonly onReported?: (report: BurstReport) => void;
 }
@@ -203,9 +210,21 @@ export class ExternalChanges {
       }
       return names;
     };
+    // A parent is listed when many of its children are unknown, else each is looked for on its own.
+    const unknownBelow = new Map<string, number>();
+    nodes.forEach((path, index) => {
+      if (before[index] === UNKNOWN) unknownBelow.set(parentPath(path), (unknownBelow.get(parentPath(path)) ?? 0) + 1);
+    });
+    const exists = this.#options.exists;
+    const looksForEach = (parent: string): boolean => {
+      const siblings = observed.listedCount(parent);
+      return exists !== undefined && siblings !== undefined && (unknownBelow.get(parent) ?? 0) * LIST_RATIO < siblings;
+    };
     const read = await Promise.all(nodes.map(async (path, index) => {
       try {
         if (before[index] !== UNKNOWN) return await cache.read(path, MISSING);
+        const found = looksForEach(parentPath(path)) ? await exists!(path) : undefined;
+        if (found !== undefined) return found ? UNKNOWN : MISSING;
         return (await listed(path)).has(nameOf(path)) ? UNKNOWN : MISSING;
       } catch (error) {
         return new ReadFailure(error);
@@ -423,6 +442,12 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   const promise = new Promise<void>((done) => { resolve = done; });
   return { promise, resolve };
 }
+
+/**
+ * A parent with this many times more children than it has unknown ones in a burst is not listed: each is
+ * looked for on its own (a few file calls each, against one entry of a listing).
+ */
+const LIST_RATIO = 16;
 
 /** No old value is known for the node: nothing was seen of it but, at most, its name in a listing. */
 const UNKNOWN: unique symbol = Symbol('unknown');
