@@ -47,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): RestateExtensionApi 
   const watchAppsOf = (): void => apps.setRoots(hosts.all.flatMap((host) => inspectedRootOf(host) ?? []));
   const tree = new StateTreeProvider(hosts, decorations, log, apps);
   const view = vscode.window.createTreeView('restate.explorer', { treeDataProvider: tree, showCollapseAll: true });
-  const find = new FindCommand(hosts, tree, view);
+  const find = new FindCommand(hosts, tree, view, log);
   const selection = new ViewSelection(view, tree);
   context.subscriptions.push(
     hosts,

@@ -1,19 +1,22 @@
 import * as vscode from 'vscode';
-import { readOwnValue, type StateHost, type StateHosts } from '../sources/stateHost';
+import { hasFiles, readOwnValue, type StateHost, type StateHosts } from '../sources/stateHost';
+import { subfolderNames } from '../workspace/fileAccess';
 import { previewValue } from '../explorer/preview';
 import { childPath } from '../sources/statePaths';
 import type { ExplorerNode, StateTreeProvider } from '../explorer/stateTree';
 import type { Command } from './command';
 import { revealNode } from './reveal';
 import { targetOf } from './targets';
-import { describeMatches, matchesInValue, mayContain, searchTextOf } from './valueMatches';
+import { findPaths, searchTextOf, type SearchablePath } from './valueMatches';
 
-/** Enough for a quick pick; a larger state is searched by its first paths. */
-const maxPaths = 5000;
+/** How many matching paths the quick pick is given; typing narrows them down. */
+const maxShown = 1000;
+/** How many value files Find reads before it lets the extension host do other work. */
+const valueReadsPerTurn = 256;
 /** Values are searched once typing pauses this long, not on every keystroke. */
 const searchDelayMs = 80;
 
-interface PathItem extends vscode.QuickPickItem {
+interface PathItem extends vscode.QuickPickItem, SearchablePath {
   readonly host: StateHost;
   readonly path: string;
   /** The node's own value, searched for the typed text; undefined when it has none. */
@@ -26,8 +29,8 @@ interface PathItem extends vscode.QuickPickItem {
 
 /**
  * Finds a node and reveals it in the tree: `restate.find(target?)`. Without a target it shows a quick pick
- * over every path with its value; the typed text is also searched inside the values, and an item shows
- * where its value matched. Returns the path revealed.
+ * over every path with its value (see findPaths); the typed text is also searched inside the values, and an
+ * item shows where its value matched. Returns the path revealed.
  */
 export class FindCommand implements Command {
   readonly id = 'restate.find';
@@ -36,6 +39,7 @@ export class FindCommand implements Command {
     private readonly hosts: StateHosts,
     private readonly tree: StateTreeProvider,
     private readonly view: vscode.TreeView<ExplorerNode>,
+    private readonly log?: vscode.LogOutputChannel,
   ) {}
 
   async execute(target?: unknown): Promise<string | undefined> {
@@ -48,8 +52,6 @@ export class FindCommand implements Command {
     await this.hosts.whenReady();
     const quickPick = vscode.window.createQuickPick<PathItem>();
     quickPick.placeholder = vscode.l10n.t('Find a state path, or text in a value');
-    quickPick.matchOnDescription = true;
-    quickPick.matchOnDetail = true;
     quickPick.busy = true;
     quickPick.show();
     const chosen = new Promise<PathItem | undefined>((resolve) => {
@@ -57,28 +59,45 @@ export class FindCommand implements Command {
       quickPick.onDidHide(() => resolve(undefined));
     });
     let all: readonly PathItem[] = [];
-    // The quick pick filters on what it shows: each item's detail shows its value's matches of the typed text.
+    let closed = false;
+    // The search runs here, over every path: a quick pick handed 100,000 items took the workbench many
+    // seconds to take them. It is shown the first matches, each always shown (the quick pick filters on
+    // its own words only) with its detail saying where its value matched.
     const showMatches = (): void => {
-      const items = all.map((item) => withMatches(item, quickPick.value));
-      if (items.some((item, index) => item.detail !== quickPick.items[index]?.detail)) quickPick.items = items;
+      const { shown, count } = findPaths(all, quickPick.value, maxShown);
+      const active = new Set(quickPick.activeItems.map(itemKey));
+      quickPick.items = shown.map((item) => ({ ...item, alwaysShow: true }));
+      if (active.size > 0) quickPick.activeItems = quickPick.items.filter((item) => active.has(itemKey(item)));
+      quickPick.title = count > shown.length ? vscode.l10n.t('{0} of {1} paths shown: type to narrow them down', shown.length, count) : undefined;
     };
     let pending: ReturnType<typeof setTimeout> | undefined;
     quickPick.onDidChangeValue(() => {
       clearTimeout(pending);
       pending = setTimeout(showMatches, searchDelayMs);
     });
-    collect(this.hosts.all).then((items) => {
-      all = items;
-      quickPick.items = items;
+    // Every path is listed first, its value filled in once all values are read: a large state is searchable
+    // by path at once.
+    const started = performance.now();
+    let listedMs = 0;
+    collectPaths(this.hosts.all).then(async (paths) => {
+      listedMs = performance.now() - started;
+      all = paths;
+      showMatches();
+      const valued = await withValues(paths);
+      if (closed) return;
+      all = valued;
+      quickPick.keepScrollPosition = true;
       showMatches();
       quickPick.busy = false;
-    }, (error: unknown) => {
+      this.log?.info(`find: ${valued.length} path(s) listed in ${listedMs.toFixed(0)} ms, values read in ${(performance.now() - started - listedMs).toFixed(0)} ms`);
+    }).catch((error: unknown) => {
       // Without this the pick would spin forever over an empty list.
       quickPick.busy = false;
       console.error('[restate] [find] cannot list the state paths:', error);
       void vscode.window.showErrorMessage(vscode.l10n.t('Cannot list the state paths: {0}', error instanceof Error ? error.message : String(error)));
     });
     const picked = await chosen;
+    closed = true;
     clearTimeout(pending);
     quickPick.dispose();
     return picked;
@@ -99,42 +118,36 @@ export class FindInViewCommand implements Command {
   }
 }
 
-/** Every state path of the sources, as Find lists them; exported for the tests. */
+/** Every state path of the sources with its value, as Find lists them; exported for the tests. */
 export async function collect(hosts: readonly StateHost[]): Promise<PathItem[]> {
+  return withValues(await collectPaths(hosts));
+}
+
+/**
+ * Every state path of the sources, breadth first, without values (see withValues). A state folder's node is
+ * looked into only when its children folder exists: one listing of the names and one of the sub-folders per
+ * node with children, not one listing per node.
+ */
+export async function collectPaths(hosts: readonly StateHost[]): Promise<PathItem[]> {
   const items: PathItem[] = [];
   for (const host of hosts) {
     const backend = host.controller.backend;
     if (backend.listChildren === undefined) continue;
+    const folderLabel = hosts.length > 1 ? host.label : undefined;
     const queue = ['/'];
     // One source that cannot be read (a Redis root whose server is gone) hides only its own paths.
     try {
-      while (queue.length > 0 && items.length < maxPaths) {
-        const parent = queue.shift()!;
-        const names = await backend.listChildren(parent);
+      for (let next = 0; next < queue.length; next++) {
+        const parent = queue[next];
+        const [names, folders] = await Promise.all([backend.listChildren(parent), hasFiles(host) ? subfolderNames(host.folderFor(parent)) : undefined]);
         const paths = names.map((name) => childPath(parent, name));
-        const entries = await Promise.all(paths.map(async (path) => {
-          const hasChildren = (await backend.listChildren!(path)).length > 0;
-          let description = '';
-          let value: unknown;
-          try {
-            const own = await readOwnValue(host, path);
-            if (own.hasValue) {
-              description = previewValue(own.value);
-              value = own.value;
-            }
-          } catch {
-            description = vscode.l10n.t('invalid value');
-          }
-          return { path, hasChildren, description, value };
-        }));
-        for (const entry of entries) {
-          const folderLabel = hosts.length > 1 ? host.label : undefined;
-          items.push({
-            label: entry.path, description: entry.description, detail: folderLabel, folderLabel, host, path: entry.path,
-            value: entry.value, searchText: entry.value === undefined ? '' : searchTextOf(entry.value),
-          });
-          if (entry.hasChildren) queue.push(entry.path);
-        }
+        const withChildren = folders === undefined
+          ? await Promise.all(paths.map(async (path) => (await backend.listChildren!(path)).length > 0))
+          : names.map((name) => folders.has(name));
+        paths.forEach((path, index) => {
+          items.push({ label: path, description: '', detail: folderLabel, folderLabel, host, path, value: undefined, searchText: '' });
+          if (withChildren[index]) queue.push(path);
+        });
       }
     } catch (error) {
       if (hosts.length === 1) throw error;
@@ -145,8 +158,27 @@ export async function collect(hosts: readonly StateHost[]): Promise<PathItem[]> 
   return items;
 }
 
-function withMatches(item: PathItem, query: string): PathItem {
-  const matches = mayContain(item.searchText, query) ? describeMatches(matchesInValue(item.value, query)) : '';
-  const detail = [item.folderLabel, matches].filter((part) => part !== undefined && part !== '').join('  ·  ') || undefined;
-  return detail === item.detail ? item : { ...item, detail };
+/**
+ * The items with their own values read; a value that cannot be read is described so. A state folder's value
+ * files are read synchronously (see readValueFile), so the reads pause every `valueReadsPerTurn` to let the
+ * extension host answer in between.
+ */
+export async function withValues(items: readonly PathItem[]): Promise<PathItem[]> {
+  const result: PathItem[] = [];
+  for (let start = 0; start < items.length; start += valueReadsPerTurn) {
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    result.push(...await Promise.all(items.slice(start, start + valueReadsPerTurn).map(async (item): Promise<PathItem> => {
+      try {
+        const own = await readOwnValue(item.host, item.path);
+        return own.hasValue ? { ...item, description: previewValue(own.value), value: own.value, searchText: searchTextOf(own.value) } : item;
+      } catch {
+        return { ...item, description: vscode.l10n.t('invalid value') };
+      }
+    })));
+  }
+  return result;
+}
+
+function itemKey(item: PathItem): string {
+  return `${item.host.id}:${item.path}`;
 }

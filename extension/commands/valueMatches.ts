@@ -106,3 +106,37 @@ function snippet(leaf: unknown, text: string, at: number, length: number): strin
   const inner = JSON.stringify(text.slice(start, end)).slice(1, -1);
   return `"${start > 0 ? '…' : ''}${inner}${end < text.length ? '…' : ''}"`;
 }
+
+/** What Find searches of one state path: the path, its value's preview and its value. */
+export interface SearchablePath {
+  readonly path: string;
+  // Writable in the type, as vscode.QuickPickItem has it, so that a quick pick's item can be one.
+  description?: string;
+  readonly folderLabel?: string;
+  readonly value: unknown;
+  /** The value's searchTextOf; '' while the value is not known. */
+  readonly searchText: string;
+}
+
+/**
+ * The first `limit` of `items` that the typed text finds, in their order, each with `detail` saying where its
+ * value matched (and its state folder, when `folderLabel` is set), and how many it finds in all. Each word of
+ * the text must occur in the path, its state folder's label or its value's preview, or the whole text in its
+ * value. Every item, for no text.
+ */
+export function findPaths<T extends SearchablePath>(items: readonly T[], query: string, limit: number): { shown: (T & { detail?: string })[]; count: number } {
+  const words = query.trim().toLowerCase().split(/\s+/).filter((word) => word !== '');
+  const shown: (T & { detail?: string })[] = [];
+  let count = 0;
+  for (const item of items) {
+    const text = words.length === 0 ? '' : `${item.path}\n${item.folderLabel ?? ''}\n${item.description ?? ''}`.toLowerCase();
+    const inPath = words.every((word) => text.includes(word));
+    const matches = mayContain(item.searchText, query) ? describeMatches(matchesInValue(item.value, query)) : '';
+    if (!inPath && matches === '') continue;
+    count++;
+    if (shown.length >= limit) continue;
+    const detail = [item.folderLabel, matches].filter((part) => part !== undefined && part !== '').join('  ·  ') || undefined;
+    shown.push({ ...item, detail });
+  }
+  return { shown, count };
+}

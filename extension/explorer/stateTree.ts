@@ -8,7 +8,7 @@ import { RedisStateHost } from '../sources/redisStateHost';
 import { redisHostItem, redisStateItem } from './redisItems';
 import type { LiveApp, LiveApps } from '../sources/liveApps';
 import { appItem, appsGroupItem } from './appItems';
-import { readDirectoryTypes } from '../workspace/fileAccess';
+import { subfolderNames } from '../workspace/fileAccess';
 
 /** A state source, shown as a root when the workspace has more than one, or when it is a Redis root. */
 export interface HostNode {
@@ -540,13 +540,7 @@ function fileName(uri: vscode.Uri): string {
 
 /** The names of the sub-folders of a node's children folder, or undefined when it cannot be read. */
 async function subfolders(host: StateHost, path: string): Promise<Set<string> | undefined> {
-  if (!hasFiles(host)) return undefined;
-  try {
-    const entries = await readDirectoryTypes(host.folderFor(path));
-    return new Set(entries.filter(([, type]) => (type & vscode.FileType.Directory) !== 0).map(([name]) => name));
-  } catch {
-    return undefined;
-  }
+  return hasFiles(host) ? subfolderNames(host.folderFor(path)) : undefined;
 }
 
 /** The destination paths of the host's derivations (S118), each with its derivation's last error, if any. */

@@ -32,6 +32,23 @@ export interface ExternalChangesOptions {
    * returns is called once they have been.
    */
   readonly beforeNotify?: (changes: readonly { readonly path: string; readonly newValue: unknown }[]) => () => void;
+  /**
+   * Whether a node exists now, told without listing its parent: true or false when that can be told for
+   * sure, undefined when only the parent's listing can tell (S84). For a node whose old value is unknown,
+   * whose removal alone can be reported: a burst of a few such nodes in a large folder then costs a few file
+   * calls instead of one listing of the whole folder per burst.
+   */
+  readonly exists?: (path: string) => Promise<boolean | undefined>;
+  /** Called once a burst was reported: how many paths it read and how long that took, then the same for its notifications. */
+  readonly onReported?: (report: BurstReport) => void;
+}
+
+/** What reporting one burst of changed paths cost. */
+export interface BurstReport {
+  readonly pathsRead: number;
+  readonly readMs: number;
+  readonly changesNotified: number;
+  readonly notifyMs: number;
 }
 
 /** A path that failed to read after a change: when it first failed, and the next read again. */
@@ -60,7 +77,7 @@ export class ExternalChanges {
    * Own values of nodes with children as the tree last read them from their value files (readOwnValue),
    * bypassing the cache: the only old value known for such a node when nobody read its whole subtree.
    */
-  readonly #ownValues = new Map<string, unknown>();
+  readonly #ownValues = new PathMap<unknown>();
   /** Paths that failed to read after a change and are read again later, so their burst is not held back. */
   readonly #retries = new Map<string, Retry>();
   /** Paths whose last read failed, whether they are read again or were reported: they must be read next time. */
@@ -99,7 +116,7 @@ export class ExternalChanges {
   /** Forgets the remembered own values at and below a node: the controller deleted it. */
   forgetOwnValue(path: string): void {
     if (path === '/') this.#rootValue = Promise.resolve(MISSING);
-    for (const known of [...this.#ownValues.keys()]) if (isAtOrBelow(known, path)) this.#ownValues.delete(known);
+    this.#ownValues.deleteAtOrBelow(path);
   }
 
   /**
@@ -165,6 +182,7 @@ export class ExternalChanges {
 
   async #report(paths: readonly string[]): Promise<void> {
     if (this.#disposed || paths.length === 0) return;
+    const started = performance.now();
     const { controller, cache, observed } = this.#options;
     let nodes = paths.filter((path) => path !== '/');
     const ownWritesBefore = observed.ownWriteMark();
@@ -192,9 +210,21 @@ export class ExternalChanges {
       }
       return names;
     };
+    // A parent is listed when many of its children are unknown, else each is looked for on its own.
+    const unknownBelow = new Map<string, number>();
+    nodes.forEach((path, index) => {
+      if (before[index] === UNKNOWN) unknownBelow.set(parentPath(path), (unknownBelow.get(parentPath(path)) ?? 0) + 1);
+    });
+    const exists = this.#options.exists;
+    const looksForEach = (parent: string): boolean => {
+      const siblings = observed.listedCount(parent);
+      return exists !== undefined && siblings !== undefined && (unknownBelow.get(parent) ?? 0) * LIST_RATIO < siblings;
+    };
     const read = await Promise.all(nodes.map(async (path, index) => {
       try {
         if (before[index] !== UNKNOWN) return await cache.read(path, MISSING);
+        const found = looksForEach(parentPath(path)) ? await exists!(path) : undefined;
+        if (found !== undefined) return found ? UNKNOWN : MISSING;
         return (await listed(path)).has(nameOf(path)) ? UNKNOWN : MISSING;
       } catch (error) {
         return new ReadFailure(error);
@@ -273,7 +303,11 @@ export class ExternalChanges {
       changes.push({ path: '/', prevValue: ownOnly(rootBefore), newValue: ownOnly(rootAfter) });
     }
     for (const path of readAgain) this.record(path);
-    if (changes.length === 0) return;
+    const readMs = performance.now() - started;
+    if (changes.length === 0) {
+      this.#options.onReported?.({ pathsRead: paths.length, readMs, changesNotified: 0, notifyMs: 0 });
+      return;
+    }
     // Shallow paths first, so a folder that appeared is reported before the files inside it.
     changes.sort((a, b) => a.path.split('/').length - b.path.split('/').length);
     const notified = this.#options.beforeNotify?.(changes);
@@ -284,6 +318,7 @@ export class ExternalChanges {
     } finally {
       notified?.();
     }
+    this.#options.onReported?.({ pathsRead: paths.length, readMs, changesNotified: changes.length, notifyMs: performance.now() - started - readMs });
   }
 
   /** Schedules the next read of a path that failed to read, or reports it once its retries are used up. */
@@ -354,6 +389,49 @@ export class ExternalChanges {
   }
 }
 
+/**
+ * A map keyed by state path that also counts, per path, the keys strictly below it: dropping a leaf's key
+ * and what lies below it costs one lookup, not a look at every key (Find remembers every leaf's value).
+ */
+export class PathMap<V> {
+  readonly #values = new Map<string, V>();
+  readonly #below = new Map<string, number>();
+
+  get size(): number {
+    return this.#values.size;
+  }
+
+  has(path: string): boolean {
+    return this.#values.has(path);
+  }
+
+  get(path: string): V | undefined {
+    return this.#values.get(path);
+  }
+
+  set(path: string, value: V): void {
+    if (!this.#values.has(path)) for (const ancestor of ancestorsOf(path)) this.#below.set(ancestor, (this.#below.get(ancestor) ?? 0) + 1);
+    this.#values.set(path, value);
+  }
+
+  delete(path: string): boolean {
+    if (!this.#values.delete(path)) return false;
+    for (const ancestor of ancestorsOf(path)) {
+      const left = (this.#below.get(ancestor) ?? 1) - 1;
+      if (left === 0) this.#below.delete(ancestor);
+      else this.#below.set(ancestor, left);
+    }
+    return true;
+  }
+
+  /** Deletes the key `path` and every key below it. */
+  deleteAtOrBelow(path: string): void {
+    this.delete(path);
+    if (!this.#below.has(path)) return;
+    for (const known of [...this.#values.keys()]) if (isAtOrBelow(known, path)) this.delete(known);
+  }
+}
+
 /** A read that threw, kept apart from the values read. */
 class ReadFailure {
   constructor(readonly error: unknown) {}
@@ -364,6 +442,12 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   const promise = new Promise<void>((done) => { resolve = done; });
   return { promise, resolve };
 }
+
+/**
+ * A parent with this many times more children than it has unknown ones in a burst is not listed: each is
+ * looked for on its own (a few file calls each, against one entry of a listing).
+ */
+const LIST_RATIO = 16;
 
 /** No old value is known for the node: nothing was seen of it but, at most, its name in a listing. */
 const UNKNOWN: unique symbol = Symbol('unknown');

@@ -148,6 +148,11 @@ export class ObservedBackend implements AsyncBackend {
     return found;
   }
 
+  /** How many children the node had when it was last listed; undefined for a node never listed. */
+  listedCount(path: string): number | undefined {
+    return this.#lists.get(path)?.size;
+  }
+
   /** Whether the node's children were last listed as some: false for a node never listed. */
   hadChildren(path: string): boolean {
     return (this.#lists.get(path)?.size ?? 0) > 0;

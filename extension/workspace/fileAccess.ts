@@ -27,7 +27,21 @@ export async function readDirectoryTypes(uri: vscode.Uri): Promise<[string, vsco
   if (uri.scheme !== 'file') return vscode.workspace.fs.readDirectory(uri);
   const folder = uri.fsPath;
   const entries = await readdir(folder, { withFileTypes: true });
-  return Promise.all(entries.map(async (entry): Promise<[string, vscode.FileType]> => [entry.name, await typeOf(folder, entry)]));
+  const types = entries.map((entry): [string, vscode.FileType] => [entry.name, direntType(entry)]);
+  // Only links need a call of their own: a folder of 100,000 entries must not make 100,000 promises.
+  const links = types.filter(([, type]) => type === vscode.FileType.SymbolicLink);
+  await Promise.all(links.map(async (entry) => (entry[1] = await linkType(join(folder, entry[0])))));
+  return types;
+}
+
+/** The names of the sub-folders of a folder (a link to a folder counts), or undefined when it cannot be read. */
+export async function subfolderNames(folder: vscode.Uri): Promise<Set<string> | undefined> {
+  try {
+    const entries = await readDirectoryTypes(folder);
+    return new Set(entries.filter(([, type]) => (type & vscode.FileType.Directory) !== 0).map(([name]) => name));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The type of what a URI names, following symbolic links as vscode.workspace.fs.stat does; throws when there is nothing. */
@@ -37,12 +51,16 @@ export async function fileTypeOf(uri: vscode.Uri): Promise<vscode.FileType> {
   return info.isDirectory() ? vscode.FileType.Directory : info.isFile() ? vscode.FileType.File : vscode.FileType.Unknown;
 }
 
-async function typeOf(folder: string, entry: Dirent): Promise<vscode.FileType> {
+function direntType(entry: Dirent): vscode.FileType {
   if (entry.isDirectory()) return vscode.FileType.Directory;
   if (entry.isFile()) return vscode.FileType.File;
-  if (!entry.isSymbolicLink()) return vscode.FileType.Unknown;
+  return entry.isSymbolicLink() ? vscode.FileType.SymbolicLink : vscode.FileType.Unknown;
+}
+
+/** A link's type as vscode.workspace.fs reports it: its target's, with the link bit added. */
+async function linkType(file: string): Promise<vscode.FileType> {
   try {
-    const target = await stat(join(folder, entry.name));
+    const target = await stat(file);
     return vscode.FileType.SymbolicLink | (target.isDirectory() ? vscode.FileType.Directory : target.isFile() ? vscode.FileType.File : vscode.FileType.Unknown);
   } catch {
     return vscode.FileType.SymbolicLink | vscode.FileType.Unknown;

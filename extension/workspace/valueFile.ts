@@ -11,7 +11,9 @@ const component = 'explorer';
  * children separately.
  *
  * Throws a RestateFormatError when the file cannot be parsed and a RestateBackendError when it cannot be
- * read, like the backend does for the same file.
+ * read, like the backend does for the same file. A `file` value file is read with node:fs, synchronously, as
+ * the backend reads one value: vscode.workspace.fs relays every call through the workbench (10–50 ms a call
+ * in code-server), and the tree reads a page of value files at once, Find every one.
  */
 export async function readValueFile(file: vscode.Uri, path: string): Promise<unknown> {
   let data: Uint8Array;

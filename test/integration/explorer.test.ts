@@ -7,6 +7,7 @@ import type { ListedChange } from '../../extension/changes/commands';
 import type { RestateExtensionApi } from '../../extension/extension';
 import { hasFiles, type StateChange } from '../../extension/sources/stateHost';
 import type { ExplorerNode, StateNode, StateTreeProvider } from '../../extension/explorer/stateTree';
+import { collect, collectPaths } from '../../extension/commands/find';
 import { activatedApi as api, children, extensionId, nodeAt, stateHostOf as mainHost, outputChannelText, until, workspaceFolder } from './helpers';
 
 const extension = (): vscode.Extension<RestateExtensionApi> => vscode.extensions.getExtension<RestateExtensionApi>(extensionId)!;
@@ -382,6 +383,76 @@ suite('State Explorer', () => {
     await vscode.commands.executeCommand('restate.collapseAll');
     await vscode.commands.executeCommand('restate.refresh');
     assert.deepEqual((await stateChildren(exports)).map((node) => node.path), ['/app', '/clock', '/counter', '/doubled', '/settings', '/status', '/users']);
+  });
+
+  test('a burst of 600 writes by another process refreshes the tree a few times, never whole, and every shown value follows', async function () {
+    this.timeout(180_000);
+    const exports = await api();
+    const host = mainHost(exports);
+    const created: StateChange[] = [];
+    const subscription = host.onDidChangeState((changes) => created.push(...changes.filter((change) => change.path === '/burst')));
+    otherProcess("const fs = require('fs'); fs.mkdirSync('burst'); for (let i = 0; i < 600; i++) fs.writeFileSync('burst/b' + String(i).padStart(4, '0') + '.json', String(i));");
+    try {
+      // The folder's creation refreshes the whole tree (its parent is the root): it is waited for first.
+      await until(() => created.some((change) => change.kind === 'created'), 'the burst folder was not reported', { timeoutMs: 120_000 });
+      subscription.dispose();
+      await until(() => nodeAt(exports, host, '/burst'), 'the burst folder did not show', { timeoutMs: 120_000 });
+      const shown = await stateChildren(exports, (await nodeAt(exports, host, '/burst'))!);
+      assert.equal(shown.length, 200);
+      await host.settled();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const { events, stop } = recordRefreshes(exports);
+      try {
+        otherProcess("const fs = require('fs'); for (let i = 0; i < 600; i++) fs.writeFileSync('burst/b' + String(i).padStart(4, '0') + '.json', String(-i));");
+        await until(async () => {
+          for (const node of shown) if (await descriptionOf(exports, node) !== String(-Number(node.path.slice('/burst/b'.length)))) return false;
+          return true;
+        }, 'the shown values did not follow the burst', { timeoutMs: 120_000 });
+        await host.settled();
+        assert.ok(events.every((event) => event !== undefined && event !== null), 'the whole tree was refreshed');
+        assert.ok(events.length <= 10, `${events.length} refreshes for one burst`);
+      } finally {
+        stop();
+      }
+    } finally {
+      subscription.dispose();
+      rmSync(join(stateDir(), 'burst'), { recursive: true, force: true });
+      await host.settled();
+    }
+  });
+
+  test('Find lists every path of a folder of 5,100 leaves with its value, and looks only into folders', async function () {
+    // Thousands of files written and watched: far more than a test's usual time on a busy machine.
+    this.timeout(180_000);
+    const exports = await api();
+    const host = mainHost(exports);
+    otherProcess(`const fs = require('fs');
+      fs.mkdirSync('big/deep', { recursive: true });
+      fs.mkdirSync('big/empty');
+      for (let i = 0; i < 5100; i++) fs.writeFileSync('big/n' + String(i).padStart(4, '0') + '.json', String(i));
+      fs.writeFileSync('big/deep.json', '"own"');
+      fs.writeFileSync('big/deep/leaf.json', '{ "x": 1 }');`);
+    try {
+      // The cached listing of the root knows the new folder once the watcher reported it.
+      await until(async () => (await collectPaths([host])).some((item) => item.path === '/big'), '/big was not listed', { timeoutMs: 120_000 });
+      await host.settled();
+      const found = (await collect([host])).filter((item) => item.path.startsWith('/big/'));
+      // An empty folder is no node (S84); a node with its own value and children is listed with both.
+      assert.equal(found.length, 5102);
+      const byPath = new Map(found.map((item) => [item.path, item]));
+      assert.equal(byPath.get('/big/n5099')?.value, 5099);
+      assert.equal(byPath.get('/big/n5099')?.description, '5099');
+      assert.equal(byPath.get('/big/deep')?.value, 'own');
+      assert.deepEqual(byPath.get('/big/deep/leaf')?.value, { x: 1 });
+      assert.ok(!byPath.has('/big/empty'));
+      // Paths come first, breadth first, without values: those are read after.
+      const paths = (await collectPaths([host])).filter((item) => item.path.startsWith('/big/'));
+      assert.deepEqual(paths.map((item) => item.path), found.map((item) => item.path));
+      assert.ok(paths.every((item) => item.value === undefined && item.description === ''));
+    } finally {
+      rmSync(join(stateDir(), 'big'), { recursive: true, force: true });
+      await host.settled();
+    }
   });
 
   test('Reveal (run by the graph) selects a node by state folder id and path, expanding its ancestors', async () => {

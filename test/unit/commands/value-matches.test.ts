@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { describeMatches, matchesInValue, mayContain, searchTextOf } from '../../../extension/commands/valueMatches';
+import { describeMatches, findPaths, matchesInValue, mayContain, searchTextOf } from '../../../extension/commands/valueMatches';
 
 const alice = { name: 'Alice', age: 34, roles: ['admin', 'dev'] };
 
@@ -65,5 +65,30 @@ describe('ruling out values before walking them', () => {
     assert.ok(searchTextOf(large).length <= 64 * 1024);
     assert.equal(mayContain(searchTextOf(large), 'needle'), false);
     assert.equal(mayContain(searchTextOf({ tail: 'needle' }), 'needle'), true);
+  });
+});
+
+describe('Find searching every path', () => {
+  const items = Array.from({ length: 3000 }, (_, index) => ({ path: `/users/u${index}`, description: String(index), value: index === 7 ? { roles: ['admin', 'dev'] } : index, searchText: index === 7 ? searchTextOf({ roles: ['admin', 'dev'] }) : searchTextOf(index) }));
+
+  test('no text finds every path, up to the limit, in order, and counts them all', () => {
+    const { shown, count } = findPaths(items, '', 1000);
+    assert.equal(count, 3000);
+    assert.equal(shown.length, 1000);
+    assert.deepEqual(shown.slice(0, 2).map((item) => item.path), ['/users/u0', '/users/u1']);
+  });
+
+  test('each word must occur in the path or the preview; the whole text may occur in the value, which the detail tells', () => {
+    assert.deepEqual(findPaths(items, 'u2999', 1000).shown.map((item) => item.path), ['/users/u2999']);
+    assert.deepEqual(findPaths(items, 'USERS u2999', 1000).shown.map((item) => item.path), ['/users/u2999']);
+    assert.equal(findPaths(items, 'users nobody', 1000).count, 0);
+    const dev = findPaths(items, 'dev', 1000);
+    assert.deepEqual(dev.shown.map((item) => [item.path, item.detail]), [['/users/u7', 'roles[1]: "dev"']]);
+  });
+
+  test('the state folder shows in the detail, and its label is searched', () => {
+    const labelled = [{ path: '/a', folderLabel: 'one/.state', value: 'x', searchText: searchTextOf('x') }, { path: '/a', folderLabel: 'two/.state', value: 'y', searchText: searchTextOf('y') }];
+    assert.deepEqual(findPaths(labelled, 'two a', 10).shown.map((item) => item.detail), ['two/.state']);
+    assert.deepEqual(findPaths(labelled, '', 10).shown.map((item) => item.detail), ['one/.state', 'two/.state']);
   });
 });

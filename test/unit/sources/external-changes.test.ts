@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { ExternalChanges } from '../../../extension/sources/externalChanges';
+import { ExternalChanges, PathMap } from '../../../extension/sources/externalChanges';
 import { ObservedBackend } from '../../../extension/sources/observedBackend';
 import { CachingAsyncBackend, ControllerAsync, FileSystemAsyncBackend, MISSING, RestateFormatError, nodeFileAdapter } from '../../../extension/restate/index';
 import type { FileAdapter, StateEvent, TraceRecord } from '../../../extension/restate/index';
 
 /** A state folder on disk with the explorer's stack on it, and everything the root subscriber saw. */
-async function setUp(t: TestContext, files: Record<string, string> = {}, adapter: FileAdapter = nodeFileAdapter) {
+async function setUp(t: TestContext, files: Record<string, string> = {}, adapter: FileAdapter = nodeFileAdapter, exists?: (path: string) => Promise<boolean | undefined>) {
   const dir = mkdtempSync(join(tmpdir(), 'restate-explorer-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const base = join(dir, '.state');
@@ -36,6 +36,7 @@ async function setUp(t: TestContext, files: Record<string, string> = {}, adapter
     onError: (error) => { throw error; },
     onUnreadable: (path, error) => unreadable.push({ path, error }),
     onReadable: (path) => readable.push(path),
+    ...(exists === undefined ? {} : { exists }),
   });
   t.after(() => external.dispose());
   return { base, controller, observed, external, events, traces, unreadable, readable };
@@ -211,6 +212,47 @@ describe('external changes (S124–S125)', () => {
     assert.deepEqual(events, [{ path: '/users/bob', prev: 2, next: undefined }]);
   });
 
+  test('a few never-read nodes of a large folder are looked for one by one, not by listing the folder; a gone one is reported', async (t) => {
+    const files = Object.fromEntries(Array.from({ length: 40 }, (_, index) => [`big/n${index}.json`, String(index)]));
+    const listed: string[] = [];
+    const adapter: FileAdapter = { ...nodeFileAdapter, readDirectory: async (path) => { listed.push(path); return nodeFileAdapter.readDirectory(path); } };
+    const lookedFor: string[] = [];
+    let base = '';
+    const exists = async (path: string): Promise<boolean> => {
+      lookedFor.push(path);
+      return existsSync(join(base, `${path.slice(1)}.json`));
+    };
+    const stack = await setUp(t, files, adapter, exists);
+    base = stack.base;
+    const { observed, external, events } = stack;
+    assert.equal((await observed.listChildren('/big')).length, 40);
+    rmSync(join(base, 'big/n3.json'));
+    writeFileSync(join(base, 'big/n5.json'), '99');
+    listed.length = 0;
+    external.record('/big/n3');
+    external.record('/big/n5');
+    await external.settled();
+    assert.deepEqual(lookedFor.sort(), ['/big/n3', '/big/n5']);
+    assert.ok(!listed.some((folder) => folder.endsWith('big')), `the folder was listed: ${listed.join()}`);
+    // Listed but never read: its removal is reported with null, and the other one, whose old value nobody saw, not at all.
+    assert.deepEqual(events, [{ path: '/big/n3', prev: null, next: undefined }]);
+  });
+
+  test('many never-read nodes of a folder are told apart by one listing of it', async (t) => {
+    const files = Object.fromEntries(Array.from({ length: 40 }, (_, index) => [`big/n${index}.json`, String(index)]));
+    const lookedFor: string[] = [];
+    const { base, observed, external, events } = await setUp(t, files, nodeFileAdapter, async (path) => {
+      lookedFor.push(path);
+      return undefined;
+    });
+    await observed.listChildren('/big');
+    for (let index = 0; index < 10; index++) rmSync(join(base, `big/n${index}.json`));
+    for (let index = 0; index < 10; index++) external.record(`/big/n${index}`);
+    await external.settled();
+    assert.deepEqual(lookedFor, []);
+    assert.equal(events.length, 10);
+  });
+
   test('a corrupt file is read again a few times, for about a second, before it is reported (S133)', async (t) => {
     const { base, observed, external, unreadable } = await setUp(t);
     await observed.listChildren('/');
@@ -348,5 +390,28 @@ describe('external changes (S124–S125)', () => {
     await settled;
     assert.deepEqual(events, [{ path: '/a', prev: 1, next: 2 }]);
     assert.deepEqual(traces.filter((r) => r.kind === 'set').map((r) => r.cause), ['api']);
+  });
+});
+
+describe('PathMap: own values kept by path', () => {
+  test('deleteAtOrBelow drops the key and the keys below it, and nothing else', () => {
+    const map = new PathMap<number>();
+    for (const [index, path] of ['/a', '/a/b', '/a/b/c', '/a/bc', '/x'].entries()) map.set(path, index);
+    map.set('/a/b/c', 9);
+    assert.equal(map.size, 5);
+    map.deleteAtOrBelow('/a/b');
+    assert.deepEqual(['/a', '/a/b', '/a/b/c', '/a/bc', '/x'].filter((path) => map.has(path)), ['/a', '/a/bc', '/x']);
+    map.deleteAtOrBelow('/x');
+    map.deleteAtOrBelow('/nothing');
+    assert.deepEqual(['/a', '/a/bc', '/x'].filter((path) => map.has(path)), ['/a', '/a/bc']);
+    // Counts below a path follow deletes: /a has one key below it now, then none.
+    map.delete('/a/bc');
+    map.set('/a/b', 1);
+    map.deleteAtOrBelow('/a');
+    assert.equal(map.size, 0);
+    map.set('/p/q', 1);
+    map.set('/r', 2);
+    map.deleteAtOrBelow('/');
+    assert.equal(map.size, 0);
   });
 });
