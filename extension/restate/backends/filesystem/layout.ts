@@ -431,7 +431,7 @@ export class FileLayout {
    * not exist; a RestatePathError naming the link when a symlink leads outside (S90).
    */
   *#checkFolder(folders: readonly string[], path: string, verb: string, mayReuse = true): Task<string | typeof NOT_FOUND> {
-    const baseReal = yield* this.#baseRealPath();
+    const baseReal = this.#baseReal ?? (yield* this.#baseRealPath());
     if (baseReal === NOT_FOUND) return NOT_FOUND;
     const folder = folders[folders.length - 1];
     if (folders.length === 1) return baseReal;
