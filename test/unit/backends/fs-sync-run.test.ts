@@ -2,7 +2,7 @@
 // node have a folder of children?" from one listing of the folder instead of one lstat per read (S84). These
 // tests read past the point where the listing takes over, so what the listing says is what they check.
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FileSystemSyncBackend, MISSING, RestatePathError } from '../../../extension/restate/index';
@@ -62,6 +62,16 @@ describe('FileSystemSyncBackend: many reads in one folder in one synchronous run
     backend.write(`/items/k${LATE + 1}/deeper/child`, 'd');
     assert.deepEqual(backend.read(`/items/k${LATE + 1}`), { '/': LATE + 1, deeper: { child: 'd' } });
     assert.deepEqual(backend.listChildren(`/items/k${LATE + 1}`), ['deeper']);
+  });
+
+  it('S84 S89 a children folder spelt otherwise is found exactly where the file system finds it (case-insensitive ones alias)', () => {
+    const { base, backend } = withLeaves();
+    mkdirSync(join(base, 'items', `K${LATE}`));
+    writeFileSync(join(base, 'items', `K${LATE}`, 'x.json'), '3');
+    const aliased = existsSync(join(base, 'items', `k${LATE}`, 'x.json'));
+    for (let i = 0; i < LATE; i++) assert.equal(backend.read(`/items/k${i}`), i);
+    assert.deepEqual(backend.read(`/items/k${LATE}`), aliased ? { '/': LATE, x: 3 } : LATE);
+    assert.deepEqual(backend.read(`/items/K${LATE}`), aliased ? { '/': LATE, x: 3 } : { x: 3 });
   });
 
   it('S84 a folder that is not there reads as missing however often it is looked into', () => {

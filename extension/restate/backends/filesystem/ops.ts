@@ -289,7 +289,7 @@ const REMEMBERED_FOLDER_SIZES = 1024;
 export class NodeSyncFiles implements SyncFiles {
   readonly #verifiedFolders = new Map<string, string>();
   /** Per folder looked into in this run: how often so far, or its folders and symlinks once listed. */
-  readonly #folderLooks = new Map<string, number | ReadonlyMap<string, ChildFolderKind>>();
+  readonly #folderLooks = new Map<string, number | ChildFolderListing>();
   /** How many entries folders had when last listed, for the choice of when to list them again. */
   readonly #folderSizes = new Map<string, number>();
   #clearScheduled = false;
@@ -387,7 +387,7 @@ export class NodeSyncFiles implements SyncFiles {
 
   #childFolderKind(folder: string, name: string, path: string): ChildFolderKind | typeof NOT_FOUND {
     const known = this.#folderLooks.get(folder);
-    if (typeof known === 'object') return known.get(name) ?? NOT_FOUND;
+    if (typeof known === 'object') return listedChildFolderKind(known, name, path);
     const looks = (known ?? 0) + 1;
     const size = this.#folderSizes.get(folder);
     if (looks < (size === undefined ? LOOKS_BEFORE_LISTING : Math.max(LOOKS_BEFORE_LISTING, size * LOOKS_PER_LISTED_ENTRY))) {
@@ -398,9 +398,9 @@ export class NodeSyncFiles implements SyncFiles {
     const listing = listChildFolders(folder);
     if (this.#folderSizes.size >= REMEMBERED_FOLDER_SIZES) this.#folderSizes.clear();
     this.#folderSizes.set(folder, listing.entries);
-    this.#folderLooks.set(folder, listing.folders);
+    this.#folderLooks.set(folder, listing);
     this.#forgetWhenRunEnds();
-    return listing.folders.get(name) ?? NOT_FOUND;
+    return listedChildFolderKind(listing, name, path);
   }
 
   #forgetWhenRunEnds(): void {
@@ -428,21 +428,45 @@ function childFolderKindOf(kind: EntryKind | typeof NOT_FOUND): ChildFolderKind 
   return kind === 'directory' || kind === 'symlink' ? kind : NOT_FOUND;
 }
 
-/** The folders and symlinks in a folder, by name, and how many entries it has; none when it is not there. */
-function listChildFolders(folder: string): { folders: ReadonlyMap<string, ChildFolderKind>; entries: number } {
+interface ChildFolderListing {
+  /** The folders and symlinks of the folder, by name. */
+  readonly folders: ReadonlyMap<string, ChildFolderKind>;
+  /** Their names as a file system that ignores case, Unicode normalisation or trailing dots would compare them. */
+  readonly folded: ReadonlySet<string>;
+  readonly entries: number;
+}
+
+/** The folders and symlinks in a folder, and how many entries it has; none when it is not there. */
+function listChildFolders(folder: string): ChildFolderListing {
   const folders = new Map<string, ChildFolderKind>();
+  const folded = new Set<string>();
   let entries: Dirent[];
   try {
     entries = readdirSync(folder, { withFileTypes: true });
   } catch (error) {
-    if (ABSENT_CODES.has(codeOf(error) ?? '')) return { folders, entries: 0 };
+    if (ABSENT_CODES.has(codeOf(error) ?? '')) return { folders, folded, entries: 0 };
     throw error;
   }
   for (const entry of entries) {
-    if (entry.isDirectory()) folders.set(entry.name, 'directory');
-    else if (entry.isSymbolicLink()) folders.set(entry.name, 'symlink');
+    const kind = entry.isDirectory() ? 'directory' : entry.isSymbolicLink() ? 'symlink' : undefined;
+    if (kind === undefined) continue;
+    folders.set(entry.name, kind);
+    folded.add(foldName(entry.name));
   }
-  return { folders, entries: entries.length };
+  return { folders, folded, entries: entries.length };
+}
+
+function listedChildFolderKind(listing: ChildFolderListing, name: string, path: string): ChildFolderKind | typeof NOT_FOUND {
+  const kind = listing.folders.get(name);
+  if (kind !== undefined) return kind;
+  // Where the file system takes another spelling for the same name (macOS, Windows), only asking it can tell.
+  if (listing.folded.size > 0 && listing.folded.has(foldName(name))) return childFolderKindOf(lstatOrAbsent(path));
+  return NOT_FOUND;
+}
+
+// Wider than any file system's own comparison: a false match only costs an lstat.
+function foldName(name: string): string {
+  return name.normalize('NFD').toUpperCase().toLowerCase().replace(/[. ]+$/, '');
 }
 
 function readOrAbsent(path: string, text: boolean, flags: { readonly text: ReadOptions; readonly binary: ReadOptions }): unknown {
