@@ -4,8 +4,8 @@ import { UnreadableValue } from '../../unreadable';
 import { MISSING, OWN_VALUE_KEY, compareNames } from '../../values';
 import { checkWritableName, isTemporaryName, parseTemporaryFileName, temporaryFileName } from './names';
 import type { TemporaryFileOwner, WriterProcess } from './names';
-import { FileOpError, IS_SYMLINK, NOT_FOUND, codeOf, holdFolder, mkdir, modifiedTime, parallel, readDirectory, readFile, realpath, releaseFolder, remove, rename, sleep, stat, writeFile } from './ops';
-import type { HeldFolder, Task } from './ops';
+import { FileOpError, IS_SYMLINK, NOT_FOUND, childFolderKind, codeOf, holdFolder, mkdir, modifiedTime, parallel, readDirectory, readFile, realpath, releaseFolder, remove, rename, sleep, stat, writeFile } from './ops';
+import type { ChildFolderKind, HeldFolder, Task } from './ops';
 import { ValueLocationError, valueSuffix } from './serializer';
 import type { Serializer } from './serializer';
 
@@ -127,14 +127,14 @@ export class FileLayout {
     const folders = this.#folders(segments);
     const folder = folders[folders.length - 1];
     const name = segments[segments.length - 1];
-    const [folderReal, value, childKind] = yield* parallel<[string | typeof NOT_FOUND, unknown, string | typeof NOT_FOUND]>([
+    const [folderReal, value, childKind] = yield* parallel<[string | typeof NOT_FOUND, unknown, ChildFolderKind | typeof NOT_FOUND]>([
       this.#checkFolder(folders, path, 'read'),
       this.#readValue(this.#paths.join(folder, name + this.suffix), path, false, tolerant),
-      stat(this.#paths.join(folder, name)),
+      childFolderKind(folder, name, this.#paths.join(folder, name)),
     ]);
     if (folderReal === NOT_FOUND) return MISSING;
     let children: Record<string, unknown> | undefined;
-    if (childKind === 'directory' || childKind === 'symlink') {
+    if (childKind !== NOT_FOUND) {
       const dir = yield* this.#childFolder(folder, folderReal, name, childKind, path, 'read');
       if (dir !== undefined) children = yield* this.#readChildren(dir.path, dir.real, path, tolerant);
     }
@@ -155,8 +155,8 @@ export class FileLayout {
       const name = segments[segments.length - 1];
       const folderReal = yield* this.#checkFolder(folders, path, 'list');
       if (folderReal === NOT_FOUND) return [];
-      const kind = yield* stat(this.#paths.join(folder, name));
-      if (kind !== 'directory' && kind !== 'symlink') return [];
+      const kind = yield* childFolderKind(folder, name, this.#paths.join(folder, name));
+      if (kind === NOT_FOUND) return [];
       dir = yield* this.#childFolder(folder, folderReal, name, kind, path, 'list');
       if (dir === undefined) return [];
     }
@@ -431,7 +431,7 @@ export class FileLayout {
    * not exist; a RestatePathError naming the link when a symlink leads outside (S90).
    */
   *#checkFolder(folders: readonly string[], path: string, verb: string, mayReuse = true): Task<string | typeof NOT_FOUND> {
-    const baseReal = yield* this.#baseRealPath();
+    const baseReal = this.#baseReal ?? (yield* this.#baseRealPath());
     if (baseReal === NOT_FOUND) return NOT_FOUND;
     const folder = folders[folders.length - 1];
     if (folders.length === 1) return baseReal;

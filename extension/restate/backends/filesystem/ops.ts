@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import {
   closeSync,
   constants,
@@ -43,6 +44,7 @@ export type FileOp =
   | { readonly op: 'readFile'; readonly path: string; readonly text: boolean; readonly detectLink: boolean }
   | { readonly op: 'readDirectory'; readonly path: string }
   | { readonly op: 'stat'; readonly path: string }
+  | { readonly op: 'childFolderKind'; readonly folder: string; readonly name: string; readonly path: string }
   | { readonly op: 'modifiedTime'; readonly path: string }
   | { readonly op: 'holdFolder'; readonly path: string }
   | { readonly op: 'releaseFolder'; readonly held: string }
@@ -97,6 +99,18 @@ export function* readDirectory(path: string): Task<readonly DirectoryEntry[] | t
 /** What is at `path`, not following a final symlink. */
 export function* stat(path: string): Task<EntryKind | typeof NOT_FOUND> {
   return (yield { op: 'stat', path }) as EntryKind | typeof NOT_FOUND;
+}
+
+/** What a node's folder of children can be: a folder, or a symlink the layout may follow (S90). */
+export type ChildFolderKind = 'directory' | 'symlink';
+
+/**
+ * Whether the entry `name` of `folder` (at `path`, their join) is a folder or a symlink, not following it;
+ * NOT_FOUND for anything else or nothing. The sync driver may answer from one listing of `folder` made in
+ * the current synchronous run, when that run looks into the folder often.
+ */
+export function* childFolderKind(folder: string, name: string, path: string): Task<ChildFolderKind | typeof NOT_FOUND> {
+  return (yield { op: 'childFolderKind', folder, name, path }) as ChildFolderKind | typeof NOT_FOUND;
 }
 
 /** When the file was last modified, in milliseconds since 1970; NOT_FOUND when it is not there or the driver cannot tell. */
@@ -255,13 +269,29 @@ const NOFOLLOW_READ = {
 // Ideally a symlinked value file makes open() fail with ELOOP; some systems report EMLINK or EFTYPE.
 const LINK_CODES = new Set(['ELOOP', 'EMLINK', 'EFTYPE']);
 
+// A synchronous run lists a folder instead of asking for one entry's kind at a time once it has asked this
+// often: a listing of the folder costs about as much as a few hundred lookups of names it lacks, and far
+// less than ten thousand of them, as when a loop reads every child of a folder.
+const LOOKS_BEFORE_LISTING = 32;
+// Once a folder's size is known, a run lists it only after as many looks as a quarter of its entries, about
+// where the looks have cost what the listing costs: never much more than twice the best choice made knowing
+// how many looks the run will make.
+const LOOKS_PER_LISTED_ENTRY = 1 / 4;
+const REMEMBERED_FOLDER_SIZES = 1024;
+
 /**
  * node:fs, synchronously. Folder containment checks are remembered until the current synchronous run
  * ends (the next microtask), so a burst of calls checks each folder once; a check that happens between
- * two runs sees every change made in the meantime. Deletes forget all of them at once.
+ * two runs sees every change made in the meantime. Deletes forget all of them at once. Likewise a folder
+ * looked into often for children folders is listed once for the rest of the run; every change this driver
+ * makes to folders forgets those listings.
  */
 export class NodeSyncFiles implements SyncFiles {
   readonly #verifiedFolders = new Map<string, string>();
+  /** Per folder looked into in this run: how often so far, or its folders and symlinks once listed. */
+  readonly #folderLooks = new Map<string, number | ChildFolderListing>();
+  /** How many entries folders had when last listed, for the choice of when to list them again. */
+  readonly #folderSizes = new Map<string, number>();
   #clearScheduled = false;
 
   execute(op: PrimitiveOp): unknown {
@@ -284,13 +314,9 @@ export class NodeSyncFiles implements SyncFiles {
           throw error;
         }
       case 'stat':
-        try {
-          const info = lstatSync(op.path, NO_THROW);
-          return info === undefined ? NOT_FOUND : direntKind(info);
-        } catch (error) {
-          if (codeOf(error) === 'ENOTDIR') return NOT_FOUND;
-          throw error;
-        }
+        return lstatOrAbsent(op.path);
+      case 'childFolderKind':
+        return this.#childFolderKind(op.folder, op.name, op.path);
       case 'realpath':
         return this.#realpath(op.path, op.folder);
       case 'modifiedTime':
@@ -305,15 +331,18 @@ export class NodeSyncFiles implements SyncFiles {
         else writeFileSync(op.path, op.data, { flag: NEW_FILE_FLAG });
         return undefined;
       case 'rename':
+        this.#folderLooks.clear();
         renameSync(op.from, op.to);
         if (op.fsync) syncFolder(dirname(op.to));
         return undefined;
       case 'delete':
         this.#verifiedFolders.clear();
+        this.#folderLooks.clear();
         if (op.recursive) rmSync(op.path, { recursive: true, force: true });
         else removeOne(op.path);
         return undefined;
       case 'mkdir':
+        this.#folderLooks.clear();
         makeFoldersSync(op.path);
         return undefined;
       case 'sleep':
@@ -351,16 +380,93 @@ export class NodeSyncFiles implements SyncFiles {
     }
     if (folder) {
       this.#verifiedFolders.set(path, real);
-      if (!this.#clearScheduled) {
-        this.#clearScheduled = true;
-        queueMicrotask(() => {
-          this.#clearScheduled = false;
-          this.#verifiedFolders.clear();
-        });
-      }
+      this.#forgetWhenRunEnds();
     }
     return real;
   }
+
+  #childFolderKind(folder: string, name: string, path: string): ChildFolderKind | typeof NOT_FOUND {
+    const known = this.#folderLooks.get(folder);
+    if (typeof known === 'object') return listedChildFolderKind(known, name, path);
+    const looks = (known ?? 0) + 1;
+    const size = this.#folderSizes.get(folder);
+    if (looks < (size === undefined ? LOOKS_BEFORE_LISTING : Math.max(LOOKS_BEFORE_LISTING, size * LOOKS_PER_LISTED_ENTRY))) {
+      this.#folderLooks.set(folder, looks);
+      this.#forgetWhenRunEnds();
+      return childFolderKindOf(lstatOrAbsent(path));
+    }
+    const listing = listChildFolders(folder);
+    if (this.#folderSizes.size >= REMEMBERED_FOLDER_SIZES) this.#folderSizes.clear();
+    this.#folderSizes.set(folder, listing.entries);
+    this.#folderLooks.set(folder, listing);
+    this.#forgetWhenRunEnds();
+    return listedChildFolderKind(listing, name, path);
+  }
+
+  #forgetWhenRunEnds(): void {
+    if (this.#clearScheduled) return;
+    this.#clearScheduled = true;
+    queueMicrotask(() => {
+      this.#clearScheduled = false;
+      this.#verifiedFolders.clear();
+      this.#folderLooks.clear();
+    });
+  }
+}
+
+function lstatOrAbsent(path: string): EntryKind | typeof NOT_FOUND {
+  try {
+    const info = lstatSync(path, NO_THROW);
+    return info === undefined ? NOT_FOUND : direntKind(info);
+  } catch (error) {
+    if (codeOf(error) === 'ENOTDIR') return NOT_FOUND;
+    throw error;
+  }
+}
+
+function childFolderKindOf(kind: EntryKind | typeof NOT_FOUND): ChildFolderKind | typeof NOT_FOUND {
+  return kind === 'directory' || kind === 'symlink' ? kind : NOT_FOUND;
+}
+
+interface ChildFolderListing {
+  /** The folders and symlinks of the folder, by name. */
+  readonly folders: ReadonlyMap<string, ChildFolderKind>;
+  /** Their names as a file system that ignores case, Unicode normalisation or trailing dots would compare them. */
+  readonly folded: ReadonlySet<string>;
+  readonly entries: number;
+}
+
+/** The folders and symlinks in a folder, and how many entries it has; none when it is not there. */
+function listChildFolders(folder: string): ChildFolderListing {
+  const folders = new Map<string, ChildFolderKind>();
+  const folded = new Set<string>();
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(folder, { withFileTypes: true });
+  } catch (error) {
+    if (ABSENT_CODES.has(codeOf(error) ?? '')) return { folders, folded, entries: 0 };
+    throw error;
+  }
+  for (const entry of entries) {
+    const kind = entry.isDirectory() ? 'directory' : entry.isSymbolicLink() ? 'symlink' : undefined;
+    if (kind === undefined) continue;
+    folders.set(entry.name, kind);
+    folded.add(foldName(entry.name));
+  }
+  return { folders, folded, entries: entries.length };
+}
+
+function listedChildFolderKind(listing: ChildFolderListing, name: string, path: string): ChildFolderKind | typeof NOT_FOUND {
+  const kind = listing.folders.get(name);
+  if (kind !== undefined) return kind;
+  // Where the file system takes another spelling for the same name (macOS, Windows), only asking it can tell.
+  if (listing.folded.size > 0 && listing.folded.has(foldName(name))) return childFolderKindOf(lstatOrAbsent(path));
+  return NOT_FOUND;
+}
+
+// Wider than any file system's own comparison: a false match only costs an lstat.
+function foldName(name: string): string {
+  return name.normalize('NFD').toUpperCase().toLowerCase().replace(/[. ]+$/, '');
 }
 
 function readOrAbsent(path: string, text: boolean, flags: { readonly text: ReadOptions; readonly binary: ReadOptions }): unknown {
@@ -470,6 +576,10 @@ export class AdapterFiles implements AsyncFiles {
         }
       case 'stat':
         return (await adapter.stat(op.path))?.kind ?? NOT_FOUND;
+      case 'childFolderKind': {
+        const kind = (await adapter.stat(op.path))?.kind;
+        return kind === 'directory' || kind === 'symlink' ? kind : NOT_FOUND;
+      }
       case 'modifiedTime':
         return (await adapter.stat(op.path))?.mtimeMs ?? NOT_FOUND;
       case 'realpath':
