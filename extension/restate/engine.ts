@@ -4,7 +4,7 @@ import { deleteStep, listStep, readStep, readTolerantStep, writeStep } from './b
 import { CallbackStore, isSystemId } from './callbacks';
 import { BatchState } from './batch';
 import { CYCLE_LIMIT, checkRunByWalk, checkWriteByWalk, depthLimitError, extendChain, type Chain } from './chain';
-import { AsyncValueInSyncModeError, Nested, ignoreRejection, isThenable, type Operation } from './drive';
+import { AsyncValueInSyncModeError, Nested, ignoreRejection, isThenable, runAsync, runSync, type Operation } from './drive';
 import {
   RestateCallbackError,
   RestateFormatError,
@@ -17,7 +17,7 @@ import { ConcretePaths, childOf, resolvePattern, type PathLike } from './path';
 import { InterleavedDelivery, LevelWalk, type DestWriter, NestedDelivery, OpenNotifications, WALK_DONE, WALK_RUN, advanceWalk, finishDelivery, settlePlain, type Change, type Delivery } from './notification';
 import { SubscriptionIndex } from './subscriptions';
 import { SharedReading, type SystemCallback } from './system';
-import { SyncPath } from './syncPath';
+import { SyncPath, type WriteTarget } from './syncPath';
 import { TraceHub, type TraceCause } from './trace';
 import { MISSING, OWN_VALUE_KEY, compareNames, deepEqual, isPlainObject } from './values';
 import type { EventController } from './events';
@@ -110,8 +110,9 @@ class AsyncContextCarrier implements ContextCarrier {
 }
 
 /**
- * The algorithms behind both controllers, each written once as a generator (see drive.ts). The public
- * classes in controller.ts drive them synchronously or asynchronously.
+ * The algorithms behind both controllers, each written once: as a generator (see drive.ts), which the
+ * public classes in controller.ts drive synchronously or asynchronously, or, for a set's steps, which
+ * ControllerSync's plain-call path also runs, as plain calls that wait only for a promise (writeValue).
  */
 export class Engine {
   readonly backend: AnyBackend;
@@ -218,50 +219,19 @@ export class Engine {
     return deleteStep(this.backend, path);
   }
 
+  /**
+   * setState as a generator: the write's steps are writeValue's, shared with ControllerSync's plain-call
+   * path; what is left here is the delivery of the change they report.
+   */
   *setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {
     const canonical = this.paths.resolve(path, COMPONENT);
-    refuseUnset(canonical, value);
-    // Backend calls are inlined on this hot path: a nested generator per call would double its cost.
-    let stored: unknown;
-    try {
-      stored = this.backend.read(canonical, MISSING);
-      if (isThenable(stored)) stored = yield stored;
-    } catch (error) {
-      // S131: a value that cannot be parsed is overwritten all the same.
-      if (!(error instanceof RestateFormatError)) throw error;
-      stored = yield* this.readOld(canonical);
-    }
-    const prevValue = previousOf(canonical, stored, opts);
-    const depth = (context?.chain?.length ?? 0) + 1;
-    if (isUnchanged(value, prevValue, opts)) {
-      if (this.trace.active) {
-        const cause = context?.cause ?? opts?.cause ?? 'api';
-        this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: false, notified: false, payload: opts?.payload, batched: false, cause, depth });
-      }
-      return false;
-    }
-    this.checkChange(context?.chain, canonical, context?.cause ?? opts?.cause ?? 'api');
-    const batch = context?.batch;
-    const log = batch ?? context?.chain?.log;
-    if (log !== undefined) yield* log.beforeWrite(this, canonical, stored);
-    const written = this.backend.write(canonical, value);
-    if (isThenable(written)) yield written;
-    const notify = opts?.skipNotify !== true;
-    if (batch !== undefined) {
-      if (notify) batch.recordChange(canonical, stored === MISSING ? undefined : stored, opts?.payload, 'change', context?.cause ?? opts?.cause ?? 'api');
-      if (this.trace.active) {
-        const cause = context?.cause ?? opts?.cause ?? 'api';
-        this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: false, payload: opts?.payload, batched: true, cause, depth });
-      }
-      return true;
-    }
-    if (this.trace.active) {
-      const cause = context?.cause ?? opts?.cause ?? 'api';
-      this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: notify, payload: opts?.payload, batched: false, cause, depth });
-    }
-    if (notify && this.subscriptions.levelLists(canonical) !== undefined) {
-      const cause = context?.cause ?? opts?.cause ?? 'api';
-      yield* this.#notify({ kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(context?.chain, canonical, cause), runner: context?.runner, descendants: undefined });
+    const cause = context?.cause ?? opts?.cause ?? 'api';
+    let outcome = writeValue(this, canonical, value, opts, context?.chain, cause, context?.batch, undefined);
+    if (outcome instanceof PendingWrite) outcome = ((yield outcome.settled) as SettledWrite).outcome;
+    if (outcome === UNCHANGED) return false;
+    if (outcome === NOT_NOTIFIED) return true;
+    if (this.subscriptions.levelLists(canonical) !== undefined) {
+      yield* this.#notify({ kind: 'set', path: canonical, prevValue: outcome, newValue: value, payload: opts?.payload, cause, chain: extendChain(context?.chain, canonical, cause), runner: context?.runner, descendants: undefined });
     }
     return true;
   }
@@ -631,6 +601,127 @@ export function refuseUnset(canonical: string, value: unknown): void {
 
 function unsetValueError(canonical: string, value: unknown): RestateValueError {
   return new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
+}
+
+/** writeValue's answer for a value equal to the stored one: nothing was written. */
+export const UNCHANGED: unique symbol = Symbol('unchanged');
+/** writeValue's answer for a write that notifies nobody: skipNotify, or joined to a batch that notifies it later. */
+export const NOT_NOTIFIED: unique symbol = Symbol('not notified');
+
+/** writeValue's answer once a step returned a promise (ControllerAsync): what it settles to. */
+export interface SettledWrite {
+  readonly outcome: unknown;
+}
+
+export class PendingWrite {
+  constructor(readonly settled: Promise<SettledWrite>) {}
+}
+
+/** Where writeValue takes its steps up again once a promise settled (ControllerAsync): after the read, the log, the write. */
+const WRITE_START = 0;
+const WRITE_READ = 1;
+const WRITE_LOGGED = 2;
+const WRITE_STORED = 3;
+
+/**
+ * The steps of a set (S13, S18, S113, S131, S132), the one statement of them that both paths run: the
+ * generator setState and ControllerSync's plain-call path (SyncPath.writeCanonical), which deliver what it
+ * reports each in their own way. Plain calls while every step answers at once; when a backend call returns
+ * a promise, ControllerSync refuses it, and for ControllerAsync the steps go on from there when it settles
+ * (`from`, with the `stored` value read), the answer being a PendingWrite. The answer: UNCHANGED,
+ * NOT_NOTIFIED, or the old value of a change to notify.
+ *
+ * Plain calls rather than a generator, and one function rather than one per step, because a derivation's
+ * run on the plain-call path writes its dest through it once per link of a chain: a generator's frame and
+ * object, or a call per step, would be a large part of the write's cost (bench/README.md, "restate's call
+ * stack"). A `target` (a derivation writing its dest) reads and writes through the backend's handle on the
+ * path and counts its own writes (S132).
+ */
+export function writeValue(
+  engine: Engine,
+  canonical: string,
+  value: unknown,
+  opts: SetStateOptions | undefined,
+  chain: Chain | undefined,
+  cause: TraceCause,
+  batch: BatchState | undefined,
+  target: WriteTarget | undefined,
+  from = WRITE_START,
+  resumedStored?: unknown,
+): unknown {
+  let stored = resumedStored;
+  if (from === WRITE_START) {
+    // The runs this change sets off must not take their start from a reading made before it.
+    engine.clock.stale();
+    refuseUnset(canonical, value);
+    const handle = target?.handle;
+    try {
+      stored = handle !== undefined ? handle.read() : engine.backend.read(canonical, MISSING);
+    } catch (error) {
+      stored = readUnparsable(engine, canonical, error);
+    }
+    if (isThenable(stored)) {
+      const read = later(engine, stored).then(undefined, (error: unknown) => readUnparsable(engine, canonical, error));
+      return pending(read.then((settled) => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_READ, settled)));
+    }
+  }
+  const prevValue = previousOf(canonical, stored, opts);
+  if (from <= WRITE_READ) {
+    if (isUnchanged(value, prevValue, opts)) {
+      if (engine.trace.active) {
+        engine.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: false, notified: false, payload: opts?.payload, batched: false, cause, depth: (chain?.length ?? 0) + 1 });
+      }
+      return UNCHANGED;
+    }
+    engine.checkChange(chain, canonical, cause, target);
+    // A write in a batch, or in a batch's flush, is logged there, to be undone if the batch fails (S116, S132).
+    const log = batch ?? chain?.log;
+    if (log !== undefined) {
+      if (engine.isAsync) {
+        const logged = runAsync(log.beforeWrite(engine, canonical, stored));
+        return pending(logged.then(() => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_LOGGED, stored)));
+      }
+      runSync(log.beforeWrite(engine, canonical, stored));
+    }
+  }
+  if (from <= WRITE_LOGGED) {
+    const handle = target?.handle;
+    if (handle !== undefined) handle.write(value);
+    else {
+      const written = engine.backend.write(canonical, value);
+      if (isThenable(written)) {
+        return pending(later(engine, written).then(() => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_STORED, stored)));
+      }
+    }
+  }
+  // Written: a batch records the change for its flush (S115); the trace is told.
+  const notify = opts?.skipNotify !== true;
+  if (batch !== undefined && notify) batch.recordChange(canonical, stored === MISSING ? undefined : stored, opts?.payload, 'change', cause);
+  if (engine.trace.active) {
+    const batched = batch !== undefined;
+    engine.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: notify && !batched, payload: opts?.payload, batched, cause, depth: (chain?.length ?? 0) + 1 });
+  }
+  return notify && batch === undefined ? prevValue : NOT_NOTIFIED;
+}
+
+/** S131: a stored value that cannot be parsed is overwritten all the same; its old value is read tolerantly. */
+function readUnparsable(engine: Engine, canonical: string, error: unknown): unknown {
+  if (!(error instanceof RestateFormatError)) throw error;
+  return engine.isAsync ? runAsync(engine.readOld(canonical)) : runSync(engine.readOld(canonical));
+}
+
+/** A backend call's promise, which ControllerSync refuses (S39) and ControllerAsync waits for. */
+function later(engine: Engine, thenable: PromiseLike<unknown>): Promise<unknown> {
+  if (!engine.isAsync) {
+    ignoreRejection(thenable);
+    throw new AsyncValueInSyncModeError('the backend');
+  }
+  return Promise.resolve(thenable);
+}
+
+/** The rest of writeValue's steps, once `rest` settles; boxed, so that an old value is never taken for a promise to adopt. */
+function pending(rest: Promise<unknown>): PendingWrite {
+  return new PendingWrite(rest.then((outcome) => (outcome instanceof PendingWrite ? outcome.settled : { outcome })));
 }
 
 /** What a set compares with and reports as the old value: the stored value, else the default; the root at least {} (S18). */

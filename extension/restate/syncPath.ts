@@ -1,7 +1,7 @@
 import { CYCLE_LIMIT, runCycleError, writeCycleError, type Chain } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
-import { RestateCallbackError, RestateFormatError } from './errors';
-import { isUnchanged, previousOf, refuseUnset, type ChangeContext, type Engine, type FieldCarrier } from './engine';
+import { RestateCallbackError } from './errors';
+import { NOT_NOTIFIED, UNCHANGED, writeValue, type ChangeContext, type Engine, type FieldCarrier } from './engine';
 import type { GetStateOptions, SetStateOptions } from './options';
 import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type DestWriter } from './notification';
 import type { PathLike } from './path';
@@ -26,13 +26,12 @@ export interface WriteTarget extends PathLevels, DestWriter {
  * A derivation run through the generators of engine.ts passes through seven generator frames and a dozen
  * allocations, most of its cost (bench/README.md, "restate's call stack"). So when a call needs none of the
  * rarer machinery (an open batch, a trace listener), ControllerSync takes this path; a call that does is
- * handed to the generators. What the two paths decide is stated once and shared: a set's checks and
- * equality (engine.ts), the walk of a delivery (advanceWalk), a run's inputs and end (derive.ts, track.ts,
- * system.ts); a set's steps are listed here and in the generator setState, because one function for both
- * cost a chain about 8% more instructions per link. This path sequences them without generators: a chain
- * of derivations' dest writes is delivered from its own stack of SyncSets (#deliver), about a sixth fewer
- * instructions per link than stepping them on drive.ts's driver, and a run starts inline in runNow, which
- * a chain runs once per link (bench/README.md, "Notes on the code"). The differential test runs random
+ * handed to the generators. What the two paths decide is stated once and shared: a set's steps
+ * (writeValue, engine.ts), the walk of a delivery (advanceWalk), a run's inputs and end (derive.ts,
+ * track.ts, system.ts). This path sequences them without generators: a chain of derivations' dest writes
+ * is delivered from its own stack of SyncSets (#deliver), which costs a chain about a sixth fewer
+ * instructions per link than stepping them on drive.ts's driver (bench/README.md, "Notes on the code"),
+ * and a run starts inline in runNow, which a chain runs once per link. The differential test runs random
  * sequences through both.
  */
 export class SyncPath {
@@ -92,6 +91,8 @@ export class SyncPath {
   /**
    * setCanonical's write without its delivery: false if the value was equal, true if there is nothing to
    * notify, else the change, opened, which the caller must have delivered (a derivation's run returns it).
+   * The write's steps are writeValue's (engine.ts), which the generators run too; this path makes the
+   * change it reports a SyncSet.
    */
   writeCanonical(
     canonical: string,
@@ -103,27 +104,10 @@ export class SyncPath {
     runner: SystemCallback | undefined,
   ): boolean | SyncSet {
     const engine = this.#engine;
-    // The runs this change sets off must not take their start from a reading made before it.
-    engine.clock.stale();
-    refuseUnset(canonical, value);
-    const handle = target?.handle;
-    let stored: unknown;
-    try {
-      stored = handle !== undefined ? handle.read() : settle(engine.backend.read(canonical, MISSING));
-    } catch (error) {
-      // S131: a value that cannot be parsed is overwritten all the same.
-      if (!(error instanceof RestateFormatError)) throw error;
-      stored = runSync(engine.readOld(canonical));
-    }
-    const prevValue = previousOf(canonical, stored, opts);
-    if (isUnchanged(value, prevValue, opts)) return false;
-    engine.checkChange(chain, canonical, cause, target);
-    // A write in a batch's flush is logged there, to be undone if the flush is stopped part-way (S132).
-    const log = chain?.log;
-    if (log !== undefined) runSync(log.beforeWrite(engine, canonical, stored));
-    if (handle !== undefined) handle.write(value);
-    else settle(engine.backend.write(canonical, value));
-    if (opts?.skipNotify === true) return true;
+    // No PendingWrite: ControllerSync refuses a backend's promise, and no batch is open on this path.
+    const prevValue = writeValue(engine, canonical, value, opts, chain, cause, undefined, target);
+    if (prevValue === UNCHANGED) return false;
+    if (prevValue === NOT_NOTIFIED) return true;
     const index = engine.subscriptions;
     const lists = target === undefined ? index.levelLists(canonical) : index.levelListsVia(canonical, target);
     if (lists === undefined) return true;
