@@ -5,8 +5,7 @@ import { isThenable, runSync, type Operation } from './drive';
 import type { ChangeContext, Engine } from './engine';
 import { NO_MARK, type Delivery, type SyncSet } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
-import { CYCLE_LIMIT, runCycleError } from './chain';
-import { RunRecord, describeRunError, guardedRun, keepRunFailure, recordRunEnd, runCause, type SystemCallback, type Trigger } from './system';
+import { RunRecord, describeRunError, endReading, guardedRun, keepRunFailure, recordRunEnd, runCause, startRun, type SystemCallback, type Trigger } from './system';
 import type { LevelLists, Subscription } from './subscriptions';
 import type { WriteTarget } from './syncPath';
 import { MISSING } from './values';
@@ -107,18 +106,12 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
-    this.#engine.checkRun(this, trigger.chain);
-    return guardedRun(this.#engine.timesRuns, this.#compute(trigger), (started, ended, failed, failure) => this.#finishRun(trigger, delivery, started, ended, failed, failure));
+    const started = startRun(this.#engine, this, trigger.chain, false);
+    return guardedRun(this.#engine, started, this.#compute(trigger), (ended, failed, failure) => this.#finishRun(trigger, delivery, started, ended, failed, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery): SyncSet | undefined {
-    // Not shared with Tracker.runNow: a chain of derivations runs this once per link (bench/README.md,
-    // "Notes on the code").
-    const engine = this.#engine;
-    if (this.openLinks + this.openDestLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
-    // -1: not timed (a clock reading is never negative).
-    const started = engine.timesRuns ? engine.clock.read() : -1;
-    engine.clock.stale();
+    const started = startRun(this.#engine, this, trigger.chain, true);
     let nested: SyncSet | undefined;
     try {
       nested = this.#computeNow(trigger);
@@ -136,7 +129,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   }
 
   endRun(trigger: Trigger, delivery: Delivery, started: number, failed: boolean, failure: unknown): void {
-    this.#finishRun(trigger, delivery, started, started >= 0 ? this.#engine.clock.read() : 0, failed, failure);
+    this.#finishRun(trigger, delivery, started, endReading(this.#engine, started, true), failed, failure);
   }
 
   /** The end of a run, on either path: its statistics (S119), its trace record, and its failure kept or rethrown (S45). */

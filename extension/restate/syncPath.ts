@@ -1,4 +1,4 @@
-import { CYCLE_LIMIT, runCycleError, writeCycleError, type Chain } from './chain';
+import { CYCLE_LIMIT, writeCycleError, type Chain } from './chain';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
 import { RestateCallbackError } from './errors';
 import { NOT_NOTIFIED, UNCHANGED, writeValue, type ChangeContext, type Engine, type FieldCarrier } from './engine';
@@ -7,7 +7,7 @@ import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type Dest
 import type { PathLike } from './path';
 import type { ValueHandle } from './backends/backend';
 import type { PathLevels } from './subscriptions';
-import { type SystemCallback } from './system';
+import { refuseRepeatedRun, type SystemCallback } from './system';
 import { MISSING } from './values';
 
 const COMPONENT = 'controller';
@@ -26,13 +26,13 @@ export interface WriteTarget extends PathLevels, DestWriter {
  * A derivation run through the generators of engine.ts passes through seven generator frames and a dozen
  * allocations, most of its cost (bench/README.md, "restate's call stack"). So when a call needs none of the
  * rarer machinery (an open batch, a trace listener), ControllerSync takes this path; a call that does is
- * handed to the generators. What the two paths decide is stated once and shared: a set's steps
- * (writeValue, engine.ts), the walk of a delivery (advanceWalk), a run's inputs and end (derive.ts,
- * track.ts, system.ts). This path sequences them without generators: a chain of derivations' dest writes
- * is delivered from its own stack of SyncSets (#deliver), which costs a chain about a sixth fewer
- * instructions per link than stepping them on drive.ts's driver (bench/README.md, "Notes on the code"),
- * and a run starts inline in runNow, which a chain runs once per link. The differential test runs random
- * sequences through both.
+ * handed to the generators. Neither path has steps of its own to keep in step with the other: a set's
+ * steps are writeValue's (engine.ts), a delivery's walk is advanceWalk's (notification.ts), a run's start
+ * and end are startRun's and recordRunEnd's (system.ts). What is this path's own is how it sequences them
+ * without generators: a chain of derivations' dest writes is delivered from a stack of SyncSets (#deliver)
+ * rather than from drive.ts's driver, which costs a chain about a sixth more instructions per link
+ * (bench/README.md, "restate's call stack"); and the counts of changes being delivered (S132). The
+ * differential test runs random sequences through both.
  */
 export class SyncPath {
   readonly #engine: Engine;
@@ -128,7 +128,7 @@ export class SyncPath {
 
   /** Refuses a run of `system` that would be its CYCLE_LIMIT + 1st in the chain that set it off (S132). */
   checkRun(system: SystemCallback, chain: Chain | undefined): void {
-    if (system.openLinks + system.openDestLinks >= CYCLE_LIMIT) throw runCycleError(chain, system.id);
+    refuseRepeatedRun(system, chain);
   }
 
   /** Counts a change being delivered (S132): by path, and for the derivation or tracker that made it. */
