@@ -1,13 +1,15 @@
 import type { Backend, ValueHandle } from './backends/backend';
+import type { RegisteredSystem } from './callbacks';
 import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateUsageError } from './errors';
 import { isThenable, runSync, type Operation } from './drive';
-import type { ChangeContext, Engine } from './engine';
+import type { ChangeContext } from './context';
+import type { Engine } from './engine';
 import { NO_MARK, type Delivery, type SyncSet } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
-import { RunRecord, describeRunError, endReading, guardedRun, keepRunFailure, recordRunEnd, runCause, startRun, type SystemCallback, type Trigger } from './system';
+import { RunRecord, describeRunError, endReading, guardedRun, keepRunFailure, recordRunEnd, runCause, startRun, type Trigger } from './system';
 import type { LevelLists, Subscription } from './subscriptions';
-import type { WriteTarget } from './syncPath';
+import type { WriteTarget } from './write';
 import { MISSING } from './values';
 
 /** Past this many sources, `get` looks a source up in a map instead of scanning the list. */
@@ -63,7 +65,7 @@ export class DeriveData {
 export type DeriveTransform = (data: DeriveData) => unknown;
 
 /** A derivation: `dest` kept computed from `sources` (S57–S65). */
-export class Derivation extends RunRecord implements SystemCallback, WriteTarget {
+export class Derivation extends RunRecord implements RegisteredSystem, WriteTarget {
   readonly kind = 'derivation';
   readonly id: string;
   ranIn = NO_MARK;

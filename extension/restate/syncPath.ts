@@ -1,23 +1,26 @@
 import { CYCLE_LIMIT, writeCycleError, type Chain } from './chain';
-import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
+import type { ChangeContext, FieldCarrier } from './context';
+import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync, type Operation } from './drive';
 import { RestateCallbackError } from './errors';
-import { NOT_NOTIFIED, UNCHANGED, writeValue, type ChangeContext, type Engine, type FieldCarrier } from './engine';
 import type { GetStateOptions, SetStateOptions } from './options';
-import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type DestWriter } from './notification';
-import type { PathLike } from './path';
-import type { ValueHandle } from './backends/backend';
-import type { PathLevels } from './subscriptions';
+import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type DeliveryHost, type DestWriter, type OpenNotifications } from './notification';
+import type { ConcretePaths, PathLike } from './path';
 import { refuseRepeatedRun, type SystemCallback } from './system';
 import { MISSING } from './values';
+import { NOT_NOTIFIED, UNCHANGED, writeValue, type WriteHost, type WriteTarget } from './write';
 
 const COMPONENT = 'controller';
 
 /**
- * What a derivation keeps for writing its dest again and again: its level lists, the backend's handle on
- * it if there is one, and how many of its writes there are being delivered (S132).
+ * What ControllerSync's plain-call path needs of the engine: what a set's steps and a delivery need, the
+ * check of the paths callers pass, the open notifications, and the generators it hands rarer calls to.
+ * Declared here, not taken from engine.ts, so that this path stays below the engine, which makes it.
  */
-export interface WriteTarget extends PathLevels, DestWriter {
-  readonly handle: ValueHandle | undefined;
+export interface SyncPathHost extends WriteHost, DeliveryHost {
+  readonly paths: ConcretePaths;
+  readonly open: OpenNotifications | undefined;
+  getState(path: PathLike, opts: GetStateOptions | undefined, context: ChangeContext | undefined): Operation<unknown>;
+  setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean>;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface WriteTarget extends PathLevels, DestWriter {
  * allocations, most of its cost (bench/README.md, "restate's call stack"). So when a call needs none of the
  * rarer machinery (an open batch, a trace listener), ControllerSync takes this path; a call that does is
  * handed to the generators. Neither path has steps of its own to keep in step with the other: a set's
- * steps are writeValue's (engine.ts), a delivery's walk is advanceWalk's (notification.ts), a run's start
+ * steps are writeValue's (write.ts), a delivery's walk is advanceWalk's (notification.ts), a run's start
  * and end are startRun's and recordRunEnd's (system.ts). What is this path's own is how it sequences them
  * without generators: a chain of derivations' dest writes is delivered from a stack of SyncSets (#deliver)
  * rather than from drive.ts's driver, which costs a chain about a sixth more instructions per link
@@ -35,7 +38,7 @@ export interface WriteTarget extends PathLevels, DestWriter {
  * differential test runs random sequences through both.
  */
 export class SyncPath {
-  readonly #engine: Engine;
+  readonly #engine: SyncPathHost;
   readonly #carrier: FieldCarrier;
   /**
    * How many changes of each path are being delivered: ControllerSync's changes nest strictly, so these
@@ -44,7 +47,7 @@ export class SyncPath {
    */
   readonly #openPaths = new Map<string, number>();
 
-  constructor(engine: Engine, carrier: FieldCarrier) {
+  constructor(engine: SyncPathHost, carrier: FieldCarrier) {
     this.#engine = engine;
     this.#carrier = carrier;
   }
@@ -91,7 +94,7 @@ export class SyncPath {
   /**
    * setCanonical's write without its delivery: false if the value was equal, true if there is nothing to
    * notify, else the change, opened, which the caller must have delivered (a derivation's run returns it).
-   * The write's steps are writeValue's (engine.ts), which the generators run too; this path makes the
+   * The write's steps are writeValue's (write.ts), which the generators run too; this path makes the
    * change it reports a SyncSet.
    */
   writeCanonical(

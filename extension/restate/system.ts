@@ -3,7 +3,6 @@ import type { Operation } from './drive';
 import type { TraceCause } from './trace';
 import type { BatchState } from './batch';
 import { CYCLE_LIMIT, runCycleError, type Chain } from './chain';
-import type { Subscription } from './subscriptions';
 
 /** What set off a run of a derivation or tracker: the change, seen at the level where it matched. */
 export interface Trigger {
@@ -162,8 +161,6 @@ export interface SystemCallback extends RunRecord {
   openLinks: number;
   /** A derivation's dest writes on the plain-call path being delivered (see SyncPath); 0 for a tracker. */
   readonly openDestLinks: number;
-  /** The pairs it added with SubscriptionIndex.addKept, which removing it must remove. */
-  readonly keptSubscriptions: readonly Subscription[];
   /** Runs once. With a delivery the run is part of a notification and collects its error there; without, it rethrows. */
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void>;
   /**

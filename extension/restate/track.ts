@@ -1,8 +1,10 @@
 import { RestateUsageError } from './errors';
 import type { Operation } from './drive';
-import type { ChangeContext, Engine } from './engine';
+import type { ChangeContext } from './context';
+import type { Engine } from './engine';
 import { NO_MARK, type Delivery } from './notification';
 import type { BatchState } from './batch';
+import type { RegisteredSystem } from './callbacks';
 import type { Chain } from './chain';
 import { eventDelState, eventSetState, type EventController } from './events';
 import type { DelStateOptions, GetStateOptions, SetStateOptions, TrackOptions } from './options';
@@ -12,7 +14,7 @@ import type { Subscription } from './subscriptions';
 import { RunRecord, describeRunError, endReading, guardedRun, keepRunFailure, recordRunEnd, runCause, startRun, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
-export class Tracker extends RunRecord implements SystemCallback {
+export class Tracker extends RunRecord implements RegisteredSystem {
   readonly kind = 'tracker';
   ranIn = NO_MARK;
   ranDepth = 0;
