@@ -1,6 +1,5 @@
 import type { Backend, ValueHandle } from './backends/backend';
 import type { RegisteredSystem } from './callbacks';
-import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateUsageError } from './errors';
 import { isThenable, runSync, type Operation } from './drive';
 import type { ChangeContext } from './context';
@@ -15,10 +14,13 @@ import { MISSING } from './values';
 /** Past this many sources, `get` looks a source up in a map instead of scanning the list. */
 const SCAN_LIMIT = 8;
 
-/** What a derivation's transform receives (S61). */
-export class DeriveData {
+/**
+ * What a derivation's transform receives (S61). `C` is the type of the controller running it, which the
+ * controllers' deriveMany and the atoms' deriveFrom give, as StateEvent's `C` is for callbacks.
+ */
+export class DeriveData<C = unknown> {
   /** The controller running the derivation. */
-  readonly controller: ControllerSync | ControllerAsync;
+  readonly controller: C;
   /** The derivation's sources, canonical, in the order given. */
   readonly sources: readonly string[];
   /** `/` on the first run. */
@@ -30,7 +32,7 @@ export class DeriveData {
   #indexOf: Map<string, number> | undefined;
 
   constructor(
-    controller: ControllerSync | ControllerAsync,
+    controller: C,
     sources: readonly string[],
     emittingPath: string,
     values: readonly unknown[],
@@ -62,7 +64,8 @@ export class DeriveData {
   }
 }
 
-export type DeriveTransform = (data: DeriveData) => unknown;
+/** A transform given to deriveMany, whichever controller's DeriveData it takes. */
+export type DeriveTransform = (data: DeriveData<never>) => unknown;
 
 /** A derivation: `dest` kept computed from `sources` (S57–S65). */
 export class Derivation extends RunRecord implements RegisteredSystem, WriteTarget {
@@ -225,7 +228,7 @@ export class Derivation extends RunRecord implements RegisteredSystem, WriteTarg
 
   /** What the transform gets: the one source's value for `derive`, else a DeriveData (S61). */
   #transformInput(trigger: Trigger, values: readonly unknown[], matched: readonly (string | undefined)[] | undefined): unknown {
-    return this.#ofValue !== undefined ? values[0] : new DeriveData(this.#engine.facade as ControllerSync | ControllerAsync, this.sources, trigger.emittingPath, values, matched);
+    return this.#ofValue !== undefined ? values[0] : new DeriveData(this.#engine.facade, this.sources, trigger.emittingPath, values, matched);
   }
 
   /** The dest write of a run (S60): a transform's undefined deletes the dest. */
