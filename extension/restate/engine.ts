@@ -660,10 +660,7 @@ export function writeValue(
     } catch (error) {
       stored = readUnparsable(engine, canonical, error);
     }
-    if (isThenable(stored)) {
-      const read = later(engine, stored).then(undefined, (error: unknown) => readUnparsable(engine, canonical, error));
-      return pending(read.then((settled) => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_READ, settled)));
-    }
+    if (isThenable(stored)) return writeLater(readLater(engine, canonical, stored), engine, canonical, value, opts, chain, cause, batch, target, WRITE_READ, undefined);
   }
   const prevValue = previousOf(canonical, stored, opts);
   if (from <= WRITE_READ) {
@@ -678,8 +675,7 @@ export function writeValue(
     const log = batch ?? chain?.log;
     if (log !== undefined) {
       if (engine.isAsync) {
-        const logged = runAsync(log.beforeWrite(engine, canonical, stored));
-        return pending(logged.then(() => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_LOGGED, stored)));
+        return writeLater(runAsync(log.beforeWrite(engine, canonical, stored)), engine, canonical, value, opts, chain, cause, batch, target, WRITE_LOGGED, stored);
       }
       runSync(log.beforeWrite(engine, canonical, stored));
     }
@@ -689,9 +685,7 @@ export function writeValue(
     if (handle !== undefined) handle.write(value);
     else {
       const written = engine.backend.write(canonical, value);
-      if (isThenable(written)) {
-        return pending(later(engine, written).then(() => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_STORED, stored)));
-      }
+      if (isThenable(written)) return writeLater(later(engine, written), engine, canonical, value, opts, chain, cause, batch, target, WRITE_STORED, stored);
     }
   }
   // Written: a batch records the change for its flush (S115); the trace is told.
@@ -702,6 +696,32 @@ export function writeValue(
     engine.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: notify && !batched, payload: opts?.payload, batched, cause, depth: (chain?.length ?? 0) + 1 });
   }
   return notify && batch === undefined ? prevValue : NOT_NOTIFIED;
+}
+
+/**
+ * writeValue's steps from `from` on, once `step` settles: the stored value it read (WRITE_READ), or `stored`.
+ * A function of its own so that writeValue holds no closure over its arguments, which would make V8 allocate
+ * them a context on every call, on the plain-call path too.
+ */
+function writeLater(
+  step: Promise<unknown>,
+  engine: Engine,
+  canonical: string,
+  value: unknown,
+  opts: SetStateOptions | undefined,
+  chain: Chain | undefined,
+  cause: TraceCause,
+  batch: BatchState | undefined,
+  target: WriteTarget | undefined,
+  from: number,
+  stored: unknown,
+): PendingWrite {
+  return pending(step.then((settled) => writeValue(engine, canonical, value, opts, chain, cause, batch, target, from, from === WRITE_READ ? settled : stored)));
+}
+
+/** A backend read's promise (ControllerAsync), with S131's tolerant read of a value that cannot be parsed. */
+function readLater(engine: Engine, canonical: string, stored: PromiseLike<unknown>): Promise<unknown> {
+  return later(engine, stored).then(undefined, (error: unknown) => readUnparsable(engine, canonical, error));
 }
 
 /** S131: a stored value that cannot be parsed is overwritten all the same; its old value is read tolerantly. */
