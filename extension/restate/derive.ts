@@ -2,7 +2,7 @@ import type { Backend, ValueHandle } from './backends/backend';
 import type { ControllerAsync, ControllerSync } from './controller';
 import { RestateUsageError } from './errors';
 import { isThenable, runSync, type Operation } from './drive';
-import type { ChangeContext, Engine } from './engine';
+import { NOT_NOTIFIED, UNCHANGED, WRITE_START, writeValue, type ChangeContext, type Engine } from './engine';
 import { NO_MARK, type Delivery, type SyncSet } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { RunRecord, describeRunError, endReading, guardedRun, keepRunFailure, recordRunEnd, runCause, startRun, type SystemCallback, type Trigger } from './system';
@@ -186,8 +186,10 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
       // Without a payload the write needs no options, and a chain reads one object fewer per link.
-      const written = plain.writeCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this, undefined);
-      return typeof written === 'boolean' ? undefined : written;
+      const opts = this.payload === undefined ? undefined : this.#writeOptions;
+      const prevValue = writeValue(engine, this.dest, result, opts, trigger.chain, this.#cause, undefined, this, WRITE_START, undefined);
+      if (prevValue === UNCHANGED || prevValue === NOT_NOTIFIED) return undefined;
+      return plain.openChange(this.dest, prevValue, result, opts, trigger.chain, this.#cause, this, undefined);
     }
     runSync(this.#write(result, context));
     return undefined;

@@ -618,7 +618,7 @@ export class PendingWrite {
 }
 
 /** Where writeValue takes its steps up again once a promise settled (ControllerAsync): after the read, the log, the write. */
-const WRITE_START = 0;
+export const WRITE_START = 0;
 const WRITE_READ = 1;
 const WRITE_LOGGED = 2;
 const WRITE_STORED = 3;
