@@ -8,7 +8,7 @@ import { NO_MARK, type Delivery, type SyncSet } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
 import { RunRecord, describeRunError, endReading, guardedRun, keepRunFailure, recordRunEnd, runCause, startRun, type Trigger } from './system';
 import type { LevelLists, Subscription } from './subscriptions';
-import type { WriteTarget } from './write';
+import { NOT_NOTIFIED, UNCHANGED, WRITE_START, writeValue, type WriteTarget } from './write';
 import { MISSING } from './values';
 
 /** Past this many sources, `get` looks a source up in a map instead of scanning the list. */
@@ -191,8 +191,10 @@ export class Derivation extends RunRecord implements RegisteredSystem, WriteTarg
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
       // Without a payload the write needs no options, and a chain reads one object fewer per link.
-      const written = plain.writeCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this, undefined);
-      return typeof written === 'boolean' ? undefined : written;
+      const opts = this.payload === undefined ? undefined : this.#writeOptions;
+      const prevValue = writeValue(engine, this.dest, result, opts, trigger.chain, this.#cause, undefined, this, WRITE_START, undefined);
+      if (prevValue === UNCHANGED || prevValue === NOT_NOTIFIED) return undefined;
+      return plain.openChange(this.dest, prevValue, result, opts, trigger.chain, this.#cause, this, undefined);
     }
     runSync(this.#write(result, context));
     return undefined;

@@ -15,7 +15,7 @@ import { TraceHub, type TraceCause } from './trace';
 import { MISSING, OWN_VALUE_KEY, compareNames, deepEqual, isPlainObject } from './values';
 import type { EventController } from './events';
 import { AsyncContextCarrier, FieldCarrier, type ChangeContext, type ContextCarrier } from './context';
-import { NOT_NOTIFIED, PendingWrite, UNCHANGED, writeValue, type SettledWrite } from './write';
+import { NOT_NOTIFIED, PendingWrite, UNCHANGED, WRITE_START, writeValue, type SettledWrite } from './write';
 
 const COMPONENT = 'controller';
 
@@ -136,7 +136,7 @@ export class Engine implements SyncPathHost, RunHost {
   *setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {
     const canonical = this.paths.resolve(path, COMPONENT);
     const cause = context?.cause ?? opts?.cause ?? 'api';
-    let outcome = writeValue(this, canonical, value, opts, context?.chain, cause, context?.batch, undefined);
+    let outcome = writeValue(this, canonical, value, opts, context?.chain, cause, context?.batch, undefined, WRITE_START, undefined);
     if (outcome instanceof PendingWrite) outcome = ((yield outcome.settled) as SettledWrite).outcome;
     if (outcome === UNCHANGED) return false;
     if (outcome === NOT_NOTIFIED) return true;

@@ -7,7 +7,7 @@ import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type Deli
 import type { ConcretePaths, PathLike } from './path';
 import { refuseRepeatedRun, type SystemCallback } from './system';
 import { MISSING } from './values';
-import { NOT_NOTIFIED, UNCHANGED, writeValue, type WriteHost, type WriteTarget } from './write';
+import { NOT_NOTIFIED, UNCHANGED, WRITE_START, writeValue, type WriteHost, type WriteTarget } from './write';
 
 const COMPONENT = 'controller';
 
@@ -106,14 +106,32 @@ export class SyncPath {
     target: WriteTarget | undefined,
     runner: SystemCallback | undefined,
   ): boolean | SyncSet {
-    const engine = this.#engine;
     // No PendingWrite: ControllerSync refuses a backend's promise, and no batch is open on this path.
-    const prevValue = writeValue(engine, canonical, value, opts, chain, cause, undefined, target);
+    const prevValue = writeValue(this.#engine, canonical, value, opts, chain, cause, undefined, target, WRITE_START, undefined);
     if (prevValue === UNCHANGED) return false;
     if (prevValue === NOT_NOTIFIED) return true;
+    return this.openChange(canonical, prevValue, value, opts, chain, cause, target, runner) ?? true;
+  }
+
+  /**
+   * The change a write reported by writeValue makes, opened (counted as being delivered, S132), or undefined
+   * if nobody listens at its path or above. A derivation's run calls writeValue and this itself, one call
+   * fewer per link of a chain than through writeCanonical.
+   */
+  openChange(
+    canonical: string,
+    prevValue: unknown,
+    value: unknown,
+    opts: SetStateOptions | undefined,
+    chain: Change['chain'] | undefined,
+    cause: Change['cause'],
+    target: WriteTarget | undefined,
+    runner: SystemCallback | undefined,
+  ): SyncSet | undefined {
+    const engine = this.#engine;
     const index = engine.subscriptions;
     const lists = target === undefined ? index.levelLists(canonical) : index.levelListsVia(canonical, target);
-    if (lists === undefined) return true;
+    if (lists === undefined) return undefined;
     const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain, lists, index.version, runner, target, engine.open!);
     if (target !== undefined) target.openDestLinks++;
     else this.openLink(canonical, runner);

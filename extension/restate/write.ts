@@ -59,24 +59,25 @@ export class PendingWrite {
 }
 
 /** Where writeValue takes its steps up again once a promise settled (ControllerAsync): after the read, the log, the write. */
-const WRITE_START = 0;
+export const WRITE_START = 0;
 const WRITE_READ = 1;
 const WRITE_LOGGED = 2;
 const WRITE_STORED = 3;
 
 /**
  * The steps of a set (S13, S18, S113, S131, S132), the one statement of them that both paths run: the
- * generator setState and ControllerSync's plain-call path (SyncPath.writeCanonical), which deliver what it
- * reports each in their own way. Plain calls while every step answers at once; when a backend call returns
- * a promise, ControllerSync refuses it, and for ControllerAsync the steps go on from there when it settles
- * (`from`, with the `stored` value read), the answer being a PendingWrite. The answer: UNCHANGED,
- * NOT_NOTIFIED, or the old value of a change to notify.
+ * generator setState and ControllerSync's plain-call path (SyncPath.writeCanonical, and a derivation's
+ * run), which deliver what it reports each in their own way. Plain calls while every step answers at once;
+ * when a backend call returns a promise, ControllerSync refuses it, and for ControllerAsync the steps go on
+ * from there when it settles (`from`, with the `stored` value read), the answer being a PendingWrite. The
+ * answer: UNCHANGED, NOT_NOTIFIED, or the old value of a change to notify.
  *
  * Plain calls rather than a generator, and one function rather than one per step, because a derivation's
  * run on the plain-call path writes its dest through it once per link of a chain: a generator's frame and
  * object, or a call per step, would be a large part of the write's cost (bench/README.md, "restate's call
- * stack"). A `target` (a derivation writing its dest) reads and writes through the backend's handle on the
- * path and counts its own writes (S132).
+ * stack"). For the same reason what only a batch, a trace listener or a promise needs is in functions of
+ * its own, and no closure is made here. A `target` (a derivation writing its dest) reads and writes
+ * through the backend's handle on the path, which never returns a promise, and counts its own writes (S132).
  */
 export function writeValue(
   engine: WriteHost,
@@ -87,8 +88,8 @@ export function writeValue(
   cause: TraceCause,
   batch: BatchState | undefined,
   target: WriteTarget | undefined,
-  from = WRITE_START,
-  resumedStored?: unknown,
+  from: number,
+  resumedStored: unknown,
 ): unknown {
   let stored = resumedStored;
   if (from === WRITE_START) {
@@ -97,32 +98,27 @@ export function writeValue(
     refuseUnset(canonical, value);
     const handle = target?.handle;
     try {
-      stored = handle !== undefined ? handle.read() : engine.backend.read(canonical, MISSING);
+      if (handle !== undefined) stored = handle.read();
+      else {
+        stored = engine.backend.read(canonical, MISSING);
+        if (isThenable(stored)) return writeLater(readLater(engine, canonical, stored), engine, canonical, value, opts, chain, cause, batch, target, WRITE_READ, undefined);
+      }
     } catch (error) {
       stored = readUnparsable(engine, canonical, error);
-    }
-    if (isThenable(stored)) {
-      const read = later(engine, stored).then(undefined, (error: unknown) => readUnparsable(engine, canonical, error));
-      return pending(read.then((settled) => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_READ, settled)));
+      if (isThenable(stored)) return writeLater(readLater(engine, canonical, stored), engine, canonical, value, opts, chain, cause, batch, target, WRITE_READ, undefined);
     }
   }
   const prevValue = previousOf(canonical, stored, opts);
   if (from <= WRITE_READ) {
     if (isUnchanged(value, prevValue, opts)) {
-      if (engine.trace.active) {
-        engine.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: false, notified: false, payload: opts?.payload, batched: false, cause, depth: (chain?.length ?? 0) + 1 });
-      }
+      if (engine.trace.active) traceSet(engine, canonical, prevValue, value, opts, chain, cause, false, false);
       return UNCHANGED;
     }
     engine.checkChange(chain, canonical, cause, target);
     // A write in a batch, or in a batch's flush, is logged there, to be undone if the batch fails (S116, S132).
     const log = batch ?? chain?.log;
-    if (log !== undefined) {
-      if (engine.isAsync) {
-        const logged = runAsync(log.beforeWrite(engine, canonical, stored));
-        return pending(logged.then(() => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_LOGGED, stored)));
-      }
-      runSync(log.beforeWrite(engine, canonical, stored));
+    if (log !== undefined && logWrite(engine, log, canonical, stored)) {
+      return writeLater(runAsync(log.beforeWrite(engine, canonical, stored)), engine, canonical, value, opts, chain, cause, batch, target, WRITE_LOGGED, stored);
     }
   }
   if (from <= WRITE_LOGGED) {
@@ -130,19 +126,70 @@ export function writeValue(
     if (handle !== undefined) handle.write(value);
     else {
       const written = engine.backend.write(canonical, value);
-      if (isThenable(written)) {
-        return pending(later(engine, written).then(() => writeValue(engine, canonical, value, opts, chain, cause, batch, target, WRITE_STORED, stored)));
-      }
+      if (isThenable(written)) return writeLater(later(engine, written), engine, canonical, value, opts, chain, cause, batch, target, WRITE_STORED, stored);
     }
   }
   // Written: a batch records the change for its flush (S115); the trace is told.
   const notify = opts?.skipNotify !== true;
-  if (batch !== undefined && notify) batch.recordChange(canonical, stored === MISSING ? undefined : stored, opts?.payload, 'change', cause);
-  if (engine.trace.active) {
-    const batched = batch !== undefined;
-    engine.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: notify && !batched, payload: opts?.payload, batched, cause, depth: (chain?.length ?? 0) + 1 });
+  if (batch !== undefined) {
+    if (notify) batch.recordChange(canonical, stored === MISSING ? undefined : stored, opts?.payload, 'change', cause);
+    if (engine.trace.active) traceSet(engine, canonical, prevValue, value, opts, chain, cause, true, true);
+    return NOT_NOTIFIED;
   }
-  return notify && batch === undefined ? prevValue : NOT_NOTIFIED;
+  if (engine.trace.active) traceSet(engine, canonical, prevValue, value, opts, chain, cause, true, false);
+  return notify ? prevValue : NOT_NOTIFIED;
+}
+
+/**
+ * Logs a write before it is made, for the batch or flush that may undo it: at once on ControllerSync
+ * (false), or true for ControllerAsync, whose log is written by the caller and waited for.
+ */
+function logWrite(engine: WriteHost, log: BatchState | NonNullable<Chain['log']>, canonical: string, stored: unknown): boolean {
+  if (engine.isAsync) return true;
+  runSync(log.beforeWrite(engine, canonical, stored));
+  return false;
+}
+
+/** The trace record of a set (S121). */
+function traceSet(
+  engine: WriteHost,
+  canonical: string,
+  prevValue: unknown,
+  value: unknown,
+  opts: SetStateOptions | undefined,
+  chain: Chain | undefined,
+  cause: TraceCause,
+  changed: boolean,
+  batched: boolean,
+): void {
+  const notified = changed && !batched && opts?.skipNotify !== true;
+  engine.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed, notified, payload: opts?.payload, batched, cause, depth: (chain?.length ?? 0) + 1 });
+}
+
+/**
+ * writeValue's steps from `from` on, once `step` settles: the stored value it read (WRITE_READ), or `stored`.
+ * A function of its own so that writeValue holds no closure over its arguments, which would make V8 allocate
+ * them a context on every call, on the plain-call path too.
+ */
+function writeLater(
+  step: Promise<unknown>,
+  engine: WriteHost,
+  canonical: string,
+  value: unknown,
+  opts: SetStateOptions | undefined,
+  chain: Chain | undefined,
+  cause: TraceCause,
+  batch: BatchState | undefined,
+  target: WriteTarget | undefined,
+  from: number,
+  stored: unknown,
+): PendingWrite {
+  return pending(step.then((settled) => writeValue(engine, canonical, value, opts, chain, cause, batch, target, from, from === WRITE_READ ? settled : stored)));
+}
+
+/** A backend read's promise (ControllerAsync), with S131's tolerant read of a value that cannot be parsed. */
+function readLater(engine: WriteHost, canonical: string, stored: PromiseLike<unknown>): Promise<unknown> {
+  return later(engine, stored).then(undefined, (error: unknown) => readUnparsable(engine, canonical, error));
 }
 
 /** S131: a stored value that cannot be parsed is overwritten all the same; its old value is read tolerantly. */
