@@ -17,7 +17,7 @@ interface NodeSnapshot {
 
 /**
  * What a batch needs of the engine to snapshot and restore what it overwrites: raw reads and writes, and
- * the trace. Declared here, not taken from store.ts, so that the batch stays below the store.
+ * the trace. Declared here, not taken from engine.ts, so that the batch stays below the engine.
  */
 export interface BatchStore {
   readonly trace: TraceHub;

@@ -2,11 +2,20 @@ import { RestateIdError, RestateUsageError } from './errors';
 import type { Subscription } from './subscriptions';
 import type { SystemCallback } from './system';
 
+/**
+ * A derivation or tracker as the store holds it: with the pairs it added with SubscriptionIndex.addKept,
+ * which removing it must remove. Declared here rather than in system.ts, which the subscription index
+ * builds on: a subscription remembers its system callback (Subscription.system).
+ */
+export interface RegisteredSystem extends SystemCallback {
+  readonly keptSubscriptions: readonly Subscription[];
+}
+
 /** A registered callback: a user function, or a derivation or tracker (system callbacks). */
 export interface CallbackEntry {
   readonly id: string;
   fn: (event: never) => unknown;
-  readonly system: SystemCallback | undefined;
+  readonly system: RegisteredSystem | undefined;
   /** Who acts for the writes this callback makes (S122), made once rather than on every call. */
   readonly cause: `callback:${string}`;
 }
@@ -71,7 +80,7 @@ export class CallbackStore {
     return forceId;
   }
 
-  registerSystem(id: string, system: SystemCallback): void {
+  registerSystem(id: string, system: RegisteredSystem): void {
     this.#byId.set(id, { id, fn: () => undefined, system, cause: `callback:${id}` });
     system.registered = true;
     this.#generation++;

@@ -1,4 +1,3 @@
-import { Atom, AtomAsync } from './atoms';
 import { RestateUsageError } from './errors';
 import { resolveConcretePath } from './path';
 import type { AnyBackend, AsyncBackend, Backend, BackendChange } from './backends/backend';
@@ -8,7 +7,7 @@ import { InMemoryBackend } from './backends/memory';
 import { registerDerivation, removeDerivation, type DeriveData } from './derive';
 import { runAsync, runSync } from './drive';
 import { Engine } from './engine';
-import type { DelStateOptions, GetStateOptions, PingOptions, SetStateOptions, TrackOptions } from './options';
+import type { AtomSetOptions, DelStateOptions, GetStateOptions, PingOptions, SetStateOptions, TrackOptions } from './options';
 import { snapshotGraph, type GraphSnapshot } from './graph';
 import type { PathLike } from './path';
 import type { SyncPath } from './syncPath';
@@ -288,7 +287,7 @@ export class ControllerSync extends ControllerBase<ControllerSync> {
   }
 
   /** Like `derive` over several sources: `transform` reads each through its DeriveData (S61). */
-  deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): string {
+  deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData<ControllerSync>) => unknown, opts?: { payload?: unknown }): string {
     return runSync(registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.engine.carrier.current()));
   }
 
@@ -381,7 +380,7 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
   }
 
   /** As {@link ControllerSync.deriveMany}; `transform` may return a promise. */
-  deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData) => unknown, opts?: { payload?: unknown }): Promise<string> {
+  deriveMany(dest: PathLike, sources: PathLike[], transform: (data: DeriveData<ControllerAsync>) => unknown, opts?: { payload?: unknown }): Promise<string> {
     return runAsync(registerDerivation(this.engine, dest, sources, transform, opts?.payload, this.engine.carrier.current()));
   }
 
@@ -398,5 +397,124 @@ export class ControllerAsync extends ControllerBase<ControllerAsync> {
   /** An AtomAsync: a handle on one path of this controller, with `defaultValue` for reads of a missing node. */
   atom<T>(path: PathLike, defaultValue?: T): AtomAsync<T> {
     return new AtomAsync<T>(this, path, defaultValue);
+  }
+}
+
+/**
+ * Shared by both atom kinds: a path with a default, and nothing of its own (S72). Atoms live beside the
+ * controllers: a controller makes them and they are typed by it, so a module of their own would both
+ * import this one and be imported by it.
+ */
+abstract class AtomBase<T, C extends ControllerSync | ControllerAsync> {
+  /** The controller it reads and writes through. */
+  readonly controller: C;
+  /** Its path, canonical. */
+  readonly path: string;
+  /** What reads of a missing node give (S73). */
+  readonly default: T | undefined;
+
+  constructor(controller: C, path: PathLike, defaultValue: T | undefined) {
+    this.controller = controller;
+    this.path = resolveConcretePath(path, 'atom');
+    this.default = defaultValue;
+  }
+
+  /** Subscribes `cb` at the atom's path; returns its id. */
+  subscribe(cb: StateCallback<C>, opts?: CallbackOptions): string {
+    return (this.controller as ControllerSync).subscribe(this.path, cb as unknown as StateCallback, opts);
+  }
+
+  /** Subscribes the callback registered as `id` at the atom's path. */
+  subscribeById(id: string, opts?: { ignoreMissing?: boolean }): string {
+    return this.controller.subscribeById(this.path, id, opts);
+  }
+
+  /** Removes a subscription at the atom's path; returns whether there was one. */
+  unsubscribe(cbOrId: StateCallback<C> | string): boolean {
+    return (this.controller as ControllerSync).unsubscribe(this.path, cbOrId as StateCallback | string);
+  }
+
+  /** Subscribes `cb`; the returned function unsubscribes it. */
+  onChange(cb: StateCallback<C>): () => void {
+    const id = this.subscribe(cb);
+    return () => {
+      this.controller.unsubscribeById(this.path, id);
+    };
+  }
+
+  /** The transform sees the atom's default while the path is missing (S73). */
+  protected withDefault(transform: (value: T) => unknown): (value: unknown) => unknown {
+    return (value) => transform((value === undefined ? this.default : value) as T);
+  }
+
+  /** The atom's path. */
+  toString(): string {
+    return this.path;
+  }
+}
+
+/** A typed handle on one path of a ControllerSync, with a default for reads of a missing node (S72–S73). */
+export class Atom<T> extends AtomBase<T, ControllerSync> {
+  /** The value, or the default while the node is missing (written there with `writeDefault`). */
+  get(opts?: { writeDefault?: boolean }): T {
+    return this.controller.getState(this.path, { default: this.default, writeDefault: opts?.writeDefault }) as T;
+  }
+
+  /** Writes the value as setState does; returns whether it changed. */
+  set(value: T, opts?: AtomSetOptions): boolean {
+    return this.controller.setState(this.path, value, { ...opts, default: this.default });
+  }
+
+  /** Deletes the node as delState does; returns whether there was anything to delete. */
+  delete(opts?: { payload?: unknown; skipNotify?: boolean }): boolean {
+    return this.controller.delState(this.path, opts);
+  }
+
+  /** Notifies the atom's subscribers of its value without writing it. */
+  ping(opts?: { payload?: unknown }): void {
+    this.controller.ping(this.path, { ...opts, default: this.default });
+  }
+
+  /** Keeps `dest` equal to `transform` of this atom's value (its default while missing); returns the derivation's id. */
+  derive(dest: PathLike, transform: (value: T) => unknown, opts?: { payload?: unknown }): string {
+    return this.controller.derive(dest, this.path, this.withDefault(transform), opts);
+  }
+
+  /** Makes this atom's path a derivation of `sources`, as `deriveMany`; returns the derivation's id. */
+  deriveFrom(sources: PathLike[], transform: (data: DeriveData<ControllerSync>) => unknown, opts?: { payload?: unknown }): string {
+    return this.controller.deriveMany(this.path, sources, transform, opts);
+  }
+}
+
+/** A typed handle on one path of a ControllerAsync, with a default for reads of a missing node (S72–S73). */
+export class AtomAsync<T> extends AtomBase<T, ControllerAsync> {
+  /** As {@link Atom.get}. */
+  async get(opts?: { writeDefault?: boolean }): Promise<T> {
+    return (await this.controller.getState(this.path, { default: this.default, writeDefault: opts?.writeDefault })) as T;
+  }
+
+  /** As {@link Atom.set}. */
+  set(value: T, opts?: AtomSetOptions): Promise<boolean> {
+    return this.controller.setState(this.path, value, { ...opts, default: this.default });
+  }
+
+  /** As {@link Atom.delete}. */
+  delete(opts?: { payload?: unknown; skipNotify?: boolean }): Promise<boolean> {
+    return this.controller.delState(this.path, opts);
+  }
+
+  /** As {@link Atom.ping}. */
+  ping(opts?: { payload?: unknown }): Promise<void> {
+    return this.controller.ping(this.path, { ...opts, default: this.default });
+  }
+
+  /** As {@link Atom.derive}. */
+  derive(dest: PathLike, transform: (value: T) => unknown, opts?: { payload?: unknown }): Promise<string> {
+    return this.controller.derive(dest, this.path, this.withDefault(transform), opts);
+  }
+
+  /** As {@link Atom.deriveFrom}. */
+  deriveFrom(sources: PathLike[], transform: (data: DeriveData<ControllerAsync>) => unknown, opts?: { payload?: unknown }): Promise<string> {
+    return this.controller.deriveMany(this.path, sources, transform, opts);
   }
 }

@@ -1,23 +1,26 @@
 import type { Backend, ValueHandle } from './backends/backend';
-import type { ControllerAsync, ControllerSync } from './controller';
+import type { RegisteredSystem } from './callbacks';
 import { RestateUsageError } from './errors';
 import { isThenable, runSync, type Operation } from './drive';
-import type { ChangeContext, Engine } from './engine';
+import type { ChangeContext } from './context';
+import type { Engine } from './engine';
 import { NO_MARK, type Delivery, type SyncSet } from './notification';
 import { isPattern, patternMatches, resolveConcretePath, resolvePattern, type PathLike } from './path';
-import { CYCLE_LIMIT, runCycleError } from './chain';
-import { RunRecord, describeRunError, guardedRun, keepRunFailure, recordRunEnd, runCause, type SystemCallback, type Trigger } from './system';
+import { RunRecord, describeRunError, endReading, guardedRun, keepRunFailure, recordRunEnd, runCause, startRun, type Trigger } from './system';
 import type { LevelLists, Subscription } from './subscriptions';
-import type { WriteTarget } from './syncPath';
+import { NOT_NOTIFIED, UNCHANGED, WRITE_START, writeValue, type WriteTarget } from './write';
 import { MISSING } from './values';
 
 /** Past this many sources, `get` looks a source up in a map instead of scanning the list. */
 const SCAN_LIMIT = 8;
 
-/** What a derivation's transform receives (S61). */
-export class DeriveData {
+/**
+ * What a derivation's transform receives (S61). `C` is the type of the controller running it, which the
+ * controllers' deriveMany and the atoms' deriveFrom give, as StateEvent's `C` is for callbacks.
+ */
+export class DeriveData<C = unknown> {
   /** The controller running the derivation. */
-  readonly controller: ControllerSync | ControllerAsync;
+  readonly controller: C;
   /** The derivation's sources, canonical, in the order given. */
   readonly sources: readonly string[];
   /** `/` on the first run. */
@@ -29,7 +32,7 @@ export class DeriveData {
   #indexOf: Map<string, number> | undefined;
 
   constructor(
-    controller: ControllerSync | ControllerAsync,
+    controller: C,
     sources: readonly string[],
     emittingPath: string,
     values: readonly unknown[],
@@ -61,10 +64,11 @@ export class DeriveData {
   }
 }
 
-export type DeriveTransform = (data: DeriveData) => unknown;
+/** A transform given to deriveMany, whichever controller's DeriveData it takes. */
+export type DeriveTransform = (data: DeriveData<never>) => unknown;
 
 /** A derivation: `dest` kept computed from `sources` (S57–S65). */
-export class Derivation extends RunRecord implements SystemCallback, WriteTarget {
+export class Derivation extends RunRecord implements RegisteredSystem, WriteTarget {
   readonly kind = 'derivation';
   readonly id: string;
   ranIn = NO_MARK;
@@ -107,18 +111,12 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
-    this.#engine.checkRun(this, trigger.chain);
-    return guardedRun(this.#engine.timesRuns, this.#compute(trigger), (started, ended, failed, failure) => this.#finishRun(trigger, delivery, started, ended, failed, failure));
+    const started = startRun(this.#engine, this, trigger.chain, false);
+    return guardedRun(this.#engine, started, this.#compute(trigger), (ended, failed, failure) => this.#finishRun(trigger, delivery, started, ended, failed, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery): SyncSet | undefined {
-    // Not shared with Tracker.runNow: a chain of derivations runs this once per link (bench/README.md,
-    // "Notes on the code").
-    const engine = this.#engine;
-    if (this.openLinks + this.openDestLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
-    // -1: not timed (a clock reading is never negative).
-    const started = engine.timesRuns ? engine.clock.read() : -1;
-    engine.clock.stale();
+    const started = startRun(this.#engine, this, trigger.chain, true);
     let nested: SyncSet | undefined;
     try {
       nested = this.#computeNow(trigger);
@@ -136,7 +134,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
   }
 
   endRun(trigger: Trigger, delivery: Delivery, started: number, failed: boolean, failure: unknown): void {
-    this.#finishRun(trigger, delivery, started, started >= 0 ? this.#engine.clock.read() : 0, failed, failure);
+    this.#finishRun(trigger, delivery, started, endReading(this.#engine, started, true), failed, failure);
   }
 
   /** The end of a run, on either path: its statistics (S119), its trace record, and its failure kept or rethrown (S45). */
@@ -193,8 +191,10 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
     }
     if (result !== undefined && trigger.batch === undefined && !engine.trace.active) {
       // Without a payload the write needs no options, and a chain reads one object fewer per link.
-      const written = plain.writeCanonical(this.dest, result, this.payload === undefined ? undefined : this.#writeOptions, trigger.chain, this.#cause, this, undefined);
-      return typeof written === 'boolean' ? undefined : written;
+      const opts = this.payload === undefined ? undefined : this.#writeOptions;
+      const prevValue = writeValue(engine, this.dest, result, opts, trigger.chain, this.#cause, undefined, this, WRITE_START, undefined);
+      if (prevValue === UNCHANGED || prevValue === NOT_NOTIFIED) return undefined;
+      return plain.openChange(this.dest, prevValue, result, opts, trigger.chain, this.#cause, this, undefined);
     }
     runSync(this.#write(result, context));
     return undefined;
@@ -230,7 +230,7 @@ export class Derivation extends RunRecord implements SystemCallback, WriteTarget
 
   /** What the transform gets: the one source's value for `derive`, else a DeriveData (S61). */
   #transformInput(trigger: Trigger, values: readonly unknown[], matched: readonly (string | undefined)[] | undefined): unknown {
-    return this.#ofValue !== undefined ? values[0] : new DeriveData(this.#engine.facade as ControllerSync | ControllerAsync, this.sources, trigger.emittingPath, values, matched);
+    return this.#ofValue !== undefined ? values[0] : new DeriveData(this.#engine.facade, this.sources, trigger.emittingPath, values, matched);
   }
 
   /** The dest write of a run (S60): a transform's undefined deletes the dest. */

@@ -1,119 +1,30 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AnyBackend } from './backends/backend';
 import { deleteStep, listStep, readStep, readTolerantStep, writeStep } from './backends/drive';
 import { CallbackStore, isSystemId } from './callbacks';
 import { BatchState } from './batch';
 import { CYCLE_LIMIT, checkRunByWalk, checkWriteByWalk, depthLimitError, extendChain, type Chain } from './chain';
 import { AsyncValueInSyncModeError, Nested, ignoreRejection, isThenable, type Operation } from './drive';
-import {
-  RestateCallbackError,
-  RestateFormatError,
-  RestateIdError,
-  RestateUsageError,
-  RestateValueError,
-} from './errors';
+import { RestateCallbackError, RestateIdError, RestateUsageError } from './errors';
 import type { DelStateOptions, GetStateOptions, PingOptions, SetStateOptions } from './options';
 import { ConcretePaths, childOf, resolvePattern, type PathLike } from './path';
 import { InterleavedDelivery, LevelWalk, type DestWriter, NestedDelivery, OpenNotifications, WALK_DONE, WALK_RUN, advanceWalk, finishDelivery, settlePlain, type Change, type Delivery } from './notification';
 import { SubscriptionIndex } from './subscriptions';
-import { SharedReading, type SystemCallback } from './system';
-import { SyncPath } from './syncPath';
+import { SharedReading, type RunHost, type SystemCallback } from './system';
+import { SyncPath, type SyncPathHost } from './syncPath';
 import { TraceHub, type TraceCause } from './trace';
 import { MISSING, OWN_VALUE_KEY, compareNames, deepEqual, isPlainObject } from './values';
 import type { EventController } from './events';
+import { AsyncContextCarrier, FieldCarrier, type ChangeContext, type ContextCarrier } from './context';
+import { NOT_NOTIFIED, PendingWrite, UNCHANGED, WRITE_START, writeValue, type SettledWrite } from './write';
 
 const COMPONENT = 'controller';
 
 /**
- * Where a call is made from. A call made while a callback, transform or tracked function runs is a nested
- * change (S36); its context tells the chain of changes above it (S38) and who acts (S122).
+ * The algorithms behind both controllers, each written once: as a generator (see drive.ts), which the
+ * public classes in controller.ts drive synchronously or asynchronously, or, for a set's steps, which
+ * ControllerSync's plain-call path also runs, as plain calls that wait only for a promise (writeValue, in write.ts).
  */
-export interface ChangeContext {
-  /** The enclosing change's chain of causes; `undefined` at the top level. */
-  readonly chain: Chain | undefined;
-  /** Who acts for writes made in this context; `undefined` leaves it to the call's `cause` option. */
-  readonly cause: TraceCause | undefined;
-  /** The open batch that writes made in this context join (S113). */
-  readonly batch?: BatchState;
-  /** The derivation or tracker whose run this is, which ControllerSync counts changes for (S132). */
-  readonly runner?: SystemCallback;
-  /**
-   * Set once the callback, transform or batch function that ran in this context has finished. Work it left
-   * behind (a timer, an unawaited promise) still sees the context through AsyncLocalStorage, but its writes
-   * are new top-level changes, not nested ones, and join no batch.
-   */
-  ended?: boolean;
-}
-
-/** Carries the current ChangeContext: a plain field for ControllerSync, AsyncLocalStorage for ControllerAsync. */
-interface ContextCarrier {
-  current(): ChangeContext | undefined;
-  run<R>(context: ChangeContext, fn: () => R): R;
-  /** `run` of `fn(argument)`, without a closure. */
-  call<A, R>(context: ChangeContext, fn: (argument: A) => R, argument: A): R;
-}
-
-export class FieldCarrier implements ContextCarrier {
-  #context: ChangeContext | undefined;
-
-  current(): ChangeContext | undefined {
-    return this.#context;
-  }
-
-  /** Makes `context` current and returns the one to give back to `leave`: `run` without a closure. */
-  enter(context: ChangeContext): ChangeContext | undefined {
-    const previous = this.#context;
-    this.#context = context;
-    return previous;
-  }
-
-  leave(previous: ChangeContext | undefined): void {
-    this.#context = previous;
-  }
-
-  run<R>(context: ChangeContext, fn: () => R): R {
-    const previous = this.#context;
-    this.#context = context;
-    try {
-      return fn();
-    } finally {
-      this.#context = previous;
-    }
-  }
-
-  call<A, R>(context: ChangeContext, fn: (argument: A) => R, argument: A): R {
-    const previous = this.#context;
-    this.#context = context;
-    try {
-      return fn(argument);
-    } finally {
-      this.#context = previous;
-    }
-  }
-}
-
-class AsyncContextCarrier implements ContextCarrier {
-  readonly #storage = new AsyncLocalStorage<ChangeContext>();
-
-  current(): ChangeContext | undefined {
-    const context = this.#storage.getStore();
-    return context?.ended === true ? undefined : context;
-  }
-
-  run<R>(context: ChangeContext, fn: () => R): R {
-    return this.#storage.run(context, fn);
-  }
-
-  call<A, R>(context: ChangeContext, fn: (argument: A) => R, argument: A): R {
-    return this.#storage.run(context, fn, argument);
-  }
-}
-
-/**
- * The algorithms behind both controllers, each written once as a generator (see drive.ts). The public
- * classes in controller.ts drive them synchronously or asynchronously.
- */
-export class Engine {
+export class Engine implements SyncPathHost, RunHost {
   readonly backend: AnyBackend;
   readonly isAsync: boolean;
   readonly maxDepth: number;
@@ -218,50 +129,19 @@ export class Engine {
     return deleteStep(this.backend, path);
   }
 
+  /**
+   * setState as a generator: the write's steps are writeValue's, shared with ControllerSync's plain-call
+   * path; what is left here is the delivery of the change they report.
+   */
   *setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean> {
     const canonical = this.paths.resolve(path, COMPONENT);
-    refuseUnset(canonical, value);
-    // Backend calls are inlined on this hot path: a nested generator per call would double its cost.
-    let stored: unknown;
-    try {
-      stored = this.backend.read(canonical, MISSING);
-      if (isThenable(stored)) stored = yield stored;
-    } catch (error) {
-      // S131: a value that cannot be parsed is overwritten all the same.
-      if (!(error instanceof RestateFormatError)) throw error;
-      stored = yield* this.readOld(canonical);
-    }
-    const prevValue = previousOf(canonical, stored, opts);
-    const depth = (context?.chain?.length ?? 0) + 1;
-    if (isUnchanged(value, prevValue, opts)) {
-      if (this.trace.active) {
-        const cause = context?.cause ?? opts?.cause ?? 'api';
-        this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: false, notified: false, payload: opts?.payload, batched: false, cause, depth });
-      }
-      return false;
-    }
-    this.checkChange(context?.chain, canonical, context?.cause ?? opts?.cause ?? 'api');
-    const batch = context?.batch;
-    const log = batch ?? context?.chain?.log;
-    if (log !== undefined) yield* log.beforeWrite(this, canonical, stored);
-    const written = this.backend.write(canonical, value);
-    if (isThenable(written)) yield written;
-    const notify = opts?.skipNotify !== true;
-    if (batch !== undefined) {
-      if (notify) batch.recordChange(canonical, stored === MISSING ? undefined : stored, opts?.payload, 'change', context?.cause ?? opts?.cause ?? 'api');
-      if (this.trace.active) {
-        const cause = context?.cause ?? opts?.cause ?? 'api';
-        this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: false, payload: opts?.payload, batched: true, cause, depth });
-      }
-      return true;
-    }
-    if (this.trace.active) {
-      const cause = context?.cause ?? opts?.cause ?? 'api';
-      this.trace.emit({ kind: 'set', path: canonical, prevValue, value, changed: true, notified: notify, payload: opts?.payload, batched: false, cause, depth });
-    }
-    if (notify && this.subscriptions.levelLists(canonical) !== undefined) {
-      const cause = context?.cause ?? opts?.cause ?? 'api';
-      yield* this.#notify({ kind: 'set', path: canonical, prevValue, newValue: value, payload: opts?.payload, cause, chain: extendChain(context?.chain, canonical, cause), runner: context?.runner, descendants: undefined });
+    const cause = context?.cause ?? opts?.cause ?? 'api';
+    let outcome = writeValue(this, canonical, value, opts, context?.chain, cause, context?.batch, undefined, WRITE_START, undefined);
+    if (outcome instanceof PendingWrite) outcome = ((yield outcome.settled) as SettledWrite).outcome;
+    if (outcome === UNCHANGED) return false;
+    if (outcome === NOT_NOTIFIED) return true;
+    if (this.subscriptions.levelLists(canonical) !== undefined) {
+      yield* this.#notify({ kind: 'set', path: canonical, prevValue: outcome, newValue: value, payload: opts?.payload, cause, chain: extendChain(context?.chain, canonical, cause), runner: context?.runner, descendants: undefined });
     }
     return true;
   }
@@ -619,28 +499,6 @@ export class Engine {
     this.subscriptions.removeId(id);
     return entry !== undefined;
   }
-}
-
-/**
- * setState's refusal of a value that is no value (S13). The error is made elsewhere: kept this small, the
- * check is inlined into a derivation's run along with the rest of its write.
- */
-export function refuseUnset(canonical: string, value: unknown): void {
-  if (value === undefined || value === MISSING) throw unsetValueError(canonical, value);
-}
-
-function unsetValueError(canonical: string, value: unknown): RestateValueError {
-  return new RestateValueError(COMPONENT, canonical, `cannot set ${canonical} to ${value === undefined ? 'undefined' : 'MISSING'}: use delState to remove a value`);
-}
-
-/** What a set compares with and reports as the old value: the stored value, else the default; the root at least {} (S18). */
-export function previousOf(canonical: string, stored: unknown, opts: SetStateOptions | undefined): unknown {
-  return stored !== MISSING ? stored : canonical === '/' ? {} : opts?.default;
-}
-
-/** Whether a set changes nothing (S18): eqFunc's verdict, or deepEqual's. */
-export function isUnchanged(value: unknown, prevValue: unknown, opts: SetStateOptions | undefined): boolean {
-  return opts?.eqFunc === undefined ? deepEqual(value, prevValue) : Boolean(opts.eqFunc(value, prevValue));
 }
 
 function sortDeepestFirst(found: Map<string, unknown>): { path: string; prevValue: unknown }[] {

@@ -1,16 +1,30 @@
 import type { BatchState } from './batch';
 import type { Chain } from './chain';
-import type { CallbackEntry } from './callbacks';
+import type { CallbackEntry, CallbackStore } from './callbacks';
+import type { ChangeContext, ContextCarrier } from './context';
 import { AsyncValueInSyncModeError, ignoreRejection, isThenable } from './drive';
-import type { ChangeContext, Engine } from './engine';
-import { ControllerEvent } from './events';
+import { ControllerEvent, type EventController } from './events';
 import { RestateCallbackError, RestateCycleError, collectFailure, type CallbackFailure } from './errors';
 import { ancestorAt } from './path';
-import type { LevelLists, Subscription } from './subscriptions';
-import type { Delivery, SystemCallback, Trigger } from './system';
+import type { LevelLists, Subscription, SubscriptionIndex } from './subscriptions';
+import type { Delivery, SharedReading, SystemCallback, Trigger } from './system';
 
 export type { Delivery } from './system';
 import type { TraceCause } from './trace';
+
+/**
+ * What delivering a change needs of the engine: the subscriptions and the callbacks, the controller that
+ * events hand to callbacks, the current context, and the run clock. Declared here, not taken from
+ * engine.ts, so that delivery stays below the engine and ControllerSync's plain-call path, which both run it.
+ */
+export interface DeliveryHost {
+  readonly subscriptions: SubscriptionIndex;
+  readonly callbacks: CallbackStore;
+  readonly facade: EventController;
+  readonly carrier: ContextCarrier;
+  readonly isAsync: boolean;
+  readonly clock: SharedReading;
+}
 
 /** One state change on its way to the subscribers. */
 export interface Change {
@@ -396,7 +410,7 @@ export class LevelWalk implements Walk {
  * SyncSet's system callbacks run here too, as plain calls: a derivation's dest write that is still to be
  * delivered is returned, to be delivered first.
  */
-export function advanceWalk(engine: Engine, walk: Walk): number | SyncSet {
+export function advanceWalk(engine: DeliveryHost, walk: Walk): number | SyncSet {
   const index = engine.subscriptions;
   const emitted = walk.emitted;
   while (true) {
@@ -473,7 +487,7 @@ export function advanceWalk(engine: Engine, walk: Walk): number | SyncSet {
 }
 
 /** Runs a plain callback; returns its promise for ControllerAsync to wait for, else collects its failure (S45). */
-function callPlain(engine: Engine, walk: Walk, entry: CallbackEntry, event: ControllerEvent, level: string): PromiseLike<unknown> | undefined {
+function callPlain(engine: DeliveryHost, walk: Walk, entry: CallbackEntry, event: ControllerEvent, level: string): PromiseLike<unknown> | undefined {
   const context: ChangeContext = { chain: walk.change.chain, cause: entry.cause };
   let result: unknown;
   try {

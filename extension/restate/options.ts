@@ -49,3 +49,13 @@ export interface TrackOptions {
   /** What the graph and an inspecting explorer show for the tracker; default the callback's own name, if any. */
   name?: string;
 }
+
+/** Options of an atom's `set`: those of `setState` but `default`, which is the atom's. */
+export interface AtomSetOptions {
+  /** How to compare the new value with the old one (default {@link deepEqual}). */
+  eqFunc?: EqualityFunction;
+  /** Anything, handed to the callbacks in their event and to the trace. */
+  payload?: unknown;
+  /** Write without notifying. */
+  skipNotify?: boolean;
+}

@@ -1,23 +1,26 @@
-import { CYCLE_LIMIT, runCycleError, writeCycleError, type Chain } from './chain';
-import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync } from './drive';
-import { RestateCallbackError, RestateFormatError } from './errors';
-import { isUnchanged, previousOf, refuseUnset, type ChangeContext, type Engine, type FieldCarrier } from './engine';
+import { CYCLE_LIMIT, writeCycleError, type Chain } from './chain';
+import type { ChangeContext, FieldCarrier } from './context';
+import { AsyncValueInSyncModeError, ignoreRejection, isThenable, runSync, type Operation } from './drive';
+import { RestateCallbackError } from './errors';
 import type { GetStateOptions, SetStateOptions } from './options';
-import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type DestWriter } from './notification';
-import type { PathLike } from './path';
-import type { ValueHandle } from './backends/backend';
-import type { PathLevels } from './subscriptions';
-import { type SystemCallback } from './system';
+import { SyncSet, WALK_DONE, advanceWalk, finishDelivery, type Change, type DeliveryHost, type DestWriter, type OpenNotifications } from './notification';
+import type { ConcretePaths, PathLike } from './path';
+import { refuseRepeatedRun, type SystemCallback } from './system';
 import { MISSING } from './values';
+import { NOT_NOTIFIED, UNCHANGED, WRITE_START, writeValue, type WriteHost, type WriteTarget } from './write';
 
 const COMPONENT = 'controller';
 
 /**
- * What a derivation keeps for writing its dest again and again: its level lists, the backend's handle on
- * it if there is one, and how many of its writes there are being delivered (S132).
+ * What ControllerSync's plain-call path needs of the engine: what a set's steps and a delivery need, the
+ * check of the paths callers pass, the open notifications, and the generators it hands rarer calls to.
+ * Declared here, not taken from engine.ts, so that this path stays below the engine, which makes it.
  */
-export interface WriteTarget extends PathLevels, DestWriter {
-  readonly handle: ValueHandle | undefined;
+export interface SyncPathHost extends WriteHost, DeliveryHost {
+  readonly paths: ConcretePaths;
+  readonly open: OpenNotifications | undefined;
+  getState(path: PathLike, opts: GetStateOptions | undefined, context: ChangeContext | undefined): Operation<unknown>;
+  setState(path: PathLike, value: unknown, opts: SetStateOptions | undefined, context: ChangeContext | undefined): Operation<boolean>;
 }
 
 /**
@@ -26,17 +29,16 @@ export interface WriteTarget extends PathLevels, DestWriter {
  * A derivation run through the generators of engine.ts passes through seven generator frames and a dozen
  * allocations, most of its cost (bench/README.md, "restate's call stack"). So when a call needs none of the
  * rarer machinery (an open batch, a trace listener), ControllerSync takes this path; a call that does is
- * handed to the generators. What the two paths decide is stated once and shared: a set's checks and
- * equality (engine.ts), the walk of a delivery (advanceWalk), a run's inputs and end (derive.ts, track.ts,
- * system.ts); a set's steps are listed here and in the generator setState, because one function for both
- * cost a chain about 8% more instructions per link. This path sequences them without generators: a chain
- * of derivations' dest writes is delivered from its own stack of SyncSets (#deliver), about a sixth fewer
- * instructions per link than stepping them on drive.ts's driver, and a run starts inline in runNow, which
- * a chain runs once per link (bench/README.md, "Notes on the code"). The differential test runs random
- * sequences through both.
+ * handed to the generators. Neither path has steps of its own to keep in step with the other: a set's
+ * steps are writeValue's (write.ts), a delivery's walk is advanceWalk's (notification.ts), a run's start
+ * and end are startRun's and recordRunEnd's (system.ts). What is this path's own is how it sequences them
+ * without generators: a chain of derivations' dest writes is delivered from a stack of SyncSets (#deliver)
+ * rather than from drive.ts's driver, which costs a chain about a sixth more instructions per link
+ * (bench/README.md, "restate's call stack"); and the counts of changes being delivered (S132). The
+ * differential test runs random sequences through both.
  */
 export class SyncPath {
-  readonly #engine: Engine;
+  readonly #engine: SyncPathHost;
   readonly #carrier: FieldCarrier;
   /**
    * How many changes of each path are being delivered: ControllerSync's changes nest strictly, so these
@@ -45,7 +47,7 @@ export class SyncPath {
    */
   readonly #openPaths = new Map<string, number>();
 
-  constructor(engine: Engine, carrier: FieldCarrier) {
+  constructor(engine: SyncPathHost, carrier: FieldCarrier) {
     this.#engine = engine;
     this.#carrier = carrier;
   }
@@ -92,6 +94,8 @@ export class SyncPath {
   /**
    * setCanonical's write without its delivery: false if the value was equal, true if there is nothing to
    * notify, else the change, opened, which the caller must have delivered (a derivation's run returns it).
+   * The write's steps are writeValue's (write.ts), which the generators run too; this path makes the
+   * change it reports a SyncSet.
    */
   writeCanonical(
     canonical: string,
@@ -102,31 +106,32 @@ export class SyncPath {
     target: WriteTarget | undefined,
     runner: SystemCallback | undefined,
   ): boolean | SyncSet {
+    // No PendingWrite: ControllerSync refuses a backend's promise, and no batch is open on this path.
+    const prevValue = writeValue(this.#engine, canonical, value, opts, chain, cause, undefined, target, WRITE_START, undefined);
+    if (prevValue === UNCHANGED) return false;
+    if (prevValue === NOT_NOTIFIED) return true;
+    return this.openChange(canonical, prevValue, value, opts, chain, cause, target, runner) ?? true;
+  }
+
+  /**
+   * The change a write reported by writeValue makes, opened (counted as being delivered, S132), or undefined
+   * if nobody listens at its path or above. A derivation's run calls writeValue and this itself, one call
+   * fewer per link of a chain than through writeCanonical.
+   */
+  openChange(
+    canonical: string,
+    prevValue: unknown,
+    value: unknown,
+    opts: SetStateOptions | undefined,
+    chain: Change['chain'] | undefined,
+    cause: Change['cause'],
+    target: WriteTarget | undefined,
+    runner: SystemCallback | undefined,
+  ): SyncSet | undefined {
     const engine = this.#engine;
-    // The runs this change sets off must not take their start from a reading made before it.
-    engine.clock.stale();
-    refuseUnset(canonical, value);
-    const handle = target?.handle;
-    let stored: unknown;
-    try {
-      stored = handle !== undefined ? handle.read() : settle(engine.backend.read(canonical, MISSING));
-    } catch (error) {
-      // S131: a value that cannot be parsed is overwritten all the same.
-      if (!(error instanceof RestateFormatError)) throw error;
-      stored = runSync(engine.readOld(canonical));
-    }
-    const prevValue = previousOf(canonical, stored, opts);
-    if (isUnchanged(value, prevValue, opts)) return false;
-    engine.checkChange(chain, canonical, cause, target);
-    // A write in a batch's flush is logged there, to be undone if the flush is stopped part-way (S132).
-    const log = chain?.log;
-    if (log !== undefined) runSync(log.beforeWrite(engine, canonical, stored));
-    if (handle !== undefined) handle.write(value);
-    else settle(engine.backend.write(canonical, value));
-    if (opts?.skipNotify === true) return true;
     const index = engine.subscriptions;
     const lists = target === undefined ? index.levelLists(canonical) : index.levelListsVia(canonical, target);
-    if (lists === undefined) return true;
+    if (lists === undefined) return undefined;
     const change = new SyncSet(canonical, prevValue, value, opts?.payload, cause, chain, lists, index.version, runner, target, engine.open!);
     if (target !== undefined) target.openDestLinks++;
     else this.openLink(canonical, runner);
@@ -144,7 +149,7 @@ export class SyncPath {
 
   /** Refuses a run of `system` that would be its CYCLE_LIMIT + 1st in the chain that set it off (S132). */
   checkRun(system: SystemCallback, chain: Chain | undefined): void {
-    if (system.openLinks + system.openDestLinks >= CYCLE_LIMIT) throw runCycleError(chain, system.id);
+    refuseRepeatedRun(system, chain);
   }
 
   /** Counts a change being delivered (S132): by path, and for the derivation or tracker that made it. */

@@ -2,8 +2,7 @@ import { RestateCycleError, collectFailure, type CallbackFailure } from './error
 import type { Operation } from './drive';
 import type { TraceCause } from './trace';
 import type { BatchState } from './batch';
-import type { Chain } from './chain';
-import type { Subscription } from './subscriptions';
+import { CYCLE_LIMIT, runCycleError, type Chain } from './chain';
 
 /** What set off a run of a derivation or tracker: the change, seen at the level where it matched. */
 export interface Trigger {
@@ -162,8 +161,6 @@ export interface SystemCallback extends RunRecord {
   openLinks: number;
   /** A derivation's dest writes on the plain-call path being delivered (see SyncPath); 0 for a tracker. */
   readonly openDestLinks: number;
-  /** The pairs it added with SubscriptionIndex.addKept, which removing it must remove. */
-  readonly keptSubscriptions: readonly Subscription[];
   /** Runs once. With a delivery the run is part of a notification and collects its error there; without, it rethrows. */
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void>;
   /**
@@ -173,17 +170,55 @@ export interface SystemCallback extends RunRecord {
   runNow(trigger: Trigger, delivery: Delivery): NestedChange | undefined;
 }
 
+/** What the start and end of a run need of the controller (the Engine). */
+export interface RunHost {
+  readonly timesRuns: boolean;
+  readonly clock: SharedReading;
+  checkRun(system: SystemCallback, chain: Chain | undefined): void;
+}
+
 /**
- * Runs a derivation's or tracker's body as a generator, timed if `timed` (-1 for the start of a run that is
- * not), and hands its end to `finish`, which records it as the plain-call path does (recordRunEnd,
- * keepRunFailure).
+ * The start of a derivation's or tracker's run, for both paths: refused if it would be its CYCLE_LIMIT + 1st
+ * in the chain that set it off (S132), then its clock reading if runs are timed, else -1 (a reading is never
+ * negative). The plain-call path (`plainCall`) shares readings between runs (SharedReading) and marks the
+ * reading stale for the run's own work; a generator may wait between its steps, so it reads the clock.
+ */
+export function startRun(host: RunHost, system: SystemCallback, chain: Chain | undefined, plainCall: boolean): number {
+  if (!plainCall) {
+    host.checkRun(system, chain);
+    return host.timesRuns ? runClock() : -1;
+  }
+  // What host.checkRun does on ControllerSync, the only controller with a plain-call path, without its two calls.
+  refuseRepeatedRun(system, chain);
+  const started = host.timesRuns ? host.clock.read() : -1;
+  host.clock.stale();
+  return started;
+}
+
+/**
+ * ControllerSync's refusal of a run that would be the system callback's CYCLE_LIMIT + 1st in the chain that
+ * set it off (S132): its changes nest strictly, so it counts the callback's changes being delivered.
+ */
+export function refuseRepeatedRun(system: SystemCallback, chain: Chain | undefined): void {
+  if (system.openLinks + system.openDestLinks >= CYCLE_LIMIT) throw runCycleError(chain, system.id);
+}
+
+/** The clock reading at the end of a run that startRun started at `started` (0 when it is not timed). */
+export function endReading(host: RunHost, started: number, plainCall: boolean): number {
+  if (started < 0) return 0;
+  return plainCall ? host.clock.read() : runClock();
+}
+
+/**
+ * Runs a derivation's or tracker's body as a generator, started by startRun at `started`, and hands its end
+ * to `finish`, which records it as the plain-call path does (recordRunEnd, keepRunFailure).
  */
 export function* guardedRun(
-  timed: boolean,
+  host: RunHost,
+  started: number,
   body: Operation<void>,
-  finish: (started: number, ended: number, failed: boolean, failure: unknown) => void,
+  finish: (ended: number, failed: boolean, failure: unknown) => void,
 ): Operation<void> {
-  const started = timed ? runClock() : -1;
   let failed = false;
   let failure: unknown;
   try {
@@ -192,7 +227,7 @@ export function* guardedRun(
     failed = true;
     failure = error;
   }
-  finish(started, timed ? runClock() : 0, failed, failure);
+  finish(endReading(host, started, false), failed, failure);
 }
 
 /** Records a run's statistics (S119): timed from `started` to `ended`, unless `started` is -1. Returns its duration in ms, 0 if untimed. */

@@ -1,18 +1,20 @@
 import { RestateUsageError } from './errors';
 import type { Operation } from './drive';
-import type { ChangeContext, Engine } from './engine';
+import type { ChangeContext } from './context';
+import type { Engine } from './engine';
 import { NO_MARK, type Delivery } from './notification';
 import type { BatchState } from './batch';
-import { CYCLE_LIMIT, runCycleError, type Chain } from './chain';
+import type { RegisteredSystem } from './callbacks';
+import type { Chain } from './chain';
 import { eventDelState, eventSetState, type EventController } from './events';
 import type { DelStateOptions, GetStateOptions, SetStateOptions, TrackOptions } from './options';
 import type { PathLike } from './path';
 import type { TraceCause } from './trace';
 import type { Subscription } from './subscriptions';
-import { RunRecord, describeRunError, guardedRun, keepRunFailure, recordRunEnd, runCause, type SystemCallback, type Trigger } from './system';
+import { RunRecord, describeRunError, endReading, guardedRun, keepRunFailure, recordRunEnd, runCause, startRun, type SystemCallback, type Trigger } from './system';
 
 /** A tracked callback: re-run whenever a path it read last time changes (S66–S71). */
-export class Tracker extends RunRecord implements SystemCallback {
+export class Tracker extends RunRecord implements RegisteredSystem {
   readonly kind = 'tracker';
   ranIn = NO_MARK;
   ranDepth = 0;
@@ -44,20 +46,17 @@ export class Tracker extends RunRecord implements SystemCallback {
   }
 
   run(trigger: Trigger, delivery: Delivery | undefined): Operation<void> {
-    this.#engine.checkRun(this, trigger.chain);
+    const engine = this.#engine;
+    const started = startRun(engine, this, trigger.chain, false);
     const run = this.#newRun(trigger);
-    const fn = this.fn as (event: TrackedRun) => unknown;
-    const body = this.#engine.callUser(run, this.#what, fn, run);
-    return guardedRun(this.#engine.timesRuns, body as Operation<void>, (started, ended, failed, failure) => this.#finishRun(run, trigger, delivery, started, ended, failed, failure));
+    const body = engine.callUser(run, this.#what, this.fn as (event: TrackedRun) => unknown, run);
+    return guardedRun(engine, started, body as Operation<void>, (ended, failed, failure) => this.#finishRun(run, trigger, delivery, started, ended, failed, failure));
   }
 
   runNow(trigger: Trigger, delivery: Delivery): undefined {
-    if (this.openLinks >= CYCLE_LIMIT) throw runCycleError(trigger.chain, this.id);
-    const run = this.#newRun(trigger);
     const engine = this.#engine;
-    const timed = engine.timesRuns;
-    const started = timed ? engine.clock.read() : -1;
-    engine.clock.stale();
+    const started = startRun(engine, this, trigger.chain, true);
+    const run = this.#newRun(trigger);
     let failed = false;
     let failure: unknown;
     try {
@@ -66,7 +65,7 @@ export class Tracker extends RunRecord implements SystemCallback {
       failed = true;
       failure = error;
     }
-    this.#finishRun(run, trigger, delivery, started, timed ? engine.clock.read() : 0, failed, failure);
+    this.#finishRun(run, trigger, delivery, started, endReading(engine, started, true), failed, failure);
     return undefined;
   }
 

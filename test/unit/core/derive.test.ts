@@ -1,7 +1,9 @@
 // derive and deriveMany (S57–S65): ids, registration, once-per-change runs, dest writes, DeriveData, chains.
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
+  ControllerAsync,
+  ControllerSync,
   DeriveData,
   RestateCallbackError,
   RestateCycleError,
@@ -320,6 +322,41 @@ forEachController('S60 the dest write', (kind) => {
     assert.equal(await c.getState('/s'), -1);
     assert.equal(await c.getState('/d'), 3);
     assert.deepEqual(rootSeen, ['/s'], 'delivery continued to the root after the failure');
+  });
+});
+
+describe('S61 DeriveData is typed by the controller running it', () => {
+  // The annotations below compile only while deriveMany and deriveFrom give each controller's own type.
+  it('S61 ControllerSync.deriveMany and Atom.deriveFrom hand the transform a DeriveData<ControllerSync>', () => {
+    const c = new ControllerSync();
+    const seen: ControllerSync[] = [];
+    c.deriveMany('/viaController', ['/a'], (data: DeriveData<ControllerSync>) => {
+      const controller: ControllerSync = data.controller;
+      seen.push(controller);
+      return controller.getState('/a');
+    });
+    c.atom<number>('/viaAtom').deriveFrom(['/a'], (data) => {
+      const controller: ControllerSync = data.controller;
+      seen.push(controller);
+      return 1;
+    });
+    assert.deepEqual(seen, [c, c]);
+  });
+
+  it('S61 ControllerAsync.deriveMany and AtomAsync.deriveFrom hand the transform a DeriveData<ControllerAsync>', async () => {
+    const c = new ControllerAsync();
+    const seen: ControllerAsync[] = [];
+    await c.deriveMany('/viaController', ['/a'], async (data: DeriveData<ControllerAsync>) => {
+      const controller: ControllerAsync = data.controller;
+      seen.push(controller);
+      return controller.getState('/a');
+    });
+    await c.atom<number>('/viaAtom').deriveFrom(['/a'], (data) => {
+      const controller: ControllerAsync = data.controller;
+      seen.push(controller);
+      return 1;
+    });
+    assert.deepEqual(seen, [c, c]);
   });
 });
 
