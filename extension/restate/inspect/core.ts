@@ -11,6 +11,7 @@ import {
   encodeTraceFrame,
   encodeWireRecord,
   type HelloMessage,
+  type InspectAnnouncement,
 } from './protocol';
 
 export type InspectedController = ControllerSync | ControllerAsync;
@@ -55,6 +56,12 @@ export class InspectorCore {
       library: { name: LIBRARY_NAME, version: LIBRARY_VERSION },
       async: isAsync,
     };
+  }
+
+  /** The announcement that tells explorers where this app can be reached, from its hello. */
+  announcement(transport: InspectAnnouncement['transport'], address: string, stateFolder: string | null): InspectAnnouncement {
+    const { name, pid, host, started } = this.hello;
+    return { protocol: INSPECT_PROTOCOL_VERSION, name, pid, host, started, transport, address, stateFolder };
   }
 
   get helloFrame(): string {

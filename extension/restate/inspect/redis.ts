@@ -115,16 +115,7 @@ export async function inspectOverRedis(controller: ControllerSync | ControllerAs
   const id = randomUUID();
   const started = Date.now();
   const core = new InspectorCore(controller, options.name, started, controller instanceof ControllerAsync, options.graphIntervalMs);
-  const announcement: InspectAnnouncement = {
-    protocol: INSPECT_PROTOCOL_VERSION,
-    name: options.name,
-    pid: process.pid,
-    host: core.hello.host,
-    started,
-    transport: 'redis',
-    address: id,
-    stateFolder: null,
-  };
+  const announcement = core.announcement('redis', id, null);
   const announced = JSON.stringify({ ...announcement, hello: core.hello });
 
   const main = await connectClient(url);

@@ -13,7 +13,6 @@ import {
   INSPECT_PROTOCOL_VERSION,
   decodeExplorerMessage,
   encodeFrame,
-  type InspectAnnouncement,
   type InspectOptions,
   type Inspector,
 } from './protocol';
@@ -197,16 +196,7 @@ export async function inspect(controller: ControllerSync | ControllerAsync, opti
   // Servers must not keep the app alive: it ends when its own work ends.
   for (const server of servers) server.unref();
 
-  const announcement: InspectAnnouncement = {
-    protocol: INSPECT_PROTOCOL_VERSION,
-    name: options.name,
-    pid: process.pid,
-    host: core.hello.host,
-    started,
-    transport: isWindows ? 'pipe' : 'unix',
-    address,
-    stateFolder,
-  };
+  const announcement = core.announcement(isWindows ? 'pipe' : 'unix', address, stateFolder);
   const temporary = `${announcementFile}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     writeFileSync(temporary, JSON.stringify(announcement, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
